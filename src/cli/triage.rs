@@ -1,0 +1,155 @@
+//! `routedesk triage [--policy FILE] [--json] FILE...`: the pipeline's decision for each mail file.
+//! The JSON form is a contract other tools rely on: one object per input file, one per line, in
+//! input order; unreadable files give `{"file", "error"}` and exit status 2 once all are done.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use crate::domain::{Class, Detail};
+use crate::pipeline::parse::ParseLimits;
+use crate::pipeline::{Decision, triage};
+use crate::policy::Policy;
+
+#[derive(Debug, Serialize)]
+pub struct Report<'a> {
+    pub file: &'a str,
+    pub verdict: &'static str,
+    pub ignored_reason: Option<String>,
+    pub class: Class,
+    pub confidence: f64,
+    pub municipality: Option<&'a str>,
+    pub missing: &'a [Detail],
+    pub complete: bool,
+    pub urgent: bool,
+    pub privacy: bool,
+    pub route: Route<'a>,
+    pub reply: &'static str,
+    pub held: bool,
+    pub manual_triage: bool,
+    pub subject: &'a str,
+    pub from: Option<String>,
+    pub message_id: Option<&'a str>,
+    pub products: &'a [String],
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Route<'a> {
+    pub to: &'a [String],
+    pub cc: &'a [String],
+}
+
+impl<'a> Report<'a> {
+    pub fn new(file: &'a str, d: &'a Decision) -> Self {
+        let routing = d.routing.as_ref();
+        Report {
+            file,
+            verdict: if d.is_ticket() { "ticket" } else { "ignored" },
+            ignored_reason: d.ignored.as_ref().map(|i| i.reason()),
+            class: d.classification.class,
+            confidence: d.classification.confidence,
+            municipality: routing.and_then(|r| r.municipality.as_deref()),
+            missing: &d.checks.missing,
+            complete: d.checks.complete(),
+            urgent: d.classification.urgent,
+            privacy: d.classification.privacy,
+            route: Route { to: routing.map_or(&[], |r| &r.to), cc: routing.map_or(&[], |r| &r.cc) },
+            reply: d.reply().as_str(),
+            held: routing.is_some_and(|r| r.held),
+            manual_triage: routing.is_some_and(|r| r.manual_triage),
+            subject: &d.mail.subject,
+            from: d.mail.from_address(),
+            message_id: d.mail.message_id.as_deref(),
+            products: &d.classification.products,
+            reasons: d.reasons(),
+        }
+    }
+}
+
+pub fn run(policy: Option<&Path>, json: bool, files: &[PathBuf]) -> ExitCode {
+    let policy = match Policy::load_or_default(policy) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let limits = ParseLimits::default();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut failed = false;
+    for path in files {
+        let name = path.display().to_string();
+        let result =
+            read(path).and_then(|raw| triage(&raw, &policy, &limits).map_err(|e| format!("cannot triage: {e}")));
+        let line = match (&result, json) {
+            (Ok(d), true) => {
+                serde_json::to_string(&Report::new(&name, d)).unwrap_or_else(|e| error_json(&name, &e.to_string()))
+            }
+            (Ok(d), false) => human(&Report::new(&name, d)),
+            (Err(e), true) => error_json(&name, e),
+            (Err(e), false) => format!("{name}: error: {e}\n"),
+        };
+        failed |= result.is_err();
+        // A closed pipe (e.g. `| head`) ends the run quietly.
+        if writeln!(out, "{}", line.trim_end()).is_err() {
+            break;
+        }
+    }
+    if failed { ExitCode::from(2) } else { ExitCode::SUCCESS }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    let mut raw = Vec::new();
+    let result = if path.as_os_str() == "-" {
+        std::io::stdin().read_to_end(&mut raw).map(|_| ())
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut raw)).map(|_| ())
+    };
+    result.map(|()| raw).map_err(|e| format!("cannot read: {e}"))
+}
+
+fn error_json(file: &str, error: &str) -> String {
+    serde_json::json!({ "file": file, "error": error }).to_string()
+}
+
+fn human(r: &Report<'_>) -> String {
+    let mut s = format!("{}\n  subject: {}\n  from: {}\n", r.file, r.subject, r.from.as_deref().unwrap_or("(none)"));
+    if let Some(reason) = &r.ignored_reason {
+        s += &format!("  IGNORED: {reason}\n");
+        return s;
+    }
+    let mut flags = Vec::new();
+    if r.urgent {
+        flags.push("URGENT");
+    }
+    if r.privacy {
+        flags.push("PRIVACY");
+    }
+    s += &format!(
+        "  ticket: {} (confidence {:.2}){}, municipality {}\n",
+        r.class,
+        r.confidence,
+        if flags.is_empty() { String::new() } else { format!(" [{}]", flags.join(", ")) },
+        r.municipality.unwrap_or("unknown")
+    );
+    if r.complete {
+        s += "  details: complete\n";
+    } else {
+        s += &format!("  details: missing {}\n", r.missing.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", "));
+    }
+    s += &format!(
+        "  route{}: to {}{}\n",
+        if r.held { " (held)" } else { "" },
+        r.route.to.join(", "),
+        if r.route.cc.is_empty() { String::new() } else { format!("; cc {}", r.route.cc.join(", ")) }
+    );
+    s += &format!("  reply: {}\n  reasons:\n", r.reply);
+    for reason in &r.reasons {
+        s += &format!("    - {reason}\n");
+    }
+    s
+}

@@ -1,0 +1,86 @@
+//! Mail that must never become a ticket nor get a reply: auto-replies, bounces and bulk mail
+//! (RFC 3834 and the headers real robots set). Answering them is how mail loops start.
+
+use serde::Serialize;
+
+use crate::pipeline::parse::ParsedMail;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IgnoreKind {
+    AutoReply,
+    Bounce,
+    Bulk,
+}
+
+impl IgnoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IgnoreKind::AutoReply => "auto-reply",
+            IgnoreKind::Bounce => "bounce",
+            IgnoreKind::Bulk => "bulk",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ignored {
+    pub kind: IgnoreKind,
+    /// The evidence, e.g. `Auto-Submitted: auto-replied`.
+    pub evidence: String,
+}
+
+impl Ignored {
+    /// `auto-reply (Auto-Submitted: auto-replied)`
+    pub fn reason(&self) -> String {
+        format!("{} ({})", self.kind.as_str(), self.evidence)
+    }
+}
+
+/// Why this mail is to be ignored, or `None` for a mail a person wrote.
+pub fn screen(mail: &ParsedMail) -> Option<Ignored> {
+    let found = |kind, evidence: String| Some(Ignored { kind, evidence });
+    let header = |name: &str| mail.header(name).map(|v| v.to_ascii_lowercase());
+
+    // Bounces first: a DSN often also carries Auto-Submitted, but "bounce" is the truer reason.
+    if mail.content_type == "multipart/report" {
+        return found(IgnoreKind::Bounce, "Content-Type: multipart/report".into());
+    }
+    let from_local = mail.from_address().map(|a| crate::text::address::local_part(&a));
+    if let Some(local) = from_local.as_deref().filter(|l| matches!(*l, "mailer-daemon" | "postmaster")) {
+        return found(IgnoreKind::Bounce, format!("sender {local}"));
+    }
+    if header("Return-Path").is_some_and(|v| v.trim() == "<>") && mail.from.is_none() {
+        return found(IgnoreKind::Bounce, "null sender (Return-Path: <>)".into());
+    }
+
+    if let Some(v) = header("Auto-Submitted").filter(|v| !v.is_empty() && !v.starts_with("no")) {
+        return found(IgnoreKind::AutoReply, format!("Auto-Submitted: {v}"));
+    }
+    for name in ["X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"] {
+        if let Some(v) = mail.header(name) {
+            return found(IgnoreKind::AutoReply, format!("{name}: {v}"));
+        }
+    }
+    if let Some(v) = header("Precedence") {
+        match v.as_str() {
+            "auto_reply" => return found(IgnoreKind::AutoReply, "Precedence: auto_reply".into()),
+            "bulk" | "junk" | "list" => return found(IgnoreKind::Bulk, format!("Precedence: {v}")),
+            _ => {}
+        }
+    }
+    let subject = mail.subject.to_lowercase();
+    for prefix in
+        ["automatisk svar:", "automatic reply:", "autosvar:", "out of office:", "fravær:", "abwesenheitsnotiz:"]
+    {
+        if subject.starts_with(prefix) {
+            return found(IgnoreKind::AutoReply, format!("subject starts with {prefix:?}"));
+        }
+    }
+    for name in ["List-Id", "List-Unsubscribe", "Feedback-ID"] {
+        if let Some(v) = mail.header(name) {
+            return found(IgnoreKind::Bulk, format!("{name}: {}", crate::pipeline::parse::clean_line(v)));
+        }
+    }
+    None
+}

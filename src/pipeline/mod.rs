@@ -1,0 +1,94 @@
+//! The decision pipeline: **parse → check → classify → route**, pure and synchronous. Each step is a
+//! module with plain data in and out; nothing here knows of IMAP, SMTP, SQL or HTTP.
+
+pub mod check;
+pub mod classify;
+pub mod ignore;
+pub mod parse;
+pub mod route;
+
+use serde::Serialize;
+
+use crate::policy::Policy;
+use check::Checks;
+use classify::Classification;
+use ignore::Ignored;
+use parse::{ParseError, ParseLimits, ParsedMail};
+use route::{Reply, Routing};
+
+/// Everything routedesk decided about one mail.
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    pub mail: ParsedMail,
+    /// Set when the mail is an auto-reply, bounce or bulk mail: never a ticket, never a reply.
+    pub ignored: Option<Ignored>,
+    pub checks: Checks,
+    pub classification: Classification,
+    /// `None` for ignored mail.
+    pub routing: Option<Routing>,
+}
+
+impl Decision {
+    pub fn is_ticket(&self) -> bool {
+        self.ignored.is_none()
+    }
+
+    pub fn reply(&self) -> Reply {
+        self.routing.as_ref().map_or(Reply::None, |r| r.reply)
+    }
+
+    /// Every reason, in pipeline order, for people to read.
+    pub fn reasons(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(i) = &self.ignored {
+            out.push(format!("ignored: {}", i.reason()));
+        }
+        out.extend(self.check_reasons());
+        out.extend(self.classification.reasons.iter().cloned());
+        if let Some(r) = &self.routing {
+            out.extend(r.reasons.iter().cloned());
+        }
+        out
+    }
+
+    fn check_reasons(&self) -> Vec<String> {
+        let c = &self.checks;
+        let mut out = Vec::new();
+        if let Some(s) = &c.screenshot {
+            out.push(format!(
+                "screenshot: {} ({}×{})",
+                s.filename.as_deref().unwrap_or("inline image"),
+                s.width,
+                s.height
+            ));
+        }
+        if let Some(p) = &c.phone {
+            out.push(format!("phone: {}", p.written));
+        }
+        if let Some(m) = &c.mobile {
+            out.push(format!("mobile: {}", m.written));
+        }
+        if let Some(e) = &c.email {
+            out.push(format!("email: {e}"));
+        }
+        if !c.missing.is_empty() {
+            out.push(format!("missing: {}", c.missing.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")));
+        }
+        out
+    }
+}
+
+/// Decides what to do with one raw mail under `policy`.
+pub fn triage(raw: &[u8], policy: &Policy, limits: &ParseLimits) -> Result<Decision, ParseError> {
+    let mail = parse::parse(raw, limits)?;
+    Ok(decide(mail, policy))
+}
+
+/// The steps after parsing, for callers that already hold a [`ParsedMail`].
+pub fn decide(mail: ParsedMail, policy: &Policy) -> Decision {
+    let ignored = ignore::screen(&mail);
+    let checks = check::check(&mail, policy);
+    let classification = classify::classify(&mail, policy);
+    let routing = ignored.is_none().then(|| route::route(&mail, &checks, &classification, policy));
+    Decision { mail, ignored, checks, classification, routing }
+}

@@ -1,0 +1,166 @@
+//! Step 1: raw RFC 5322 bytes → [`ParsedMail`], the plain facts every later step works on.
+//! mail-parser does the MIME work; this module adds HTML-to-text, image sizes, limits, and the split
+//! between what the sender wrote and the text they quoted.
+
+mod body;
+mod parts;
+mod quote;
+
+use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders};
+use serde::Serialize;
+
+pub use parts::{ImageInfo, Part};
+
+/// Limits on what is parsed at all; mail-parser caps neither parts nor nesting itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseLimits {
+    pub max_bytes: usize,
+    pub max_parts: usize,
+    pub max_depth: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        Self { max_bytes: 25 * 1024 * 1024, max_parts: 500, max_depth: 20 }
+    }
+}
+
+/// Why a message could not be turned into a [`ParsedMail`]. The raw message is still kept by the
+/// caller; these become visible quarantined records.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("the message is empty")]
+    Empty,
+    #[error("not an e-mail message: no header could be read")]
+    NotAMessage,
+    #[error("the message is {size} bytes; the limit is {limit}")]
+    TooLarge { size: usize, limit: usize },
+    #[error("the message has more than {limit} MIME parts")]
+    TooManyParts { limit: usize },
+    #[error("the message nests MIME parts {depth} deep; the limit is {limit}")]
+    TooDeep { depth: usize, limit: usize },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mailbox {
+    pub name: Option<String>,
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ParsedMail {
+    pub from: Option<Mailbox>,
+    pub sender: Option<Mailbox>,
+    pub reply_to: Vec<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    pub subject: String,
+    /// Without angle brackets.
+    pub message_id: Option<String>,
+    pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
+    /// RFC 3339, as the sender's clock claims.
+    pub date: Option<String>,
+    /// The whole body as text (HTML converted), quoted parts included.
+    pub text: String,
+    /// What the sender wrote: the body without quoted reply text (forwarded content is kept).
+    pub own_text: String,
+    /// The HTML body as sent, for sanitised display; never rendered unsanitised.
+    #[serde(skip)]
+    pub html: Option<String>,
+    pub parts: Vec<Part>,
+    /// The top-level header fields, raw, in order (names as written).
+    #[serde(skip)]
+    pub headers: Vec<(String, String)>,
+    /// The top-level Content-Type, lower-cased (`multipart/report` marks a bounce).
+    pub content_type: String,
+    /// Damage found while decoding (bad charsets, broken encodings), for the record.
+    pub problems: Vec<String>,
+}
+
+impl ParsedMail {
+    /// The first top-level header with this name (case-insensitive), trimmed.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim())
+    }
+
+    /// The sender's address, lower-cased.
+    pub fn from_address(&self) -> Option<String> {
+        self.from.as_ref().map(|m| m.address.to_lowercase())
+    }
+}
+
+/// Parses one raw message within `limits`.
+pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<ParsedMail, ParseError> {
+    if raw.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ParseError::Empty);
+    }
+    if raw.len() > limits.max_bytes {
+        return Err(ParseError::TooLarge { size: raw.len(), limit: limits.max_bytes });
+    }
+    let msg = MessageParser::default().parse(raw).ok_or(ParseError::NotAMessage)?;
+    if msg.headers().is_empty() {
+        return Err(ParseError::NotAMessage);
+    }
+    parts::check_structure(&msg, limits)?;
+
+    let mut problems = Vec::new();
+    let (text, html) = body::text_and_html(&msg, &mut problems);
+    let subject = msg.subject().map(clean_line).unwrap_or_default();
+    let own_text = quote::own_text(&text, &subject);
+    let parts = parts::collect(&msg, &mut problems);
+    let content_type = msg.content_type().map_or_else(|| "text/plain".to_string(), parts::mime_type);
+    Ok(ParsedMail {
+        from: first_mailbox(msg.from()),
+        sender: first_mailbox(msg.sender()),
+        reply_to: mailboxes(msg.reply_to()),
+        to: mailboxes(msg.to()),
+        cc: mailboxes(msg.cc()),
+        subject,
+        message_id: msg.message_id().map(clean_line).filter(|s| !s.is_empty()),
+        in_reply_to: ids(msg.in_reply_to()),
+        references: ids(msg.references()),
+        date: msg.date().map(|d| d.to_rfc3339()),
+        text,
+        own_text,
+        html,
+        parts,
+        headers: msg.headers_raw().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+        content_type,
+        problems,
+    })
+}
+
+/// Header text fit to show and to reuse: control characters (CR, LF, NUL — header injection) become
+/// spaces, runs of whitespace fold to one.
+pub fn clean_line(s: &str) -> String {
+    s.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+fn mailbox(a: &mail_parser::Addr<'_>) -> Option<Mailbox> {
+    let address = clean_line(a.address()?);
+    if address.is_empty() || address.contains(' ') {
+        return None;
+    }
+    Some(Mailbox { name: a.name().map(clean_line).filter(|n| !n.is_empty()), address })
+}
+
+fn mailboxes(a: Option<&Address<'_>>) -> Vec<Mailbox> {
+    a.map(|a| a.iter().filter_map(mailbox).collect()).unwrap_or_default()
+}
+
+fn first_mailbox(a: Option<&Address<'_>>) -> Option<Mailbox> {
+    a.and_then(|a| a.iter().find_map(mailbox))
+}
+
+fn ids(v: &HeaderValue<'_>) -> Vec<String> {
+    let list: Vec<String> = match v {
+        HeaderValue::Text(t) => vec![clean_line(t)],
+        HeaderValue::TextList(l) => l.iter().map(|s| clean_line(s)).collect(),
+        _ => vec![],
+    };
+    list.into_iter().filter(|s| !s.is_empty()).collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,123 @@
+//! Attachments and inline parts, with pixel sizes read from the image bytes themselves (a PNG sent
+//! as `application/octet-stream` is still a PNG), and the structural limits.
+
+use mail_parser::{ContentType, Message, MimeHeaders, PartType};
+use serde::Serialize;
+
+use super::{ParseError, ParseLimits, clean_line};
+
+/// mail-parser decodes attached messages this deep; parts below are not looked into.
+const MAX_ATTACHED_MESSAGE_DEPTH: usize = 3;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Part {
+    /// Lower-cased `type/subtype` as declared.
+    pub content_type: String,
+    pub filename: Option<String>,
+    /// Decoded size in bytes.
+    pub size: usize,
+    /// Shown in the body (Content-Disposition: inline, or an inline image of an HTML mail).
+    pub inline: bool,
+    pub content_id: Option<String>,
+    /// Set when the bytes are a raster image whose header could be read.
+    pub image: Option<ImageInfo>,
+    /// Inside an attached (forwarded) message rather than the mail itself.
+    pub nested: bool,
+    #[serde(skip)]
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ImageInfo {
+    pub format: &'static str,
+    pub width: u64,
+    pub height: u64,
+}
+
+pub fn mime_type(ct: &ContentType<'_>) -> String {
+    match &ct.c_subtype {
+        Some(sub) => format!("{}/{}", ct.c_type, sub),
+        None => ct.c_type.to_string(),
+    }
+    .to_ascii_lowercase()
+}
+
+/// Rejects messages with more parts or deeper nesting than the limits allow.
+pub fn check_structure(msg: &Message<'_>, limits: &ParseLimits) -> Result<(), ParseError> {
+    let mut count = 0usize;
+    // (message, part id, depth); explicit stack, so hostile nesting cannot overflow ours.
+    let mut stack = vec![(msg, 0usize, 0usize)];
+    while let Some((m, id, depth)) = stack.pop() {
+        let Some(part) = m.parts.get(id) else {
+            continue;
+        };
+        count += 1;
+        if count > limits.max_parts {
+            return Err(ParseError::TooManyParts { limit: limits.max_parts });
+        }
+        if depth > limits.max_depth {
+            return Err(ParseError::TooDeep { depth, limit: limits.max_depth });
+        }
+        match &part.body {
+            PartType::Multipart(children) => stack.extend(children.iter().map(|c| (m, *c as usize, depth + 1))),
+            PartType::Message(inner) => stack.push((inner, 0, depth + 1)),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Every attachment and inline part, including those of attached messages.
+pub fn collect(msg: &Message<'_>, problems: &mut Vec<String>) -> Vec<Part> {
+    let mut out = Vec::new();
+    collect_into(msg, false, 0, &mut out, problems);
+    out
+}
+
+fn collect_into(msg: &Message<'_>, nested: bool, depth: usize, out: &mut Vec<Part>, problems: &mut Vec<String>) {
+    for part in msg.attachments() {
+        let content_type = part.content_type().map_or_else(|| "application/octet-stream".to_string(), mime_type);
+        let data = part.contents();
+        let inline = matches!(part.body, PartType::InlineBinary(_))
+            || part.content_disposition().is_some_and(|d| d.c_type.eq_ignore_ascii_case("inline"))
+            || (part.content_id().is_some() && part.content_disposition().is_none());
+        if part.is_encoding_problem {
+            problems
+                .push(format!("attachment {:?} could not be decoded cleanly", part.attachment_name().unwrap_or("?")));
+        }
+        out.push(Part {
+            content_type,
+            filename: part.attachment_name().map(clean_line).filter(|n| !n.is_empty()),
+            size: data.len(),
+            inline,
+            content_id: part.content_id().map(clean_line),
+            image: image_info(data),
+            nested,
+            data: data.to_vec(),
+        });
+        if let PartType::Message(inner) = &part.body
+            && depth + 1 < MAX_ATTACHED_MESSAGE_DEPTH
+        {
+            collect_into(inner, true, depth + 1, out, problems);
+        }
+    }
+}
+
+/// The format and pixel size of a raster image, read from its header; `None` for anything else
+/// (including SVG, which is a document, not a picture of a screen).
+pub fn image_info(data: &[u8]) -> Option<ImageInfo> {
+    use imagesize::ImageType as T;
+    let format = match imagesize::image_type(data).ok()? {
+        T::Png => "png",
+        T::Jpeg => "jpeg",
+        T::Gif => "gif",
+        T::Bmp => "bmp",
+        T::Webp => "webp",
+        T::Tiff => "tiff",
+        T::Heif(_) => "heif",
+        T::Jxl => "jxl",
+        _ => return None,
+    };
+    let size = imagesize::blob_size(data).ok()?;
+    Some(ImageInfo { format, width: size.width as u64, height: size.height as u64 })
+}

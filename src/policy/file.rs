@@ -1,0 +1,166 @@
+//! The policy file as written: plain serde structs, checked by `validate` before use.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    pub region: RegionFile,
+    pub helpdesk: HelpdeskFile,
+    #[serde(default)]
+    pub required: RequiredFile,
+    #[serde(default)]
+    pub screenshot: ScreenshotFile,
+    #[serde(default)]
+    pub senders: SendersFile,
+    pub classify: ClassifyFile,
+    #[serde(default, rename = "product")]
+    pub products: Vec<ProductFile>,
+    pub route: BTreeMap<String, RouteFile>,
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<RuleFile>,
+    #[serde(rename = "municipality")]
+    pub municipalities: Vec<MunicipalityFile>,
+    pub replies: RepliesFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionFile {
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelpdeskFile {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredFile {
+    pub details: Vec<String>,
+    #[serde(default)]
+    pub hold_urgent_incomplete: bool,
+}
+
+impl Default for RequiredFile {
+    fn default() -> Self {
+        Self {
+            details: ["screenshot", "phone", "mobile", "email"].map(String::from).to_vec(),
+            hold_urgent_incomplete: false,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreenshotFile {
+    pub min_width: u32,
+    pub min_height: u32,
+}
+
+impl Default for ScreenshotFile {
+    fn default() -> Self {
+        Self { min_width: 300, min_height: 200 }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendersFile {
+    #[serde(default)]
+    pub shared_mailboxes: Vec<String>,
+    #[serde(default)]
+    pub no_reply: Vec<String>,
+    #[serde(default)]
+    pub reply_to_unknown: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifyFile {
+    pub min_confidence: f64,
+    pub min_score: f64,
+    pub product_weight: f64,
+    pub terms: BTreeMap<String, BTreeMap<String, f64>>,
+    pub urgent: UrgentFile,
+    pub privacy: PrivacyFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UrgentFile {
+    pub terms: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyFile {
+    pub min_score: f64,
+    pub terms: BTreeMap<String, f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductFile {
+    pub name: String,
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteFile {
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub cc: Vec<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    pub municipality: String,
+    pub class: String,
+    pub to: Vec<String>,
+    #[serde(default)]
+    pub cc: Vec<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MunicipalityFile {
+    pub id: String,
+    pub name: String,
+    pub domains: Vec<String>,
+    #[serde(default)]
+    pub local_it: Option<String>,
+    #[serde(default, rename = "contact")]
+    pub contacts: Vec<ContactFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactFile {
+    pub name: String,
+    pub email: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub mobile: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepliesFile {
+    pub signature: String,
+    pub acknowledgement: String,
+    pub request_info: String,
+    pub urgent: String,
+}

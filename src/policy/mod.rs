@@ -1,0 +1,193 @@
+//! The routing policy: municipalities, their domains and contacts, classification terms, copy rules
+//! and reply texts. Loaded from TOML and validated once at start-up; the rest of routedesk reads the
+//! validated [`Policy`] and never sees an invalid one.
+
+mod file;
+mod validate;
+
+use std::path::Path;
+
+use crate::domain::{Class, Detail};
+use crate::text::terms::TermSet;
+
+pub use validate::PolicyError;
+
+/// The Gjøvik region's routine (seed document), shipped as the default policy.
+pub const DEFAULT_POLICY: &str = include_str!("../../policy/gjovik-region.toml");
+pub const DEFAULT_POLICY_NAME: &str = "built-in Gjøvik region policy";
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub region: String,
+    pub helpdesk: Helpdesk,
+    pub required: Vec<Detail>,
+    pub hold_urgent_incomplete: bool,
+    pub screenshot: ScreenshotRule,
+    pub senders: SenderRules,
+    pub classify: ClassifyRules,
+    /// Product names, indexed by `Tag::Product`.
+    pub products: Vec<String>,
+    pub routes: Vec<(Class, RouteRule)>,
+    pub rules: Vec<Rule>,
+    pub municipalities: Vec<Municipality>,
+    pub replies: Replies,
+}
+
+#[derive(Debug, Clone)]
+pub struct Helpdesk {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ScreenshotRule {
+    pub min_width: u32,
+    pub min_height: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct SenderRules {
+    pub shared_mailboxes: Vec<String>,
+    pub no_reply: Vec<String>,
+    pub reply_to_unknown: bool,
+}
+
+/// What a matched term counts toward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tag {
+    Class(Class),
+    Urgent,
+    Privacy,
+    Product(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct ClassifyRules {
+    pub min_confidence: f64,
+    pub min_score: f64,
+    pub product_weight: f64,
+    pub privacy_min_score: f64,
+    /// Every term of every kind, so a report's text is scanned once.
+    pub terms: TermSet<Tag>,
+}
+
+/// Where a routing rule sends a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The municipality's system administrators.
+    Contacts,
+    /// The municipality's local IT, or the helpdesk where it has none.
+    LocalIt,
+    Helpdesk,
+    Address(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct RouteRule {
+    pub to: Vec<Target>,
+    pub cc: Vec<Target>,
+    pub note: String,
+}
+
+/// A per-municipality exception to the route of one class.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub municipality: String,
+    pub class: Class,
+    pub route: RouteRule,
+}
+
+#[derive(Debug, Clone)]
+pub struct Municipality {
+    pub id: String,
+    pub name: String,
+    pub domains: Vec<String>,
+    pub local_it: Option<String>,
+    pub contacts: Vec<Contact>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub mobile: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Replies {
+    pub signature: String,
+    pub acknowledgement: String,
+    pub request_info: String,
+    pub urgent: String,
+}
+
+impl Policy {
+    /// The built-in default (the Gjøvik region).
+    pub fn default_region() -> Result<Policy, PolicyError> {
+        Policy::from_toml(DEFAULT_POLICY, DEFAULT_POLICY_NAME)
+    }
+
+    /// Reads and validates a policy file.
+    pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| PolicyError::Read { path: path.display().to_string(), source })?;
+        Policy::from_toml(&text, &path.display().to_string())
+    }
+
+    /// The policy at `path`, or the built-in default when `None`.
+    pub fn load_or_default(path: Option<&Path>) -> Result<Policy, PolicyError> {
+        path.map_or_else(Policy::default_region, Policy::load)
+    }
+
+    /// Parses and validates policy text; `origin` names it in error messages.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Policy, PolicyError> {
+        let file: file::PolicyFile = toml::from_str(text)
+            .map_err(|e| PolicyError::Syntax { origin: origin.to_string(), message: e.to_string() })?;
+        validate::validate(file).map_err(|problems| PolicyError::Invalid { origin: origin.to_string(), problems })
+    }
+
+    pub fn municipality(&self, id: &str) -> Option<&Municipality> {
+        self.municipalities.iter().find(|m| m.id == id)
+    }
+
+    /// The municipality whose domain (or a subdomain of it) the address domain is in.
+    /// The longest matching domain wins, so a policy may give a subdomain its own municipality.
+    pub fn municipality_for_domain(&self, domain: &str) -> Option<&Municipality> {
+        self.municipalities
+            .iter()
+            .flat_map(|m| m.domains.iter().map(move |d| (m, d)))
+            .filter(|(_, d)| crate::text::address::is_within(domain, d))
+            .max_by_key(|(_, d)| d.len())
+            .map(|(m, _)| m)
+    }
+
+    /// The route of `class` for `municipality`: its own rule if it has one, else the class default.
+    pub fn route_for(&self, class: Class, municipality: Option<&str>) -> &RouteRule {
+        municipality
+            .and_then(|id| self.rules.iter().find(|r| r.class == class && r.municipality == id))
+            .map(|r| &r.route)
+            .or_else(|| self.routes.iter().find(|(c, _)| *c == class).map(|(_, r)| r))
+            // Validation guarantees a route for every class; the helpdesk is the safe fallback.
+            .unwrap_or(&FALLBACK_ROUTE)
+    }
+}
+
+static FALLBACK_ROUTE: RouteRule = RouteRule { to: vec![], cc: vec![], note: String::new() };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_policy_is_valid_and_has_the_five_municipalities() {
+        let p = Policy::default_region().expect("default policy validates");
+        let ids: Vec<_> = p.municipalities.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["gjovik", "ostre-toten", "vestre-toten", "sondre-land", "nordre-land"]);
+        assert_eq!(p.helpdesk.email, "pureservice@gjovik.kommune.no");
+        assert_eq!(p.required, Detail::ALL);
+        assert_eq!(p.municipality_for_domain("skole.gjovik.kommune.no").map(|m| m.id.as_str()), Some("gjovik"));
+        assert!(p.municipality_for_domain("gmail.com").is_none());
+    }
+}

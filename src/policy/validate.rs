@@ -1,0 +1,332 @@
+//! Turns a parsed policy file into a [`Policy`], collecting every problem so the operator can fix
+//! them all in one go.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+
+use super::file::{PolicyFile, RouteFile};
+use super::{
+    ClassifyRules, Contact, Helpdesk, Municipality, Policy, Replies, RouteRule, Rule, ScreenshotRule, SenderRules, Tag,
+    Target,
+};
+use crate::domain::{Class, Detail};
+use crate::text::address;
+use crate::text::terms::TermSet;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read policy {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("policy {origin} is not valid TOML: {message}")]
+    Syntax { origin: String, message: String },
+    #[error("policy {origin} has {} problem(s):{}", problems.len(), bullet_list(problems))]
+    Invalid { origin: String, problems: Vec<String> },
+}
+
+fn bullet_list(items: &[String]) -> String {
+    items.iter().fold(String::new(), |mut s, p| {
+        let _ = write!(s, "\n  - {p}");
+        s
+    })
+}
+
+pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
+    let mut p = Vec::new();
+
+    if f.region.name.trim().is_empty() {
+        p.push("region.name is empty".to_string());
+    }
+    check_address(&mut p, "helpdesk.email", &f.helpdesk.email);
+
+    let mut required = Vec::new();
+    for d in &f.required.details {
+        match Detail::parse(d) {
+            Some(d) if !required.contains(&d) => required.push(d),
+            Some(_) => p.push(format!("required.details names {d:?} twice")),
+            None => p.push(format!("required.details: unknown detail {d:?} (known: screenshot, phone, mobile, email)")),
+        }
+    }
+    required.sort();
+    if f.screenshot.min_width == 0 || f.screenshot.min_height == 0 {
+        p.push("screenshot.min_width and min_height must be at least 1".to_string());
+    }
+    for pat in f.senders.shared_mailboxes.iter().chain(&f.senders.no_reply) {
+        if pat.trim_end_matches('*').is_empty() || pat.contains('@') || pat.trim_end_matches('*').contains('*') {
+            p.push(format!("senders: {pat:?} must be a local part, optionally ending in `*`"));
+        }
+    }
+
+    let municipalities = municipalities(&mut p, &f);
+    let ids: HashSet<&str> = municipalities.iter().map(|m| m.id.as_str()).collect();
+    let classify = classify_rules(&mut p, &f);
+
+    let mut routes = Vec::new();
+    for (key, route) in &f.route {
+        match Class::parse(key) {
+            Some(class) => routes.push((class, route_rule(&mut p, &format!("route.{key}"), route))),
+            None => {
+                p.push(format!("route.{key}: unknown class (known: application, operations, access, unclassified)"))
+            }
+        }
+    }
+    for class in Class::ALL {
+        if !routes.iter().any(|(c, _)| *c == class) {
+            p.push(format!("route.{class} is missing: every class needs a route"));
+        }
+    }
+    let mut rules = Vec::new();
+    for (i, r) in f.rules.iter().enumerate() {
+        let at = format!("rule #{} ({} / {})", i + 1, r.municipality, r.class);
+        if !ids.contains(r.municipality.as_str()) {
+            p.push(format!("{at}: unknown municipality {:?}", r.municipality));
+        }
+        let Some(class) = Class::parse(&r.class) else {
+            p.push(format!("{at}: unknown class {:?}", r.class));
+            continue;
+        };
+        let file = RouteFile { to: r.to.clone(), cc: r.cc.clone(), note: r.note.clone().unwrap_or_default() };
+        let mut route = route_rule(&mut p, &at, &file);
+        if r.note.is_none() {
+            route.note = routes.iter().find(|(c, _)| *c == class).map(|(_, r)| r.note.clone()).unwrap_or_default();
+        }
+        rules.push(Rule { municipality: r.municipality.clone(), class, route });
+    }
+
+    let replies = &f.replies;
+    for (name, text) in [
+        ("signature", &replies.signature),
+        ("acknowledgement", &replies.acknowledgement),
+        ("request_info", &replies.request_info),
+        ("urgent", &replies.urgent),
+    ] {
+        if text.trim().is_empty() {
+            p.push(format!("replies.{name} is empty"));
+        }
+    }
+
+    let Some(classify) = classify.filter(|_| p.is_empty()) else {
+        return Err(p);
+    };
+    Ok(Policy {
+        region: f.region.name,
+        helpdesk: Helpdesk { name: f.helpdesk.name, email: f.helpdesk.email.to_lowercase(), phone: f.helpdesk.phone },
+        required,
+        hold_urgent_incomplete: f.required.hold_urgent_incomplete,
+        screenshot: ScreenshotRule { min_width: f.screenshot.min_width, min_height: f.screenshot.min_height },
+        senders: SenderRules {
+            shared_mailboxes: f.senders.shared_mailboxes.iter().map(|s| s.to_lowercase()).collect(),
+            no_reply: f.senders.no_reply.iter().map(|s| s.to_lowercase()).collect(),
+            reply_to_unknown: f.senders.reply_to_unknown,
+        },
+        classify,
+        products: f.products.iter().map(|pr| pr.name.clone()).collect(),
+        routes,
+        rules,
+        municipalities,
+        replies: Replies {
+            signature: f.replies.signature,
+            acknowledgement: f.replies.acknowledgement,
+            request_info: f.replies.request_info,
+            urgent: f.replies.urgent,
+        },
+    })
+}
+
+fn check_address(p: &mut Vec<String>, at: &str, addr: &str) {
+    if !address::is_valid(addr) {
+        p.push(format!("{at}: {addr:?} is not a valid e-mail address"));
+    }
+}
+
+fn municipalities(p: &mut Vec<String>, f: &PolicyFile) -> Vec<Municipality> {
+    if f.municipalities.is_empty() {
+        p.push("no [[municipality]] defined".to_string());
+    }
+    let mut seen_ids = HashSet::new();
+    let mut seen_domains = HashSet::new();
+    let mut out = Vec::new();
+    for m in &f.municipalities {
+        let at = format!("municipality {:?}", m.id);
+        let slug_ok =
+            !m.id.is_empty() && m.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !slug_ok {
+            p.push(format!("{at}: id must be lower-case ASCII letters, digits and '-'"));
+        }
+        if !seen_ids.insert(m.id.clone()) {
+            p.push(format!("{at}: defined twice"));
+        }
+        if m.name.trim().is_empty() {
+            p.push(format!("{at}: name is empty"));
+        }
+        if m.domains.is_empty() {
+            p.push(format!("{at}: has no domains"));
+        }
+        for d in &m.domains {
+            let d = d.to_lowercase();
+            if !address::is_valid_domain(&d) {
+                p.push(format!("{at}: {d:?} is not a valid domain"));
+            } else if !seen_domains.insert(d.clone()) {
+                p.push(format!("{at}: domain {d:?} is already used by another municipality"));
+            }
+        }
+        if m.contacts.is_empty() {
+            p.push(format!("{at}: empty contact list (add at least one [[municipality.contact]])"));
+        }
+        if let Some(it) = &m.local_it {
+            check_address(p, &format!("{at} local_it"), it);
+        }
+        for c in &m.contacts {
+            check_address(p, &format!("{at} contact {:?}", c.name), &c.email);
+        }
+        out.push(Municipality {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            domains: m.domains.iter().map(|d| d.to_lowercase()).collect(),
+            local_it: m.local_it.as_ref().map(|s| s.to_lowercase()),
+            contacts: m
+                .contacts
+                .iter()
+                .map(|c| Contact {
+                    name: c.name.clone(),
+                    email: c.email.to_lowercase(),
+                    phone: c.phone.clone(),
+                    mobile: c.mobile.clone(),
+                })
+                .collect(),
+        });
+    }
+    out
+}
+
+fn classify_rules(p: &mut Vec<String>, f: &PolicyFile) -> Option<ClassifyRules> {
+    let c = &f.classify;
+    if !(c.min_confidence > 0.0 && c.min_confidence <= 1.0) {
+        p.push(format!("classify.min_confidence is {}; it must be in (0, 1]", c.min_confidence));
+    }
+    for (name, v) in
+        [("min_score", c.min_score), ("product_weight", c.product_weight), ("privacy.min_score", c.privacy.min_score)]
+    {
+        if !(v.is_finite() && v >= 0.0) {
+            p.push(format!("classify.{name} is {v}; it must be a number >= 0"));
+        }
+    }
+    let mut entries: Vec<(&str, f64, Tag)> = Vec::new();
+    for (class_name, terms) in &c.terms {
+        match Class::parse(class_name).filter(|c| *c != Class::Unclassified) {
+            Some(class) => entries.extend(terms.iter().map(|(t, w)| (t.as_str(), *w, Tag::Class(class)))),
+            None => {
+                p.push(format!("classify.terms.{class_name}: unknown class (known: application, operations, access)"))
+            }
+        }
+    }
+    for class in Class::DECIDABLE {
+        if c.terms.get(class.as_str()).is_none_or(|t| t.is_empty()) {
+            p.push(format!("classify.terms.{class} has no terms"));
+        }
+    }
+    entries.extend(c.urgent.terms.iter().map(|t| (t.as_str(), 1.0, Tag::Urgent)));
+    entries.extend(c.privacy.terms.iter().map(|(t, w)| (t.as_str(), *w, Tag::Privacy)));
+    for (i, product) in f.products.iter().enumerate() {
+        if product.name.trim().is_empty() || product.aliases.is_empty() {
+            p.push(format!("product #{}: needs a name and at least one alias", i + 1));
+        }
+        entries.extend(
+            product.aliases.iter().map(|a| (a.as_str(), c.product_weight.max(f64::MIN_POSITIVE), Tag::Product(i))),
+        );
+    }
+    match TermSet::new(entries) {
+        Ok(terms) => Some(ClassifyRules {
+            min_confidence: c.min_confidence,
+            min_score: c.min_score,
+            product_weight: c.product_weight,
+            privacy_min_score: c.privacy.min_score,
+            terms,
+        }),
+        Err(errors) => {
+            p.extend(errors.into_iter().map(|e| format!("classify: {e}")));
+            None
+        }
+    }
+}
+
+fn route_rule(p: &mut Vec<String>, at: &str, r: &RouteFile) -> RouteRule {
+    if r.to.is_empty() {
+        p.push(format!("{at}: `to` is empty"));
+    }
+    let mut target = |s: &String| match s.as_str() {
+        "contacts" => Some(Target::Contacts),
+        "local-it" => Some(Target::LocalIt),
+        "helpdesk" => Some(Target::Helpdesk),
+        addr if address::is_valid(addr) => Some(Target::Address(addr.to_lowercase())),
+        other => {
+            p.push(format!("{at}: {other:?} is neither contacts, local-it, helpdesk nor a valid e-mail address"));
+            None
+        }
+    };
+    let to = r.to.iter().filter_map(&mut target).collect();
+    let cc = r.cc.iter().filter_map(&mut target).collect();
+    RouteRule { to, cc, note: r.note.clone() }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::policy::{DEFAULT_POLICY, Policy, PolicyError};
+
+    fn problems(edit: impl Fn(&str) -> String) -> Vec<String> {
+        match Policy::from_toml(&edit(DEFAULT_POLICY), "test") {
+            Err(PolicyError::Invalid { problems, .. }) => problems,
+            Err(e) => panic!("expected validation problems, got {e}"),
+            Ok(_) => panic!("expected the edited policy to be rejected"),
+        }
+    }
+
+    #[test]
+    fn unknown_municipality_in_a_rule_is_rejected() {
+        let p = problems(|s| {
+            format!(
+                "{s}\n[[rule]]\nmunicipality = \"lillehammer\"\nclass = \"operations\"\nto = [\"it@lillehammer.kommune.no\"]\n"
+            )
+        });
+        assert!(p.iter().any(|m| m.contains("unknown municipality \"lillehammer\"")), "{p:?}");
+    }
+
+    #[test]
+    fn bad_address_and_bad_target_are_rejected() {
+        let p = problems(|s| {
+            s.replace("email = \"hhd@gjovik.kommune.no\"", "email = \"hhd(at)gjovik\"")
+                .replace("to = [\"local-it\"]", "to = [\"lokal-it\"]")
+        });
+        assert!(p.iter().any(|m| m.contains("\"hhd(at)gjovik\" is not a valid e-mail address")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("\"lokal-it\" is neither")), "{p:?}");
+    }
+
+    #[test]
+    fn empty_contact_list_is_rejected() {
+        let text = DEFAULT_POLICY.replace(
+            "[[municipality.contact]]\nname = \"Pål Arne Røberg\"\nemail = \"par@vestre-toten.kommune.no\"\nmobile = \"41 47 91 44\"\n",
+            "",
+        );
+        assert_ne!(text, DEFAULT_POLICY, "fixture edit must apply");
+        let p = problems(|_| text.clone());
+        assert!(p.iter().any(|m| m.contains("\"vestre-toten\": empty contact list")), "{p:?}");
+    }
+
+    #[test]
+    fn unknown_keys_and_syntax_errors_are_clear() {
+        let e = Policy::from_toml(&DEFAULT_POLICY.replace("[screenshot]\nmin_width", "[screenshot]\nmin_widht"), "x")
+            .unwrap_err();
+        assert!(e.to_string().contains("min_widht"), "{e}");
+        let e = Policy::from_toml("region = ", "x").unwrap_err();
+        assert!(matches!(e, PolicyError::Syntax { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_missing_route_and_an_unknown_detail_are_rejected() {
+        let p = problems(|s| {
+            s.replace("[route.access]", "[route.acess]").replace("\"mobile\", \"email\"]", "\"mobil\", \"email\"]")
+        });
+        assert!(p.iter().any(|m| m.contains("route.acess: unknown class")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("route.access is missing")), "{p:?}");
+        assert!(p.iter().any(|m| m.contains("unknown detail \"mobil\"")), "{p:?}");
+    }
+}

@@ -1,0 +1,38 @@
+//! Text utilities shared by the pipeline steps: normalising text for matching, and weighted term sets.
+
+pub mod address;
+pub mod terms;
+
+/// Lower-cases `s` and folds every run of whitespace (line breaks, no-break spaces) into one space,
+/// so that phrases match across line breaks and case does not matter.
+pub fn normalize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// A character that belongs to a word (term matches must start and end at word boundaries).
+pub fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_folds_case_and_whitespace() {
+        assert_eq!(normalize("  Lønn\r\n  FEIL\u{a0}i\tÅret "), "lønn feil i året");
+    }
+}
