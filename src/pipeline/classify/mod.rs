@@ -155,14 +155,13 @@ fn quoted_list(terms: &[String]) -> String {
 
 /// `Importance: high`, `X-Priority: 1`/`2`, `Priority: urgent`, `X-MSMail-Priority: High`.
 fn urgent_headers(mail: &ParsedMail) -> Option<String> {
-    let checks: [(&str, fn(&str) -> bool); 4] = [
-        ("Importance", |v| v == "high"),
-        ("X-Priority", |v| v.starts_with('1') || v.starts_with('2')),
-        ("Priority", |v| v == "urgent"),
-        ("X-MSMail-Priority", |v| v == "high"),
-    ];
-    checks.iter().find_map(|(name, is_urgent)| {
+    ["Importance", "X-Priority", "Priority", "X-MSMail-Priority"].into_iter().find_map(|name| {
         let v = mail.header(name)?.to_ascii_lowercase();
-        is_urgent(&v).then(|| format!("{name}: {v}"))
+        let urgent = match name {
+            "X-Priority" => v.starts_with('1') || v.starts_with('2'),
+            "Priority" => v == "urgent",
+            _ => v == "high",
+        };
+        urgent.then(|| format!("{name}: {v}"))
     })
 }
