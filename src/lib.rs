@@ -5,4 +5,5 @@ pub mod domain;
 pub mod pipeline;
 pub mod policy;
 pub mod reply;
+pub mod store;
 pub mod text;

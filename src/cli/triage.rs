@@ -27,6 +27,7 @@ pub struct Report<'a> {
     pub privacy: bool,
     pub route: Route<'a>,
     pub reply: &'static str,
+    pub reply_to: Option<&'a str>,
     pub held: bool,
     pub manual_triage: bool,
     pub subject: &'a str,
@@ -45,19 +46,23 @@ pub struct Route<'a> {
 impl<'a> Report<'a> {
     pub fn new(file: &'a str, d: &'a Decision) -> Self {
         let routing = d.routing.as_ref();
+        // Ignored mail is no report: it carries no class, flags or missing details.
+        let ticket = d.is_ticket();
+        let c = &d.classification;
         Report {
             file,
-            verdict: if d.is_ticket() { "ticket" } else { "ignored" },
+            verdict: if ticket { "ticket" } else { "ignored" },
             ignored_reason: d.ignored.as_ref().map(|i| i.reason()),
-            class: d.classification.class,
-            confidence: d.classification.confidence,
+            class: if ticket { c.class } else { Class::Unclassified },
+            confidence: if ticket { c.confidence } else { 0.0 },
             municipality: routing.and_then(|r| r.municipality.as_deref()),
-            missing: &d.checks.missing,
-            complete: d.checks.complete(),
-            urgent: d.classification.urgent,
-            privacy: d.classification.privacy,
+            missing: if ticket { &d.checks.missing } else { &[] },
+            complete: ticket && d.checks.complete(),
+            urgent: ticket && c.urgent,
+            privacy: ticket && c.privacy,
             route: Route { to: routing.map_or(&[], |r| &r.to), cc: routing.map_or(&[], |r| &r.cc) },
             reply: d.reply().as_str(),
+            reply_to: routing.and_then(|r| r.reply_to.as_deref()),
             held: routing.is_some_and(|r| r.held),
             manual_triage: routing.is_some_and(|r| r.manual_triage),
             subject: &d.mail.subject,

@@ -39,11 +39,10 @@ impl Decision {
 
     /// Every reason, in pipeline order, for people to read.
     pub fn reasons(&self) -> Vec<String> {
-        let mut out = Vec::new();
         if let Some(i) = &self.ignored {
-            out.push(format!("ignored: {}", i.reason()));
+            return vec![format!("ignored: {}", i.reason())];
         }
-        out.extend(self.check_reasons());
+        let mut out = self.check_reasons();
         out.extend(self.classification.reasons.iter().cloned());
         if let Some(r) = &self.routing {
             out.extend(r.reasons.iter().cloned());

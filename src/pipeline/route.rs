@@ -42,6 +42,8 @@ pub struct Routing {
     /// The routine's words for this route, included in the routing mail.
     pub note: String,
     pub reply: Reply,
+    /// Where the reply goes (the reporter), when there is one.
+    pub reply_to: Option<String>,
     pub reasons: Vec<String>,
 }
 
@@ -59,7 +61,10 @@ pub fn route(mail: &ParsedMail, checks: &Checks, classification: &Classification
     let (to, cc, note, manual_triage) = match municipality {
         Some(m) if class != Class::Unclassified => {
             let rule = policy.route_for(class, Some(&m.id));
-            let to = resolve(&rule.to, m, policy);
+            let mut to = resolve(&rule.to, m, policy);
+            if to.is_empty() {
+                to.push(policy.helpdesk.email.clone());
+            }
             let cc = resolve(&rule.cc, m, policy);
             reasons.push(format!("route {class}: to {}", to.join(", ")));
             (to, cc, rule.note.clone(), false)
@@ -80,10 +85,15 @@ pub fn route(mail: &ParsedMail, checks: &Checks, classification: &Classification
         reasons.push("held until the reporter sends the missing details".to_string());
     }
 
-    let reply = match &sender {
-        None => Reply::None,
-        Some(s) if email::is_no_reply(s, policy) => {
-            reasons.push(format!("no reply: {s} cannot be answered"));
+    // The reply goes to the reporter: their own address where one was found (a web form sent from
+    // noreply@ carries it in the body), else a shared mailbox that sent it; never to a no-reply sender.
+    let reply_to = checks.email.clone().or_else(|| sender.clone().filter(|s| !email::is_no_reply(s, policy)));
+    let reply = match &reply_to {
+        None => {
+            reasons.push(match &sender {
+                Some(s) => format!("no reply: {s} cannot be answered and the report names no other address"),
+                None => "no reply: the mail has no sender".to_string(),
+            });
             Reply::None
         }
         Some(_) if municipality.is_none() && !policy.senders.reply_to_unknown => {
@@ -93,8 +103,19 @@ pub fn route(mail: &ParsedMail, checks: &Checks, classification: &Classification
         Some(_) if incomplete => Reply::RequestInfo,
         Some(_) => Reply::Acknowledgement,
     };
+    let reply_to = reply_to.filter(|_| reply != Reply::None);
 
-    Routing { municipality: municipality.map(|m| m.id.clone()), to, cc, manual_triage, held, note, reply, reasons }
+    Routing {
+        municipality: municipality.map(|m| m.id.clone()),
+        to,
+        cc,
+        manual_triage,
+        held,
+        note,
+        reply,
+        reply_to,
+        reasons,
+    }
 }
 
 /// Addresses for targets, in order, without repeats.
@@ -112,9 +133,6 @@ fn resolve(targets: &[Target], m: &Municipality, policy: &Policy) -> Vec<String>
                 out.push(a);
             }
         }
-    }
-    if out.is_empty() {
-        out.push(policy.helpdesk.email.clone());
     }
     out
 }

@@ -1,0 +1,26 @@
+//! Migrations, embedded in the binary and applied at start-up. One folder per backend, with the same
+//! versions in both.
+
+use std::borrow::Cow;
+
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+const SQLITE: &[(i64, &str, &str)] = &[(1, "tickets", include_str!("../../migrations/sqlite/0001_tickets.sql"))];
+const POSTGRES: &[(i64, &str, &str)] = &[(1, "tickets", include_str!("../../migrations/postgres/0001_tickets.sql"))];
+
+fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
+    Migrator::with_migrations(
+        list.iter()
+            .map(|(v, d, sql)| Migration::new(*v, Cow::Borrowed(*d), MigrationType::Simple, sql.into_sql_str(), false))
+            .collect(),
+    )
+}
+
+pub fn sqlite() -> Migrator {
+    migrator(SQLITE)
+}
+
+pub fn postgres() -> Migrator {
+    migrator(POSTGRES)
+}

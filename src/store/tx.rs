@@ -1,0 +1,249 @@
+//! A write transaction on either backend. Everything one report causes — its ticket, messages,
+//! attachments, audit events and outgoing mail — is written through one `Tx` and committed together.
+
+use anyhow::{Context as _, Result};
+use sqlx::{Postgres, Sqlite, Transaction};
+use time::OffsetDateTime;
+
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs the same expression against the backend's connection (`$c`), whichever it is.
+macro_rules! on_conn {
+    ($tx:expr, $c:ident => $e:expr) => {
+        match $tx {
+            Tx::Sqlite(t) => {
+                let $c = &mut **t;
+                $e
+            }
+            Tx::Postgres(t) => {
+                let $c = &mut **t;
+                $e
+            }
+        }
+    };
+}
+
+pub struct NewMessage<'a> {
+    pub direction: &'a str,
+    pub dedup_key: &'a str,
+    pub message_id: Option<&'a str>,
+    pub verdict: &'a str,
+    pub reason: Option<&'a str>,
+    pub from_addr: Option<&'a str>,
+    pub subject: &'a str,
+    pub mailbox: Option<&'a str>,
+    pub uidvalidity: Option<u32>,
+    pub uid: Option<u32>,
+    pub raw: &'a [u8],
+    pub at: OffsetDateTime,
+}
+
+pub struct NewTicket<'a> {
+    pub number: &'a str,
+    pub status: &'a str,
+    pub class: &'a str,
+    pub confidence: f64,
+    pub municipality: Option<&'a str>,
+    pub urgent: bool,
+    pub privacy: bool,
+    pub missing: &'a str,
+    pub subject: &'a str,
+    pub reporter: Option<&'a str>,
+    pub reporter_name: Option<&'a str>,
+    pub route_to: &'a str,
+    pub route_cc: &'a str,
+    pub reasons: &'a str,
+    pub at: OffsetDateTime,
+}
+
+pub struct NewAttachment<'a> {
+    pub message_id: i64,
+    pub ticket_id: Option<i64>,
+    pub filename: Option<&'a str>,
+    pub content_type: &'a str,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub screenshot: bool,
+    pub inline: bool,
+    pub data: &'a [u8],
+}
+
+pub struct NewOutbox<'a> {
+    pub ticket_id: Option<i64>,
+    pub kind: &'a str,
+    pub message_id: &'a str,
+    pub envelope_from: &'a str,
+    pub recipients: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub status: &'a str,
+    pub at: OffsetDateTime,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+        .context("committing")
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await,
+            Tx::Postgres(t) => t.rollback().await,
+        }
+        .context("rolling back")
+    }
+
+    /// The next human-friendly ticket number of `year`: `RD-2026-000123`. The counter row is locked
+    /// by the update, so concurrent instances never hand out the same number.
+    pub async fn next_ticket_number(&mut self, year: i32) -> Result<String> {
+        const SQL: &str = "INSERT INTO counters (name, value) VALUES ($1, 1) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value";
+        let name = format!("ticket-{year}");
+        let (value,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL).bind(&name).fetch_one(c).await)
+            .context("allocating a ticket number")?;
+        Ok(format!("RD-{year}-{value:06}"))
+    }
+
+    /// Records a mail; `None` when a mail with the same dedup key is already recorded.
+    pub async fn insert_message(&mut self, m: &NewMessage<'_>, ticket_id: Option<i64>) -> Result<Option<i64>> {
+        const SQL: &str = "INSERT INTO messages (ticket_id, direction, dedup_key, message_id, verdict, reason, from_addr, \
+             subject, mailbox, uidvalidity, uid, size, raw, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (dedup_key) DO NOTHING RETURNING id";
+        let row: Option<(i64,)> = on_conn!(self, c => sqlx::query_as(SQL)
+            .bind(ticket_id)
+            .bind(m.direction)
+            .bind(m.dedup_key)
+            .bind(m.message_id)
+            .bind(m.verdict)
+            .bind(m.reason)
+            .bind(m.from_addr)
+            .bind(m.subject)
+            .bind(m.mailbox)
+            .bind(m.uidvalidity.map(i64::from))
+            .bind(m.uid.map(i64::from))
+            .bind(m.raw.len() as i64)
+            .bind(m.raw)
+            .bind(m.at)
+            .fetch_optional(c)
+            .await)
+        .context("recording a message")?;
+        Ok(row.map(|r| r.0))
+    }
+
+    pub async fn set_message_ticket(&mut self, message: i64, ticket_id: i64, verdict: &str) -> Result<()> {
+        const SQL: &str = "UPDATE messages SET ticket_id = $1, verdict = $2 WHERE id = $3";
+        on_conn!(self, c => sqlx::query(SQL).bind(ticket_id).bind(verdict).bind(message).execute(c).await.map(|r| r.rows_affected()))
+            .context("linking a message to its ticket")?;
+        Ok(())
+    }
+
+    pub async fn insert_ticket(&mut self, t: &NewTicket<'_>) -> Result<i64> {
+        const SQL: &str = "INSERT INTO tickets (number, status, class, confidence, municipality, urgent, privacy, missing, \
+             subject, reporter, reporter_name, route_to, route_cc, reasons, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id";
+        let (id,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL)
+            .bind(t.number)
+            .bind(t.status)
+            .bind(t.class)
+            .bind(t.confidence)
+            .bind(t.municipality)
+            .bind(t.urgent)
+            .bind(t.privacy)
+            .bind(t.missing)
+            .bind(t.subject)
+            .bind(t.reporter)
+            .bind(t.reporter_name)
+            .bind(t.route_to)
+            .bind(t.route_cc)
+            .bind(t.reasons)
+            .bind(t.at)
+            .fetch_one(c)
+            .await)
+        .context("creating a ticket")?;
+        Ok(id)
+    }
+
+    pub async fn insert_attachment(&mut self, a: &NewAttachment<'_>) -> Result<i64> {
+        const SQL: &str = "INSERT INTO attachments (message_id, ticket_id, filename, content_type, size, width, height, \
+             screenshot, inline, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+        let (id,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL)
+            .bind(a.message_id)
+            .bind(a.ticket_id)
+            .bind(a.filename)
+            .bind(a.content_type)
+            .bind(a.data.len() as i64)
+            .bind(a.width)
+            .bind(a.height)
+            .bind(a.screenshot)
+            .bind(a.inline)
+            .bind(a.data)
+            .fetch_one(c)
+            .await)
+        .context("storing an attachment")?;
+        Ok(id)
+    }
+
+    /// Appends to the ticket's audit trail.
+    pub async fn event(
+        &mut self,
+        ticket_id: i64,
+        at: OffsetDateTime,
+        actor: &str,
+        kind: &str,
+        detail: &str,
+    ) -> Result<()> {
+        const SQL: &str = "INSERT INTO ticket_events (ticket_id, at, actor, kind, detail) VALUES ($1, $2, $3, $4, $5)";
+        on_conn!(self, c => sqlx::query(SQL).bind(ticket_id).bind(at).bind(actor).bind(kind).bind(detail).execute(c).await.map(|r| r.rows_affected()))
+            .context("recording an event")?;
+        Ok(())
+    }
+
+    pub async fn insert_outbox(&mut self, o: &NewOutbox<'_>) -> Result<i64> {
+        const SQL: &str = "INSERT INTO outbox (ticket_id, kind, message_id, envelope_from, recipients, subject, body, status, \
+             attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9) RETURNING id";
+        let (id,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL)
+            .bind(o.ticket_id)
+            .bind(o.kind)
+            .bind(o.message_id)
+            .bind(o.envelope_from)
+            .bind(o.recipients)
+            .bind(o.subject)
+            .bind(o.body)
+            .bind(o.status)
+            .bind(o.at)
+            .fetch_one(c)
+            .await)
+        .context("queueing an outgoing mail")?;
+        Ok(id)
+    }
+
+    /// Records how far a mailbox has been processed.
+    pub async fn set_mailbox_state(
+        &mut self,
+        mailbox: &str,
+        uidvalidity: u32,
+        last_uid: u32,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        const SQL: &str = "INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = $2, last_uid = $3, updated_at = $4";
+        on_conn!(self, c => sqlx::query(SQL)
+            .bind(mailbox)
+            .bind(i64::from(uidvalidity))
+            .bind(i64::from(last_uid))
+            .bind(at)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))
+        .context("recording mailbox state")?;
+        Ok(())
+    }
+}

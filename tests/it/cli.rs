@@ -1,0 +1,90 @@
+//! The `routedesk triage` command-line contract: one JSON object per input file, in order, errors on
+//! their own line and exit status 2 after all files.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn routedesk() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_routedesk"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports").join(name)
+}
+
+fn write_temp(name: &str, content: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("routedesk-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let p = dir.join(name);
+    std::fs::write(&p, content).expect("write temp file");
+    p
+}
+
+const REPORT: &str = "From: Kari Røhne <kari.rohne@sondre-land.kommune.no>\r\nTo: pureservice@gjovik.kommune.no\r\nSubject: Feil i lønnskjøringen\r\nMessage-ID: <cli-1@sondre-land.kommune.no>\r\n\r\nLønnskjøringen gir feil beløp.\r\n\r\nMvh Kari\r\nDir. tlf. 61 12 64 26 - Mobil: 951 17 655\r\n";
+
+#[test]
+fn json_has_one_line_per_file_in_order_and_errors_exit_2() {
+    let good = write_temp("good.eml", REPORT.as_bytes());
+    let empty = write_temp("empty.eml", b"");
+    let missing = PathBuf::from("/nonexistent/report.eml");
+    let out = routedesk().arg("triage").arg("--json").args([&good, &missing, &empty, &good]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).expect("utf-8");
+    let lines: Vec<serde_json::Value> =
+        stdout.lines().map(|l| serde_json::from_str(l).expect("each line is one JSON object")).collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[0]["file"], good.display().to_string());
+    assert_eq!(lines[1]["file"], missing.display().to_string());
+    assert!(lines[1]["error"].as_str().is_some_and(|e| e.contains("cannot read")), "{}", lines[1]);
+    assert!(lines[2]["error"].as_str().is_some_and(|e| e.contains("empty")), "{}", lines[2]);
+    assert_eq!(lines[3]["file"], lines[0]["file"]);
+
+    let r = &lines[0];
+    assert_eq!(r["verdict"], "ticket");
+    assert_eq!(r["ignored_reason"], serde_json::Value::Null);
+    assert_eq!(r["class"], "application");
+    assert!(r["confidence"].as_f64().is_some_and(|c| (0.0..=1.0).contains(&c)));
+    assert_eq!(r["municipality"], "sondre-land");
+    assert_eq!(r["missing"], serde_json::json!(["screenshot"]));
+    assert_eq!(r["complete"], false);
+    assert_eq!(r["urgent"], false);
+    assert_eq!(r["privacy"], false);
+    assert_eq!(r["route"]["to"], serde_json::json!(["kari.rohne@sondre-land.kommune.no"]));
+    assert_eq!(r["route"]["cc"], serde_json::json!(["pureservice@gjovik.kommune.no"]));
+    assert_eq!(r["reply"], "request-info");
+    assert!(r["reasons"].as_array().is_some_and(|a| !a.is_empty()));
+}
+
+#[test]
+fn all_good_files_exit_0_and_human_output_is_readable() {
+    let good = write_temp("good2.eml", REPORT.as_bytes());
+    let out = routedesk().arg("triage").arg(&good).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains("ticket: application"), "{text}");
+    assert!(text.contains("missing screenshot"), "{text}");
+    assert!(text.contains("reply: request-info"), "{text}");
+}
+
+#[test]
+fn a_bad_policy_is_refused_with_a_clear_message() {
+    let bad = write_temp("bad-policy.toml", b"[region]\nname = \"x\"\n");
+    let out = routedesk().args(["triage", "--policy"]).arg(&bad).arg(fixture("expected.toml")).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("missing field `helpdesk`"), "{err}");
+
+    let out = routedesk().arg("check-policy").arg(&bad).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn check_policy_prints_what_it_understood() {
+    let policy = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("policy/gjovik-region.toml");
+    let out = routedesk().arg("check-policy").arg(&policy).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains("valid"), "{text}");
+    assert!(text.contains("sondre-land — Søndre Land kommune — domains: sondre-land.kommune.no"), "{text}");
+    assert!(text.contains("application: to contacts cc helpdesk"), "{text}");
+}

@@ -1,0 +1,5 @@
+//! routedesk's integration tests: one binary (fast to link), one module per capability.
+
+mod cli;
+mod corpus;
+mod robustness;

@@ -1,0 +1,92 @@
+//! Real-world MIME nobody here wrote: mail-parser's own test messages (legacy, malformed, RFC and
+//! third-party mail), CPython's `test_email` data and SpamAssassin's samples where installed. Every
+//! file must get a decision or a clear error from the whole pipeline, and nothing may panic.
+//!
+//! Extra directories can be given in `ROUTEDESK_CORPORA` (colon-separated).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+
+use routedesk::pipeline::parse::ParseLimits;
+use routedesk::pipeline::triage;
+use routedesk::policy::Policy;
+
+fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"))
+}
+
+/// The directories to run over: those found on this machine plus `ROUTEDESK_CORPORA`.
+fn corpora() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Ok(sources) = std::fs::read_dir(cargo_home().join("registry/src")) {
+        for index in sources.filter_map(Result::ok) {
+            if let Ok(crates) = std::fs::read_dir(index.path()) {
+                dirs.extend(
+                    crates
+                        .filter_map(Result::ok)
+                        .filter(|c| c.file_name().to_string_lossy().starts_with("mail-parser-0.11"))
+                        .map(|c| c.path().join("resources")),
+                );
+            }
+        }
+    }
+    let python_test_dirs = std::process::Command::new("python3")
+        .args(["-c", "import test, os; print(os.path.dirname(test.__file__))"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("test_email/data"));
+    dirs.extend(python_test_dirs);
+    dirs.extend(
+        ["/usr/lib/python3.11/test/test_email/data", "/usr/share/doc/spamassassin/examples"].map(PathBuf::from),
+    );
+    if let Some(extra) = std::env::var_os("ROUTEDESK_CORPORA") {
+        dirs.extend(std::env::split_paths(&extra));
+    }
+    dirs.retain(|d| d.is_dir());
+    dirs.dedup();
+    dirs
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.filter_map(Result::ok) {
+        let p = e.path();
+        if p.is_dir() {
+            files_under(&p, out);
+        } else if !p.extension().is_some_and(|x| x == "json" || x == "py" || x == "gz") && !p.ends_with("COPYING") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn real_world_mime_gets_a_decision_or_a_clear_error_and_never_panics() {
+    let policy = Policy::default_region().expect("default policy");
+    let limits = ParseLimits::default();
+    let mut files = Vec::new();
+    for d in corpora() {
+        files_under(&d, &mut files);
+    }
+    // mail-parser's own messages are always there (the crate is a dependency).
+    assert!(files.len() >= 100, "only {} corpus files found", files.len());
+
+    let (mut tickets, mut ignored, mut errors, mut panics) = (0, 0, 0, Vec::new());
+    for f in &files {
+        let Ok(raw) = std::fs::read(f) else { continue };
+        match catch_unwind(AssertUnwindSafe(|| triage(&raw, &policy, &limits))) {
+            Ok(Ok(d)) if d.is_ticket() => tickets += 1,
+            Ok(Ok(_)) => ignored += 1,
+            Ok(Err(e)) => {
+                assert!(!e.to_string().is_empty());
+                errors += 1;
+            }
+            Err(_) => panics.push(f.display().to_string()),
+        }
+    }
+    eprintln!("robustness: {} files: {tickets} tickets, {ignored} ignored, {errors} clear errors", files.len());
+    assert!(panics.is_empty(), "the pipeline panicked on:\n{}", panics.join("\n"));
+    assert!(tickets > files.len() / 2, "most real mail should become tickets: {tickets} of {}", files.len());
+}
