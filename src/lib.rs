@@ -1,9 +1,14 @@
 //! routedesk: turns fault reports sent by e-mail into routed, tracked helpdesk tickets.
 
 pub mod cli;
+pub mod config;
 pub mod domain;
+pub mod ingest;
+pub mod intake;
+pub mod outbox;
 pub mod pipeline;
 pub mod policy;
 pub mod reply;
+pub mod service;
 pub mod store;
 pub mod text;

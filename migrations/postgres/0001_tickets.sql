@@ -85,11 +85,14 @@ CREATE TABLE outbox (
     ticket_id       BIGINT REFERENCES tickets (id),
     kind            TEXT NOT NULL,        -- routing | acknowledgement | request-info
     message_id      TEXT NOT NULL UNIQUE, -- fixed for every retry
-    envelope_from   TEXT NOT NULL,
-    recipients      TEXT NOT NULL,        -- comma-separated envelope recipients
+    envelope_from   TEXT NOT NULL,        -- empty: null sender (automatic replies, RFC 3834)
+    to_addrs        TEXT NOT NULL,        -- comma-separated
+    cc_addrs        TEXT NOT NULL,
+    in_reply_to     TEXT,                 -- the report's Message-ID
+    report_message  BIGINT REFERENCES messages (id),  -- attach the report and its files
     subject         TEXT NOT NULL,
     body            TEXT NOT NULL,
-    status          TEXT NOT NULL,        -- queued | sent | failed | held
+    status          TEXT NOT NULL,        -- queued | sent | failed | dry-run
     attempts        BIGINT NOT NULL DEFAULT 0,
     next_attempt_at TIMESTAMPTZ NOT NULL,
     locked_until    TIMESTAMPTZ,

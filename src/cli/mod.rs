@@ -1,6 +1,7 @@
 //! The command line: `routedesk triage`, `routedesk check-policy`, …
 
 mod check_policy;
+mod serve;
 mod triage;
 
 use std::path::PathBuf;
@@ -40,6 +41,23 @@ enum Command {
     },
     /// Print the built-in default policy (a starting point for your own).
     DefaultPolicy,
+    /// Run the service: read the helpdesk mailbox, keep the ticket log, send routed mail and replies.
+    Serve {
+        /// Configuration file (TOML); every key can also come from ROUTEDESK_… variables.
+        #[arg(long, env = "ROUTEDESK_CONFIG")]
+        config: Option<PathBuf>,
+        /// Decide and record everything, send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Log as JSON lines instead of readable text.
+        #[arg(long)]
+        log_json: bool,
+    },
+    /// Validate a configuration (and the policy it names) without starting.
+    CheckConfig {
+        #[arg(long, env = "ROUTEDESK_CONFIG")]
+        config: Option<PathBuf>,
+    },
 }
 
 pub fn run() -> ExitCode {
@@ -47,6 +65,8 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Triage { policy, json, files } => triage::run(policy.as_deref(), json, &files),
         Command::CheckPolicy { file } => check_policy::run(&file),
+        Command::Serve { config, dry_run, log_json } => serve::run(config.as_deref(), dry_run, log_json),
+        Command::CheckConfig { config } => serve::check(config.as_deref()),
         Command::DefaultPolicy => {
             print!("{}", crate::policy::DEFAULT_POLICY);
             ExitCode::SUCCESS

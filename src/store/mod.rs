@@ -4,6 +4,7 @@
 //! fails at once with "database is locked" when two writers meet.
 
 mod migrate;
+mod outbox;
 mod read;
 mod tx;
 
@@ -14,8 +15,9 @@ use anyhow::{Context as _, Result};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+pub use outbox::FileData;
 pub use read::{AttachmentRow, Counted, EventRow, MessageRow, OutboxRow, TicketRow};
-pub use tx::{NewAttachment, NewMessage, NewOutbox, NewTicket, Tx};
+pub use tx::{NewAttachment, NewMessage, NewOutbox, NewTicket, TicketBrief, Tx};
 
 #[derive(Debug, Clone)]
 pub enum Store {

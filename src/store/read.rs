@@ -103,14 +103,21 @@ row! {
         pub kind: String,
         pub message_id: String,
         pub envelope_from: String,
-        pub recipients: String,
+        pub to_addrs: String,
+        pub cc_addrs: String,
+        pub in_reply_to: Option<String>,
+        pub report_message: Option<i64>,
         pub subject: String,
         pub body: String,
         pub status: String,
         pub attempts: i64,
         pub last_error: Option<String>,
+        pub created_at: OffsetDateTime,
     }
 }
+
+pub(super) const OUTBOX_COLUMNS: &str = "id, ticket_id, kind, message_id, envelope_from, to_addrs, cc_addrs, in_reply_to, \
+     report_message, subject, body, status, attempts, last_error, created_at";
 
 const TICKET_COLUMNS: &str = "id, number, status, class, confidence, municipality, urgent, privacy, missing, subject, \
      reporter, reporter_name, route_to, route_cc, reasons, created_at, updated_at";
@@ -162,8 +169,8 @@ impl Store {
     }
 
     pub async fn outbox_of(&self, ticket_id: i64) -> Result<Vec<OutboxRow>> {
-        const SQL: &str = "SELECT id, ticket_id, kind, message_id, envelope_from, recipients, subject, body, status, attempts, \
-             last_error FROM outbox WHERE ticket_id = $1 ORDER BY id";
+        const SQL: &str =
+            const_format::concatcp!("SELECT ", OUTBOX_COLUMNS, " FROM outbox WHERE ticket_id = $1 ORDER BY id");
         fetch!(self, SQL, fetch_all, ticket_id).context("reading a ticket's outgoing mail")
     }
 

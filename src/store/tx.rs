@@ -76,7 +76,10 @@ pub struct NewOutbox<'a> {
     pub kind: &'a str,
     pub message_id: &'a str,
     pub envelope_from: &'a str,
-    pub recipients: &'a str,
+    pub to_addrs: &'a str,
+    pub cc_addrs: &'a str,
+    pub in_reply_to: Option<&'a str>,
+    pub report_message: Option<i64>,
     pub subject: &'a str,
     pub body: &'a str,
     pub status: &'a str,
@@ -207,14 +210,18 @@ impl Tx {
     }
 
     pub async fn insert_outbox(&mut self, o: &NewOutbox<'_>) -> Result<i64> {
-        const SQL: &str = "INSERT INTO outbox (ticket_id, kind, message_id, envelope_from, recipients, subject, body, status, \
-             attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $9) RETURNING id";
+        const SQL: &str = "INSERT INTO outbox (ticket_id, kind, message_id, envelope_from, to_addrs, cc_addrs, in_reply_to, \
+             report_message, subject, body, status, attempts, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $12) RETURNING id";
         let (id,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL)
             .bind(o.ticket_id)
             .bind(o.kind)
             .bind(o.message_id)
             .bind(o.envelope_from)
-            .bind(o.recipients)
+            .bind(o.to_addrs)
+            .bind(o.cc_addrs)
+            .bind(o.in_reply_to)
+            .bind(o.report_message)
             .bind(o.subject)
             .bind(o.body)
             .bind(o.status)
@@ -245,5 +252,124 @@ impl Tx {
             .map(|r| r.rows_affected()))
         .context("recording mailbox state")?;
         Ok(())
+    }
+
+    /// The ticket a reply belongs to, by the Message-IDs it answers (ours or the report's).
+    pub async fn ticket_for_thread(&mut self, ids: &[String]) -> Result<Option<i64>> {
+        const IN_MESSAGES: &str =
+            "SELECT ticket_id FROM messages WHERE message_id = $1 AND ticket_id IS NOT NULL ORDER BY id LIMIT 1";
+        const IN_OUTBOX: &str = "SELECT ticket_id FROM outbox WHERE message_id = $1 AND ticket_id IS NOT NULL LIMIT 1";
+        for id in ids.iter().rev() {
+            for sql in [IN_OUTBOX, IN_MESSAGES] {
+                let row: Option<(i64,)> = on_conn!(self, c => sqlx::query_as(sql).bind(id).fetch_optional(c).await)
+                    .context("looking up a thread")?;
+                if let Some((t,)) = row {
+                    return Ok(Some(t));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// `(id, status, missing, reporter)` of a ticket by its number.
+    pub async fn ticket_brief(&mut self, number: &str) -> Result<Option<TicketBrief>> {
+        const SQL: &str = "SELECT id, number, status, missing, reporter FROM tickets WHERE number = $1";
+        on_conn!(self, c => sqlx::query_as(SQL).bind(number).fetch_optional(c).await).context("reading a ticket")
+    }
+
+    pub async fn ticket_brief_by_id(&mut self, id: i64) -> Result<Option<TicketBrief>> {
+        const SQL: &str = "SELECT id, number, status, missing, reporter FROM tickets WHERE id = $1";
+        on_conn!(self, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await).context("reading a ticket")
+    }
+
+    /// The raw report that opened a ticket, and its message row id.
+    pub async fn opening_message(&mut self, ticket_id: i64) -> Result<Option<(i64, Vec<u8>)>> {
+        const SQL: &str =
+            "SELECT id, raw FROM messages WHERE ticket_id = $1 AND verdict = 'ticket' ORDER BY id LIMIT 1";
+        on_conn!(self, c => sqlx::query_as(SQL).bind(ticket_id).fetch_optional(c).await).context("reading the report")
+    }
+
+    pub async fn update_ticket_state(
+        &mut self,
+        id: i64,
+        status: &str,
+        missing: &str,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        const SQL: &str = "UPDATE tickets SET status = $1, missing = $2, updated_at = $3 WHERE id = $4";
+        on_conn!(self, c => sqlx::query(SQL).bind(status).bind(missing).bind(at).bind(id).execute(c).await.map(|r| r.rows_affected()))
+            .context("updating a ticket")?;
+        Ok(())
+    }
+
+    /// Automatic replies queued to `address` since `since` (the per-sender rate limit).
+    pub async fn replies_to_since(&mut self, address: &str, since: OffsetDateTime) -> Result<i64> {
+        const SQL: &str = "SELECT COUNT(*) FROM outbox WHERE kind IN ('acknowledgement', 'request-info') \
+             AND to_addrs = $1 AND created_at > $2";
+        let (n,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL).bind(address).bind(since).fetch_one(c).await)
+            .context("counting replies")?;
+        Ok(n)
+    }
+
+    /// Whether a ticket has already had an automatic reply to `address`.
+    pub async fn ticket_replied_to(&mut self, ticket_id: i64, address: &str) -> Result<bool> {
+        const SQL: &str = "SELECT COUNT(*) FROM outbox WHERE ticket_id = $1 AND kind IN ('acknowledgement', 'request-info') \
+             AND to_addrs = $2";
+        let (n,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL).bind(ticket_id).bind(address).fetch_one(c).await)
+            .context("checking earlier replies")?;
+        Ok(n > 0)
+    }
+}
+
+impl Tx {
+    pub(super) async fn exec_outbox_status(
+        &mut self,
+        id: i64,
+        status: &str,
+        next_attempt_at: Option<OffsetDateTime>,
+        error: Option<&str>,
+        sent_at: Option<OffsetDateTime>,
+    ) -> Result<()> {
+        const SQL: &str = "UPDATE outbox SET status = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
+             last_error = COALESCE($3, last_error), sent_at = $4, locked_until = NULL WHERE id = $5";
+        on_conn!(self, c => sqlx::query(SQL)
+            .bind(status)
+            .bind(next_attempt_at)
+            .bind(error)
+            .bind(sent_at)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))
+        .context("updating an outgoing mail")?;
+        Ok(())
+    }
+}
+
+/// The few ticket fields the intake needs to thread a reply.
+#[derive(Debug, Clone)]
+pub struct TicketBrief {
+    pub id: i64,
+    pub number: String,
+    pub status: String,
+    pub missing: String,
+    pub reporter: Option<String>,
+}
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for TicketBrief
+where
+    &'static str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(r: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            number: r.try_get("number")?,
+            status: r.try_get("status")?,
+            missing: r.try_get("missing")?,
+            reporter: r.try_get("reporter")?,
+        })
     }
 }

@@ -1,0 +1,76 @@
+//! `routedesk serve` and `routedesk check-config`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::config::Config;
+use crate::policy::Policy;
+
+pub fn run(config: Option<&Path>, dry_run: bool, log_json: bool) -> ExitCode {
+    init_logging(log_json);
+    let mut cfg = match Config::load(config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    cfg.dry_run |= dry_run;
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(crate::service::serve(cfg)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "routedesk stopped");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+pub fn check(config: Option<&Path>) -> ExitCode {
+    let cfg = match Config::load(config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let policy = match Policy::load_or_default(cfg.policy.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!("Configuration valid.");
+    println!("  mailbox:   {} ({})", cfg.mailbox, cfg.display_name);
+    println!("  database:  {}", crate::store::redact(&cfg.database_url));
+    println!(
+        "  IMAP:      {} as {}, folder {} → {}",
+        cfg.imap.url, cfg.imap.user, cfg.imap.folder, cfg.imap.processed_folder
+    );
+    println!("  SMTP:      {}{}", cfg.smtp.url, if cfg.smtp.starttls { " (STARTTLS)" } else { "" });
+    println!("  web:       {}", cfg.web.bind);
+    println!(
+        "  limits:    {} bytes, {} parts, depth {}",
+        cfg.limits.max_message_bytes, cfg.limits.max_parts, cfg.limits.max_depth
+    );
+    println!("  policy:    {} ({} municipalities)", policy.region, policy.municipalities.len());
+    if cfg.dry_run {
+        println!("  DRY RUN:   nothing will be sent");
+    }
+    ExitCode::SUCCESS
+}
+
+fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ROUTEDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}

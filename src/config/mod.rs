@@ -1,0 +1,317 @@
+//! The service configuration: a TOML file (`routedesk serve --config FILE`) where every key can also
+//! be set by an environment variable — `ROUTEDESK_DATABASE_URL`, `ROUTEDESK_IMAP__PASSWORD` (two
+//! underscores between a section and its key). Validated at start with clear errors.
+
+mod endpoint;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::pipeline::parse::ParseLimits;
+use crate::text::address;
+
+pub use endpoint::{Endpoint, Security};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration: {0}")]
+    Load(String),
+    #[error("configuration has {} problem(s):{}", .0.len(), .0.iter().map(|p| format!("\n  - {p}")).collect::<String>())]
+    Invalid(Vec<String>),
+}
+
+/// A secret that never shows in logs or `Debug` output.
+#[derive(Clone, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "\"***\"" })
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://data/routedesk.db` (the default) or `postgres://user:pw@host/db`.
+    #[serde(default = "default_database_url")]
+    pub database_url: String,
+    /// Routing policy file; the built-in Gjøvik region policy when not set.
+    #[serde(default)]
+    pub policy: Option<PathBuf>,
+    /// Decide and record everything, send nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// The helpdesk address routedesk reads and sends as (From and Reply-To of its mail).
+    pub mailbox: String,
+    #[serde(default = "default_display_name")]
+    pub display_name: String,
+    pub imap: ImapConfig,
+    pub smtp: SmtpConfig,
+    #[serde(default)]
+    pub web: WebConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    #[serde(default)]
+    pub outbox: OutboxConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImapConfig {
+    /// `imaps://host:993`, or `imap://host:143` (with `starttls = true` unless on loopback).
+    pub url: String,
+    pub user: String,
+    pub password: Secret,
+    #[serde(default)]
+    pub starttls: bool,
+    /// Extra CA certificate (PEM) to trust, e.g. a local test server's.
+    #[serde(default)]
+    pub ca_cert: Option<PathBuf>,
+    #[serde(default = "default_folder")]
+    pub folder: String,
+    /// Where processed mail is moved (flagged instead where the server cannot move).
+    #[serde(default = "default_processed_folder")]
+    pub processed_folder: String,
+    /// IDLE is re-issued after this long (servers drop idling clients after 30 minutes).
+    #[serde(default = "default_idle_secs")]
+    pub idle_secs: u64,
+    /// How often to look for mail where the server has no IDLE.
+    #[serde(default = "default_poll_secs")]
+    pub poll_secs: u64,
+    /// Messages fetched per round trip.
+    #[serde(default = "default_batch")]
+    pub batch: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// `smtps://host:465`, or `smtp://host:587` (with `starttls = true` unless on loopback).
+    pub url: String,
+    #[serde(default)]
+    pub starttls: bool,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub password: Option<Secret>,
+    #[serde(default)]
+    pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebConfig {
+    #[serde(default = "default_bind")]
+    pub bind: String,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self { bind: default_bind() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    #[serde(default = "default_max_bytes")]
+    pub max_message_bytes: usize,
+    #[serde(default = "default_max_parts")]
+    pub max_parts: usize,
+    #[serde(default = "default_max_depth")]
+    pub max_depth: usize,
+    /// Automatic replies one sender may get per hour (two robots must not loop).
+    #[serde(default = "default_replies_per_hour")]
+    pub replies_per_sender_per_hour: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: default_max_bytes(),
+            max_parts: default_max_parts(),
+            max_depth: default_max_depth(),
+            replies_per_sender_per_hour: default_replies_per_hour(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Temporary failures are retried this many times before the mail is marked failed.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// First retry delay; doubles with each attempt (with jitter), capped at 30 minutes.
+    #[serde(default = "default_retry_secs")]
+    pub retry_secs: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self { max_attempts: default_max_attempts(), retry_secs: default_retry_secs() }
+    }
+}
+
+fn default_database_url() -> String {
+    "sqlite://data/routedesk.db".into()
+}
+fn default_display_name() -> String {
+    "Helpdesk".into()
+}
+fn default_folder() -> String {
+    "INBOX".into()
+}
+fn default_processed_folder() -> String {
+    "Processed".into()
+}
+fn default_idle_secs() -> u64 {
+    25 * 60
+}
+fn default_poll_secs() -> u64 {
+    60
+}
+fn default_batch() -> u32 {
+    50
+}
+fn default_bind() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_max_bytes() -> usize {
+    25 * 1024 * 1024
+}
+fn default_max_parts() -> usize {
+    500
+}
+fn default_max_depth() -> usize {
+    20
+}
+fn default_replies_per_hour() -> u32 {
+    5
+}
+fn default_max_attempts() -> u32 {
+    12
+}
+fn default_retry_secs() -> u64 {
+    5
+}
+
+const NOT_KEYS: &[&str] = &["ROUTEDESK_CONFIG", "ROUTEDESK_LOG", "ROUTEDESK_CORPORA"];
+
+impl Config {
+    /// Reads `path` (if given), applies `ROUTEDESK_…` environment variables, and validates.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut builder = config::Config::builder();
+        if let Some(p) = path {
+            if !p.exists() {
+                return Err(ConfigError::Load(format!("{} does not exist", p.display())));
+            }
+            builder = builder.add_source(config::File::from(p).format(config::FileFormat::Toml));
+        }
+        // Variables that steer the command line rather than the service are not configuration keys.
+        let vars =
+            std::env::vars().filter(|(k, _)| k.starts_with("ROUTEDESK_") && !NOT_KEYS.contains(&k.as_str())).collect();
+        let env = config::Environment::with_prefix("ROUTEDESK")
+            .prefix_separator("_")
+            .separator("__")
+            .try_parsing(true)
+            .source(Some(vars));
+        let cfg: Config = builder
+            .add_source(env)
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .map_err(|e| ConfigError::Load(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Parses configuration text (no environment), for tests and tools.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Load(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut p = Vec::new();
+        if !address::is_valid(&self.mailbox) {
+            p.push(format!("mailbox: {:?} is not a valid e-mail address", self.mailbox));
+        }
+        if !(self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            p.push(format!(
+                "database_url: {:?} must start with sqlite: or postgres://",
+                crate::store::redact(&self.database_url)
+            ));
+        }
+        if let Err(e) = Endpoint::parse(&self.imap.url, &["imap", "imaps"], self.imap.starttls) {
+            p.push(format!("imap.url: {e}"));
+        }
+        if let Err(e) = Endpoint::parse(&self.smtp.url, &["smtp", "smtps"], self.smtp.starttls) {
+            p.push(format!("smtp.url: {e}"));
+        }
+        if self.imap.user.is_empty() {
+            p.push("imap.user is empty".into());
+        }
+        if self.imap.folder.is_empty()
+            || self.imap.processed_folder.is_empty()
+            || self.imap.folder == self.imap.processed_folder
+        {
+            p.push("imap.folder and imap.processed_folder must be set and differ".into());
+        }
+        if self.imap.idle_secs == 0 || self.imap.idle_secs > 29 * 60 {
+            p.push("imap.idle_secs must be between 1 and 1740 (servers end IDLE after 30 minutes)".into());
+        }
+        if self.imap.poll_secs == 0 || self.imap.batch == 0 {
+            p.push("imap.poll_secs and imap.batch must be at least 1".into());
+        }
+        for (key, ca) in [("imap.ca_cert", &self.imap.ca_cert), ("smtp.ca_cert", &self.smtp.ca_cert)] {
+            if let Some(ca) = ca.as_ref().filter(|c| !c.is_file()) {
+                p.push(format!("{key}: {} is not a readable file", ca.display()));
+            }
+        }
+        if self.smtp.user.is_some() != self.smtp.password.is_some() {
+            p.push("smtp.user and smtp.password go together".into());
+        }
+        if let Some(policy) = self.policy.as_ref().filter(|p| !p.is_file()) {
+            p.push(format!("policy: {} is not a readable file", policy.display()));
+        }
+        if self.web.bind.parse::<std::net::SocketAddr>().is_err() {
+            p.push(format!("web.bind: {:?} is not an address:port", self.web.bind));
+        }
+        if self.limits.max_message_bytes < 1024 || self.limits.max_parts == 0 || self.limits.max_depth == 0 {
+            p.push("limits: max_message_bytes (>= 1024), max_parts and max_depth (>= 1) must be set".into());
+        }
+        if self.outbox.max_attempts == 0 || self.outbox.retry_secs == 0 {
+            p.push("outbox.max_attempts and outbox.retry_secs must be at least 1".into());
+        }
+        if p.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(p)) }
+    }
+
+    pub fn parse_limits(&self) -> ParseLimits {
+        ParseLimits {
+            max_bytes: self.limits.max_message_bytes,
+            max_parts: self.limits.max_parts,
+            max_depth: self.limits.max_depth,
+        }
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.imap.idle_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,375 @@
+//! What happens to one mail that reached the helpdesk mailbox: it becomes a ticket, joins the ticket
+//! it answers, or is recorded as ignored or quarantined with its reason — never lost, never doubled.
+//! The ticket, its messages, attachments, audit events and every mail it causes are written in one
+//! transaction; the outbox worker sends the mail afterwards.
+
+pub mod dedup;
+mod thread;
+
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use time::OffsetDateTime;
+
+use crate::domain::{Class, Detail};
+use crate::pipeline::parse::ParseLimits;
+use crate::pipeline::route::Reply;
+use crate::pipeline::{Decision, triage};
+use crate::policy::Policy;
+use crate::reply;
+use crate::store::{NewAttachment, NewMessage, NewOutbox, NewTicket, Store, Tx};
+
+/// Where a mail came from on the IMAP server.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    pub folder: &'a str,
+    pub uidvalidity: u32,
+    pub uid: u32,
+}
+
+/// What became of one mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Ticket {
+        number: String,
+        status: &'static str,
+    },
+    Reply {
+        number: String,
+        completed: bool,
+    },
+    Ignored {
+        reason: String,
+    },
+    Quarantined {
+        reason: String,
+    },
+    /// Already recorded (a re-fetch after a restart or a UIDVALIDITY change).
+    Duplicate,
+}
+
+/// Ticket statuses.
+pub mod status {
+    /// Held until the reporter sends the missing details.
+    pub const AWAITING_INFO: &str = "awaiting-info";
+    /// Sent to the helpdesk for manual triage.
+    pub const TRIAGE: &str = "triage";
+    pub const ROUTED: &str = "routed";
+    pub const RESOLVED: &str = "resolved";
+}
+
+#[derive(Clone)]
+pub struct Ingestor {
+    pub store: Store,
+    pub policy: Arc<Policy>,
+    pub limits: ParseLimits,
+    /// The helpdesk address routedesk reads and sends as.
+    pub mailbox: String,
+    pub dry_run: bool,
+    pub replies_per_sender_per_hour: u32,
+}
+
+const ACTOR: &str = "routedesk";
+
+impl Ingestor {
+    pub async fn ingest(&self, raw: &[u8], source: Option<Source<'_>>) -> Result<Outcome> {
+        let now = OffsetDateTime::now_utc();
+        let key = dedup::key(raw);
+        // The pure pipeline runs before the transaction, so the write lock is held only for writing.
+        let decision = triage(raw, &self.policy, &self.limits);
+        let own_mail = decision.as_ref().ok().and_then(|d| d.mail.from_address()).is_some_and(|f| f == self.mailbox);
+
+        let mut tx = self.store.begin().await?;
+        let (verdict, reason, subject, from, message_id) = match &decision {
+            Err(e) => ("quarantined", Some(e.to_string()), String::new(), None, None),
+            Ok(d) => {
+                let reason = if own_mail {
+                    Some(format!("own mail from {} (loop protection)", self.mailbox))
+                } else {
+                    d.ignored.as_ref().map(|i| i.reason())
+                };
+                let verdict = if reason.is_some() { "ignored" } else { "pending" };
+                (verdict, reason, d.mail.subject.clone(), d.mail.from_address(), d.mail.message_id.clone())
+            }
+        };
+        let new = NewMessage {
+            direction: "in",
+            dedup_key: &key,
+            message_id: message_id.as_deref(),
+            verdict,
+            reason: reason.as_deref(),
+            from_addr: from.as_deref(),
+            subject: &subject,
+            mailbox: source.map(|s| s.folder),
+            uidvalidity: source.map(|s| s.uidvalidity),
+            uid: source.map(|s| s.uid),
+            raw,
+            at: now,
+        };
+        let Some(message) = tx.insert_message(&new, None).await? else {
+            tx.rollback().await?;
+            return Ok(Outcome::Duplicate);
+        };
+        let outcome = match (decision, reason) {
+            (Err(_), Some(reason)) => Outcome::Quarantined { reason },
+            (Ok(_), Some(reason)) => Outcome::Ignored { reason },
+            (Err(e), None) => Outcome::Quarantined { reason: e.to_string() },
+            (Ok(d), None) => match thread::find_ticket(&mut tx, &d).await? {
+                Some(ticket) => self.add_to_ticket(&mut tx, ticket, message, &d, now).await?,
+                None => self.open_ticket(&mut tx, message, &d, now).await?,
+            },
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Records a mail that cannot be taken in (too large to fetch): kept as a visible quarantined
+    /// record with what was fetched (its header), the reason, and where the original stays.
+    pub async fn quarantine(&self, raw: &[u8], reason: &str, source: Source<'_>) -> Result<Outcome> {
+        let key = format!("{}:quarantined", dedup::key(raw));
+        let mut tx = self.store.begin().await?;
+        let parsed = mail_parser::MessageParser::default().parse_headers(raw);
+        let subject =
+            parsed.as_ref().and_then(|m| m.subject()).map(crate::pipeline::parse::clean_line).unwrap_or_default();
+        let from = parsed
+            .as_ref()
+            .and_then(|m| m.from())
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .map(str::to_lowercase);
+        let recorded = tx
+            .insert_message(
+                &NewMessage {
+                    direction: "in",
+                    dedup_key: &key,
+                    message_id: parsed.as_ref().and_then(|m| m.message_id()),
+                    verdict: "quarantined",
+                    reason: Some(reason),
+                    from_addr: from.as_deref(),
+                    subject: &subject,
+                    mailbox: Some(source.folder),
+                    uidvalidity: Some(source.uidvalidity),
+                    uid: Some(source.uid),
+                    raw,
+                    at: OffsetDateTime::now_utc(),
+                },
+                None,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(if recorded.is_some() { Outcome::Quarantined { reason: reason.to_string() } } else { Outcome::Duplicate })
+    }
+
+    async fn open_ticket(&self, tx: &mut Tx, message: i64, d: &Decision, now: OffsetDateTime) -> Result<Outcome> {
+        let routing = d.routing.as_ref().context("a ticket decision always has a route")?;
+        let number = tx.next_ticket_number(now.year()).await?;
+        let status = if routing.held {
+            status::AWAITING_INFO
+        } else if routing.manual_triage {
+            status::TRIAGE
+        } else {
+            status::ROUTED
+        };
+        let c = &d.classification;
+        let reporter = d.mail.from.as_ref();
+        let ticket = tx
+            .insert_ticket(&NewTicket {
+                number: &number,
+                status,
+                class: c.class.as_str(),
+                confidence: c.confidence,
+                municipality: routing.municipality.as_deref(),
+                urgent: c.urgent,
+                privacy: c.privacy,
+                missing: &join_details(&d.checks.missing),
+                subject: &d.mail.subject,
+                reporter: d.checks.email.as_deref().or(reporter.map(|r| r.address.as_str())),
+                reporter_name: reporter.and_then(|r| r.name.as_deref()),
+                route_to: &routing.to.join(","),
+                route_cc: &routing.cc.join(","),
+                reasons: &d.reasons().join("\n"),
+                at: now,
+            })
+            .await?;
+        tx.set_message_ticket(message, ticket, "ticket").await?;
+        self.store_attachments(tx, message, ticket, d).await?;
+
+        let from = d.mail.from_address().unwrap_or_else(|| "(no sender)".into());
+        tx.event(ticket, now, ACTOR, "received", &format!("report from {from}: {}", d.mail.subject)).await?;
+        let checked = if d.checks.missing.is_empty() {
+            "complete: screenshot, phone, mobile and e-mail present".to_string()
+        } else {
+            format!("missing: {}", join_details(&d.checks.missing))
+        };
+        tx.event(ticket, now, ACTOR, "checked", &checked).await?;
+        tx.event(ticket, now, ACTOR, "classified", &format!("{} (confidence {:.2})", c.class, c.confidence)).await?;
+
+        if routing.held {
+            tx.event(ticket, now, ACTOR, "held", "waiting for the reporter's missing details").await?;
+        } else {
+            self.queue_routing(tx, ticket, &number, message, d, now).await?;
+        }
+        if let (Some(to), true) = (&routing.reply_to, routing.reply != Reply::None) {
+            self.queue_reply(tx, ticket, &number, routing.reply, to, d, now).await?;
+        }
+        Ok(Outcome::Ticket { number, status })
+    }
+
+    /// A reply to an existing ticket: kept on the ticket; a reporter's reply that supplies the
+    /// missing details completes the ticket, which is then routed.
+    async fn add_to_ticket(
+        &self,
+        tx: &mut Tx,
+        ticket: crate::store::TicketBrief,
+        message: i64,
+        d: &Decision,
+        now: OffsetDateTime,
+    ) -> Result<Outcome> {
+        tx.set_message_ticket(message, ticket.id, "reply").await?;
+        self.store_attachments(tx, message, ticket.id, d).await?;
+        let from = d.mail.from_address().unwrap_or_default();
+        tx.event(ticket.id, now, ACTOR, "reply", &format!("reply from {from}: {}", d.mail.subject)).await?;
+
+        if ticket.status != status::AWAITING_INFO {
+            return Ok(Outcome::Reply { number: ticket.number, completed: false });
+        }
+        let still_missing: Vec<Detail> =
+            split_details(&ticket.missing).into_iter().filter(|m| d.checks.missing.contains(m)).collect();
+        if !still_missing.is_empty() {
+            tx.update_ticket_state(ticket.id, status::AWAITING_INFO, &join_details(&still_missing), now).await?;
+            tx.event(ticket.id, now, ACTOR, "checked", &format!("still missing: {}", join_details(&still_missing)))
+                .await?;
+            return Ok(Outcome::Reply { number: ticket.number, completed: false });
+        }
+
+        // Complete now: route it as the original report was decided, with the reply's details.
+        let (report_message, raw) = tx.opening_message(ticket.id).await?.context("a ticket keeps its report")?;
+        let mut original = triage(&raw, &self.policy, &self.limits).context("re-reading the report")?;
+        original.checks.missing.clear();
+        original.checks.phone = original.checks.phone.or(d.checks.phone.clone());
+        original.checks.mobile = original.checks.mobile.or(d.checks.mobile.clone());
+        original.checks.email = original.checks.email.or(d.checks.email.clone());
+        original.checks.screenshot = original.checks.screenshot.or(d.checks.screenshot.clone());
+        let manual = original.routing.as_ref().is_some_and(|r| r.manual_triage);
+        let new_status = if manual { status::TRIAGE } else { status::ROUTED };
+        tx.update_ticket_state(ticket.id, new_status, "", now).await?;
+        tx.event(ticket.id, now, ACTOR, "completed", "the reporter sent the missing details").await?;
+        self.queue_routing(tx, ticket.id, &ticket.number, report_message, &original, now).await?;
+        Ok(Outcome::Reply { number: ticket.number, completed: true })
+    }
+
+    async fn store_attachments(&self, tx: &mut Tx, message: i64, ticket: i64, d: &Decision) -> Result<()> {
+        let screenshot = d.checks.screenshot.as_ref().map(|s| s.part);
+        for (i, p) in d.mail.parts.iter().enumerate() {
+            tx.insert_attachment(&NewAttachment {
+                message_id: message,
+                ticket_id: Some(ticket),
+                filename: p.filename.as_deref(),
+                content_type: &p.content_type,
+                width: p.image.map(|i| i64::try_from(i.width).unwrap_or(i64::MAX)),
+                height: p.image.map(|i| i64::try_from(i.height).unwrap_or(i64::MAX)),
+                screenshot: screenshot == Some(i),
+                inline: p.inline,
+                data: &p.data,
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn queue_routing(
+        &self,
+        tx: &mut Tx,
+        ticket: i64,
+        number: &str,
+        report: i64,
+        d: &Decision,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let routing = d.routing.as_ref().context("a ticket decision always has a route")?;
+        let text = reply::routing(d, number, &self.policy).context("rendering the routing mail")?;
+        let id = self.new_message_id();
+        tx.insert_outbox(&NewOutbox {
+            ticket_id: Some(ticket),
+            kind: "routing",
+            message_id: &id,
+            envelope_from: &self.mailbox,
+            to_addrs: &routing.to.join(","),
+            cc_addrs: &routing.cc.join(","),
+            in_reply_to: d.mail.message_id.as_deref(),
+            report_message: Some(report),
+            subject: &text.subject,
+            body: &text.body,
+            status: self.initial_status(),
+            at: now,
+        })
+        .await?;
+        let cc = if routing.cc.is_empty() { String::new() } else { format!("; cc {}", routing.cc.join(", ")) };
+        let what =
+            if d.classification.class == Class::Unclassified || routing.manual_triage { "manual triage: " } else { "" };
+        tx.event(ticket, now, ACTOR, "routed", &format!("{what}to {}{cc}", routing.to.join(", "))).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn queue_reply(
+        &self,
+        tx: &mut Tx,
+        ticket: i64,
+        number: &str,
+        kind: Reply,
+        to: &str,
+        d: &Decision,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        // Two robots must not be able to loop: one automatic reply per sender per ticket, and a cap per hour.
+        if tx.ticket_replied_to(ticket, to).await? {
+            return Ok(());
+        }
+        let recent = tx.replies_to_since(to, now - time::Duration::hours(1)).await?;
+        if recent >= i64::from(self.replies_per_sender_per_hour) {
+            let why = format!("no {} to {to}: {recent} automatic replies in the last hour (limit)", kind.as_str());
+            return tx.event(ticket, now, ACTOR, "reply-suppressed", &why).await;
+        }
+        let text = match kind {
+            Reply::RequestInfo => reply::request_info(d, number, &self.policy),
+            _ => reply::acknowledgement(d, number, &self.policy),
+        }
+        .context("rendering the reply")?;
+        let id = self.new_message_id();
+        tx.insert_outbox(&NewOutbox {
+            ticket_id: Some(ticket),
+            kind: kind.as_str(),
+            message_id: &id,
+            // RFC 3834: automatic replies go out with a null envelope sender, so bounces cannot loop.
+            envelope_from: "",
+            to_addrs: to,
+            cc_addrs: "",
+            in_reply_to: d.mail.message_id.as_deref(),
+            report_message: None,
+            subject: &text.subject,
+            body: &text.body,
+            status: self.initial_status(),
+            at: now,
+        })
+        .await?;
+        tx.event(ticket, now, ACTOR, kind.as_str(), &format!("{} queued to {to}", kind.as_str())).await
+    }
+
+    fn initial_status(&self) -> &'static str {
+        if self.dry_run { "dry-run" } else { "queued" }
+    }
+
+    /// A fresh Message-ID (without brackets) in the helpdesk's domain, fixed for every retry.
+    fn new_message_id(&self) -> String {
+        let domain = crate::text::address::domain_of(&self.mailbox).unwrap_or_else(|| "routedesk.invalid".into());
+        format!("rd.{}@{domain}", uuid::Uuid::new_v4().simple())
+    }
+}
+
+fn join_details(d: &[Detail]) -> String {
+    d.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(",")
+}
+
+fn split_details(s: &str) -> Vec<Detail> {
+    s.split(',').filter_map(Detail::parse).collect()
+}

@@ -1,0 +1,80 @@
+//! Connecting and signing in to the IMAP server: IMAPS, STARTTLS or (loopback only) plain, with
+//! rustls and the Mozilla roots plus an optional extra CA.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, anyhow};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::{self, pki_types::ServerName};
+
+use crate::config::{Endpoint, ImapConfig, Security};
+
+/// Any byte stream an IMAP session can run on (plain TCP or TLS).
+pub trait ImapIo: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> ImapIo for T {}
+
+pub type Session = async_imap::Session<Box<dyn ImapIo>>;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub async fn connect(cfg: &ImapConfig) -> Result<Session> {
+    let ep = Endpoint::parse(&cfg.url, &["imap", "imaps"], cfg.starttls).map_err(|e| anyhow!(e))?;
+    let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((ep.host.as_str(), ep.port)))
+        .await
+        .map_err(|_| anyhow!("connecting to {}:{} timed out", ep.host, ep.port))?
+        .with_context(|| format!("cannot connect to IMAP server {}:{}", ep.host, ep.port))?;
+    tcp.set_nodelay(true).ok();
+    let stream: Box<dyn ImapIo> = match ep.security {
+        Security::Plain => Box::new(tcp),
+        Security::Tls => Box::new(tls(cfg, &ep.host, tcp).await?),
+        Security::StartTls => {
+            let mut client = async_imap::Client::new(tcp);
+            greeting(&mut client).await?;
+            client.run_command_and_check_ok("STARTTLS", None).await.context("STARTTLS refused")?;
+            Box::new(tls(cfg, &ep.host, client.into_inner()).await?)
+        }
+    };
+    let mut client = async_imap::Client::new(stream);
+    if ep.security != Security::StartTls {
+        greeting(&mut client).await?;
+    }
+    client
+        .login(&cfg.user, cfg.password.expose())
+        .await
+        .map_err(|(e, _)| anyhow!(e).context(format!("IMAP login as {} failed", cfg.user)))
+}
+
+async fn greeting<T: ImapIo>(client: &mut async_imap::Client<T>) -> Result<()> {
+    tokio::time::timeout(CONNECT_TIMEOUT, client.read_response())
+        .await
+        .map_err(|_| anyhow!("no IMAP greeting within {}s", CONNECT_TIMEOUT.as_secs()))?
+        .context("reading the IMAP greeting")?
+        .context("the server closed the connection before its greeting")?;
+    Ok(())
+}
+
+async fn tls<T: ImapIo + 'static>(cfg: &ImapConfig, host: &str, tcp: T) -> Result<tokio_rustls::client::TlsStream<T>> {
+    let mut roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(ca) = &cfg.ca_cert {
+        use rustls_pki_types::pem::PemObject as _;
+        for cert in
+            rustls_pki_types::CertificateDer::pem_file_iter(ca).with_context(|| format!("reading {}", ca.display()))?
+        {
+            roots.add(cert.with_context(|| format!("{} holds a bad certificate", ca.display()))?)?;
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let name =
+        ServerName::try_from(host.to_string()).with_context(|| format!("{host:?} is not a valid TLS server name"))?;
+    TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .with_context(|| format!("TLS handshake with {host} failed"))
+}

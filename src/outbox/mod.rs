@@ -1,0 +1,149 @@
+//! The outbox worker: sends queued mail over SMTP, each with its fixed Message-ID; temporary failures
+//! (4xx, lost connections) are retried with exponential backoff and jitter, permanent ones (5xx) are
+//! marked failed on the ticket at once.
+
+pub mod compose;
+pub mod transport;
+
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use lettre::AsyncTransport as _;
+use lettre::address::Envelope;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+use crate::config::OutboxConfig;
+use crate::store::{OutboxRow, Store};
+use compose::{Composer, Enclosures, split};
+
+/// How long a claimed mail is ours before another worker may take it over (a crashed worker's mail).
+const LEASE: time::Duration = time::Duration::minutes(5);
+const IDLE_POLL: Duration = Duration::from_millis(500);
+const MAX_BACKOFF_SECS: u64 = 30 * 60;
+
+pub struct Worker {
+    pub store: Store,
+    pub transport: transport::Transport,
+    pub composer: Composer,
+    pub settings: OutboxConfig,
+}
+
+/// How one attempt ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Attempt {
+    Sent,
+    Retry,
+    Failed,
+}
+
+impl Worker {
+    /// Sends until `shutdown` turns true; a mail being sent is finished first.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            match self.send_next().await {
+                Ok(Some(_)) => continue,
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = format!("{e:#}"), "outbox: cannot read the queue"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(IDLE_POLL) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Claims and sends one due mail; `None` when nothing is due.
+    pub async fn send_next(&self) -> Result<Option<Attempt>> {
+        let now = OffsetDateTime::now_utc();
+        let Some(row) = self.store.claim_outbox(now, LEASE).await? else { return Ok(None) };
+        Ok(Some(self.attempt(&row).await?))
+    }
+
+    async fn attempt(&self, row: &OutboxRow) -> Result<Attempt> {
+        let message = match self.build(row).await {
+            Ok(m) => m,
+            Err(e) => {
+                // A mail that cannot be built never will be: fail it visibly.
+                let why = format!("cannot build the mail: {e:#}");
+                self.store.outbox_failed(row, &why, OffsetDateTime::now_utc()).await?;
+                return Ok(Attempt::Failed);
+            }
+        };
+        let raw = message.formatted();
+        let envelope = envelope(row)?;
+        let result = self.transport.send_raw(&envelope, &raw).await;
+        let now = OffsetDateTime::now_utc();
+        match result {
+            Ok(_) => {
+                self.store.outbox_sent(row, &raw, now).await?;
+                tracing::info!(outbox = row.id, kind = %row.kind, message_id = %row.message_id, "sent");
+                Ok(Attempt::Sent)
+            }
+            Err(e) if e.is_permanent() => {
+                let why = format!("rejected: {e}");
+                tracing::warn!(outbox = row.id, error = %why, "permanent delivery failure");
+                self.store.outbox_failed(row, &why, now).await?;
+                Ok(Attempt::Failed)
+            }
+            Err(e) if row.attempts >= i64::from(self.settings.max_attempts) => {
+                let why = format!("gave up after {} attempts: {e}", row.attempts);
+                self.store.outbox_failed(row, &why, now).await?;
+                Ok(Attempt::Failed)
+            }
+            Err(e) => {
+                let delay = backoff(self.settings.retry_secs, row.attempts);
+                tracing::info!(outbox = row.id, error = %e, retry_in = delay.as_secs(), "temporary delivery failure");
+                let next = now + time::Duration::try_from(delay).unwrap_or(time::Duration::minutes(30));
+                self.store.outbox_retry(row, next, &e.to_string()).await?;
+                Ok(Attempt::Retry)
+            }
+        }
+    }
+
+    async fn build(&self, row: &OutboxRow) -> Result<lettre::Message> {
+        let mut enclosures = Enclosures::default();
+        if let Some(report) = row.report_message {
+            enclosures.report = self.store.message_raw(report).await?;
+            if let Some(t) = row.ticket_id {
+                enclosures.files = self.store.ticket_files(t).await?;
+            }
+        }
+        self.composer.compose(row, enclosures)
+    }
+}
+
+fn envelope(row: &OutboxRow) -> Result<Envelope> {
+    let from =
+        if row.envelope_from.is_empty() { None } else { Some(row.envelope_from.parse().context("envelope sender")?) };
+    let to = split(&row.to_addrs)
+        .chain(split(&row.cc_addrs))
+        .map(|a| a.parse().context("envelope recipient"))
+        .collect::<Result<Vec<_>>>()?;
+    Envelope::new(from, to).context("building the envelope")
+}
+
+/// `base * 2^(attempt-1)`, capped at 30 minutes, with ±25 % jitter so retries do not come in waves.
+pub fn backoff(base_secs: u64, attempt: i64) -> Duration {
+    let exp = u32::try_from(attempt.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
+    let secs = base_secs.saturating_mul(1u64 << exp).min(MAX_BACKOFF_SECS);
+    let jitter = 0.75 + fastrand::f64() * 0.5;
+    Duration::from_secs_f64(secs as f64 * jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let first = backoff(5, 1).as_secs_f64();
+        assert!((3.75..=6.25).contains(&first), "{first}");
+        let fourth = backoff(5, 4).as_secs_f64();
+        assert!((30.0..=50.0).contains(&fourth), "{fourth}");
+        assert!(backoff(5, 40).as_secs_f64() <= 30.0 * 60.0 * 1.25);
+    }
+}

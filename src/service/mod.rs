@@ -1,0 +1,88 @@
+//! `routedesk serve`: the running service — IMAP intake, ticket store and outbox worker, started
+//! together and stopped together (on SIGTERM or Ctrl-C), finishing the mail in hand first.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::ingest::Ingestor;
+use crate::intake::{self, IntakeStats};
+use crate::outbox::{self, Worker, compose::Composer};
+use crate::policy::Policy;
+use crate::store::Store;
+
+/// A started service.
+pub struct Running {
+    pub store: Store,
+    pub intake: Arc<IntakeStats>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Opens the store (migrating it), and starts the intake and, unless `dry_run`, the outbox worker.
+pub async fn start(cfg: &Config) -> Result<Running> {
+    let policy = Policy::load_or_default(cfg.policy.as_deref())?;
+    let store = Store::connect(&cfg.database_url).await?;
+    let ingestor = Ingestor {
+        store: store.clone(),
+        policy: Arc::new(policy),
+        limits: cfg.parse_limits(),
+        mailbox: cfg.mailbox.to_lowercase(),
+        dry_run: cfg.dry_run,
+        replies_per_sender_per_hour: cfg.limits.replies_per_sender_per_hour,
+    };
+    let (shutdown, rx) = watch::channel(false);
+    let stats = Arc::new(IntakeStats::default());
+    let mut tasks = vec![tokio::spawn(intake::run(cfg.imap.clone(), ingestor, stats.clone(), rx.clone()))];
+    if cfg.dry_run {
+        tracing::warn!("dry run: decisions are recorded, no mail is sent");
+    } else {
+        let worker = Worker {
+            store: store.clone(),
+            transport: outbox::transport::build(cfg)?,
+            composer: Composer::new(&cfg.mailbox, &cfg.display_name)?,
+            settings: cfg.outbox.clone(),
+        };
+        tasks.push(tokio::spawn(worker.run(rx)));
+    }
+    tracing::info!(database = store.backend(), mailbox = %cfg.mailbox, "routedesk is running");
+    Ok(Running { store, intake: stats, shutdown, tasks })
+}
+
+impl Running {
+    /// Asks every task to stop and waits for them (at most `grace`).
+    pub async fn stop(self, grace: Duration) -> Result<()> {
+        let _ = self.shutdown.send(true);
+        let all = futures_util::future::join_all(self.tasks);
+        tokio::time::timeout(grace, all).await.context("tasks did not stop in time")?;
+        self.store.close().await;
+        Ok(())
+    }
+}
+
+/// Runs until SIGTERM or Ctrl-C.
+pub async fn serve(cfg: Config) -> Result<()> {
+    let running = start(&cfg).await?;
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    running.stop(Duration::from_secs(30)).await
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,133 @@
+//! The outbox queue: claiming due mail with a lease (so a crashed worker's mail is picked up again,
+//! and on PostgreSQL `FOR UPDATE SKIP LOCKED` keeps concurrent workers off each other's rows), and
+//! recording how each attempt ended.
+
+use anyhow::{Context as _, Result};
+use time::OffsetDateTime;
+
+use super::read::OUTBOX_COLUMNS;
+use super::{NewMessage, OutboxRow, Store};
+
+const CLAIM_SQLITE: &str = const_format::concatcp!(
+    "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 WHERE id = (SELECT id FROM outbox \
+     WHERE status = 'queued' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
+     ORDER BY id LIMIT 1) RETURNING ",
+    OUTBOX_COLUMNS
+);
+const CLAIM_POSTGRES: &str = const_format::concatcp!(
+    "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 WHERE id = (SELECT id FROM outbox \
+     WHERE status = 'queued' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
+     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING ",
+    OUTBOX_COLUMNS
+);
+
+/// An attachment of a ticket, to go with its routing mail.
+#[derive(Debug, Clone)]
+pub struct FileData {
+    pub filename: Option<String>,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+impl Store {
+    /// Takes the next due mail for `lease`; `None` when nothing is due.
+    pub async fn claim_outbox(&self, now: OffsetDateTime, lease: time::Duration) -> Result<Option<OutboxRow>> {
+        let until = now + lease;
+        let row = match self {
+            Store::Sqlite(p) => {
+                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                let row = sqlx::query_as(CLAIM_SQLITE).bind(until).bind(now).fetch_optional(&mut *tx).await?;
+                tx.commit().await?;
+                row
+            }
+            Store::Postgres(p) => sqlx::query_as(CLAIM_POSTGRES).bind(until).bind(now).fetch_optional(p).await?,
+        };
+        Ok(row)
+    }
+
+    /// Marks a mail sent, keeps its raw form on the ticket and notes it in the audit trail.
+    pub async fn outbox_sent(&self, row: &OutboxRow, raw: &[u8], now: OffsetDateTime) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.exec_outbox_status(row.id, "sent", None, None, Some(now)).await?;
+        let key = format!("out:{}", row.message_id);
+        tx.insert_message(
+            &NewMessage {
+                direction: "out",
+                dedup_key: &key,
+                message_id: Some(&row.message_id),
+                verdict: "outbound",
+                reason: Some(&row.kind),
+                from_addr: None,
+                subject: &row.subject,
+                mailbox: None,
+                uidvalidity: None,
+                uid: None,
+                raw,
+                at: now,
+            },
+            row.ticket_id,
+        )
+        .await?;
+        if let Some(t) = row.ticket_id {
+            let cc = if row.cc_addrs.is_empty() {
+                String::new()
+            } else {
+                format!("; cc {}", row.cc_addrs.replace(',', ", "))
+            };
+            tx.event(t, now, "routedesk", "sent", &format!("{} to {}{cc}", row.kind, row.to_addrs.replace(',', ", ")))
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    /// A temporary failure: try again at `next`.
+    pub async fn outbox_retry(&self, row: &OutboxRow, next: OffsetDateTime, error: &str) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.exec_outbox_status(row.id, "queued", Some(next), Some(error), None).await?;
+        tx.commit().await
+    }
+
+    /// A permanent failure (5xx, or out of attempts): shown on the ticket, never retried.
+    pub async fn outbox_failed(&self, row: &OutboxRow, error: &str, now: OffsetDateTime) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.exec_outbox_status(row.id, "failed", None, Some(error), None).await?;
+        if let Some(t) = row.ticket_id {
+            tx.event(t, now, "routedesk", "delivery-failed", &format!("{} to {}: {error}", row.kind, row.to_addrs))
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    /// The raw bytes of a recorded mail.
+    pub async fn message_raw(&self, id: i64) -> Result<Option<Vec<u8>>> {
+        const SQL: &str = "SELECT raw FROM messages WHERE id = $1";
+        let row: Option<(Vec<u8>,)> = match self {
+            Store::Sqlite(p) => sqlx::query_as(SQL).bind(id).fetch_optional(p).await,
+            Store::Postgres(p) => sqlx::query_as(SQL).bind(id).fetch_optional(p).await,
+        }
+        .context("reading a message")?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Every file of a ticket (report and replies), in order.
+    pub async fn ticket_files(&self, ticket_id: i64) -> Result<Vec<FileData>> {
+        const SQL: &str = "SELECT filename, content_type, data FROM attachments WHERE ticket_id = $1 ORDER BY id";
+        let rows: Vec<(Option<String>, String, Vec<u8>)> = match self {
+            Store::Sqlite(p) => sqlx::query_as(SQL).bind(ticket_id).fetch_all(p).await,
+            Store::Postgres(p) => sqlx::query_as(SQL).bind(ticket_id).fetch_all(p).await,
+        }
+        .context("reading a ticket's files")?;
+        Ok(rows.into_iter().map(|(filename, content_type, data)| FileData { filename, content_type, data }).collect())
+    }
+
+    /// Mail waiting to be sent (the queue depth).
+    pub async fn outbox_pending(&self) -> Result<i64> {
+        const SQL: &str = "SELECT COUNT(*) FROM outbox WHERE status = 'queued'";
+        let (n,): (i64,) = match self {
+            Store::Sqlite(p) => sqlx::query_as(SQL).fetch_one(p).await,
+            Store::Postgres(p) => sqlx::query_as(SQL).fetch_one(p).await,
+        }
+        .context("counting queued mail")?;
+        Ok(n)
+    }
+}
