@@ -3,3 +3,5 @@
 mod cli;
 mod corpus;
 mod robustness;
+mod service;
+mod support;

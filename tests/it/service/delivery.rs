@@ -1,0 +1,99 @@
+//! How SMTP answers are handled: 4xx is retried with backoff, 5xx fails the mail at once and shows
+//! on the ticket. A small SMTP server of our own gives the answers.
+
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::TcpListener;
+
+use super::on_both_databases;
+use crate::support::mail::{Report, append};
+use crate::support::rig::RIG_LOCK;
+use crate::support::{Db, Helpdesk, eventually, unique};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Answers every RCPT TO with `reply`; returns its port.
+async fn refusing_smtp(reply: &'static str) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (r, mut w) = sock.into_split();
+                let mut lines = BufReader::new(r).lines();
+                let _ = w.write_all(b"220 refuser ESMTP\r\n").await;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let cmd = line.to_ascii_uppercase();
+                    let answer = if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
+                        "250 refuser\r\n".to_string()
+                    } else if cmd.starts_with("RCPT") {
+                        format!("{reply}\r\n")
+                    } else if cmd.starts_with("QUIT") {
+                        let _ = w.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        "250 ok\r\n".to_string()
+                    };
+                    if w.write_all(answer.as_bytes()).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+async fn helpdesk_with_smtp(db: Db, port: u16) -> Helpdesk {
+    let mut hd = Helpdesk::new(db).await;
+    hd.config.smtp.url = format!("smtp://127.0.0.1:{port}");
+    hd
+}
+
+on_both_databases!(permanent_rejection_fails_at_once_and_shows_on_the_ticket, temporary_rejection_is_retried);
+
+async fn permanent_rejection_fails_at_once_and_shows_on_the_ticket(db: Db) {
+    let _rig = RIG_LOCK.read().await;
+    let hd = helpdesk_with_smtp(db, refusing_smtp("550 5.1.1 No such user").await).await;
+    let svc = hd.start().await;
+    append(&hd.address, "INBOX", &Report::complete(&unique("T"), &hd.address).to_bytes()).await;
+    let store = hd.store().await;
+    let outbox = eventually("the mail marked failed", WAIT, || async {
+        let t = store.tickets(1).await.ok()?.into_iter().next()?;
+        let o = store.outbox_of(t.id).await.ok()?;
+        o.iter().all(|o| o.status == "failed").then_some(o)
+    })
+    .await;
+    for o in &outbox {
+        assert_eq!(o.attempts, 1, "a 5xx is not retried");
+        assert!(o.last_error.as_deref().is_some_and(|e| e.contains("550")), "{:?}", o.last_error);
+    }
+    let t = store.tickets(1).await.expect("tickets").remove(0);
+    let events = store.events_of(t.id).await.expect("events");
+    assert!(
+        events.iter().any(|e| e.kind == "delivery-failed" && e.detail.contains("550")),
+        "the failure shows on the ticket"
+    );
+    svc.stop(WAIT).await.expect("stops");
+}
+
+async fn temporary_rejection_is_retried(db: Db) {
+    let _rig = RIG_LOCK.read().await;
+    let hd = helpdesk_with_smtp(db, refusing_smtp("451 4.3.0 Try again later").await).await;
+    let svc = hd.start().await;
+    append(&hd.address, "INBOX", &Report::complete(&unique("T"), &hd.address).to_bytes()).await;
+    let store = hd.store().await;
+    eventually("a second attempt", WAIT, || async {
+        let t = store.tickets(1).await.ok()?.into_iter().next()?;
+        let o = store.outbox_of(t.id).await.ok()?;
+        o.iter().any(|o| o.attempts >= 2).then_some(())
+    })
+    .await;
+    let t = store.tickets(1).await.expect("tickets").remove(0);
+    for o in store.outbox_of(t.id).await.expect("outbox") {
+        assert_eq!(o.status, "queued", "still queued for another try");
+        assert!(o.last_error.as_deref().is_some_and(|e| e.contains("451")), "{:?}", o.last_error);
+    }
+    svc.stop(WAIT).await.expect("stops");
+}

@@ -1,0 +1,183 @@
+//! Sending reports to the rig and reading what routedesk sent, over real SMTP and IMAP.
+
+use futures_util::TryStreamExt as _;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::{AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Executor, address::Envelope};
+use mail_parser::{MessageParser, MimeHeaders as _};
+
+use super::rig;
+
+/// The signature and IHDR of a PNG of the given size: what image header readers look at.
+pub fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    v.extend_from_slice(&width.to_be_bytes());
+    v.extend_from_slice(&height.to_be_bytes());
+    v.extend_from_slice(&[8, 2, 0, 0, 0, 0x90, 0x77, 0x53, 0xde]);
+    v
+}
+
+/// A fault report as a mail client would send it.
+pub struct Report<'a> {
+    pub from_name: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub subject: String,
+    pub body: String,
+    pub screenshot: bool,
+    pub message_id: String,
+    pub in_reply_to: Option<String>,
+    pub extra_headers: Vec<(&'static str, String)>,
+}
+
+pub const SIGNATURE: &str =
+    "\n\nMvh\nRandi Kristiansen\nLønningskontoret, Gjøvik kommune\nDir. tlf. 61 18 97 26 – Mobil 928 41 377\n";
+
+impl<'a> Report<'a> {
+    /// A complete application-fault report from Gjøvik, tagged with `token` in the subject.
+    pub fn complete(token: &str, to: &'a str) -> Report<'a> {
+        Report {
+            from_name: "Randi Kristiansen",
+            from: "randi.kristiansen@gjovik.kommune.no",
+            to,
+            subject: format!("{token} Feil ved lønnskjøring: lønnsart 1120 beregnes ikke"),
+            body: format!(
+                "Hei,\n\nLønnskjøringen for november gir feil beløp på lønnsart 1120. Se skjermbilde.{SIGNATURE}"
+            ),
+            screenshot: true,
+            message_id: format!("{token}@gjovik.kommune.no"),
+            in_reply_to: None,
+            extra_headers: vec![],
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let from: Mailbox = format!("{} <{}>", self.from_name, self.from).parse().expect("valid from");
+        let mut b = Message::builder()
+            .from(from)
+            .to(self.to.parse().expect("valid to"))
+            .subject(&self.subject)
+            .message_id(Some(format!("<{}>", self.message_id)));
+        if let Some(parent) = &self.in_reply_to {
+            b = b.in_reply_to(format!("<{parent}>")).references(format!("<{parent}>"));
+        }
+        for (name, value) in &self.extra_headers {
+            b = b.raw_header(lettre::message::header::HeaderValue::new(
+                lettre::message::header::HeaderName::new_from_ascii_str(name),
+                value.clone(),
+            ));
+        }
+        let text = SinglePart::plain(self.body.clone());
+        let m = if self.screenshot {
+            let img = Attachment::new("Skjermbilde.png".into())
+                .body(png(1280, 800), ContentType::parse("image/png").expect("ct"));
+            b.multipart(MultiPart::mixed().singlepart(text).singlepart(img))
+        } else {
+            b.singlepart(text)
+        };
+        m.expect("report builds").formatted()
+    }
+}
+
+/// Sends raw mail through the rig's SMTP server.
+pub async fn send(raw: &[u8], from: &str, to: &str) {
+    let rig = rig::ensure();
+    let t = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1").port(rig.smtp_port).build();
+    let env = Envelope::new(Some(from.parse().expect("from")), vec![to.parse().expect("to")]).expect("envelope");
+    t.send_raw(&env, raw).await.expect("the rig accepts the mail");
+}
+
+type Session = async_imap::Session<tokio::net::TcpStream>;
+
+async fn login(address: &str) -> Session {
+    let rig = rig::ensure();
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", rig.imap_port)).await.expect("IMAP connects");
+    let mut client = async_imap::Client::new(tcp);
+    client.read_response().await.expect("greeting").expect("greeting");
+    client.login(address, &rig.password).await.map_err(|(e, _)| e).expect("IMAP login")
+}
+
+/// Puts a mail straight into a mailbox folder (IMAP APPEND), bypassing SMTP.
+pub async fn append(address: &str, folder: &str, raw: &[u8]) {
+    let mut s = login(address).await;
+    let _ = s.create(folder).await;
+    s.append(folder, None, None, raw).await.expect("APPEND");
+    let _ = s.logout().await;
+}
+
+/// A mail as received, parsed.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub subject: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub message_id: String,
+    pub in_reply_to: Vec<String>,
+    pub text: String,
+    pub auto_submitted: Option<String>,
+    /// `(content type, file name, size)`
+    pub attachments: Vec<(String, Option<String>, usize)>,
+}
+
+/// Every mail in a folder of `address` (nothing is marked read).
+pub async fn folder(address: &str, folder: &str) -> Vec<Received> {
+    let mut s = login(address).await;
+    if s.select(folder).await.is_err() {
+        let _ = s.logout().await;
+        return vec![];
+    }
+    let fetches: Vec<_> = match s.uid_fetch("1:*", "BODY.PEEK[]").await {
+        Ok(stream) => stream.try_collect().await.unwrap_or_default(),
+        Err(_) => vec![],
+    };
+    let _ = s.logout().await;
+    fetches.iter().filter_map(|f| f.body()).map(parse).collect()
+}
+
+pub async fn inbox(address: &str) -> Vec<Received> {
+    folder(address, "INBOX").await
+}
+
+/// Mail in `address`'s inbox whose subject contains `token`.
+pub async fn inbox_with(address: &str, token: &str) -> Vec<Received> {
+    inbox(address).await.into_iter().filter(|m| m.subject.contains(token)).collect()
+}
+
+fn parse(raw: &[u8]) -> Received {
+    let m = MessageParser::default().parse(raw).expect("routedesk's mail parses");
+    let addrs = |a: Option<&mail_parser::Address<'_>>| -> Vec<String> {
+        a.map(|a| a.iter().filter_map(|x| x.address().map(str::to_lowercase)).collect()).unwrap_or_default()
+    };
+    let ids = match m.in_reply_to() {
+        mail_parser::HeaderValue::Text(t) => vec![t.to_string()],
+        mail_parser::HeaderValue::TextList(l) => l.iter().map(|s| s.to_string()).collect(),
+        _ => vec![],
+    };
+    Received {
+        subject: m.subject().unwrap_or_default().to_string(),
+        to: addrs(m.to()),
+        cc: addrs(m.cc()),
+        message_id: m.message_id().unwrap_or_default().to_string(),
+        in_reply_to: ids,
+        text: m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+        auto_submitted: m.header_raw("Auto-Submitted").map(|v| v.trim().to_string()),
+        attachments: m
+            .attachments()
+            .map(|p| {
+                let ct = p
+                    .content_type()
+                    .map(|c| format!("{}/{}", c.c_type, c.c_subtype.as_deref().unwrap_or("")))
+                    .unwrap_or_default();
+                (ct.to_lowercase(), p.attachment_name().map(str::to_string), p.contents().len())
+            })
+            .collect(),
+    }
+}
+
+/// Deletes and re-creates a folder, which gives it a new UIDVALIDITY.
+pub async fn recreate_folder(address: &str, folder: &str) {
+    let mut s = login(address).await;
+    s.delete(folder).await.expect("DELETE");
+    s.create(folder).await.expect("CREATE");
+    let _ = s.logout().await;
+}

@@ -1,0 +1,112 @@
+//! Test harness: the real mail rig (Dovecot + Postfix on loopback, started by `scripts/rig`), a fresh
+//! database per test (SQLite file or PostgreSQL database), the service started in-process, and
+//! helpers to send mail and read mailboxes over IMAP.
+
+pub mod mail;
+pub mod rig;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use routedesk::config::Config;
+use routedesk::service::{self, Running};
+use routedesk::store::Store;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A name no other test (in this run or an earlier one) uses.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("{prefix}{}x{}x{nanos:x}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A fresh, empty database of the given kind.
+pub async fn database_url(db: Db) -> String {
+    match db {
+        Db::Sqlite => {
+            let dir = std::env::temp_dir().join(unique("routedesk-test-"));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            format!("sqlite://{}/routedesk.db", dir.display())
+        }
+        Db::Postgres => {
+            let admin = std::env::var("ROUTEDESK_TEST_PG")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let name = unique("rdtest_").to_lowercase();
+            let out = std::process::Command::new("psql")
+                .args([admin.as_str(), "-q", "-c", &format!("CREATE DATABASE {name}")])
+                .output()
+                .expect("psql runs (PostgreSQL client installed)");
+            assert!(out.status.success(), "cannot create test database: {}", String::from_utf8_lossy(&out.stderr));
+            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+            format!("{base}/{name}")
+        }
+    }
+}
+
+/// A test's own helpdesk: a unique mailbox on the rig and a fresh database.
+pub struct Helpdesk {
+    pub address: String,
+    pub config: Config,
+}
+
+impl Helpdesk {
+    pub async fn new(db: Db) -> Helpdesk {
+        let rig = rig::ensure();
+        let address = format!("{}@routedesk.test", unique("helpdesk-"));
+        let text = format!(
+            r#"
+mailbox = "{address}"
+display_name = "Helpdesk Gjøvik"
+database_url = "{db}"
+[imap]
+url = "imaps://127.0.0.1:{imaps}"
+ca_cert = "{ca}"
+user = "{address}"
+password = "{pw}"
+idle_secs = 60
+[smtp]
+url = "smtp://127.0.0.1:{smtp}"
+[outbox]
+retry_secs = 1
+"#,
+            db = database_url(db).await,
+            imaps = rig.imaps_port,
+            ca = rig.ca_cert,
+            pw = rig.password,
+            smtp = rig.smtp_port,
+        );
+        let config = Config::from_toml(&text).expect("test config is valid");
+        Helpdesk { address, config }
+    }
+
+    pub async fn start(&self) -> Running {
+        service::start(&self.config).await.expect("service starts")
+    }
+
+    pub async fn store(&self) -> Store {
+        Store::connect(&self.config.database_url).await.expect("store opens")
+    }
+}
+
+/// Polls `check` until it returns `Some`, or fails the test after `timeout` with `what`.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -1,0 +1,54 @@
+//! The local mail rig, started once per test run by `scripts/rig start` (which installs Dovecot and
+//! Postfix when missing). Tests that stop part of it take the exclusive side of [`RIG_LOCK`]; all
+//! others hold the shared side, so an outage never hits a test that does not expect one.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+use tokio::sync::RwLock;
+
+pub struct Rig {
+    pub imap_port: u16,
+    pub imaps_port: u16,
+    pub smtp_port: u16,
+    pub ca_cert: String,
+    pub password: String,
+}
+
+pub static RIG_LOCK: RwLock<()> = RwLock::const_new(());
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/rig")
+}
+
+/// Runs `scripts/rig ARGS`, failing the test with the script's output if it fails.
+pub fn run(args: &[&str]) -> String {
+    let out = Command::new(script()).args(args).output().expect("scripts/rig runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "scripts/rig {} failed:\n{text}", args.join(" "));
+    text
+}
+
+pub fn ensure() -> &'static Rig {
+    static RIG: OnceLock<Rig> = OnceLock::new();
+    RIG.get_or_init(|| {
+        run(&["start"]);
+        let env = run(&["env"]);
+        let var = |name: &str| {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("export {name}=")))
+                .unwrap_or_else(|| panic!("rig env lacks {name}"))
+                .trim_matches('"')
+                .to_string()
+        };
+        let port = |name: &str| var(name).parse::<u16>().unwrap_or_else(|_| panic!("{name} is not a port"));
+        Rig {
+            imap_port: port("RIG_IMAP_PORT"),
+            imaps_port: port("RIG_IMAPS_PORT"),
+            smtp_port: port("RIG_SMTP_PORT"),
+            ca_cert: var("RIG_CA_CERT"),
+            password: var("RIG_PASSWORD"),
+        }
+    })
+}
