@@ -2,7 +2,8 @@
 
 mod check_policy;
 mod serve;
-mod triage;
+pub mod triage;
+mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +54,13 @@ enum Command {
         #[arg(long)]
         log_json: bool,
     },
+    /// Manage staff accounts (stored in the configured database).
+    User {
+        #[arg(long, env = "ROUTEDESK_CONFIG")]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: user::UserCommand,
+    },
     /// Validate a configuration (and the policy it names) without starting.
     CheckConfig {
         #[arg(long, env = "ROUTEDESK_CONFIG")]
@@ -67,6 +75,7 @@ pub fn run() -> ExitCode {
         Command::CheckPolicy { file } => check_policy::run(&file),
         Command::Serve { config, dry_run, log_json } => serve::run(config.as_deref(), dry_run, log_json),
         Command::CheckConfig { config } => serve::check(config.as_deref()),
+        Command::User { config, command } => user::run(config.as_deref(), command),
         Command::DefaultPolicy => {
             print!("{}", crate::policy::DEFAULT_POLICY);
             ExitCode::SUCCESS

@@ -28,6 +28,10 @@ pub enum ConfigError {
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(secret: impl Into<String>) -> Secret {
+        Secret(secret.into())
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -111,13 +115,17 @@ pub struct SmtpConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebConfig {
+    /// `address:port`; empty turns the web view off.
     #[serde(default = "default_bind")]
     pub bind: String,
+    /// Mark cookies `Secure`: set when the web view is reached over HTTPS (e.g. behind a proxy).
+    #[serde(default)]
+    pub secure_cookies: bool,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { bind: default_bind() }
+        Self { bind: default_bind(), secure_cookies: false }
     }
 }
 
@@ -288,7 +296,7 @@ impl Config {
         if let Some(policy) = self.policy.as_ref().filter(|p| !p.is_file()) {
             p.push(format!("policy: {} is not a readable file", policy.display()));
         }
-        if self.web.bind.parse::<std::net::SocketAddr>().is_err() {
+        if !self.web.bind.is_empty() && self.web.bind.parse::<std::net::SocketAddr>().is_err() {
             p.push(format!("web.bind: {:?} is not an address:port", self.web.bind));
         }
         if self.limits.max_message_bytes < 1024 || self.limits.max_parts == 0 || self.limits.max_depth == 0 {

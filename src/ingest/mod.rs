@@ -3,8 +3,11 @@
 //! The ticket, its messages, attachments, audit events and every mail it causes are written in one
 //! transaction; the outbox worker sends the mail afterwards.
 
+mod actions;
 pub mod dedup;
 mod thread;
+
+pub use actions::ActionError;
 
 use std::sync::Arc;
 
@@ -73,6 +76,21 @@ const ACTOR: &str = "routedesk";
 
 impl Ingestor {
     pub async fn ingest(&self, raw: &[u8], source: Option<Source<'_>>) -> Result<Outcome> {
+        let started = std::time::Instant::now();
+        let outcome = self.ingest_inner(raw, source).await?;
+        metrics::histogram!("routedesk_ingest_seconds").record(started.elapsed().as_secs_f64());
+        let (verdict, class) = match &outcome {
+            Outcome::Ticket { .. } => ("ticket", "new"),
+            Outcome::Reply { .. } => ("reply", "-"),
+            Outcome::Ignored { .. } => ("ignored", "-"),
+            Outcome::Quarantined { .. } => ("quarantined", "-"),
+            Outcome::Duplicate => ("duplicate", "-"),
+        };
+        metrics::counter!("routedesk_mail_ingested_total", "verdict" => verdict, "kind" => class).increment(1);
+        Ok(outcome)
+    }
+
+    async fn ingest_inner(&self, raw: &[u8], source: Option<Source<'_>>) -> Result<Outcome> {
         let now = OffsetDateTime::now_utc();
         let key = dedup::key(raw);
         // The pure pipeline runs before the transaction, so the write lock is held only for writing.
@@ -116,7 +134,7 @@ impl Ingestor {
             (Err(e), None) => Outcome::Quarantined { reason: e.to_string() },
             (Ok(d), None) => match thread::find_ticket(&mut tx, &d).await? {
                 Some(ticket) => self.add_to_ticket(&mut tx, ticket, message, &d, now).await?,
-                None => self.open_ticket(&mut tx, message, &d, now).await?,
+                None => self.open_ticket(&mut tx, message, &d, now, ACTOR, true).await?,
             },
         };
         tx.commit().await?;
@@ -160,7 +178,17 @@ impl Ingestor {
         Ok(if recorded.is_some() { Outcome::Quarantined { reason: reason.to_string() } } else { Outcome::Duplicate })
     }
 
-    async fn open_ticket(&self, tx: &mut Tx, message: i64, d: &Decision, now: OffsetDateTime) -> Result<Outcome> {
+    /// Opens a ticket for a recorded mail; `reply` is false when staff make a ticket of a mail that
+    /// was set aside (a robot must still get no answer).
+    async fn open_ticket(
+        &self,
+        tx: &mut Tx,
+        message: i64,
+        d: &Decision,
+        now: OffsetDateTime,
+        actor: &str,
+        reply: bool,
+    ) -> Result<Outcome> {
         let routing = d.routing.as_ref().context("a ticket decision always has a route")?;
         let number = tx.next_ticket_number(now.year()).await?;
         let status = if routing.held {
@@ -188,6 +216,7 @@ impl Ingestor {
                 route_to: &routing.to.join(","),
                 route_cc: &routing.cc.join(","),
                 reasons: &d.reasons().join("\n"),
+                body: &d.mail.own_text.chars().take(20_000).collect::<String>(),
                 at: now,
             })
             .await?;
@@ -195,7 +224,7 @@ impl Ingestor {
         self.store_attachments(tx, message, ticket, d).await?;
 
         let from = d.mail.from_address().unwrap_or_else(|| "(no sender)".into());
-        tx.event(ticket, now, ACTOR, "received", &format!("report from {from}: {}", d.mail.subject)).await?;
+        tx.event(ticket, now, actor, "received", &format!("report from {from}: {}", d.mail.subject)).await?;
         let checked = if d.checks.missing.is_empty() {
             "complete: screenshot, phone, mobile and e-mail present".to_string()
         } else {
@@ -207,11 +236,12 @@ impl Ingestor {
         if routing.held {
             tx.event(ticket, now, ACTOR, "held", "waiting for the reporter's missing details").await?;
         } else {
-            self.queue_routing(tx, ticket, &number, message, d, now).await?;
+            self.queue_routing(tx, ticket, &number, message, d, now, ACTOR).await?;
         }
-        if let (Some(to), true) = (&routing.reply_to, routing.reply != Reply::None) {
+        if let (Some(to), true) = (&routing.reply_to, reply && routing.reply != Reply::None) {
             self.queue_reply(tx, ticket, &number, routing.reply, to, d, now).await?;
         }
+        metrics::counter!("routedesk_tickets_total", "class" => c.class.as_str(), "status" => status).increment(1);
         Ok(Outcome::Ticket { number, status })
     }
 
@@ -254,7 +284,7 @@ impl Ingestor {
         let new_status = if manual { status::TRIAGE } else { status::ROUTED };
         tx.update_ticket_state(ticket.id, new_status, "", now).await?;
         tx.event(ticket.id, now, ACTOR, "completed", "the reporter sent the missing details").await?;
-        self.queue_routing(tx, ticket.id, &ticket.number, report_message, &original, now).await?;
+        self.queue_routing(tx, ticket.id, &ticket.number, report_message, &original, now, ACTOR).await?;
         Ok(Outcome::Reply { number: ticket.number, completed: true })
     }
 
@@ -277,6 +307,7 @@ impl Ingestor {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn queue_routing(
         &self,
         tx: &mut Tx,
@@ -285,6 +316,7 @@ impl Ingestor {
         report: i64,
         d: &Decision,
         now: OffsetDateTime,
+        actor: &str,
     ) -> Result<()> {
         let routing = d.routing.as_ref().context("a ticket decision always has a route")?;
         let text = reply::routing(d, number, &self.policy).context("rendering the routing mail")?;
@@ -307,7 +339,7 @@ impl Ingestor {
         let cc = if routing.cc.is_empty() { String::new() } else { format!("; cc {}", routing.cc.join(", ")) };
         let what =
             if d.classification.class == Class::Unclassified || routing.manual_triage { "manual triage: " } else { "" };
-        tx.event(ticket, now, ACTOR, "routed", &format!("{what}to {}{cc}", routing.to.join(", "))).await
+        tx.event(ticket, now, actor, "routed", &format!("{what}to {}{cc}", routing.to.join(", "))).await
     }
 
     #[allow(clippy::too_many_arguments)]

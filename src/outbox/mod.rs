@@ -80,6 +80,7 @@ impl Worker {
         match result {
             Ok(_) => {
                 self.store.outbox_sent(row, &raw, now).await?;
+                metrics::counter!("routedesk_outbox_sent_total").increment(1);
                 tracing::info!(outbox = row.id, kind = %row.kind, message_id = %row.message_id, "sent");
                 Ok(Attempt::Sent)
             }
@@ -87,6 +88,7 @@ impl Worker {
                 let why = format!("rejected: {e}");
                 tracing::warn!(outbox = row.id, error = %why, "permanent delivery failure");
                 self.store.outbox_failed(row, &why, now).await?;
+                metrics::counter!("routedesk_outbox_failed_total", "kind" => "permanent").increment(1);
                 Ok(Attempt::Failed)
             }
             Err(e) if row.attempts >= i64::from(self.settings.max_attempts) => {
@@ -99,6 +101,7 @@ impl Worker {
                 tracing::info!(outbox = row.id, error = %e, retry_in = delay.as_secs(), "temporary delivery failure");
                 let next = now + time::Duration::try_from(delay).unwrap_or(time::Duration::minutes(30));
                 self.store.outbox_retry(row, next, &e.to_string()).await?;
+                metrics::counter!("routedesk_outbox_failed_total", "kind" => "temporary").increment(1);
                 Ok(Attempt::Retry)
             }
         }

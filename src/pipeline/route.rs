@@ -57,25 +57,13 @@ pub fn route(mail: &ParsedMail, checks: &Checks, classification: &Classification
         (_, None) => reasons.push("the mail has no sender address".to_string()),
     }
 
-    let class = classification.class;
-    let (to, cc, note, manual_triage) = match municipality {
-        Some(m) if class != Class::Unclassified => {
-            let rule = policy.route_for(class, Some(&m.id));
-            let mut to = resolve(&rule.to, m, policy);
-            if to.is_empty() {
-                to.push(policy.helpdesk.email.clone());
-            }
-            let cc = resolve(&rule.cc, m, policy);
-            reasons.push(format!("route {class}: to {}", to.join(", ")));
-            (to, cc, rule.note.clone(), false)
-        }
-        _ => {
-            let rule = policy.route_for(Class::Unclassified, None);
-            reasons.push(format!("manual triage by the helpdesk ({})", policy.helpdesk.email));
-            (vec![policy.helpdesk.email.clone()], vec![], rule.note.clone(), true)
-        }
-    };
-    let cc = cc.into_iter().filter(|a| !to.contains(a)).collect();
+    let r = recipients(classification.class, municipality, policy);
+    if r.manual_triage {
+        reasons.push(format!("manual triage by the helpdesk ({})", policy.helpdesk.email));
+    } else {
+        reasons.push(format!("route {}: to {}", classification.class, r.to.join(", ")));
+    }
+    let Recipients { to, cc, note, manual_triage } = r;
 
     let incomplete = !checks.missing.is_empty();
     let held = incomplete && (policy.hold_urgent_incomplete || !classification.urgent);
@@ -115,6 +103,37 @@ pub fn route(mail: &ParsedMail, checks: &Checks, classification: &Classification
         reply,
         reply_to,
         reasons,
+    }
+}
+
+/// Who gets a report of `class` from `municipality`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipients {
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub note: String,
+    pub manual_triage: bool,
+}
+
+/// The policy's route for `class` from `municipality`; the helpdesk, for manual triage, when the
+/// municipality is unknown or the class undecided.
+pub fn recipients(class: Class, municipality: Option<&Municipality>, policy: &Policy) -> Recipients {
+    match municipality {
+        Some(m) if class != Class::Unclassified => {
+            let rule = policy.route_for(class, Some(&m.id));
+            let mut to = resolve(&rule.to, m, policy);
+            if to.is_empty() {
+                to.push(policy.helpdesk.email.clone());
+            }
+            let cc = resolve(&rule.cc, m, policy).into_iter().filter(|a| !to.contains(a)).collect();
+            Recipients { to, cc, note: rule.note.clone(), manual_triage: false }
+        }
+        _ => Recipients {
+            to: vec![policy.helpdesk.email.clone()],
+            cc: vec![],
+            note: policy.route_for(Class::Unclassified, None).note.clone(),
+            manual_triage: true,
+        },
     }
 }
 

@@ -19,6 +19,8 @@ use crate::store::Store;
 pub struct Running {
     pub store: Store,
     pub intake: Arc<IntakeStats>,
+    /// The state the web view serves (for tests that drive it in-process).
+    pub web: crate::web::AppState,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -37,7 +39,25 @@ pub async fn start(cfg: &Config) -> Result<Running> {
     };
     let (shutdown, rx) = watch::channel(false);
     let stats = Arc::new(IntakeStats::default());
+    let web = crate::web::AppState {
+        desk: ingestor.clone(),
+        intake: stats.clone(),
+        metrics: crate::web::health::recorder(),
+        secure_cookies: cfg.web.secure_cookies,
+        limiter: Arc::default(),
+    };
     let mut tasks = vec![tokio::spawn(intake::run(cfg.imap.clone(), ingestor, stats.clone(), rx.clone()))];
+    if !cfg.web.bind.is_empty() {
+        let (bind, state, rx) = (cfg.web.bind.clone(), web.clone(), rx.clone());
+        // Bind now, so a port in use is a start-up error and not a silent missing web view.
+        let listener =
+            tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+        tasks.push(tokio::spawn(async move {
+            if let Err(e) = crate::web::serve_on(listener, state, rx).await {
+                tracing::error!(error = format!("{e:#}"), "web view stopped");
+            }
+        }));
+    }
     if cfg.dry_run {
         tracing::warn!("dry run: decisions are recorded, no mail is sent");
     } else {
@@ -50,7 +70,7 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         tasks.push(tokio::spawn(worker.run(rx)));
     }
     tracing::info!(database = store.backend(), mailbox = %cfg.mailbox, "routedesk is running");
-    Ok(Running { store, intake: stats, shutdown, tasks })
+    Ok(Running { store, intake: stats, web, shutdown, tasks })
 }
 
 impl Running {

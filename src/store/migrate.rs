@@ -6,8 +6,14 @@ use std::borrow::Cow;
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-const SQLITE: &[(i64, &str, &str)] = &[(1, "tickets", include_str!("../../migrations/sqlite/0001_tickets.sql"))];
-const POSTGRES: &[(i64, &str, &str)] = &[(1, "tickets", include_str!("../../migrations/postgres/0001_tickets.sql"))];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (1, "tickets", include_str!("../../migrations/sqlite/0001_tickets.sql")),
+    (2, "staff", include_str!("../../migrations/sqlite/0002_staff.sql")),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (1, "tickets", include_str!("../../migrations/postgres/0001_tickets.sql")),
+    (2, "staff", include_str!("../../migrations/postgres/0002_staff.sql")),
+];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
     Migrator::with_migrations(

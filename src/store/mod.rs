@@ -3,9 +3,12 @@
 //! its own arm. Every SQLite write transaction starts with `BEGIN IMMEDIATE`: a deferred `BEGIN`
 //! fails at once with "database is locked" when two writers meet.
 
+#[macro_use]
+mod read;
+mod log;
 mod migrate;
 mod outbox;
-mod read;
+mod staff;
 mod tx;
 
 use std::str::FromStr;
@@ -15,9 +18,11 @@ use anyhow::{Context as _, Result};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+pub use log::{Facets, TicketFilter};
 pub use outbox::FileData;
-pub use read::{AttachmentRow, Counted, EventRow, MessageRow, OutboxRow, TicketRow};
-pub use tx::{NewAttachment, NewMessage, NewOutbox, NewTicket, TicketBrief, Tx};
+pub use read::{AttachmentRow, Counted, EventRow, FileRow, MessageRow, OutboxRow, TicketRow};
+pub use staff::UserRow;
+pub use tx::{NewAttachment, NewMessage, NewOutbox, NewTicket, TicketBrief, TicketField, Tx};
 
 #[derive(Debug, Clone)]
 pub enum Store {

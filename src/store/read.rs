@@ -119,7 +119,7 @@ row! {
 pub(super) const OUTBOX_COLUMNS: &str = "id, ticket_id, kind, message_id, envelope_from, to_addrs, cc_addrs, in_reply_to, \
      report_message, subject, body, status, attempts, last_error, created_at";
 
-const TICKET_COLUMNS: &str = "id, number, status, class, confidence, municipality, urgent, privacy, missing, subject, \
+pub(super) const TICKET_COLUMNS: &str = "id, number, status, class, confidence, municipality, urgent, privacy, missing, subject, \
      reporter, reporter_name, route_to, route_cc, reasons, created_at, updated_at";
 
 impl Store {
@@ -187,4 +187,58 @@ pub enum Counted {
     Tickets,
     Messages,
     Outbox,
+}
+
+/// A stored file of a ticket, with its bytes.
+#[derive(Debug, Clone)]
+pub struct FileRow {
+    pub filename: Option<String>,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+impl Store {
+    pub async fn ticket_by_id(&self, id: i64) -> Result<Option<TicketRow>> {
+        const SQL: &str = const_format::concatcp!("SELECT ", TICKET_COLUMNS, " FROM tickets WHERE id = $1");
+        fetch!(self, SQL, fetch_optional, id).context("reading a ticket")
+    }
+
+    /// One file of one ticket (the ticket id is part of the key, so ids cannot be guessed across tickets).
+    pub async fn ticket_file(&self, ticket_id: i64, id: i64) -> Result<Option<FileRow>> {
+        const SQL: &str = "SELECT filename, content_type, data FROM attachments WHERE ticket_id = $1 AND id = $2";
+        let row: Option<(Option<String>, String, Vec<u8>)> =
+            fetch!(self, SQL, fetch_optional, ticket_id, id).context("reading a file")?;
+        Ok(row.map(|(filename, content_type, data)| FileRow { filename, content_type, data }))
+    }
+
+    /// Tickets linked to this one as the same fault: `(number, subject, status)`.
+    pub async fn links_of(&self, ticket_id: i64) -> Result<Vec<(String, String, String)>> {
+        const SQL: &str = "SELECT t.number, t.subject, t.status FROM ticket_links l JOIN tickets t ON t.id = l.other_id \
+             WHERE l.ticket_id = $1 ORDER BY t.id";
+        fetch!(self, SQL, fetch_all, ticket_id).context("reading linked tickets")
+    }
+
+    /// `(created_at, class, municipality, status, urgent)` of tickets since `since`, for the dashboard.
+    pub async fn ticket_stats_since(
+        &self,
+        since: OffsetDateTime,
+        scope: Option<&str>,
+    ) -> Result<Vec<(OffsetDateTime, String, Option<String>, String, bool)>> {
+        const SQL: &str = "SELECT created_at, class, municipality, status, urgent FROM tickets WHERE created_at >= $1 \
+             AND ($2 IS NULL OR municipality = $2) ORDER BY id";
+        fetch!(self, SQL, fetch_all, since, scope).context("reading ticket statistics")
+    }
+
+    /// The raw report that opened a ticket.
+    pub async fn report_raw(&self, ticket_id: i64) -> Result<Option<Vec<u8>>> {
+        const SQL: &str = "SELECT raw FROM messages WHERE ticket_id = $1 AND direction = 'in' ORDER BY id LIMIT 1";
+        let row: Option<(Vec<u8>,)> = fetch!(self, SQL, fetch_optional, ticket_id).context("reading the report")?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        let _: (i64,) = fetch!(self, "SELECT 1", fetch_one).context("the database does not answer")?;
+        Ok(())
+    }
 }

@@ -56,6 +56,8 @@ pub struct NewTicket<'a> {
     pub route_to: &'a str,
     pub route_cc: &'a str,
     pub reasons: &'a str,
+    /// The report's own text, for search and display.
+    pub body: &'a str,
     pub at: OffsetDateTime,
 }
 
@@ -150,8 +152,8 @@ impl Tx {
 
     pub async fn insert_ticket(&mut self, t: &NewTicket<'_>) -> Result<i64> {
         const SQL: &str = "INSERT INTO tickets (number, status, class, confidence, municipality, urgent, privacy, missing, \
-             subject, reporter, reporter_name, route_to, route_cc, reasons, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id";
+             subject, reporter, reporter_name, route_to, route_cc, reasons, body, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id";
         let (id,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL)
             .bind(t.number)
             .bind(t.status)
@@ -167,6 +169,7 @@ impl Tx {
             .bind(t.route_to)
             .bind(t.route_cc)
             .bind(t.reasons)
+            .bind(t.body)
             .bind(t.at)
             .fetch_one(c)
             .await)
@@ -273,12 +276,14 @@ impl Tx {
 
     /// `(id, status, missing, reporter)` of a ticket by its number.
     pub async fn ticket_brief(&mut self, number: &str) -> Result<Option<TicketBrief>> {
-        const SQL: &str = "SELECT id, number, status, missing, reporter FROM tickets WHERE number = $1";
+        const SQL: &str =
+            "SELECT id, number, status, missing, reporter, class, municipality FROM tickets WHERE number = $1";
         on_conn!(self, c => sqlx::query_as(SQL).bind(number).fetch_optional(c).await).context("reading a ticket")
     }
 
     pub async fn ticket_brief_by_id(&mut self, id: i64) -> Result<Option<TicketBrief>> {
-        const SQL: &str = "SELECT id, number, status, missing, reporter FROM tickets WHERE id = $1";
+        const SQL: &str =
+            "SELECT id, number, status, missing, reporter, class, municipality FROM tickets WHERE id = $1";
         on_conn!(self, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await).context("reading a ticket")
     }
 
@@ -322,6 +327,65 @@ impl Tx {
 }
 
 impl Tx {
+    /// Sets one staff-editable field of a ticket (`class`, `municipality`, `status`).
+    pub async fn set_ticket_field(
+        &mut self,
+        id: i64,
+        field: TicketField,
+        value: Option<&str>,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        let sql = match field {
+            TicketField::Class => "UPDATE tickets SET class = $1, updated_at = $2 WHERE id = $3",
+            TicketField::Municipality => "UPDATE tickets SET municipality = $1, updated_at = $2 WHERE id = $3",
+            TicketField::Status => "UPDATE tickets SET status = $1, updated_at = $2 WHERE id = $3",
+        };
+        on_conn!(self, c => sqlx::query(sql).bind(value).bind(at).bind(id).execute(c).await.map(|r| r.rows_affected()))
+            .context("updating a ticket")?;
+        Ok(())
+    }
+
+    pub async fn set_ticket_route(
+        &mut self,
+        id: i64,
+        to: &str,
+        cc: &str,
+        status: &str,
+        at: OffsetDateTime,
+    ) -> Result<()> {
+        const SQL: &str =
+            "UPDATE tickets SET route_to = $1, route_cc = $2, status = $3, missing = '', updated_at = $4 WHERE id = $5";
+        on_conn!(self, c => sqlx::query(SQL).bind(to).bind(cc).bind(status).bind(at).bind(id).execute(c).await.map(|r| r.rows_affected()))
+            .context("re-routing a ticket")?;
+        Ok(())
+    }
+
+    /// Links two tickets as the same fault, both ways; `false` if they were linked already.
+    pub async fn link_tickets(&mut self, a: i64, b: i64) -> Result<bool> {
+        const SQL: &str = "INSERT INTO ticket_links (ticket_id, other_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        let n = on_conn!(self, c => sqlx::query(SQL).bind(a).bind(b).execute(c).await.map(|r| r.rows_affected()))
+            .context("linking tickets")?;
+        on_conn!(self, c => sqlx::query(SQL).bind(b).bind(a).execute(c).await.map(|r| r.rows_affected()))
+            .context("linking tickets")?;
+        Ok(n > 0)
+    }
+
+    /// A recorded mail without a ticket (ignored or quarantined), with its raw bytes.
+    pub async fn untracked_message(&mut self, id: i64) -> Result<Option<(i64, Vec<u8>)>> {
+        const SQL: &str = "SELECT id, raw FROM messages WHERE id = $1 AND ticket_id IS NULL AND direction = 'in'";
+        on_conn!(self, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await).context("reading a message")
+    }
+}
+
+/// Ticket fields staff may change.
+#[derive(Debug, Clone, Copy)]
+pub enum TicketField {
+    Class,
+    Municipality,
+    Status,
+}
+
+impl Tx {
     pub(super) async fn exec_outbox_status(
         &mut self,
         id: i64,
@@ -354,6 +418,8 @@ pub struct TicketBrief {
     pub status: String,
     pub missing: String,
     pub reporter: Option<String>,
+    pub class: String,
+    pub municipality: Option<String>,
 }
 
 impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for TicketBrief
@@ -370,6 +436,8 @@ where
             status: r.try_get("status")?,
             missing: r.try_get("missing")?,
             reporter: r.try_get("reporter")?,
+            class: r.try_get("class")?,
+            municipality: r.try_get("municipality")?,
         })
     }
 }

@@ -88,3 +88,43 @@ fn check_policy_prints_what_it_understood() {
     assert!(text.contains("sondre-land — Søndre Land kommune — domains: sondre-land.kommune.no"), "{text}");
     assert!(text.contains("application: to contacts cc helpdesk"), "{text}");
 }
+
+fn service_env(cmd: &mut Command) -> &mut Command {
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("ROUTEDESK_MAILBOX", "helpdesk@routedesk.test")
+        .env("ROUTEDESK_IMAP__URL", "imaps://mail.gjovik.kommune.no")
+        .env("ROUTEDESK_IMAP__USER", "helpdesk@routedesk.test")
+        .env("ROUTEDESK_IMAP__PASSWORD", "12345")
+        .env("ROUTEDESK_SMTP__URL", "smtp://smtp.gjovik.kommune.no:587")
+        .env("ROUTEDESK_SMTP__STARTTLS", "true")
+}
+
+#[test]
+fn check_config_takes_every_key_from_the_environment() {
+    let out = service_env(&mut routedesk()).arg("check-config").output().expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("imaps://mail.gjovik.kommune.no"), "{text}");
+    assert!(text.contains("smtp://smtp.gjovik.kommune.no:587 (STARTTLS)"), "{text}");
+    assert!(text.contains("sqlite://data/routedesk.db"), "the default database: {text}");
+    assert!(!text.contains("12345"), "the password is never printed: {text}");
+}
+
+#[test]
+fn check_config_refuses_a_bad_configuration_with_every_problem() {
+    let out = service_env(&mut routedesk())
+        .env("ROUTEDESK_IMAP__URL", "imap://mail.gjovik.kommune.no")
+        .env("ROUTEDESK_MAILBOX", "helpdesk")
+        .arg("check-config")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("only to loopback"), "{err}");
+    assert!(err.contains("mailbox: \"helpdesk\" is not a valid e-mail address"), "{err}");
+
+    let out = routedesk().args(["check-config", "--config", "/nonexistent/routedesk.toml"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+}

@@ -3,7 +3,7 @@
 //! between what the sender wrote and the text they quoted.
 
 mod body;
-mod parts;
+pub mod parts;
 mod quote;
 
 use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders};

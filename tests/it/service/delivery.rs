@@ -97,3 +97,47 @@ async fn temporary_rejection_is_retried(db: Db) {
     }
     svc.stop(WAIT).await.expect("stops");
 }
+
+on_both_databases!(dry_run_records_everything_and_sends_nothing, oversized_mail_is_quarantined_not_lost);
+
+async fn dry_run_records_everything_and_sends_nothing(db: Db) {
+    let _rig = RIG_LOCK.read().await;
+    let mut hd = Helpdesk::new(db).await;
+    hd.config.dry_run = true;
+    let svc = hd.start().await;
+    let token = unique("T");
+    append(&hd.address, "INBOX", &Report::complete(&token, &hd.address).to_bytes()).await;
+    let store = hd.store().await;
+    let outbox = eventually("the decision recorded", WAIT, || async {
+        let t = store.tickets(1).await.ok()?.into_iter().next()?;
+        let o = store.outbox_of(t.id).await.ok()?;
+        (o.len() == 2).then_some(o)
+    })
+    .await;
+    assert!(outbox.iter().all(|o| o.status == "dry-run"), "{:?}", outbox.iter().map(|o| &o.status).collect::<Vec<_>>());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(crate::support::mail::inbox_with(super::GJOVIK_CONTACTS[0], &token).await.is_empty(), "nothing is sent");
+    svc.stop(WAIT).await.expect("stops");
+}
+
+async fn oversized_mail_is_quarantined_not_lost(db: Db) {
+    let _rig = RIG_LOCK.read().await;
+    let mut hd = Helpdesk::new(db).await;
+    hd.config.limits.max_message_bytes = 4096;
+    let svc = hd.start().await;
+    let mut report = Report::complete(&unique("T"), &hd.address);
+    report.body = format!("{}\n{}", report.body, "Lang logg fra Visma:\n".repeat(400));
+    append(&hd.address, "INBOX", &report.to_bytes()).await;
+    eventually("the mail processed", WAIT, || async {
+        (crate::support::mail::folder(&hd.address, "Processed").await.len() == 1).then_some(())
+    })
+    .await;
+    let store = hd.store().await;
+    assert_eq!(store.count(routedesk::store::Counted::Tickets).await.expect("count"), 0);
+    let q = store.untracked_messages(5).await.expect("quarantine");
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].verdict, "quarantined");
+    assert!(q[0].reason.as_deref().is_some_and(|r| r.contains("the limit is 4096")), "{:?}", q[0].reason);
+    assert!(q[0].subject.contains("Feil ved lønnskjøring"), "the header was kept: {}", q[0].subject);
+    svc.stop(WAIT).await.expect("stops");
+}

@@ -1,6 +1,7 @@
 //! The running service against the real rig: reports in over SMTP, routed mail and replies out over
 //! SMTP, read back over IMAP; every test on SQLite and on PostgreSQL.
 
+mod connect;
 mod delivery;
 mod outage;
 mod routing;

@@ -87,6 +87,26 @@ async fn complete_report_is_routed_with_copy_and_acknowledged(db: Db) {
     for kind in ["received", "checked", "classified", "routed", "acknowledgement", "sent"] {
         assert!(events.iter().any(|e| e == kind), "audit trail has {kind}: {events:?}");
     }
+
+    // A contact answers the routing mail: the answer joins the ticket.
+    let routing = &inbox_with(GJOVIK_CONTACTS[0], &token).await[0];
+    let answer = Report {
+        from_name: "Tor Espen Berg",
+        from: GJOVIK_CONTACTS[0],
+        subject: format!("SV: {}", routing.subject),
+        body: "Meldt til Visma som sak 12345, åpen for alle i regionen.".into(),
+        screenshot: false,
+        message_id: unique("answer-") + "@gjovik.kommune.no",
+        in_reply_to: Some(routing.message_id.clone()),
+        ..Report::complete(&token, &hd.address)
+    };
+    send(&answer.to_bytes(), answer.from, &hd.address).await;
+    eventually("the contact's answer on the ticket", WAIT, || async {
+        let m = store.messages_of(t.id).await.ok()?;
+        m.iter().any(|m| m.verdict == "reply" && m.from_addr.as_deref() == Some(GJOVIK_CONTACTS[0])).then_some(())
+    })
+    .await;
+    assert_eq!(store.count(Counted::Tickets).await.expect("count"), 1, "an answer is no new ticket");
     svc.stop(WAIT).await.expect("stops");
 }
 

@@ -1,0 +1,124 @@
+//! `routedesk user add|passwd|disable|enable|token|list`: staff accounts from the command line.
+
+use std::io::BufRead as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result, bail};
+use clap::Subcommand;
+
+use crate::config::Config;
+use crate::store::Store;
+use crate::web::auth;
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a staff account; the password is read from standard input (one line).
+    Add {
+        username: String,
+        /// admin, helpdesk or municipal.
+        #[arg(long)]
+        role: String,
+        /// For municipal users: the policy id of their municipality.
+        #[arg(long)]
+        municipality: Option<String>,
+        /// Full name shown in the audit trail.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Set a new password (read from standard input); ends the user's sessions.
+    Passwd {
+        username: String,
+    },
+    /// Disable an account; ends its sessions and API token.
+    Disable {
+        username: String,
+    },
+    Enable {
+        username: String,
+    },
+    /// Make a new API token for the JSON API (printed once; only its hash is kept).
+    Token {
+        username: String,
+    },
+    List,
+}
+
+pub fn run(config: Option<&Path>, cmd: UserCommand) -> ExitCode {
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("runtime")
+        .and_then(|rt| rt.block_on(exec(config, cmd)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn read_password() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn exec(config: Option<&Path>, cmd: UserCommand) -> Result<()> {
+    let cfg = Config::load(config)?;
+    let store = Store::connect(&cfg.database_url).await?;
+    match cmd {
+        UserCommand::Add { username, role, municipality, name } => {
+            if !auth::ROLES.contains(&role.as_str()) {
+                bail!("role must be one of {}", auth::ROLES.join(", "));
+            }
+            let policy = crate::policy::Policy::load_or_default(cfg.policy.as_deref())?;
+            match (&role[..], &municipality) {
+                ("municipal", None) => bail!("a municipal user needs --municipality"),
+                ("municipal", Some(m)) if policy.municipality(m).is_none() => bail!("unknown municipality {m:?}"),
+                (_, Some(_)) if role != "municipal" => bail!("only municipal users belong to a municipality"),
+                _ => {}
+            }
+            let hash = auth::hash_password(&read_password()?)?;
+            store
+                .create_user(&username, name.as_deref().unwrap_or(&username), &role, municipality.as_deref(), &hash)
+                .await?;
+            println!("user {username} added ({role})");
+        }
+        UserCommand::Passwd { username } => {
+            let hash = auth::hash_password(&read_password()?)?;
+            if !store.set_password(&username, &hash).await? {
+                bail!("no user {username:?}");
+            }
+            println!("password of {username} changed");
+        }
+        UserCommand::Disable { username } => {
+            if !store.set_disabled(&username, true).await? {
+                bail!("no user {username:?}");
+            }
+            println!("user {username} disabled");
+        }
+        UserCommand::Enable { username } => {
+            if !store.set_disabled(&username, false).await? {
+                bail!("no user {username:?}");
+            }
+            println!("user {username} enabled");
+        }
+        UserCommand::Token { username } => {
+            let token = auth::random_token();
+            if !store.set_api_token(&username, &auth::token_hash(&token)).await? {
+                bail!("no user {username:?}");
+            }
+            println!("{token}");
+        }
+        UserCommand::List => {
+            for u in store.users().await? {
+                let m = u.municipality.map(|m| format!(" ({m})")).unwrap_or_default();
+                println!("{}\t{}{m}\t{}{}", u.username, u.role, u.name, if u.disabled { "\tDISABLED" } else { "" });
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! What staff do to tickets from the web view: reclassify, change municipality, re-route (the routing
+//! mail goes again, through the outbox), release a held ticket, resolve and reopen, notes, links
+//! between reports of the same fault, and making a ticket of a mail that was set aside. Every action
+//! is written to the ticket's audit trail with who did it.
+
+use anyhow::Context as _;
+use time::OffsetDateTime;
+
+use super::{Ingestor, Outcome, status};
+use crate::domain::Class;
+use crate::pipeline::route::{self, Recipients, Reply};
+use crate::pipeline::triage;
+use crate::store::{TicketBrief, TicketField, Tx};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("no such ticket or mail")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+type Result<T> = std::result::Result<T, ActionError>;
+
+impl Ingestor {
+    async fn ticket(&self, tx: &mut Tx, number: &str) -> Result<TicketBrief> {
+        tx.ticket_brief(number).await?.ok_or(ActionError::NotFound)
+    }
+
+    pub async fn reclassify(&self, number: &str, class: &str, actor: &str) -> Result<()> {
+        let class = Class::parse(class).ok_or_else(|| ActionError::Invalid(format!("unknown class {class:?}")))?;
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let t = self.ticket(&mut tx, number).await?;
+        tx.set_ticket_field(t.id, TicketField::Class, Some(class.as_str()), now).await?;
+        tx.event(t.id, now, actor, "reclassified", &format!("{} → {class}", t.class)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn set_municipality(&self, number: &str, municipality: Option<&str>, actor: &str) -> Result<()> {
+        if let Some(m) = municipality
+            && self.policy.municipality(m).is_none()
+        {
+            return Err(ActionError::Invalid(format!("unknown municipality {m:?}")));
+        }
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let t = self.ticket(&mut tx, number).await?;
+        tx.set_ticket_field(t.id, TicketField::Municipality, municipality, now).await?;
+        let from = t.municipality.as_deref().unwrap_or("-");
+        tx.event(t.id, now, actor, "municipality", &format!("{from} → {}", municipality.unwrap_or("-"))).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `resolved`, or `open` to reopen.
+    pub async fn set_status(&self, number: &str, wanted: &str, actor: &str) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let t = self.ticket(&mut tx, number).await?;
+        let new = match wanted {
+            "resolved" => status::RESOLVED,
+            "open" if t.status == status::RESOLVED => status::ROUTED,
+            "open" => return Err(ActionError::Invalid("the ticket is not resolved".into())),
+            other => return Err(ActionError::Invalid(format!("unknown status {other:?}"))),
+        };
+        tx.set_ticket_field(t.id, TicketField::Status, Some(new), now).await?;
+        tx.event(
+            t.id,
+            now,
+            actor,
+            if new == status::RESOLVED { "resolved" } else { "reopened" },
+            &format!("{} → {new}", t.status),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn add_note(&self, number: &str, text: &str, actor: &str) -> Result<()> {
+        let text = text.trim();
+        if text.is_empty() || text.len() > 10_000 {
+            return Err(ActionError::Invalid("a note must have 1 to 10,000 characters".into()));
+        }
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let t = self.ticket(&mut tx, number).await?;
+        tx.event(t.id, now, actor, "note", text).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Links two tickets as reports of the same fault.
+    pub async fn link(&self, number: &str, other: &str, actor: &str) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let a = self.ticket(&mut tx, number).await?;
+        let b = self
+            .ticket(&mut tx, other.trim())
+            .await
+            .map_err(|_| ActionError::Invalid(format!("no ticket {other:?}")))?;
+        if a.id == b.id {
+            return Err(ActionError::Invalid("a ticket cannot be linked to itself".into()));
+        }
+        if tx.link_tickets(a.id, b.id).await? {
+            tx.event(a.id, now, actor, "linked", &format!("same fault as {}", b.number)).await?;
+            tx.event(b.id, now, actor, "linked", &format!("same fault as {}", a.number)).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Routes the ticket again for its current class and municipality: the routing mail goes to
+    /// the (new) recipients through the outbox. Also how a held ticket is released by hand.
+    pub async fn reroute(&self, number: &str, actor: &str) -> Result<Recipients> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let t = self.ticket(&mut tx, number).await?;
+        let (report, raw) = tx.opening_message(t.id).await?.ok_or(ActionError::NotFound)?;
+        let mut d = triage(&raw, &self.policy, &self.limits).context("re-reading the report")?;
+        let class = Class::parse(&t.class).unwrap_or(Class::Unclassified);
+        let municipality = t.municipality.as_deref().and_then(|m| self.policy.municipality(m));
+        let r = route::recipients(class, municipality, &self.policy);
+        d.classification.class = class;
+        if let Some(routing) = d.routing.as_mut() {
+            routing.municipality = t.municipality.clone();
+            routing.to = r.to.clone();
+            routing.cc = r.cc.clone();
+            routing.note = r.note.clone();
+            routing.manual_triage = r.manual_triage;
+            routing.held = false;
+        }
+        let new_status = if r.manual_triage { status::TRIAGE } else { status::ROUTED };
+        let released = t.status == status::AWAITING_INFO;
+        tx.set_ticket_route(t.id, &r.to.join(","), &r.cc.join(","), new_status, now).await?;
+        if released {
+            tx.event(t.id, now, actor, "released", "routed without waiting for the missing details").await?;
+        }
+        self.queue_routing(&mut tx, t.id, &t.number, report, &d, now, actor).await?;
+        tx.commit().await?;
+        Ok(r)
+    }
+
+    /// Makes a ticket of a mail that was ignored or quarantined. No automatic reply goes out.
+    pub async fn make_ticket(&self, message: i64, actor: &str) -> Result<String> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let (id, raw) = tx.untracked_message(message).await?.ok_or(ActionError::NotFound)?;
+        let mut d = triage(&raw, &self.policy, &self.limits)
+            .map_err(|e| ActionError::Invalid(format!("this mail cannot be read as a report: {e}")))?;
+        d.ignored = None;
+        let mut routing = route::route(&d.mail, &d.checks, &d.classification, &self.policy);
+        routing.held = false;
+        routing.reply = Reply::None;
+        d.routing = Some(routing);
+        let outcome = self.open_ticket(&mut tx, id, &d, now, actor, false).await?;
+        let Outcome::Ticket { number, .. } = outcome else {
+            return Err(ActionError::Invalid("no ticket was made".into()));
+        };
+        let ticket = self.ticket(&mut tx, &number).await?;
+        tx.event(ticket.id, now, actor, "made-ticket", "from a mail that had been set aside").await?;
+        tx.commit().await?;
+        Ok(number)
+    }
+}

@@ -1,0 +1,158 @@
+//! Staff accounts, sign-in sessions and API tokens. Passwords are stored only as argon2id hashes,
+//! session ids and API tokens only as SHA-256 hashes: the database never holds a usable secret.
+
+use anyhow::{Context as _, Result};
+use sqlx::Row as _;
+use time::OffsetDateTime;
+
+use super::Store;
+
+row! {
+    pub struct UserRow {
+        pub id: i64,
+        pub username: String,
+        pub name: String,
+        pub role: String,
+        pub municipality: Option<String>,
+        pub password_hash: String,
+        pub disabled: bool,
+    }
+}
+
+row! {
+    pub struct SessionRow {
+        pub id: i64,
+        pub username: String,
+        pub name: String,
+        pub role: String,
+        pub municipality: Option<String>,
+        pub password_hash: String,
+        pub disabled: bool,
+        pub csrf: String,
+    }
+}
+
+const USER_COLUMNS: &str = "id, username, name, role, municipality, password_hash, disabled";
+
+/// Runs a statement on whichever pool the store has; gives rows affected.
+macro_rules! execute {
+    ($store:expr, $sql:expr $(, $bind:expr)*) => {
+        match $store {
+            Store::Sqlite(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
+            Store::Postgres(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
+        }
+    };
+}
+
+impl Store {
+    pub async fn create_user(
+        &self,
+        username: &str,
+        name: &str,
+        role: &str,
+        municipality: Option<&str>,
+        hash: &str,
+    ) -> Result<i64> {
+        const SQL: &str = "INSERT INTO users (username, name, role, municipality, password_hash, disabled, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+        let row: Result<(i64,), sqlx::Error> =
+            fetch!(self, SQL, fetch_one, username, name, role, municipality, hash, false, OffsetDateTime::now_utc());
+        match row {
+            Ok((id,)) => Ok(id),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                anyhow::bail!("a user named {username:?} exists already")
+            }
+            Err(e) => Err(e).context("creating a user"),
+        }
+    }
+
+    pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>> {
+        const SQL: &str = const_format::concatcp!("SELECT ", USER_COLUMNS, " FROM users WHERE username = $1");
+        fetch!(self, SQL, fetch_optional, username).context("reading a user")
+    }
+
+    pub async fn users(&self) -> Result<Vec<UserRow>> {
+        const SQL: &str = const_format::concatcp!("SELECT ", USER_COLUMNS, " FROM users ORDER BY username");
+        fetch!(self, SQL, fetch_all).context("listing users")
+    }
+
+    /// `false` when there is no such user.
+    pub async fn set_password(&self, username: &str, hash: &str) -> Result<bool> {
+        let n = execute!(self, "UPDATE users SET password_hash = $1 WHERE username = $2", hash, username)
+            .context("setting a password")?;
+        // A new password ends every session of the old one.
+        execute!(self, "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)", username)?;
+        Ok(n > 0)
+    }
+
+    pub async fn set_disabled(&self, username: &str, disabled: bool) -> Result<bool> {
+        let n = execute!(self, "UPDATE users SET disabled = $1 WHERE username = $2", disabled, username)
+            .context("disabling a user")?;
+        if disabled {
+            execute!(
+                self,
+                "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)",
+                username
+            )?;
+            execute!(self, "UPDATE users SET api_token = NULL WHERE username = $1", username)?;
+        }
+        Ok(n > 0)
+    }
+
+    pub async fn set_api_token(&self, username: &str, token_hash: &str) -> Result<bool> {
+        let n = execute!(self, "UPDATE users SET api_token = $1 WHERE username = $2", token_hash, username)
+            .context("setting a token")?;
+        Ok(n > 0)
+    }
+
+    pub async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<UserRow>> {
+        const SQL: &str =
+            const_format::concatcp!("SELECT ", USER_COLUMNS, " FROM users WHERE api_token = $1 AND NOT disabled");
+        fetch!(self, SQL, fetch_optional, token_hash).context("reading a token")
+    }
+
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        now: OffsetDateTime,
+        expires: OffsetDateTime,
+    ) -> Result<()> {
+        execute!(
+            self,
+            "INSERT INTO sessions (id, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            id_hash,
+            user_id,
+            csrf,
+            now,
+            expires
+        )
+        .context("creating a session")?;
+        Ok(())
+    }
+
+    /// The signed-in user and the session's CSRF token, if the session is live and the user enabled.
+    pub async fn session(&self, id_hash: &str, now: OffsetDateTime) -> Result<Option<(UserRow, String)>> {
+        const SQL: &str = "SELECT u.id, u.username, u.name, u.role, u.municipality, u.password_hash, u.disabled, s.csrf \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.expires_at > $2 AND NOT u.disabled";
+        let row: Option<SessionRow> = fetch!(self, SQL, fetch_optional, id_hash, now).context("reading a session")?;
+        Ok(row.map(|r| {
+            let user = UserRow {
+                id: r.id,
+                username: r.username,
+                name: r.name,
+                role: r.role,
+                municipality: r.municipality,
+                password_hash: r.password_hash,
+                disabled: r.disabled,
+            };
+            (user, r.csrf)
+        }))
+    }
+
+    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        execute!(self, "DELETE FROM sessions WHERE id = $1", id_hash).context("ending a session")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,119 @@
+//! A read-only JSON API for tickets, behind the same sign-in: `Authorization: Bearer <token>` (made
+//! with `routedesk user token NAME`) or a session cookie. The municipality boundary holds here too.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::AppState;
+use super::auth::{self, Staff};
+use super::error::WebError;
+use super::pages::log::LogQuery;
+use crate::store::TicketRow;
+
+#[derive(Serialize)]
+pub struct ApiTicket {
+    number: String,
+    status: String,
+    class: String,
+    confidence: f64,
+    municipality: Option<String>,
+    urgent: bool,
+    privacy: bool,
+    missing: Vec<String>,
+    subject: String,
+    reporter: Option<String>,
+    route_to: Vec<String>,
+    route_cc: Vec<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+fn split(s: &str) -> Vec<String> {
+    s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect()
+}
+
+impl From<TicketRow> for ApiTicket {
+    fn from(t: TicketRow) -> Self {
+        let rfc3339 =
+            |d: time::OffsetDateTime| d.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        ApiTicket {
+            missing: split(&t.missing),
+            route_to: split(&t.route_to),
+            route_cc: split(&t.route_cc),
+            created_at: rfc3339(t.created_at),
+            updated_at: rfc3339(t.updated_at),
+            number: t.number,
+            status: t.status,
+            class: t.class,
+            confidence: t.confidence,
+            municipality: t.municipality,
+            urgent: t.urgent,
+            privacy: t.privacy,
+            subject: t.subject,
+            reporter: t.reporter,
+        }
+    }
+}
+
+/// The caller, by bearer token or session; `Err` is a 401 with a JSON body.
+async fn caller(headers: &HeaderMap, state: &AppState) -> Result<Staff, Response> {
+    let unauthorized = || {
+        (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"error": "sign in or send a bearer token"}))).into_response()
+    };
+    if let Some(token) =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return match state.desk.store.user_by_api_token(&auth::token_hash(token.trim())).await {
+            Ok(Some(user)) => {
+                Ok(Staff { user, csrf: String::new(), lang: auth::lang_of(headers), session: String::new() })
+            }
+            Ok(None) => Err(unauthorized()),
+            Err(e) => Err(WebError::Internal(e).into_response()),
+        };
+    }
+    match auth::staff_from(headers, state).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(unauthorized()),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
+#[derive(Serialize)]
+struct Page {
+    tickets: Vec<ApiTicket>,
+    /// Pass as `before` for the next page; `null` on the last page.
+    next_before: Option<i64>,
+}
+
+pub async fn tickets(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<LogQuery>) -> Response {
+    let staff = match caller(&headers, &state).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let filter = q.filter(&staff);
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    match state.desk.store.ticket_page(&filter, q.before, limit + 1).await {
+        Ok(mut rows) => {
+            let more = rows.len() as i64 > limit;
+            rows.truncate(limit as usize);
+            let next_before = if more { rows.last().map(|t| t.id) } else { None };
+            Json(Page { tickets: rows.into_iter().map(ApiTicket::from).collect(), next_before }).into_response()
+        }
+        Err(e) => WebError::Internal(e).into_response(),
+    }
+}
+
+pub async fn ticket(State(state): State<AppState>, headers: HeaderMap, Path(number): Path<String>) -> Response {
+    let staff = match caller(&headers, &state).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match state.desk.store.ticket_by_number(&number).await {
+        Ok(Some(t)) if staff.can_see(t.municipality.as_deref()) => Json(ApiTicket::from(t)).into_response(),
+        Ok(_) => (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "no such ticket"}))).into_response(),
+        Err(e) => WebError::Internal(e).into_response(),
+    }
+}

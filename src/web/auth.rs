@@ -1,0 +1,201 @@
+//! Sign-in: argon2id password hashes, server-side sessions behind an HttpOnly SameSite=Lax cookie
+//! (Secure over TLS), a fresh session id at every sign-in (no fixation), CSRF tokens on every form,
+//! rate-limited login, roles and the municipality boundary.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::AppState;
+use super::error::{WebError, WebResult};
+use super::i18n::Lang;
+use crate::store::UserRow;
+
+pub const SESSION_COOKIE: &str = "rd_session";
+pub const LOGIN_COOKIE: &str = "rd_login";
+pub const LANG_COOKIE: &str = "rd_lang";
+pub const SESSION_HOURS: i64 = 12;
+
+/// The roles staff can have.
+pub const ROLES: [&str; 3] = ["admin", "helpdesk", "municipal"];
+
+/// An argon2id PHC string (m=19456 KiB, t=2, p=1: the OWASP minimum) with a random salt.
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    if password.chars().count() < 10 {
+        anyhow::bail!("a password needs at least 10 characters");
+    }
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes())
+        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?
+        .to_string())
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    Argon2::default().verify_password(password.as_bytes(), phc).is_ok()
+}
+
+/// A random token (244 bits) for cookies, CSRF and API use.
+pub fn random_token() -> String {
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+
+/// Only hashes of session ids and tokens are stored.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}", if secure { "; Secure" } else { "" })
+}
+
+/// Compares secrets in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    cookie(headers, LANG_COOKIE).and_then(Lang::parse).unwrap_or(Lang::Nb)
+}
+
+/// A signed-in staff member.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub user: UserRow,
+    pub csrf: String,
+    pub lang: Lang,
+    pub session: String,
+}
+
+impl Staff {
+    pub fn is_admin(&self) -> bool {
+        self.user.role == "admin"
+    }
+
+    /// A municipal user's municipality: all they may see. `None` for helpdesk and admin.
+    pub fn scope(&self) -> Option<String> {
+        (self.user.role == "municipal").then(|| self.user.municipality.clone().unwrap_or_default())
+    }
+
+    /// Whether a ticket of `municipality` is visible to this user.
+    pub fn can_see(&self, municipality: Option<&str>) -> bool {
+        match self.scope() {
+            None => true,
+            Some(own) => municipality == Some(own.as_str()),
+        }
+    }
+
+    pub fn check_csrf(&self, token: &str) -> WebResult<()> {
+        if same_secret(token, &self.csrf) { Ok(()) } else { Err(WebError::Forbidden) }
+    }
+}
+
+/// Unauthenticated page requests are sent to the sign-in page.
+pub struct SignInFirst(String);
+
+impl IntoResponse for SignInFirst {
+    fn into_response(self) -> Response {
+        Redirect::to(&format!("/login?next={}", urlencode(&self.0))).into_response()
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub async fn staff_from(headers: &HeaderMap, state: &AppState) -> Result<Option<Staff>, WebError> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
+    let hash = token_hash(token);
+    let found = state.desk.store.session(&hash, OffsetDateTime::now_utc()).await?;
+    Ok(found.map(|(user, csrf)| Staff { user, csrf, lang: lang_of(headers), session: hash }))
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match staff_from(&parts.headers, state).await {
+            Ok(Some(s)) => Ok(s),
+            Ok(None) => {
+                let next = parts.uri.path_and_query().map_or("/tickets", |p| p.as_str());
+                Err(SignInFirst(next.to_string()).into_response())
+            }
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+/// Failed sign-ins per account and per address in a sliding window. A limit, not a lockout: after
+/// the window the account works again, so nobody can lock a colleague out for good.
+#[derive(Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+const WINDOW: Duration = Duration::from_secs(15 * 60);
+const PER_ACCOUNT: usize = 5;
+const PER_ADDRESS: usize = 20;
+
+impl LoginLimiter {
+    fn count(&self, key: &str) -> usize {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let list = map.entry(key.to_string()).or_default();
+        list.retain(|t| t.elapsed() < WINDOW);
+        list.len()
+    }
+
+    pub fn allowed(&self, username: &str, address: &str) -> bool {
+        self.count(&format!("user:{}", username.to_lowercase())) < PER_ACCOUNT
+            && self.count(&format!("ip:{address}")) < PER_ADDRESS
+    }
+
+    pub fn failed(&self, username: &str, address: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        for key in [format!("user:{}", username.to_lowercase()), format!("ip:{address}")] {
+            map.entry(key).or_default().push(Instant::now());
+        }
+    }
+
+    pub fn succeeded(&self, username: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.remove(&format!("user:{}", username.to_lowercase()));
+    }
+}
+
+/// Checks a password off the async executor (argon2 takes tens of milliseconds by design).
+pub async fn check_login(state: &AppState, username: &str, password: &str) -> WebResult<Option<UserRow>> {
+    let user = state.desk.store.user_by_name(username).await?;
+    // An unknown user costs the same time as a wrong password, so names cannot be probed.
+    let phc = user.as_ref().map_or_else(|| DUMMY_HASH.to_string(), |u| u.password_hash.clone());
+    let password = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.context("password check")?;
+    Ok(user.filter(|u| ok && !u.disabled))
+}
+
+/// A valid argon2id hash of a random string, verified against when the user does not exist.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$7yU0iG5mbT8M3b0l2XyWq7Yv3gUqQdE1ZxKkqJ9mM1s";

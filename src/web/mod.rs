@@ -1,0 +1,81 @@
+//! The staff web view (axum + askama): the ticket log, ticket detail and actions, mail set aside,
+//! the policy tester, a dashboard, a read-only JSON API, health and metrics. Server-rendered HTML
+//! that works without JavaScript.
+
+mod api;
+pub mod auth;
+mod error;
+pub mod health;
+pub mod i18n;
+mod pages;
+mod security;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::Router;
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::ingest::Ingestor;
+use crate::intake::IntakeStats;
+
+pub use error::{WebError, WebResult};
+
+#[derive(Clone)]
+pub struct AppState {
+    /// The ticket desk: store, policy and the actions staff take.
+    pub desk: Ingestor,
+    pub intake: Arc<IntakeStats>,
+    pub metrics: Option<PrometheusHandle>,
+    /// Cookies get `Secure` (set when routedesk is served over TLS, e.g. behind a proxy).
+    pub secure_cookies: bool,
+    pub limiter: Arc<auth::LoginLimiter>,
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login::form).post(pages::login::submit))
+        .route("/logout", post(pages::login::logout))
+        .route("/lang/{code}", get(pages::login::language))
+        .route("/tickets", get(pages::log::page))
+        .route("/tickets/{number}", get(pages::ticket::page))
+        .route("/tickets/{number}/files/{id}", get(pages::ticket::file))
+        .route("/tickets/{number}/class", post(pages::ticket::reclassify))
+        .route("/tickets/{number}/municipality", post(pages::ticket::municipality))
+        .route("/tickets/{number}/reroute", post(pages::ticket::reroute))
+        .route("/tickets/{number}/status", post(pages::ticket::status))
+        .route("/tickets/{number}/note", post(pages::ticket::note))
+        .route("/tickets/{number}/link", post(pages::ticket::link))
+        .route("/mail", get(pages::mail::page))
+        .route("/mail/{id}/ticket", post(pages::mail::make_ticket))
+        .route("/tester", get(pages::tester::form).post(pages::tester::decide))
+        .route("/dashboard", get(pages::dashboard::page))
+        .route("/api/tickets", get(api::tickets))
+        .route("/api/tickets/{number}", get(api::ticket))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/static/app.css", get(pages::stylesheet))
+        .layer(axum::middleware::from_fn(security::same_origin))
+        .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::extract::DefaultBodyLimit::max(30 * 1024 * 1024))
+        .with_state(state)
+}
+
+/// Serves the web view on `listener` until `shutdown` turns true.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    tracing::info!(address = %listener.local_addr().context("listener address")?, "web view listening");
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            let _ = shutdown.wait_for(|s| *s).await;
+        })
+        .await
+        .context("web server")
+}

@@ -1,0 +1,91 @@
+//! A small dashboard: open and urgent counts, tickets per day as a bar chart (server-rendered SVG),
+//! per municipality and per class.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use time::OffsetDateTime;
+
+use super::Chrome;
+use crate::web::AppState;
+use crate::web::auth::Staff;
+use crate::web::error::WebResult;
+
+pub struct Bar {
+    pub x: u32,
+    pub y: u32,
+    pub height: u32,
+    pub label: String,
+    pub count: usize,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/dashboard.html")]
+struct Dashboard {
+    chrome: Chrome,
+    open: usize,
+    urgent_open: usize,
+    awaiting: usize,
+    total: usize,
+    bars: Vec<Bar>,
+    max: usize,
+    per_municipality: Vec<(String, usize)>,
+    per_class: Vec<(String, usize)>,
+}
+
+const DAYS: i64 = 30;
+const CHART_HEIGHT: u32 = 120;
+
+pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl axum::response::IntoResponse> {
+    let today = OffsetDateTime::now_utc().date();
+    let since = (today - time::Duration::days(DAYS - 1)).midnight().assume_utc();
+    let scope = staff.scope();
+    let rows = state.desk.store.ticket_stats_since(since, scope.as_deref()).await?;
+    let mut per_day: BTreeMap<time::Date, usize> =
+        (0..DAYS).map(|i| (today - time::Duration::days(DAYS - 1 - i), 0)).collect();
+    let mut per_municipality: BTreeMap<String, usize> = BTreeMap::new();
+    let mut per_class: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut open, mut urgent_open, mut awaiting) = (0, 0, 0);
+    for (at, class, municipality, status, urgent) in &rows {
+        *per_day.entry(at.date()).or_default() += 1;
+        *per_municipality.entry(municipality.clone().unwrap_or_else(|| "–".into())).or_default() += 1;
+        *per_class.entry(class.clone()).or_default() += 1;
+        if status != crate::ingest::status::RESOLVED {
+            open += 1;
+            urgent_open += usize::from(*urgent);
+        }
+        awaiting += usize::from(status == crate::ingest::status::AWAITING_INFO);
+    }
+    let max = per_day.values().copied().max().unwrap_or(0).max(1);
+    let bars = per_day
+        .iter()
+        .enumerate()
+        .map(|(i, (day, n))| {
+            let height = (*n as u32 * CHART_HEIGHT) / max as u32;
+            Bar {
+                x: i as u32 * 20,
+                y: CHART_HEIGHT - height,
+                height,
+                label: format!("{:02}.{:02}", day.day(), u8::from(day.month())),
+                count: *n,
+            }
+        })
+        .collect();
+    let mut per_municipality: Vec<_> = per_municipality.into_iter().collect();
+    per_municipality.sort_by_key(|r| std::cmp::Reverse(r.1));
+    let mut per_class: Vec<_> = per_class.into_iter().collect();
+    per_class.sort_by_key(|r| std::cmp::Reverse(r.1));
+    Ok(Dashboard {
+        chrome: Chrome::of(&staff),
+        open,
+        urgent_open,
+        awaiting,
+        total: rows.len(),
+        bars,
+        max,
+        per_municipality,
+        per_class,
+    })
+}

@@ -1,0 +1,187 @@
+//! The ticket log: newest first, filters with counts, search, keyset pages.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+
+use super::{Chrome, when};
+use crate::store::TicketFilter;
+use crate::web::AppState;
+use crate::web::auth::{Staff, urlencode};
+use crate::web::error::WebResult;
+
+pub const PAGE: i64 = 50;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LogQuery {
+    pub status: Option<String>,
+    pub class: Option<String>,
+    pub municipality: Option<String>,
+    pub urgent: Option<String>,
+    pub privacy: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub q: Option<String>,
+    pub before: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+fn date(s: Option<&str>) -> Option<time::OffsetDateTime> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    s.filter(|s| !s.is_empty()).and_then(|s| time::Date::parse(s, &format).ok()).map(|d| d.midnight().assume_utc())
+}
+
+fn nonempty(s: &Option<String>) -> Option<String> {
+    s.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+impl LogQuery {
+    /// The store filter, with a municipal user's boundary applied whatever the query says.
+    pub fn filter(&self, staff: &Staff) -> TicketFilter {
+        TicketFilter {
+            status: nonempty(&self.status),
+            class: nonempty(&self.class),
+            municipality: nonempty(&self.municipality),
+            urgent: self.urgent.as_deref() == Some("1"),
+            privacy: self.privacy.as_deref() == Some("1"),
+            from: date(self.from.as_deref()),
+            until: date(self.to.as_deref()).map(|d| d + time::Duration::days(1)),
+            search: nonempty(&self.q),
+            scope: staff.scope(),
+        }
+    }
+
+    /// This query with one parameter changed (`None` removes it), without the page cursor.
+    fn with(&self, key: &str, value: Option<&str>) -> String {
+        let mut pairs: Vec<(&str, String)> = [
+            ("status", &self.status),
+            ("class", &self.class),
+            ("municipality", &self.municipality),
+            ("urgent", &self.urgent),
+            ("privacy", &self.privacy),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("q", &self.q),
+        ]
+        .into_iter()
+        .filter(|(k, _)| *k != key)
+        .filter_map(|(k, v)| nonempty(v).map(|v| (k, v)))
+        .collect();
+        if let Some(v) = value {
+            pairs.push((key, v.to_string()));
+        }
+        let q: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect();
+        format!("/tickets?{}", q.join("&"))
+    }
+}
+
+pub struct Row {
+    pub number: String,
+    pub subject: String,
+    pub status: String,
+    pub class: String,
+    pub municipality: String,
+    pub urgent: bool,
+    pub privacy: bool,
+    pub reporter: String,
+    pub created: String,
+}
+
+pub struct Facet {
+    pub label: String,
+    pub count: i64,
+    pub href: String,
+    pub active: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/tickets.html")]
+struct LogPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+    total: i64,
+    statuses: Vec<Facet>,
+    classes: Vec<Facet>,
+    municipalities: Vec<Facet>,
+    flags: Vec<Facet>,
+    q: String,
+    from: String,
+    to: String,
+    older: Option<String>,
+    paged: bool,
+    clear: String,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<LogQuery>,
+) -> WebResult<impl axum::response::IntoResponse> {
+    let filter = q.filter(&staff);
+    let store = &state.desk.store;
+    let mut rows = store.ticket_page(&filter, q.before, PAGE + 1).await?;
+    let more = rows.len() as i64 > PAGE;
+    rows.truncate(PAGE as usize);
+    let facets = store.facets(&filter).await?;
+    let older = if more { rows.last().map(|t| format!("{}&before={}", q.with("", None), t.id)) } else { None };
+    let t = staff.lang.texts();
+    let facet = |key: &str, items: &[(String, i64)], current: &Option<String>| -> Vec<Facet> {
+        items
+            .iter()
+            .map(|(v, n)| Facet {
+                label: if v.is_empty() { t.unknown.to_string() } else { v.clone() },
+                count: *n,
+                active: current.as_deref() == Some(v.as_str()),
+                href: q.with(key, if current.as_deref() == Some(v.as_str()) { None } else { Some(v) }),
+            })
+            .collect()
+    };
+    let flags = vec![
+        Facet {
+            label: t.urgent.into(),
+            count: facets.urgent,
+            active: filter.urgent,
+            href: q.with("urgent", (!filter.urgent).then_some("1")),
+        },
+        Facet {
+            label: t.privacy.into(),
+            count: facets.privacy,
+            active: filter.privacy,
+            href: q.with("privacy", (!filter.privacy).then_some("1")),
+        },
+    ];
+    let page = LogPage {
+        rows: rows
+            .into_iter()
+            .map(|r| Row {
+                created: when(r.created_at),
+                reporter: r.reporter_name.or(r.reporter).unwrap_or_default(),
+                municipality: r.municipality.unwrap_or_default(),
+                number: r.number,
+                subject: r.subject,
+                status: r.status,
+                class: r.class,
+                urgent: r.urgent,
+                privacy: r.privacy,
+            })
+            .collect(),
+        total: facets.total,
+        statuses: facet("status", &facets.status, &q.status),
+        classes: facet("class", &facets.class, &q.class),
+        municipalities: if staff.scope().is_some() {
+            vec![]
+        } else {
+            facet("municipality", &facets.municipality, &q.municipality)
+        },
+        flags,
+        q: q.q.clone().unwrap_or_default(),
+        from: q.from.clone().unwrap_or_default(),
+        to: q.to.clone().unwrap_or_default(),
+        older,
+        paged: q.before.is_some(),
+        clear: "/tickets".into(),
+        chrome: Chrome::of(&staff),
+    };
+    Ok(page)
+}

@@ -1,0 +1,138 @@
+//! Sign-in, sign-out and the language switch.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use crate::web::AppState;
+use crate::web::auth::{self, LANG_COOKIE, LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Staff};
+use crate::web::error::{WebError, WebResult};
+use crate::web::i18n::{Lang, Texts};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/login.html")]
+struct LoginPage {
+    t: &'static Texts,
+    lang: &'static str,
+    csrf: String,
+    next: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+/// Only our own paths: never an open redirect to another site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/tickets".to_string(),
+    }
+}
+
+fn login_page(
+    headers: &HeaderMap,
+    state: &AppState,
+    next: String,
+    error: Option<&'static str>,
+    status: StatusCode,
+) -> Response {
+    let lang = auth::lang_of(headers);
+    // Double-submit token for the sign-in form, before any session exists.
+    let token = auth::random_token();
+    let page = LoginPage { t: lang.texts(), lang: lang.code(), csrf: token.clone(), next, error };
+    let cookie = auth::set_cookie(LOGIN_COOKIE, &token, 3600, state.secure_cookies);
+    (status, [(header::SET_COOKIE, cookie)], page).into_response()
+}
+
+pub async fn form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<Next>) -> Response {
+    login_page(&headers, &state, safe_next(q.next.as_deref()), None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    username: String,
+    password: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(c): Form<Credentials>,
+) -> WebResult<Response> {
+    let expected = auth::cookie(&headers, LOGIN_COOKIE).unwrap_or("");
+    if expected.is_empty() || !auth::same_secret(expected, &c.csrf) {
+        return Err(WebError::Forbidden);
+    }
+    let address = peer.ip().to_string();
+    let next = safe_next(c.next.as_deref());
+    if !state.limiter.allowed(&c.username, &address) {
+        tracing::warn!(user = %c.username, %address, "sign-in refused: too many failures");
+        return Ok(login_page(&headers, &state, next, Some("too-many"), StatusCode::TOO_MANY_REQUESTS));
+    }
+    let Some(user) = auth::check_login(&state, c.username.trim(), &c.password).await? else {
+        state.limiter.failed(&c.username, &address);
+        tracing::warn!(user = %c.username, %address, "sign-in failed");
+        return Ok(login_page(&headers, &state, next, Some("wrong"), StatusCode::UNAUTHORIZED));
+    };
+    state.limiter.succeeded(&c.username);
+    // A new session id at every sign-in; an old one presented with the request is ended.
+    if let Some(old) = auth::cookie(&headers, SESSION_COOKIE) {
+        state.desk.store.delete_session(&auth::token_hash(old)).await?;
+    }
+    let token = auth::random_token();
+    let now = OffsetDateTime::now_utc();
+    let expires = now + time::Duration::hours(SESSION_HOURS);
+    state.desk.store.create_session(&auth::token_hash(&token), user.id, &auth::random_token(), now, expires).await?;
+    tracing::info!(user = %user.username, %address, "signed in");
+    let mut res = Redirect::to(&next).into_response();
+    let h = res.headers_mut();
+    let session = auth::set_cookie(SESSION_COOKIE, &token, SESSION_HOURS * 3600, state.secure_cookies);
+    h.append(header::SET_COOKIE, session.parse().map_err(|e| WebError::Internal(anyhow::anyhow!("cookie: {e}")))?);
+    h.append(
+        header::SET_COOKIE,
+        auth::set_cookie(LOGIN_COOKIE, "", 0, state.secure_cookies)
+            .parse()
+            .map_err(|e| WebError::Internal(anyhow::anyhow!("cookie: {e}")))?,
+    );
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct Token {
+    csrf: String,
+}
+
+pub async fn logout(State(state): State<AppState>, staff: Staff, Form(f): Form<Token>) -> WebResult<Response> {
+    staff.check_csrf(&f.csrf)?;
+    state.desk.store.delete_session(&staff.session).await?;
+    let cookie = auth::set_cookie(SESSION_COOKIE, "", 0, state.secure_cookies);
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
+}
+
+pub async fn language(State(state): State<AppState>, headers: HeaderMap, Path(code): Path<String>) -> Response {
+    let lang = Lang::parse(&code).unwrap_or(Lang::Nb);
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()));
+    let cookie = format!(
+        "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000{}",
+        lang.code(),
+        if state.secure_cookies { "; Secure" } else { "" }
+    );
+    ([(header::SET_COOKIE, cookie)], Redirect::to(&safe_next(back.as_deref()))).into_response()
+}

@@ -1,0 +1,74 @@
+//! Mail that did not become a ticket — auto-replies, bounces, bulk mail, our own mail coming back,
+//! unparseable or oversized mail — with the reason, and a button to make a ticket of one.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::Redirect;
+use serde::Deserialize;
+
+use super::{Chrome, when};
+use crate::web::AppState;
+use crate::web::auth::Staff;
+use crate::web::error::{WebError, WebResult};
+
+pub struct Row {
+    pub id: i64,
+    pub at: String,
+    pub from: String,
+    pub subject: String,
+    pub verdict: String,
+    pub reason: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/mail.html")]
+struct MailPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+}
+
+/// Municipal users see only tickets of their municipality; mail that is no ticket belongs to no
+/// municipality, so it is for the helpdesk and admins.
+fn helpdesk_only(staff: &Staff) -> WebResult<()> {
+    if staff.scope().is_some() { Err(WebError::NotFound) } else { Ok(()) }
+}
+
+pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl axum::response::IntoResponse> {
+    helpdesk_only(&staff)?;
+    let rows = state
+        .desk
+        .store
+        .untracked_messages(200)
+        .await?
+        .into_iter()
+        .filter(|m| m.direction == "in")
+        .map(|m| Row {
+            id: m.id,
+            at: when(m.received_at),
+            from: m.from_addr.unwrap_or_default(),
+            subject: m.subject,
+            verdict: m.verdict,
+            reason: m.reason.unwrap_or_default(),
+        })
+        .collect();
+    Ok(MailPage { chrome: Chrome::of(&staff), rows })
+}
+
+#[derive(Deserialize)]
+pub struct Token {
+    csrf: String,
+}
+
+pub async fn make_ticket(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(f): Form<Token>,
+) -> WebResult<Redirect> {
+    helpdesk_only(&staff)?;
+    staff.check_csrf(&f.csrf)?;
+    let number = state.desk.make_ticket(id, &format!("{} ({})", staff.user.username, staff.user.role)).await?;
+    Ok(Redirect::to(&format!("/tickets/{number}")))
+}

@@ -1,0 +1,56 @@
+//! The pages of the staff view.
+
+pub mod dashboard;
+pub mod log;
+pub mod login;
+pub mod mail;
+pub mod tester;
+pub mod ticket;
+
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect};
+
+use super::auth::Staff;
+use super::i18n::{Lang, Texts};
+
+/// What every page's frame needs: the words, the user, the form token.
+pub struct Chrome {
+    pub t: &'static Texts,
+    pub lang: &'static str,
+    pub other_lang: &'static str,
+    pub user: String,
+    pub role: String,
+    pub csrf: String,
+}
+
+impl Chrome {
+    pub fn of(staff: &Staff) -> Chrome {
+        Chrome {
+            t: staff.lang.texts(),
+            lang: staff.lang.code(),
+            other_lang: if staff.lang == Lang::Nb { "en" } else { "nb" },
+            user: staff.user.name.clone(),
+            role: match &staff.user.municipality {
+                Some(m) if staff.user.role == "municipal" => format!("{} ({m})", staff.user.role),
+                _ => staff.user.role.clone(),
+            },
+            csrf: staff.csrf.clone(),
+        }
+    }
+}
+
+pub async fn home() -> Redirect {
+    Redirect::to("/tickets")
+}
+
+pub async fn stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../../templates/web/app.css"),
+    )
+}
+
+/// `2026-11-23 10:15` in UTC.
+pub fn when(t: time::OffsetDateTime) -> String {
+    format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+}

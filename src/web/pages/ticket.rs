@@ -1,0 +1,331 @@
+//! One ticket: the report as sent (text; HTML only sanitised, remote content blocked), screenshots
+//! and files, the checks, the decision and its reasons, every outgoing mail with its delivery state,
+//! the conversation, linked tickets and the audit trail — and the actions staff take on it.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{Chrome, when};
+use crate::domain::Class;
+use crate::pipeline::parse::{ParseLimits, parse, parts::image_info};
+use crate::store::TicketRow;
+use crate::web::AppState;
+use crate::web::auth::Staff;
+use crate::web::error::{WebError, WebResult};
+
+pub struct FileView {
+    pub id: i64,
+    pub name: String,
+    pub content_type: String,
+    pub size: String,
+    pub dims: String,
+    pub thumbnail: bool,
+    pub screenshot: bool,
+}
+
+pub struct MailView {
+    pub kind: String,
+    pub to: String,
+    pub cc: String,
+    pub subject: String,
+    pub status: String,
+    pub attempts: i64,
+    pub error: String,
+}
+
+pub struct MessageView {
+    pub direction: String,
+    pub from: String,
+    pub subject: String,
+    pub verdict: String,
+    pub at: String,
+}
+
+pub struct EventView {
+    pub at: String,
+    pub actor: String,
+    pub kind: String,
+    pub detail: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/ticket.html")]
+struct TicketPage {
+    chrome: Chrome,
+    t: TicketRow,
+    created: String,
+    from: String,
+    date: String,
+    text: String,
+    html: Option<String>,
+    files: Vec<FileView>,
+    missing: Vec<&'static str>,
+    reasons: Vec<String>,
+    confidence: String,
+    to: String,
+    cc: String,
+    mails: Vec<MailView>,
+    messages: Vec<MessageView>,
+    links: Vec<(String, String, String)>,
+    events: Vec<EventView>,
+    classes: Vec<&'static str>,
+    municipalities: Vec<(String, String)>,
+    held: bool,
+    resolved: bool,
+}
+
+/// The ticket, if it exists and the user may see it; 404 otherwise (a municipal user cannot learn
+/// that another municipality's ticket exists).
+async fn visible(state: &AppState, staff: &Staff, number: &str) -> WebResult<TicketRow> {
+    match state.desk.store.ticket_by_number(number).await? {
+        Some(t) if staff.can_see(t.municipality.as_deref()) => Ok(t),
+        _ => Err(WebError::NotFound),
+    }
+}
+
+/// Mail HTML made harmless: no scripts, handlers, styles, forms or frames; no images at all (remote
+/// ones would tell the sender the mail was read; attached ones show as thumbnails instead).
+pub fn sanitize(html: &str) -> String {
+    ammonia::Builder::default()
+        .rm_tags(["img"])
+        .url_schemes(["http", "https", "mailto"].into())
+        .url_relative(ammonia::UrlRelative::Deny)
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .clean(html)
+        .to_string()
+}
+
+fn size(n: i64) -> String {
+    if n >= 1024 * 1024 { format!("{:.1} MB", n as f64 / 1048576.0) } else { format!("{} kB", (n + 1023) / 1024) }
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> WebResult<impl IntoResponse> {
+    let t = visible(&state, &staff, &number).await?;
+    let store = &state.desk.store;
+    let raw = store.report_raw(t.id).await?.unwrap_or_default();
+    let mail = parse(&raw, &ParseLimits::default()).ok();
+    let files = store
+        .attachments_of(t.id)
+        .await?
+        .into_iter()
+        .map(|a| FileView {
+            id: a.id,
+            name: a.filename.clone().unwrap_or_else(|| "(uten navn)".into()),
+            thumbnail: a.width.is_some(),
+            dims: match (a.width, a.height) {
+                (Some(w), Some(h)) => format!("{w}×{h}"),
+                _ => String::new(),
+            },
+            screenshot: a.screenshot,
+            content_type: a.content_type,
+            size: size(a.size),
+        })
+        .collect();
+    let page = TicketPage {
+        created: when(t.created_at),
+        from: mail
+            .as_ref()
+            .and_then(|m| m.from.as_ref())
+            .map(|f| f.name.as_ref().map_or_else(|| f.address.clone(), |n| format!("{n} <{}>", f.address)))
+            .unwrap_or_default(),
+        date: mail.as_ref().and_then(|m| m.date.clone()).unwrap_or_default(),
+        text: mail.as_ref().map(|m| m.text.clone()).unwrap_or_default(),
+        html: mail.as_ref().and_then(|m| m.html.as_deref()).map(sanitize),
+        files,
+        missing: t.missing.split(',').filter_map(crate::domain::Detail::parse).map(|d| d.label_nb()).collect(),
+        reasons: t.reasons.lines().map(str::to_string).collect(),
+        confidence: format!("{:.0} %", t.confidence * 100.0),
+        to: t.route_to.replace(',', ", "),
+        cc: t.route_cc.replace(',', ", "),
+        mails: store
+            .outbox_of(t.id)
+            .await?
+            .into_iter()
+            .map(|o| MailView {
+                kind: o.kind,
+                to: o.to_addrs.replace(',', ", "),
+                cc: o.cc_addrs.replace(',', ", "),
+                subject: o.subject,
+                status: o.status,
+                attempts: o.attempts,
+                error: o.last_error.unwrap_or_default(),
+            })
+            .collect(),
+        messages: store
+            .messages_of(t.id)
+            .await?
+            .into_iter()
+            .map(|m| MessageView {
+                direction: m.direction,
+                from: m.from_addr.unwrap_or_default(),
+                subject: m.subject,
+                verdict: m.verdict,
+                at: when(m.received_at),
+            })
+            .collect(),
+        links: store.links_of(t.id).await?,
+        events: store
+            .events_of(t.id)
+            .await?
+            .into_iter()
+            .map(|e| EventView { at: when(e.at), actor: e.actor, kind: e.kind, detail: e.detail })
+            .collect(),
+        classes: Class::ALL.iter().map(|c| c.as_str()).collect(),
+        municipalities: state.desk.policy.municipalities.iter().map(|m| (m.id.clone(), m.name.clone())).collect(),
+        held: t.status == crate::ingest::status::AWAITING_INFO,
+        resolved: t.status == crate::ingest::status::RESOLVED,
+        chrome: Chrome::of(&staff),
+        t,
+    };
+    Ok(page)
+}
+
+#[derive(Deserialize)]
+pub struct FileQuery {
+    inline: Option<String>,
+}
+
+/// A ticket's file. Only a raster image whose bytes say so is shown inline (as a thumbnail);
+/// everything else — SVG and HTML included — is a download.
+pub async fn file(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((number, id)): Path<(String, i64)>,
+    Query(q): Query<FileQuery>,
+) -> WebResult<Response> {
+    let t = visible(&state, &staff, &number).await?;
+    let f = state.desk.store.ticket_file(t.id, id).await?.ok_or(WebError::NotFound)?;
+    let raster = image_info(&f.data).map(|i| i.format);
+    let safe_name: String = f
+        .filename
+        .as_deref()
+        .unwrap_or("vedlegg")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' })
+        .collect();
+    let res = match (raster, q.inline.is_some()) {
+        (Some(format), true) => (
+            [
+                (header::CONTENT_TYPE, format!("image/{format}")),
+                (header::CONTENT_DISPOSITION, format!("inline; filename=\"{safe_name}\"")),
+                (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_string()),
+            ],
+            f.data,
+        )
+            .into_response(),
+        _ => (
+            [
+                (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe_name}\"")),
+                (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_string()),
+            ],
+            f.data,
+        )
+            .into_response(),
+    };
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    csrf: String,
+    class: Option<String>,
+    municipality: Option<String>,
+    status: Option<String>,
+    text: Option<String>,
+    other: Option<String>,
+}
+
+/// Checks the token and that the ticket is the user's to act on.
+async fn authorize(state: &AppState, staff: &Staff, number: &str, f: &ActionForm) -> WebResult<()> {
+    staff.check_csrf(&f.csrf)?;
+    visible(state, staff, number).await.map(|_| ())
+}
+
+fn back(number: &str) -> Redirect {
+    Redirect::to(&format!("/tickets/{number}"))
+}
+
+fn actor(staff: &Staff) -> String {
+    format!("{} ({})", staff.user.username, staff.user.role)
+}
+
+pub async fn reclassify(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(n): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> WebResult<Redirect> {
+    authorize(&s, &staff, &n, &f).await?;
+    s.desk.reclassify(&n, f.class.as_deref().unwrap_or(""), &actor(&staff)).await?;
+    Ok(back(&n))
+}
+
+pub async fn municipality(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(n): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> WebResult<Redirect> {
+    authorize(&s, &staff, &n, &f).await?;
+    let m = f.municipality.as_deref().filter(|m| !m.is_empty());
+    s.desk.set_municipality(&n, m, &actor(&staff)).await?;
+    Ok(back(&n))
+}
+
+pub async fn reroute(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(n): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> WebResult<Redirect> {
+    authorize(&s, &staff, &n, &f).await?;
+    let r = s.desk.reroute(&n, &actor(&staff)).await?;
+    tracing::info!(ticket = %n, to = %r.to.join(","), "re-routed");
+    Ok(back(&n))
+}
+
+pub async fn status(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(n): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> WebResult<Redirect> {
+    authorize(&s, &staff, &n, &f).await?;
+    s.desk.set_status(&n, f.status.as_deref().unwrap_or(""), &actor(&staff)).await?;
+    Ok(back(&n))
+}
+
+pub async fn note(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(n): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> WebResult<Redirect> {
+    authorize(&s, &staff, &n, &f).await?;
+    s.desk.add_note(&n, f.text.as_deref().unwrap_or(""), &actor(&staff)).await?;
+    Ok(back(&n))
+}
+
+pub async fn link(
+    State(s): State<AppState>,
+    staff: Staff,
+    Path(n): Path<String>,
+    Form(f): Form<ActionForm>,
+) -> WebResult<Redirect> {
+    authorize(&s, &staff, &n, &f).await?;
+    let other = f.other.as_deref().unwrap_or("").trim().to_uppercase();
+    // The other ticket must be visible to the user too.
+    visible(&s, &staff, &other).await.map_err(|_| WebError::BadRequest(format!("no ticket {other}")))?;
+    s.desk.link(&n, &other, &actor(&staff)).await?;
+    Ok(back(&n))
+}
