@@ -21,6 +21,8 @@ pub struct Running {
     pub intake: Arc<IntakeStats>,
     /// The state the web view serves (for tests that drive it in-process).
     pub web: crate::web::AppState,
+    /// Where the web view listens (the real port when configured as `:0`).
+    pub web_addr: Option<std::net::SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -47,6 +49,7 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         limiter: Arc::default(),
     };
     let mut tasks = vec![tokio::spawn(intake::run(cfg.imap.clone(), ingestor, stats.clone(), rx.clone()))];
+    let mut web_addr = None;
     if !cfg.web.bind.is_empty() {
         let (bind, state, rx) = (cfg.web.bind.clone(), web.clone(), rx.clone());
         // Bind now, so a port in use is a start-up error and not a silent missing web view.
@@ -70,7 +73,7 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         tasks.push(tokio::spawn(worker.run(rx)));
     }
     tracing::info!(database = store.backend(), mailbox = %cfg.mailbox, "routedesk is running");
-    Ok(Running { store, intake: stats, web, shutdown, tasks })
+    Ok(Running { store, intake: stats, web, web_addr, shutdown, tasks })
 }
 
 impl Running {

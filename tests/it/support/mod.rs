@@ -75,6 +75,8 @@ idle_secs = 60
 url = "smtp://127.0.0.1:{smtp}"
 [outbox]
 retry_secs = 1
+[web]
+bind = "127.0.0.1:0"
 "#,
             db = database_url(db).await,
             imaps = rig.imaps_port,
