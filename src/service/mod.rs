@@ -55,6 +55,7 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         // Bind now, so a port in use is a start-up error and not a silent missing web view.
         let listener =
             tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+        web_addr = listener.local_addr().ok();
         tasks.push(tokio::spawn(async move {
             if let Err(e) = crate::web::serve_on(listener, state, rx).await {
                 tracing::error!(error = format!("{e:#}"), "web view stopped");
