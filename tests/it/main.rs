@@ -5,3 +5,4 @@ mod corpus;
 mod robustness;
 mod service;
 mod support;
+mod web;

@@ -1,0 +1,223 @@
+//! Who may see and do what: sign-in, sessions, CSRF, the municipality boundary, security headers.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+
+use super::{App, PASSWORD, location, set_cookie, text};
+use crate::service::on_both_databases;
+use crate::support::Db;
+
+const PAGES: &[&str] =
+    &["/tickets", "/tickets/RD-2026-000001", "/tickets/RD-2026-000001/files/1", "/mail", "/tester", "/dashboard"];
+
+on_both_databases!(
+    nothing_is_shown_without_signing_in,
+    sign_in_gives_a_fresh_http_only_session_and_sign_out_ends_it,
+    failed_sign_ins_are_limited,
+    forms_need_the_session_token_and_our_origin,
+    a_municipal_user_sees_only_their_municipality,
+    every_response_carries_the_security_headers,
+    the_api_takes_a_bearer_token,
+);
+
+async fn nothing_is_shown_without_signing_in(db: Db) {
+    let app = App::new(db).await;
+    app.ingest(&["01-gjovik-lonn-complete.eml"]).await;
+    for path in PAGES {
+        let res = app.get(path, None).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path}");
+        assert!(location(&res).starts_with("/login?next="), "{path} → {}", location(&res));
+    }
+    for path in ["/api/tickets", "/api/tickets/RD-2026-000001"] {
+        assert_eq!(app.get(path, None).await.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+    let res = app.post("/tickets/RD-2026-000001/note", None, &[("csrf", "x"), ("text", "hi")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "a post without a session goes to sign-in");
+    // A forged cookie is no session.
+    let forged = super::Session { cookie: "0".repeat(64), csrf: String::new() };
+    assert_eq!(app.get("/tickets", Some(&forged)).await.status(), StatusCode::SEE_OTHER);
+    // Open endpoints.
+    assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
+    assert_eq!(app.get("/readyz", None).await.status(), StatusCode::SERVICE_UNAVAILABLE, "IMAP is not connected here");
+    assert!(text(app.get("/metrics", None).await).await.contains("routedesk_outbox_queued"));
+}
+
+async fn sign_in_gives_a_fresh_http_only_session_and_sign_out_ends_it(db: Db) {
+    let app = App::new(db).await;
+    let wrong = app.try_sign_in("kari", "not the password").await.expect_err("wrong password");
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(text(wrong).await.contains("Feil brukernavn eller passord"));
+
+    let form = app.get("/login", None).await;
+    let token = set_cookie(&form, routedesk::web::auth::LOGIN_COOKIE).expect("token");
+    let req = Request::post("/login")
+        .header(header::HOST, "localhost")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("rd_login={token}; rd_session=attacker-chosen-id"))
+        .body(Body::from(format!(
+            "username=kari&password={}&csrf={token}&next=%2F%2Fevil.example",
+            PASSWORD.replace(' ', "+")
+        )))
+        .expect("request");
+    let res = app.send(req).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/tickets", "no open redirect to another site");
+    let cookie = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("rd_session="))
+        .expect("session cookie")
+        .to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+    assert!(!cookie.contains("attacker-chosen-id"), "the session id is ours, not the one presented");
+
+    let a = app.sign_in("kari").await;
+    let b = app.sign_in("kari").await;
+    assert_ne!(a.cookie, b.cookie, "every sign-in gets a new session id");
+    assert_eq!(app.get("/tickets", Some(&a)).await.status(), StatusCode::OK);
+    let out = app.post("/logout", Some(&a), &[("csrf", &a.csrf)]).await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get("/tickets", Some(&a)).await.status(),
+        StatusCode::SEE_OTHER,
+        "the session is gone on the server"
+    );
+    assert_eq!(app.get("/tickets", Some(&b)).await.status(), StatusCode::OK, "other sessions are unaffected");
+
+    // A disabled account cannot sign in and loses its sessions.
+    app.state.desk.store.set_disabled("kari", true).await.expect("disable");
+    assert_eq!(app.get("/tickets", Some(&b)).await.status(), StatusCode::SEE_OTHER);
+    assert!(app.try_sign_in("kari", PASSWORD).await.is_err());
+}
+
+async fn failed_sign_ins_are_limited(db: Db) {
+    let app = App::new(db).await;
+    for _ in 0..5 {
+        assert_eq!(app.try_sign_in("kari", "guess").await.expect_err("wrong").status(), StatusCode::UNAUTHORIZED);
+    }
+    let limited = app.try_sign_in("kari", PASSWORD).await.expect_err("limited even with the right password");
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(app.try_sign_in("admin", PASSWORD).await.is_ok(), "other accounts still work");
+}
+
+async fn forms_need_the_session_token_and_our_origin(db: Db) {
+    let app = App::new(db).await;
+    let n = app.ingest(&["01-gjovik-lonn-complete.eml"]).await.remove(0);
+    let s = app.sign_in("kari").await;
+    assert_eq!(s.csrf.len(), 64, "pages carry the form token");
+    let path = format!("/tickets/{n}/note");
+    for token in ["", "wrong", &"0".repeat(64)] {
+        let res = app.post(&path, Some(&s), &[("csrf", token), ("text", "x")]).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "token {token:?}");
+    }
+    let cross = Request::post(&path)
+        .header(header::HOST, "localhost")
+        .header(header::ORIGIN, "https://evil.example")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("rd_session={}", s.cookie))
+        .body(Body::from(format!("csrf={}&text=x", s.csrf)))
+        .expect("request");
+    assert_eq!(
+        app.send(cross).await.status(),
+        StatusCode::FORBIDDEN,
+        "cross-site posts are refused even with the token"
+    );
+    let ok = app.post(&path, Some(&s), &[("csrf", &s.csrf), ("text", "Ringt melder, venter på Visma")]).await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let t = app.state.desk.store.ticket_by_number(&n).await.expect("q").expect("t");
+    let events = app.state.desk.store.events_of(t.id).await.expect("events");
+    let note = events.iter().find(|e| e.kind == "note").expect("the note is in the audit trail");
+    assert_eq!(note.detail, "Ringt melder, venter på Visma");
+    assert_eq!(note.actor, "kari (helpdesk)");
+}
+
+async fn a_municipal_user_sees_only_their_municipality(db: Db) {
+    let app = App::new(db).await;
+    let n = app.ingest(&["01-gjovik-lonn-complete.eml", "02-ostre-toten-faktura-complete.eml"]).await;
+    let (gjovik, toten) = (&n[0], &n[1]);
+    let ola = app.sign_in("ola").await;
+    let log = text(app.get("/tickets", Some(&ola)).await).await;
+    assert!(log.contains(toten.as_str()) && !log.contains(gjovik.as_str()), "the log shows only Østre Toten");
+    let log = text(app.get("/tickets?municipality=gjovik", Some(&ola)).await).await;
+    assert!(!log.contains(gjovik.as_str()), "a filter cannot widen the scope");
+    assert_eq!(app.get(&format!("/tickets/{toten}"), Some(&ola)).await.status(), StatusCode::OK);
+    assert_eq!(app.get(&format!("/tickets/{gjovik}"), Some(&ola)).await.status(), StatusCode::NOT_FOUND);
+    let g = app.state.desk.store.ticket_by_number(gjovik).await.expect("q").expect("t");
+    let file = app.state.desk.store.attachments_of(g.id).await.expect("files").remove(0);
+    assert_eq!(
+        app.get(&format!("/tickets/{gjovik}/files/{}?inline=1", file.id), Some(&ola)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/tickets/{toten}/files/{}", file.id), Some(&ola)).await.status(),
+        StatusCode::NOT_FOUND,
+        "a file id of another ticket is not found through one's own"
+    );
+    let res = app.post(&format!("/tickets/{gjovik}/note"), Some(&ola), &[("csrf", &ola.csrf), ("text", "x")]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "no actions on others' tickets");
+    assert_eq!(app.get("/mail", Some(&ola)).await.status(), StatusCode::NOT_FOUND, "mail set aside is the helpdesk's");
+    let api = text(app.get("/api/tickets", Some(&ola)).await).await;
+    assert!(api.contains(toten.as_str()) && !api.contains(gjovik.as_str()), "{api}");
+    assert_eq!(app.get(&format!("/api/tickets/{gjovik}"), Some(&ola)).await.status(), StatusCode::NOT_FOUND);
+    let kari = app.sign_in("kari").await;
+    assert_eq!(
+        app.get(&format!("/tickets/{gjovik}"), Some(&kari)).await.status(),
+        StatusCode::OK,
+        "the helpdesk sees all"
+    );
+}
+
+async fn every_response_carries_the_security_headers(db: Db) {
+    let app = App::new(db).await;
+    let n = app.ingest(&["01-gjovik-lonn-complete.eml"]).await.remove(0);
+    let s = app.sign_in("kari").await;
+    for path in [
+        "/login",
+        "/healthz",
+        "/tickets",
+        &format!("/tickets/{n}"),
+        "/dashboard",
+        "/tester",
+        "/mail",
+        "/nonexistent",
+        "/api/tickets",
+    ] {
+        let res = app.get(path, Some(&s)).await;
+        let h = res.headers();
+        let csp = h.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'") || csp.contains("sandbox"), "{path}: {csp}");
+        assert_eq!(h.get(header::X_CONTENT_TYPE_OPTIONS).map(|v| v.as_bytes()), Some(&b"nosniff"[..]), "{path}");
+        assert_eq!(h.get(header::X_FRAME_OPTIONS).map(|v| v.as_bytes()), Some(&b"DENY"[..]), "{path}");
+    }
+}
+
+async fn the_api_takes_a_bearer_token(db: Db) {
+    let app = App::new(db).await;
+    let n = app.ingest(&["01-gjovik-lonn-complete.eml", "10-gjovik-citrix-henger-visma.eml"]).await;
+    let token = routedesk::web::auth::random_token();
+    app.state.desk.store.set_api_token("kari", &routedesk::web::auth::token_hash(&token)).await.expect("token");
+    let call = |path: String, bearer: String| {
+        let app = &app;
+        async move {
+            let req = Request::get(path)
+                .header(header::AUTHORIZATION, format!("Bearer {bearer}"))
+                .body(Body::empty())
+                .expect("req");
+            app.send(req).await
+        }
+    };
+    let res = call("/api/tickets?class=operations".into(), token.clone()).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&text(res).await).expect("json");
+    let numbers: Vec<&str> =
+        json["tickets"].as_array().expect("list").iter().filter_map(|t| t["number"].as_str()).collect();
+    assert_eq!(numbers, [n[1].as_str()]);
+    let one: serde_json::Value =
+        serde_json::from_str(&text(call(format!("/api/tickets/{}", n[0]), token.clone()).await).await).expect("json");
+    assert_eq!(one["class"], "application");
+    assert_eq!(one["route_cc"], serde_json::json!(["pureservice@gjovik.kommune.no"]));
+    assert_eq!(call("/api/tickets".into(), "wrong".into()).await.status(), StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,164 @@
+//! The staff web view, driven through its router with a real database (SQLite and PostgreSQL):
+//! every page and action, sign-in, roles and the municipality boundary, CSRF, safe display of
+//! hostile mail, and the JSON API. `e2e.rs` drives it in real headless Chromium.
+
+mod access;
+mod actions;
+mod pages;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{Request, Response, StatusCode, header};
+use http_body_util::BodyExt as _;
+use routedesk::ingest::Ingestor;
+use routedesk::pipeline::parse::ParseLimits;
+use routedesk::policy::Policy;
+use routedesk::store::Store;
+use routedesk::web::{AppState, auth};
+use tower::ServiceExt as _;
+
+use crate::support::{Db, database_url};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A web view on a fresh database, with staff accounts and tickets made from the fixture corpus.
+pub struct App {
+    pub router: Router,
+    pub state: AppState,
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports").join(name))
+        .expect("fixture")
+}
+
+impl App {
+    pub async fn new(db: Db) -> App {
+        let store = Store::connect(&database_url(db).await).await.expect("store");
+        let desk = Ingestor {
+            store: store.clone(),
+            policy: Arc::new(Policy::default_region().expect("policy")),
+            limits: ParseLimits::default(),
+            mailbox: "helpdesk@routedesk.test".into(),
+            dry_run: false,
+            replies_per_sender_per_hour: 5,
+        };
+        let hash = auth::hash_password(PASSWORD).expect("hash");
+        store.create_user("admin", "Admin", "admin", None, &hash).await.expect("user");
+        store.create_user("kari", "Kari Helpdesk", "helpdesk", None, &hash).await.expect("user");
+        store.create_user("ola", "Ola Østre Toten", "municipal", Some("ostre-toten"), &hash).await.expect("user");
+        let state = AppState {
+            desk,
+            intake: Arc::default(),
+            metrics: routedesk::web::health::recorder(),
+            secure_cookies: false,
+            limiter: Arc::default(),
+        };
+        let router =
+            routedesk::web::router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        App { router, state }
+    }
+
+    /// Records fixture reports as if they had arrived; returns the ticket numbers in order.
+    pub async fn ingest(&self, files: &[&str]) -> Vec<String> {
+        let mut out = Vec::new();
+        for f in files {
+            match self.state.desk.ingest(&fixture(f), None).await.expect("ingest") {
+                routedesk::ingest::Outcome::Ticket { number, .. } => out.push(number),
+                other => out.push(format!("{other:?}")),
+            }
+        }
+        out
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Response<Body> {
+        self.router.clone().oneshot(req).await.expect("router answers")
+    }
+
+    pub async fn get(&self, path: &str, session: Option<&Session>) -> Response<Body> {
+        let mut b = Request::get(path).header(header::HOST, "localhost");
+        if let Some(s) = session {
+            b = b.header(header::COOKIE, format!("{}={}", auth::SESSION_COOKIE, s.cookie));
+        }
+        self.send(b.body(Body::empty()).expect("request")).await
+    }
+
+    /// A form POST from our own origin.
+    pub async fn post(&self, path: &str, session: Option<&Session>, form: &[(&str, &str)]) -> Response<Body> {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", auth::urlencode(v).replace('/', "%2F")))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut b = Request::post(path)
+            .header(header::HOST, "localhost")
+            .header(header::ORIGIN, "http://localhost")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(s) = session {
+            b = b.header(header::COOKIE, format!("{}={}", auth::SESSION_COOKIE, s.cookie));
+        }
+        self.send(b.body(Body::from(body)).expect("request")).await
+    }
+
+    /// Signs in through the real form; panics if it fails.
+    pub async fn sign_in(&self, user: &str) -> Session {
+        self.try_sign_in(user, PASSWORD).await.unwrap_or_else(|r| panic!("sign-in as {user} failed: {}", r.status()))
+    }
+
+    pub async fn try_sign_in(&self, user: &str, password: &str) -> Result<Session, Response<Body>> {
+        let form = self.get("/login", None).await;
+        let token = set_cookie(&form, auth::LOGIN_COOKIE).expect("the login form sets its token cookie");
+        let body = format!("username={user}&password={}&csrf={token}&next=%2Ftickets", auth::urlencode(password));
+        let req = Request::post("/login")
+            .header(header::HOST, "localhost")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, format!("{}={token}", auth::LOGIN_COOKIE))
+            .body(Body::from(body))
+            .expect("request");
+        let res = self.send(req).await;
+        match set_cookie(&res, auth::SESSION_COOKIE) {
+            Some(cookie) if res.status() == StatusCode::SEE_OTHER => {
+                let page = self.get("/tickets", Some(&Session { cookie: cookie.clone(), csrf: String::new() })).await;
+                let html = text(page).await;
+                let csrf = html
+                    .split("name=\"csrf\" value=\"")
+                    .nth(1)
+                    .and_then(|s| s.split('"').next())
+                    .unwrap_or_default()
+                    .to_string();
+                Ok(Session { cookie, csrf })
+            }
+            _ => Err(res),
+        }
+    }
+}
+
+/// A signed-in browser: its session cookie and the form token of its pages.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+pub fn set_cookie(res: &Response<Body>, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap_or_default().to_string())
+        })
+        .filter(|v| !v.is_empty())
+}
+
+pub async fn text(res: Response<Body>) -> String {
+    String::from_utf8_lossy(&res.into_body().collect().await.expect("body").to_bytes()).into_owned()
+}
+
+pub fn location(res: &Response<Body>) -> String {
+    res.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}

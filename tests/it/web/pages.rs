@@ -1,0 +1,245 @@
+//! What the pages show: the log with its filters, counts, search and pages; the ticket as sent with
+//! hostile HTML made harmless; files; the policy tester; the dashboard.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+
+use super::{App, text};
+use crate::service::on_both_databases;
+use crate::support::Db;
+
+const CORPUS: &[&str] = &[
+    "01-gjovik-lonn-complete.eml",
+    "02-ostre-toten-faktura-complete.eml",
+    "10-gjovik-citrix-henger-visma.eml",
+    "17-gjovik-glemt-passord.eml",
+    "23-gjovik-visma-fungerer-ikke.eml",
+    "26-gjovik-haster-lonnskjoring.eml",
+    "31-gjovik-lonnsslipp-feil-person.eml",
+    "37-ostre-toten-mangler-telefon.eml",
+    "57-ukjent-avsender-gmail.eml",
+    "60-autosvar-auto-submitted.eml",
+];
+
+on_both_databases!(
+    the_log_filters_counts_searches_and_pages,
+    the_ticket_page_shows_everything_and_no_hostile_html,
+    files_are_served_safely,
+    the_tester_and_the_dashboard_work
+);
+
+/// The ticket numbers of the log's rows, in order.
+fn rows(html: &str) -> Vec<String> {
+    html.split("<tr class=")
+        .skip(1)
+        .filter_map(|row| row.split("<td><a href=\"/tickets/").nth(1)?.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+async fn the_log_filters_counts_searches_and_pages(db: Db) {
+    let app = App::new(db).await;
+    let n = app.ingest(CORPUS).await;
+    let s = app.sign_in("kari").await;
+    let all = text(app.get("/tickets", Some(&s)).await).await;
+    let listed = rows(&all);
+    assert_eq!(listed.len(), 9, "nine tickets; the auto-reply is not one");
+    assert_eq!(listed[0], n[8], "newest first");
+    assert!(all.contains("Saker <span class=\"count\">9</span>"), "the total is shown");
+    assert!(all.contains("class=\"urgent"), "urgent tickets stand out");
+    assert!(all.contains("badge privacy"), "privacy tickets stand out");
+
+    let case = |q: String| {
+        let app = &app;
+        let s = &s;
+        async move { rows(&text(app.get(&format!("/tickets?{q}"), Some(s)).await).await) }
+    };
+    assert_eq!(case("class=operations".into()).await, [n[2].clone()]);
+    assert_eq!(case("class=access".into()).await, [n[8].clone(), n[3].clone()]);
+    assert_eq!(case("class=unclassified".into()).await, [n[4].clone()]);
+    assert_eq!(case("municipality=ostre-toten".into()).await, [n[7].clone(), n[1].clone()]);
+    assert_eq!(case("status=awaiting-info".into()).await, vec![n[8].clone(), n[7].clone(), n[4].clone()]);
+    assert_eq!(case("urgent=1".into()).await, [n[5].clone()]);
+    assert_eq!(case("privacy=1".into()).await, [n[6].clone()]);
+    assert_eq!(case("q=citrix".into()).await, [n[2].clone()], "search finds the subject");
+    assert_eq!(case("q=randi.kristiansen".into()).await, [n[0].clone()], "search finds the reporter");
+    assert_eq!(case(format!("q={}", n[3])).await, [n[3].clone()], "search finds the number");
+    assert_eq!(case("q=utbetalingsfila".into()).await, [n[5].clone()], "search finds the body text");
+    assert_eq!(case("q=BEREGNING+avbrutt".into()).await, [n[5].clone()], "words are all found, in any case");
+    assert!(case("from=2001-01-01&to=2001-12-31".into()).await.is_empty(), "dates filter");
+    assert_eq!(case("class=application&municipality=gjovik&urgent=1".into()).await, [n[5].clone()], "filters combine");
+
+    // Counts per filter value, and links that toggle them.
+    let facets = text(app.get("/tickets?class=application", Some(&s)).await).await;
+    assert!(facets.contains(">application</a> <span class=\"count\">"), "{facets}");
+    assert!(facets.contains("class=\"active\">application"), "the active filter is marked");
+
+    // Keyset pages through the API (same query underneath): three pages of four, then the end.
+    let mut seen = Vec::new();
+    let mut before: Option<i64> = None;
+    for _ in 0..5 {
+        let path = match before {
+            Some(b) => format!("/api/tickets?limit=4&before={b}"),
+            None => "/api/tickets?limit=4".to_string(),
+        };
+        let json: serde_json::Value = serde_json::from_str(&text(app.get(&path, Some(&s)).await).await).expect("json");
+        seen.extend(
+            json["tickets"].as_array().expect("list").iter().filter_map(|t| t["number"].as_str().map(str::to_string)),
+        );
+        match json["next_before"].as_i64() {
+            Some(b) => before = Some(b),
+            None => break,
+        }
+    }
+    let mut expected: Vec<String> = n.iter().filter(|x| x.starts_with("RD-")).cloned().collect();
+    expected.reverse();
+    assert_eq!(seen, expected, "every ticket once, newest first");
+}
+
+const HOSTILE: &str = "From: Kari <kari.rohne@sondre-land.kommune.no>\r\nTo: pureservice@gjovik.kommune.no\r\nSubject: Feil i faktura <script>alert(1)</script>\r\n\
+Message-ID: <hostile@x>\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+<html><body><p>Fakturaen feiler.</p><script>alert('x')</script><img src=\"https://tracker.example/p.gif\" onerror=\"alert(2)\">\
+<a href=\"javascript:alert(3)\">klikk</a><svg onload=\"alert(4)\"></svg><iframe src=\"https://evil.example\"></iframe>\
+<form action=\"https://evil.example\"><input name=\"pw\"></form><p style=\"background:url(https://tracker.example/bg)\">Tlf 61 12 64 26</p></body></html>\r\n";
+
+async fn the_ticket_page_shows_everything_and_no_hostile_html(db: Db) {
+    let app = App::new(db).await;
+    let n = app.ingest(&["01-gjovik-lonn-complete.eml"]).await.remove(0);
+    let s = app.sign_in("kari").await;
+    let page = text(app.get(&format!("/tickets/{n}"), Some(&s)).await).await;
+    for expected in [
+        "Feil ved lønnskjøring i Visma.net Payroll",
+        "Randi Kristiansen",
+        "Skjermbilde.png",
+        "1280×800",
+        "Komplett: skjermdump, telefon, mobil og e-post",
+        "application",
+        "tor-espen.berg@gjovik.kommune.no",
+        "pureservice@gjovik.kommune.no",
+        "routing",
+        "acknowledgement",
+        "queued",
+        "received",
+        "classified",
+        "phone: 61 18 97 26",
+    ] {
+        assert!(page.contains(expected), "the ticket page shows {expected:?}");
+    }
+    assert!(page.contains("?inline=1\" alt="), "the screenshot has a thumbnail");
+
+    let outcome = app.state.desk.ingest(HOSTILE.as_bytes(), None).await.expect("ingest");
+    let routedesk::ingest::Outcome::Ticket { number, .. } = outcome else { panic!("{outcome:?}") };
+    let res = app.get(&format!("/tickets/{number}"), Some(&s)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = text(res).await;
+    assert!(page.contains("Fakturaen feiler."), "the text is shown");
+    assert!(page.contains("Feil i faktura &#60;script&#62;"), "the subject is escaped");
+    for bad in [
+        "<script",
+        "onerror",
+        "onload",
+        "javascript:",
+        "tracker.example",
+        "<iframe",
+        "evil.example",
+        "<form action=\"https",
+    ] {
+        assert!(!page.contains(bad), "{bad:?} must not reach the page");
+    }
+}
+
+async fn files_are_served_safely(db: Db) {
+    let app = App::new(db).await;
+    let svg = "From: Kari <kari.rohne@sondre-land.kommune.no>\r\nTo: x@y.no\r\nSubject: Feil i faktura\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSe vedlegg\r\n--b\r\n\
+Content-Type: image/svg+xml; name=\"bilde.svg\"\r\nContent-Disposition: attachment; filename=\"../../bilde\\\"\r\nX.svg\"\r\n\r\n\
+<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"><script>alert(2)</script></svg>\r\n--b--\r\n";
+    let n = app.ingest(&["01-gjovik-lonn-complete.eml"]).await.remove(0);
+    let routedesk::ingest::Outcome::Ticket { number: svg_ticket, .. } =
+        app.state.desk.ingest(svg.as_bytes(), None).await.expect("ingest")
+    else {
+        panic!("ticket")
+    };
+    let s = app.sign_in("kari").await;
+    let store = &app.state.desk.store;
+    let t = store.ticket_by_number(&n).await.expect("q").expect("t");
+    let png = store.attachments_of(t.id).await.expect("files").into_iter().find(|a| a.screenshot).expect("screenshot");
+    let res = app.get(&format!("/tickets/{n}/files/{}?inline=1", png.id), Some(&s)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes()), Some(&b"image/png"[..]));
+    assert!(
+        res.headers()
+            .get(header::CONTENT_DISPOSITION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("inline"))
+    );
+    let res = app.get(&format!("/tickets/{n}/files/{}", png.id), Some(&s)).await;
+    assert!(
+        res.headers()
+            .get(header::CONTENT_DISPOSITION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("attachment"))
+    );
+
+    let t = store.ticket_by_number(&svg_ticket).await.expect("q").expect("t");
+    let f = store.attachments_of(t.id).await.expect("files").remove(0);
+    let res = app.get(&format!("/tickets/{svg_ticket}/files/{}?inline=1", f.id), Some(&s)).await;
+    assert_eq!(
+        res.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes()),
+        Some(&b"application/octet-stream"[..]),
+        "SVG is never shown inline"
+    );
+    let disposition =
+        res.headers().get(header::CONTENT_DISPOSITION).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    assert!(disposition.starts_with("attachment; filename=\""), "{disposition}");
+    assert!(
+        !disposition.contains('/') && !disposition.contains('\\') && disposition.matches('"').count() == 2,
+        "no path or quote from the name: {disposition}"
+    );
+    assert!(
+        res.headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("sandbox"))
+    );
+}
+
+async fn the_tester_and_the_dashboard_work(db: Db) {
+    let app = App::new(db).await;
+    app.ingest(CORPUS).await;
+    let s = app.sign_in("kari").await;
+    let eml = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/reports/10-gjovik-citrix-henger-visma.eml"),
+    )
+    .expect("fixture");
+    let boundary = "XyZ";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"eml\"\r\n\r\n{eml}\r\n--{boundary}--\r\n",
+        s.csrf
+    );
+    let req = Request::post("/tester")
+        .header(header::HOST, "localhost")
+        .header(header::COOKIE, format!("rd_session={}", s.cookie))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .expect("req");
+    let before = app.state.desk.store.count(routedesk::store::Counted::Tickets).await.expect("count");
+    let page = text(app.send(req).await).await;
+    assert!(page.contains("operations (confidence"), "the decision is shown");
+    assert!(page.contains("pureservice@gjovik.kommune.no"));
+    assert_eq!(
+        app.state.desk.store.count(routedesk::store::Counted::Tickets).await.expect("count"),
+        before,
+        "no ticket is made"
+    );
+
+    let dash = text(app.get("/dashboard", Some(&s)).await).await;
+    assert!(dash.contains("<svg class=\"chart\""), "a chart");
+    assert!(
+        dash.contains("<span class=\"big\">9</span>"),
+        "nine open tickets: {}",
+        &dash[dash.find("cards").unwrap_or(0)..][..400.min(dash.len())]
+    );
+    assert!(dash.contains("<td>gjovik</td><td>6</td>"), "per municipality");
+}
