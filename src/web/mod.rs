@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/static/app.css", get(pages::stylesheet))
+        .route("/favicon.ico", get(pages::favicon))
         .layer(axum::middleware::from_fn(security::same_origin))
         .layer(axum::middleware::from_fn(security::headers))
         .layer(axum::extract::DefaultBodyLimit::max(30 * 1024 * 1024))

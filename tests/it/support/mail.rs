@@ -25,6 +25,8 @@ pub struct Report<'a> {
     pub subject: String,
     pub body: String,
     pub screenshot: bool,
+    /// The screenshot's bytes; a PNG header of 1280×800 when `None`.
+    pub screenshot_png: Option<Vec<u8>>,
     pub message_id: String,
     pub in_reply_to: Option<String>,
     pub extra_headers: Vec<(&'static str, String)>,
@@ -45,6 +47,7 @@ impl<'a> Report<'a> {
                 "Hei,\n\nLønnskjøringen for november gir feil beløp på lønnsart 1120. Se skjermbilde.{SIGNATURE}"
             ),
             screenshot: true,
+            screenshot_png: None,
             message_id: format!("{token}@gjovik.kommune.no"),
             in_reply_to: None,
             extra_headers: vec![],
@@ -69,8 +72,10 @@ impl<'a> Report<'a> {
         }
         let text = SinglePart::plain(self.body.clone());
         let m = if self.screenshot {
-            let img = Attachment::new("Skjermbilde.png".into())
-                .body(png(1280, 800), ContentType::parse("image/png").expect("ct"));
+            let img = Attachment::new("Skjermbilde.png".into()).body(
+                self.screenshot_png.clone().unwrap_or_else(|| png(1280, 800)),
+                ContentType::parse("image/png").expect("ct"),
+            );
             b.multipart(MultiPart::mixed().singlepart(text).singlepart(img))
         } else {
             b.singlepart(text)
@@ -180,4 +185,18 @@ pub async fn recreate_folder(address: &str, folder: &str) {
     s.delete(folder).await.expect("DELETE");
     s.create(folder).await.expect("CREATE");
     let _ = s.logout().await;
+}
+
+/// A real, drawable PNG screenshot (from the fixture corpus).
+pub fn real_screenshot() -> Vec<u8> {
+    let raw = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports/01-gjovik-lonn-complete.eml"),
+    )
+    .expect("fixture");
+    let m = MessageParser::default().parse(&raw).expect("fixture parses");
+    m.attachments()
+        .find(|p| p.attachment_name() == Some("Skjermbilde.png"))
+        .expect("the fixture has a screenshot")
+        .contents()
+        .to_vec()
 }

@@ -4,6 +4,7 @@
 
 mod access;
 mod actions;
+mod e2e;
 mod pages;
 
 use std::net::SocketAddr;

@@ -1,0 +1,90 @@
+//! The web view in real headless Chromium (Debian's `chromium`, driven by Playwright), on a running
+//! service with the real mail rig: sign in, filter the log, open a ticket and see its screenshot,
+//! change its municipality and re-route it — and the new contact receives the routing mail.
+//! Screenshots of the main pages go to `docs/screenshots/` when `ROUTEDESK_SCREENSHOTS` is set.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use routedesk::web::auth;
+
+use crate::support::mail::{Report, inbox_with, real_screenshot, send};
+use crate::support::rig::RIG_LOCK;
+use crate::support::{Db, Helpdesk, eventually, unique};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_staff_member_reroutes_a_ticket_in_a_real_browser() {
+    let _rig = RIG_LOCK.read().await;
+    let hd = Helpdesk::new(Db::Sqlite).await;
+    let svc = hd.start().await;
+    let store = hd.store().await;
+    store
+        .create_user("kari", "Kari Helpdesk", "helpdesk", None, &auth::hash_password(super::PASSWORD).expect("hash"))
+        .await
+        .expect("user");
+
+    // A realistic log around the ticket of the walk: fixture reports from the whole region.
+    for f in [
+        "02-ostre-toten-faktura-complete",
+        "13-sondre-land-skriver",
+        "17-gjovik-glemt-passord",
+        "26-gjovik-haster-lonnskjoring",
+        "31-gjovik-lonnsslipp-feil-person",
+        "37-ostre-toten-mangler-telefon",
+        "20-nordre-land-ny-bruker-nynorsk",
+        "57-ukjent-avsender-gmail",
+        "60-autosvar-auto-submitted",
+    ] {
+        let raw =
+            std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/reports/{f}.eml")))
+                .expect("fixture");
+        crate::support::mail::append(&hd.address, "INBOX", &raw).await;
+    }
+    // A short reference in the subject finds the ticket and its mail again.
+    let id = unique("");
+    let token = format!("ref {}", &id[id.len() - 6..]);
+    let mut report = Report::complete("", &hd.address);
+    report.subject = format!("Feil ved lønnskjøring: lønnsart 1120 beregnes ikke ({token})");
+    report.message_id = format!("{id}@gjovik.kommune.no");
+    report.screenshot_png = Some(real_screenshot());
+    send(&report.to_bytes(), report.from, &hd.address).await;
+    eventually("every report a ticket", WAIT, || async {
+        (store.count(routedesk::store::Counted::Tickets).await.ok()? == 9).then_some(())
+    })
+    .await;
+
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let shots = if std::env::var_os("ROUTEDESK_SCREENSHOTS").is_some() {
+        root.join("docs/screenshots")
+    } else {
+        std::env::temp_dir().join(unique("routedesk-shots-"))
+    };
+    let addr = svc.web_addr.expect("the web view listens");
+    let out = tokio::process::Command::new("node")
+        .arg(root.join("tests/e2e/walkthrough.mjs"))
+        .env("RD_BASE", format!("http://{addr}"))
+        .env("RD_USER", "kari")
+        .env("RD_PASSWORD", super::PASSWORD)
+        .env("RD_TOKEN", &token)
+        .env("RD_SHOTS", &shots)
+        .output()
+        .await
+        .expect("node runs (scripts/test installs it and the e2e packages)");
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the walkthrough failed:\n{log}");
+    for name in ["login", "ticket-log", "ticket", "dashboard", "set-aside", "policy-tester"] {
+        assert!(shots.join(format!("{name}.png")).is_file(), "screenshot {name}.png");
+    }
+
+    let routed = eventually("the routing mail at the new contact", WAIT, || async {
+        let m = inbox_with("anne.m.t.eng@nordre-land.kommune.no", &token).await;
+        (!m.is_empty()).then_some(m)
+    })
+    .await;
+    assert_eq!(routed.len(), 1);
+    assert_eq!(routed[0].cc, ["pureservice@gjovik.kommune.no"]);
+    assert!(routed[0].attachments.iter().any(|(ct, _, _)| ct == "image/png"), "the screenshot goes along");
+    svc.stop(WAIT).await.expect("stops");
+}
