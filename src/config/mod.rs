@@ -59,6 +59,10 @@ pub struct Config {
     pub mailbox: String,
     #[serde(default = "default_display_name")]
     pub display_name: String,
+    /// The authserv-id of our own receiving mail server (e.g. `mx.gjovik.kommune.no`): its
+    /// `Authentication-Results` headers are believed, anyone else's are ignored. Empty: none.
+    #[serde(default)]
+    pub trusted_authserv_id: String,
     pub imap: ImapConfig,
     pub smtp: SmtpConfig,
     #[serde(default)]

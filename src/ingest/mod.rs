@@ -5,6 +5,7 @@
 
 mod actions;
 pub mod dedup;
+pub mod message_id;
 mod thread;
 
 pub use actions::ActionError;
@@ -70,6 +71,10 @@ pub struct Ingestor {
     pub mailbox: String,
     pub dry_run: bool,
     pub replies_per_sender_per_hour: u32,
+    /// Makes and recognises routedesk's own (signed) Message-IDs.
+    pub ids: message_id::MessageIds,
+    /// The authserv-id of our own receiving server; its `Authentication-Results` are believed.
+    pub trusted_authserv_id: String,
 }
 
 const ACTOR: &str = "routedesk";
@@ -95,14 +100,18 @@ impl Ingestor {
         let key = dedup::key(raw);
         // The pure pipeline runs before the transaction, so the write lock is held only for writing.
         let decision = triage(raw, &self.policy, &self.limits);
-        let own_mail = decision.as_ref().ok().and_then(|d| d.mail.from_address()).is_some_and(|f| f == self.mailbox);
+        // Our own mail coming back: by its signed Message-ID, or sent as the helpdesk address.
+        let own_mail = decision.as_ref().ok().is_some_and(|d| {
+            d.mail.from_address().is_some_and(|f| f == self.mailbox)
+                || d.mail.message_id.as_deref().is_some_and(|id| self.ids.is_ours(id))
+        });
 
         let mut tx = self.store.begin().await?;
         let (verdict, reason, subject, from, message_id) = match &decision {
             Err(e) => ("quarantined", Some(e.to_string()), String::new(), None, None),
             Ok(d) => {
                 let reason = if own_mail {
-                    Some(format!("own mail from {} (loop protection)", self.mailbox))
+                    Some("own mail coming back (loop protection)".to_string())
                 } else {
                     d.ignored.as_ref().map(|i| i.reason())
                 };
@@ -132,10 +141,17 @@ impl Ingestor {
             (Err(_), Some(reason)) => Outcome::Quarantined { reason },
             (Ok(_), Some(reason)) => Outcome::Ignored { reason },
             (Err(e), None) => Outcome::Quarantined { reason: e.to_string() },
-            (Ok(d), None) => match thread::find_ticket(&mut tx, &d).await? {
-                Some(ticket) => self.add_to_ticket(&mut tx, ticket, message, &d, now).await?,
-                None => self.open_ticket(&mut tx, message, &d, now, ACTOR, true).await?,
-            },
+            (Ok(d), None) => {
+                let auth = crate::pipeline::authres::verdict(&d.mail, &self.trusted_authserv_id);
+                // A sender our server could not verify joins no existing ticket and gets no automatic
+                // reply: a forged "reply" must not reach into a ticket or make us mail its contents.
+                let verified = !auth.as_ref().is_some_and(|a| a.failed());
+                let thread = if verified { thread::find_ticket(&mut tx, &d).await? } else { None };
+                match thread {
+                    Some(ticket) => self.add_to_ticket(&mut tx, ticket, message, &d, now).await?,
+                    None => self.open_ticket(&mut tx, message, &d, now, ACTOR, verified).await?,
+                }
+            }
         };
         tx.commit().await?;
         Ok(outcome)
@@ -200,6 +216,7 @@ impl Ingestor {
         };
         let c = &d.classification;
         let reporter = d.mail.from.as_ref();
+        let auth = crate::pipeline::authres::verdict(&d.mail, &self.trusted_authserv_id);
         let ticket = tx
             .insert_ticket(&NewTicket {
                 number: &number,
@@ -217,6 +234,7 @@ impl Ingestor {
                 route_cc: &routing.cc.join(","),
                 reasons: &d.reasons().join("\n"),
                 body: &d.mail.own_text.chars().take(20_000).collect::<String>(),
+                auth_result: auth.as_ref().map(|a| a.describe()).as_deref(),
                 at: now,
             })
             .await?;
@@ -232,6 +250,14 @@ impl Ingestor {
         };
         tx.event(ticket, now, ACTOR, "checked", &checked).await?;
         tx.event(ticket, now, ACTOR, "classified", &format!("{} (confidence {:.2})", c.class, c.confidence)).await?;
+        if let Some(a) = &auth {
+            let note = if a.failed() {
+                " — the sender is NOT verified: no automatic reply, no joining of tickets"
+            } else {
+                ""
+            };
+            tx.event(ticket, now, ACTOR, "sender-check", &format!("{}{note}", a.describe())).await?;
+        }
 
         if routing.held {
             tx.event(ticket, now, ACTOR, "held", "waiting for the reporter's missing details").await?;
@@ -391,10 +417,9 @@ impl Ingestor {
         if self.dry_run { "dry-run" } else { "queued" }
     }
 
-    /// A fresh Message-ID (without brackets) in the helpdesk's domain, fixed for every retry.
+    /// A fresh, signed Message-ID (without brackets), fixed for every retry.
     fn new_message_id(&self) -> String {
-        let domain = crate::text::address::domain_of(&self.mailbox).unwrap_or_else(|| "routedesk.invalid".into());
-        format!("rd.{}@{domain}", uuid::Uuid::new_v4().simple())
+        self.ids.new_id()
     }
 }
 

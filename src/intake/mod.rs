@@ -18,20 +18,60 @@ use crate::ingest::Ingestor;
 pub struct IntakeStats {
     pub reconnects: AtomicU64,
     pub connected: std::sync::atomic::AtomicBool,
+    /// This instance holds the mailbox's lease (only one instance polls at a time).
+    pub leader: std::sync::atomic::AtomicBool,
 }
 
-/// Watches the mailbox until `shutdown` turns true.
-pub async fn run(cfg: ImapConfig, ingestor: Ingestor, stats: Arc<IntakeStats>, mut shutdown: watch::Receiver<bool>) {
+/// How long a lease lasts, and how often its holder renews it: a dead holder's mailbox is taken
+/// over within `LEASE_TTL`.
+pub const LEASE_TTL: time::Duration = time::Duration::seconds(10);
+pub const LEASE_RENEW: Duration = Duration::from_secs(3);
+
+/// Watches the mailbox until `shutdown` turns true — while this instance holds the mailbox's lease.
+pub async fn run(
+    cfg: ImapConfig,
+    ingestor: Ingestor,
+    stats: Arc<IntakeStats>,
+    holder: String,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let lease = format!("imap:{}:{}", cfg.user, cfg.folder);
+    let store = ingestor.store.clone();
     let mut failures: u32 = 0;
     loop {
         if *shutdown.borrow() {
+            let _ = store.release_lease(&lease, &holder).await;
             return;
         }
+        match store.try_lease(&lease, &holder, time::OffsetDateTime::now_utc(), LEASE_TTL).await {
+            Ok(true) => {}
+            Ok(false) => {
+                // Another instance polls this mailbox; stand by and try again.
+                stats.leader.store(false, Ordering::Relaxed);
+                tokio::select! {
+                    _ = tokio::time::sleep(LEASE_RENEW / 2) => {}
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = format!("{e:#}"), "cannot take the mailbox lease");
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff(failures.max(1))) => {}
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
+        }
+        stats.leader.store(true, Ordering::Relaxed);
+        // The session stops when routedesk stops or when the lease is lost.
+        let (stop_tx, mut stop) = watch::channel(false);
+        let keeper = tokio::spawn(keep_lease(store.clone(), lease.clone(), holder.clone(), shutdown.clone(), stop_tx));
         let result = match connect::connect(&cfg).await {
             Ok(session) => {
                 let watch = mailbox::Watch { cfg: &cfg, ingestor: &ingestor };
                 let r = watch
-                    .run(session, &mut shutdown, || {
+                    .run(session, &mut stop, || {
                         failures = 0;
                         stats.connected.store(true, Ordering::Relaxed);
                     })
@@ -41,8 +81,17 @@ pub async fn run(cfg: ImapConfig, ingestor: Ingestor, stats: Arc<IntakeStats>, m
             }
             Err(e) => Err(e),
         };
+        keeper.abort();
+        stats.leader.store(false, Ordering::Relaxed);
         match result {
-            Ok(()) => return,
+            Ok(()) if *shutdown.borrow() => {
+                let _ = store.release_lease(&lease, &holder).await;
+                return;
+            }
+            Ok(()) => {
+                tracing::warn!("the mailbox lease was lost; standing by");
+                continue;
+            }
             Err(e) => {
                 failures = failures.saturating_add(1);
                 stats.reconnects.fetch_add(1, Ordering::Relaxed);
@@ -57,6 +106,57 @@ pub async fn run(cfg: ImapConfig, ingestor: Ingestor, stats: Arc<IntakeStats>, m
                     _ = shutdown.changed() => {}
                 }
             }
+        }
+    }
+}
+
+/// The instance's heartbeat: a lease `instance:ID` renewed until shutdown, then released. Other
+/// instances take over this one's claimed mail when it stops beating.
+pub async fn heartbeat(store: crate::store::Store, holder: String, mut shutdown: watch::Receiver<bool>) {
+    let name = format!("instance:{holder}");
+    loop {
+        if let Err(e) = store.try_lease(&name, &holder, time::OffsetDateTime::now_utc(), LEASE_TTL).await {
+            tracing::warn!(error = format!("{e:#}"), "cannot renew the instance heartbeat");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(LEASE_RENEW) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            let _ = store.release_lease(&name, &holder).await;
+            return;
+        }
+    }
+}
+
+/// Renews the lease until shutdown; signals `stop` when shutting down or when the lease is lost.
+async fn keep_lease(
+    store: crate::store::Store,
+    lease: String,
+    holder: String,
+    mut shutdown: watch::Receiver<bool>,
+    stop: watch::Sender<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(LEASE_RENEW) => {}
+            _ = shutdown.changed() => {
+                let _ = stop.send(true);
+                return;
+            }
+        }
+        if *shutdown.borrow() {
+            let _ = stop.send(true);
+            return;
+        }
+        match store.try_lease(&lease, &holder, time::OffsetDateTime::now_utc(), LEASE_TTL).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = stop.send(true);
+                return;
+            }
+            // A database that does not answer cannot take mail in either; the session fails on its own.
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "cannot renew the mailbox lease"),
         }
     }
 }

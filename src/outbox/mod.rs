@@ -17,7 +17,8 @@ use crate::config::OutboxConfig;
 use crate::store::{OutboxRow, Store};
 use compose::{Composer, Enclosures, split};
 
-/// How long a claimed mail is ours before another worker may take it over (a crashed worker's mail).
+/// How long a claim lasts even while its instance lives (a send hung that long is given up); a dead
+/// instance's claims end with its heartbeat.
 const LEASE: time::Duration = time::Duration::minutes(5);
 const IDLE_POLL: Duration = Duration::from_millis(500);
 const MAX_BACKOFF_SECS: u64 = 30 * 60;
@@ -27,6 +28,8 @@ pub struct Worker {
     pub transport: transport::Transport,
     pub composer: Composer,
     pub settings: OutboxConfig,
+    /// This instance's id: its claims are valid while its heartbeat lease lives.
+    pub instance: String,
 }
 
 /// How one attempt ended.
@@ -59,7 +62,7 @@ impl Worker {
     /// Claims and sends one due mail; `None` when nothing is due.
     pub async fn send_next(&self) -> Result<Option<Attempt>> {
         let now = OffsetDateTime::now_utc();
-        let Some(row) = self.store.claim_outbox(now, LEASE).await? else { return Ok(None) };
+        let Some(row) = self.store.claim_outbox(now, LEASE, &self.instance).await? else { return Ok(None) };
         Ok(Some(self.attempt(&row).await?))
     }
 

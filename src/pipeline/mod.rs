@@ -1,6 +1,7 @@
 //! The decision pipeline: **parse → check → classify → route**, pure and synchronous. Each step is a
 //! module with plain data in and out; nothing here knows of IMAP, SMTP, SQL or HTTP.
 
+pub mod authres;
 pub mod check;
 pub mod classify;
 pub mod ignore;

@@ -25,12 +25,23 @@ pub struct Running {
     pub web_addr: Option<std::net::SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// Held while running (SQLite): released when the service stops or the process ends.
+    _instance_lock: Option<std::fs::File>,
 }
 
 /// Opens the store (migrating it), and starts the intake and, unless `dry_run`, the outbox worker.
 pub async fn start(cfg: &Config) -> Result<Running> {
     let policy = Policy::load_or_default(cfg.policy.as_deref())?;
     let store = Store::connect(&cfg.database_url).await?;
+    let instance_lock = store.single_instance_lock(&cfg.database_url)?;
+    if instance_lock.is_some() {
+        store.clear_leases().await?;
+    }
+    let instance = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    // The first heartbeat before any claim, so our claims are never taken for a dead instance's.
+    store
+        .try_lease(&format!("instance:{instance}"), &instance, time::OffsetDateTime::now_utc(), intake::LEASE_TTL)
+        .await?;
     let ingestor = Ingestor {
         store: store.clone(),
         policy: Arc::new(policy),
@@ -38,6 +49,8 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         mailbox: cfg.mailbox.to_lowercase(),
         dry_run: cfg.dry_run,
         replies_per_sender_per_hour: cfg.limits.replies_per_sender_per_hour,
+        ids: message_ids(&store, &cfg.mailbox).await?,
+        trusted_authserv_id: cfg.trusted_authserv_id.clone(),
     };
     let (shutdown, rx) = watch::channel(false);
     let stats = Arc::new(IntakeStats::default());
@@ -48,7 +61,10 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         secure_cookies: cfg.web.secure_cookies,
         limiter: Arc::default(),
     };
-    let mut tasks = vec![tokio::spawn(intake::run(cfg.imap.clone(), ingestor, stats.clone(), rx.clone()))];
+    let mut tasks = vec![
+        tokio::spawn(intake::heartbeat(store.clone(), instance.clone(), rx.clone())),
+        tokio::spawn(intake::run(cfg.imap.clone(), ingestor, stats.clone(), instance.clone(), rx.clone())),
+    ];
     let mut web_addr = None;
     if !cfg.web.bind.is_empty() {
         let (bind, state, rx) = (cfg.web.bind.clone(), web.clone(), rx.clone());
@@ -70,11 +86,12 @@ pub async fn start(cfg: &Config) -> Result<Running> {
             transport: outbox::transport::build(cfg)?,
             composer: Composer::new(&cfg.mailbox, &cfg.display_name)?,
             settings: cfg.outbox.clone(),
+            instance: instance.clone(),
         };
         tasks.push(tokio::spawn(worker.run(rx)));
     }
     tracing::info!(database = store.backend(), mailbox = %cfg.mailbox, "routedesk is running");
-    Ok(Running { store, intake: stats, web, web_addr, shutdown, tasks })
+    Ok(Running { store, intake: stats, web, web_addr, shutdown, tasks, _instance_lock: instance_lock })
 }
 
 impl Running {
@@ -86,6 +103,13 @@ impl Running {
         self.store.close().await;
         Ok(())
     }
+}
+
+/// The Message-ID signer, with the key every instance on this database shares.
+pub async fn message_ids(store: &Store, mailbox: &str) -> Result<crate::ingest::message_id::MessageIds> {
+    let key = store.setting_or_insert("message-id-key", crate::web::auth::random_token).await?;
+    let domain = crate::text::address::domain_of(mailbox).unwrap_or_else(|| "routedesk.invalid".into());
+    Ok(crate::ingest::message_id::MessageIds::new(key.as_bytes(), &domain))
 }
 
 /// Runs until SIGTERM or Ctrl-C.

@@ -9,10 +9,12 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "tickets", include_str!("../../migrations/sqlite/0001_tickets.sql")),
     (2, "staff", include_str!("../../migrations/sqlite/0002_staff.sql")),
+    (3, "reliability", include_str!("../../migrations/sqlite/0003_reliability.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "tickets", include_str!("../../migrations/postgres/0001_tickets.sql")),
     (2, "staff", include_str!("../../migrations/postgres/0002_staff.sql")),
+    (3, "reliability", include_str!("../../migrations/postgres/0003_reliability.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -5,6 +5,7 @@
 
 #[macro_use]
 mod read;
+mod lease;
 mod log;
 mod migrate;
 mod outbox;
@@ -78,7 +79,7 @@ impl Store {
     /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite).
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await.context("starting a transaction")?),
+            Store::Sqlite(p) => Tx::Sqlite(tx::SqliteTx::begin(p).await?),
             Store::Postgres(p) => Tx::Postgres(p.begin().await.context("starting a transaction")?),
         })
     }

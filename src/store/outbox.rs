@@ -8,16 +8,20 @@ use time::OffsetDateTime;
 use super::read::OUTBOX_COLUMNS;
 use super::{NewMessage, OutboxRow, Store};
 
+/// Due mail not held by a live claim: unclaimed, its claim run out, or its claimer's heartbeat
+/// lease gone (the instance died mid-send).
+const DUE: &str = "status = 'queued' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2 \
+     OR NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'instance:' || outbox.claimed_by AND l.expires_at > $2))";
 const CLAIM_SQLITE: &str = const_format::concatcp!(
-    "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 WHERE id = (SELECT id FROM outbox \
-     WHERE status = 'queued' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
-     ORDER BY id LIMIT 1) RETURNING ",
+    "UPDATE outbox SET locked_until = $1, claimed_by = $3, attempts = attempts + 1 WHERE id = (SELECT id FROM outbox WHERE ",
+    DUE,
+    " ORDER BY id LIMIT 1) RETURNING ",
     OUTBOX_COLUMNS
 );
 const CLAIM_POSTGRES: &str = const_format::concatcp!(
-    "UPDATE outbox SET locked_until = $1, attempts = attempts + 1 WHERE id = (SELECT id FROM outbox \
-     WHERE status = 'queued' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2) \
-     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING ",
+    "UPDATE outbox SET locked_until = $1, claimed_by = $3, attempts = attempts + 1 WHERE id = (SELECT id FROM outbox WHERE ",
+    DUE,
+    " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING ",
     OUTBOX_COLUMNS
 );
 
@@ -30,17 +34,25 @@ pub struct FileData {
 }
 
 impl Store {
-    /// Takes the next due mail for `lease`; `None` when nothing is due.
-    pub async fn claim_outbox(&self, now: OffsetDateTime, lease: time::Duration) -> Result<Option<OutboxRow>> {
+    /// Takes the next due mail for `lease` on behalf of instance `holder`; `None` when nothing is due.
+    pub async fn claim_outbox(
+        &self,
+        now: OffsetDateTime,
+        lease: time::Duration,
+        holder: &str,
+    ) -> Result<Option<OutboxRow>> {
         let until = now + lease;
         let row = match self {
             Store::Sqlite(p) => {
-                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
-                let row = sqlx::query_as(CLAIM_SQLITE).bind(until).bind(now).fetch_optional(&mut *tx).await?;
-                tx.commit().await?;
+                let mut tx = super::tx::SqliteTx::begin(p).await?;
+                let row =
+                    sqlx::query_as(CLAIM_SQLITE).bind(until).bind(now).bind(holder).fetch_optional(&mut **tx).await?;
+                super::Tx::Sqlite(tx).commit().await?;
                 row
             }
-            Store::Postgres(p) => sqlx::query_as(CLAIM_POSTGRES).bind(until).bind(now).fetch_optional(p).await?,
+            Store::Postgres(p) => {
+                sqlx::query_as(CLAIM_POSTGRES).bind(until).bind(now).bind(holder).fetch_optional(p).await?
+            }
         };
         Ok(row)
     }

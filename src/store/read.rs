@@ -52,6 +52,7 @@ row! {
         pub route_to: String,
         pub route_cc: String,
         pub reasons: String,
+        pub auth_result: Option<String>,
         pub created_at: OffsetDateTime,
         pub updated_at: OffsetDateTime,
     }
@@ -120,7 +121,7 @@ pub(super) const OUTBOX_COLUMNS: &str = "id, ticket_id, kind, message_id, envelo
      report_message, subject, body, status, attempts, last_error, created_at";
 
 pub(super) const TICKET_COLUMNS: &str = "id, number, status, class, confidence, municipality, urgent, privacy, missing, subject, \
-     reporter, reporter_name, route_to, route_cc, reasons, created_at, updated_at";
+     reporter, reporter_name, route_to, route_cc, reasons, auth_result, created_at, updated_at";
 
 impl Store {
     pub async fn ticket_by_number(&self, number: &str) -> Result<Option<TicketRow>> {

@@ -2,12 +2,67 @@
 //! attachments, audit events and outgoing mail — is written through one `Tx` and committed together.
 
 use anyhow::{Context as _, Result};
+use sqlx::pool::PoolConnection;
 use sqlx::{Postgres, Sqlite, Transaction};
 use time::OffsetDateTime;
 
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// An SQLite write transaction run by hand (`BEGIN IMMEDIATE` … `COMMIT`): when COMMIT fails (a
+/// full disk), sqlx's own transaction type would hand a connection still inside the transaction
+/// back to the pool, and every later `BEGIN` on it would fail. Here a transaction that is not
+/// cleanly ended takes its connection out of the pool instead; SQLite rolls it back on close.
+pub struct SqliteTx {
+    conn: Option<PoolConnection<Sqlite>>,
+}
+
+impl SqliteTx {
+    pub async fn begin(pool: &sqlx::SqlitePool) -> Result<SqliteTx> {
+        let mut conn = pool.acquire().await.context("getting a database connection")?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.context("starting a transaction")?;
+        Ok(SqliteTx { conn: Some(conn) })
+    }
+
+    async fn end(mut self, statement: &'static str) -> Result<()> {
+        let Some(mut conn) = self.conn.take() else { return Ok(()) };
+        match sqlx::query(statement).execute(&mut *conn).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                if statement == "COMMIT" {
+                    let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                }
+                // Whatever state it is in, this connection does not go back to the pool.
+                drop(conn.detach());
+                Err(e).context(if statement == "COMMIT" { "committing" } else { "rolling back" })
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for SqliteTx {
+    type Target = PoolConnection<Sqlite>;
+    fn deref(&self) -> &Self::Target {
+        self.conn.as_ref().expect("an open transaction has its connection")
+    }
+}
+
+impl std::ops::DerefMut for SqliteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.conn.as_mut().expect("an open transaction has its connection")
+    }
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        // Dropped without COMMIT or ROLLBACK (an error on the way): close the connection, which
+        // rolls the transaction back, rather than return it to the pool mid-transaction.
+        if let Some(conn) = self.conn.take() {
+            drop(conn.detach());
+        }
+    }
 }
 
 /// Runs the same expression against the backend's connection (`$c`), whichever it is.
@@ -15,7 +70,7 @@ macro_rules! on_conn {
     ($tx:expr, $c:ident => $e:expr) => {
         match $tx {
             Tx::Sqlite(t) => {
-                let $c = &mut **t;
+                let $c = &mut ***t;
                 $e
             }
             Tx::Postgres(t) => {
@@ -58,6 +113,8 @@ pub struct NewTicket<'a> {
     pub reasons: &'a str,
     /// The report's own text, for search and display.
     pub body: &'a str,
+    /// Our receiving server's sender-authentication verdict, e.g. `dmarc=fail (by mx…)`.
+    pub auth_result: Option<&'a str>,
     pub at: OffsetDateTime,
 }
 
@@ -91,18 +148,16 @@ pub struct NewOutbox<'a> {
 impl Tx {
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await,
-            Tx::Postgres(t) => t.commit().await,
+            Tx::Sqlite(t) => t.end("COMMIT").await,
+            Tx::Postgres(t) => t.commit().await.context("committing"),
         }
-        .context("committing")
     }
 
     pub async fn rollback(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.rollback().await,
-            Tx::Postgres(t) => t.rollback().await,
+            Tx::Sqlite(t) => t.end("ROLLBACK").await,
+            Tx::Postgres(t) => t.rollback().await.context("rolling back"),
         }
-        .context("rolling back")
     }
 
     /// The next human-friendly ticket number of `year`: `RD-2026-000123`. The counter row is locked
@@ -152,8 +207,8 @@ impl Tx {
 
     pub async fn insert_ticket(&mut self, t: &NewTicket<'_>) -> Result<i64> {
         const SQL: &str = "INSERT INTO tickets (number, status, class, confidence, municipality, urgent, privacy, missing, \
-             subject, reporter, reporter_name, route_to, route_cc, reasons, body, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) RETURNING id";
+             subject, reporter, reporter_name, route_to, route_cc, reasons, body, auth_result, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id";
         let (id,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL)
             .bind(t.number)
             .bind(t.status)
@@ -170,6 +225,7 @@ impl Tx {
             .bind(t.route_cc)
             .bind(t.reasons)
             .bind(t.body)
+            .bind(t.auth_result)
             .bind(t.at)
             .fetch_one(c)
             .await)

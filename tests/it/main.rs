@@ -2,6 +2,7 @@
 
 mod cli;
 mod corpus;
+mod reliability;
 mod robustness;
 mod service;
 mod support;

@@ -106,7 +106,7 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<ParsedMail, ParseError>
 
     let mut problems = Vec::new();
     let (text, html) = body::text_and_html(&msg, &mut problems);
-    let subject = msg.subject().map(clean_line).unwrap_or_default();
+    let subject = msg.subject().map(clean_line).map(|s| cut(s, MAX_SUBJECT)).unwrap_or_default();
     let own_text = quote::own_text(&text, &subject);
     let parts = parts::collect(&msg, &mut problems);
     let content_type = msg.content_type().map_or_else(|| "text/plain".to_string(), parts::mime_type);
@@ -129,6 +129,20 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<ParsedMail, ParseError>
         content_type,
         problems,
     })
+}
+
+/// Longer subjects are cut: no person writes one, and it would end up in every mail we send.
+const MAX_SUBJECT: usize = 998;
+
+fn cut(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut at = max;
+        while !s.is_char_boundary(at) {
+            at -= 1;
+        }
+        s.truncate(at);
+    }
+    s
 }
 
 /// Header text fit to show and to reuse: control characters (CR, LF, NUL — header injection) become

@@ -3,6 +3,8 @@
 //! helpers to send mail and read mailboxes over IMAP.
 
 pub mod mail;
+pub mod process;
+pub mod proxy;
 pub mod rig;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -54,6 +56,8 @@ pub async fn database_url(db: Db) -> String {
 pub struct Helpdesk {
     pub address: String,
     pub config: Config,
+    /// The configuration as written, for running the `routedesk` binary.
+    pub toml: String,
 }
 
 impl Helpdesk {
@@ -85,10 +89,20 @@ bind = "127.0.0.1:0"
             smtp = rig.smtp_port,
         );
         let config = Config::from_toml(&text).expect("test config is valid");
-        Helpdesk { address, config }
+        Helpdesk { address, config, toml: text }
+    }
+
+    /// Writes the configuration to a file for the `routedesk` binary.
+    pub fn config_file(&self) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(unique("routedesk-conf-"));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("routedesk.toml");
+        std::fs::write(&path, &self.toml).expect("write config");
+        path
     }
 
     pub async fn start(&self) -> Running {
+        init_logging();
         service::start(&self.config).await.expect("service starts")
     }
 
@@ -110,5 +124,15 @@ where
         }
         assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Logs of in-process services, when `ROUTEDESK_TEST_LOG` is set (e.g. `info`).
+pub fn init_logging() {
+    if let Ok(filter) = std::env::var("ROUTEDESK_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
     }
 }

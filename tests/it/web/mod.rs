@@ -47,6 +47,8 @@ impl App {
             mailbox: "helpdesk@routedesk.test".into(),
             dry_run: false,
             replies_per_sender_per_hour: 5,
+            ids: routedesk::service::message_ids(&store, "helpdesk@routedesk.test").await.expect("ids"),
+            trusted_authserv_id: "mx.gjovik.kommune.no".into(),
         };
         let hash = auth::hash_password(PASSWORD).expect("hash");
         store.create_user("admin", "Admin", "admin", None, &hash).await.expect("user");

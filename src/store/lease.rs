@@ -1,0 +1,96 @@
+//! Leases: at most one instance polls a mailbox at a time. The holder renews its lease well within
+//! its lifetime; when it dies, the lease runs out and another instance takes over within seconds.
+//! Also instance-wide settings, kept in the database so every instance shares them.
+
+use anyhow::{Context as _, Result};
+use time::OffsetDateTime;
+
+use super::Store;
+
+impl Store {
+    /// Takes or renews the lease `name` for `holder` until `now + ttl`; `false` while another
+    /// holder's lease is still running.
+    pub async fn try_lease(&self, name: &str, holder: &str, now: OffsetDateTime, ttl: time::Duration) -> Result<bool> {
+        const SQL: &str = "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = $2, expires_at = $3 \
+             WHERE leases.holder = $2 OR leases.expires_at < $4 RETURNING holder";
+        let until = now + ttl;
+        let row: Option<(String,)> = match self {
+            Store::Sqlite(p) => {
+                let mut tx = super::tx::SqliteTx::begin(p).await?;
+                let row =
+                    sqlx::query_as(SQL).bind(name).bind(holder).bind(until).bind(now).fetch_optional(&mut **tx).await?;
+                super::Tx::Sqlite(tx).commit().await?;
+                row
+            }
+            Store::Postgres(p) => {
+                sqlx::query_as(SQL).bind(name).bind(holder).bind(until).bind(now).fetch_optional(p).await?
+            }
+        };
+        Ok(row.is_some())
+    }
+
+    /// Gives a lease up (on a clean stop), so another instance need not wait for it to run out.
+    pub async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
+        const SQL: &str = "DELETE FROM leases WHERE name = $1 AND holder = $2";
+        match self {
+            Store::Sqlite(p) => sqlx::query(SQL).bind(name).bind(holder).execute(p).await.map(|_| ()),
+            Store::Postgres(p) => sqlx::query(SQL).bind(name).bind(holder).execute(p).await.map(|_| ()),
+        }
+        .context("releasing a lease")
+    }
+
+    /// Forgets every lease: only for SQLite at start, where the instance lock proves that whoever
+    /// held them is gone (so a restart after a crash need not wait for them to run out).
+    pub async fn clear_leases(&self) -> Result<()> {
+        if let Store::Sqlite(p) = self {
+            sqlx::query("DELETE FROM leases").execute(p).await.context("clearing leases")?;
+        }
+        Ok(())
+    }
+
+    /// A setting, created with `make()` by the first instance that needs it (all then agree).
+    pub async fn setting_or_insert(&self, name: &str, make: impl FnOnce() -> String) -> Result<String> {
+        const INSERT: &str = "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
+        const SELECT: &str = "SELECT value FROM settings WHERE name = $1";
+        let value = make();
+        let row: (String,) = match self {
+            Store::Sqlite(p) => {
+                sqlx::query(INSERT).bind(name).bind(&value).execute(p).await?;
+                sqlx::query_as(SELECT).bind(name).fetch_one(p).await?
+            }
+            Store::Postgres(p) => {
+                sqlx::query(INSERT).bind(name).bind(&value).execute(p).await?;
+                sqlx::query_as(SELECT).bind(name).fetch_one(p).await?
+            }
+        };
+        Ok(row.0)
+    }
+
+    /// For SQLite files: a lock next to the database, held while `serve` runs, so a second
+    /// instance on the same file is refused with a clear message (SQLite is single-instance;
+    /// run several instances on PostgreSQL). `None` for PostgreSQL and in-memory databases.
+    pub fn single_instance_lock(&self, url: &str) -> Result<Option<std::fs::File>> {
+        let Store::Sqlite(_) = self else { return Ok(None) };
+        let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+        let path = path.split('?').next().unwrap_or(path);
+        if path.is_empty() || path.contains(":memory:") {
+            return Ok(None);
+        }
+        let lock_path = format!("{path}.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .with_context(|| format!("cannot open {lock_path}"))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+                "another `routedesk serve` is already running on {path} (lock {lock_path}); SQLite allows one instance — \
+                 stop the other one, or use PostgreSQL to run several"
+            ),
+            Err(std::fs::TryLockError::Error(e)) => Err(e).with_context(|| format!("cannot lock {lock_path}")),
+        }
+    }
+}

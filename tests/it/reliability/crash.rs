@@ -1,0 +1,138 @@
+//! SIGKILL at random points while routedesk ingests and sends; two instances on one mailbox.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use routedesk::store::Counted;
+
+use crate::service::on_both_databases;
+use crate::support::mail::{Report, folder, inbox_with, send_many};
+use crate::support::process::Serve;
+use crate::support::rig::RIG_LOCK;
+use crate::support::{Db, Helpdesk, eventually, unique};
+
+const WAIT: Duration = Duration::from_secs(180);
+const CONTACT: &str = "par@vestre-toten.kommune.no";
+
+/// `n` complete reports from Vestre Toten (one contact, cc the helpdesk), each from its own
+/// reporter so each also gets an acknowledgement.
+fn reports(token: &str, to: &str, n: usize) -> Vec<(String, Vec<u8>)> {
+    (0..n)
+        .map(|i| {
+            let from = format!("reporter{i}.{}@vestre-toten.kommune.no", token.to_lowercase());
+            let mut r = Report::complete(&format!("{token}-{i:03}"), to);
+            r.from = Box::leak(from.clone().into_boxed_str());
+            r.message_id = format!("{token}-{i}@vestre-toten.kommune.no");
+            (from, r.to_bytes())
+        })
+        .collect()
+}
+
+/// Checks that every report became exactly one ticket and that every expected mail arrived: one
+/// routing mail per report at the contact (duplicates only as re-sends of the same Message-ID after
+/// a kill between the SMTP server's 250 and our commit, at most one per kill).
+async fn assert_exactly_once(hd: &Helpdesk, token: &str, n: usize, kills: usize) -> (usize, usize) {
+    let store = hd.store().await;
+    eventually("every report a ticket and every mail sent", WAIT, || async {
+        let done = store.count(Counted::Tickets).await.ok()? == n as i64 && store.outbox_pending().await.ok()? == 0;
+        done.then_some(())
+    })
+    .await;
+    assert_eq!(store.count(Counted::Tickets).await.expect("count"), n as i64, "exactly one ticket per report");
+    eventually("the inbox emptied", WAIT, || async { folder(&hd.address, "INBOX").await.is_empty().then_some(()) })
+        .await;
+    assert_eq!(folder(&hd.address, "Processed").await.len(), n, "every report moved once");
+
+    let delivered = eventually("every routing mail delivered", WAIT, || async {
+        let m = inbox_with(CONTACT, token).await;
+        let distinct: std::collections::HashSet<_> = m.iter().map(|m| m.subject.clone()).collect();
+        (distinct.len() >= n).then_some(m)
+    })
+    .await;
+    let mut per_report: HashMap<String, Vec<String>> = HashMap::new();
+    for m in &delivered {
+        per_report.entry(m.subject.clone()).or_default().push(m.message_id.clone());
+    }
+    assert_eq!(per_report.len(), n, "every report routed");
+    let mut duplicates = 0;
+    for (subject, ids) in &per_report {
+        let distinct: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(distinct.len(), 1, "{subject}: one routing mail, not two different ones: {ids:?}");
+        duplicates += ids.len() - 1;
+    }
+    assert!(duplicates <= kills, "{duplicates} re-sent copies after {kills} kills");
+    (delivered.len(), duplicates)
+}
+
+on_both_databases!(sigkill_mid_stream_loses_and_doubles_nothing);
+
+async fn sigkill_mid_stream_loses_and_doubles_nothing(db: Db) {
+    let _rig = RIG_LOCK.read().await;
+    let hd = Helpdesk::new(db).await;
+    let config = hd.config_file();
+    let token = unique("K");
+    let n: usize = std::env::var("ROUTEDESK_KILL_REPORTS").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
+    let mail = reports(&token, &hd.address, n);
+    let sender = tokio::spawn({
+        let to = hd.address.clone();
+        async move { send_many(&mail, &to).await }
+    });
+    let mut kills = 0;
+    let mut serve = Serve::start(&config, "serve");
+    let store = hd.store().await;
+    for round in 0..4 {
+        // Kill at a random moment while there is still work: ingesting, or sending.
+        tokio::time::sleep(Duration::from_millis(300 + fastrand::u64(0..1500))).await;
+        let tickets = store.count(Counted::Tickets).await.unwrap_or(0);
+        let pending = store.outbox_pending().await.unwrap_or(0);
+        serve.kill9();
+        kills += 1;
+        eprintln!("kill {round}: {tickets} tickets, {pending} mails queued");
+        serve = Serve::start(&config, "serve");
+    }
+    sender.await.expect("all reports delivered to the rig");
+    let (delivered, duplicates) = assert_exactly_once(&hd, &token, n, kills).await;
+    eprintln!(
+        "sigkill ({db:?}): {n} reports, {n} tickets, {delivered} routing mails at the contact, {duplicates} re-sent copies, {kills} kills"
+    );
+    serve.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_postgres_one_killed() {
+    let _rig = RIG_LOCK.read().await;
+    let hd = Helpdesk::new(Db::Postgres).await;
+    let config = hd.config_file();
+    let token = unique("D");
+    let n = 200;
+    let a = Serve::start(&config, "a");
+    let b = Serve::start(&config, "b");
+    let sender = tokio::spawn({
+        let mail = reports(&token, &hd.address, n);
+        let to = hd.address.clone();
+        async move { send_many(&mail, &to).await }
+    });
+    let store = hd.store().await;
+    eventually("some tickets", WAIT, || async { (store.count(Counted::Tickets).await.ok()? >= 40).then_some(()) })
+        .await;
+    // Kill whichever holds the mailbox; the other takes over when the lease runs out.
+    a.kill9();
+    sender.await.expect("all reports delivered");
+    let (delivered, duplicates) = assert_exactly_once(&hd, &token, n, 1).await;
+    eprintln!("two instances: {n} reports, {n} tickets, {delivered} routing mails, {duplicates} re-sent copies");
+    let log = b.log_text();
+    assert!(log.contains("watching the helpdesk mailbox"), "the surviving instance took the mailbox over");
+    b.terminate();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_instance_on_one_sqlite_file_is_refused() {
+    let hd = Helpdesk::new(Db::Sqlite).await;
+    let first = hd.start().await;
+    let second = routedesk::service::start(&hd.config).await;
+    let err = format!("{:#}", second.err().expect("a second instance is refused"));
+    assert!(err.contains("another `routedesk serve` is already running"), "{err}");
+    first.stop(Duration::from_secs(30)).await.expect("stops");
+    let again = hd.start().await;
+    again.stop(Duration::from_secs(30)).await.expect("stops");
+}

@@ -1,0 +1,170 @@
+//! Connections cut mid-FETCH, a long IMAP outage with mail still arriving, an SQLite database that
+//! is locked by someone else, and a disk that fills up.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use routedesk::store::Counted;
+
+use crate::service::on_both_databases;
+use crate::support::mail::{Report, append, folder, send};
+use crate::support::rig::{self, RIG_LOCK};
+use crate::support::{Db, Helpdesk, eventually, unique};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+on_both_databases!(a_connection_cut_mid_fetch_loses_and_doubles_nothing, intake_rides_out_a_long_imap_outage);
+
+async fn a_connection_cut_mid_fetch_loses_and_doubles_nothing(db: Db) {
+    let _rig = RIG_LOCK.read().await;
+    let mut hd = Helpdesk::new(db).await;
+    let r = rig::ensure();
+    // The first three connections are cut after 6 kB from the server: in the middle of the FETCH.
+    let proxy = crate::support::proxy::start(r.imap_port, 3, 6_000).await;
+    hd.config.imap.url = format!("imap://127.0.0.1:{}", proxy.port);
+    hd.config.imap.ca_cert = None;
+    let token = unique("F");
+    for i in 0..5 {
+        let mut report = Report::complete(&format!("{token}-{i}"), &hd.address);
+        report.screenshot_png = Some(crate::support::mail::real_screenshot());
+        append(&hd.address, "INBOX", &report.to_bytes()).await;
+    }
+    let svc = hd.start().await;
+    let store = hd.store().await;
+    eventually("five tickets", WAIT, || async { (store.count(Counted::Tickets).await.ok()? == 5).then_some(()) }).await;
+    eventually("the inbox emptied", WAIT, || async { folder(&hd.address, "INBOX").await.is_empty().then_some(()) })
+        .await;
+    assert_eq!(store.count(Counted::Tickets).await.expect("count"), 5);
+    assert!(proxy.cut.load(Ordering::Relaxed) >= 1, "connections were cut");
+    assert!(svc.intake.reconnects.load(Ordering::Relaxed) >= 1, "the intake reconnected");
+    svc.stop(WAIT).await.expect("stops");
+}
+
+async fn intake_rides_out_a_long_imap_outage(db: Db) {
+    let _rig = RIG_LOCK.write().await;
+    let hd = Helpdesk::new(db).await;
+    let svc = hd.start().await;
+    eventually("the intake connected", WAIT, || async { svc.intake.connected.load(Ordering::Relaxed).then_some(()) })
+        .await;
+    let secs: u64 = std::env::var("ROUTEDESK_OUTAGE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
+    rig::run(&["stop-imap"]);
+    let token = unique("O");
+    // Mail keeps arriving at the SMTP server all through the outage; it queues there.
+    let reports = (secs / 5).max(2);
+    for i in 0..reports {
+        let r = Report::complete(&format!("{token}-{i}"), &hd.address);
+        send(&r.to_bytes(), r.from, &hd.address).await;
+        tokio::time::sleep(Duration::from_secs(secs / reports)).await;
+    }
+    rig::run(&["start-imap"]);
+    rig::run(&["flush"]);
+    let store = hd.store().await;
+    eventually("every report taken in after the outage", WAIT, || async {
+        (store.count(Counted::Tickets).await.ok()? == reports as i64).then_some(())
+    })
+    .await;
+    eventually("the inbox emptied", WAIT, || async { folder(&hd.address, "INBOX").await.is_empty().then_some(()) })
+        .await;
+    assert_eq!(store.count(Counted::Tickets).await.expect("count"), reports as i64, "nothing lost, nothing doubled");
+    eprintln!(
+        "imap outage ({db:?}): {secs} s down, {reports} reports sent meanwhile, {reports} tickets, {} reconnect attempts",
+        svc.intake.reconnects.load(Ordering::Relaxed)
+    );
+    svc.stop(WAIT).await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_sqlite_database_delays_but_loses_nothing() {
+    let _rig = RIG_LOCK.read().await;
+    let hd = Helpdesk::new(Db::Sqlite).await;
+    let svc = hd.start().await;
+    eventually("the intake connected", WAIT, || async { svc.intake.connected.load(Ordering::Relaxed).then_some(()) })
+        .await;
+    // Someone else holds the write lock for longer than routedesk's busy timeout (10 s).
+    let path = hd.config.database_url.trim_start_matches("sqlite://").to_string();
+    let locker = std::thread::spawn(move || {
+        std::process::Command::new("python3")
+            .args(["-c", "import sqlite3,sys,time; c=sqlite3.connect(sys.argv[1], isolation_level=None); c.execute('BEGIN EXCLUSIVE'); time.sleep(13); c.execute('COMMIT')", &path])
+            .status()
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let token = unique("L");
+    append(&hd.address, "INBOX", &Report::complete(&token, &hd.address).to_bytes()).await;
+    let store = hd.store().await;
+    eventually("the ticket after the lock is gone", WAIT, || async {
+        (store.count(Counted::Tickets).await.ok()? == 1).then_some(())
+    })
+    .await;
+    assert!(locker.join().expect("locker ran").expect("python ran").success());
+    assert!(
+        svc.intake.reconnects.load(Ordering::Relaxed) >= 1,
+        "the locked database was an error the intake recovered from"
+    );
+    eventually("the inbox emptied", WAIT, || async { folder(&hd.address, "INBOX").await.is_empty().then_some(()) })
+        .await;
+    assert_eq!(store.count(Counted::Tickets).await.expect("count"), 1);
+    assert_eq!(store.count(Counted::Messages).await.expect("count"), 1, "recorded once");
+    svc.stop(WAIT).await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_stops_intake_cleanly_and_it_resumes_when_there_is_room() {
+    let _rig = RIG_LOCK.read().await;
+    assert!(
+        std::process::Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false),
+        "this test mounts a small tmpfs to fill it: run the suite as root (CI does)"
+    );
+    let dir = std::env::temp_dir().join(unique("routedesk-full-"));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mount = |opts: &str| {
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", opts, "tmpfs"])
+            .arg(&dir)
+            .status()
+            .expect("mount runs")
+            .success();
+        assert!(ok, "mount -o {opts}");
+    };
+    mount("size=1500k");
+    let mut hd = Helpdesk::new(Db::Sqlite).await;
+    hd.config.database_url = format!("sqlite://{}/routedesk.db", dir.display());
+    let svc = hd.start().await;
+    let token = unique("D");
+    let n = 6;
+    for i in 0..n {
+        let mut r = Report::complete(&format!("{token}-{i}"), &hd.address);
+        // 400 kB each: the disk is full after two or three.
+        r.screenshot_png = Some([crate::support::mail::real_screenshot(), vec![0u8; 400_000]].concat());
+        append(&hd.address, "INBOX", &r.to_bytes()).await;
+    }
+    let store = hd.store().await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let before = store.count(Counted::Tickets).await.expect("count");
+    assert!(before < n, "the disk filled up before all were taken in ({before})");
+    assert!(svc.intake.reconnects.load(Ordering::Relaxed) >= 1, "a full disk is an error, not a crash");
+    // More room: intake resumes by itself.
+    let ok = std::process::Command::new("mount")
+        .args(["-o", "remount,size=64m"])
+        .arg(&dir)
+        .status()
+        .expect("mount")
+        .success();
+    assert!(ok, "remount");
+    eventually("every report a ticket", WAIT, || async {
+        (store.count(Counted::Tickets).await.ok()? == n).then_some(())
+    })
+    .await;
+    assert_eq!(store.count(Counted::Messages).await.expect("count"), n, "each recorded once");
+    svc.stop(WAIT).await.expect("stops");
+    let check = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])",
+        ])
+        .arg(dir.join("routedesk.db"))
+        .output()
+        .expect("python");
+    assert_eq!(String::from_utf8_lossy(&check.stdout).trim(), "ok", "the database is not corrupt");
+    drop(store);
+    let _ = std::process::Command::new("umount").arg("-l").arg(&dir).status();
+}

@@ -1,0 +1,8 @@
+//! Faults put into the real rig: SIGKILL in the middle of a backlog, a second instance, a mail
+//! robot answering everything, a database that is locked or full, a connection cut mid-FETCH, and
+//! hostile mail. Nothing may be lost, nothing doubled.
+
+mod crash;
+mod faults;
+mod hostile;
+mod robots;
