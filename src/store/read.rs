@@ -139,6 +139,7 @@ impl Store {
         let sql = match what {
             Counted::Tickets => "SELECT COUNT(*) FROM tickets",
             Counted::Messages => "SELECT COUNT(*) FROM messages",
+            Counted::Inbound => "SELECT COUNT(*) FROM messages WHERE direction = 'in'",
             Counted::Outbox => "SELECT COUNT(*) FROM outbox",
         };
         let (n,): (i64,) = fetch!(self, sql, fetch_one).context("counting")?;
@@ -186,7 +187,10 @@ impl Store {
 #[derive(Debug, Clone, Copy)]
 pub enum Counted {
     Tickets,
+    /// Every recorded mail, in and out.
     Messages,
+    /// Mail that reached the mailbox.
+    Inbound,
     Outbox,
 }
 

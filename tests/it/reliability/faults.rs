@@ -103,7 +103,7 @@ async fn a_locked_sqlite_database_delays_but_loses_nothing() {
     eventually("the inbox emptied", WAIT, || async { folder(&hd.address, "INBOX").await.is_empty().then_some(()) })
         .await;
     assert_eq!(store.count(Counted::Tickets).await.expect("count"), 1);
-    assert_eq!(store.count(Counted::Messages).await.expect("count"), 1, "recorded once");
+    assert_eq!(store.count(Counted::Inbound).await.expect("count"), 1, "recorded once");
     svc.stop(WAIT).await.expect("stops");
 }
 
@@ -154,7 +154,7 @@ async fn a_full_disk_stops_intake_cleanly_and_it_resumes_when_there_is_room() {
         (store.count(Counted::Tickets).await.ok()? == n).then_some(())
     })
     .await;
-    assert_eq!(store.count(Counted::Messages).await.expect("count"), n, "each recorded once");
+    assert_eq!(store.count(Counted::Inbound).await.expect("count"), n, "each recorded once");
     svc.stop(WAIT).await.expect("stops");
     let check = std::process::Command::new("python3")
         .args([

@@ -197,7 +197,7 @@ async fn hostile_mail_gets_a_ticket_or_a_reason_and_nothing_is_lost(db: Db) {
 
     // Nothing lost: every mail is recorded, as a ticket or with its reason.
     assert_eq!(
-        store.count(Counted::Messages).await.expect("count"),
+        store.count(Counted::Inbound).await.expect("count"),
         recorded - 1,
         "every mail recorded once (one was a duplicate)"
     );
