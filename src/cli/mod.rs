@@ -1,5 +1,6 @@
 //! The command line: `routedesk triage`, `routedesk check-policy`, …
 
+mod bench;
 mod check_policy;
 mod serve;
 pub mod triage;
@@ -61,6 +62,22 @@ enum Command {
         #[command(subcommand)]
         command: user::UserCommand,
     },
+    /// Measure how fast the triage pipeline decides (on one core), and where the time goes.
+    Bench {
+        /// Folder of .eml files.
+        #[arg(default_value = "tests/fixtures/reports")]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Seconds per run.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+    },
+    /// Exit 0 when the web view at ADDRESS answers /healthz (for container health checks).
+    Healthcheck {
+        #[arg(default_value = "127.0.0.1:8080")]
+        address: String,
+    },
     /// Validate a configuration (and the policy it names) without starting.
     CheckConfig {
         #[arg(long, env = "ROUTEDESK_CONFIG")]
@@ -76,9 +93,36 @@ pub fn run() -> ExitCode {
         Command::Serve { config, dry_run, log_json } => serve::run(config.as_deref(), dry_run, log_json),
         Command::CheckConfig { config } => serve::check(config.as_deref()),
         Command::User { config, command } => user::run(config.as_deref(), command),
+        Command::Healthcheck { address } => healthcheck(&address),
+        Command::Bench { dir, runs, seconds } => bench::triage(&dir, runs, seconds),
         Command::DefaultPolicy => {
             print!("{}", crate::policy::DEFAULT_POLICY);
             ExitCode::SUCCESS
+        }
+    }
+}
+
+/// A plain HTTP/1.0 GET of `/healthz`: the image needs no curl.
+fn healthcheck(address: &str) -> ExitCode {
+    use std::io::{Read as _, Write as _};
+    let result = (|| -> std::io::Result<bool> {
+        let addr = std::net::ToSocketAddrs::to_socket_addrs(address)?.next().ok_or(std::io::ErrorKind::NotFound)?;
+        let mut s = std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(5))?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
+        s.write_all(format!("GET /healthz HTTP/1.0\r\nHost: {address}\r\n\r\n").as_bytes())?;
+        let mut answer = String::new();
+        s.take(4096).read_to_string(&mut answer)?;
+        Ok(answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"))
+    })();
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("unhealthy: {address} did not answer 200");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("unhealthy: {address}: {e}");
+            ExitCode::FAILURE
         }
     }
 }

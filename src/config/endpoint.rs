@@ -19,8 +19,9 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// `schemes` is `[plain, tls]`, e.g. `["imap", "imaps"]`.
-    pub fn parse(url: &str, schemes: &[&str; 2], starttls: bool) -> Result<Endpoint, String> {
+    /// `schemes` is `[plain, tls]`, e.g. `["imap", "imaps"]`. Unencrypted connections are refused
+    /// except to loopback, or where `allow_plain` says the network is trusted (a trial set-up).
+    pub fn parse(url: &str, schemes: &[&str; 2], starttls: bool, allow_plain: bool) -> Result<Endpoint, String> {
         let (scheme, rest) =
             url.split_once("://").ok_or_else(|| format!("{url:?} should look like {}://host:port", schemes[1]))?;
         let tls = if scheme == schemes[1] {
@@ -45,7 +46,7 @@ impl Endpoint {
             }
             (true, false) => Security::Tls,
             (false, true) => Security::StartTls,
-            (false, false) if is_loopback(host) => Security::Plain,
+            (false, false) if allow_plain || is_loopback(host) => Security::Plain,
             (false, false) => {
                 return Err(format!(
                     "{url:?}: unencrypted {} is allowed only to loopback; use {}:// or set starttls = true",
@@ -76,18 +77,22 @@ mod tests {
 
     #[test]
     fn parses_and_refuses_plain_text_off_loopback() {
-        let e = Endpoint::parse("imaps://mail.gjovik.kommune.no", &["imap", "imaps"], false).expect("valid");
+        let e = Endpoint::parse("imaps://mail.gjovik.kommune.no", &["imap", "imaps"], false, false).expect("valid");
         assert_eq!((e.host.as_str(), e.port, e.security), ("mail.gjovik.kommune.no", 993, Security::Tls));
-        let e = Endpoint::parse("imap://127.0.0.1:1143", &["imap", "imaps"], false).expect("valid");
+        let e = Endpoint::parse("imap://127.0.0.1:1143", &["imap", "imaps"], false, false).expect("valid");
         assert_eq!(e.security, Security::Plain);
-        let e = Endpoint::parse("smtp://smtp.example.no:587", &["smtp", "smtps"], true).expect("valid");
+        let e = Endpoint::parse("smtp://smtp.example.no:587", &["smtp", "smtps"], true, false).expect("valid");
         assert_eq!((e.port, e.security), (587, Security::StartTls));
         assert!(
-            Endpoint::parse("imap://mail.example.no", &["imap", "imaps"], false)
+            Endpoint::parse("imap://mail.example.no", &["imap", "imaps"], false, false)
                 .unwrap_err()
                 .contains("only to loopback")
         );
-        assert!(Endpoint::parse("http://x", &["imap", "imaps"], false).is_err());
-        assert!(Endpoint::parse("imaps://user:pw@host", &["imap", "imaps"], false).is_err());
+        assert_eq!(
+            Endpoint::parse("imap://mail:3143", &["imap", "imaps"], false, true).map(|e| e.security),
+            Ok(Security::Plain)
+        );
+        assert!(Endpoint::parse("http://x", &["imap", "imaps"], false, false).is_err());
+        assert!(Endpoint::parse("imaps://user:pw@host", &["imap", "imaps"], false, false).is_err());
     }
 }

@@ -82,6 +82,9 @@ pub struct ImapConfig {
     pub password: Secret,
     #[serde(default)]
     pub starttls: bool,
+    /// Allow an unencrypted connection to a host other than loopback (a trial on a private network).
+    #[serde(default)]
+    pub allow_plain: bool,
     /// Extra CA certificate (PEM) to trust, e.g. a local test server's.
     #[serde(default)]
     pub ca_cert: Option<PathBuf>,
@@ -108,6 +111,9 @@ pub struct SmtpConfig {
     pub url: String,
     #[serde(default)]
     pub starttls: bool,
+    /// Allow an unencrypted connection to a host other than loopback (a trial on a private network).
+    #[serde(default)]
+    pub allow_plain: bool,
     #[serde(default)]
     pub user: Option<String>,
     #[serde(default)]
@@ -268,10 +274,10 @@ impl Config {
                 crate::store::redact(&self.database_url)
             ));
         }
-        if let Err(e) = Endpoint::parse(&self.imap.url, &["imap", "imaps"], self.imap.starttls) {
+        if let Err(e) = Endpoint::parse(&self.imap.url, &["imap", "imaps"], self.imap.starttls, self.imap.allow_plain) {
             p.push(format!("imap.url: {e}"));
         }
-        if let Err(e) = Endpoint::parse(&self.smtp.url, &["smtp", "smtps"], self.smtp.starttls) {
+        if let Err(e) = Endpoint::parse(&self.smtp.url, &["smtp", "smtps"], self.smtp.starttls, self.smtp.allow_plain) {
             p.push(format!("smtp.url: {e}"));
         }
         if self.imap.user.is_empty() {

@@ -22,7 +22,7 @@ pub type Session = async_imap::Session<Box<dyn ImapIo>>;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn connect(cfg: &ImapConfig) -> Result<Session> {
-    let ep = Endpoint::parse(&cfg.url, &["imap", "imaps"], cfg.starttls).map_err(|e| anyhow!(e))?;
+    let ep = Endpoint::parse(&cfg.url, &["imap", "imaps"], cfg.starttls, cfg.allow_plain).map_err(|e| anyhow!(e))?;
     let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((ep.host.as_str(), ep.port)))
         .await
         .map_err(|_| anyhow!("connecting to {}:{} timed out", ep.host, ep.port))?

@@ -11,7 +11,8 @@ use crate::config::{Config, Endpoint, Security};
 pub type Transport = AsyncSmtpTransport<Tokio1Executor>;
 
 pub fn build(cfg: &Config) -> Result<Transport> {
-    let ep = Endpoint::parse(&cfg.smtp.url, &["smtp", "smtps"], cfg.smtp.starttls).map_err(anyhow::Error::msg)?;
+    let ep = Endpoint::parse(&cfg.smtp.url, &["smtp", "smtps"], cfg.smtp.starttls, cfg.smtp.allow_plain)
+        .map_err(anyhow::Error::msg)?;
     let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(ep.host.clone())
         .port(ep.port)
         .timeout(Some(std::time::Duration::from_secs(60)));

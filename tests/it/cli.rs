@@ -128,3 +128,31 @@ fn check_config_refuses_a_bad_configuration_with_every_problem() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
 }
+
+/// The `ROUTEDESK_*` settings in docker-compose.yml, as the compose file gives them to routedesk.
+fn compose_environment() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docker-compose.yml"))
+        .expect("docker-compose.yml");
+    text.lines()
+        .filter_map(|l| l.trim().split_once(": "))
+        .filter(|(k, _)| k.starts_with("ROUTEDESK_"))
+        .map(|(k, v)| (k.to_string(), v.trim().trim_matches('"').to_string()))
+        .collect()
+}
+
+#[test]
+fn docker_compose_settings_are_valid_configuration_keys() {
+    let env = compose_environment();
+    assert!(env.len() >= 8, "the compose file configures routedesk: {env:?}");
+    let out = routedesk()
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(env)
+        .arg("check-config")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("imap://mail:3143"), "{text}");
+    assert!(text.contains("postgres://routedesk:***@postgres/routedesk"), "the password is hidden: {text}");
+}
