@@ -105,6 +105,15 @@ pub struct Texts {
     pub what: &'static str,
     pub none: &'static str,
     pub language: &'static str,
+    /// Names of statuses and classes, by code.
+    pub labels: &'static [(&'static str, &'static str)],
+}
+
+impl Texts {
+    /// The name of a status or class code; the code itself when it has none.
+    pub fn label<'a>(&'a self, code: &'a str) -> &'a str {
+        self.labels.iter().find(|(c, _)| *c == code).map_or(code, |(_, l)| l)
+    }
 }
 
 pub static NB: Texts = Texts {
@@ -179,6 +188,18 @@ pub static NB: Texts = Texts {
     what: "Hva",
     none: "ingen",
     language: "English",
+    labels: &[
+        ("awaiting-info", "Venter på melder"),
+        ("triage", "Manuell vurdering"),
+        ("routed", "Sendt videre"),
+        ("resolved", "Løst"),
+        ("application", "Programfeil"),
+        ("operations", "Drift / IT"),
+        ("access", "Passord og tilgang"),
+        ("unclassified", "Uklassifisert"),
+        ("ignored", "Ignorert"),
+        ("quarantined", "I karantene"),
+    ],
 };
 
 pub static EN: Texts = Texts {
@@ -253,4 +274,16 @@ pub static EN: Texts = Texts {
     what: "What",
     none: "none",
     language: "Norsk",
+    labels: &[
+        ("awaiting-info", "Awaiting reporter"),
+        ("triage", "Manual triage"),
+        ("routed", "Routed"),
+        ("resolved", "Resolved"),
+        ("application", "Application"),
+        ("operations", "Operations"),
+        ("access", "Passwords and access"),
+        ("unclassified", "Unclassified"),
+        ("ignored", "Ignored"),
+        ("quarantined", "Quarantined"),
+    ],
 };

@@ -39,7 +39,7 @@ try {
   await page.screenshot({ path: `${shots}/ticket-log.png`, fullPage: true });
 
   // Filtering: the class facet, then a search for the ticket.
-  await page.click("aside.filters a:has-text('application')");
+  await page.click("aside.filters a:has-text('Programfeil')");
   check((await page.locator("aside.filters a.active").count()) === 1, "the chosen filter is marked");
   await page.fill("input[name=q]", token);
   await page.click("form.search button[type=submit]");

@@ -130,7 +130,7 @@ pub async fn page(
         items
             .iter()
             .map(|(v, n)| Facet {
-                label: if v.is_empty() { t.unknown.to_string() } else { v.clone() },
+                label: if v.is_empty() { t.unknown.to_string() } else { t.label(v).to_string() },
                 count: *n,
                 active: current.as_deref() == Some(v.as_str()),
                 href: q.with(key, if current.as_deref() == Some(v.as_str()) { None } else { Some(v) }),
