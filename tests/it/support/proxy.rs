@@ -14,6 +14,18 @@ pub struct Proxy {
 }
 
 pub async fn start(target_port: u16, cuts: usize, after: usize) -> Proxy {
+    start_with(target_port, cuts, after, &[]).await
+}
+
+/// As [`start`], and also replaces byte strings in what the server sends (same length each), e.g.
+/// to hide capabilities: `("IDLE", "XDLE")`.
+pub async fn start_with(
+    target_port: u16,
+    cuts: usize,
+    after: usize,
+    rewrite: &[(&'static str, &'static str)],
+) -> Proxy {
+    let rewrite: Vec<(&'static str, &'static str)> = rewrite.to_vec();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let cut = Arc::new(AtomicUsize::new(0));
@@ -24,6 +36,7 @@ pub async fn start(target_port: u16, cuts: usize, after: usize) -> Proxy {
             n += 1;
             let limit = (n <= cuts).then_some(after);
             let counter = counter.clone();
+            let rewrite = rewrite.clone();
             tokio::spawn(async move {
                 let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)).await else { return };
                 let (mut cr, mut cw) = client.into_split();
@@ -47,6 +60,9 @@ pub async fn start(target_port: u16, cuts: usize, after: usize) -> Proxy {
                         }
                         _ => k,
                     };
+                    for (from, to) in &rewrite {
+                        replace(&mut buf[..k], from.as_bytes(), to.as_bytes());
+                    }
                     if cw.write_all(&buf[..k]).await.is_err() {
                         break;
                     }
@@ -57,4 +73,17 @@ pub async fn start(target_port: u16, cuts: usize, after: usize) -> Proxy {
         }
     });
     Proxy { port, cut }
+}
+
+fn replace(buf: &mut [u8], from: &[u8], to: &[u8]) {
+    debug_assert_eq!(from.len(), to.len());
+    let mut i = 0;
+    while i + from.len() <= buf.len() {
+        if &buf[i..i + from.len()] == from {
+            buf[i..i + from.len()].copy_from_slice(to);
+            i += from.len();
+        } else {
+            i += 1;
+        }
+    }
 }
