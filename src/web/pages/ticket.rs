@@ -251,81 +251,38 @@ async fn authorize(state: &AppState, staff: &Staff, number: &str, f: &ActionForm
     visible(state, staff, number).await.map(|_| ())
 }
 
-fn back(number: &str) -> Redirect {
-    Redirect::to(&format!("/tickets/{number}"))
-}
-
 fn actor(staff: &Staff) -> String {
     format!("{} ({})", staff.user.username, staff.user.role)
 }
 
-pub async fn reclassify(
+/// One of the ticket's actions (`class`, `municipality`, `reroute`, `status`, `note`, `link`).
+pub async fn act(
     State(s): State<AppState>,
     staff: Staff,
-    Path(n): Path<String>,
+    Path((n, action)): Path<(String, String)>,
     Form(f): Form<ActionForm>,
 ) -> WebResult<Redirect> {
     authorize(&s, &staff, &n, &f).await?;
-    s.desk.reclassify(&n, f.class.as_deref().unwrap_or(""), &actor(&staff)).await?;
-    Ok(back(&n))
-}
-
-pub async fn municipality(
-    State(s): State<AppState>,
-    staff: Staff,
-    Path(n): Path<String>,
-    Form(f): Form<ActionForm>,
-) -> WebResult<Redirect> {
-    authorize(&s, &staff, &n, &f).await?;
-    let m = f.municipality.as_deref().filter(|m| !m.is_empty());
-    s.desk.set_municipality(&n, m, &actor(&staff)).await?;
-    Ok(back(&n))
-}
-
-pub async fn reroute(
-    State(s): State<AppState>,
-    staff: Staff,
-    Path(n): Path<String>,
-    Form(f): Form<ActionForm>,
-) -> WebResult<Redirect> {
-    authorize(&s, &staff, &n, &f).await?;
-    let r = s.desk.reroute(&n, &actor(&staff)).await?;
-    tracing::info!(ticket = %n, to = %r.to.join(","), "re-routed");
-    Ok(back(&n))
-}
-
-pub async fn status(
-    State(s): State<AppState>,
-    staff: Staff,
-    Path(n): Path<String>,
-    Form(f): Form<ActionForm>,
-) -> WebResult<Redirect> {
-    authorize(&s, &staff, &n, &f).await?;
-    s.desk.set_status(&n, f.status.as_deref().unwrap_or(""), &actor(&staff)).await?;
-    Ok(back(&n))
-}
-
-pub async fn note(
-    State(s): State<AppState>,
-    staff: Staff,
-    Path(n): Path<String>,
-    Form(f): Form<ActionForm>,
-) -> WebResult<Redirect> {
-    authorize(&s, &staff, &n, &f).await?;
-    s.desk.add_note(&n, f.text.as_deref().unwrap_or(""), &actor(&staff)).await?;
-    Ok(back(&n))
-}
-
-pub async fn link(
-    State(s): State<AppState>,
-    staff: Staff,
-    Path(n): Path<String>,
-    Form(f): Form<ActionForm>,
-) -> WebResult<Redirect> {
-    authorize(&s, &staff, &n, &f).await?;
-    let other = f.other.as_deref().unwrap_or("").trim().to_uppercase();
-    // The other ticket must be visible to the user too.
-    visible(&s, &staff, &other).await.map_err(|_| WebError::BadRequest(format!("no ticket {other}")))?;
-    s.desk.link(&n, &other, &actor(&staff)).await?;
-    Ok(back(&n))
+    let actor = actor(&staff);
+    let desk = &s.desk;
+    match action.as_str() {
+        "class" => desk.reclassify(&n, f.class.as_deref().unwrap_or(""), &actor).await?,
+        "municipality" => {
+            desk.set_municipality(&n, f.municipality.as_deref().filter(|m| !m.is_empty()), &actor).await?
+        }
+        "reroute" => {
+            let r = desk.reroute(&n, &actor).await?;
+            tracing::info!(ticket = %n, to = %r.to.join(","), "re-routed");
+        }
+        "status" => desk.set_status(&n, f.status.as_deref().unwrap_or(""), &actor).await?,
+        "note" => desk.add_note(&n, f.text.as_deref().unwrap_or(""), &actor).await?,
+        "link" => {
+            let other = f.other.as_deref().unwrap_or("").trim().to_uppercase();
+            // The other ticket must be visible to the user too.
+            visible(&s, &staff, &other).await.map_err(|_| WebError::BadRequest(format!("no ticket {other}")))?;
+            desk.link(&n, &other, &actor).await?;
+        }
+        _ => return Err(WebError::NotFound),
+    }
+    Ok(Redirect::to(&format!("/tickets/{n}")))
 }
