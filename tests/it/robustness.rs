@@ -90,3 +90,30 @@ fn real_world_mime_gets_a_decision_or_a_clear_error_and_never_panics() {
     assert!(panics.is_empty(), "the pipeline panicked on:\n{}", panics.join("\n"));
     assert!(tickets > files.len() / 2, "most real mail should become tickets: {tickets} of {}", files.len());
 }
+
+/// Inputs the fuzzer found interesting (`fuzz/regressions/`): each must still get a decision or a
+/// clear error, and never a panic.
+#[test]
+fn fuzz_regressions_never_panic() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let mut files = Vec::new();
+    files_under(&dir, &mut files);
+    assert!(files.len() >= 100, "fuzz/regressions holds {} inputs", files.len());
+    let policy = Policy::default_region().expect("default policy");
+    let limits = ParseLimits::default();
+    let panics: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let raw = std::fs::read(f).unwrap_or_default();
+            catch_unwind(AssertUnwindSafe(|| {
+                if let Ok(d) = triage(&raw, &policy, &limits) {
+                    let _ = routedesk::reply::routing(&d, "RD-2026-000001", &policy);
+                    let _ = routedesk::reply::request_info(&d, "RD-2026-000001", &policy);
+                }
+            }))
+            .is_err()
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(panics.is_empty(), "panics on:\n{}", panics.join("\n"));
+}
