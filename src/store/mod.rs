@@ -9,6 +9,7 @@ mod lease;
 mod log;
 mod migrate;
 mod outbox;
+mod sqlite_tx;
 mod staff;
 mod tx;
 

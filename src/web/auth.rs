@@ -199,3 +199,25 @@ pub async fn check_login(state: &AppState, username: &str, password: &str) -> We
 /// A valid argon2id hash of a random string, verified against when the user does not exist.
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$7yU0iG5mbT8M3b0l2XyWq7Yv3gUqQdE1ZxKkqJ9mM1s";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_to_argon2id_and_verify() {
+        let phc = hash_password("correct horse battery").expect("hash");
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        assert!(verify_password("correct horse battery", &phc));
+        assert!(!verify_password("Correct horse battery", &phc));
+        assert!(hash_password("short").is_err(), "short passwords are refused");
+    }
+
+    #[test]
+    fn the_stand_in_hash_is_a_well_formed_argon2id_hash() {
+        // A malformed one would fail before hashing, and answer faster for unknown users.
+        let parsed = argon2::PasswordHash::new(DUMMY_HASH).expect("a PHC string");
+        assert_eq!(parsed.algorithm.as_str(), "argon2id");
+        assert!(!verify_password("anything", DUMMY_HASH));
+    }
+}

@@ -1,0 +1,103 @@
+//! The mail a ticket causes, queued in the outbox within the ticket's own transaction: the routing
+//! mail to the contacts and the automatic reply to the reporter (with the loop guards).
+
+use anyhow::{Context as _, Result};
+use time::OffsetDateTime;
+
+use super::{ACTOR, Ingestor};
+use crate::domain::Class;
+use crate::pipeline::Decision;
+use crate::pipeline::route::Reply;
+use crate::reply;
+use crate::store::{NewOutbox, Tx};
+
+impl Ingestor {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn queue_routing(
+        &self,
+        tx: &mut Tx,
+        ticket: i64,
+        number: &str,
+        report: i64,
+        d: &Decision,
+        now: OffsetDateTime,
+        actor: &str,
+    ) -> Result<()> {
+        let routing = d.routing.as_ref().context("a ticket decision always has a route")?;
+        let text = reply::routing(d, number, &self.policy).context("rendering the routing mail")?;
+        let id = self.new_message_id();
+        tx.insert_outbox(&NewOutbox {
+            ticket_id: Some(ticket),
+            kind: "routing",
+            message_id: &id,
+            envelope_from: &self.mailbox,
+            to_addrs: &routing.to.join(","),
+            cc_addrs: &routing.cc.join(","),
+            in_reply_to: d.mail.message_id.as_deref(),
+            report_message: Some(report),
+            subject: &text.subject,
+            body: &text.body,
+            status: self.initial_status(),
+            at: now,
+        })
+        .await?;
+        let cc = if routing.cc.is_empty() { String::new() } else { format!("; cc {}", routing.cc.join(", ")) };
+        let what =
+            if d.classification.class == Class::Unclassified || routing.manual_triage { "manual triage: " } else { "" };
+        tx.event(ticket, now, actor, "routed", &format!("{what}to {}{cc}", routing.to.join(", "))).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn queue_reply(
+        &self,
+        tx: &mut Tx,
+        ticket: i64,
+        number: &str,
+        kind: Reply,
+        to: &str,
+        d: &Decision,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        // Two robots must not be able to loop: one automatic reply per sender per ticket, and a cap per hour.
+        if tx.ticket_replied_to(ticket, to).await? {
+            return Ok(());
+        }
+        let recent = tx.replies_to_since(to, now - time::Duration::hours(1)).await?;
+        if recent >= i64::from(self.replies_per_sender_per_hour) {
+            let why = format!("no {} to {to}: {recent} automatic replies in the last hour (limit)", kind.as_str());
+            return tx.event(ticket, now, ACTOR, "reply-suppressed", &why).await;
+        }
+        let text = match kind {
+            Reply::RequestInfo => reply::request_info(d, number, &self.policy),
+            _ => reply::acknowledgement(d, number, &self.policy),
+        }
+        .context("rendering the reply")?;
+        let id = self.new_message_id();
+        tx.insert_outbox(&NewOutbox {
+            ticket_id: Some(ticket),
+            kind: kind.as_str(),
+            message_id: &id,
+            // RFC 3834: automatic replies go out with a null envelope sender, so bounces cannot loop.
+            envelope_from: "",
+            to_addrs: to,
+            cc_addrs: "",
+            in_reply_to: d.mail.message_id.as_deref(),
+            report_message: None,
+            subject: &text.subject,
+            body: &text.body,
+            status: self.initial_status(),
+            at: now,
+        })
+        .await?;
+        tx.event(ticket, now, ACTOR, kind.as_str(), &format!("{} queued to {to}", kind.as_str())).await
+    }
+
+    pub(super) fn initial_status(&self) -> &'static str {
+        if self.dry_run { "dry-run" } else { "queued" }
+    }
+
+    /// A fresh, signed Message-ID (without brackets), fixed for every retry.
+    pub(super) fn new_message_id(&self) -> String {
+        self.ids.new_id()
+    }
+}
