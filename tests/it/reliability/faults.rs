@@ -138,10 +138,13 @@ async fn a_full_disk_stops_intake_cleanly_and_it_resumes_when_there_is_room() {
         append(&hd.address, "INBOX", &r.to_bytes()).await;
     }
     let store = hd.store().await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // A full disk is an error the intake reports and retries, not a crash.
+    eventually("the intake to run into the full disk", WAIT, || async {
+        (svc.intake.reconnects.load(Ordering::Relaxed) >= 1).then_some(())
+    })
+    .await;
     let before = store.count(Counted::Tickets).await.expect("count");
     assert!(before < n, "the disk filled up before all were taken in ({before})");
-    assert!(svc.intake.reconnects.load(Ordering::Relaxed) >= 1, "a full disk is an error, not a crash");
     // More room: intake resumes by itself.
     let ok = std::process::Command::new("mount")
         .args(["-o", "remount,size=64m"])
