@@ -149,7 +149,8 @@ impl Ingestor {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
         let (id, raw) = tx.untracked_message(message).await?.ok_or(ActionError::NotFound)?;
-        let mut d = triage(&raw, &self.policy, &self.limits)
+        let mut d = self
+            .triage(&raw)
             .map_err(|e| ActionError::Invalid(format!("this mail cannot be read as a report: {e}")))?;
         d.ignored = None;
         let mut routing = route::route(&d.mail, &d.checks, &d.classification, &self.policy);

@@ -99,7 +99,7 @@ impl Ingestor {
         let now = OffsetDateTime::now_utc();
         let key = dedup::key(raw);
         // The pure pipeline runs before the transaction, so the write lock is held only for writing.
-        let decision = triage(raw, &self.policy, &self.limits);
+        let decision = self.triage(raw);
         // Our own mail coming back: by its signed Message-ID, or sent as the helpdesk address.
         let own_mail = decision.as_ref().ok().is_some_and(|d| {
             d.mail.from_address().is_some_and(|f| f == self.mailbox)
@@ -142,10 +142,9 @@ impl Ingestor {
             (Ok(_), Some(reason)) => Outcome::Ignored { reason },
             (Err(e), None) => Outcome::Quarantined { reason: e.to_string() },
             (Ok(d), None) => {
-                let auth = crate::pipeline::authres::verdict(&d.mail, &self.trusted_authserv_id);
                 // A sender our server could not verify joins no existing ticket and gets no automatic
                 // reply: a forged "reply" must not reach into a ticket or make us mail its contents.
-                let verified = !auth.as_ref().is_some_and(|a| a.failed());
+                let verified = !d.auth.as_ref().is_some_and(|a| a.failed());
                 let thread = if verified { thread::find_ticket(&mut tx, &d).await? } else { None };
                 match thread {
                     Some(ticket) => self.add_to_ticket(&mut tx, ticket, message, &d, now).await?,
@@ -155,6 +154,14 @@ impl Ingestor {
         };
         tx.commit().await?;
         Ok(outcome)
+    }
+
+    /// The pipeline's decision, with our receiving server's verdict on the sender.
+    fn triage(&self, raw: &[u8]) -> Result<Decision, crate::pipeline::parse::ParseError> {
+        triage(raw, &self.policy, &self.limits).map(|mut d| {
+            d.auth = crate::pipeline::authres::verdict(&d.mail, &self.trusted_authserv_id);
+            d
+        })
     }
 
     /// Records a mail that cannot be taken in (too large to fetch): kept as a visible quarantined
@@ -216,7 +223,6 @@ impl Ingestor {
         };
         let c = &d.classification;
         let reporter = d.mail.from.as_ref();
-        let auth = crate::pipeline::authres::verdict(&d.mail, &self.trusted_authserv_id);
         let ticket = tx
             .insert_ticket(&NewTicket {
                 number: &number,
@@ -234,7 +240,7 @@ impl Ingestor {
                 route_cc: &routing.cc.join(","),
                 reasons: &d.reasons().join("\n"),
                 body: &d.mail.own_text.chars().take(20_000).collect::<String>(),
-                auth_result: auth.as_ref().map(|a| a.describe()).as_deref(),
+                auth_result: d.auth.as_ref().map(|a| a.describe()).as_deref(),
                 at: now,
             })
             .await?;
@@ -250,7 +256,7 @@ impl Ingestor {
         };
         tx.event(ticket, now, ACTOR, "checked", &checked).await?;
         tx.event(ticket, now, ACTOR, "classified", &format!("{} (confidence {:.2})", c.class, c.confidence)).await?;
-        if let Some(a) = &auth {
+        if let Some(a) = &d.auth {
             let note = if a.failed() {
                 " — the sender is NOT verified: no automatic reply, no joining of tickets"
             } else {

@@ -27,6 +27,9 @@ pub struct Decision {
     pub classification: Classification,
     /// `None` for ignored mail.
     pub routing: Option<Routing>,
+    /// Our receiving server's verdict on the sender, when the caller knows which server is ours
+    /// (see [`authres::verdict`]); the pipeline itself leaves it empty.
+    pub auth: Option<authres::AuthVerdict>,
 }
 
 impl Decision {
@@ -90,5 +93,5 @@ pub fn decide(mail: ParsedMail, policy: &Policy) -> Decision {
     let checks = check::check(&mail, policy);
     let classification = classify::classify(&mail, policy);
     let routing = ignored.is_none().then(|| route::route(&mail, &checks, &classification, policy));
-    Decision { mail, ignored, checks, classification, routing }
+    Decision { mail, ignored, checks, classification, routing, auth: None }
 }
