@@ -138,7 +138,6 @@ impl Store {
     pub async fn count(&self, what: Counted) -> Result<i64> {
         let sql = match what {
             Counted::Tickets => "SELECT COUNT(*) FROM tickets",
-            Counted::Messages => "SELECT COUNT(*) FROM messages",
             Counted::Inbound => "SELECT COUNT(*) FROM messages WHERE direction = 'in'",
             Counted::Outbox => "SELECT COUNT(*) FROM outbox",
         };
@@ -187,8 +186,6 @@ impl Store {
 #[derive(Debug, Clone, Copy)]
 pub enum Counted {
     Tickets,
-    /// Every recorded mail, in and out.
-    Messages,
     /// Mail that reached the mailbox.
     Inbound,
     Outbox,
@@ -203,11 +200,6 @@ pub struct FileRow {
 }
 
 impl Store {
-    pub async fn ticket_by_id(&self, id: i64) -> Result<Option<TicketRow>> {
-        const SQL: &str = const_format::concatcp!("SELECT ", TICKET_COLUMNS, " FROM tickets WHERE id = $1");
-        fetch!(self, SQL, fetch_optional, id).context("reading a ticket")
-    }
-
     /// One file of one ticket (the ticket id is part of the key, so ids cannot be guessed across tickets).
     pub async fn ticket_file(&self, ticket_id: i64, id: i64) -> Result<Option<FileRow>> {
         const SQL: &str = "SELECT filename, content_type, data FROM attachments WHERE ticket_id = $1 AND id = $2";

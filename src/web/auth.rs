@@ -87,10 +87,6 @@ pub struct Staff {
 }
 
 impl Staff {
-    pub fn is_admin(&self) -> bool {
-        self.user.role == "admin"
-    }
-
     /// A municipal user's municipality: all they may see. `None` for helpdesk and admin.
     pub fn scope(&self) -> Option<String> {
         (self.user.role == "municipal").then(|| self.user.municipality.clone().unwrap_or_default())
