@@ -3,12 +3,14 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod grouping;
 pub mod ingest;
 pub mod intake;
 pub mod outbox;
 pub mod pipeline;
 pub mod policy;
 pub mod reply;
+pub mod retention;
 pub mod service;
 pub mod store;
 pub mod text;

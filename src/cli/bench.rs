@@ -102,3 +102,19 @@ pub fn triage(dir: &Path, runs: usize, seconds: f64) -> ExitCode {
     println!("all runs (reports/s): {}", results.iter().map(|r| format!("{:.0}", r.0)).collect::<Vec<_>>().join(", "));
     ExitCode::SUCCESS
 }
+
+/// `routedesk bench-seed`: adds synthetic tickets to the configured database.
+pub async fn seed(config: Option<std::path::PathBuf>, tickets: u64) -> anyhow::Result<()> {
+    let cfg = crate::config::Config::load(config.as_deref())?;
+    let store = crate::store::Store::connect(&cfg.database_url).await?;
+    let started = Instant::now();
+    store
+        .seed_tickets(tickets, |done| {
+            if done % 100_000 == 0 || done == tickets {
+                eprintln!("{done} tickets ({:.0} s)", started.elapsed().as_secs_f64());
+            }
+        })
+        .await?;
+    store.close().await;
+    Ok(())
+}

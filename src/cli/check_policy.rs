@@ -67,6 +67,12 @@ pub fn describe(p: &Policy) -> String {
         p.classify.min_confidence,
         p.classify.min_score
     ));
+    let days = |d: Option<u32>| d.map_or("for good".to_string(), |d| format!("{d} days"));
+    line(format!(
+        "Retention: resolved tickets {}, set-aside mail {}",
+        days(p.retention.resolved_days),
+        days(p.retention.set_aside_days)
+    ));
     s
 }
 

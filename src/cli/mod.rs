@@ -2,6 +2,7 @@
 
 mod bench;
 mod check_policy;
+mod retention;
 mod serve;
 pub mod triage;
 mod user;
@@ -73,6 +74,29 @@ enum Command {
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
     },
+    /// Remove personal data past the policy's retention periods (what the daily job does).
+    Purge {
+        #[arg(long, env = "ROUTEDESK_CONFIG")]
+        config: Option<PathBuf>,
+        /// Only list what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print, as JSON, everything kept about one person (a data subject's access request).
+    Export {
+        #[arg(long, env = "ROUTEDESK_CONFIG")]
+        config: Option<PathBuf>,
+        /// The person's e-mail address.
+        #[arg(long)]
+        person: String,
+    },
+    /// Fill the configured database with N synthetic tickets, to measure the web view at scale.
+    BenchSeed {
+        #[arg(long, env = "ROUTEDESK_CONFIG")]
+        config: Option<PathBuf>,
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: u64,
+    },
     /// Exit 0 when the web view at ADDRESS answers /healthz (for container health checks).
     Healthcheck {
         #[arg(default_value = "127.0.0.1:8080")]
@@ -92,12 +116,31 @@ pub fn run() -> ExitCode {
         Command::CheckPolicy { file } => check_policy::run(&file),
         Command::Serve { config, dry_run, log_json } => serve::run(config.as_deref(), dry_run, log_json),
         Command::CheckConfig { config } => serve::check(config.as_deref()),
-        Command::User { config, command } => user::run(config.as_deref(), command),
+        Command::User { config, command } => block_on(user::exec(config, command)),
         Command::Healthcheck { address } => healthcheck(&address),
         Command::Bench { dir, runs, seconds } => bench::triage(&dir, runs, seconds),
+        Command::Purge { config, dry_run } => block_on(retention::purge(config, dry_run)),
+        Command::Export { config, person } => block_on(retention::export(config, person)),
+        Command::BenchSeed { config, tickets } => block_on(bench::seed(config, tickets)),
         Command::DefaultPolicy => {
             print!("{}", crate::policy::DEFAULT_POLICY);
             ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Runs an async command on a small runtime; errors are printed with their chain (exit 2).
+fn block_on(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let result = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(fut));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
         }
     }
 }

@@ -1,8 +1,6 @@
 //! `routedesk user add|passwd|disable|enable|token|list`: staff accounts from the command line.
 
 use std::io::BufRead as _;
-use std::path::Path;
-use std::process::ExitCode;
 
 use anyhow::{Context as _, Result, bail};
 use clap::Subcommand;
@@ -44,29 +42,14 @@ pub enum UserCommand {
     List,
 }
 
-pub fn run(config: Option<&Path>, cmd: UserCommand) -> ExitCode {
-    let result = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("runtime")
-        .and_then(|rt| rt.block_on(exec(config, cmd)));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
-}
-
 fn read_password() -> Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-async fn exec(config: Option<&Path>, cmd: UserCommand) -> Result<()> {
-    let cfg = Config::load(config)?;
+pub async fn exec(config: Option<std::path::PathBuf>, cmd: UserCommand) -> Result<()> {
+    let cfg = Config::load(config.as_deref())?;
     let store = Store::connect(&cfg.database_url).await?;
     match cmd {
         UserCommand::Add { username, role, municipality, name } => {

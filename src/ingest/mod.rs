@@ -10,6 +10,7 @@ mod queue;
 mod thread;
 
 pub use actions::ActionError;
+pub use thread::ticket_number_in;
 
 use std::sync::Arc;
 
@@ -80,33 +81,71 @@ pub struct Ingestor {
 const ACTOR: &str = "routedesk";
 
 impl Ingestor {
+    /// Records one mail in its own transaction.
     pub async fn ingest(&self, raw: &[u8], source: Option<Source<'_>>) -> Result<Outcome> {
         let started = std::time::Instant::now();
-        let outcome = self.ingest_inner(raw, source).await?;
-        metrics::histogram!("routedesk_ingest_seconds").record(started.elapsed().as_secs_f64());
-        let (verdict, class) = match &outcome {
-            Outcome::Ticket { .. } => ("ticket", "new"),
-            Outcome::Reply { .. } => ("reply", "-"),
-            Outcome::Ignored { .. } => ("ignored", "-"),
-            Outcome::Quarantined { .. } => ("quarantined", "-"),
-            Outcome::Duplicate => ("duplicate", "-"),
-        };
-        metrics::counter!("routedesk_mail_ingested_total", "verdict" => verdict, "kind" => class).increment(1);
+        let decision = self.triage(raw);
+        let mut tx = self.store.begin().await?;
+        let outcome = self.record(&mut tx, raw, source, decision).await?;
+        tx.commit().await?;
+        observe(&outcome, started.elapsed());
         Ok(outcome)
     }
 
-    async fn ingest_inner(&self, raw: &[u8], source: Option<Source<'_>>) -> Result<Outcome> {
+    /// Records a fetched batch in one transaction — each mail's ticket, messages and outgoing mail
+    /// still go in together, and one commit serves them all. If the batch fails, every mail is
+    /// retried in its own transaction, so one bad mail cannot hold up the others.
+    pub async fn ingest_batch(&self, mails: &[(Vec<u8>, Source<'_>)]) -> Result<Vec<Outcome>> {
+        let started = std::time::Instant::now();
+        // The pure pipeline runs before the transaction, so the write lock is held only for writing.
+        let decisions: Vec<_> = mails.iter().map(|(raw, _)| self.triage(raw)).collect();
+        let batch = async {
+            let mut tx = self.store.begin().await?;
+            let mut outcomes = Vec::with_capacity(mails.len());
+            for ((raw, source), decision) in mails.iter().zip(decisions) {
+                let outcome = self.record(&mut tx, raw, Some(*source), decision).await;
+                outcomes.push(outcome.with_context(|| format!("recording UID {}", source.uid))?);
+            }
+            tx.commit().await?;
+            anyhow::Ok(outcomes)
+        };
+        match batch.await {
+            Ok(outcomes) => {
+                // Each mail's share of the batch's time.
+                let each = started.elapsed() / u32::try_from(outcomes.len().max(1)).unwrap_or(u32::MAX);
+                for o in &outcomes {
+                    observe(o, each);
+                }
+                Ok(outcomes)
+            }
+            Err(e) if mails.len() > 1 => {
+                tracing::warn!(error = format!("{e:#}"), mails = mails.len(), "batch failed; recording one by one");
+                let mut outcomes = Vec::with_capacity(mails.len());
+                for (raw, source) in mails {
+                    outcomes.push(self.ingest(raw, Some(*source)).await?);
+                }
+                Ok(outcomes)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes what one mail becomes into `tx`.
+    async fn record(
+        &self,
+        tx: &mut Tx,
+        raw: &[u8],
+        source: Option<Source<'_>>,
+        decision: Result<Decision, crate::pipeline::parse::ParseError>,
+    ) -> Result<Outcome> {
         let now = OffsetDateTime::now_utc();
         let key = dedup::key(raw);
-        // The pure pipeline runs before the transaction, so the write lock is held only for writing.
-        let decision = self.triage(raw);
         // Our own mail coming back: by its signed Message-ID, or sent as the helpdesk address.
         let own_mail = decision.as_ref().ok().is_some_and(|d| {
             d.mail.from_address().is_some_and(|f| f == self.mailbox)
                 || d.mail.message_id.as_deref().is_some_and(|id| self.ids.is_ours(id))
         });
 
-        let mut tx = self.store.begin().await?;
         let (verdict, reason, subject, from, message_id) = match &decision {
             Err(e) => ("quarantined", Some(e.to_string()), String::new(), None, None),
             Ok(d) => {
@@ -133,11 +172,11 @@ impl Ingestor {
             raw,
             at: now,
         };
+        // Nothing is written before this insert, so a duplicate leaves the transaction untouched.
         let Some(message) = tx.insert_message(&new, None).await? else {
-            tx.rollback().await?;
             return Ok(Outcome::Duplicate);
         };
-        let outcome = match (decision, reason) {
+        Ok(match (decision, reason) {
             (Err(_), Some(reason)) => Outcome::Quarantined { reason },
             (Ok(_), Some(reason)) => Outcome::Ignored { reason },
             (Err(e), None) => Outcome::Quarantined { reason: e.to_string() },
@@ -145,15 +184,13 @@ impl Ingestor {
                 // A sender our server could not verify joins no existing ticket and gets no automatic
                 // reply: a forged "reply" must not reach into a ticket or make us mail its contents.
                 let verified = !d.auth.as_ref().is_some_and(|a| a.failed());
-                let thread = if verified { thread::find_ticket(&mut tx, &d).await? } else { None };
+                let thread = if verified { thread::find_ticket(tx, &d).await? } else { None };
                 match thread {
-                    Some(ticket) => self.add_to_ticket(&mut tx, ticket, message, &d, now).await?,
-                    None => self.open_ticket(&mut tx, message, &d, now, ACTOR, verified).await?,
+                    Some(ticket) => self.add_to_ticket(tx, ticket, message, &d, now).await?,
+                    None => self.open_ticket(tx, message, &d, now, ACTOR, verified).await?,
                 }
             }
-        };
-        tx.commit().await?;
-        Ok(outcome)
+        })
     }
 
     /// The pipeline's decision, with our receiving server's verdict on the sender.
@@ -338,6 +375,19 @@ impl Ingestor {
         }
         Ok(())
     }
+}
+
+/// Metrics for one recorded mail.
+fn observe(outcome: &Outcome, took: std::time::Duration) {
+    metrics::histogram!("routedesk_ingest_seconds").record(took.as_secs_f64());
+    let verdict = match outcome {
+        Outcome::Ticket { .. } => "ticket",
+        Outcome::Reply { .. } => "reply",
+        Outcome::Ignored { .. } => "ignored",
+        Outcome::Quarantined { .. } => "quarantined",
+        Outcome::Duplicate => "duplicate",
+    };
+    metrics::counter!("routedesk_mail_ingested_total", "verdict" => verdict).increment(1);
 }
 
 fn join_details(d: &[Detail]) -> String {

@@ -135,13 +135,22 @@ impl Watch<'_> {
         if uids.is_empty() {
             return Ok(vec![]);
         }
+        let started = Instant::now();
         let bodies = self.fetch(session, uids, "BODY.PEEK[]").await?;
-        let mut done = Vec::with_capacity(bodies.len());
-        for (uid, raw) in bodies {
-            let source = Source { folder: &self.cfg.folder, uidvalidity, uid };
-            let outcome =
-                self.ingestor.ingest(&raw, Some(source)).await.with_context(|| format!("recording UID {uid}"))?;
-            match &outcome {
+        let fetched = started.elapsed();
+        let mails: Vec<_> =
+            bodies.into_iter().map(|(uid, raw)| (raw, Source { folder: &self.cfg.folder, uidvalidity, uid })).collect();
+        let outcomes = self.ingestor.ingest_batch(&mails).await?;
+        tracing::debug!(
+            mails = mails.len(),
+            fetch_ms = fetched.as_millis(),
+            record_ms = (started.elapsed() - fetched).as_millis(),
+            "batch recorded"
+        );
+        let mut done = Vec::with_capacity(mails.len());
+        for ((_, source), outcome) in mails.iter().zip(&outcomes) {
+            let uid = source.uid;
+            match outcome {
                 Outcome::Ticket { number, status } => tracing::info!(uid, ticket = %number, status, "new ticket"),
                 Outcome::Reply { number, completed } => tracing::info!(uid, ticket = %number, completed, "reply added"),
                 Outcome::Ignored { reason } => tracing::info!(uid, reason = %reason, "ignored"),

@@ -54,6 +54,7 @@ impl Worker {
             }
             tokio::select! {
                 _ = tokio::time::sleep(IDLE_POLL) => {}
+                _ = crate::store::queued() => {}
                 _ = shutdown.changed() => {}
             }
         }
@@ -63,7 +64,10 @@ impl Worker {
     pub async fn send_next(&self) -> Result<Option<Attempt>> {
         let now = OffsetDateTime::now_utc();
         let Some(row) = self.store.claim_outbox(now, LEASE, &self.instance).await? else { return Ok(None) };
-        Ok(Some(self.attempt(&row).await?))
+        // Every line logged about this mail names its ticket (the number is in every subject we send).
+        let ticket = crate::ingest::ticket_number_in(&row.subject).unwrap_or_default();
+        let span = tracing::info_span!("outbox", ticket = %ticket, id = row.id, kind = %row.kind);
+        Ok(Some(tracing::Instrument::instrument(self.attempt(&row), span).await?))
     }
 
     async fn attempt(&self, row: &OutboxRow) -> Result<Attempt> {
@@ -84,12 +88,12 @@ impl Worker {
             Ok(_) => {
                 self.store.outbox_sent(row, &raw, now).await?;
                 metrics::counter!("routedesk_outbox_sent_total").increment(1);
-                tracing::info!(outbox = row.id, kind = %row.kind, message_id = %row.message_id, "sent");
+                tracing::info!(message_id = %row.message_id, "sent");
                 Ok(Attempt::Sent)
             }
             Err(e) if e.is_permanent() => {
                 let why = format!("rejected: {e}");
-                tracing::warn!(outbox = row.id, error = %why, "permanent delivery failure");
+                tracing::warn!(error = %why, "permanent delivery failure");
                 self.store.outbox_failed(row, &why, now).await?;
                 metrics::counter!("routedesk_outbox_failed_total", "kind" => "permanent").increment(1);
                 Ok(Attempt::Failed)
@@ -101,7 +105,7 @@ impl Worker {
             }
             Err(e) => {
                 let delay = backoff(self.settings.retry_secs, row.attempts);
-                tracing::info!(outbox = row.id, error = %e, retry_in = delay.as_secs(), "temporary delivery failure");
+                tracing::info!(error = %e, retry_in = delay.as_secs(), "temporary delivery failure");
                 let next = now + time::Duration::try_from(delay).unwrap_or(time::Duration::minutes(30));
                 self.store.outbox_retry(row, next, &e.to_string()).await?;
                 metrics::counter!("routedesk_outbox_failed_total", "kind" => "temporary").increment(1);

@@ -23,6 +23,32 @@ pub struct PolicyFile {
     #[serde(rename = "municipality")]
     pub municipalities: Vec<MunicipalityFile>,
     pub replies: RepliesFile,
+    #[serde(default)]
+    pub retention: RetentionFile,
+}
+
+/// How long personal data is kept (days; 0 keeps it for good).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionFile {
+    #[serde(default = "default_resolved_days")]
+    pub resolved_days: u32,
+    #[serde(default = "default_set_aside_days")]
+    pub set_aside_days: u32,
+}
+
+impl Default for RetentionFile {
+    fn default() -> Self {
+        RetentionFile { resolved_days: default_resolved_days(), set_aside_days: default_set_aside_days() }
+    }
+}
+
+fn default_resolved_days() -> u32 {
+    730
+}
+
+fn default_set_aside_days() -> u32 {
+    90
 }
 
 #[derive(Debug, Deserialize)]

@@ -31,6 +31,7 @@ pub struct Policy {
     pub rules: Vec<Rule>,
     pub municipalities: Vec<Municipality>,
     pub replies: Replies,
+    pub retention: Retention,
 }
 
 #[derive(Debug, Clone)]
@@ -113,6 +114,15 @@ pub struct Contact {
     pub email: String,
     pub phone: Option<String>,
     pub mobile: Option<String>,
+}
+
+/// How long personal data is kept, in days; `None` keeps it for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Resolved tickets (counted from their last change).
+    pub resolved_days: Option<u32>,
+    /// Mail set aside: ignored or quarantined, never a ticket.
+    pub set_aside_days: Option<u32>,
 }
 
 #[derive(Debug, Clone)]

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use super::file::{PolicyFile, RouteFile};
 use super::{
-    ClassifyRules, Contact, Helpdesk, Municipality, Policy, Replies, RouteRule, Rule, ScreenshotRule, SenderRules, Tag,
-    Target,
+    ClassifyRules, Contact, Helpdesk, Municipality, Policy, Replies, Retention, RouteRule, Rule, ScreenshotRule,
+    SenderRules, Tag, Target,
 };
 use crate::domain::{Class, Detail};
 use crate::text::address;
@@ -104,10 +104,24 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
         }
     }
 
+    for (key, days) in [
+        ("retention.resolved_days", f.retention.resolved_days),
+        ("retention.set_aside_days", f.retention.set_aside_days),
+    ] {
+        if days > 36_500 {
+            p.push(format!("{key} is {days}: at most 36500 days (100 years); 0 keeps data for good"));
+        }
+    }
+
     let Some(classify) = classify.filter(|_| p.is_empty()) else {
         return Err(p);
     };
+    let retention = Retention {
+        resolved_days: Some(f.retention.resolved_days).filter(|d| *d > 0),
+        set_aside_days: Some(f.retention.set_aside_days).filter(|d| *d > 0),
+    };
     Ok(Policy {
+        retention,
         region: f.region.name,
         helpdesk: Helpdesk { name: f.helpdesk.name, email: f.helpdesk.email.to_lowercase(), phone: f.helpdesk.phone },
         required,
@@ -278,6 +292,17 @@ mod tests {
             Err(e) => panic!("expected validation problems, got {e}"),
             Ok(_) => panic!("expected the edited policy to be rejected"),
         }
+    }
+
+    #[test]
+    fn retention_is_read_and_checked() {
+        let p = Policy::from_toml(DEFAULT_POLICY, "default").expect("default policy");
+        assert_eq!((p.retention.resolved_days, p.retention.set_aside_days), (Some(730), Some(90)));
+        let kept = Policy::from_toml(&DEFAULT_POLICY.replace("resolved_days = 730", "resolved_days = 0"), "x")
+            .expect("0 is valid");
+        assert_eq!(kept.retention.resolved_days, None, "0 keeps resolved tickets for good");
+        let p = problems(|s| s.replace("set_aside_days = 90", "set_aside_days = 99999"));
+        assert!(p.iter().any(|m| m.contains("retention.set_aside_days is 99999")), "{p:?}");
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub async fn start(cfg: &Config) -> Result<Running> {
     store
         .try_lease(&format!("instance:{instance}"), &instance, time::OffsetDateTime::now_utc(), intake::LEASE_TTL)
         .await?;
+    let retention = policy.retention;
     let ingestor = Ingestor {
         store: store.clone(),
         policy: Arc::new(policy),
@@ -88,7 +89,8 @@ pub async fn start(cfg: &Config) -> Result<Running> {
             settings: cfg.outbox.clone(),
             instance: instance.clone(),
         };
-        tasks.push(tokio::spawn(worker.run(rx)));
+        tasks.push(tokio::spawn(worker.run(rx.clone())));
+        tasks.push(tokio::spawn(crate::retention::daily(store.clone(), retention, instance.clone(), rx)));
     }
     tracing::info!(database = store.backend(), mailbox = %cfg.mailbox, "routedesk is running");
     Ok(Running { store, intake: stats, web, web_addr, shutdown, tasks, _instance_lock: instance_lock })

@@ -1,6 +1,8 @@
 //! The ticket log as staff see it: filters, keyset pagination (newest first; `id < cursor`, never
 //! OFFSET, so page 500 costs what page 1 does), search, and counts per filter value.
 
+use std::collections::BTreeMap;
+
 use anyhow::{Context as _, Result};
 use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
@@ -28,7 +30,6 @@ pub struct TicketFilter {
 #[derive(Debug, Clone)]
 enum Bind {
     Text(String),
-    Bool(bool),
     Time(OffsetDateTime),
     Int(i64),
 }
@@ -37,11 +38,15 @@ enum Bind {
 struct Where {
     clauses: Vec<String>,
     binds: Vec<Bind>,
+    /// What is read: `tickets`, or on SQLite with a search the full-text index joined to it.
+    from: &'static str,
+    /// Newest first, in the order the `from` can stream without sorting.
+    newest_first: &'static str,
 }
 
 impl Where {
     fn new() -> Self {
-        Where { clauses: vec![], binds: vec![] }
+        Where { clauses: vec![], binds: vec![], from: "tickets", newest_first: "id DESC" }
     }
 
     /// Adds a clause whose `?`s take `binds` in order.
@@ -66,21 +71,60 @@ impl Where {
     }
 }
 
-fn scoped(f: &TicketFilter, with_facets: bool) -> Where {
+/// The words of a search, each made safe for the full-text query languages: letters, digits and
+/// `. @ - _` kept (an address or a hyphenated word stays one search term), anything else a break.
+fn search_terms(q: &str) -> Vec<String> {
+    q.split(|c: char| !(c.is_alphanumeric() || ".@-_".contains(c)))
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .take(8)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// A ticket number as staff type it: `RD-2026-000123`.
+fn is_ticket_number(word: &str) -> bool {
+    let mut parts = word.split('-');
+    matches!((parts.next(), parts.next(), parts.next(), parts.next()), (Some(p), Some(y), Some(n), None)
+        if p.eq_ignore_ascii_case("rd") && y.len() == 4 && [y, n].iter().all(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())))
+}
+
+/// The full-text query for `words`: all must match, whole words, or with `prefix` as word
+/// beginnings (`kristian` finds Kristiansen).
+fn text_query(words: &[String], prefix: bool, backend: &str) -> String {
+    let star = if prefix { "*" } else { "" };
+    if backend == "postgres" {
+        let star = if prefix { ":*" } else { "" };
+        words.iter().map(|w| format!("'{w}'{star}")).collect::<Vec<_>>().join(" & ")
+    } else {
+        words.iter().map(|w| format!("\"{w}\"{star}")).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// The words of a search that are not ticket numbers.
+fn text_words(f: &TicketFilter) -> Vec<String> {
+    f.search.as_deref().map(search_terms).unwrap_or_default().into_iter().filter(|w| !is_ticket_number(w)).collect()
+}
+
+/// The `WHERE` of the log: scope, search and dates, and with `with_facets` the facet filters.
+fn scoped(f: &TicketFilter, with_facets: bool, prefix: bool, backend: &str) -> Where {
     let mut w = Where::new();
     if let Some(m) = &f.scope {
         w.push("municipality = ?", [Bind::Text(m.clone())]);
     }
-    if let Some(q) = f.search.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        for word in q.split_whitespace().take(8) {
-            let pattern =
-                format!("%{}%", word.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-            w.push(
-                "(LOWER(subject) LIKE ? ESCAPE '\\' OR LOWER(body) LIKE ? ESCAPE '\\' \
-                 OR LOWER(COALESCE(reporter, '')) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(reporter_name, '')) LIKE ? ESCAPE '\\' \
-                 OR number = ?)",
-                [0, 1, 2, 3].map(|_| Bind::Text(pattern.clone())).into_iter().chain([Bind::Text(word.to_uppercase())]),
-            );
+    let terms = f.search.as_deref().map(search_terms).unwrap_or_default();
+    let (numbers, words): (Vec<_>, Vec<_>) = terms.into_iter().partition(|w| is_ticket_number(w));
+    for n in numbers {
+        w.push("number = ?", [Bind::Text(n.to_uppercase())]);
+    }
+    if !words.is_empty() {
+        let query = text_query(&words, prefix, backend);
+        if backend == "postgres" {
+            w.push("search @@ to_tsquery('simple', ?)", [Bind::Text(query)]);
+        } else {
+            // Driven by the index, newest match first, so a page stops after its last row.
+            w.push("tickets_fts MATCH ?", [Bind::Text(query)]);
+            w.from = "tickets_fts JOIN tickets ON tickets.id = tickets_fts.rowid";
+            w.newest_first = "tickets_fts.rowid DESC";
         }
     }
     if let Some(t) = f.from {
@@ -99,15 +143,40 @@ fn scoped(f: &TicketFilter, with_facets: bool) -> Where {
         if let Some(m) = &f.municipality {
             w.push("COALESCE(municipality, '') = ?", [Bind::Text(m.clone())]);
         }
+        // Written out rather than bound, so the partial indexes on the flags are used.
         if f.urgent {
-            w.push("urgent = ?", [Bind::Bool(true)]);
+            w.push("urgent", []);
         }
         if f.privacy {
-            w.push("privacy = ?", [Bind::Bool(true)]);
+            w.push("privacy", []);
         }
     }
     w
 }
+
+/// The same scope and dates over the kept counts: all-time totals without dates, the per-day counts
+/// with them (`None` when the dates do not fall on whole days, which the log's date fields always do).
+fn counted(f: &TicketFilter, backend: &str) -> Option<Where> {
+    let mut w = Where::new();
+    w.from = if f.from.is_none() && f.until.is_none() { "ticket_totals" } else { "ticket_counts" };
+    if let Some(m) = &f.scope {
+        w.push("municipality = ?", [Bind::Text(m.clone())]);
+    }
+    for (t, op) in [(f.from, ">="), (f.until, "<")] {
+        let Some(t) = t else { continue };
+        let t = t.to_offset(time::UtcOffset::UTC);
+        if t.time() != time::Time::MIDNIGHT {
+            return None;
+        }
+        let day = format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day());
+        let clause = if backend == "postgres" { format!("day {op} CAST(? AS DATE)") } else { format!("day {op} ?") };
+        w.push(&clause, [Bind::Text(day)]);
+    }
+    Some(w)
+}
+
+/// A search's filter counts cover at most this many of its newest matches.
+pub const SEARCH_COUNT_LIMIT: i64 = 1_000;
 
 /// Runs a dynamic `query_as` with binds on whichever backend the store has.
 macro_rules! dynamic {
@@ -119,7 +188,6 @@ macro_rules! dynamic {
                 for b in $binds {
                     q = match b {
                         Bind::Text(s) => q.bind(s),
-                        Bind::Bool(v) => q.bind(v),
                         Bind::Time(t) => q.bind(t),
                         Bind::Int(i) => q.bind(i),
                     };
@@ -131,7 +199,6 @@ macro_rules! dynamic {
                 for b in $binds {
                     q = match b {
                         Bind::Text(s) => q.bind(s),
-                        Bind::Bool(v) => q.bind(v),
                         Bind::Time(t) => q.bind(t),
                         Bind::Int(i) => q.bind(i),
                     };
@@ -151,43 +218,90 @@ pub struct Facets {
     pub municipality: Vec<(String, i64)>,
     pub urgent: i64,
     pub privacy: i64,
+    /// A search matched more than [`SEARCH_COUNT_LIMIT`] tickets: the counts are of the newest ones.
+    pub capped: bool,
 }
 
 impl Store {
+    /// Whether a search's words are matched as word beginnings: only when they do not all occur
+    /// as whole words (a prefix search over common words is many times slower).
+    async fn prefix_search(&self, f: &TicketFilter) -> Result<bool> {
+        let words = text_words(f);
+        if words.is_empty() {
+            return Ok(false);
+        }
+        let exact = text_query(&words, false, self.backend());
+        let sql = match self {
+            Store::Sqlite(_) => "SELECT 1 FROM tickets_fts WHERE tickets_fts MATCH $1 LIMIT 1",
+            Store::Postgres(_) => "SELECT 1 FROM tickets WHERE search @@ to_tsquery('simple', $1) LIMIT 1",
+        };
+        let found: Option<(i32,)> =
+            dynamic!(self, sql.to_string(), [Bind::Text(exact)], fetch_optional).context("searching tickets")?;
+        Ok(found.is_none())
+    }
+
     /// One page of the log: up to `limit` tickets older than `before` (a ticket id), newest first.
     pub async fn ticket_page(&self, f: &TicketFilter, before: Option<i64>, limit: i64) -> Result<Vec<TicketRow>> {
-        let mut w = scoped(f, true);
+        let mut w = scoped(f, true, self.prefix_search(f).await?, self.backend());
         if let Some(b) = before {
             w.push("id < ?", [Bind::Int(b)]);
         }
         w.binds.push(Bind::Int(limit));
-        let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets{} ORDER BY id DESC LIMIT ${}", w.sql(), w.binds.len());
+        let sql = format!(
+            "SELECT {TICKET_COLUMNS} FROM {}{} ORDER BY {} LIMIT ${}",
+            w.from,
+            w.sql(),
+            w.newest_first,
+            w.binds.len()
+        );
         dynamic!(self, sql, w.binds, fetch_all).context("listing tickets")
     }
 
+    /// The filter counts, in one grouped query: without a search, added up from the kept counts;
+    /// with one, counted over its newest matches (at most [`SEARCH_COUNT_LIMIT`] + 1).
     pub async fn facets(&self, f: &TicketFilter) -> Result<Facets> {
-        let w = scoped(f, false);
-        let base = w.sql();
-        let mut out = Facets::default();
-        for (column, into) in [("status", 0), ("class", 1), ("COALESCE(municipality, '')", 2)] {
-            let sql = format!("SELECT {column}, COUNT(*) FROM tickets{base} GROUP BY {column} ORDER BY 2 DESC");
-            let rows: Vec<(String, i64)> =
-                dynamic!(self, sql, w.binds.clone(), fetch_all).context("counting tickets")?;
-            match into {
-                0 => out.status = rows,
-                1 => out.class = rows,
-                _ => out.municipality = rows,
+        let searching = f.search.as_deref().is_some_and(|q| !search_terms(q).is_empty());
+        let (source, w) = match counted(f, self.backend()).filter(|_| !searching) {
+            Some(w) => (w.from.to_string(), w),
+            None => {
+                let mut w = scoped(f, false, self.prefix_search(f).await?, self.backend());
+                let source = format!(
+                    "(SELECT status, class, COALESCE(municipality, '') AS municipality, 1 AS n, \
+                     CASE WHEN urgent THEN 1 ELSE 0 END AS urgent, CASE WHEN privacy THEN 1 ELSE 0 END AS privacy \
+                     FROM {}{} ORDER BY {} LIMIT {}) AS m",
+                    w.from,
+                    w.sql(),
+                    w.newest_first,
+                    SEARCH_COUNT_LIMIT + 1
+                );
+                w.clauses.clear();
+                (source, w)
             }
-        }
+        };
         let sql = format!(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN urgent THEN 1 ELSE 0 END), 0), \
-             COALESCE(SUM(CASE WHEN privacy THEN 1 ELSE 0 END), 0) FROM tickets{base}"
+            "SELECT status, class, municipality, CAST(SUM(n) AS BIGINT), CAST(SUM(urgent) AS BIGINT), \
+             CAST(SUM(privacy) AS BIGINT) FROM {source}{} GROUP BY status, class, municipality",
+            w.sql()
         );
-        let (total, urgent, privacy): (i64, i64, i64) =
-            dynamic!(self, sql, w.binds, fetch_one).context("counting tickets")?;
-        out.total = total;
-        out.urgent = urgent;
-        out.privacy = privacy;
+        let groups: Vec<(String, String, String, i64, i64, i64)> =
+            dynamic!(self, sql, w.binds, fetch_all).context("counting tickets")?;
+        let mut out = Facets::default();
+        let (mut status, mut class, mut municipality) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+        for (s, c, m, count, urgent, privacy) in groups {
+            out.total += count;
+            out.urgent += urgent;
+            out.privacy += privacy;
+            *status.entry(s).or_insert(0) += count;
+            *class.entry(c).or_insert(0) += count;
+            *municipality.entry(m).or_insert(0) += count;
+        }
+        out.capped = searching && out.total > SEARCH_COUNT_LIMIT;
+        let ranked = |m: BTreeMap<String, i64>| {
+            let mut v: Vec<_> = m.into_iter().filter(|(_, n)| *n > 0).collect();
+            v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            v
+        };
+        (out.status, out.class, out.municipality) = (ranked(status), ranked(class), ranked(municipality));
         Ok(out)
     }
 }

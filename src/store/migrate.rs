@@ -10,11 +10,15 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (1, "tickets", include_str!("../../migrations/sqlite/0001_tickets.sql")),
     (2, "staff", include_str!("../../migrations/sqlite/0002_staff.sql")),
     (3, "reliability", include_str!("../../migrations/sqlite/0003_reliability.sql")),
+    (4, "scale", include_str!("../../migrations/sqlite/0004_scale.sql")),
+    (5, "retention", include_str!("../../migrations/sqlite/0005_retention.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "tickets", include_str!("../../migrations/postgres/0001_tickets.sql")),
     (2, "staff", include_str!("../../migrations/postgres/0002_staff.sql")),
     (3, "reliability", include_str!("../../migrations/postgres/0003_reliability.sql")),
+    (4, "scale", include_str!("../../migrations/postgres/0004_scale.sql")),
+    (5, "retention", include_str!("../../migrations/postgres/0005_retention.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -5,13 +5,16 @@
 
 #[macro_use]
 mod read;
+#[macro_use]
+mod tx;
 mod lease;
 mod log;
 mod migrate;
 mod outbox;
+mod retention;
+mod seed;
 mod sqlite_tx;
 mod staff;
-mod tx;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -21,8 +24,9 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use log::{Facets, TicketFilter};
-pub use outbox::FileData;
+pub use outbox::{FileData, queued};
 pub use read::{AttachmentRow, Counted, EventRow, FileRow, MessageRow, OutboxRow, TicketRow};
+pub use retention::REMOVED;
 pub use staff::UserRow;
 pub use tx::{NewAttachment, NewMessage, NewOutbox, NewTicket, TicketBrief, TicketField, Tx};
 

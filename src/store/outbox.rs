@@ -33,6 +33,20 @@ pub struct FileData {
     pub data: Vec<u8>,
 }
 
+/// Wakes this process's outbox worker after a commit, so queued mail goes out at once instead of
+/// at the next poll; other instances still find it by polling.
+static QUEUED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// Called after every committed write transaction (it may have queued mail).
+pub(super) fn wake() {
+    QUEUED.notify_one();
+}
+
+/// Resolves when a transaction has committed since the last call.
+pub async fn queued() {
+    QUEUED.notified().await;
+}
+
 impl Store {
     /// Takes the next due mail for `lease` on behalf of instance `holder`; `None` when nothing is due.
     pub async fn claim_outbox(

@@ -95,9 +95,11 @@ pub struct NewOutbox<'a> {
 impl Tx {
     pub async fn commit(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.end("COMMIT").await,
-            Tx::Postgres(t) => t.commit().await.context("committing"),
+            Tx::Sqlite(t) => t.end("COMMIT").await?,
+            Tx::Postgres(t) => t.commit().await.context("committing")?,
         }
+        super::outbox::wake();
+        Ok(())
     }
 
     pub async fn rollback(self) -> Result<()> {

@@ -87,6 +87,26 @@ fn check_policy_prints_what_it_understood() {
     assert!(text.contains("valid"), "{text}");
     assert!(text.contains("sondre-land — Søndre Land kommune — domains: sondre-land.kommune.no"), "{text}");
     assert!(text.contains("application: to contacts cc helpdesk"), "{text}");
+    assert!(text.contains("Retention: resolved tickets 730 days, set-aside mail 90 days"), "{text}");
+}
+
+#[test]
+fn purge_and_export_work_on_the_configured_database() {
+    let dir = std::env::temp_dir().join(format!("routedesk-cli-{}", std::process::id()));
+    let db = format!("sqlite://{}/routedesk.db", dir.display());
+    let run = |args: &[&str]| {
+        let out = service_env(&mut routedesk()).env("ROUTEDESK_DATABASE_URL", &db).args(args).output().expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let dry = run(&["purge", "--dry-run"]);
+    assert!(dry.contains("would remove the personal data of 0 resolved tickets and 0 set-aside mails"), "{dry}");
+    assert!(run(&["purge"]).contains("removed the personal data of 0"));
+    let export: serde_json::Value =
+        serde_json::from_str(&run(&["export", "--person", "Kari@Example.org"])).expect("json");
+    assert_eq!(export["person"], "kari@example.org");
+    assert_eq!(export["tickets"].as_array().map(Vec::len), Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn service_env(cmd: &mut Command) -> &mut Command {

@@ -2,7 +2,9 @@
 
 mod cli;
 mod corpus;
+mod grouping;
 mod reliability;
+mod retention;
 mod robustness;
 mod service;
 mod support;

@@ -101,6 +101,7 @@ struct LogPage {
     chrome: Chrome,
     rows: Vec<Row>,
     total: i64,
+    capped: bool,
     statuses: Vec<Facet>,
     classes: Vec<Facet>,
     municipalities: Vec<Facet>,
@@ -167,6 +168,7 @@ pub async fn page(
             })
             .collect(),
         total: facets.total,
+        capped: facets.capped,
         statuses: facet("status", &facets.status, &q.status),
         classes: facet("class", &facets.class, &q.class),
         municipalities: if staff.scope().is_some() {

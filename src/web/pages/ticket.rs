@@ -264,6 +264,7 @@ pub async fn act(
 ) -> WebResult<Redirect> {
     authorize(&s, &staff, &n, &f).await?;
     let actor = actor(&staff);
+    tracing::info!(ticket = %n, action = %action, by = %actor, "staff action");
     let desk = &s.desk;
     match action.as_str() {
         "class" => desk.reclassify(&n, f.class.as_deref().unwrap_or(""), &actor).await?,

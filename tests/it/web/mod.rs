@@ -39,6 +39,7 @@ fn fixture(name: &str) -> Vec<u8> {
 
 impl App {
     pub async fn new(db: Db) -> App {
+        crate::support::init_logging();
         let store = Store::connect(&database_url(db).await).await.expect("store");
         let desk = Ingestor {
             store: store.clone(),

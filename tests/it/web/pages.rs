@@ -73,6 +73,23 @@ async fn the_log_filters_counts_searches_and_pages(db: Db) {
     let facets = text(app.get("/tickets?class=application", Some(&s)).await).await;
     assert!(facets.contains(">Programfeil</a> <span class=\"count\">"), "{facets}");
     assert!(facets.contains("class=\"active\">Programfeil"), "the active filter is marked");
+    assert_eq!(case("q=kristian".into()).await, [n[0].clone()], "a word is found by its start");
+
+    // The counts follow the tickets as staff change them (they are kept per day, not counted).
+    let counts = || async {
+        let f = app.state.desk.store.facets(&routedesk::store::TicketFilter::default()).await.expect("facets");
+        (f.total, f.status.into_iter().collect::<std::collections::BTreeMap<_, _>>())
+    };
+    let (total, before) = counts().await;
+    assert_eq!((total, before.get("awaiting-info")), (9, Some(&3)));
+    app.post(&format!("/tickets/{}/status", n[8]), Some(&s), &[("csrf", &s.csrf), ("status", "resolved")]).await;
+    let (total, after) = counts().await;
+    assert_eq!(total, 9);
+    assert_eq!(after.get("awaiting-info"), Some(&2));
+    assert_eq!(after.get("resolved").copied(), before.get("resolved").copied().unwrap_or(0).checked_add(1));
+    let lonn = routedesk::store::TicketFilter { search: Some("lønn".into()), ..Default::default() };
+    let searched = app.state.desk.store.facets(&lonn).await.expect("facets");
+    assert!(searched.total >= 1 && searched.total < 9 && !searched.capped, "a search counts its own matches");
 
     // Keyset pages through the API (same query underneath): three pages of four, then the end.
     let mut seen = Vec::new();

@@ -1,0 +1,43 @@
+//! `routedesk purge` and `routedesk export`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+
+use crate::config::Config;
+use crate::policy::Policy;
+use crate::store::Store;
+
+pub async fn purge(config: Option<PathBuf>, dry_run: bool) -> Result<()> {
+    let cfg = Config::load(config.as_deref())?;
+    let policy = Policy::load_or_default(cfg.policy.as_deref())?;
+    let store = Store::connect(&cfg.database_url).await?;
+    let actor = format!("routedesk purge ({})", whoami());
+    let now = time::OffsetDateTime::now_utc();
+    let done = crate::retention::purge(&store, policy.retention, now, &actor, dry_run).await?;
+    let verb = if dry_run { "would remove" } else { "removed" };
+    println!(
+        "{verb} the personal data of {} resolved tickets and {} set-aside mails",
+        done.tickets.len(),
+        done.set_aside
+    );
+    for n in &done.tickets {
+        println!("  {n}");
+    }
+    store.close().await;
+    Ok(())
+}
+
+pub async fn export(config: Option<PathBuf>, person: String) -> Result<()> {
+    let cfg = Config::load(config.as_deref())?;
+    let store = Store::connect(&cfg.database_url).await?;
+    let data = crate::retention::export(&store, &person).await?;
+    println!("{}", serde_json::to_string_pretty(&data).context("writing JSON")?);
+    store.close().await;
+    Ok(())
+}
+
+/// Who ran the command, for the record.
+fn whoami() -> String {
+    std::env::var("SUDO_USER").or_else(|_| std::env::var("USER")).unwrap_or_else(|_| "unknown user".into())
+}

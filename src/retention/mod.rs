@@ -1,0 +1,140 @@
+//! Data retention and access requests (GDPR): the daily job and `routedesk purge` remove personal
+//! data the policy no longer allows keeping; `routedesk export` gives one person's data.
+
+use anyhow::Result;
+use serde_json::json;
+use time::OffsetDateTime;
+use tokio::sync::watch;
+
+use crate::policy::Retention;
+use crate::store::Store;
+
+/// Tickets purged per transaction.
+const BATCH: i64 = 200;
+
+/// What a retention run removed (or, dry, would remove).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub tickets: Vec<String>,
+    pub set_aside: i64,
+}
+
+/// Removes the personal data of resolved tickets and set-aside mail older than the policy allows,
+/// as of `now`; records the run. `dry_run` only reports.
+pub async fn purge(store: &Store, r: Retention, now: OffsetDateTime, actor: &str, dry_run: bool) -> Result<Purged> {
+    let mut out = Purged::default();
+    if let Some(days) = r.resolved_days {
+        let cutoff = now - time::Duration::days(i64::from(days));
+        let why = format!("personal data removed: resolved more than {days} days ago (retention policy)");
+        loop {
+            let batch = store.purge_candidates(cutoff, if dry_run { i64::MAX } else { BATCH }).await?;
+            let last = (batch.len() as i64) < BATCH || dry_run;
+            if !dry_run && !batch.is_empty() {
+                let mut tx = store.begin().await?;
+                for (id, _) in &batch {
+                    tx.purge_ticket(*id, now, actor, &why).await?;
+                }
+                tx.commit().await?;
+            }
+            out.tickets.extend(batch.into_iter().map(|(_, n)| n));
+            if last {
+                break;
+            }
+        }
+    }
+    if let Some(days) = r.set_aside_days {
+        let cutoff = now - time::Duration::days(i64::from(days));
+        out.set_aside = store.set_aside_to_purge(cutoff).await?;
+        if !dry_run {
+            let mut tx = store.begin().await?;
+            tx.purge_set_aside(cutoff).await?;
+            tx.commit().await?;
+        }
+    }
+    if !dry_run {
+        let detail = format!(
+            "resolved tickets kept {} days, set-aside mail {} days",
+            r.resolved_days.map_or("forever".into(), |d| d.to_string()),
+            r.set_aside_days.map_or("forever".into(), |d| d.to_string())
+        );
+        let mut tx = store.begin().await?;
+        tx.record_purge(now, actor, out.tickets.len() as i64, out.set_aside, &detail).await?;
+        tx.commit().await?;
+    }
+    Ok(out)
+}
+
+/// Runs the retention job once a day (the first a minute after start), on one instance at a time.
+pub async fn daily(store: Store, r: Retention, instance: String, mut shutdown: watch::Receiver<bool>) {
+    const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+    let mut wait = std::time::Duration::from_secs(60);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.changed() => return,
+        }
+        wait = DAY;
+        let now = OffsetDateTime::now_utc();
+        // Another instance that ran it in the last hours holds the lease; then this one skips the day.
+        match store.try_lease("retention", &instance, now, time::Duration::hours(20)).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "retention: cannot take the lease");
+                continue;
+            }
+        }
+        match purge(&store, r, now, "retention policy", false).await {
+            Ok(p) => tracing::info!(
+                tickets = p.tickets.len(),
+                set_aside = p.set_aside,
+                "retention run: personal data removed"
+            ),
+            Err(e) => tracing::error!(error = format!("{e:#}"), "retention run failed; it runs again tomorrow"),
+        }
+    }
+}
+
+/// Everything routedesk holds about the person with this address (GDPR art. 15): their tickets with
+/// the audit trail, and every mail from them, in full.
+pub async fn export(store: &Store, address: &str) -> Result<serde_json::Value> {
+    let (tickets, messages) = store.person_data(address).await?;
+    let mut tickets_out = Vec::with_capacity(tickets.len());
+    for t in &tickets {
+        let events = store.events_of(t.id).await?;
+        tickets_out.push(json!({
+            "number": t.number,
+            "status": t.status,
+            "class": t.class,
+            "municipality": t.municipality,
+            "subject": t.subject,
+            "reporter": t.reporter,
+            "reporter_name": t.reporter_name,
+            "created_at": rfc3339(t.created_at),
+            "updated_at": rfc3339(t.updated_at),
+            "events": events.iter().map(|e| json!({
+                "at": rfc3339(e.at), "by": e.actor, "kind": e.kind, "detail": e.detail,
+            })).collect::<Vec<_>>(),
+        }));
+    }
+    let mut messages_out = Vec::with_capacity(messages.len());
+    for m in &messages {
+        messages_out.push(json!({
+            "received_at": rfc3339(m.received_at),
+            "ticket": tickets.iter().find(|t| Some(t.id) == m.ticket_id).map(|t| &t.number),
+            "verdict": m.verdict,
+            "subject": m.subject,
+            "mail": store.message_text(m.id).await?,
+        }));
+    }
+    Ok(json!({
+        "person": address.trim().to_lowercase(),
+        "exported_at": rfc3339(OffsetDateTime::now_utc()),
+        "tickets": tickets_out,
+        "messages": messages_out,
+    }))
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

@@ -1,0 +1,117 @@
+//! Data retention and access requests: resolved tickets past the policy's period lose their personal
+//! data (and only they), the run is recorded, nothing is doubled afterwards; one person's data can be
+//! exported.
+
+use routedesk::ingest::Outcome;
+use routedesk::policy::Retention;
+use routedesk::retention::{export, purge};
+use routedesk::store::{REMOVED, TicketFilter};
+use time::{Duration, OffsetDateTime};
+
+use crate::service::on_both_databases;
+use crate::support::Db;
+use crate::web::App;
+
+on_both_databases!(old_resolved_tickets_lose_their_personal_data, a_person_gets_their_data);
+
+const POLICY: Retention = Retention { resolved_days: Some(730), set_aside_days: Some(90) };
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports").join(name))
+        .expect("fixture")
+}
+
+async fn found(app: &App, words: &str) -> Vec<String> {
+    let f = TicketFilter { search: Some(words.into()), ..Default::default() };
+    app.state.desk.store.ticket_page(&f, None, 50).await.expect("search").into_iter().map(|t| t.number).collect()
+}
+
+async fn old_resolved_tickets_lose_their_personal_data(db: Db) {
+    let app = App::new(db).await;
+    let n = app
+        .ingest(&[
+            "01-gjovik-lonn-complete.eml",
+            "02-ostre-toten-faktura-complete.eml",
+            "60-autosvar-auto-submitted.eml",
+        ])
+        .await;
+    let store = &app.state.desk.store;
+    let s = app.sign_in("kari").await;
+    app.post(&format!("/tickets/{}/status", n[0]), Some(&s), &[("csrf", &s.csrf), ("status", "resolved")]).await;
+    let before = store.ticket_by_number(&n[0]).await.expect("q").expect("ticket");
+    let reporter = before.reporter.clone().expect("a reporter");
+    assert!(!store.attachments_of(before.id).await.expect("files").is_empty(), "the report has its screenshot");
+    assert_eq!(found(&app, &reporter).await, [n[0].clone()]);
+
+    // Within the period nothing goes; a dry run past it only lists.
+    let now = OffsetDateTime::now_utc();
+    assert_eq!(purge(store, POLICY, now, "test", false).await.expect("purge").tickets, Vec::<String>::new());
+    let later = now + Duration::days(731);
+    let dry = purge(store, POLICY, later, "test", true).await.expect("dry run");
+    assert_eq!((dry.tickets, dry.set_aside), (vec![n[0].clone()], 1), "the resolved ticket and the auto-reply");
+    assert_eq!(store.ticket_by_number(&n[0]).await.expect("q").expect("t").reporter.as_deref(), Some(&reporter[..]));
+
+    let done = purge(store, POLICY, later, "retention policy", false).await.expect("purge");
+    assert_eq!((done.tickets, done.set_aside), (vec![n[0].clone()], 1));
+    let after = store.ticket_by_number(&n[0]).await.expect("q").expect("ticket");
+    assert_eq!((after.reporter, after.reporter_name, after.subject.as_str()), (None, None, REMOVED));
+    assert_eq!(
+        (after.class, after.municipality, after.status, after.created_at),
+        (before.class, before.municipality, before.status, before.created_at),
+        "what the statistics need stays"
+    );
+    assert!(store.attachments_of(after.id).await.expect("files").is_empty(), "attachments are deleted");
+    for m in store.messages_of(after.id).await.expect("mail") {
+        assert_eq!((m.size, m.from_addr, m.subject.as_str()), (0, None, ""), "mail is emptied");
+    }
+    let events = store.events_of(after.id).await.expect("events");
+    let last = events.last().expect("an event");
+    assert_eq!((last.kind.as_str(), last.actor.as_str()), ("purged", "retention policy"));
+    assert!(last.detail.contains("730 days"), "{}", last.detail);
+    assert!(events[..events.len() - 1].iter().all(|e| e.detail.is_empty()), "notes and details are emptied");
+    assert!(found(&app, &reporter).await.is_empty(), "the search no longer knows the reporter");
+    for m in store.untracked_messages(10).await.expect("set aside") {
+        assert_eq!((m.size, m.from_addr), (0, None), "set-aside mail is emptied");
+    }
+
+    // The open ticket is untouched; a second run finds nothing; the runs are on record.
+    let open = store.ticket_by_number(&n[1]).await.expect("q").expect("ticket");
+    assert!(open.reporter.is_some() && open.subject != REMOVED);
+    assert!(!store.attachments_of(open.id).await.expect("files").is_empty());
+    let again = purge(store, POLICY, later, "retention policy", false).await.expect("purge");
+    assert_eq!((again.tickets.len(), again.set_aside), (0, 0));
+    let runs = store.purge_runs(10).await.expect("runs");
+    assert_eq!(runs.iter().map(|r| (r.2, r.3)).collect::<Vec<_>>(), [(0, 0), (1, 1), (0, 0)]);
+    assert_eq!(runs[1].1, "retention policy");
+
+    // The same mail fetched again (a re-scan) is still known: no new ticket.
+    let again = app.state.desk.ingest(&fixture("01-gjovik-lonn-complete.eml"), None).await.expect("ingest");
+    assert_eq!(again, Outcome::Duplicate);
+}
+
+async fn a_person_gets_their_data(db: Db) {
+    let app = App::new(db).await;
+    let n = app.ingest(&["01-gjovik-lonn-complete.eml", "02-ostre-toten-faktura-complete.eml"]).await;
+    let store = &app.state.desk.store;
+    let first = store.ticket_by_number(&n[0]).await.expect("q").expect("ticket");
+    let person = first.reporter.expect("reporter").to_uppercase();
+
+    let data = export(store, &person).await.expect("export");
+    let tickets = data["tickets"].as_array().expect("tickets");
+    assert_eq!(tickets.len(), 1, "only this person's tickets: {data}");
+    assert_eq!(tickets[0]["number"], n[0].as_str());
+    assert!(tickets[0]["events"].as_array().is_some_and(|e| e.iter().any(|e| e["kind"] == "received")));
+    let mails = data["messages"].as_array().expect("mail");
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0]["subject"], first.subject.as_str());
+    assert!(
+        mails[0]["mail"].as_str().is_some_and(|m| m.contains("From:") && m.len() > 1000),
+        "the whole mail is included"
+    );
+    assert_eq!(data["person"], person.to_lowercase());
+    let nobody = export(store, "nobody@example.org").await.expect("export");
+    assert_eq!(
+        (nobody["tickets"].as_array().map(Vec::len), nobody["messages"].as_array().map(Vec::len)),
+        (Some(0), Some(0))
+    );
+}
