@@ -8,6 +8,53 @@ use std::collections::HashMap;
 
 pub use features::{Features, features, report_text};
 
+/// Which words are common: document frequencies over recent reports (the last [`Corpus::SIZE`]),
+/// kept up to date as reports come and go.
+#[derive(Debug, Default, Clone)]
+pub struct Corpus {
+    docs: std::collections::VecDeque<Vec<String>>,
+    df: HashMap<String, f64>,
+}
+
+impl Corpus {
+    pub const SIZE: usize = 300;
+
+    pub fn add(&mut self, features: &Features) {
+        let keys: Vec<String> = features.keys().cloned().collect();
+        for k in &keys {
+            *self.df.entry(k.clone()).or_default() += 1.0;
+        }
+        self.docs.push_back(keys);
+        if self.docs.len() > Self::SIZE
+            && let Some(old) = self.docs.pop_front()
+        {
+            for k in old {
+                if let Some(n) = self.df.get_mut(&k) {
+                    *n -= 1.0;
+                    if *n <= 0.0 {
+                        self.df.remove(&k);
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+
+    /// Inverse document frequency, counting `extra` more documents that all have the word.
+    fn idf(&self, word: &str, extra: f64) -> f64 {
+        let n = self.docs.len() as f64 + extra;
+        let df = self.df.get(word).copied().unwrap_or(0.0) + extra;
+        ((n + 1.0) / (df + 0.5)).ln().max(0.0)
+    }
+}
+
 /// A report as grouping sees it.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -44,15 +91,15 @@ pub const HALF_LIFE_HOURS: f64 = 6.0;
 
 /// The candidate `new` most resembles, with its similarity (weighed by [`recency`] of each
 /// candidate's `hours` since its last report), when that reaches `threshold`. `background` are
-/// other recent reports: they only teach which words are common.
+/// `corpus` (recent reports) teaches which words are common.
 pub fn best_match(
     new: &Report,
     candidates: &[Report],
     hours: &[f64],
-    background: &[&Features],
+    corpus: &Corpus,
     threshold: f64,
 ) -> Option<(usize, f64)> {
-    let scores = similarities(new, candidates, background);
+    let scores = similarities(new, candidates, corpus);
     scores
         .into_iter()
         .zip(hours)
@@ -62,35 +109,27 @@ pub fn best_match(
         .max_by(|a, b| a.1.total_cmp(&b.1))
 }
 
-/// Cosine similarity of `new` to each candidate, with IDF computed over the background reports
-/// and `new`: words most reports have weigh little, words few have weigh much. (Over the few
-/// candidates alone, the words two reports share would be the ones that weigh least.)
-pub fn similarities(new: &Report, candidates: &[Report], background: &[&Features]) -> Vec<f64> {
-    let docs: Vec<&Features> = std::iter::once(&new.features).chain(background.iter().copied()).collect();
-    let n = docs.len() as f64;
-    let mut df: HashMap<&str, f64> = HashMap::new();
-    for d in &docs {
-        for k in d.keys() {
-            *df.entry(k.as_str()).or_default() += 1.0;
-        }
-    }
-    let weigh = |d: &Features| -> HashMap<String, f64> {
+/// Cosine similarity of `new` to each candidate, with IDF from the corpus and `new`: words most
+/// reports have weigh little, words few have weigh much. (Over the few candidates alone, the words
+/// two reports share would be the ones that weigh least.)
+pub fn similarities(new: &Report, candidates: &[Report], corpus: &Corpus) -> Vec<f64> {
+    fn weigh<'a>(d: &'a Features, new: &Report, corpus: &Corpus) -> HashMap<&'a str, f64> {
         d.iter()
             .map(|(k, tf)| {
-                let idf = ((n + 1.0) / (df.get(k.as_str()).copied().unwrap_or(0.0) + 0.5)).ln();
+                let idf = corpus.idf(k, if new.features.contains_key(k) { 1.0 } else { 0.0 });
                 // Sublinear in repeats; weights below one (the 4-grams) stay as they are.
                 let tf = if *tf > 1.0 { 1.0 + tf.ln() } else { tf.max(0.0) };
-                (k.clone(), tf * idf.max(0.0))
+                (k.as_str(), tf * idf)
             })
             .collect()
-    };
-    let norm = |v: &HashMap<String, f64>| v.values().map(|x| x * x).sum::<f64>().sqrt();
-    let a = weigh(&new.features);
+    }
+    let norm = |v: &HashMap<&str, f64>| v.values().map(|x| x * x).sum::<f64>().sqrt();
+    let a = weigh(&new.features, new, corpus);
     let na = norm(&a);
     candidates
         .iter()
         .map(|c| {
-            let b = weigh(&c.features);
+            let b = weigh(&c.features, new, corpus);
             let nb = norm(&b);
             if na == 0.0 || nb == 0.0 {
                 return 0.0;
@@ -129,9 +168,11 @@ pub fn replay(
     threshold: f64,
 ) -> Vec<usize> {
     let mut group: Vec<usize> = Vec::with_capacity(reports.len());
+    let mut corpus = Corpus::default();
+    for h in history {
+        corpus.add(&h.features);
+    }
     for (i, (at, r)) in reports.iter().enumerate() {
-        let background: Vec<&Features> =
-            history.iter().map(|h| &h.features).chain(reports[..i].iter().map(|(_, r)| &r.features)).collect();
         let recent: Vec<usize> = (0..i).filter(|&j| *at - reports[j].0 <= window).collect();
         let mut ids: Vec<usize> = recent.iter().map(|&j| group[j]).collect();
         ids.sort_unstable();
@@ -145,8 +186,9 @@ pub fn replay(
                 (*at - last).as_seconds_f64() / 3600.0
             })
             .collect();
-        let joined = best_match(r, &candidates, &hours, &background, threshold).map(|(k, _)| ids[k]);
+        let joined = best_match(r, &candidates, &hours, &corpus, threshold).map(|(k, _)| ids[k]);
         group.push(joined.unwrap_or(i));
+        corpus.add(&r.features);
     }
     group
 }
@@ -183,7 +225,10 @@ mod tests {
         let b =
             Report::new("Innlogging Visma.net feiler", "Kommer ikke inn, siden laster i ring etter passordet.", vec![]);
         let c = Report::new("Skriveren i 2. etasje", "Utskrifter kommer ikke ut på skriveren.", vec![]);
-        let bg = [&a.features, &b.features, &c.features];
+        let mut bg = Corpus::default();
+        for r in [&a, &b, &c] {
+            bg.add(&r.features);
+        }
         let s = similarities(&a, &[b.clone(), c.clone()], &bg);
         assert!(s[0] > s[1] && s[0] > 0.1, "{s:?}");
         assert_eq!(best_match(&a, std::slice::from_ref(&c), &[0.0], &bg, DEFAULT_THRESHOLD), None);

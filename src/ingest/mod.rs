@@ -5,11 +5,14 @@
 
 mod actions;
 pub mod dedup;
+mod group;
+pub mod incidents;
 pub mod message_id;
 mod queue;
 mod thread;
 
 pub use actions::ActionError;
+pub use group::GroupingState;
 pub use thread::ticket_number_in;
 
 use std::sync::Arc;
@@ -76,6 +79,8 @@ pub struct Ingestor {
     pub ids: message_id::MessageIds,
     /// The authserv-id of our own receiving server; its `Authentication-Results` are believed.
     pub trusted_authserv_id: String,
+    /// Reports of the same fault: word weights and features of recent reports.
+    pub grouping: Arc<GroupingState>,
 }
 
 const ACTOR: &str = "routedesk";
@@ -278,6 +283,7 @@ impl Ingestor {
                 reasons: &d.reasons().join("\n"),
                 body: &d.mail.own_text.chars().take(20_000).collect::<String>(),
                 auth_result: d.auth.as_ref().map(|a| a.describe()).as_deref(),
+                products: &c.products.join(","),
                 at: now,
             })
             .await?;
@@ -302,6 +308,7 @@ impl Ingestor {
             tx.event(ticket, now, ACTOR, "sender-check", &format!("{}{note}", a.describe())).await?;
         }
 
+        self.group(tx, ticket, &number, d, now).await?;
         if routing.held {
             tx.event(ticket, now, ACTOR, "held", "waiting for the reporter's missing details").await?;
         } else {

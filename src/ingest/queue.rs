@@ -24,7 +24,23 @@ impl Ingestor {
         actor: &str,
     ) -> Result<()> {
         let routing = d.routing.as_ref().context("a ticket decision always has a route")?;
-        let text = reply::routing(d, number, &self.policy).context("rendering the routing mail")?;
+        // Reports of the same fault are named; once they are a suspected or confirmed incident the
+        // helpdesk has had its one mail about it and gets no copy of each.
+        let incident = tx.incident_of(ticket).await?;
+        let mut same = None;
+        let mut cc = routing.cc.clone();
+        let mut folded = false;
+        if let Some((id, inc, state)) = &incident {
+            let others: Vec<String> =
+                tx.incident_members(*id).await?.into_iter().map(|m| m.0).filter(|n| n != number).collect();
+            if matches!(state.as_str(), "suspected" | "confirmed") {
+                let before = cc.len();
+                cc.retain(|a| !a.eq_ignore_ascii_case(&self.policy.helpdesk.email));
+                folded = cc.len() < before;
+            }
+            same = Some(reply::SameFault { incident: inc.clone(), others });
+        }
+        let text = reply::routing(d, number, &self.policy, same.as_ref()).context("rendering the routing mail")?;
         let id = self.new_message_id();
         tx.insert_outbox(&NewOutbox {
             ticket_id: Some(ticket),
@@ -32,7 +48,7 @@ impl Ingestor {
             message_id: &id,
             envelope_from: &self.mailbox,
             to_addrs: &routing.to.join(","),
-            cc_addrs: &routing.cc.join(","),
+            cc_addrs: &cc.join(","),
             in_reply_to: d.mail.message_id.as_deref(),
             report_message: Some(report),
             subject: &text.subject,
@@ -41,10 +57,14 @@ impl Ingestor {
             at: now,
         })
         .await?;
-        let cc = if routing.cc.is_empty() { String::new() } else { format!("; cc {}", routing.cc.join(", ")) };
+        let cc = if cc.is_empty() { String::new() } else { format!("; cc {}", cc.join(", ")) };
         let what =
             if d.classification.class == Class::Unclassified || routing.manual_triage { "manual triage: " } else { "" };
-        tx.event(ticket, now, actor, "routed", &format!("{what}to {}{cc}", routing.to.join(", "))).await
+        let note = match (&incident, folded) {
+            (Some((_, inc, _)), true) => format!(" (the helpdesk follows {inc} instead of a copy)"),
+            _ => String::new(),
+        };
+        tx.event(ticket, now, actor, "routed", &format!("{what}to {}{cc}{note}", routing.to.join(", "))).await
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -25,6 +25,29 @@ pub struct PolicyFile {
     pub replies: RepliesFile,
     #[serde(default)]
     pub retention: RetentionFile,
+    #[serde(default)]
+    pub incidents: IncidentsFile,
+}
+
+/// When reports are the same fault, and when that makes a suspected incident.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IncidentsFile {
+    pub window_hours: u32,
+    pub similarity: f64,
+    pub min_reports: u32,
+    pub min_municipalities: u32,
+}
+
+impl Default for IncidentsFile {
+    fn default() -> Self {
+        IncidentsFile {
+            window_hours: 48,
+            similarity: crate::grouping::DEFAULT_THRESHOLD,
+            min_reports: 3,
+            min_municipalities: 2,
+        }
+    }
 }
 
 /// How long personal data is kept (days; 0 keeps it for good).

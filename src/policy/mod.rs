@@ -32,6 +32,7 @@ pub struct Policy {
     pub municipalities: Vec<Municipality>,
     pub replies: Replies,
     pub retention: Retention,
+    pub incidents: Incidents,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +115,19 @@ pub struct Contact {
     pub email: String,
     pub phone: Option<String>,
     pub mobile: Option<String>,
+}
+
+/// Grouping reports of the same fault (see [`crate::grouping`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Incidents {
+    /// Open reports this recent are compared with a new one.
+    pub window_hours: u32,
+    /// How alike (0..1) a report and a group must be.
+    pub similarity: f64,
+    /// A group becomes a suspected incident with this many reports …
+    pub min_reports: u32,
+    /// … from this many municipalities.
+    pub min_municipalities: u32,
 }
 
 /// How long personal data is kept, in days; `None` keeps it for good.

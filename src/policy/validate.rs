@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use super::file::{PolicyFile, RouteFile};
 use super::{
-    ClassifyRules, Contact, Helpdesk, Municipality, Policy, Replies, Retention, RouteRule, Rule, ScreenshotRule,
-    SenderRules, Tag, Target,
+    ClassifyRules, Contact, Helpdesk, Incidents, Municipality, Policy, Replies, Retention, RouteRule, Rule,
+    ScreenshotRule, SenderRules, Tag, Target,
 };
 use crate::domain::{Class, Detail};
 use crate::text::address;
@@ -113,6 +113,13 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
         }
     }
 
+    let inc = &f.incidents;
+    if !(0.0..=1.0).contains(&inc.similarity) {
+        p.push(format!("incidents.similarity is {}: it is a cosine similarity, between 0 and 1", inc.similarity));
+    }
+    if inc.window_hours == 0 || inc.min_reports < 2 || inc.min_municipalities == 0 {
+        p.push("incidents: window_hours and min_municipalities must be at least 1, min_reports at least 2".into());
+    }
     let Some(classify) = classify.filter(|_| p.is_empty()) else {
         return Err(p);
     };
@@ -120,7 +127,14 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
         resolved_days: Some(f.retention.resolved_days).filter(|d| *d > 0),
         set_aside_days: Some(f.retention.set_aside_days).filter(|d| *d > 0),
     };
+    let incidents = Incidents {
+        window_hours: inc.window_hours,
+        similarity: inc.similarity,
+        min_reports: inc.min_reports,
+        min_municipalities: inc.min_municipalities,
+    };
     Ok(Policy {
+        incidents,
         retention,
         region: f.region.name,
         helpdesk: Helpdesk { name: f.helpdesk.name, email: f.helpdesk.email.to_lowercase(), phone: f.helpdesk.phone },

@@ -57,6 +57,51 @@ struct Routing<'a> {
     missing: String,
     note: &'a str,
     reasons: Vec<String>,
+    same_fault: Option<&'a SameFault>,
+}
+
+/// Other reports of the same fault, for the routing mail.
+#[derive(Debug, Clone)]
+pub struct SameFault {
+    pub incident: String,
+    pub others: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/incident.txt")]
+struct Incident<'a> {
+    incident: &'a str,
+    title: &'a str,
+    reports: &'a [(String, String, String)],
+    municipalities: usize,
+    signature: &'a str,
+}
+
+/// The one mail to the helpdesk when reports become a suspected incident; `reports` are
+/// `(ticket, municipality, subject)`.
+pub fn incident(
+    number: &str,
+    title: &str,
+    reports: &[(String, String, String)],
+    policy: &Policy,
+) -> Result<Text, askama::Error> {
+    let mut munis: Vec<&str> = reports.iter().map(|r| r.1.as_str()).collect();
+    munis.sort_unstable();
+    munis.dedup();
+    let body = Incident {
+        incident: number,
+        title,
+        reports,
+        municipalities: munis.len(),
+        signature: &policy.replies.signature,
+    }
+    .render()?;
+    let subject = format!(
+        "[{number}] Mulig felles feil: {} meldinger – {}",
+        reports.len(),
+        crate::pipeline::parse::clean_line(title)
+    );
+    Ok(Text { subject, body })
 }
 
 /// `[RD-2026-000123] subject`, without repeating a tag the subject already carries.
@@ -114,7 +159,12 @@ pub fn request_info(d: &Decision, ticket: &str, policy: &Policy) -> Result<Text,
     Ok(Text { subject: tagged_subject(ticket, "Mangler opplysninger", &d.mail.subject), body })
 }
 
-pub fn routing(d: &Decision, ticket: &str, policy: &Policy) -> Result<Text, askama::Error> {
+pub fn routing(
+    d: &Decision,
+    ticket: &str,
+    policy: &Policy,
+    same_fault: Option<&SameFault>,
+) -> Result<Text, askama::Error> {
     let routing = d.routing.as_ref();
     let municipality = routing
         .and_then(|r| r.municipality.as_deref())
@@ -150,6 +200,7 @@ pub fn routing(d: &Decision, ticket: &str, policy: &Policy) -> Result<Text, aska
         missing: c.missing.iter().map(|m| m.label_nb()).collect::<Vec<_>>().join(", "),
         note: routing.map_or("", |r| r.note.as_str()),
         reasons: d.reasons(),
+        same_fault,
     }
     .render()?;
     let prefix = match (d.classification.urgent, class) {

@@ -34,7 +34,7 @@ fn urgent_acknowledgement_tells_to_phone_the_helpdesk() {
 #[test]
 fn routing_mail_summarises_the_decision_and_reminds_of_the_vendor_routine() {
     let (d, policy) = decide(INCOMPLETE);
-    let t = routing(&d, "RD-2026-000007", &policy).expect("renders");
+    let t = routing(&d, "RD-2026-000007", &policy, None).expect("renders");
     assert!(t.subject.starts_with("[RD-2026-000007] Feilmelding – programfeil"), "{}", t.subject);
     assert!(t.body.contains("Søndre Land kommune"), "{}", t.body);
     assert!(t.body.contains("åpen for alle i Gjøvikregionen"), "{}", t.body);

@@ -52,6 +52,7 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         replies_per_sender_per_hour: cfg.limits.replies_per_sender_per_hour,
         ids: message_ids(&store, &cfg.mailbox).await?,
         trusted_authserv_id: cfg.trusted_authserv_id.clone(),
+        grouping: Arc::default(),
     };
     let (shutdown, rx) = watch::channel(false);
     let stats = Arc::new(IntakeStats::default());

@@ -12,6 +12,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (3, "reliability", include_str!("../../migrations/sqlite/0003_reliability.sql")),
     (4, "scale", include_str!("../../migrations/sqlite/0004_scale.sql")),
     (5, "retention", include_str!("../../migrations/sqlite/0005_retention.sql")),
+    (6, "incidents", include_str!("../../migrations/sqlite/0006_incidents.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "tickets", include_str!("../../migrations/postgres/0001_tickets.sql")),
@@ -19,6 +20,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (3, "reliability", include_str!("../../migrations/postgres/0003_reliability.sql")),
     (4, "scale", include_str!("../../migrations/postgres/0004_scale.sql")),
     (5, "retention", include_str!("../../migrations/postgres/0005_retention.sql")),
+    (6, "incidents", include_str!("../../migrations/postgres/0006_incidents.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -7,6 +7,7 @@
 mod read;
 #[macro_use]
 mod tx;
+mod incident;
 mod lease;
 mod log;
 mod migrate;
@@ -23,6 +24,7 @@ use anyhow::{Context as _, Result};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+pub use incident::{Candidate, IncidentRow, IncidentUpdate};
 pub use log::{Facets, TicketFilter};
 pub use outbox::{FileData, queued};
 pub use read::{AttachmentRow, Counted, EventRow, FileRow, MessageRow, OutboxRow, TicketRow};

@@ -62,6 +62,8 @@ pub struct NewTicket<'a> {
     pub body: &'a str,
     /// Our receiving server's sender-authentication verdict, e.g. `dmarc=fail (by mx…)`.
     pub auth_result: Option<&'a str>,
+    /// The vendor products the report names, comma-separated.
+    pub products: &'a str,
     pub at: OffsetDateTime,
 }
 
@@ -156,8 +158,8 @@ impl Tx {
 
     pub async fn insert_ticket(&mut self, t: &NewTicket<'_>) -> Result<i64> {
         const SQL: &str = "INSERT INTO tickets (number, status, class, confidence, municipality, urgent, privacy, missing, \
-             subject, reporter, reporter_name, route_to, route_cc, reasons, body, auth_result, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING id";
+             subject, reporter, reporter_name, route_to, route_cc, reasons, body, auth_result, products, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id";
         let (id,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL)
             .bind(t.number)
             .bind(t.status)
@@ -175,6 +177,7 @@ impl Tx {
             .bind(t.reasons)
             .bind(t.body)
             .bind(t.auth_result)
+            .bind(t.products)
             .bind(t.at)
             .fetch_one(c)
             .await)

@@ -3,6 +3,7 @@
 mod cli;
 mod corpus;
 mod grouping;
+mod incidents;
 mod reliability;
 mod retention;
 mod robustness;

@@ -102,6 +102,8 @@ struct LogPage {
     rows: Vec<Row>,
     total: i64,
     capped: bool,
+    /// Suspected and confirmed incidents still going on, shown above the log.
+    incidents: Vec<crate::store::IncidentRow>,
     statuses: Vec<Facet>,
     classes: Vec<Facet>,
     municipalities: Vec<Facet>,
@@ -169,6 +171,7 @@ pub async fn page(
             .collect(),
         total: facets.total,
         capped: facets.capped,
+        incidents: if staff.scope().is_some() { vec![] } else { store.incidents(true, 10).await? },
         statuses: facet("status", &facets.status, &q.status),
         classes: facet("class", &facets.class, &q.class),
         municipalities: if staff.scope().is_some() {

@@ -1,6 +1,7 @@
 //! The pages of the staff view.
 
 pub mod dashboard;
+pub mod incidents;
 pub mod log;
 pub mod login;
 pub mod mail;

@@ -77,6 +77,8 @@ struct TicketPage {
     municipalities: Vec<(String, String)>,
     held: bool,
     resolved: bool,
+    /// The group of reports of the same fault this ticket is in.
+    incident: Option<crate::store::IncidentRow>,
 }
 
 /// The ticket, if it exists and the user may see it; 404 otherwise (a municipal user cannot learn
@@ -130,7 +132,9 @@ pub async fn page(
             size: size(a.size),
         })
         .collect();
+    let incident = state.desk.store.incident_of_ticket(t.id).await?.filter(|i| i.state != "dismissed");
     let page = TicketPage {
+        incident,
         created: when(t.created_at),
         from: mail
             .as_ref()

@@ -24,6 +24,7 @@ async fn desk(db: Db) -> Ingestor {
         dry_run: false,
         replies_per_sender_per_hour: 5,
         trusted_authserv_id: "mx.gjovik.kommune.no".into(),
+        grouping: Default::default(),
     }
 }
 

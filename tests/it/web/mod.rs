@@ -50,6 +50,7 @@ impl App {
             replies_per_sender_per_hour: 5,
             ids: routedesk::service::message_ids(&store, "helpdesk@routedesk.test").await.expect("ids"),
             trusted_authserv_id: "mx.gjovik.kommune.no".into(),
+            grouping: Default::default(),
         };
         let hash = auth::hash_password(PASSWORD).expect("hash");
         store.create_user("admin", "Admin", "admin", None, &hash).await.expect("user");

@@ -1,0 +1,99 @@
+//! What staff do with a group of reports of the same fault: confirm it as an incident and follow it
+//! through the vendor's stages (investigating → identified → monitoring → resolved) with
+//! timestamped updates, take a report out of it, or dismiss it.
+
+use time::OffsetDateTime;
+
+use super::{ActionError, Ingestor};
+use crate::store::Tx;
+
+type Result<T> = std::result::Result<T, ActionError>;
+
+/// The stages of a confirmed incident, as on the vendor's status page.
+pub const STAGES: &[&str] = &["investigating", "identified", "monitoring", "resolved"];
+
+impl Ingestor {
+    async fn incident(&self, tx: &mut Tx, number: &str) -> Result<(i64, String, Option<String>)> {
+        tx.incident_by_number(number).await?.ok_or(ActionError::NotFound)
+    }
+
+    /// Staff confirm: the reports are one incident, now being investigated.
+    pub async fn confirm_incident(&self, number: &str, text: &str, actor: &str) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let (id, state, _) = self.incident(&mut tx, number).await?;
+        if !matches!(state.as_str(), "group" | "suspected") {
+            return Err(ActionError::Invalid(format!("the incident is {state}")));
+        }
+        let body = if text.trim().is_empty() { "confirmed: the reports are one fault" } else { text.trim() };
+        tx.set_incident_state(id, "confirmed", Some("investigating"), now, actor, body).await?;
+        self.note_on_tickets(&mut tx, id, now, actor, &format!("{number} confirmed")).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A timestamped update of a confirmed incident, moving it to `stage`.
+    pub async fn update_incident(&self, number: &str, stage: &str, text: &str, actor: &str) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let text = text.trim();
+        if !STAGES.contains(&stage) {
+            return Err(ActionError::Invalid(format!("unknown stage {stage:?}")));
+        }
+        if text.is_empty() || text.len() > 10_000 {
+            return Err(ActionError::Invalid("an update needs a text (at most 10,000 characters)".into()));
+        }
+        let mut tx = self.store.begin().await?;
+        let (id, state, _) = self.incident(&mut tx, number).await?;
+        if state != "confirmed" {
+            return Err(ActionError::Invalid("only a confirmed incident has stages; confirm it first".into()));
+        }
+        tx.set_incident_state(id, "confirmed", Some(stage), now, actor, text).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Staff dismiss: the reports are not one fault; they are not grouped again.
+    pub async fn dismiss_incident(&self, number: &str, text: &str, actor: &str) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let (id, _, _) = self.incident(&mut tx, number).await?;
+        let body = if text.trim().is_empty() { "dismissed: not the same fault" } else { text.trim() };
+        tx.set_incident_state(id, "dismissed", None, now, actor, body).await?;
+        self.note_on_tickets(&mut tx, id, now, actor, &format!("{number} dismissed")).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes one report out of the group (it was another fault).
+    pub async fn split_incident(&self, number: &str, ticket: &str, actor: &str) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let (id, state, status) = self.incident(&mut tx, number).await?;
+        let t = tx.ticket_brief(ticket.trim()).await?.ok_or(ActionError::NotFound)?;
+        if tx.incident_of(t.id).await?.map(|i| i.0) != Some(id) {
+            return Err(ActionError::Invalid(format!("{} is not in {number}", t.number)));
+        }
+        tx.set_ticket_incident(t.id, None).await?;
+        tx.event(t.id, now, actor, "ungrouped", &format!("taken out of {number}: another fault")).await?;
+        let body = format!("{} taken out: another fault", t.number);
+        tx.set_incident_state(id, &state, status.as_deref(), now, actor, &body).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn note_on_tickets(
+        &self,
+        tx: &mut Tx,
+        incident: i64,
+        now: OffsetDateTime,
+        actor: &str,
+        what: &str,
+    ) -> Result<()> {
+        for (n, _) in tx.incident_members(incident).await? {
+            if let Some(t) = tx.ticket_brief(&n).await? {
+                tx.event(t.id, now, actor, "incident", what).await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,199 @@
+//! Incidents: groups of tickets that report the same fault, their state and timeline.
+
+use anyhow::{Context as _, Result};
+use sqlx::Row as _;
+use time::OffsetDateTime;
+
+use super::read::{TICKET_COLUMNS, TicketRow};
+use super::{Store, Tx};
+
+row! {
+    /// An open ticket that a new report may be the same fault as.
+    pub struct Candidate {
+        pub id: i64,
+        pub number: String,
+        pub incident_id: Option<i64>,
+        pub subject: String,
+        pub body: String,
+        pub products: String,
+        pub created_at: OffsetDateTime,
+    }
+}
+
+row! {
+    pub struct IncidentRow {
+        pub id: i64,
+        pub number: String,
+        pub title: String,
+        pub state: String,
+        pub status: Option<String>,
+        pub created_at: OffsetDateTime,
+        pub updated_at: OffsetDateTime,
+        pub reports: i64,
+        pub municipalities: i64,
+    }
+}
+
+row! {
+    pub struct IncidentUpdate {
+        pub id: i64,
+        pub at: OffsetDateTime,
+        pub actor: String,
+        pub status: String,
+        pub body: String,
+    }
+}
+
+const INCIDENT_COLUMNS: &str = "i.id, i.number, i.title, i.state, i.status, i.created_at, i.updated_at, \
+     (SELECT COUNT(*) FROM tickets t WHERE t.incident_id = i.id) AS reports, \
+     (SELECT COUNT(DISTINCT t.municipality) FROM tickets t WHERE t.incident_id = i.id) AS municipalities";
+
+impl Tx {
+    /// Open tickets created since `since` that are not in a dismissed group, newest first.
+    pub async fn grouping_candidates(&mut self, since: OffsetDateTime, limit: i64) -> Result<Vec<Candidate>> {
+        const SQL: &str = "SELECT t.id, t.number, t.incident_id, t.subject, t.body, t.products, t.created_at \
+             FROM tickets t LEFT JOIN incidents i ON i.id = t.incident_id \
+             WHERE t.created_at >= $1 AND t.status <> 'resolved' AND (i.state IS NULL OR i.state <> 'dismissed') \
+             ORDER BY t.id DESC LIMIT $2";
+        on_conn!(self, c => sqlx::query_as(SQL).bind(since).bind(limit).fetch_all(c).await)
+            .context("finding reports of the same fault")
+    }
+
+    /// A new group (state `group`) titled after its first report; returns its id and number.
+    pub async fn create_incident(&mut self, title: &str, at: OffsetDateTime) -> Result<(i64, String)> {
+        const COUNTER: &str = "INSERT INTO counters (name, value) VALUES ($1, 1) \
+             ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value";
+        const SQL: &str = "INSERT INTO incidents (number, title, state, created_at, updated_at) \
+             VALUES ($1, $2, 'group', $3, $3) RETURNING id";
+        let name = format!("incident-{}", at.year());
+        let (n,): (i64,) = on_conn!(self, c => sqlx::query_as(COUNTER).bind(&name).fetch_one(c).await)
+            .context("allocating an incident number")?;
+        let number = format!("INC-{}-{n:04}", at.year());
+        let (id,): (i64,) =
+            on_conn!(self, c => sqlx::query_as(SQL).bind(&number).bind(title).bind(at).fetch_one(c).await)
+                .context("recording an incident")?;
+        Ok((id, number))
+    }
+
+    pub async fn set_ticket_incident(&mut self, ticket: i64, incident: Option<i64>) -> Result<()> {
+        const SQL: &str = "UPDATE tickets SET incident_id = $1 WHERE id = $2";
+        on_conn!(self, c => sqlx::query(SQL).bind(incident).bind(ticket).execute(c).await.map(drop))
+            .context("linking a ticket to its incident")
+    }
+
+    /// `(ticket number, municipality)` of every ticket in the incident, oldest first.
+    pub async fn incident_members(&mut self, incident: i64) -> Result<Vec<(String, Option<String>)>> {
+        const SQL: &str = "SELECT number, municipality FROM tickets WHERE incident_id = $1 ORDER BY id";
+        on_conn!(self, c => sqlx::query_as(SQL).bind(incident).fetch_all(c).await).context("reading an incident")
+    }
+
+    /// `(ticket, municipality, subject)` of every report in the incident, oldest first.
+    pub async fn incident_reports(&mut self, incident: i64) -> Result<Vec<(String, Option<String>, String)>> {
+        const SQL: &str = "SELECT number, municipality, subject FROM tickets WHERE incident_id = $1 ORDER BY id";
+        on_conn!(self, c => sqlx::query_as(SQL).bind(incident).fetch_all(c).await).context("reading an incident")
+    }
+
+    /// `(id, state, status)` of the incident with this number.
+    pub async fn incident_by_number(&mut self, number: &str) -> Result<Option<(i64, String, Option<String>)>> {
+        const SQL: &str = "SELECT id, state, status FROM incidents WHERE number = $1";
+        on_conn!(self, c => sqlx::query_as(SQL).bind(number).fetch_optional(c).await).context("reading an incident")
+    }
+
+    /// `(number, state, status)` of an incident.
+    pub async fn incident_state(&mut self, incident: i64) -> Result<(String, String, Option<String>)> {
+        const SQL: &str = "SELECT number, state, status FROM incidents WHERE id = $1";
+        on_conn!(self, c => sqlx::query_as(SQL).bind(incident).fetch_one(c).await).context("reading an incident")
+    }
+
+    /// The incident a ticket is in: `(id, number, state)`.
+    pub async fn incident_of(&mut self, ticket: i64) -> Result<Option<(i64, String, String)>> {
+        const SQL: &str =
+            "SELECT i.id, i.number, i.state FROM incidents i JOIN tickets t ON t.incident_id = i.id WHERE t.id = $1";
+        on_conn!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_optional(c).await).context("reading an incident")
+    }
+
+    /// Sets the state (and for confirmed incidents the status), with a line in the timeline.
+    pub async fn set_incident_state(
+        &mut self,
+        incident: i64,
+        state: &str,
+        status: Option<&str>,
+        at: OffsetDateTime,
+        actor: &str,
+        body: &str,
+    ) -> Result<()> {
+        const SQL: &str = "UPDATE incidents SET state = $1, status = $2, updated_at = $3 WHERE id = $4";
+        on_conn!(self, c => sqlx::query(SQL).bind(state).bind(status).bind(at).bind(incident).execute(c).await.map(drop))
+            .context("updating an incident")?;
+        self.incident_update(incident, at, actor, status.unwrap_or(state), body).await
+    }
+
+    pub async fn incident_update(
+        &mut self,
+        incident: i64,
+        at: OffsetDateTime,
+        actor: &str,
+        status: &str,
+        body: &str,
+    ) -> Result<()> {
+        const SQL: &str =
+            "INSERT INTO incident_updates (incident_id, at, actor, status, body) VALUES ($1, $2, $3, $4, $5)";
+        on_conn!(self, c => sqlx::query(SQL).bind(incident).bind(at).bind(actor).bind(status).bind(body).execute(c).await.map(drop))
+            .context("recording an incident update")
+    }
+}
+
+impl Store {
+    /// Incidents newest first; `active` keeps suspected and confirmed ones not yet resolved.
+    pub async fn incidents(&self, active: bool, limit: i64) -> Result<Vec<IncidentRow>> {
+        let filter = if active {
+            "WHERE i.state = 'suspected' OR (i.state = 'confirmed' AND i.status <> 'resolved')"
+        } else {
+            "WHERE i.state <> 'group' OR (SELECT COUNT(*) FROM tickets t WHERE t.incident_id = i.id) > 1"
+        };
+        let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents i {filter} ORDER BY i.id DESC LIMIT $1");
+        let sql = sqlx::AssertSqlSafe(sql);
+        match self {
+            Store::Sqlite(p) => sqlx::query_as(sql).bind(limit).fetch_all(p).await,
+            Store::Postgres(p) => sqlx::query_as(sql).bind(limit).fetch_all(p).await,
+        }
+        .context("listing incidents")
+    }
+
+    pub async fn incident_by_number(&self, number: &str) -> Result<Option<IncidentRow>> {
+        const SQL: &str = const_format::concatcp!("SELECT ", INCIDENT_COLUMNS, " FROM incidents i WHERE i.number = $1");
+        fetch!(self, SQL, fetch_optional, number).context("reading an incident")
+    }
+
+    pub async fn incident_by_id(&self, id: i64) -> Result<Option<IncidentRow>> {
+        const SQL: &str = const_format::concatcp!("SELECT ", INCIDENT_COLUMNS, " FROM incidents i WHERE i.id = $1");
+        fetch!(self, SQL, fetch_optional, id).context("reading an incident")
+    }
+
+    /// The incident a ticket is in, if any.
+    pub async fn incident_of_ticket(&self, ticket: i64) -> Result<Option<IncidentRow>> {
+        const SQL: &str = const_format::concatcp!(
+            "SELECT ",
+            INCIDENT_COLUMNS,
+            " FROM incidents i JOIN tickets tk ON tk.incident_id = i.id WHERE tk.id = $1"
+        );
+        fetch!(self, SQL, fetch_optional, ticket).context("reading a ticket's incident")
+    }
+
+    pub async fn incident_tickets(&self, id: i64) -> Result<Vec<TicketRow>> {
+        const SQL: &str =
+            const_format::concatcp!("SELECT ", TICKET_COLUMNS, " FROM tickets WHERE incident_id = $1 ORDER BY id");
+        fetch!(self, SQL, fetch_all, id).context("reading an incident's tickets")
+    }
+
+    pub async fn incident_updates(&self, id: i64) -> Result<Vec<IncidentUpdate>> {
+        const SQL: &str = "SELECT id, at, actor, status, body FROM incident_updates WHERE incident_id = $1 ORDER BY id";
+        fetch!(self, SQL, fetch_all, id).context("reading an incident's timeline")
+    }
+
+    /// Subjects, report texts and products of the newest tickets (the grouping's word weights).
+    pub async fn recent_texts(&self, limit: i64) -> Result<Vec<(String, String, String)>> {
+        const SQL: &str = "SELECT subject, body, products FROM tickets ORDER BY id DESC LIMIT $1";
+        fetch!(self, SQL, fetch_all, limit).context("reading recent reports")
+    }
+}

@@ -1,0 +1,91 @@
+//! Reports of the same fault: the groups and incidents, one incident with its reports and
+//! timeline, and what staff do with it (confirm, post an update, take a report out, dismiss).
+//! Incidents span municipalities, so they are for the helpdesk and admins.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::Redirect;
+use serde::Deserialize;
+
+use super::{Chrome, when};
+use crate::ingest::incidents::STAGES;
+use crate::store::{IncidentRow, IncidentUpdate, TicketRow};
+use crate::web::AppState;
+use crate::web::auth::Staff;
+use crate::web::error::{WebError, WebResult};
+
+fn helpdesk_only(staff: &Staff) -> WebResult<()> {
+    if staff.scope().is_some() { Err(WebError::NotFound) } else { Ok(()) }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/incidents.html")]
+struct ListPage {
+    chrome: Chrome,
+    rows: Vec<IncidentRow>,
+}
+
+pub async fn list(State(state): State<AppState>, staff: Staff) -> WebResult<impl axum::response::IntoResponse> {
+    helpdesk_only(&staff)?;
+    let rows = state.desk.store.incidents(false, 200).await?;
+    Ok(ListPage { chrome: Chrome::of(&staff), rows })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/incident.html")]
+struct DetailPage {
+    chrome: Chrome,
+    i: IncidentRow,
+    created: String,
+    tickets: Vec<TicketRow>,
+    updates: Vec<(String, IncidentUpdate)>,
+    stages: &'static [&'static str],
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(number): Path<String>,
+) -> WebResult<impl axum::response::IntoResponse> {
+    helpdesk_only(&staff)?;
+    let store = &state.desk.store;
+    let i = store.incident_by_number(&number).await?.ok_or(WebError::NotFound)?;
+    let tickets = store.incident_tickets(i.id).await?;
+    let updates = store.incident_updates(i.id).await?.into_iter().map(|u| (when(u.at), u)).collect();
+    Ok(DetailPage { chrome: Chrome::of(&staff), created: when(i.created_at), i, tickets, updates, stages: STAGES })
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    csrf: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    stage: String,
+    #[serde(default)]
+    ticket: String,
+}
+
+/// `confirm`, `update`, `split` or `dismiss`.
+pub async fn act(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((number, action)): Path<(String, String)>,
+    Form(f): Form<ActionForm>,
+) -> WebResult<Redirect> {
+    helpdesk_only(&staff)?;
+    staff.check_csrf(&f.csrf)?;
+    let actor = format!("{} ({})", staff.user.username, staff.user.role);
+    tracing::info!(incident = %number, action = %action, by = %actor, "incident action");
+    let desk = &state.desk;
+    match action.as_str() {
+        "confirm" => desk.confirm_incident(&number, &f.text, &actor).await?,
+        "update" => desk.update_incident(&number, &f.stage, &f.text, &actor).await?,
+        "split" => desk.split_incident(&number, &f.ticket, &actor).await?,
+        "dismiss" => desk.dismiss_incident(&number, &f.text, &actor).await?,
+        _ => return Err(WebError::NotFound),
+    }
+    Ok(Redirect::to(&format!("/incidents/{number}")))
+}
