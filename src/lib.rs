@@ -14,4 +14,5 @@ pub mod retention;
 pub mod service;
 pub mod store;
 pub mod text;
+pub mod vendor;
 pub mod web;

@@ -27,3 +27,5 @@ ALTER TABLE tickets ADD COLUMN incident_id BIGINT REFERENCES incidents (id);
 -- The vendor products a report names (policy names, comma-separated), for grouping.
 ALTER TABLE tickets ADD COLUMN products TEXT NOT NULL DEFAULT '';
 CREATE INDEX tickets_incident ON tickets (incident_id);
+-- A known issue on the vendor's status page when the report came in (title, stage, link).
+ALTER TABLE tickets ADD COLUMN vendor_issue TEXT;

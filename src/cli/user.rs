@@ -39,6 +39,12 @@ pub enum UserCommand {
     Token {
         username: String,
     },
+    /// Set the address routedesk mails a staff member at (e.g. a privacy coordinator's deadline
+    /// warning); an empty address removes it.
+    Email {
+        username: String,
+        address: String,
+    },
     List,
 }
 
@@ -94,6 +100,16 @@ pub async fn exec(config: Option<std::path::PathBuf>, cmd: UserCommand) -> Resul
                 bail!("no user {username:?}");
             }
             println!("{token}");
+        }
+        UserCommand::Email { username, address } => {
+            let address = address.trim();
+            if !address.is_empty() && !crate::text::address::is_valid(address) {
+                bail!("{address:?} is not an e-mail address");
+            }
+            if !store.set_user_email(&username, Some(address).filter(|a| !a.is_empty())).await? {
+                bail!("no user {username}");
+            }
+            println!("address of {username} set");
         }
         UserCommand::List => {
             for u in store.users().await? {

@@ -71,6 +71,29 @@ pub struct Config {
     pub limits: LimitsConfig,
     #[serde(default)]
     pub outbox: OutboxConfig,
+    #[serde(default)]
+    pub vendor: VendorConfig,
+}
+
+/// The vendor's public status page (Statuspage `summary.json`), polled for known issues.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorConfig {
+    /// e.g. `https://status.visma.com/api/v2/summary.json`; empty: not polled.
+    #[serde(default)]
+    pub status_url: String,
+    #[serde(default = "default_vendor_poll_secs")]
+    pub poll_secs: u64,
+}
+
+impl Default for VendorConfig {
+    fn default() -> Self {
+        Self { status_url: String::new(), poll_secs: default_vendor_poll_secs() }
+    }
+}
+
+fn default_vendor_poll_secs() -> u64 {
+    300
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -131,11 +154,15 @@ pub struct WebConfig {
     /// Mark cookies `Secure`: set when the web view is reached over HTTPS (e.g. behind a proxy).
     #[serde(default)]
     pub secure_cookies: bool,
+    /// The address people reach the web view at (e.g. `https://helpdesk.gjovik.kommune.no`), for
+    /// links in mail to the public status page; empty: no link.
+    #[serde(default)]
+    pub public_url: String,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { bind: default_bind(), secure_cookies: false }
+        Self { bind: default_bind(), secure_cookies: false, public_url: String::new() }
     }
 }
 
@@ -291,6 +318,13 @@ impl Config {
         }
         if self.imap.idle_secs == 0 || self.imap.idle_secs > 29 * 60 {
             p.push("imap.idle_secs must be between 1 and 1740 (servers end IDLE after 30 minutes)".into());
+        }
+        let url = &self.vendor.status_url;
+        if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
+            p.push(format!("vendor.status_url {:?} must be an http(s) URL", self.vendor.status_url));
+        }
+        if self.vendor.poll_secs < 10 {
+            p.push("vendor.poll_secs must be at least 10 (the vendor's page is public; poll it kindly)".into());
         }
         if self.imap.poll_secs == 0 || self.imap.batch == 0 {
             p.push("imap.poll_secs and imap.batch must be at least 1".into());

@@ -25,7 +25,10 @@ impl Ingestor {
         if !matches!(state.as_str(), "group" | "suspected") {
             return Err(ActionError::Invalid(format!("the incident is {state}")));
         }
-        let body = if text.trim().is_empty() { "confirmed: the reports are one fault" } else { text.trim() };
+        // The text staff write when confirming is the incident's public title (the status page shows
+        // no report's own words).
+        let body = if text.trim().is_empty() { "Feil under utredning" } else { text.trim() };
+        tx.set_incident_title(id, body).await?;
         tx.set_incident_state(id, "confirmed", Some("investigating"), now, actor, body).await?;
         self.note_on_tickets(&mut tx, id, now, actor, &format!("{number} confirmed")).await?;
         tx.commit().await?;

@@ -8,6 +8,7 @@ pub mod dedup;
 mod group;
 pub mod incidents;
 pub mod message_id;
+pub mod privacy;
 mod queue;
 mod thread;
 
@@ -81,6 +82,10 @@ pub struct Ingestor {
     pub trusted_authserv_id: String,
     /// Reports of the same fault: word weights and features of recent reports.
     pub grouping: Arc<GroupingState>,
+    /// The vendor's status page, as last polled.
+    pub vendor: Arc<crate::vendor::Watch>,
+    /// The regional status page's public address, for the acknowledgement.
+    pub status_page: Option<String>,
 }
 
 const ACTOR: &str = "routedesk";
@@ -265,6 +270,8 @@ impl Ingestor {
         };
         let c = &d.classification;
         let reporter = d.mail.from.as_ref();
+        let known = self.vendor.known_for(&c.products);
+        let vendor_issue = known.first().map(|k| format!("{} ({}) {}", k.title, k.status, k.link));
         let ticket = tx
             .insert_ticket(&NewTicket {
                 number: &number,
@@ -284,6 +291,7 @@ impl Ingestor {
                 body: &d.mail.own_text.chars().take(20_000).collect::<String>(),
                 auth_result: d.auth.as_ref().map(|a| a.describe()).as_deref(),
                 products: &c.products.join(","),
+                vendor_issue: vendor_issue.as_deref(),
                 at: now,
             })
             .await?;
@@ -299,6 +307,9 @@ impl Ingestor {
         };
         tx.event(ticket, now, ACTOR, "checked", &checked).await?;
         tx.event(ticket, now, ACTOR, "classified", &format!("{} (confidence {:.2})", c.class, c.confidence)).await?;
+        if let Some(v) = &vendor_issue {
+            tx.event(ticket, now, ACTOR, "vendor-issue", &format!("known vendor issue: {v}")).await?;
+        }
         if let Some(a) = &d.auth {
             let note = if a.failed() {
                 " — the sender is NOT verified: no automatic reply, no joining of tickets"
@@ -309,6 +320,10 @@ impl Ingestor {
         }
 
         self.group(tx, ticket, &number, d, now).await?;
+        if c.privacy {
+            let municipality = routing.municipality.as_deref();
+            self.open_privacy(tx, ticket, &number, municipality, &d.mail.subject, now, actor).await?;
+        }
         if routing.held {
             tx.event(ticket, now, ACTOR, "held", "waiting for the reporter's missing details").await?;
         } else {

@@ -40,7 +40,9 @@ impl Ingestor {
             }
             same = Some(reply::SameFault { incident: inc.clone(), others });
         }
-        let text = reply::routing(d, number, &self.policy, same.as_ref()).context("rendering the routing mail")?;
+        let vendor_issue = tx.ticket_vendor_issue(ticket).await?;
+        let cx = reply::Context { vendor_issue: vendor_issue.as_deref(), status_page: self.status_page.as_deref() };
+        let text = reply::routing(d, number, &self.policy, same.as_ref(), cx).context("rendering the routing mail")?;
         let id = self.new_message_id();
         tx.insert_outbox(&NewOutbox {
             ticket_id: Some(ticket),
@@ -87,9 +89,11 @@ impl Ingestor {
             let why = format!("no {} to {to}: {recent} automatic replies in the last hour (limit)", kind.as_str());
             return tx.event(ticket, now, ACTOR, "reply-suppressed", &why).await;
         }
+        let vendor_issue = tx.ticket_vendor_issue(ticket).await?;
+        let cx = reply::Context { vendor_issue: vendor_issue.as_deref(), status_page: self.status_page.as_deref() };
         let text = match kind {
             Reply::RequestInfo => reply::request_info(d, number, &self.policy),
-            _ => reply::acknowledgement(d, number, &self.policy),
+            _ => reply::acknowledgement(d, number, &self.policy, cx),
         }
         .context("rendering the reply")?;
         let id = self.new_message_id();

@@ -27,6 +27,22 @@ pub struct PolicyFile {
     pub retention: RetentionFile,
     #[serde(default)]
     pub incidents: IncidentsFile,
+    #[serde(default)]
+    pub privacy: PrivacyIncidentsFile,
+}
+
+/// Privacy incidents: who is told at once, and how early the coordinator is warned of the deadline.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyIncidentsFile {
+    pub contacts: Vec<String>,
+    pub warn_hours: u32,
+}
+
+impl Default for PrivacyIncidentsFile {
+    fn default() -> Self {
+        PrivacyIncidentsFile { contacts: vec![], warn_hours: 24 }
+    }
 }
 
 /// When reports are the same fault, and when that makes a suspected incident.
@@ -158,6 +174,10 @@ pub struct PrivacyFile {
 pub struct ProductFile {
     pub name: String,
     pub aliases: Vec<String>,
+    /// The vendor status page's components whose trouble is this product's trouble; the product's
+    /// own name when not given.
+    #[serde(default)]
+    pub components: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,6 +210,9 @@ pub struct MunicipalityFile {
     pub domains: Vec<String>,
     #[serde(default)]
     pub local_it: Option<String>,
+    /// The municipality's data-protection contact (personvernombud), told of every privacy incident.
+    #[serde(default)]
+    pub privacy_contact: Option<String>,
     #[serde(default, rename = "contact")]
     pub contacts: Vec<ContactFile>,
 }

@@ -27,12 +27,15 @@ pub struct Policy {
     pub classify: ClassifyRules,
     /// Product names, indexed by `Tag::Product`.
     pub products: Vec<String>,
+    /// `(status page component, product)`: which vendor components each product depends on.
+    pub components: Vec<(String, String)>,
     pub routes: Vec<(Class, RouteRule)>,
     pub rules: Vec<Rule>,
     pub municipalities: Vec<Municipality>,
     pub replies: Replies,
     pub retention: Retention,
     pub incidents: Incidents,
+    pub privacy: Privacy,
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +110,8 @@ pub struct Municipality {
     pub domains: Vec<String>,
     pub local_it: Option<String>,
     pub contacts: Vec<Contact>,
+    /// The municipality's data-protection contact.
+    pub privacy_contact: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +120,15 @@ pub struct Contact {
     pub email: String,
     pub phone: Option<String>,
     pub mobile: Option<String>,
+}
+
+/// Privacy incidents (GDPR art. 33: the authority is notified within 72 hours).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Privacy {
+    /// The region's data-protection contacts (besides each municipality's own).
+    pub contacts: Vec<String>,
+    /// The coordinator is warned this long before the 72 hours run out.
+    pub warn_hours: u32,
 }
 
 /// Grouping reports of the same fault (see [`crate::grouping`]).

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::file::{PolicyFile, RouteFile};
 use super::{
-    ClassifyRules, Contact, Helpdesk, Incidents, Municipality, Policy, Replies, Retention, RouteRule, Rule,
+    ClassifyRules, Contact, Helpdesk, Incidents, Municipality, Policy, Privacy, Replies, Retention, RouteRule, Rule,
     ScreenshotRule, SenderRules, Tag, Target,
 };
 use crate::domain::{Class, Detail};
@@ -120,6 +120,17 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
     if inc.window_hours == 0 || inc.min_reports < 2 || inc.min_municipalities == 0 {
         p.push("incidents: window_hours and min_municipalities must be at least 1, min_reports at least 2".into());
     }
+    for (i, a) in f.privacy.contacts.iter().enumerate() {
+        check_address(&mut p, &format!("privacy.contacts[{i}]"), a);
+    }
+    for m in &f.municipalities {
+        if let Some(a) = &m.privacy_contact {
+            check_address(&mut p, &format!("municipality {}: privacy_contact", m.id), a);
+        }
+    }
+    if f.privacy.warn_hours == 0 || f.privacy.warn_hours >= 72 {
+        p.push("privacy.warn_hours must be between 1 and 71 (the deadline is 72 hours)".into());
+    }
     let Some(classify) = classify.filter(|_| p.is_empty()) else {
         return Err(p);
     };
@@ -133,7 +144,12 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
         min_reports: inc.min_reports,
         min_municipalities: inc.min_municipalities,
     };
+    let privacy = Privacy {
+        contacts: f.privacy.contacts.iter().map(|a| a.to_lowercase()).collect(),
+        warn_hours: f.privacy.warn_hours,
+    };
     Ok(Policy {
+        privacy,
         incidents,
         retention,
         region: f.region.name,
@@ -148,6 +164,14 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
         },
         classify,
         products: f.products.iter().map(|pr| pr.name.clone()).collect(),
+        components: f
+            .products
+            .iter()
+            .flat_map(|pr| {
+                let own = if pr.components.is_empty() { vec![pr.name.clone()] } else { pr.components.clone() };
+                own.into_iter().map(|c| (c, pr.name.clone()))
+            })
+            .collect(),
         routes,
         rules,
         municipalities,
@@ -211,6 +235,7 @@ fn municipalities(p: &mut Vec<String>, f: &PolicyFile) -> Vec<Municipality> {
             name: m.name.clone(),
             domains: m.domains.iter().map(|d| d.to_lowercase()).collect(),
             local_it: m.local_it.as_ref().map(|s| s.to_lowercase()),
+            privacy_contact: m.privacy_contact.as_ref().map(|s| s.to_lowercase()),
             contacts: m
                 .contacts
                 .iter()

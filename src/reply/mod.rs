@@ -17,6 +17,8 @@ pub struct Text {
 #[derive(Template)]
 #[template(path = "mail/acknowledgement.txt")]
 struct Acknowledgement<'a> {
+    vendor_issue: Option<&'a str>,
+    status_page: Option<&'a str>,
     greeting_name: String,
     intro: &'a str,
     ticket: &'a str,
@@ -58,6 +60,7 @@ struct Routing<'a> {
     note: &'a str,
     reasons: Vec<String>,
     same_fault: Option<&'a SameFault>,
+    vendor_issue: Option<&'a str>,
 }
 
 /// Other reports of the same fault, for the routing mail.
@@ -127,9 +130,19 @@ fn subject_or_none(d: &Decision) -> &str {
     if d.mail.subject.is_empty() { "(uten emne)" } else { &d.mail.subject }
 }
 
-pub fn acknowledgement(d: &Decision, ticket: &str, policy: &Policy) -> Result<Text, askama::Error> {
+/// What the reply and routing mail say besides the decision: a known vendor issue
+/// (`title (stage) link`) and the regional status page's address.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    pub vendor_issue: Option<&'a str>,
+    pub status_page: Option<&'a str>,
+}
+
+pub fn acknowledgement(d: &Decision, ticket: &str, policy: &Policy, cx: Context<'_>) -> Result<Text, askama::Error> {
     let recipients = d.routing.as_ref().map(|r| r.to.join(", ")).unwrap_or_default();
     let body = Acknowledgement {
+        vendor_issue: cx.vendor_issue,
+        status_page: cx.status_page,
         greeting_name: greeting_name(d),
         intro: &policy.replies.acknowledgement,
         ticket,
@@ -164,6 +177,7 @@ pub fn routing(
     ticket: &str,
     policy: &Policy,
     same_fault: Option<&SameFault>,
+    cx: Context<'_>,
 ) -> Result<Text, askama::Error> {
     let routing = d.routing.as_ref();
     let municipality = routing
@@ -201,6 +215,7 @@ pub fn routing(
         note: routing.map_or("", |r| r.note.as_str()),
         reasons: d.reasons(),
         same_fault,
+        vendor_issue: cx.vendor_issue,
     }
     .render()?;
     let prefix = match (d.classification.urgent, class) {

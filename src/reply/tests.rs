@@ -26,7 +26,7 @@ fn request_info_names_exactly_what_is_missing() {
 #[test]
 fn urgent_acknowledgement_tells_to_phone_the_helpdesk() {
     let (d, policy) = decide("From: Ola <ola@gjovik.kommune.no>\nSubject: HASTER: lønn\n\nHaster!\n");
-    let t = acknowledgement(&d, "RD-2026-000001", &policy).expect("renders");
+    let t = acknowledgement(&d, "RD-2026-000001", &policy, Default::default()).expect("renders");
     assert!(t.body.contains("61 18 98 50"), "{}", t.body);
     assert!(t.body.contains("RD-2026-000001"));
 }
@@ -34,7 +34,7 @@ fn urgent_acknowledgement_tells_to_phone_the_helpdesk() {
 #[test]
 fn routing_mail_summarises_the_decision_and_reminds_of_the_vendor_routine() {
     let (d, policy) = decide(INCOMPLETE);
-    let t = routing(&d, "RD-2026-000007", &policy, None).expect("renders");
+    let t = routing(&d, "RD-2026-000007", &policy, None, Default::default()).expect("renders");
     assert!(t.subject.starts_with("[RD-2026-000007] Feilmelding – programfeil"), "{}", t.subject);
     assert!(t.body.contains("Søndre Land kommune"), "{}", t.body);
     assert!(t.body.contains("åpen for alle i Gjøvikregionen"), "{}", t.body);

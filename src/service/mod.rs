@@ -43,6 +43,7 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         .try_lease(&format!("instance:{instance}"), &instance, time::OffsetDateTime::now_utc(), intake::LEASE_TTL)
         .await?;
     let retention = policy.retention;
+    let vendor = Arc::new(crate::vendor::Watch::new(policy.components.clone()));
     let ingestor = Ingestor {
         store: store.clone(),
         policy: Arc::new(policy),
@@ -53,7 +54,11 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         ids: message_ids(&store, &cfg.mailbox).await?,
         trusted_authserv_id: cfg.trusted_authserv_id.clone(),
         grouping: Arc::default(),
+        vendor: vendor.clone(),
+        status_page: (!cfg.web.public_url.is_empty())
+            .then(|| format!("{}/status", cfg.web.public_url.trim_end_matches('/'))),
     };
+    let privacy_desk = ingestor.clone();
     let (shutdown, rx) = watch::channel(false);
     let stats = Arc::new(IntakeStats::default());
     let web = crate::web::AppState {
@@ -67,6 +72,10 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         tokio::spawn(intake::heartbeat(store.clone(), instance.clone(), rx.clone())),
         tokio::spawn(intake::run(cfg.imap.clone(), ingestor, stats.clone(), instance.clone(), rx.clone())),
     ];
+    if !cfg.vendor.status_url.is_empty() {
+        let every = Duration::from_secs(cfg.vendor.poll_secs);
+        tasks.push(tokio::spawn(vendor.clone().run(cfg.vendor.status_url.clone(), every, rx.clone())));
+    }
     let mut web_addr = None;
     if !cfg.web.bind.is_empty() {
         let (bind, state, rx) = (cfg.web.bind.clone(), web.clone(), rx.clone());
@@ -91,7 +100,8 @@ pub async fn start(cfg: &Config) -> Result<Running> {
             instance: instance.clone(),
         };
         tasks.push(tokio::spawn(worker.run(rx.clone())));
-        tasks.push(tokio::spawn(crate::retention::daily(store.clone(), retention, instance.clone(), rx)));
+        tasks.push(tokio::spawn(crate::retention::daily(store.clone(), retention, instance.clone(), rx.clone())));
+        tasks.push(tokio::spawn(crate::ingest::privacy::warn_loop(privacy_desk, instance.clone(), rx)));
     }
     tracing::info!(database = store.backend(), mailbox = %cfg.mailbox, "routedesk is running");
     Ok(Running { store, intake: stats, web, web_addr, shutdown, tasks, _instance_lock: instance_lock })

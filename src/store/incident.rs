@@ -75,6 +75,12 @@ impl Tx {
         Ok((id, number))
     }
 
+    pub async fn set_incident_title(&mut self, incident: i64, title: &str) -> Result<()> {
+        const SQL: &str = "UPDATE incidents SET title = $1 WHERE id = $2";
+        on_conn!(self, c => sqlx::query(SQL).bind(title).bind(incident).execute(c).await.map(drop))
+            .context("naming an incident")
+    }
+
     pub async fn set_ticket_incident(&mut self, ticket: i64, incident: Option<i64>) -> Result<()> {
         const SQL: &str = "UPDATE tickets SET incident_id = $1 WHERE id = $2";
         on_conn!(self, c => sqlx::query(SQL).bind(incident).bind(ticket).execute(c).await.map(drop))

@@ -12,6 +12,7 @@ mod lease;
 mod log;
 mod migrate;
 mod outbox;
+mod privacy;
 mod retention;
 mod seed;
 mod sqlite_tx;
@@ -27,6 +28,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 pub use incident::{Candidate, IncidentRow, IncidentUpdate};
 pub use log::{Facets, TicketFilter};
 pub use outbox::{FileData, queued};
+pub use privacy::{PrivacyField, PrivacyReport, PrivacyRow};
 pub use read::{AttachmentRow, Counted, EventRow, FileRow, MessageRow, OutboxRow, TicketRow};
 pub use retention::REMOVED;
 pub use staff::UserRow;

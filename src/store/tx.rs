@@ -64,6 +64,8 @@ pub struct NewTicket<'a> {
     pub auth_result: Option<&'a str>,
     /// The vendor products the report names, comma-separated.
     pub products: &'a str,
+    /// A known vendor issue the report is likely about: `title (stage) link`.
+    pub vendor_issue: Option<&'a str>,
     pub at: OffsetDateTime,
 }
 
@@ -158,8 +160,9 @@ impl Tx {
 
     pub async fn insert_ticket(&mut self, t: &NewTicket<'_>) -> Result<i64> {
         const SQL: &str = "INSERT INTO tickets (number, status, class, confidence, municipality, urgent, privacy, missing, \
-             subject, reporter, reporter_name, route_to, route_cc, reasons, body, auth_result, products, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id";
+             subject, reporter, reporter_name, route_to, route_cc, reasons, body, auth_result, products, vendor_issue, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id";
         let (id,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL)
             .bind(t.number)
             .bind(t.status)
@@ -178,6 +181,7 @@ impl Tx {
             .bind(t.body)
             .bind(t.auth_result)
             .bind(t.products)
+            .bind(t.vendor_issue)
             .bind(t.at)
             .fetch_one(c)
             .await)
@@ -313,6 +317,15 @@ impl Tx {
         on_conn!(self, c => sqlx::query(SQL).bind(status).bind(missing).bind(at).bind(id).execute(c).await.map(|r| r.rows_affected()))
             .context("updating a ticket")?;
         Ok(())
+    }
+
+    /// The known vendor issue recorded on a ticket.
+    pub async fn ticket_vendor_issue(&mut self, ticket: i64) -> Result<Option<String>> {
+        const SQL: &str = "SELECT vendor_issue FROM tickets WHERE id = $1";
+        let row: Option<(Option<String>,)> =
+            on_conn!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_optional(c).await)
+                .context("reading a ticket")?;
+        Ok(row.and_then(|r| r.0))
     }
 
     /// Automatic replies queued to `address` since `since` (the per-sender rate limit).

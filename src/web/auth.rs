@@ -26,7 +26,8 @@ pub const LANG_COOKIE: &str = "rd_lang";
 pub const SESSION_HOURS: i64 = 12;
 
 /// The roles staff can have.
-pub const ROLES: [&str; 3] = ["admin", "helpdesk", "municipal"];
+/// `privacy`: a data-protection contact (sees privacy incidents; otherwise like the helpdesk).
+pub const ROLES: [&str; 4] = ["admin", "helpdesk", "municipal", "privacy"];
 
 /// An argon2id PHC string (m=19456 KiB, t=2, p=1: the OWASP minimum) with a random salt.
 pub fn hash_password(password: &str) -> anyhow::Result<String> {

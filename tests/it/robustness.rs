@@ -107,7 +107,7 @@ fn fuzz_regressions_never_panic() {
             let raw = std::fs::read(f).unwrap_or_default();
             catch_unwind(AssertUnwindSafe(|| {
                 if let Ok(d) = triage(&raw, &policy, &limits) {
-                    let _ = routedesk::reply::routing(&d, "RD-2026-000001", &policy, None);
+                    let _ = routedesk::reply::routing(&d, "RD-2026-000001", &policy, None, Default::default());
                     let _ = routedesk::reply::request_info(&d, "RD-2026-000001", &policy);
                 }
             }))

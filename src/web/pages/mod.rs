@@ -5,6 +5,8 @@ pub mod incidents;
 pub mod log;
 pub mod login;
 pub mod mail;
+pub mod privacy;
+pub mod status;
 pub mod tester;
 pub mod ticket;
 

@@ -281,6 +281,10 @@ pub async fn act(
         }
         "status" => desk.set_status(&n, f.status.as_deref().unwrap_or(""), &actor).await?,
         "note" => desk.add_note(&n, f.text.as_deref().unwrap_or(""), &actor).await?,
+        "privacy" => {
+            let prv = desk.flag_privacy(&n, &actor).await?;
+            tracing::warn!(ticket = %n, privacy = %prv, "flagged as a privacy matter");
+        }
         "link" => {
             let other = f.other.as_deref().unwrap_or("").trim().to_uppercase();
             // The other ticket must be visible to the user too.

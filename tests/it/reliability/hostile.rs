@@ -25,6 +25,8 @@ async fn desk(db: Db) -> Ingestor {
         replies_per_sender_per_hour: 5,
         trusted_authserv_id: "mx.gjovik.kommune.no".into(),
         grouping: Default::default(),
+        vendor: std::sync::Arc::new(routedesk::vendor::Watch::new(vec![])),
+        status_page: None,
     }
 }
 

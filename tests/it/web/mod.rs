@@ -41,9 +41,11 @@ impl App {
     pub async fn new(db: Db) -> App {
         crate::support::init_logging();
         let store = Store::connect(&database_url(db).await).await.expect("store");
+        let policy = Policy::default_region().expect("policy");
+        let vendor = Arc::new(routedesk::vendor::Watch::new(policy.components.clone()));
         let desk = Ingestor {
             store: store.clone(),
-            policy: Arc::new(Policy::default_region().expect("policy")),
+            policy: Arc::new(policy),
             limits: ParseLimits::default(),
             mailbox: "helpdesk@routedesk.test".into(),
             dry_run: false,
@@ -51,6 +53,8 @@ impl App {
             ids: routedesk::service::message_ids(&store, "helpdesk@routedesk.test").await.expect("ids"),
             trusted_authserv_id: "mx.gjovik.kommune.no".into(),
             grouping: Default::default(),
+            vendor,
+            status_page: Some("https://helpdesk.example/status".into()),
         };
         let hash = auth::hash_password(PASSWORD).expect("hash");
         store.create_user("admin", "Admin", "admin", None, &hash).await.expect("user");

@@ -1,0 +1,307 @@
+//! Privacy incidents, following the vendor's process for breaches of personal data (seed 002):
+//! alert received → assess and resolve → review and close. A ticket flagged `privacy` (by the
+//! classifier or by staff) opens one: the data-protection contacts are told at once; a coordinator
+//! is appointed; the incident report is kept; the data-protection authority must be notified
+//! within 72 hours of the incident being recorded (GDPR art. 33), and the coordinator is warned
+//! before that runs out; it cannot be closed without a review note. Every step is in the ticket's
+//! audit trail.
+
+use time::OffsetDateTime;
+
+use super::{ACTOR, ActionError, Ingestor};
+use crate::store::{NewOutbox, PrivacyField, PrivacyReport, Tx};
+
+type Result<T> = std::result::Result<T, ActionError>;
+
+/// GDPR art. 33: notify the authority within 72 hours of becoming aware.
+pub const DEADLINE_HOURS: i64 = 72;
+
+/// The stages, in order.
+pub const STAGES: &[&str] = &["alert-received", "assessing", "review", "closed"];
+
+impl Ingestor {
+    /// The data-protection contacts for a ticket of `municipality`: its own and the region's.
+    fn privacy_contacts(&self, municipality: Option<&str>) -> Vec<String> {
+        let mut to: Vec<String> = municipality
+            .and_then(|m| self.policy.municipality(m))
+            .and_then(|m| m.privacy_contact.clone())
+            .into_iter()
+            .chain(self.policy.privacy.contacts.iter().cloned())
+            .collect();
+        to.dedup();
+        to
+    }
+
+    /// Opens the privacy incident of a ticket (in the ticket's transaction) and tells the
+    /// data-protection contacts at once.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn open_privacy(
+        &self,
+        tx: &mut Tx,
+        ticket: i64,
+        number: &str,
+        municipality: Option<&str>,
+        subject: &str,
+        now: OffsetDateTime,
+        actor: &str,
+    ) -> anyhow::Result<()> {
+        let deadline = now + time::Duration::hours(DEADLINE_HOURS);
+        let Some((_, prv)) = tx.open_privacy(ticket, now, deadline).await? else { return Ok(()) };
+        tx.event(
+            ticket,
+            now,
+            actor,
+            "privacy-incident",
+            &format!("{prv} opened: notify the authority by {}", stamp(deadline)),
+        )
+        .await?;
+        let to = self.privacy_contacts(municipality);
+        if to.is_empty() {
+            tx.event(ticket, now, ACTOR, "privacy-incident", "no data-protection contact in the policy to tell")
+                .await?;
+            return Ok(());
+        }
+        let body = format!(
+            "Mulig avvik med personopplysninger er registrert.\n\n  Avvik:      {prv}\n  Sak:        {number}\n  Emne:       {subject}\n  \
+             Registrert: {}\n  Frist:      {} (72 timer: melding til Datatilsynet, GDPR art. 33)\n\n\
+             Neste steg: utnevn en koordinator, vurder og lukk avviket (varsel mottatt → vurdering → gjennomgang).\n\n{}",
+            stamp(now),
+            stamp(deadline),
+            self.policy.replies.signature
+        );
+        self.queue_plain(
+            tx,
+            ticket,
+            "privacy",
+            &to.join(","),
+            &format!("[{prv}] Mulig avvik med personopplysninger – {number}"),
+            &body,
+            now,
+        )
+        .await?;
+        tx.event(ticket, now, ACTOR, "privacy-incident", &format!("data-protection contacts told: {}", to.join(", ")))
+            .await?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn queue_plain(
+        &self,
+        tx: &mut Tx,
+        ticket: i64,
+        kind: &str,
+        to: &str,
+        subject: &str,
+        body: &str,
+        now: OffsetDateTime,
+    ) -> anyhow::Result<()> {
+        let id = self.new_message_id();
+        tx.insert_outbox(&NewOutbox {
+            ticket_id: Some(ticket),
+            kind,
+            message_id: &id,
+            envelope_from: &self.mailbox,
+            to_addrs: to,
+            cc_addrs: "",
+            in_reply_to: None,
+            report_message: None,
+            subject,
+            body,
+            status: self.initial_status(),
+            at: now,
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Staff flag a ticket as a privacy matter: it gets the flag and its privacy incident.
+    pub async fn flag_privacy(&self, number: &str, actor: &str) -> Result<String> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let t = tx.ticket_brief(number).await?.ok_or(ActionError::NotFound)?;
+        tx.set_ticket_privacy(t.id, now).await?;
+        let subject = tx.ticket_subject(t.id).await?;
+        self.open_privacy(&mut tx, t.id, number, t.municipality.as_deref(), &subject, now, actor).await?;
+        tx.event(t.id, now, actor, "privacy", "flagged as a privacy matter").await?;
+        let prv = tx.privacy_of(t.id).await?.ok_or(ActionError::NotFound)?;
+        tx.commit().await?;
+        Ok(prv)
+    }
+
+    async fn privacy_incident(&self, tx: &mut Tx, number: &str) -> Result<crate::store::PrivacyRow> {
+        tx.privacy(number).await?.ok_or(ActionError::NotFound)
+    }
+
+    /// Appoints the coordinator (a staff user).
+    pub async fn appoint_coordinator(&self, number: &str, username: &str, actor: &str) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let user = self.store.user_by_name(username.trim()).await?.filter(|u| !u.disabled);
+        let Some(user) = user else { return Err(ActionError::Invalid(format!("no active staff user {username:?}"))) };
+        let mut tx = self.store.begin().await?;
+        let p = self.privacy_incident(&mut tx, number).await?;
+        open(&p)?;
+        tx.set_privacy_field(p.id, PrivacyField::Coordinator, Some(&user.username), now).await?;
+        tx.event(p.ticket_id, now, actor, "privacy-coordinator", &format!("{number}: coordinator {}", user.username))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Moves to the next stage: `assessing` (assess and resolve) or `review` (review and close).
+    pub async fn privacy_stage(&self, number: &str, stage: &str, actor: &str) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let p = self.privacy_incident(&mut tx, number).await?;
+        open(&p)?;
+        let (from, to) = (STAGES.iter().position(|s| *s == p.stage), STAGES.iter().position(|s| *s == stage));
+        match (from, to) {
+            (Some(f), Some(t)) if t == f + 1 && stage != "closed" => {}
+            _ => return Err(ActionError::Invalid(format!("cannot go from {} to {stage}", p.stage))),
+        }
+        if p.coordinator.is_none() {
+            return Err(ActionError::Invalid("appoint a coordinator first".into()));
+        }
+        tx.set_privacy_field(p.id, PrivacyField::Stage, Some(stage), now).await?;
+        tx.event(p.ticket_id, now, actor, "privacy-stage", &format!("{number}: {} → {stage}", p.stage)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records the incident report.
+    pub async fn privacy_report(&self, number: &str, report: &PrivacyReport, actor: &str) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let fields = [
+            &report.timeline,
+            &report.root_cause,
+            &report.data_subjects,
+            &report.personal_data,
+            &report.mitigation,
+            &report.controller,
+        ];
+        if fields.iter().any(|f| f.len() > 20_000) {
+            return Err(ActionError::Invalid("a field of the report is longer than 20,000 characters".into()));
+        }
+        let mut tx = self.store.begin().await?;
+        let p = self.privacy_incident(&mut tx, number).await?;
+        open(&p)?;
+        tx.set_privacy_report(p.id, report, now).await?;
+        tx.event(
+            p.ticket_id,
+            now,
+            actor,
+            "privacy-report",
+            &format!("{number}: incident report updated{}", if report.crisis { " (crisis)" } else { "" }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records that the data-protection authority was notified (now).
+    pub async fn privacy_authority_notified(&self, number: &str, actor: &str) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let p = self.privacy_incident(&mut tx, number).await?;
+        open(&p)?;
+        tx.set_privacy_authority(p.id, now).await?;
+        let late = if now > p.deadline_at { " — after the 72-hour deadline" } else { "" };
+        tx.event(
+            p.ticket_id,
+            now,
+            actor,
+            "privacy-authority",
+            &format!("{number}: the data-protection authority notified{late}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Closes the incident; only from review, and only with a review note.
+    pub async fn close_privacy(&self, number: &str, note: &str, actor: &str) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(ActionError::Invalid("a privacy incident is closed with a review note".into()));
+        }
+        let mut tx = self.store.begin().await?;
+        let p = self.privacy_incident(&mut tx, number).await?;
+        if p.stage != "review" {
+            return Err(ActionError::Invalid(format!("close from review, not from {}", p.stage)));
+        }
+        tx.close_privacy(p.id, note, now).await?;
+        tx.event(p.ticket_id, now, actor, "privacy-closed", &format!("{number} closed: {note}")).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Warns the coordinators of incidents whose deadline is less than the policy's `warn_hours`
+    /// away (as of `now`) and whose authority is not yet notified; each incident is warned once.
+    /// Returns the numbers warned.
+    pub async fn privacy_deadline_warnings(&self, now: OffsetDateTime) -> anyhow::Result<Vec<String>> {
+        let by = now + time::Duration::hours(i64::from(self.policy.privacy.warn_hours));
+        let mut tx = self.store.begin().await?;
+        let due = tx.privacy_due(by, now).await?;
+        let mut warned = Vec::with_capacity(due.len());
+        for p in due {
+            let coordinator = match &p.coordinator {
+                Some(u) => tx.user_email(u).await?,
+                None => None,
+            };
+            // Without a coordinator (or their address) the data-protection contacts are warned.
+            let to = coordinator.unwrap_or_else(|| self.privacy_contacts(p.municipality.as_deref()).join(","));
+            let left = (p.deadline_at - now).whole_hours().max(0);
+            let body = format!(
+                "Fristen for å melde avviket {} til Datatilsynet går ut {} (om {left} timer).\n\n  Sak:   {}\n  Steg:  {}\n\n\
+                 Er avviket meldt, registrer det i routedesk; er det ikke meldepliktig, skriv det i gjennomgangen.\n\n{}",
+                p.number,
+                stamp(p.deadline_at),
+                p.ticket,
+                p.stage,
+                self.policy.replies.signature
+            );
+            if !to.is_empty() {
+                let subject = format!("[{}] Frist om {left} timer: melding til Datatilsynet", p.number);
+                self.queue_plain(&mut tx, p.ticket_id, "privacy-deadline", &to, &subject, &body, now).await?;
+            }
+            tx.event(p.ticket_id, now, ACTOR, "privacy-deadline", &format!("{}: deadline warning to {to}", p.number))
+                .await?;
+            warned.push(p.number);
+        }
+        tx.commit().await?;
+        Ok(warned)
+    }
+}
+
+/// Checks the deadlines every ten minutes (on one instance at a time) until shutdown.
+pub async fn warn_loop(desk: Ingestor, instance: String, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+    loop {
+        let now = OffsetDateTime::now_utc();
+        match desk.store.try_lease("privacy-deadlines", &instance, now, time::Duration::minutes(9)).await {
+            Ok(true) => match desk.privacy_deadline_warnings(now).await {
+                Ok(warned) if !warned.is_empty() => {
+                    tracing::warn!(incidents = %warned.join(", "), "privacy deadline warnings sent")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = format!("{e:#}"), "privacy deadline check failed"),
+            },
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = format!("{e:#}"), "privacy deadline check: cannot take the lease"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+fn open(p: &crate::store::PrivacyRow) -> Result<()> {
+    if p.stage == "closed" { Err(ActionError::Invalid(format!("{} is closed", p.number))) } else { Ok(()) }
+}
+
+/// `2026-05-18 10:15 UTC`.
+pub fn stamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+}

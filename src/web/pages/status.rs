@@ -1,0 +1,185 @@
+//! The region's public status page (no sign-in) and its JSON feed, in the shape people know from
+//! the vendor's page: our products with their state, ongoing incidents (the region's confirmed ones
+//! and the vendor's own) with their updates, and past incidents by day — so users look here before
+//! they write. Only staff-written text is shown: titles and updates of confirmed incidents, never
+//! a report.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::when;
+use crate::web::AppState;
+use crate::web::error::WebResult;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Component {
+    pub name: String,
+    /// operational | degraded_performance | partial_outage | major_outage | under_maintenance
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Update {
+    pub status: String,
+    pub body: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Incident {
+    pub name: String,
+    pub status: String,
+    /// `region` (confirmed by the helpdesk) or `vendor` (from the vendor's status page).
+    pub source: &'static str,
+    pub shortlink: String,
+    pub incident_updates: Vec<Update>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Day {
+    pub date: String,
+    pub incidents: Vec<Incident>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub page: serde_json::Value,
+    pub status: serde_json::Value,
+    pub components: Vec<Component>,
+    pub incidents: Vec<Incident>,
+    pub past_incidents: Vec<Day>,
+}
+
+/// Worst first.
+const SEVERITY: &[&str] =
+    &["major_outage", "partial_outage", "degraded_performance", "under_maintenance", "operational"];
+
+fn worse(a: &str, b: &str) -> bool {
+    let rank = |s: &str| SEVERITY.iter().position(|x| *x == s).unwrap_or(SEVERITY.len());
+    rank(a) < rank(b)
+}
+
+async fn status(state: &AppState) -> anyhow::Result<Status> {
+    let desk = &state.desk;
+    let (summary, fetched, _) = desk.vendor.latest();
+    // Each product takes the worst state of the vendor components it depends on.
+    let mut components: Vec<Component> =
+        desk.policy.products.iter().map(|p| Component { name: p.clone(), status: "operational".into() }).collect();
+    if let Some(s) = &summary {
+        for c in components.iter_mut() {
+            for (component, product) in &desk.policy.components {
+                if *product != c.name {
+                    continue;
+                }
+                if let Some(v) = s.components.iter().find(|v| v.name.eq_ignore_ascii_case(component))
+                    && worse(&v.status, &c.status)
+                {
+                    c.status = v.status.clone();
+                }
+            }
+        }
+    }
+
+    let store = &desk.store;
+    let mut incidents = Vec::new();
+    let mut past: BTreeMap<String, Vec<Incident>> = BTreeMap::new();
+    let since = OffsetDateTime::now_utc() - time::Duration::days(14);
+    for i in store.incidents(false, 200).await?.into_iter().filter(|i| i.state == "confirmed") {
+        let updates: Vec<Update> = store
+            .incident_updates(i.id)
+            .await?
+            .into_iter()
+            .rev()
+            .filter(|u| u.actor != "routedesk")
+            .map(|u| Update { status: u.status, body: u.body, created_at: rfc3339(u.at) })
+            .collect();
+        let status = i.status.clone().unwrap_or_default();
+        let entry = Incident {
+            name: i.title.clone(),
+            status: status.clone(),
+            source: "region",
+            shortlink: String::new(),
+            incident_updates: updates,
+        };
+        if status == "resolved" {
+            if i.updated_at >= since {
+                past.entry(i.updated_at.date().to_string()).or_default().push(entry);
+            }
+        } else {
+            incidents.push(entry);
+        }
+    }
+    if let Some(s) = &summary {
+        let ours = desk.vendor.known();
+        for v in s.incidents.iter().chain(&s.scheduled_maintenances) {
+            if !ours.iter().any(|k| k.title == v.name) {
+                continue;
+            }
+            let updates = v
+                .incident_updates
+                .iter()
+                .map(|u| Update { status: u.status.clone(), body: u.body.clone(), created_at: u.created_at.clone() })
+                .collect();
+            incidents.push(Incident {
+                name: v.name.clone(),
+                status: v.status.clone(),
+                source: "vendor",
+                shortlink: v.shortlink.clone(),
+                incident_updates: updates,
+            });
+        }
+    }
+    let indicator =
+        if incidents.iter().any(|i| i.source == "region") || components.iter().any(|c| c.status.ends_with("outage")) {
+            "major"
+        } else if incidents.is_empty() && components.iter().all(|c| c.status == "operational") {
+            "none"
+        } else {
+            "minor"
+        };
+    let description = match indicator {
+        "none" => "All Systems Operational",
+        "minor" => "Minor Service Outage",
+        _ => "Service Disruption",
+    };
+    Ok(Status {
+        page: serde_json::json!({
+            "name": desk.policy.region,
+            "url": desk.status_page,
+            "updated_at": rfc3339(OffsetDateTime::now_utc()),
+            "vendor_checked_at": fetched.map(rfc3339),
+        }),
+        status: serde_json::json!({ "indicator": indicator, "description": description }),
+        components,
+        incidents,
+        past_incidents: past.into_iter().rev().map(|(date, incidents)| Day { date, incidents }).collect(),
+    })
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+pub async fn json(State(state): State<AppState>) -> WebResult<Json<Status>> {
+    Ok(Json(status(&state).await?))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/status.html")]
+struct StatusPage {
+    region: String,
+    s: Status,
+    checked: String,
+}
+
+pub async fn page(State(state): State<AppState>) -> WebResult<impl axum::response::IntoResponse> {
+    let s = status(&state).await?;
+    let (_, fetched, _) = state.desk.vendor.latest();
+    Ok(StatusPage { region: state.desk.policy.region.clone(), checked: fetched.map(when).unwrap_or_default(), s })
+}
