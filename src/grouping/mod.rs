@@ -77,7 +77,7 @@ impl Report {
 
 /// How alike a report and a group must be to be the same fault (cosine of their TF-IDF vectors,
 /// weighed by recency); chosen on the labelled set (docs/grouping.md).
-pub const DEFAULT_THRESHOLD: f64 = 0.18;
+pub const DEFAULT_THRESHOLD: f64 = 0.2;
 
 /// How much an hour of quiet since a group's last report lowers its similarity: reports of one
 /// fault come close together, unrelated look-alikes are usually hours or days apart.
@@ -89,78 +89,104 @@ pub fn recency(hours_since_last: f64) -> f64 {
 /// See [`recency`]; chosen on the labelled set (docs/grouping.md).
 pub const HALF_LIFE_HOURS: f64 = 6.0;
 
+/// A report's TF-IDF vector, of unit length, as (feature hash, weight) sorted by hash: worked out
+/// once when the report arrives (with the word weights of that moment), compared by a merge.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Vector(Vec<(u64, f32)>);
+
+fn hash(feature: &str) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    feature.hash(&mut h);
+    h.finish()
+}
+
+impl Vector {
+    pub const KEEP: usize = 256;
+
+    /// The report's vector, the report itself counted among the corpus's documents.
+    pub fn of(report: &Report, corpus: &Corpus) -> Vector {
+        let mut v: Vec<(u64, f32)> = report
+            .features
+            .iter()
+            .map(|(k, tf)| {
+                // Sublinear in repeats; weights below one (the 4-grams) stay as they are.
+                let tf = if *tf > 1.0 { 1.0 + tf.ln() } else { tf.max(0.0) };
+                (hash(k), (tf * corpus.idf(k, 1.0)) as f32)
+            })
+            .filter(|(_, w)| *w > 0.0)
+            .collect();
+        v.sort_unstable_by_key(|(h, _)| *h);
+        Vector(v).normalised()
+    }
+
+    /// Keeps the [`Vector::KEEP`] heaviest features (the rest say little and cost time), then
+    /// scales to unit length.
+    fn normalised(mut self) -> Vector {
+        if self.0.len() > Self::KEEP {
+            self.0.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
+            self.0.truncate(Self::KEEP);
+            self.0.sort_unstable_by_key(|(h, _)| *h);
+        }
+        let norm = self.0.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            self.0.iter_mut().for_each(|(_, w)| *w /= norm);
+        }
+        self
+    }
+
+    /// Cosine similarity (both are of unit length).
+    pub fn cosine(&self, other: &Vector) -> f64 {
+        let (a, b) = (&self.0, &other.0);
+        let (mut i, mut j, mut dot) = (0, 0, 0.0f64);
+        while i < a.len() && j < b.len() {
+            match a[i].0.cmp(&b[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    dot += f64::from(a[i].1) * f64::from(b[j].1);
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        dot
+    }
+
+    /// A group as a candidate: its members added up (so a new report is compared with what the
+    /// group says as a whole, and one loose member cannot pull unrelated reports in).
+    pub fn sum<'a>(members: impl IntoIterator<Item = &'a Vector>) -> Vector {
+        let mut all: Vec<(u64, f32)> = members.into_iter().flat_map(|m| m.0.iter().copied()).collect();
+        all.sort_unstable_by_key(|(h, _)| *h);
+        let mut out: Vec<(u64, f32)> = Vec::with_capacity(all.len());
+        for (h, w) in all {
+            match out.last_mut() {
+                Some(last) if last.0 == h => last.1 += w,
+                _ => out.push((h, w)),
+            }
+        }
+        Vector(out).normalised()
+    }
+}
+
 /// The candidate `new` most resembles, with its similarity (weighed by [`recency`] of each
-/// candidate's `hours` since its last report), when that reaches `threshold`. `background` are
-/// `corpus` (recent reports) teaches which words are common.
-pub fn best_match(
-    new: &Report,
-    candidates: &[Report],
-    hours: &[f64],
-    corpus: &Corpus,
-    threshold: f64,
-) -> Option<(usize, f64)> {
-    let scores = similarities(new, candidates, corpus);
-    scores
-        .into_iter()
+/// candidate's `hours` since its last report), when that reaches `threshold`.
+pub fn best_match(new: &Vector, candidates: &[&Vector], hours: &[f64], threshold: f64) -> Option<(usize, f64)> {
+    candidates
+        .iter()
         .zip(hours)
-        .map(|(s, h)| s * recency(*h))
+        .map(|(c, h)| new.cosine(c) * recency(*h))
         .enumerate()
         .filter(|(_, s)| *s >= threshold)
         .max_by(|a, b| a.1.total_cmp(&b.1))
 }
 
-/// Cosine similarity of `new` to each candidate, with IDF from the corpus and `new`: words most
-/// reports have weigh little, words few have weigh much. (Over the few candidates alone, the words
-/// two reports share would be the ones that weigh least.)
-pub fn similarities(new: &Report, candidates: &[Report], corpus: &Corpus) -> Vec<f64> {
-    fn weigh<'a>(d: &'a Features, new: &Report, corpus: &Corpus) -> HashMap<&'a str, f64> {
-        d.iter()
-            .map(|(k, tf)| {
-                let idf = corpus.idf(k, if new.features.contains_key(k) { 1.0 } else { 0.0 });
-                // Sublinear in repeats; weights below one (the 4-grams) stay as they are.
-                let tf = if *tf > 1.0 { 1.0 + tf.ln() } else { tf.max(0.0) };
-                (k.as_str(), tf * idf)
-            })
-            .collect()
-    }
-    let norm = |v: &HashMap<&str, f64>| v.values().map(|x| x * x).sum::<f64>().sqrt();
-    let a = weigh(&new.features, new, corpus);
-    let na = norm(&a);
-    candidates
-        .iter()
-        .map(|c| {
-            let b = weigh(&c.features, new, corpus);
-            let nb = norm(&b);
-            if na == 0.0 || nb == 0.0 {
-                return 0.0;
-            }
-            let dot: f64 = a.iter().filter_map(|(k, x)| b.get(k).map(|y| x * y)).sum();
-            dot / (na * nb)
-        })
-        .collect()
-}
-
-/// A group as a candidate: its members' features added up (so a new report is compared with
-/// what the group says as a whole, and one loose member cannot pull unrelated reports in).
-pub fn merged<'a>(members: impl IntoIterator<Item = &'a Report>) -> Report {
-    let mut out = Report { products: vec![], features: Features::new() };
-    for m in members {
-        for (k, v) in &m.features {
-            *out.features.entry(k.clone()).or_default() += v;
-        }
-        for p in &m.products {
-            if !out.products.contains(p) {
-                out.products.push(p.clone());
-            }
-        }
-    }
-    out
-}
+/// At most this many of a group's newest members stand for it.
+pub const GROUP_SAMPLE: usize = 8;
 
 /// Groups reports in the order they arrived, as the service does: each joins the group (of
 /// reports within `window`) it most resembles, or starts its own; `history` are reports from
-/// before (for the word weights). Returns each report's group
-/// (the index of its group's first report).
+/// before (for the word weights). Returns each report's group (the index of its first report).
 pub fn replay(
     history: &[Report],
     reports: &[(time::OffsetDateTime, Report)],
@@ -168,17 +194,21 @@ pub fn replay(
     threshold: f64,
 ) -> Vec<usize> {
     let mut group: Vec<usize> = Vec::with_capacity(reports.len());
+    let mut vectors: Vec<Vector> = Vec::with_capacity(reports.len());
     let mut corpus = Corpus::default();
     for h in history {
         corpus.add(&h.features);
     }
     for (i, (at, r)) in reports.iter().enumerate() {
-        let recent: Vec<usize> = (0..i).filter(|&j| *at - reports[j].0 <= window).collect();
+        let v = Vector::of(r, &corpus);
+        let recent: Vec<usize> = (0..i).rev().filter(|&j| *at - reports[j].0 <= window).collect();
         let mut ids: Vec<usize> = recent.iter().map(|&j| group[j]).collect();
         ids.sort_unstable();
         ids.dedup();
-        let candidates: Vec<Report> =
-            ids.iter().map(|g| merged(recent.iter().filter(|&&j| group[j] == *g).map(|&j| &reports[j].1))).collect();
+        let candidates: Vec<Vector> = ids
+            .iter()
+            .map(|g| Vector::sum(recent.iter().filter(|&&j| group[j] == *g).take(GROUP_SAMPLE).map(|&j| &vectors[j])))
+            .collect();
         let hours: Vec<f64> = ids
             .iter()
             .map(|g| {
@@ -186,8 +216,10 @@ pub fn replay(
                 (*at - last).as_seconds_f64() / 3600.0
             })
             .collect();
-        let joined = best_match(r, &candidates, &hours, &corpus, threshold).map(|(k, _)| ids[k]);
+        let refs: Vec<&Vector> = candidates.iter().collect();
+        let joined = best_match(&v, &refs, &hours, threshold).map(|(k, _)| ids[k]);
         group.push(joined.unwrap_or(i));
+        vectors.push(v);
         corpus.add(&r.features);
     }
     group
@@ -229,9 +261,12 @@ mod tests {
         for r in [&a, &b, &c] {
             bg.add(&r.features);
         }
-        let s = similarities(&a, &[b.clone(), c.clone()], &bg);
-        assert!(s[0] > s[1] && s[0] > 0.1, "{s:?}");
-        assert_eq!(best_match(&a, std::slice::from_ref(&c), &[0.0], &bg, DEFAULT_THRESHOLD), None);
+        let (va, vb, vc) = (Vector::of(&a, &bg), Vector::of(&b, &bg), Vector::of(&c, &bg));
+        assert!(va.cosine(&vb) > va.cosine(&vc) && va.cosine(&vb) > 0.1);
+        assert!((va.cosine(&va) - 1.0).abs() < 1e-4, "unit length");
+        assert_eq!(best_match(&va, &[&vc], &[0.0], DEFAULT_THRESHOLD), None);
+        assert_eq!(best_match(&va, &[&vc, &vb], &[0.0, 0.0], 0.1).map(|m| m.0), Some(1));
+        assert!(recency(6.0) - 0.5 < 1e-9, "halves in six hours");
     }
 
     #[test]

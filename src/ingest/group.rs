@@ -9,30 +9,22 @@ use anyhow::Result;
 use time::OffsetDateTime;
 
 use super::{ACTOR, Ingestor};
-use crate::grouping::{Corpus, Report, best_match, merged};
+use crate::grouping::{Corpus, GROUP_SAMPLE, Report, Vector, best_match};
 use crate::pipeline::Decision;
 use crate::reply;
 use crate::store::{Candidate, NewOutbox, Tx};
 
-/// Open tickets a new one is compared with, at most.
-const CANDIDATES: i64 = 200;
+/// Open tickets a new one is compared with, at most (the newest).
+const CANDIDATES: i64 = 100;
 
 /// What grouping keeps between reports: the word weights of recent reports, and each recent
-/// ticket's features (worked out once).
+/// ticket's vector (worked out once, when it arrives).
 #[derive(Default)]
 pub struct GroupingState {
     corpus: Mutex<Option<Corpus>>,
-    features: Mutex<HashMap<i64, Report>>,
-}
-
-impl GroupingState {
-    fn report_of(&self, c: &Candidate) -> Report {
-        let mut cache = self.features.lock().unwrap_or_else(|e| e.into_inner());
-        if cache.len() > 4 * CANDIDATES as usize {
-            cache.clear();
-        }
-        cache.entry(c.id).or_insert_with(|| Report::new(&c.subject, &c.body, products(&c.products))).clone()
-    }
+    vectors: Mutex<HashMap<i64, Vector>>,
+    /// A group's summed vector, with the members it was summed from (redone when they change).
+    sums: Mutex<HashMap<Key, (Vec<i64>, Vector)>>,
 }
 
 fn products(list: &str) -> Vec<String> {
@@ -60,8 +52,19 @@ impl Ingestor {
         let rules = self.policy.incidents;
         let report = Report::new(&d.mail.subject, &d.mail.own_text, d.classification.products.clone());
         let since = now - time::Duration::hours(i64::from(rules.window_hours));
+        self.load_corpus().await?;
         let candidates: Vec<Candidate> =
             tx.grouping_candidates(since, CANDIDATES).await?.into_iter().filter(|c| c.id != ticket).collect();
+        // Tickets from before a restart have no vector yet: read their text once.
+        let missing: Vec<i64> = {
+            let vectors = self.grouping.vectors.lock().unwrap_or_else(|e| e.into_inner());
+            candidates.iter().map(|c| c.id).filter(|id| !vectors.contains_key(id)).collect()
+        };
+        let mut texts = Vec::with_capacity(missing.len());
+        for id in missing {
+            let (subject, body, list) = tx.ticket_text(id).await?;
+            texts.push((id, Report::new(&subject, &body, products(&list))));
+        }
 
         let mut keys: Vec<Key> = Vec::new();
         let mut members: HashMap<Key, Vec<&Candidate>> = HashMap::new();
@@ -72,10 +75,6 @@ impl Ingestor {
             }
             members.entry(key).or_default().push(c);
         }
-        let groups: Vec<Report> = keys
-            .iter()
-            .map(|k| merged(members[k].iter().map(|c| self.grouping.report_of(c)).collect::<Vec<_>>().iter()))
-            .collect();
         let hours: Vec<f64> = keys
             .iter()
             .map(|k| {
@@ -84,22 +83,50 @@ impl Ingestor {
             })
             .collect();
 
-        self.load_corpus().await?;
         let best = {
-            let mut guard = self.grouping.corpus.lock().unwrap_or_else(|e| e.into_inner());
-            let corpus = guard.get_or_insert_with(Corpus::default);
-            let best = best_match(&report, &groups, &hours, corpus, rules.similarity);
+            let mut corpus = self.grouping.corpus.lock().unwrap_or_else(|e| e.into_inner());
+            let corpus = corpus.get_or_insert_with(Corpus::default);
+            let mut vectors = self.grouping.vectors.lock().unwrap_or_else(|e| e.into_inner());
+            if vectors.len() > 10 * CANDIDATES as usize {
+                let keep: std::collections::HashSet<i64> = candidates.iter().map(|c| c.id).collect();
+                vectors.retain(|id, _| keep.contains(id));
+            }
+            for (id, r) in &texts {
+                vectors.insert(*id, Vector::of(r, corpus));
+            }
+            let mut sums = self.grouping.sums.lock().unwrap_or_else(|e| e.into_inner());
+            if sums.len() > 10 * CANDIDATES as usize {
+                sums.clear();
+            }
+            for k in &keys {
+                let ids: Vec<i64> = members[k].iter().take(GROUP_SAMPLE).map(|c| c.id).collect();
+                if ids.len() > 1 && sums.get(k).is_none_or(|(had, _)| *had != ids) {
+                    let sum = Vector::sum(ids.iter().filter_map(|id| vectors.get(id)));
+                    sums.insert(*k, (ids, sum));
+                }
+            }
+            let own = Vector::of(&report, corpus);
+            let none = Vector::default();
+            let refs: Vec<&Vector> = keys
+                .iter()
+                .map(|k| match members[k].as_slice() {
+                    [one] => vectors.get(&one.id),
+                    _ => sums.get(k).map(|(_, v)| v),
+                })
+                .map(|v| v.unwrap_or(&none))
+                .collect();
+            let best = best_match(&own, &refs, &hours, rules.similarity);
             corpus.add(&report.features);
+            vectors.insert(ticket, own);
             best
         };
-        self.grouping.features.lock().unwrap_or_else(|e| e.into_inner()).insert(ticket, report);
         let Some((k, score)) = best else { return Ok(()) };
 
         let incident = match keys[k] {
             Key::Incident(id) => id,
             Key::Ticket(first) => {
-                let title = members[&keys[k]].first().map_or("", |c| c.subject.as_str());
-                let (id, inc) = tx.create_incident(title, now).await?;
+                let (title, _, _) = tx.ticket_text(first).await?;
+                let (id, inc) = tx.create_incident(&title, now).await?;
                 tx.set_ticket_incident(first, Some(id)).await?;
                 tx.incident_update(id, now, ACTOR, "group", "two reports of the same fault").await?;
                 tracing::info!(incident = %inc, ticket = %number, "reports grouped");
@@ -108,23 +135,22 @@ impl Ingestor {
         };
         tx.set_ticket_incident(ticket, Some(incident)).await?;
         let (inc, state, _) = tx.incident_state(incident).await?;
-        let all = tx.incident_members(incident).await?;
-        let others: Vec<&str> = all.iter().map(|m| m.0.as_str()).filter(|n| *n != number).collect();
-        let detail = format!("same fault as {} ({inc}, similarity {score:.2})", others.join(", "));
+        // Counted, not listed: a flood of one fault must not make every new report slower.
+        let (reports, municipalities) = tx.incident_size(incident).await?;
+        let shown = tx.incident_numbers(incident, number, 10).await?;
+        let more = if reports - 1 > 10 { format!(" and {} more", reports - 11) } else { String::new() };
+        let detail = format!("same fault as {}{more} ({inc}, similarity {score:.2})", shown.join(", "));
         tx.event(ticket, now, ACTOR, "grouped", &detail).await?;
 
-        let mut municipalities: Vec<&str> = all.iter().filter_map(|m| m.1.as_deref()).collect();
-        municipalities.sort_unstable();
-        municipalities.dedup();
         if state == "group"
-            && all.len() >= rules.min_reports as usize
-            && municipalities.len() >= rules.min_municipalities as usize
+            && reports >= i64::from(rules.min_reports)
+            && municipalities >= i64::from(rules.min_municipalities)
         {
-            let why = format!("{} reports from {} municipalities", all.len(), municipalities.len());
+            let why = format!("{reports} reports from {municipalities} municipalities");
             tx.set_incident_state(incident, "suspected", None, now, ACTOR, &why).await?;
             self.queue_incident_mail(tx, ticket, incident, &inc, now).await?;
             metrics::counter!("routedesk_incidents_suspected_total").increment(1);
-            tracing::warn!(incident = %inc, ticket = %number, reports = all.len(), "suspected incident: several users report the same fault");
+            tracing::warn!(incident = %inc, ticket = %number, reports, "suspected incident: several users report the same fault");
         }
         Ok(())
     }

@@ -31,14 +31,15 @@ impl Ingestor {
         let mut cc = routing.cc.clone();
         let mut folded = false;
         if let Some((id, inc, state)) = &incident {
-            let others: Vec<String> =
-                tx.incident_members(*id).await?.into_iter().map(|m| m.0).filter(|n| n != number).collect();
+            let (size, _) = tx.incident_size(*id).await?;
+            let shown = tx.incident_numbers(*id, number, 10).await?;
+            let count = usize::try_from(size - 1).unwrap_or(0).max(shown.len());
             if matches!(state.as_str(), "suspected" | "confirmed") {
                 let before = cc.len();
                 cc.retain(|a| !a.eq_ignore_ascii_case(&self.policy.helpdesk.email));
                 folded = cc.len() < before;
             }
-            same = Some(reply::SameFault { incident: inc.clone(), others });
+            same = Some(reply::SameFault { incident: inc.clone(), count, shown });
         }
         let vendor_issue = tx.ticket_vendor_issue(ticket).await?;
         let cx = reply::Context { vendor_issue: vendor_issue.as_deref(), status_page: self.status_page.as_deref() };

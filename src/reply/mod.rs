@@ -67,7 +67,10 @@ struct Routing<'a> {
 #[derive(Debug, Clone)]
 pub struct SameFault {
     pub incident: String,
-    pub others: Vec<String>,
+    /// How many other reports there are …
+    pub count: usize,
+    /// … and the first of them by number (at most ten, so a flood keeps the mail readable).
+    pub shown: Vec<String>,
 }
 
 #[derive(Template)]

@@ -11,11 +11,7 @@ row! {
     /// An open ticket that a new report may be the same fault as.
     pub struct Candidate {
         pub id: i64,
-        pub number: String,
         pub incident_id: Option<i64>,
-        pub subject: String,
-        pub body: String,
-        pub products: String,
         pub created_at: OffsetDateTime,
     }
 }
@@ -51,12 +47,18 @@ const INCIDENT_COLUMNS: &str = "i.id, i.number, i.title, i.state, i.status, i.cr
 impl Tx {
     /// Open tickets created since `since` that are not in a dismissed group, newest first.
     pub async fn grouping_candidates(&mut self, since: OffsetDateTime, limit: i64) -> Result<Vec<Candidate>> {
-        const SQL: &str = "SELECT t.id, t.number, t.incident_id, t.subject, t.body, t.products, t.created_at \
+        const SQL: &str = "SELECT t.id, t.incident_id, t.created_at \
              FROM tickets t LEFT JOIN incidents i ON i.id = t.incident_id \
              WHERE t.created_at >= $1 AND t.status <> 'resolved' AND (i.state IS NULL OR i.state <> 'dismissed') \
-             ORDER BY t.id DESC LIMIT $2";
+             ORDER BY t.created_at DESC, t.id DESC LIMIT $2";
         on_conn!(self, c => sqlx::query_as(SQL).bind(since).bind(limit).fetch_all(c).await)
             .context("finding reports of the same fault")
+    }
+
+    /// `(subject, report text, products)` of a ticket.
+    pub async fn ticket_text(&mut self, ticket: i64) -> Result<(String, String, String)> {
+        const SQL: &str = "SELECT subject, body, products FROM tickets WHERE id = $1";
+        on_conn!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_one(c).await).context("reading a report")
     }
 
     /// A new group (state `group`) titled after its first report; returns its id and number.
@@ -85,6 +87,22 @@ impl Tx {
         const SQL: &str = "UPDATE tickets SET incident_id = $1 WHERE id = $2";
         on_conn!(self, c => sqlx::query(SQL).bind(incident).bind(ticket).execute(c).await.map(drop))
             .context("linking a ticket to its incident")
+    }
+
+    /// How many tickets an incident has, and from how many municipalities.
+    pub async fn incident_size(&mut self, incident: i64) -> Result<(i64, i64)> {
+        const SQL: &str = "SELECT COUNT(*), COUNT(DISTINCT municipality) FROM tickets WHERE incident_id = $1";
+        on_conn!(self, c => sqlx::query_as(SQL).bind(incident).fetch_one(c).await)
+            .context("counting an incident's reports")
+    }
+
+    /// The numbers of an incident's first `limit` tickets other than `except`, oldest first.
+    pub async fn incident_numbers(&mut self, incident: i64, except: &str, limit: i64) -> Result<Vec<String>> {
+        const SQL: &str = "SELECT number FROM tickets WHERE incident_id = $1 AND number <> $2 ORDER BY id LIMIT $3";
+        let rows: Vec<(String,)> =
+            on_conn!(self, c => sqlx::query_as(SQL).bind(incident).bind(except).bind(limit).fetch_all(c).await)
+                .context("reading an incident's reports")?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
     }
 
     /// `(ticket number, municipality)` of every ticket in the incident, oldest first.

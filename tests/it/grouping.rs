@@ -69,7 +69,7 @@ fn reports_of_the_same_fault_are_grouped_with_high_precision_and_recall() {
     let truth: Vec<Option<&str>> = truth.iter().map(|t| t.as_deref()).collect();
     let (precision, recall) = pairwise(&predicted, &truth);
     println!("grouping: {} reports, pairwise precision {precision:.3}, recall {recall:.3}", reports.len());
-    // Measured 0.845 and 0.806 (docs/grouping.md); a change that loses more than a little fails.
+    // Measured 0.841 and 0.833 (docs/grouping.md); a change that loses more than a little fails.
     assert!(precision >= 0.8, "precision {precision:.3}");
     assert!(recall >= 0.75, "recall {recall:.3}");
 }
@@ -80,7 +80,7 @@ fn threshold_sweep() {
     let (reports, truth) = labelled();
     let truth: Vec<Option<&str>> = truth.iter().map(|t| t.as_deref()).collect();
     let history = history();
-    for t in [0.1, 0.12, 0.15, 0.18, 0.2, 0.25, 0.3] {
+    for t in [0.1, 0.15, 0.18, 0.2, 0.22, 0.25, 0.3] {
         let groups = replay(&history, &reports, time::Duration::hours(48), t);
         let (p, r) = pairwise(&groups.iter().map(|g| Some(*g)).collect::<Vec<_>>(), &truth);
         println!("threshold {t:.2}: precision {p:.3} recall {r:.3}");

@@ -50,6 +50,12 @@ async fn a_privacy_incident_follows_the_vendors_process(db: Db) {
         assert_eq!(app.get(&path, Some(s)).await.status(), want, "{who}");
     }
     assert!(!text(app.get("/privacy", Some(&kari)).await).await.contains(&prv), "not even in the list");
+    let link = format!("href=\"/privacy/{prv}\"");
+    assert!(
+        text(app.get(&format!("/tickets/{n}"), Some(&admin)).await).await.contains(&link),
+        "the ticket links to it"
+    );
+    assert!(!text(app.get(&format!("/tickets/{n}"), Some(&kari)).await).await.contains(&link), "but not for others");
     assert_eq!(
         act(&app, &prv, &dpo, "stage", &[("stage", "assessing")]).await,
         StatusCode::BAD_REQUEST,

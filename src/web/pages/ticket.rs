@@ -79,6 +79,8 @@ struct TicketPage {
     resolved: bool,
     /// The group of reports of the same fault this ticket is in.
     incident: Option<crate::store::IncidentRow>,
+    /// The ticket's privacy incident, for those who may see it.
+    privacy_incident: Option<String>,
 }
 
 /// The ticket, if it exists and the user may see it; 404 otherwise (a municipal user cannot learn
@@ -133,8 +135,19 @@ pub async fn page(
         })
         .collect();
     let incident = state.desk.store.incident_of_ticket(t.id).await?.filter(|i| i.state != "dismissed");
+    let privacy_incident = match state.desk.store.privacy_of_ticket(t.id).await? {
+        Some(n) => state
+            .desk
+            .store
+            .privacy_by_number(&n)
+            .await?
+            .filter(|p| super::privacy::may_see(&staff, p))
+            .map(|p| p.number),
+        None => None,
+    };
     let page = TicketPage {
         incident,
+        privacy_incident,
         created: when(t.created_at),
         from: mail
             .as_ref()
