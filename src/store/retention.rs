@@ -1,6 +1,7 @@
 //! Data retention (GDPR art. 5(1)(e)): resolved tickets past the policy's period lose their personal
 //! data — report text, reporter, mail, attachments, notes — and keep what the statistics need
-//! (number, class, municipality, status, dates). Mail set aside (ignored, quarantined) loses its
+//! (number, class, municipality, status, dates); an unconfirmed group of reports titled after one
+//! loses that title too. Mail set aside (ignored, quarantined) loses its
 //! content after its own period. Every run is recorded; every ticket gets a `purged` event.
 
 use anyhow::{Context as _, Result};
@@ -63,6 +64,9 @@ impl Tx {
         const EVENTS: &str = "UPDATE ticket_events SET detail = '' WHERE ticket_id = $1";
         const TICKET: &str = "UPDATE tickets SET subject = $1, body = '', reporter = NULL, reporter_name = NULL, \
              reasons = '', missing = '', purged_at = $2 WHERE id = $3";
+        // A group not confirmed by staff is titled after its first report's subject.
+        const INCIDENT: &str = "UPDATE incidents SET title = $1 WHERE state <> 'confirmed' \
+             AND id = (SELECT incident_id FROM tickets WHERE id = $2)";
         let empty: &[u8] = &[];
         let done = async {
             on_conn!(self, c => sqlx::query(ATTACHMENTS).bind(id).execute(c).await.map(drop))?;
@@ -70,6 +74,7 @@ impl Tx {
             on_conn!(self, c => sqlx::query(OUTBOX).bind(id).execute(c).await.map(drop))?;
             on_conn!(self, c => sqlx::query(EVENTS).bind(id).execute(c).await.map(drop))?;
             on_conn!(self, c => sqlx::query(TICKET).bind(REMOVED).bind(at).bind(id).execute(c).await.map(drop))?;
+            on_conn!(self, c => sqlx::query(INCIDENT).bind(REMOVED).bind(id).execute(c).await.map(drop))?;
             Ok::<_, sqlx::Error>(())
         };
         done.await.context("removing personal data")?;

@@ -43,6 +43,15 @@ async fn old_resolved_tickets_lose_their_personal_data(db: Db) {
     assert!(!store.attachments_of(before.id).await.expect("files").is_empty(), "the report has its screenshot");
     assert_eq!(found(&app, &reporter).await, [n[0].clone()]);
 
+    // A group of reports not confirmed by staff carries the report's subject as its title.
+    let (incident, inc) = {
+        let mut tx = store.begin().await.expect("tx");
+        let made = tx.create_incident(&before.subject, OffsetDateTime::now_utc()).await.expect("incident");
+        tx.set_ticket_incident(before.id, Some(made.0)).await.expect("link");
+        tx.commit().await.expect("commit");
+        made
+    };
+
     // Within the period nothing goes; a dry run past it only lists.
     let now = OffsetDateTime::now_utc();
     assert_eq!(purge(store, POLICY, now, "test", false).await.expect("purge").tickets, Vec::<String>::new());
@@ -70,6 +79,8 @@ async fn old_resolved_tickets_lose_their_personal_data(db: Db) {
     assert!(last.detail.contains("730 days"), "{}", last.detail);
     assert!(events[..events.len() - 1].iter().all(|e| e.detail.is_empty()), "notes and details are emptied");
     assert!(found(&app, &reporter).await.is_empty(), "the search no longer knows the reporter");
+    let group = store.incident_by_number(&inc).await.expect("q").expect("incident");
+    assert_eq!((group.id, group.title.as_str()), (incident, REMOVED), "the group's title was the report's subject");
     for m in store.untracked_messages(10).await.expect("set aside") {
         assert_eq!((m.size, m.from_addr), (0, None), "set-aside mail is emptied");
     }
