@@ -92,7 +92,8 @@ fn check_policy_prints_what_it_understood() {
 
 #[test]
 fn purge_and_export_work_on_the_configured_database() {
-    let dir = std::env::temp_dir().join(format!("routedesk-cli-{}", std::process::id()));
+    // Its own folder: the other tests here share theirs, and this one removes its own at the end.
+    let dir = std::env::temp_dir().join(format!("routedesk-cli-purge-{}", std::process::id()));
     let db = format!("sqlite://{}/routedesk.db", dir.display());
     let run = |args: &[&str]| {
         let out = service_env(&mut routedesk()).env("ROUTEDESK_DATABASE_URL", &db).args(args).output().expect("runs");
