@@ -26,6 +26,7 @@ CREATE INDEX incident_updates_incident ON incident_updates (incident_id, id);
 ALTER TABLE tickets ADD COLUMN incident_id INTEGER REFERENCES incidents (id);
 -- The vendor products a report names (policy names, comma-separated), for grouping.
 ALTER TABLE tickets ADD COLUMN products TEXT NOT NULL DEFAULT '';
-CREATE INDEX tickets_incident ON tickets (incident_id);
+-- Partial: most tickets are in no incident, and planner statistics must not count them.
+CREATE INDEX tickets_incident ON tickets (incident_id) WHERE incident_id IS NOT NULL;
 -- A known issue on the vendor's status page when the report came in (title, stage, link).
 ALTER TABLE tickets ADD COLUMN vendor_issue TEXT;
