@@ -135,6 +135,7 @@ pub async fn export(store: &Store, address: &str) -> Result<serde_json::Value> {
     }))
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
+/// RFC 3339, as in the exports and the status feed.
+pub fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }

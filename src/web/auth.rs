@@ -88,6 +88,17 @@ pub struct Staff {
 }
 
 impl Staff {
+    /// How this user appears in the audit trail: `kari (helpdesk)`.
+    pub fn actor(&self) -> String {
+        format!("{} ({})", self.user.username, self.user.role)
+    }
+
+    /// For pages that span municipalities (mail set aside, incidents): helpdesk and admins only;
+    /// a municipal user gets "not found".
+    pub fn require_regional(&self) -> WebResult<()> {
+        if self.scope().is_some() { Err(WebError::NotFound) } else { Ok(()) }
+    }
+
     /// A municipal user's municipality: all they may see. `None` for helpdesk and admin.
     pub fn scope(&self) -> Option<String> {
         (self.user.role == "municipal").then(|| self.user.municipality.clone().unwrap_or_default())

@@ -16,10 +16,6 @@ use crate::web::AppState;
 use crate::web::auth::Staff;
 use crate::web::error::{WebError, WebResult};
 
-fn helpdesk_only(staff: &Staff) -> WebResult<()> {
-    if staff.scope().is_some() { Err(WebError::NotFound) } else { Ok(()) }
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "web/incidents.html")]
 struct ListPage {
@@ -28,7 +24,7 @@ struct ListPage {
 }
 
 pub async fn list(State(state): State<AppState>, staff: Staff) -> WebResult<impl axum::response::IntoResponse> {
-    helpdesk_only(&staff)?;
+    staff.require_regional()?;
     let rows = state.desk.store.incidents(false, 200).await?;
     Ok(ListPage { chrome: Chrome::of(&staff), rows })
 }
@@ -49,7 +45,7 @@ pub async fn page(
     staff: Staff,
     Path(number): Path<String>,
 ) -> WebResult<impl axum::response::IntoResponse> {
-    helpdesk_only(&staff)?;
+    staff.require_regional()?;
     let store = &state.desk.store;
     let i = store.incident_by_number(&number).await?.ok_or(WebError::NotFound)?;
     let tickets = store.incident_tickets(i.id).await?;
@@ -75,9 +71,9 @@ pub async fn act(
     Path((number, action)): Path<(String, String)>,
     Form(f): Form<ActionForm>,
 ) -> WebResult<Redirect> {
-    helpdesk_only(&staff)?;
+    staff.require_regional()?;
     staff.check_csrf(&f.csrf)?;
-    let actor = format!("{} ({})", staff.user.username, staff.user.role);
+    let actor = staff.actor();
     tracing::info!(incident = %number, action = %action, by = %actor, "incident action");
     let desk = &state.desk;
     match action.as_str() {

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::{Chrome, when};
 use crate::web::AppState;
 use crate::web::auth::Staff;
-use crate::web::error::{WebError, WebResult};
+use crate::web::error::WebResult;
 
 pub struct Row {
     pub id: i64,
@@ -29,14 +29,10 @@ struct MailPage {
     rows: Vec<Row>,
 }
 
-/// Municipal users see only tickets of their municipality; mail that is no ticket belongs to no
-/// municipality, so it is for the helpdesk and admins.
-fn helpdesk_only(staff: &Staff) -> WebResult<()> {
-    if staff.scope().is_some() { Err(WebError::NotFound) } else { Ok(()) }
-}
+// Mail that is no ticket belongs to no municipality, so it is for the helpdesk and admins.
 
 pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl axum::response::IntoResponse> {
-    helpdesk_only(&staff)?;
+    staff.require_regional()?;
     let rows = state
         .desk
         .store
@@ -67,8 +63,8 @@ pub async fn make_ticket(
     Path(id): Path<i64>,
     Form(f): Form<Token>,
 ) -> WebResult<Redirect> {
-    helpdesk_only(&staff)?;
+    staff.require_regional()?;
     staff.check_csrf(&f.csrf)?;
-    let number = state.desk.make_ticket(id, &format!("{} ({})", staff.user.username, staff.user.role)).await?;
+    let number = state.desk.make_ticket(id, &staff.actor()).await?;
     Ok(Redirect::to(&format!("/tickets/{number}")))
 }

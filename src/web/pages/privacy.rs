@@ -128,7 +128,7 @@ pub async fn act(
 ) -> WebResult<Redirect> {
     staff.check_csrf(&f.csrf)?;
     visible(&state, &staff, &number).await?;
-    let actor = format!("{} ({})", staff.user.username, staff.user.role);
+    let actor = staff.actor();
     tracing::info!(privacy = %number, action = %action, by = %actor, "privacy incident action");
     let desk = &state.desk;
     match action.as_str() {

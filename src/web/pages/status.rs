@@ -14,6 +14,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::when;
+use crate::retention::rfc3339;
 use crate::web::AppState;
 use crate::web::error::WebResult;
 
@@ -160,10 +161,6 @@ async fn status(state: &AppState) -> anyhow::Result<Status> {
         incidents,
         past_incidents: past.into_iter().rev().map(|(date, incidents)| Day { date, incidents }).collect(),
     })
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 pub async fn json(State(state): State<AppState>) -> WebResult<Json<Status>> {

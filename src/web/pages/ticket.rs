@@ -268,10 +268,6 @@ async fn authorize(state: &AppState, staff: &Staff, number: &str, f: &ActionForm
     visible(state, staff, number).await.map(|_| ())
 }
 
-fn actor(staff: &Staff) -> String {
-    format!("{} ({})", staff.user.username, staff.user.role)
-}
-
 /// One of the ticket's actions (`class`, `municipality`, `reroute`, `status`, `note`, `link`).
 pub async fn act(
     State(s): State<AppState>,
@@ -280,7 +276,7 @@ pub async fn act(
     Form(f): Form<ActionForm>,
 ) -> WebResult<Redirect> {
     authorize(&s, &staff, &n, &f).await?;
-    let actor = actor(&staff);
+    let actor = staff.actor();
     tracing::info!(ticket = %n, action = %action, by = %actor, "staff action");
     let desk = &s.desk;
     match action.as_str() {
