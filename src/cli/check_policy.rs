@@ -82,7 +82,7 @@ fn targets(t: &[Target]) -> String {
             Target::Contacts => "contacts".to_string(),
             Target::LocalIt => "local-it".to_string(),
             Target::Helpdesk => "helpdesk".to_string(),
-            Target::Address(a) => a.clone(),
+            Target::Address(a) => a.to_string(),
         })
         .collect::<Vec<_>>()
         .join(", ")

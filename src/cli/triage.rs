@@ -12,6 +12,7 @@ use crate::domain::{Class, Detail};
 use crate::pipeline::parse::ParseLimits;
 use crate::pipeline::{Decision, triage};
 use crate::policy::Policy;
+use crate::text::address::{EmailAddress, join};
 
 #[derive(Debug, Serialize)]
 pub struct Report<'a> {
@@ -27,11 +28,11 @@ pub struct Report<'a> {
     pub privacy: bool,
     pub route: Route<'a>,
     pub reply: &'static str,
-    pub reply_to: Option<&'a str>,
+    pub reply_to: Option<&'a EmailAddress>,
     pub held: bool,
     pub manual_triage: bool,
     pub subject: &'a str,
-    pub from: Option<String>,
+    pub from: Option<EmailAddress>,
     pub message_id: Option<&'a str>,
     pub products: &'a [String],
     pub reasons: Vec<String>,
@@ -39,8 +40,8 @@ pub struct Report<'a> {
 
 #[derive(Debug, Serialize)]
 pub struct Route<'a> {
-    pub to: &'a [String],
-    pub cc: &'a [String],
+    pub to: &'a [EmailAddress],
+    pub cc: &'a [EmailAddress],
 }
 
 impl<'a> Report<'a> {
@@ -62,7 +63,7 @@ impl<'a> Report<'a> {
             privacy: ticket && c.privacy,
             route: Route { to: routing.map_or(&[], |r| &r.to), cc: routing.map_or(&[], |r| &r.cc) },
             reply: d.reply().as_str(),
-            reply_to: routing.and_then(|r| r.reply_to.as_deref()),
+            reply_to: routing.and_then(|r| r.reply_to.as_ref()),
             held: routing.is_some_and(|r| r.held),
             manual_triage: routing.is_some_and(|r| r.manual_triage),
             subject: &d.mail.subject,
@@ -110,7 +111,7 @@ pub fn run(policy: Option<&Path>, json: bool, files: &[PathBuf]) -> ExitCode {
 impl Report<'_> {
     /// The decision as label and value pairs, for people (the policy tester).
     pub fn fields(&self) -> Vec<(String, String)> {
-        let list = |v: &[String]| if v.is_empty() { "-".to_string() } else { v.join(", ") };
+        let list = |v: &[EmailAddress]| if v.is_empty() { "-".to_string() } else { join(v, ", ") };
         let mut out = vec![
             (
                 "verdict".to_string(),
@@ -119,7 +120,7 @@ impl Report<'_> {
                     .map_or_else(|| self.verdict.to_string(), |r| format!("{} — {r}", self.verdict)),
             ),
             ("subject".into(), self.subject.to_string()),
-            ("from".into(), self.from.clone().unwrap_or_default()),
+            ("from".into(), self.from.as_ref().map(EmailAddress::to_string).unwrap_or_default()),
         ];
         if self.ignored_reason.is_none() {
             out.extend([
@@ -163,7 +164,12 @@ fn error_json(file: &str, error: &str) -> String {
 }
 
 fn human(r: &Report<'_>) -> String {
-    let mut s = format!("{}\n  subject: {}\n  from: {}\n", r.file, r.subject, r.from.as_deref().unwrap_or("(none)"));
+    let mut s = format!(
+        "{}\n  subject: {}\n  from: {}\n",
+        r.file,
+        r.subject,
+        r.from.as_ref().map_or("(none)", EmailAddress::as_str)
+    );
     if let Some(reason) = &r.ignored_reason {
         s += &format!("  IGNORED: {reason}\n");
         return s;
@@ -190,8 +196,8 @@ fn human(r: &Report<'_>) -> String {
     s += &format!(
         "  route{}: to {}{}\n",
         if r.held { " (held)" } else { "" },
-        r.route.to.join(", "),
-        if r.route.cc.is_empty() { String::new() } else { format!("; cc {}", r.route.cc.join(", ")) }
+        join(r.route.to, ", "),
+        if r.route.cc.is_empty() { String::new() } else { format!("; cc {}", join(r.route.cc, ", ")) }
     );
     s += &format!("  reply: {}\n  reasons:\n", r.reply);
     for reason in &r.reasons {

@@ -27,6 +27,7 @@ use crate::pipeline::route::Reply;
 use crate::pipeline::{Decision, triage};
 use crate::policy::Policy;
 use crate::store::{NewAttachment, NewMessage, NewTicket, Store, Tx};
+use crate::text::address::{EmailAddress, join};
 
 /// Where a mail came from on the IMAP server.
 #[derive(Debug, Clone, Copy)]
@@ -152,7 +153,7 @@ impl Ingestor {
         let key = dedup::key(raw);
         // Our own mail coming back: by its signed Message-ID, or sent as the helpdesk address.
         let own_mail = decision.as_ref().ok().is_some_and(|d| {
-            d.mail.from_address().is_some_and(|f| f == self.mailbox)
+            d.mail.from_address().is_some_and(|f| f == *self.mailbox)
                 || d.mail.message_id.as_deref().is_some_and(|id| self.ids.is_ours(id))
         });
 
@@ -174,7 +175,7 @@ impl Ingestor {
             message_id: message_id.as_deref(),
             verdict,
             reason: reason.as_deref(),
-            from_addr: from.as_deref(),
+            from_addr: from.as_ref().map(EmailAddress::as_str),
             subject: &subject,
             mailbox: source.map(|s| s.folder),
             uidvalidity: source.map(|s| s.uidvalidity),
@@ -283,10 +284,10 @@ impl Ingestor {
                 privacy: c.privacy,
                 missing: &join_details(&d.checks.missing),
                 subject: &d.mail.subject,
-                reporter: d.checks.email.as_deref().or(reporter.map(|r| r.address.as_str())),
+                reporter: d.checks.email.as_ref().or(reporter.map(|r| &r.address)).map(EmailAddress::as_str),
                 reporter_name: reporter.and_then(|r| r.name.as_deref()),
-                route_to: &routing.to.join(","),
-                route_cc: &routing.cc.join(","),
+                route_to: &join(&routing.to, ","),
+                route_cc: &join(&routing.cc, ","),
                 reasons: &d.reasons().join("\n"),
                 body: &d.mail.own_text.chars().take(20_000).collect::<String>(),
                 auth_result: d.auth.as_ref().map(|a| a.describe()).as_deref(),
@@ -298,7 +299,7 @@ impl Ingestor {
         tx.set_message_ticket(message, ticket, "ticket").await?;
         self.store_attachments(tx, message, ticket, d).await?;
 
-        let from = d.mail.from_address().unwrap_or_else(|| "(no sender)".into());
+        let from = d.mail.from_address().map_or_else(|| "(no valid sender)".into(), String::from);
         tx.event(ticket, now, actor, "received", &format!("report from {from}: {}", d.mail.subject)).await?;
         let checked = if d.checks.missing.is_empty() {
             "complete: screenshot, phone, mobile and e-mail present".to_string()
@@ -348,7 +349,7 @@ impl Ingestor {
     ) -> Result<Outcome> {
         tx.set_message_ticket(message, ticket.id, "reply").await?;
         self.store_attachments(tx, message, ticket.id, d).await?;
-        let from = d.mail.from_address().unwrap_or_default();
+        let from = d.mail.from_address().map(String::from).unwrap_or_default();
         tx.event(ticket.id, now, ACTOR, "reply", &format!("reply from {from}: {}", d.mail.subject)).await?;
 
         if ticket.status != status::AWAITING_INFO {

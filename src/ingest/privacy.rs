@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use super::{ACTOR, ActionError, Ingestor};
 use crate::store::{NewOutbox, PrivacyField, PrivacyReport, Tx};
+use crate::text::address::{EmailAddress, join};
 
 type Result<T> = std::result::Result<T, ActionError>;
 
@@ -21,8 +22,8 @@ pub const STAGES: &[&str] = &["alert-received", "assessing", "review", "closed"]
 
 impl Ingestor {
     /// The data-protection contacts for a ticket of `municipality`: its own and the region's.
-    fn privacy_contacts(&self, municipality: Option<&str>) -> Vec<String> {
-        let mut to: Vec<String> = municipality
+    fn privacy_contacts(&self, municipality: Option<&str>) -> Vec<EmailAddress> {
+        let mut to: Vec<EmailAddress> = municipality
             .and_then(|m| self.policy.municipality(m))
             .and_then(|m| m.privacy_contact.clone())
             .into_iter()
@@ -73,14 +74,20 @@ impl Ingestor {
             tx,
             ticket,
             "privacy",
-            &to.join(","),
+            &to,
             &format!("[{prv}] Mulig avvik med personopplysninger – {number}"),
             &body,
             now,
         )
         .await?;
-        tx.event(ticket, now, ACTOR, "privacy-incident", &format!("data-protection contacts told: {}", to.join(", ")))
-            .await?;
+        tx.event(
+            ticket,
+            now,
+            ACTOR,
+            "privacy-incident",
+            &format!("data-protection contacts told: {}", join(&to, ", ")),
+        )
+        .await?;
         Ok(())
     }
 
@@ -90,7 +97,7 @@ impl Ingestor {
         tx: &mut Tx,
         ticket: i64,
         kind: &str,
-        to: &str,
+        to: &[EmailAddress],
         subject: &str,
         body: &str,
         now: OffsetDateTime,
@@ -101,8 +108,8 @@ impl Ingestor {
             kind,
             message_id: &id,
             envelope_from: &self.mailbox,
-            to_addrs: to,
-            cc_addrs: "",
+            to,
+            cc: &[],
             in_reply_to: None,
             report_message: None,
             subject,
@@ -249,7 +256,10 @@ impl Ingestor {
                 None => None,
             };
             // Without a coordinator (or their address) the data-protection contacts are warned.
-            let to = coordinator.unwrap_or_else(|| self.privacy_contacts(p.municipality.as_deref()).join(","));
+            let to = match coordinator.as_deref().map(EmailAddress::parse) {
+                Some(Ok(a)) => vec![a],
+                _ => self.privacy_contacts(p.municipality.as_deref()),
+            };
             let left = (p.deadline_at - now).whole_hours().max(0);
             let body = format!(
                 "Fristen for å melde avviket {} til Datatilsynet går ut {} (om {left} timer).\n\n  Sak:   {}\n  Steg:  {}\n\n\
@@ -264,8 +274,14 @@ impl Ingestor {
                 let subject = format!("[{}] Frist om {left} timer: melding til Datatilsynet", p.number);
                 self.queue_plain(&mut tx, p.ticket_id, "privacy-deadline", &to, &subject, &body, now).await?;
             }
-            tx.event(p.ticket_id, now, ACTOR, "privacy-deadline", &format!("{}: deadline warning to {to}", p.number))
-                .await?;
+            tx.event(
+                p.ticket_id,
+                now,
+                ACTOR,
+                "privacy-deadline",
+                &format!("{}: deadline warning to {}", p.number, join(&to, ", ")),
+            )
+            .await?;
             warned.push(p.number);
         }
         tx.commit().await?;

@@ -10,6 +10,7 @@ use crate::pipeline::Decision;
 use crate::pipeline::route::Reply;
 use crate::reply;
 use crate::store::{NewOutbox, Tx};
+use crate::text::address::{EmailAddress, join};
 
 impl Ingestor {
     #[allow(clippy::too_many_arguments)]
@@ -36,7 +37,7 @@ impl Ingestor {
             let count = usize::try_from(size - 1).unwrap_or(0).max(shown.len());
             if matches!(state.as_str(), "suspected" | "confirmed") {
                 let before = cc.len();
-                cc.retain(|a| !a.eq_ignore_ascii_case(&self.policy.helpdesk.email));
+                cc.retain(|a| *a != self.policy.helpdesk.email);
                 folded = cc.len() < before;
             }
             same = Some(reply::SameFault { incident: inc.clone(), count, shown });
@@ -50,8 +51,8 @@ impl Ingestor {
             kind: "routing",
             message_id: &id,
             envelope_from: &self.mailbox,
-            to_addrs: &routing.to.join(","),
-            cc_addrs: &cc.join(","),
+            to: &routing.to,
+            cc: &cc,
             in_reply_to: d.mail.message_id.as_deref(),
             report_message: Some(report),
             subject: &text.subject,
@@ -60,14 +61,14 @@ impl Ingestor {
             at: now,
         })
         .await?;
-        let cc = if cc.is_empty() { String::new() } else { format!("; cc {}", cc.join(", ")) };
+        let cc = if cc.is_empty() { String::new() } else { format!("; cc {}", join(&cc, ", ")) };
         let what =
             if d.classification.class == Class::Unclassified || routing.manual_triage { "manual triage: " } else { "" };
         let note = match (&incident, folded) {
             (Some((_, inc, _)), true) => format!(" (the helpdesk follows {inc} instead of a copy)"),
             _ => String::new(),
         };
-        tx.event(ticket, now, actor, "routed", &format!("{what}to {}{cc}{note}", routing.to.join(", "))).await
+        tx.event(ticket, now, actor, "routed", &format!("{what}to {}{cc}{note}", join(&routing.to, ", "))).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -77,7 +78,7 @@ impl Ingestor {
         ticket: i64,
         number: &str,
         kind: Reply,
-        to: &str,
+        to: &EmailAddress,
         d: &Decision,
         now: OffsetDateTime,
     ) -> Result<()> {
@@ -104,8 +105,8 @@ impl Ingestor {
             message_id: &id,
             // RFC 3834: automatic replies go out with a null envelope sender, so bounces cannot loop.
             envelope_from: "",
-            to_addrs: to,
-            cc_addrs: "",
+            to: std::slice::from_ref(to),
+            cc: &[],
             in_reply_to: d.mail.message_id.as_deref(),
             report_message: None,
             subject: &text.subject,

@@ -8,6 +8,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 
 use crate::store::{FileData, OutboxRow};
+use crate::text::address::EmailAddress;
 
 pub struct Composer {
     pub from: Mailbox,
@@ -33,11 +34,11 @@ impl Composer {
             .subject(&row.subject)
             .message_id(Some(format!("<{}>", row.message_id)))
             .date(row.created_at.into());
-        for a in split(&row.to_addrs) {
-            b = b.to(parse_mailbox(a)?);
+        for a in &row.to {
+            b = b.to(Mailbox::new(None, lettre_address(a)?));
         }
-        for a in split(&row.cc_addrs) {
-            b = b.cc(parse_mailbox(a)?);
+        for a in &row.cc {
+            b = b.cc(Mailbox::new(None, lettre_address(a)?));
         }
         if let Some(parent) = row.in_reply_to.as_deref().filter(|p| valid_id(p)) {
             b = b.in_reply_to(format!("<{parent}>")).references(format!("<{parent}>"));
@@ -70,16 +71,27 @@ impl Composer {
     }
 }
 
-pub fn split(list: &str) -> impl Iterator<Item = &str> {
-    list.split(',').map(str::trim).filter(|a| !a.is_empty())
-}
-
-fn parse_mailbox(addr: &str) -> Result<Mailbox> {
-    let a: Address = addr.parse().with_context(|| format!("{addr:?} is not a valid recipient address"))?;
-    Ok(Mailbox::new(None, a))
+/// The same address in lettre's type. Everything [`EmailAddress`] accepts, lettre accepts (a
+/// unit test holds the two to that), so this fails only on a broken invariant.
+pub fn lettre_address(a: &EmailAddress) -> Result<Address> {
+    Address::new(a.local(), a.domain()).with_context(|| format!("{a} is not an address lettre can send to"))
 }
 
 /// A Message-ID we may echo into a header: no brackets, spaces or control characters.
 fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() < 500 && id.chars().all(|c| c.is_ascii_graphic() && c != '<' && c != '>')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lettre_sends_to_exactly_what_the_validator_accepts() {
+        for ok in ["a@b.no", "o'brien+tag@x-y.example.com", "!#$%&'*+-/=?^_`{|}~@x.no", "a.b.c@1.2.3.no"] {
+            let ours = EmailAddress::parse(ok).expect(ok);
+            let theirs: Address = ok.parse().expect("lettre accepts it too");
+            assert_eq!(lettre_address(&ours).expect("converts").to_string(), theirs.to_string());
+        }
+    }
 }

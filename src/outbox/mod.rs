@@ -15,7 +15,7 @@ use tokio::sync::watch;
 
 use crate::config::OutboxConfig;
 use crate::store::{OutboxRow, Store};
-use compose::{Composer, Enclosures, split};
+use compose::{Composer, Enclosures};
 
 /// How long a claim lasts even while its instance lives (a send hung that long is given up); a dead
 /// instance's claims end with its heartbeat.
@@ -71,17 +71,23 @@ impl Worker {
     }
 
     async fn attempt(&self, row: &OutboxRow) -> Result<Attempt> {
-        let message = match self.build(row).await {
+        // Reading the report and files can fail for a while (a busy or restarting database): that
+        // is retried like a 4xx. Only a mail that can never be built fails for good.
+        let enclosures = match self.enclosures(row).await {
+            Ok(e) => e,
+            Err(e) => return self.temporary(row, format!("cannot read the mail's report and files: {e:#}")).await,
+        };
+        let built = self.composer.compose(row, enclosures).and_then(|m| Ok((m, envelope(row)?)));
+        let (message, envelope) = match built {
             Ok(m) => m,
             Err(e) => {
-                // A mail that cannot be built never will be: fail it visibly.
                 let why = format!("cannot build the mail: {e:#}");
                 self.store.outbox_failed(row, &why, OffsetDateTime::now_utc()).await?;
+                metrics::counter!("routedesk_outbox_failed_total", "kind" => "permanent").increment(1);
                 return Ok(Attempt::Failed);
             }
         };
         let raw = message.formatted();
-        let envelope = envelope(row)?;
         let result = self.transport.send_raw(&envelope, &raw).await;
         let now = OffsetDateTime::now_utc();
         match result {
@@ -98,23 +104,28 @@ impl Worker {
                 metrics::counter!("routedesk_outbox_failed_total", "kind" => "permanent").increment(1);
                 Ok(Attempt::Failed)
             }
-            Err(e) if row.attempts >= i64::from(self.settings.max_attempts) => {
-                let why = format!("gave up after {} attempts: {e}", row.attempts);
-                self.store.outbox_failed(row, &why, now).await?;
-                Ok(Attempt::Failed)
-            }
-            Err(e) => {
-                let delay = backoff(self.settings.retry_secs, row.attempts);
-                tracing::info!(error = %e, retry_in = delay.as_secs(), "temporary delivery failure");
-                let next = now + time::Duration::try_from(delay).unwrap_or(time::Duration::minutes(30));
-                self.store.outbox_retry(row, next, &e.to_string()).await?;
-                metrics::counter!("routedesk_outbox_failed_total", "kind" => "temporary").increment(1);
-                Ok(Attempt::Retry)
-            }
+            Err(e) => self.temporary(row, e.to_string()).await,
         }
     }
 
-    async fn build(&self, row: &OutboxRow) -> Result<lettre::Message> {
+    /// A failure that may pass: retried with backoff, until the attempts run out.
+    async fn temporary(&self, row: &OutboxRow, error: String) -> Result<Attempt> {
+        let now = OffsetDateTime::now_utc();
+        if row.attempts >= i64::from(self.settings.max_attempts) {
+            let why = format!("gave up after {} attempts: {error}", row.attempts);
+            self.store.outbox_failed(row, &why, now).await?;
+            metrics::counter!("routedesk_outbox_failed_total", "kind" => "permanent").increment(1);
+            return Ok(Attempt::Failed);
+        }
+        let delay = backoff(self.settings.retry_secs, row.attempts);
+        tracing::info!(error = %error, retry_in = delay.as_secs(), "temporary delivery failure");
+        let next = now + time::Duration::try_from(delay).unwrap_or(time::Duration::minutes(30));
+        self.store.outbox_retry(row, next, &error).await?;
+        metrics::counter!("routedesk_outbox_failed_total", "kind" => "temporary").increment(1);
+        Ok(Attempt::Retry)
+    }
+
+    async fn enclosures(&self, row: &OutboxRow) -> Result<Enclosures> {
         let mut enclosures = Enclosures::default();
         if let Some(report) = row.report_message {
             enclosures.report = self.store.message_raw(report).await?;
@@ -122,17 +133,15 @@ impl Worker {
                 enclosures.files = self.store.ticket_files(t).await?;
             }
         }
-        self.composer.compose(row, enclosures)
+        Ok(enclosures)
     }
 }
 
 fn envelope(row: &OutboxRow) -> Result<Envelope> {
     let from =
         if row.envelope_from.is_empty() { None } else { Some(row.envelope_from.parse().context("envelope sender")?) };
-    let to = split(&row.to_addrs)
-        .chain(split(&row.cc_addrs))
-        .map(|a| a.parse().context("envelope recipient"))
-        .collect::<Result<Vec<_>>>()?;
+    let to = row.recipients().map(compose::lettre_address).collect::<Result<Vec<_>>>()?;
+    anyhow::ensure!(!to.is_empty(), "the mail has no valid recipient");
     Envelope::new(from, to).context("building the envelope")
 }
 

@@ -46,7 +46,8 @@ pub fn screen(mail: &ParsedMail) -> Option<Ignored> {
     if mail.content_type == "multipart/report" {
         return found(IgnoreKind::Bounce, "Content-Type: multipart/report".into());
     }
-    let from_local = mail.from_address().map(|a| crate::text::address::local_part(&a));
+    // A robot's From is often no valid address (`MAILER-DAEMON`, no domain): read what it says.
+    let from_local = mail.from_address().map(|a| a.local().to_string()).or_else(|| written_local_part(mail));
     if let Some(local) = from_local.as_deref().filter(|l| matches!(*l, "mailer-daemon" | "postmaster")) {
         return found(IgnoreKind::Bounce, format!("sender {local}"));
     }
@@ -83,4 +84,12 @@ pub fn screen(mail: &ParsedMail) -> Option<Ignored> {
         }
     }
     None
+}
+/// The local part of the `From` header as written, lower-cased, when it is not a valid address.
+fn written_local_part(mail: &ParsedMail) -> Option<String> {
+    let v = mail.header("From")?;
+    let inner =
+        v.rsplit_once('<').map_or(v, |(_, rest)| rest.trim_end_matches(|c: char| c == '>' || c.is_whitespace()));
+    let local = inner.split('@').next()?.trim().to_ascii_lowercase();
+    (!local.is_empty()).then_some(local)
 }

@@ -9,7 +9,7 @@ use crate::pipeline::check::{Checks, email};
 use crate::pipeline::classify::Classification;
 use crate::pipeline::parse::ParsedMail;
 use crate::policy::{Municipality, Policy, Target};
-use crate::text::address;
+use crate::text::address::EmailAddress;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -33,8 +33,8 @@ impl Reply {
 pub struct Routing {
     /// Policy id of the sender's municipality.
     pub municipality: Option<String>,
-    pub to: Vec<String>,
-    pub cc: Vec<String>,
+    pub to: Vec<EmailAddress>,
+    pub cc: Vec<EmailAddress>,
     /// The helpdesk must look at it by hand (unknown sender or unclassified).
     pub manual_triage: bool,
     /// Waiting for the reporter's missing details before it is sent on.
@@ -42,26 +42,27 @@ pub struct Routing {
     /// The routine's words for this route, included in the routing mail.
     pub note: String,
     pub reply: Reply,
-    /// Where the reply goes (the reporter), when there is one.
-    pub reply_to: Option<String>,
+    /// Where the reply goes (the reporter), when there is one: always a single address inside
+    /// the region (see [`reply_address`]).
+    pub reply_to: Option<EmailAddress>,
     pub reasons: Vec<String>,
 }
 
 pub fn route(mail: &ParsedMail, checks: &Checks, classification: &Classification, policy: &Policy) -> Routing {
     let mut reasons = Vec::new();
     let sender = mail.from_address();
-    let municipality = sender.as_deref().and_then(address::domain_of).and_then(|d| policy.municipality_for_domain(&d));
+    let municipality = sender.as_ref().and_then(|s| policy.municipality_of(s));
     match (municipality, &sender) {
         (Some(m), Some(s)) => reasons.push(format!("municipality {}: sender {s}", m.id)),
         (None, Some(s)) => reasons.push(format!("sender {s} is outside the region's domains")),
-        (_, None) => reasons.push("the mail has no sender address".to_string()),
+        (_, None) => reasons.push("the mail has no valid sender address".to_string()),
     }
 
     let r = recipients(classification.class, municipality, policy);
     if r.manual_triage {
         reasons.push(format!("manual triage by the helpdesk ({})", policy.helpdesk.email));
     } else {
-        reasons.push(format!("route {}: to {}", classification.class, r.to.join(", ")));
+        reasons.push(format!("route {}: to {}", classification.class, crate::text::address::join(&r.to, ", ")));
     }
     let Recipients { to, cc, note, manual_triage } = r;
 
@@ -73,25 +74,12 @@ pub fn route(mail: &ParsedMail, checks: &Checks, classification: &Classification
         reasons.push("held until the reporter sends the missing details".to_string());
     }
 
-    // The reply goes to the reporter: their own address where one was found (a web form sent from
-    // noreply@ carries it in the body), else a shared mailbox that sent it; never to a no-reply sender.
-    let reply_to = checks.email.clone().or_else(|| sender.clone().filter(|s| !email::is_no_reply(s, policy)));
+    let reply_to = reply_address(mail, checks, municipality, policy, &mut reasons);
     let reply = match &reply_to {
-        None => {
-            reasons.push(match &sender {
-                Some(s) => format!("no reply: {s} cannot be answered and the report names no other address"),
-                None => "no reply: the mail has no sender".to_string(),
-            });
-            Reply::None
-        }
-        Some(_) if municipality.is_none() && !policy.senders.reply_to_unknown => {
-            reasons.push("no reply to senders outside the region".to_string());
-            Reply::None
-        }
+        None => Reply::None,
         Some(_) if incomplete => Reply::RequestInfo,
         Some(_) => Reply::Acknowledgement,
     };
-    let reply_to = reply_to.filter(|_| reply != Reply::None);
 
     Routing {
         municipality: municipality.map(|m| m.id.clone()),
@@ -106,11 +94,63 @@ pub fn route(mail: &ParsedMail, checks: &Checks, classification: &Classification
     }
 }
 
+/// The one address an automatic reply may go to — or none. Automatic mail from the helpdesk's own
+/// address must only ever reach someone in the region who wrote to us:
+/// - the sender (`Reply-To` when it names exactly one address, else `From`), when that address is
+///   inside the region's domains and can be answered;
+/// - the reporter's own address found in the body (a web form sent from a no-reply mailbox), only
+///   when it is in the sender's own municipality;
+/// - never an outside address from a body or a `Reply-To`; outside senders only when the policy
+///   says so (`senders.reply_to_unknown`), and then only their `From`.
+pub fn reply_address(
+    mail: &ParsedMail,
+    checks: &Checks,
+    municipality: Option<&Municipality>,
+    policy: &Policy,
+    reasons: &mut Vec<String>,
+) -> Option<EmailAddress> {
+    let Some(from) = mail.from_address() else {
+        reasons.push("no reply: the mail has no valid sender address".to_string());
+        return None;
+    };
+    let in_region = |a: &EmailAddress| policy.municipality_of(a).is_some();
+    let answerable = |a: &EmailAddress| !email::is_no_reply(a, policy);
+
+    // The reporter named in the body (checks.email differs from the sender only then).
+    if let (Some(own), Some(m)) = (checks.email.as_ref().filter(|e| **e != from), municipality)
+        && m.domains.iter().any(|d| crate::text::address::is_within(own.domain(), d))
+        && answerable(own)
+    {
+        return Some(own.clone());
+    }
+
+    if municipality.is_none() {
+        if policy.senders.reply_to_unknown && answerable(&from) {
+            return Some(from);
+        }
+        reasons.push("no reply to senders outside the region".to_string());
+        return None;
+    }
+    let sender = match mail.reply_to.as_slice() {
+        [one] if in_region(&one.address) && answerable(&one.address) => one.address.clone(),
+        [] => from,
+        _ => {
+            reasons.push("Reply-To is not one answerable address in the region: not used".to_string());
+            from
+        }
+    };
+    if !answerable(&sender) {
+        reasons.push(format!("no reply: {sender} cannot be answered and the report names no other address"));
+        return None;
+    }
+    Some(sender)
+}
+
 /// Who gets a report of `class` from `municipality`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipients {
-    pub to: Vec<String>,
-    pub cc: Vec<String>,
+    pub to: Vec<EmailAddress>,
+    pub cc: Vec<EmailAddress>,
     pub note: String,
     pub manual_triage: bool,
 }
@@ -138,10 +178,10 @@ pub fn recipients(class: Class, municipality: Option<&Municipality>, policy: &Po
 }
 
 /// Addresses for targets, in order, without repeats.
-fn resolve(targets: &[Target], m: &Municipality, policy: &Policy) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+fn resolve(targets: &[Target], m: &Municipality, policy: &Policy) -> Vec<EmailAddress> {
+    let mut out: Vec<EmailAddress> = Vec::new();
     for t in targets {
-        let addrs: Vec<String> = match t {
+        let addrs: Vec<EmailAddress> = match t {
             Target::Contacts => m.contacts.iter().map(|c| c.email.clone()).collect(),
             Target::LocalIt => vec![m.local_it.clone().unwrap_or_else(|| policy.helpdesk.email.clone())],
             Target::Helpdesk => vec![policy.helpdesk.email.clone()],

@@ -8,6 +8,7 @@ mod validate;
 use std::path::Path;
 
 use crate::domain::{Class, Detail};
+use crate::text::address::EmailAddress;
 use crate::text::terms::TermSet;
 
 pub use validate::PolicyError;
@@ -41,7 +42,7 @@ pub struct Policy {
 #[derive(Debug, Clone)]
 pub struct Helpdesk {
     pub name: String,
-    pub email: String,
+    pub email: EmailAddress,
     pub phone: String,
 }
 
@@ -85,7 +86,7 @@ pub enum Target {
     /// The municipality's local IT, or the helpdesk where it has none.
     LocalIt,
     Helpdesk,
-    Address(String),
+    Address(EmailAddress),
 }
 
 #[derive(Debug, Clone)]
@@ -108,16 +109,16 @@ pub struct Municipality {
     pub id: String,
     pub name: String,
     pub domains: Vec<String>,
-    pub local_it: Option<String>,
+    pub local_it: Option<EmailAddress>,
     pub contacts: Vec<Contact>,
     /// The municipality's data-protection contact.
-    pub privacy_contact: Option<String>,
+    pub privacy_contact: Option<EmailAddress>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Contact {
     pub name: String,
-    pub email: String,
+    pub email: EmailAddress,
     pub phone: Option<String>,
     pub mobile: Option<String>,
 }
@@ -126,7 +127,7 @@ pub struct Contact {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Privacy {
     /// The region's data-protection contacts (besides each municipality's own).
-    pub contacts: Vec<String>,
+    pub contacts: Vec<EmailAddress>,
     /// The coordinator is warned this long before the 72 hours run out.
     pub warn_hours: u32,
 }
@@ -188,6 +189,11 @@ impl Policy {
 
     pub fn municipality(&self, id: &str) -> Option<&Municipality> {
         self.municipalities.iter().find(|m| m.id == id)
+    }
+
+    /// The municipality of an address: the one whose domain (or a subdomain of it) it is in.
+    pub fn municipality_of(&self, address: &EmailAddress) -> Option<&Municipality> {
+        self.municipality_for_domain(address.domain())
     }
 
     /// The municipality whose domain (or a subdomain of it) the address domain is in.

@@ -10,7 +10,7 @@ use super::{
     ScreenshotRule, SenderRules, Tag, Target,
 };
 use crate::domain::{Class, Detail};
-use crate::text::address;
+use crate::text::address::{self, EmailAddress};
 use crate::text::terms::TermSet;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +36,7 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
     if f.region.name.trim().is_empty() {
         p.push("region.name is empty".to_string());
     }
-    check_address(&mut p, "helpdesk.email", &f.helpdesk.email);
+    let helpdesk_email = check_address(&mut p, "helpdesk.email", &f.helpdesk.email);
 
     let mut required = Vec::new();
     for d in &f.required.details {
@@ -120,20 +120,22 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
     if inc.window_hours == 0 || inc.min_reports < 2 || inc.min_municipalities == 0 {
         p.push("incidents: window_hours and min_municipalities must be at least 1, min_reports at least 2".into());
     }
-    for (i, a) in f.privacy.contacts.iter().enumerate() {
-        check_address(&mut p, &format!("privacy.contacts[{i}]"), a);
-    }
-    for m in &f.municipalities {
-        if let Some(a) = &m.privacy_contact {
-            check_address(&mut p, &format!("municipality {}: privacy_contact", m.id), a);
-        }
-    }
+    let privacy_contacts: Vec<EmailAddress> = f
+        .privacy
+        .contacts
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| check_address(&mut p, &format!("privacy.contacts[{i}]"), a))
+        .collect();
     if f.privacy.warn_hours == 0 || f.privacy.warn_hours >= 72 {
         p.push("privacy.warn_hours must be between 1 and 71 (the deadline is 72 hours)".into());
     }
-    let Some(classify) = classify.filter(|_| p.is_empty()) else {
+    let (Some(classify), Some(helpdesk_email)) = (classify, helpdesk_email) else {
         return Err(p);
     };
+    if !p.is_empty() {
+        return Err(p);
+    }
     let retention = Retention {
         resolved_days: Some(f.retention.resolved_days).filter(|d| *d > 0),
         set_aside_days: Some(f.retention.set_aside_days).filter(|d| *d > 0),
@@ -144,16 +146,13 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
         min_reports: inc.min_reports,
         min_municipalities: inc.min_municipalities,
     };
-    let privacy = Privacy {
-        contacts: f.privacy.contacts.iter().map(|a| a.to_lowercase()).collect(),
-        warn_hours: f.privacy.warn_hours,
-    };
+    let privacy = Privacy { contacts: privacy_contacts, warn_hours: f.privacy.warn_hours };
     Ok(Policy {
         privacy,
         incidents,
         retention,
         region: f.region.name,
-        helpdesk: Helpdesk { name: f.helpdesk.name, email: f.helpdesk.email.to_lowercase(), phone: f.helpdesk.phone },
+        helpdesk: Helpdesk { name: f.helpdesk.name, email: helpdesk_email, phone: f.helpdesk.phone },
         required,
         hold_urgent_incomplete: f.required.hold_urgent_incomplete,
         screenshot: ScreenshotRule { min_width: f.screenshot.min_width, min_height: f.screenshot.min_height },
@@ -184,10 +183,13 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
     })
 }
 
-fn check_address(p: &mut Vec<String>, at: &str, addr: &str) {
-    if !address::is_valid(addr) {
+/// The address, or a problem noted at `at`.
+fn check_address(p: &mut Vec<String>, at: &str, addr: &str) -> Option<EmailAddress> {
+    let parsed = EmailAddress::parse(addr).ok();
+    if parsed.is_none() {
         p.push(format!("{at}: {addr:?} is not a valid e-mail address"));
     }
+    parsed
 }
 
 fn municipalities(p: &mut Vec<String>, f: &PolicyFile) -> Vec<Municipality> {
@@ -224,28 +226,24 @@ fn municipalities(p: &mut Vec<String>, f: &PolicyFile) -> Vec<Municipality> {
         if m.contacts.is_empty() {
             p.push(format!("{at}: empty contact list (add at least one [[municipality.contact]])"));
         }
-        if let Some(it) = &m.local_it {
-            check_address(p, &format!("{at} local_it"), it);
-        }
-        for c in &m.contacts {
-            check_address(p, &format!("{at} contact {:?}", c.name), &c.email);
-        }
+        let local_it = m.local_it.as_ref().and_then(|it| check_address(p, &format!("{at} local_it"), it));
+        let privacy_contact =
+            m.privacy_contact.as_ref().and_then(|a| check_address(p, &format!("{at} privacy_contact"), a));
+        let contacts = m
+            .contacts
+            .iter()
+            .filter_map(|c| {
+                let email = check_address(p, &format!("{at} contact {:?}", c.name), &c.email)?;
+                Some(Contact { name: c.name.clone(), email, phone: c.phone.clone(), mobile: c.mobile.clone() })
+            })
+            .collect();
         out.push(Municipality {
             id: m.id.clone(),
             name: m.name.clone(),
             domains: m.domains.iter().map(|d| d.to_lowercase()).collect(),
-            local_it: m.local_it.as_ref().map(|s| s.to_lowercase()),
-            privacy_contact: m.privacy_contact.as_ref().map(|s| s.to_lowercase()),
-            contacts: m
-                .contacts
-                .iter()
-                .map(|c| Contact {
-                    name: c.name.clone(),
-                    email: c.email.to_lowercase(),
-                    phone: c.phone.clone(),
-                    mobile: c.mobile.clone(),
-                })
-                .collect(),
+            local_it,
+            privacy_contact,
+            contacts,
         });
     }
     out
@@ -310,7 +308,7 @@ fn route_rule(p: &mut Vec<String>, at: &str, r: &RouteFile) -> RouteRule {
         "contacts" => Some(Target::Contacts),
         "local-it" => Some(Target::LocalIt),
         "helpdesk" => Some(Target::Helpdesk),
-        addr if address::is_valid(addr) => Some(Target::Address(addr.to_lowercase())),
+        addr if address::is_valid(addr) => EmailAddress::parse(addr).ok().map(Target::Address),
         other => {
             p.push(format!("{at}: {other:?} is neither contacts, local-it, helpdesk nor a valid e-mail address"));
             None

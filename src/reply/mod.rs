@@ -142,7 +142,7 @@ pub struct Context<'a> {
 }
 
 pub fn acknowledgement(d: &Decision, ticket: &str, policy: &Policy, cx: Context<'_>) -> Result<Text, askama::Error> {
-    let recipients = d.routing.as_ref().map(|r| r.to.join(", ")).unwrap_or_default();
+    let recipients = d.routing.as_ref().map(|r| crate::text::address::join(&r.to, ", ")).unwrap_or_default();
     let body = Acknowledgement {
         vendor_issue: cx.vendor_issue,
         status_page: cx.status_page,
@@ -189,14 +189,14 @@ pub fn routing(
         .map(|m| m.name.clone())
         .unwrap_or_default();
     let reporter = match &d.mail.from {
-        Some(m) => m.name.as_ref().map_or_else(|| m.address.clone(), |n| format!("{n} <{}>", m.address)),
+        Some(m) => m.name.as_ref().map_or_else(|| m.address.to_string(), |n| format!("{n} <{}>", m.address)),
         None => "(ukjent avsender)".to_string(),
     };
     let c = &d.checks;
     let contact = [
         c.phone.as_ref().map(|p| format!("tlf. {}", p.written)),
         c.mobile.as_ref().map(|m| format!("mobil {}", m.written)),
-        c.email.clone(),
+        c.email.as_ref().map(|e| e.to_string()),
     ]
     .into_iter()
     .flatten()

@@ -27,9 +27,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use incident::{Candidate, IncidentRow, IncidentUpdate};
 pub use log::{Facets, TicketFilter};
-pub use outbox::{FileData, queued};
+pub use outbox::{FileData, OutboxRow, queued};
 pub use privacy::{PrivacyField, PrivacyReport, PrivacyRow};
-pub use read::{AttachmentRow, Counted, EventRow, FileRow, MessageRow, OutboxRow, TicketRow};
+pub use read::{AttachmentRow, Counted, EventRow, FileRow, MessageRow, TicketRow};
 pub use retention::REMOVED;
 pub use staff::UserRow;
 pub use tx::{NewAttachment, NewMessage, NewOutbox, NewTicket, TicketBrief, TicketField, Tx};

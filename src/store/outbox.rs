@@ -6,7 +6,8 @@ use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
 use super::read::OUTBOX_COLUMNS;
-use super::{NewMessage, OutboxRow, Store};
+use super::{NewMessage, Store};
+use crate::text::address::EmailAddress;
 
 /// Due mail not held by a live claim: unclaimed, its claim run out, or its claimer's heartbeat
 /// lease gone (the instance died mid-send).
@@ -24,6 +25,70 @@ const CLAIM_POSTGRES: &str = const_format::concatcp!(
     " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING ",
     OUTBOX_COLUMNS
 );
+
+/// A queued or sent mail, with its recipients.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub ticket_id: Option<i64>,
+    pub kind: String,
+    pub message_id: String,
+    pub envelope_from: String,
+    pub to: Vec<EmailAddress>,
+    pub cc: Vec<EmailAddress>,
+    pub in_reply_to: Option<String>,
+    pub report_message: Option<i64>,
+    pub subject: String,
+    pub body: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+impl OutboxRow {
+    /// Every recipient, To first, for the envelope.
+    pub fn recipients(&self) -> impl Iterator<Item = &EmailAddress> {
+        self.to.iter().chain(&self.cc)
+    }
+
+    /// `to a, b; cc c` for the audit trail.
+    pub fn describe_recipients(&self) -> String {
+        let list = |l: &[EmailAddress]| l.iter().map(EmailAddress::as_str).collect::<Vec<_>>().join(", ");
+        if self.cc.is_empty() { list(&self.to) } else { format!("{}; cc {}", list(&self.to), list(&self.cc)) }
+    }
+}
+
+/// Read by column name; the recipients come from their own table ([`Store::fill_recipients`]).
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for OutboxRow
+where
+    &'static str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    OffsetDateTime: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(r: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            id: r.try_get("id")?,
+            ticket_id: r.try_get("ticket_id")?,
+            kind: r.try_get("kind")?,
+            message_id: r.try_get("message_id")?,
+            envelope_from: r.try_get("envelope_from")?,
+            to: Vec::new(),
+            cc: Vec::new(),
+            in_reply_to: r.try_get("in_reply_to")?,
+            report_message: r.try_get("report_message")?,
+            subject: r.try_get("subject")?,
+            body: r.try_get("body")?,
+            status: r.try_get("status")?,
+            attempts: r.try_get("attempts")?,
+            last_error: r.try_get("last_error")?,
+            created_at: r.try_get("created_at")?,
+        })
+    }
+}
 
 /// An attachment of a ticket, to go with its routing mail.
 #[derive(Debug, Clone)]
@@ -56,7 +121,7 @@ impl Store {
         holder: &str,
     ) -> Result<Option<OutboxRow>> {
         let until = now + lease;
-        let row = match self {
+        let row: Option<OutboxRow> = match self {
             Store::Sqlite(p) => {
                 let mut tx = super::tx::SqliteTx::begin(p).await?;
                 let row =
@@ -68,7 +133,30 @@ impl Store {
                 sqlx::query_as(CLAIM_POSTGRES).bind(until).bind(now).bind(holder).fetch_optional(p).await?
             }
         };
-        Ok(row)
+        let Some(mut row) = row else { return Ok(None) };
+        self.fill_recipients(&mut row).await?;
+        Ok(Some(row))
+    }
+
+    /// Reads a mail's recipients into it. A stored address that is not valid (only possible in rows
+    /// written before addresses were checked) is left out and logged; the mail then goes to the
+    /// valid ones only, and a mail left with none fails visibly when it is sent.
+    pub(super) async fn fill_recipients(&self, row: &mut OutboxRow) -> Result<()> {
+        const SQL: &str =
+            "SELECT role, address FROM outbox_recipients WHERE outbox_id = $1 ORDER BY role DESC, position";
+        let list: Vec<(String, String)> = match self {
+            Store::Sqlite(p) => sqlx::query_as(SQL).bind(row.id).fetch_all(p).await,
+            Store::Postgres(p) => sqlx::query_as(SQL).bind(row.id).fetch_all(p).await,
+        }
+        .context("reading an outgoing mail's recipients")?;
+        for (role, address) in list {
+            match EmailAddress::parse(&address) {
+                Ok(a) if role == "cc" => row.cc.push(a),
+                Ok(a) => row.to.push(a),
+                Err(e) => tracing::warn!(outbox = row.id, error = %e, "stored recipient left out"),
+            }
+        }
+        Ok(())
     }
 
     /// Marks a mail sent, keeps its raw form on the ticket and notes it in the audit trail.
@@ -95,13 +183,7 @@ impl Store {
         )
         .await?;
         if let Some(t) = row.ticket_id {
-            let cc = if row.cc_addrs.is_empty() {
-                String::new()
-            } else {
-                format!("; cc {}", row.cc_addrs.replace(',', ", "))
-            };
-            tx.event(t, now, "routedesk", "sent", &format!("{} to {}{cc}", row.kind, row.to_addrs.replace(',', ", ")))
-                .await?;
+            tx.event(t, now, "routedesk", "sent", &format!("{} to {}", row.kind, row.describe_recipients())).await?;
         }
         tx.commit().await
     }
@@ -118,8 +200,8 @@ impl Store {
         let mut tx = self.begin().await?;
         tx.exec_outbox_status(row.id, "failed", None, Some(error), None).await?;
         if let Some(t) = row.ticket_id {
-            tx.event(t, now, "routedesk", "delivery-failed", &format!("{} to {}: {error}", row.kind, row.to_addrs))
-                .await?;
+            let detail = format!("{} to {}: {error}", row.kind, row.describe_recipients());
+            tx.event(t, now, "routedesk", "delivery-failed", &detail).await?;
         }
         tx.commit().await
     }

@@ -5,6 +5,7 @@ use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use super::Store;
+use super::outbox::OutboxRow;
 
 /// A plain row struct plus `FromRow` for both backends' rows, read by column name.
 macro_rules! row {
@@ -97,27 +98,7 @@ row! {
     }
 }
 
-row! {
-    pub struct OutboxRow {
-        pub id: i64,
-        pub ticket_id: Option<i64>,
-        pub kind: String,
-        pub message_id: String,
-        pub envelope_from: String,
-        pub to_addrs: String,
-        pub cc_addrs: String,
-        pub in_reply_to: Option<String>,
-        pub report_message: Option<i64>,
-        pub subject: String,
-        pub body: String,
-        pub status: String,
-        pub attempts: i64,
-        pub last_error: Option<String>,
-        pub created_at: OffsetDateTime,
-    }
-}
-
-pub(super) const OUTBOX_COLUMNS: &str = "id, ticket_id, kind, message_id, envelope_from, to_addrs, cc_addrs, in_reply_to, \
+pub(super) const OUTBOX_COLUMNS: &str = "id, ticket_id, kind, message_id, envelope_from, in_reply_to, \
      report_message, subject, body, status, attempts, last_error, created_at";
 
 pub(super) const TICKET_COLUMNS: &str = "id, number, status, class, confidence, municipality, urgent, privacy, missing, subject, \
@@ -172,7 +153,12 @@ impl Store {
     pub async fn outbox_of(&self, ticket_id: i64) -> Result<Vec<OutboxRow>> {
         const SQL: &str =
             const_format::concatcp!("SELECT ", OUTBOX_COLUMNS, " FROM outbox WHERE ticket_id = $1 ORDER BY id");
-        fetch!(self, SQL, fetch_all, ticket_id).context("reading a ticket's outgoing mail")
+        let mut rows: Vec<OutboxRow> =
+            fetch!(self, SQL, fetch_all, ticket_id).context("reading a ticket's outgoing mail")?;
+        for row in &mut rows {
+            self.fill_recipients(row).await?;
+        }
+        Ok(rows)
     }
 
     /// The last processed UID of a mailbox and the UIDVALIDITY it belongs to.

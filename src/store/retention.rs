@@ -59,8 +59,10 @@ impl Tx {
         // The dedup key stays: the same mail fetched again is still known, not a new ticket.
         const MESSAGES: &str =
             "UPDATE messages SET raw = $1, size = 0, from_addr = NULL, subject = '' WHERE ticket_id = $2";
-        const OUTBOX: &str = "UPDATE outbox SET body = '', subject = '', to_addrs = CASE WHEN kind IN \
-             ('acknowledgement', 'request-info') THEN '' ELSE to_addrs END WHERE ticket_id = $1 AND status <> 'queued'";
+        const OUTBOX: &str = "UPDATE outbox SET body = '', subject = '' WHERE ticket_id = $1 AND status <> 'queued'";
+        // The reporter's address on the replies they got; the contacts' addresses are not theirs.
+        const REPLIED_TO: &str = "DELETE FROM outbox_recipients WHERE outbox_id IN (SELECT id FROM outbox \
+             WHERE ticket_id = $1 AND status <> 'queued' AND kind IN ('acknowledgement', 'request-info'))";
         const EVENTS: &str = "UPDATE ticket_events SET detail = '' WHERE ticket_id = $1";
         const TICKET: &str = "UPDATE tickets SET subject = $1, body = '', reporter = NULL, reporter_name = NULL, \
              reasons = '', missing = '', purged_at = $2 WHERE id = $3";
@@ -71,6 +73,7 @@ impl Tx {
         let done = async {
             on_conn!(self, c => sqlx::query(ATTACHMENTS).bind(id).execute(c).await.map(drop))?;
             on_conn!(self, c => sqlx::query(MESSAGES).bind(empty).bind(id).execute(c).await.map(drop))?;
+            on_conn!(self, c => sqlx::query(REPLIED_TO).bind(id).execute(c).await.map(drop))?;
             on_conn!(self, c => sqlx::query(OUTBOX).bind(id).execute(c).await.map(drop))?;
             on_conn!(self, c => sqlx::query(EVENTS).bind(id).execute(c).await.map(drop))?;
             on_conn!(self, c => sqlx::query(TICKET).bind(REMOVED).bind(at).bind(id).execute(c).await.map(drop))?;

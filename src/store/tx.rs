@@ -5,6 +5,7 @@ use anyhow::{Context as _, Result};
 use sqlx::{Postgres, Transaction};
 
 pub use super::sqlite_tx::SqliteTx;
+use crate::text::address::EmailAddress;
 use time::OffsetDateTime;
 
 pub enum Tx {
@@ -86,8 +87,8 @@ pub struct NewOutbox<'a> {
     pub kind: &'a str,
     pub message_id: &'a str,
     pub envelope_from: &'a str,
-    pub to_addrs: &'a str,
-    pub cc_addrs: &'a str,
+    pub to: &'a [EmailAddress],
+    pub cc: &'a [EmailAddress],
     pub in_reply_to: Option<&'a str>,
     pub report_message: Option<i64>,
     pub subject: &'a str,
@@ -224,17 +225,19 @@ impl Tx {
         Ok(())
     }
 
+    /// Queues a mail with its recipients, each a row of its own.
     pub async fn insert_outbox(&mut self, o: &NewOutbox<'_>) -> Result<i64> {
-        const SQL: &str = "INSERT INTO outbox (ticket_id, kind, message_id, envelope_from, to_addrs, cc_addrs, in_reply_to, \
+        const SQL: &str = "INSERT INTO outbox (ticket_id, kind, message_id, envelope_from, in_reply_to, \
              report_message, subject, body, status, attempts, next_attempt_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, $12, $12) RETURNING id";
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10) RETURNING id";
+        const RECIPIENT: &str =
+            "INSERT INTO outbox_recipients (outbox_id, role, position, address) VALUES ($1, $2, $3, $4)";
+        anyhow::ensure!(!o.to.is_empty(), "an outgoing mail needs at least one recipient");
         let (id,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL)
             .bind(o.ticket_id)
             .bind(o.kind)
             .bind(o.message_id)
             .bind(o.envelope_from)
-            .bind(o.to_addrs)
-            .bind(o.cc_addrs)
             .bind(o.in_reply_to)
             .bind(o.report_message)
             .bind(o.subject)
@@ -244,6 +247,12 @@ impl Tx {
             .fetch_one(c)
             .await)
         .context("queueing an outgoing mail")?;
+        let list = o.to.iter().map(|a| ("to", a)).enumerate().chain(o.cc.iter().map(|a| ("cc", a)).enumerate());
+        for (position, (role, address)) in list {
+            let position = i64::try_from(position).unwrap_or(i64::MAX);
+            on_conn!(self, c => sqlx::query(RECIPIENT).bind(id).bind(role).bind(position).bind(address.as_str()).execute(c).await.map(drop))
+                .context("queueing an outgoing mail's recipients")?;
+        }
         Ok(id)
     }
 
@@ -328,21 +337,24 @@ impl Tx {
         Ok(row.and_then(|r| r.0))
     }
 
-    /// Automatic replies queued to `address` since `since` (the per-sender rate limit).
-    pub async fn replies_to_since(&mut self, address: &str, since: OffsetDateTime) -> Result<i64> {
-        const SQL: &str = "SELECT COUNT(*) FROM outbox WHERE kind IN ('acknowledgement', 'request-info') \
-             AND to_addrs = $1 AND created_at > $2";
-        let (n,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL).bind(address).bind(since).fetch_one(c).await)
-            .context("counting replies")?;
+    /// Automatic replies queued to the single address `address` since `since` (the per-sender
+    /// rate limit counts each address, whatever else a mail went to).
+    pub async fn replies_to_since(&mut self, address: &EmailAddress, since: OffsetDateTime) -> Result<i64> {
+        const SQL: &str = "SELECT COUNT(*) FROM outbox_recipients r JOIN outbox o ON o.id = r.outbox_id \
+             WHERE r.address = $1 AND o.kind IN ('acknowledgement', 'request-info') AND o.created_at > $2";
+        let (n,): (i64,) =
+            on_conn!(self, c => sqlx::query_as(SQL).bind(address.as_str()).bind(since).fetch_one(c).await)
+                .context("counting replies")?;
         Ok(n)
     }
 
     /// Whether a ticket has already had an automatic reply to `address`.
-    pub async fn ticket_replied_to(&mut self, ticket_id: i64, address: &str) -> Result<bool> {
-        const SQL: &str = "SELECT COUNT(*) FROM outbox WHERE ticket_id = $1 AND kind IN ('acknowledgement', 'request-info') \
-             AND to_addrs = $2";
-        let (n,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL).bind(ticket_id).bind(address).fetch_one(c).await)
-            .context("checking earlier replies")?;
+    pub async fn ticket_replied_to(&mut self, ticket_id: i64, address: &EmailAddress) -> Result<bool> {
+        const SQL: &str = "SELECT COUNT(*) FROM outbox_recipients r JOIN outbox o ON o.id = r.outbox_id \
+             WHERE o.ticket_id = $1 AND r.address = $2 AND o.kind IN ('acknowledgement', 'request-info')";
+        let (n,): (i64,) =
+            on_conn!(self, c => sqlx::query_as(SQL).bind(ticket_id).bind(address.as_str()).fetch_one(c).await)
+                .context("checking earlier replies")?;
         Ok(n > 0)
     }
 }

@@ -82,10 +82,10 @@ fn every_fixture_gets_the_expected_decision() {
             diff("reply", r.clone(), d.reply().as_str().to_string());
         }
         if let Some(to) = &want.to {
-            diff("to", to.join(","), routing.map(|r| r.to.join(",")).unwrap_or_default());
+            diff("to", to.join(","), routing.map(|r| routedesk::text::address::join(&r.to, ",")).unwrap_or_default());
         }
         if let Some(cc) = &want.cc {
-            diff("cc", cc.join(","), routing.map(|r| r.cc.join(",")).unwrap_or_default());
+            diff("cc", cc.join(","), routing.map(|r| routedesk::text::address::join(&r.cc, ",")).unwrap_or_default());
         }
     }
     assert!(failures.is_empty(), "{} mismatch(es):\n{}", failures.len(), failures.join("\n"));

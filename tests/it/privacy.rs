@@ -31,7 +31,7 @@ async fn a_privacy_incident_follows_the_vendors_process(db: Db) {
     assert!(t.privacy);
     let prv = store.privacy_of_ticket(t.id).await.expect("q").expect("a privacy incident");
     let told = store.outbox_of(t.id).await.expect("outbox").into_iter().find(|m| m.kind == "privacy").expect("told");
-    assert_eq!(told.to_addrs, "personvernombud@gjovik.kommune.no");
+    assert_eq!(told.to, ["personvernombud@gjovik.kommune.no"]);
     assert!(told.subject.contains(&prv) && told.body.contains("72 timer"), "{}", told.body);
     let p = store.privacy_by_number(&prv).await.expect("q").expect("row");
     assert_eq!(p.stage, "alert-received");
@@ -150,7 +150,7 @@ async fn a_privacy_incident_follows_the_vendors_process(db: Db) {
         .into_iter()
         .find(|m| m.kind == "privacy-deadline")
         .expect("warning");
-    assert_eq!(warning.to_addrs, "kari.helpdesk@gjovik.kommune.no", "to the coordinator");
+    assert_eq!(warning.to, ["kari.helpdesk@gjovik.kommune.no"], "to the coordinator");
     assert!(warning.subject.contains(&prv2), "{}", warning.subject);
     assert!(desk.privacy_deadline_warnings(now + Duration::hours(60)).await.expect("check").is_empty(), "warned once");
     let page = text(app.get(&format!("/privacy/{prv2}"), Some(&s)).await).await;

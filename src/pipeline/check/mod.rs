@@ -19,7 +19,7 @@ pub struct Checks {
     pub screenshot: Option<Screenshot>,
     pub phone: Option<Number>,
     pub mobile: Option<Number>,
-    pub email: Option<String>,
+    pub email: Option<crate::text::address::EmailAddress>,
     /// Required details not found, in the order screenshot, phone, mobile, email.
     pub missing: Vec<Detail>,
 }

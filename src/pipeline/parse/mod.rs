@@ -9,6 +9,8 @@ mod quote;
 use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders};
 use serde::Serialize;
 
+use crate::text::address::EmailAddress;
+
 pub use parts::{ImageInfo, Part};
 
 /// Limits on what is parsed at all; mail-parser caps neither parts nor nesting itself.
@@ -44,7 +46,7 @@ pub enum ParseError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mailbox {
     pub name: Option<String>,
-    pub address: String,
+    pub address: EmailAddress,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -84,9 +86,9 @@ impl ParsedMail {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim())
     }
 
-    /// The sender's address, lower-cased.
-    pub fn from_address(&self) -> Option<String> {
-        self.from.as_ref().map(|m| m.address.to_lowercase())
+    /// The sender's address (`From`), when it is one valid address.
+    pub fn from_address(&self) -> Option<EmailAddress> {
+        self.from.as_ref().map(|m| m.address.clone())
     }
 }
 
@@ -111,11 +113,11 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<ParsedMail, ParseError>
     let parts = parts::collect(&msg, &mut problems);
     let content_type = msg.content_type().map_or_else(|| "text/plain".to_string(), parts::mime_type);
     Ok(ParsedMail {
-        from: first_mailbox(msg.from()),
-        sender: first_mailbox(msg.sender()),
-        reply_to: mailboxes(msg.reply_to()),
-        to: mailboxes(msg.to()),
-        cc: mailboxes(msg.cc()),
+        from: first_mailbox(msg.from(), "From", &mut problems),
+        sender: first_mailbox(msg.sender(), "Sender", &mut problems),
+        reply_to: mailboxes(msg.reply_to(), "Reply-To", &mut problems),
+        to: mailboxes(msg.to(), "To", &mut problems),
+        cc: mailboxes(msg.cc(), "Cc", &mut problems),
         subject,
         message_id: msg.message_id().map(clean_line).filter(|s| !s.is_empty()),
         in_reply_to: ids(msg.in_reply_to()),
@@ -151,20 +153,37 @@ pub fn clean_line(s: &str) -> String {
     s.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
-fn mailbox(a: &mail_parser::Addr<'_>) -> Option<Mailbox> {
-    let address = clean_line(a.address()?);
-    if address.is_empty() || address.contains(' ') {
+/// One address of a header field, when it is exactly one valid address. Anything else — a list
+/// packed into one `<…>`, a quoted local part with commas, a second `@` — is no address, and the
+/// field's name and text go on record as a problem for staff to see.
+fn mailbox(a: &mail_parser::Addr<'_>, field: &str, problems: &mut Vec<String>) -> Option<Mailbox> {
+    let written = clean_line(a.address()?);
+    if written.is_empty() {
         return None;
     }
-    Some(Mailbox { name: a.name().map(clean_line).filter(|n| !n.is_empty()), address })
+    match EmailAddress::parse(&written) {
+        Ok(address) => Some(Mailbox { name: a.name().map(clean_line).filter(|n| !n.is_empty()), address }),
+        Err(_) => {
+            problems.push(format!("{field}: {:?} is not a valid address and was not used", cut(written, 200)));
+            None
+        }
+    }
 }
 
-fn mailboxes(a: Option<&Address<'_>>) -> Vec<Mailbox> {
-    a.map(|a| a.iter().filter_map(mailbox).collect()).unwrap_or_default()
+fn mailboxes(a: Option<&Address<'_>>, field: &str, problems: &mut Vec<String>) -> Vec<Mailbox> {
+    a.map(|a| a.iter().filter_map(|x| mailbox(x, field, problems)).collect()).unwrap_or_default()
 }
 
-fn first_mailbox(a: Option<&Address<'_>>) -> Option<Mailbox> {
-    a.and_then(|a| a.iter().find_map(mailbox))
+/// The first address of a field that should hold one. A field that holds several does not name
+/// one sender: the first valid one is taken only when it is the field's only address.
+fn first_mailbox(a: Option<&Address<'_>>, field: &str, problems: &mut Vec<String>) -> Option<Mailbox> {
+    let all = mailboxes(a, field, problems);
+    let count = a.map_or(0, |a| a.iter().count());
+    if count > 1 {
+        problems.push(format!("{field} names {count} addresses; none was taken as the sender"));
+        return None;
+    }
+    all.into_iter().next()
 }
 
 fn ids(v: &HeaderValue<'_>) -> Vec<String> {

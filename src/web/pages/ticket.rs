@@ -14,6 +14,7 @@ use super::{Chrome, when};
 use crate::domain::Class;
 use crate::pipeline::parse::{ParseLimits, parse, parts::image_info};
 use crate::store::TicketRow;
+use crate::text::address::join;
 use crate::web::AppState;
 use crate::web::auth::Staff;
 use crate::web::error::{WebError, WebResult};
@@ -152,7 +153,9 @@ pub async fn page(
         from: mail
             .as_ref()
             .and_then(|m| m.from.as_ref())
-            .map(|f| f.name.as_ref().map_or_else(|| f.address.clone(), |n| format!("{n} <{}>", f.address)))
+            .map(|f| f.name.as_ref().map_or_else(|| f.address.to_string(), |n| format!("{n} <{}>", f.address)))
+            // No valid sender: show what the header said, so staff see what was refused.
+            .or_else(|| mail.as_ref().and_then(|m| m.header("From")).map(crate::pipeline::parse::clean_line))
             .unwrap_or_default(),
         date: mail.as_ref().and_then(|m| m.date.clone()).unwrap_or_default(),
         text: mail.as_ref().map(|m| m.text.clone()).unwrap_or_default(),
@@ -169,8 +172,8 @@ pub async fn page(
             .into_iter()
             .map(|o| MailView {
                 kind: o.kind,
-                to: o.to_addrs.replace(',', ", "),
-                cc: o.cc_addrs.replace(',', ", "),
+                to: join(&o.to, ", "),
+                cc: join(&o.cc, ", "),
                 subject: o.subject,
                 status: o.status,
                 attempts: o.attempts,
@@ -286,7 +289,7 @@ pub async fn act(
         }
         "reroute" => {
             let r = desk.reroute(&n, &actor).await?;
-            tracing::info!(ticket = %n, to = %r.to.join(","), "re-routed");
+            tracing::info!(ticket = %n, to = %join(&r.to, ","), "re-routed");
         }
         "status" => desk.set_status(&n, f.status.as_deref().unwrap_or(""), &actor).await?,
         "note" => desk.add_note(&n, f.text.as_deref().unwrap_or(""), &actor).await?,

@@ -35,7 +35,7 @@ async fn reclassify_change_municipality_and_reroute(db: Db) {
     assert_eq!(t.route_cc, "pureservice@gjovik.kommune.no");
     let outbox = store.outbox_of(t.id).await.expect("outbox");
     let last = outbox.iter().rev().find(|o| o.kind == "routing").expect("a new routing mail");
-    assert_eq!(last.to_addrs, "anne.m.t.eng@nordre-land.kommune.no");
+    assert_eq!(last.to, ["anne.m.t.eng@nordre-land.kommune.no"]);
     assert_eq!(last.status, "queued");
     let events = kinds(&app, &n).await;
     for (kind, detail) in [
