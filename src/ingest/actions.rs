@@ -158,7 +158,8 @@ impl Ingestor {
         routing.held = false;
         routing.reply = Reply::None;
         d.routing = Some(routing);
-        let outcome = self.open_ticket(&mut tx, id, &d, now, actor, false).await?;
+        let outcome =
+            self.open_ticket(&mut tx, id, &d, now, super::Opening { actor, reply: false, mentions: None }).await?;
         let Outcome::Ticket { number, .. } = outcome else {
             return Err(ActionError::Invalid("no ticket was made".into()));
         };

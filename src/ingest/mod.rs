@@ -12,9 +12,11 @@ pub mod privacy;
 mod queue;
 mod thread;
 
+use thread::Thread;
+
 pub use actions::ActionError;
 pub use group::GroupingState;
-pub use thread::ticket_number_in;
+pub use thread::{Party, ticket_number_in};
 
 use std::sync::Arc;
 
@@ -90,6 +92,16 @@ pub struct Ingestor {
 }
 
 const ACTOR: &str = "routedesk";
+
+/// How a ticket is opened: by whom, whether the reporter may get an automatic reply (never for a
+/// robot's mail that staff made a ticket of, nor for an unverified sender), and which existing
+/// ticket the mail named without being allowed to join it.
+#[derive(Clone, Copy)]
+struct Opening<'a> {
+    actor: &'a str,
+    reply: bool,
+    mentions: Option<&'a crate::store::TicketBrief>,
+}
 
 impl Ingestor {
     /// Records one mail in its own transaction.
@@ -195,10 +207,18 @@ impl Ingestor {
                 // A sender our server could not verify joins no existing ticket and gets no automatic
                 // reply: a forged "reply" must not reach into a ticket or make us mail its contents.
                 let verified = !d.auth.as_ref().is_some_and(|a| a.failed());
-                let thread = if verified { thread::find_ticket(tx, &d).await? } else { None };
-                match thread {
-                    Some(ticket) => self.add_to_ticket(tx, ticket, message, &d, now).await?,
-                    None => self.open_ticket(tx, message, &d, now, ACTOR, verified).await?,
+                match thread::find(tx, &d).await? {
+                    Thread::Joins(ticket, party) if verified => {
+                        self.add_to_ticket(tx, ticket, party, message, &d, now).await?
+                    }
+                    Thread::Joins(ticket, _) | Thread::Mentions(ticket) => {
+                        let opened = Opening { actor: ACTOR, reply: verified, mentions: Some(&ticket) };
+                        self.open_ticket(tx, message, &d, now, opened).await?
+                    }
+                    Thread::New => {
+                        let opened = Opening { actor: ACTOR, reply: verified, mentions: None };
+                        self.open_ticket(tx, message, &d, now, opened).await?
+                    }
                 }
             }
         })
@@ -249,17 +269,16 @@ impl Ingestor {
         Ok(if recorded.is_some() { Outcome::Quarantined { reason: reason.to_string() } } else { Outcome::Duplicate })
     }
 
-    /// Opens a ticket for a recorded mail; `reply` is false when staff make a ticket of a mail that
-    /// was set aside (a robot must still get no answer).
+    /// Opens a ticket for a recorded mail.
     async fn open_ticket(
         &self,
         tx: &mut Tx,
         message: i64,
         d: &Decision,
         now: OffsetDateTime,
-        actor: &str,
-        reply: bool,
+        opening: Opening<'_>,
     ) -> Result<Outcome> {
+        let Opening { actor, reply, mentions } = opening;
         let routing = d.routing.as_ref().context("a ticket decision always has a route")?;
         let number = tx.next_ticket_number(now.year()).await?;
         let status = if routing.held {
@@ -320,6 +339,15 @@ impl Ingestor {
             tx.event(ticket, now, ACTOR, "sender-check", &format!("{}{note}", a.describe())).await?;
         }
 
+        if let Some(other) = mentions {
+            let from = d.mail.from_address().map_or_else(|| "?".into(), String::from);
+            let why = format!(
+                "mentions {} (the sender is not its reporter, a recipient or staff: not added to it)",
+                other.number
+            );
+            tx.event(ticket, now, ACTOR, "mentions", &why).await?;
+            tx.event(other.id, now, ACTOR, "mentioned", &format!("{number} from {from} mentions this ticket")).await?;
+        }
         self.group(tx, ticket, &number, d, now).await?;
         if c.privacy {
             let municipality = routing.municipality.as_deref();
@@ -337,12 +365,14 @@ impl Ingestor {
         Ok(Outcome::Ticket { number, status })
     }
 
-    /// A reply to an existing ticket: kept on the ticket; a reporter's reply that supplies the
-    /// missing details completes the ticket, which is then routed.
+    /// A reply to an existing ticket: kept on the ticket. A reply from the reporter (or staff)
+    /// that supplies the missing details completes the ticket, which is then routed; anyone
+    /// else's answer is a comment.
     async fn add_to_ticket(
         &self,
         tx: &mut Tx,
         ticket: crate::store::TicketBrief,
+        party: Party,
         message: i64,
         d: &Decision,
         now: OffsetDateTime,
@@ -350,9 +380,10 @@ impl Ingestor {
         tx.set_message_ticket(message, ticket.id, "reply").await?;
         self.store_attachments(tx, message, ticket.id, d).await?;
         let from = d.mail.from_address().map(String::from).unwrap_or_default();
-        tx.event(ticket.id, now, ACTOR, "reply", &format!("reply from {from}: {}", d.mail.subject)).await?;
+        let detail = format!("reply from {from} ({}): {}", party.as_str(), d.mail.subject);
+        tx.event(ticket.id, now, ACTOR, "reply", &detail).await?;
 
-        if ticket.status != status::AWAITING_INFO {
+        if ticket.status != status::AWAITING_INFO || party == Party::Recipient {
             return Ok(Outcome::Reply { number: ticket.number, completed: false });
         }
         let still_missing: Vec<Detail> =

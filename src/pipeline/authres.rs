@@ -5,10 +5,11 @@
 use serde::Serialize;
 
 use crate::pipeline::parse::ParsedMail;
+use crate::text::address;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuthVerdict {
-    /// `dmarc`, or `dkim`/`spf` when the server reported no DMARC result.
+    /// The method that decided: `dmarc`, else `dkim` or `spf` (see [`verdict`]).
     pub method: String,
     /// `pass`, `fail`, `none`, …
     pub result: String,
@@ -26,11 +27,29 @@ impl AuthVerdict {
     }
 }
 
-/// The verdict from the first `Authentication-Results` of `trusted_authserv_id`, if any.
+/// One result of an `Authentication-Results` header: `dkim=pass header.d=gjovik.kommune.no`.
+struct Result_ {
+    method: String,
+    result: String,
+    /// `header.d`, `smtp.mailfrom`, … as written.
+    props: Vec<(String, String)>,
+}
+
+impl Result_ {
+    fn prop(&self, name: &str) -> Option<&str> {
+        self.props.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The verdict from the first `Authentication-Results` of `trusted_authserv_id`, if any. The
+/// methods are weighed as DMARC does: a DMARC pass or fail decides; then a DKIM pass for the From
+/// domain; then SPF — a pass only for the From domain, a fail whatever the domain. So `dmarc=none`
+/// (the domain publishes no policy) never outweighs `spf=fail`.
 pub fn verdict(mail: &ParsedMail, trusted_authserv_id: &str) -> Option<AuthVerdict> {
     if trusted_authserv_id.is_empty() {
         return None;
     }
+    let from_domain = mail.from_address().map(|a| a.domain().to_string());
     mail.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("Authentication-Results")).find_map(|(_, v)| {
         let v = crate::pipeline::parse::clean_line(v);
         let (id, rest) = v.split_once(';')?;
@@ -38,21 +57,43 @@ pub fn verdict(mail: &ParsedMail, trusted_authserv_id: &str) -> Option<AuthVerdi
         if !id.eq_ignore_ascii_case(trusted_authserv_id) {
             return None;
         }
-        let results: Vec<(String, String)> = rest
-            .split(';')
-            .filter_map(|r| {
-                let (method, result) = r.trim().split_once('=')?;
-                Some((method.trim().to_ascii_lowercase(), result.split_whitespace().next()?.to_ascii_lowercase()))
-            })
-            .collect();
-        ["dmarc", "dkim", "spf"].iter().find_map(|m| {
-            results.iter().find(|(method, _)| method == m).map(|(method, result)| AuthVerdict {
-                method: method.clone(),
-                result: result.clone(),
-                authserv_id: id.to_string(),
-            })
-        })
+        let results: Vec<Result_> = rest.split(';').filter_map(result).collect();
+        let found = |r: &Result_| AuthVerdict {
+            method: r.method.clone(),
+            result: r.result.clone(),
+            authserv_id: id.to_string(),
+        };
+        let aligned = |domain: Option<&str>| {
+            let domain = domain.map(|d| d.rsplit('@').next().unwrap_or(d).to_ascii_lowercase());
+            match (domain.as_deref(), from_domain.as_deref()) {
+                (Some(d), Some(f)) => address::is_within(f, d) || address::is_within(d, f),
+                _ => false,
+            }
+        };
+        let of = |method: &'static str| results.iter().filter(move |r| r.method == method);
+        let decided = of("dmarc")
+            .find(|r| matches!(r.result.as_str(), "pass" | "fail"))
+            .or_else(|| of("dkim").find(|r| r.result == "pass" && aligned(r.prop("header.d"))))
+            .or_else(|| {
+                of("spf").find(|r| match r.result.as_str() {
+                    "pass" => aligned(r.prop("smtp.mailfrom")),
+                    "fail" | "softfail" | "permerror" => true,
+                    _ => false,
+                })
+            });
+        // Nothing decisive: as DMARC would say, the sender is neither verified nor refuted.
+        Some(decided.map_or_else(
+            || AuthVerdict { method: "dmarc".into(), result: "none".into(), authserv_id: id.to_string() },
+            found,
+        ))
     })
+}
+
+fn result(text: &str) -> Option<Result_> {
+    let mut words = text.split_whitespace();
+    let (method, result) = words.next()?.split_once('=')?;
+    let props = words.filter_map(|w| w.split_once('=')).map(|(n, v)| (n.to_ascii_lowercase(), v.to_string())).collect();
+    Some(Result_ { method: method.to_ascii_lowercase(), result: result.to_ascii_lowercase(), props })
 }
 
 #[cfg(test)]
@@ -79,5 +120,40 @@ mod tests {
         let forged_only = mail("Authentication-Results: evil.example; dmarc=pass\r\n");
         assert_eq!(verdict(&forged_only, "mx.gjovik.kommune.no"), None, "a foreign header is ignored");
         assert_eq!(verdict(&m, ""), None, "no trusted server configured: no verdict");
+    }
+
+    fn decided(results: &str) -> (String, String) {
+        let m = mail(&format!("Authentication-Results: mx.gjovik.kommune.no; {results}\r\n"));
+        let v = verdict(&m, "mx.gjovik.kommune.no").expect("a verdict");
+        (v.method, v.result)
+    }
+
+    #[test]
+    fn dmarc_decides_then_aligned_dkim_then_spf() {
+        let pair = |m: &str, r: &str| (m.to_string(), r.to_string());
+        // No DMARC policy published: an SPF failure is not outweighed.
+        assert_eq!(
+            decided("dmarc=none header.from=gjovik.kommune.no; spf=fail smtp.mailfrom=x@gjovik.kommune.no"),
+            pair("spf", "fail")
+        );
+        assert_eq!(decided("spf=fail smtp.mailfrom=a@evil.example; dmarc=none"), pair("spf", "fail"));
+        assert_eq!(
+            decided("dkim=pass header.d=gjovik.kommune.no; spf=fail smtp.mailfrom=a@evil.example; dmarc=pass"),
+            pair("dmarc", "pass")
+        );
+        assert_eq!(decided("dkim=pass header.d=gjovik.kommune.no; dmarc=fail"), pair("dmarc", "fail"));
+        // A DKIM pass counts only for the From domain.
+        assert_eq!(
+            decided("dkim=pass header.d=evil.example; spf=softfail smtp.mailfrom=a@evil.example"),
+            pair("spf", "softfail")
+        );
+        assert_eq!(
+            decided("dkim=pass header.d=gjovik.kommune.no; spf=fail smtp.mailfrom=a@evil.example"),
+            pair("dkim", "pass")
+        );
+        // An SPF pass for another domain says nothing about the From domain.
+        assert_eq!(decided("spf=pass smtp.mailfrom=a@evil.example"), pair("dmarc", "none"));
+        assert_eq!(decided("spf=pass smtp.mailfrom=kari@gjovik.kommune.no"), pair("spf", "pass"));
+        assert!(decided("spf=fail smtp.mailfrom=a@evil.example").1 == "fail");
     }
 }

@@ -66,15 +66,18 @@ pub fn route(mail: &ParsedMail, checks: &Checks, classification: &Classification
     }
     let Recipients { to, cc, note, manual_triage } = r;
 
+    let reply_to = reply_address(mail, checks, municipality, policy, &mut reasons);
     let incomplete = !checks.missing.is_empty();
-    let held = incomplete && (policy.hold_urgent_incomplete || !classification.urgent);
-    if incomplete && !held {
+    // Held only when someone can be asked for the details; otherwise it would wait for good.
+    let held = incomplete && reply_to.is_some() && (policy.hold_urgent_incomplete || !classification.urgent);
+    if incomplete && reply_to.is_none() {
+        reasons.push("routed at once although details are missing: nobody can be asked for them".to_string());
+    } else if incomplete && !held {
         reasons.push("urgent: routed at once although details are missing".to_string());
     } else if held {
         reasons.push("held until the reporter sends the missing details".to_string());
     }
 
-    let reply_to = reply_address(mail, checks, municipality, policy, &mut reasons);
     let reply = match &reply_to {
         None => Reply::None,
         Some(_) if incomplete => Reply::RequestInfo,

@@ -295,6 +295,36 @@ impl Tx {
         Ok(None)
     }
 
+    /// Everyone a ticket has to do with besides staff: its reporter, the addresses it is routed to,
+    /// and every recipient of the mail sent about it (contacts, helpdesk, data-protection contacts).
+    pub async fn ticket_parties(&mut self, ticket_id: i64) -> Result<Vec<EmailAddress>> {
+        const TICKET: &str = "SELECT reporter, route_to, route_cc FROM tickets WHERE id = $1";
+        const SENT_TO: &str = "SELECT DISTINCT r.address FROM outbox_recipients r JOIN outbox o ON o.id = r.outbox_id \
+             WHERE o.ticket_id = $1";
+        let row: Option<(Option<String>, String, String)> =
+            on_conn!(self, c => sqlx::query_as(TICKET).bind(ticket_id).fetch_optional(c).await)
+                .context("reading a ticket's parties")?;
+        let sent: Vec<(String,)> = on_conn!(self, c => sqlx::query_as(SENT_TO).bind(ticket_id).fetch_all(c).await)
+            .context("reading a ticket's recipients")?;
+        let (reporter, to, cc) = row.unwrap_or_default();
+        // route_to and route_cc hold addresses routedesk itself checked and joined for display.
+        let listed = to.split(',').chain(cc.split(',')).map(str::to_string);
+        Ok(reporter
+            .into_iter()
+            .chain(listed)
+            .chain(sent.into_iter().map(|(a,)| a))
+            .filter_map(|a| EmailAddress::parse(a.trim()).ok())
+            .collect())
+    }
+
+    /// Whether `address` belongs to an enabled staff account.
+    pub async fn is_staff_address(&mut self, address: &EmailAddress) -> Result<bool> {
+        const SQL: &str = "SELECT COUNT(*) FROM users WHERE LOWER(email) = $1 AND NOT disabled";
+        let (n,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL).bind(address.as_str()).fetch_one(c).await)
+            .context("looking up a staff address")?;
+        Ok(n > 0)
+    }
+
     /// `(id, status, missing, reporter)` of a ticket by its number.
     pub async fn ticket_brief(&mut self, number: &str) -> Result<Option<TicketBrief>> {
         const SQL: &str =

@@ -8,6 +8,7 @@ mod privacy;
 mod reliability;
 mod retention;
 mod robustness;
+mod security;
 mod service;
 mod support;
 mod vendor;

@@ -124,16 +124,24 @@ pub struct Received {
     pub attachments: Vec<(String, Option<String>, usize)>,
 }
 
-/// Every mail in a folder of `address` (nothing is marked read).
+/// Every mail in a folder of `address` (nothing is marked read). A folder that does not exist
+/// (yet) is empty; any other IMAP error fails the test, so "nothing arrived" never means "could
+/// not look".
 pub async fn folder(address: &str, folder: &str) -> Vec<Received> {
     let mut s = login(address).await;
-    if s.select(folder).await.is_err() {
-        let _ = s.logout().await;
-        return vec![];
+    match s.select(folder).await {
+        Ok(_) => {}
+        Err(async_imap::error::Error::No(why)) if why.to_lowercase().contains("exist") => {
+            let _ = s.logout().await;
+            return vec![];
+        }
+        Err(e) => panic!("cannot select {folder} of {address}: {e}"),
     }
     let fetches: Vec<_> = match s.uid_fetch("1:*", "BODY.PEEK[]").await {
-        Ok(stream) => stream.try_collect().await.unwrap_or_default(),
-        Err(_) => vec![],
+        Ok(stream) => stream.try_collect().await.expect("FETCH completes"),
+        // An empty folder answers `1:*` with a NO on some servers.
+        Err(async_imap::error::Error::No(_)) => vec![],
+        Err(e) => panic!("cannot fetch {folder} of {address}: {e}"),
     };
     let _ = s.logout().await;
     fetches.iter().filter_map(|f| f.body()).map(parse).collect()
@@ -147,21 +155,21 @@ pub async fn inbox(address: &str) -> Vec<Received> {
 /// a mailbox that many test runs have filled costs no more than an empty one.
 pub async fn inbox_with(address: &str, token: &str) -> Vec<Received> {
     let mut s = login(address).await;
-    if s.select("INBOX").await.is_err() {
-        let _ = s.logout().await;
-        return vec![];
-    }
+    s.select("INBOX").await.unwrap_or_else(|e| panic!("cannot select the inbox of {address}: {e}"));
     let query = format!("SUBJECT \"{}\"", token.replace(['"', '\\'], ""));
-    let mut uids: Vec<u32> = s.uid_search(&query).await.map(|u| u.into_iter().collect()).unwrap_or_default();
+    let mut uids: Vec<u32> =
+        s.uid_search(&query).await.unwrap_or_else(|e| panic!("SEARCH in {address}: {e}")).into_iter().collect();
     uids.sort_unstable();
     let fetches: Vec<_> = if uids.is_empty() {
         vec![]
     } else {
         let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-        match s.uid_fetch(&set, "BODY.PEEK[]").await {
-            Ok(stream) => stream.try_collect().await.unwrap_or_default(),
-            Err(_) => vec![],
-        }
+        s.uid_fetch(&set, "BODY.PEEK[]")
+            .await
+            .unwrap_or_else(|e| panic!("FETCH in {address}: {e}"))
+            .try_collect()
+            .await
+            .unwrap_or_else(|e| panic!("FETCH in {address}: {e}"))
     };
     let _ = s.logout().await;
     // The server's match is a first cut; the subject as decoded decides.
