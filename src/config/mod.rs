@@ -125,6 +125,10 @@ pub struct ImapConfig {
     /// Messages fetched per round trip.
     #[serde(default = "default_batch")]
     pub batch: u32,
+    /// The deadline of one IMAP command (a silent server is dropped and reconnected); a FETCH gets
+    /// more by the bytes it moves.
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -143,6 +147,10 @@ pub struct SmtpConfig {
     pub password: Option<Secret>,
     #[serde(default)]
     pub ca_cert: Option<PathBuf>,
+    /// The deadline of one SMTP step (a silent server must not hold the outbox); the DATA transfer
+    /// gets more by the mail's size.
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -221,7 +229,12 @@ fn default_processed_folder() -> String {
     "Processed".into()
 }
 fn default_idle_secs() -> u64 {
-    25 * 60
+    // Short enough that a connection gone silent during IDLE is noticed within minutes (by the
+    // deadline on DONE), far below the 30 minutes after which servers drop idle clients.
+    5 * 60
+}
+fn default_timeout_secs() -> u64 {
+    60
 }
 fn default_poll_secs() -> u64 {
     60

@@ -19,42 +19,62 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> ImapIo for T {}
 
 pub type Session = async_imap::Session<Box<dyn ImapIo>>;
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The deadline of each step of connecting and signing in (and of every later IMAP command).
+pub fn deadline(cfg: &ImapConfig) -> Duration {
+    Duration::from_secs(cfg.timeout_secs.max(1))
+}
+
+/// Runs `fut` within `limit`, naming `what` when it runs out.
+async fn within<T>(limit: Duration, what: &str, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::time::timeout(limit, fut).await.map_err(|_| anyhow!("{what}: no answer within {} s", limit.as_secs()))?
+}
 
 pub async fn connect(cfg: &ImapConfig) -> Result<Session> {
     let ep = Endpoint::parse(&cfg.url, &["imap", "imaps"], cfg.starttls, cfg.allow_plain).map_err(|e| anyhow!(e))?;
-    let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect((ep.host.as_str(), ep.port)))
-        .await
-        .map_err(|_| anyhow!("connecting to {}:{} timed out", ep.host, ep.port))?
-        .with_context(|| format!("cannot connect to IMAP server {}:{}", ep.host, ep.port))?;
+    let t = deadline(cfg);
+    let tcp = within(t, &format!("connecting to {}:{}", ep.host, ep.port), async {
+        TcpStream::connect((ep.host.as_str(), ep.port))
+            .await
+            .with_context(|| format!("cannot connect to IMAP server {}:{}", ep.host, ep.port))
+    })
+    .await?;
     tcp.set_nodelay(true).ok();
     let stream: Box<dyn ImapIo> = match ep.security {
         Security::Plain => Box::new(tcp),
-        Security::Tls => Box::new(tls(cfg, &ep.host, tcp).await?),
+        Security::Tls => Box::new(within(t, "the TLS handshake", tls(cfg, &ep.host, tcp)).await?),
         Security::StartTls => {
             let mut client = async_imap::Client::new(tcp);
-            greeting(&mut client).await?;
-            client.run_command_and_check_ok("STARTTLS", None).await.context("STARTTLS refused")?;
-            Box::new(tls(cfg, &ep.host, client.into_inner()).await?)
+            greeting(&mut client, t).await?;
+            within(t, "STARTTLS", async {
+                client.run_command_and_check_ok("STARTTLS", None).await.context("STARTTLS refused")
+            })
+            .await?;
+            Box::new(within(t, "the TLS handshake", tls(cfg, &ep.host, client.into_inner())).await?)
         }
     };
     let mut client = async_imap::Client::new(stream);
     if ep.security != Security::StartTls {
-        greeting(&mut client).await?;
+        greeting(&mut client, t).await?;
     }
-    client
-        .login(&cfg.user, cfg.password.expose())
-        .await
-        .map_err(|(e, _)| anyhow!(e).context(format!("IMAP login as {} failed", cfg.user)))
+    within(t, "LOGIN", async {
+        client
+            .login(&cfg.user, cfg.password.expose())
+            .await
+            .map_err(|(e, _)| anyhow!(e).context(format!("IMAP login as {} failed", cfg.user)))
+    })
+    .await
 }
 
-async fn greeting<T: ImapIo>(client: &mut async_imap::Client<T>) -> Result<()> {
-    tokio::time::timeout(CONNECT_TIMEOUT, client.read_response())
-        .await
-        .map_err(|_| anyhow!("no IMAP greeting within {}s", CONNECT_TIMEOUT.as_secs()))?
-        .context("reading the IMAP greeting")?
-        .context("the server closed the connection before its greeting")?;
-    Ok(())
+async fn greeting<T: ImapIo>(client: &mut async_imap::Client<T>, limit: Duration) -> Result<()> {
+    within(limit, "the IMAP greeting", async {
+        client
+            .read_response()
+            .await
+            .context("reading the IMAP greeting")?
+            .context("the server closed the connection before its greeting")?;
+        Ok(())
+    })
+    .await
 }
 
 async fn tls<T: ImapIo + 'static>(cfg: &ImapConfig, host: &str, tcp: T) -> Result<tokio_rustls::client::TlsStream<T>> {

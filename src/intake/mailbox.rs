@@ -1,16 +1,20 @@
 //! One signed-in session on the helpdesk folder: take every waiting mail, record it, and only after
 //! the commit move it to the processed folder (or flag it, where the server cannot move); then wait
 //! with IDLE — re-issued on our own clock, since keepalives reset async-imap's timer — or poll.
+//! Every command has a deadline: a server that goes silent (a half-open connection, a stalled
+//! proxy) ends the session with an error, and the caller reconnects.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, anyhow};
 use futures_util::TryStreamExt as _;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::IntakeStats;
 use super::connect::Session;
 use crate::config::ImapConfig;
 use crate::ingest::{Ingestor, Outcome, Source};
@@ -19,6 +23,11 @@ use crate::ingest::{Ingestor, Outcome, Source};
 const DONE_KEYWORD: &str = "$RoutedeskDone";
 /// Mail above this size is fetched on its own rather than in a batch.
 const BATCH_BYTES: u64 = 8 * 1024 * 1024;
+/// The slowest transfer rate a FETCH may have before it counts as stalled.
+const MIN_BYTES_PER_SEC: u64 = 50_000;
+/// Time allowed between two IMAP steps, for recording what was fetched (database work has its
+/// own timeouts; this only keeps a stuck session from holding the lease for good).
+const RECORDING_GRACE: Duration = Duration::from_secs(120);
 
 struct Caps {
     can_move: bool,
@@ -26,12 +35,33 @@ struct Caps {
     idle: bool,
 }
 
-pub struct Watch<'a> {
+pub struct FolderSession<'a> {
     pub cfg: &'a ImapConfig,
     pub ingestor: &'a Ingestor,
+    pub stats: &'a IntakeStats,
 }
 
-impl Watch<'_> {
+impl FolderSession<'_> {
+    fn deadline(&self) -> Duration {
+        Duration::from_secs(self.cfg.timeout_secs.max(1))
+    }
+
+    /// Runs one IMAP step within `limit`; a step that runs out of time is an error naming it.
+    async fn step<T, E>(&self, what: &str, limit: Duration, fut: impl Future<Output = Result<T, E>>) -> Result<T>
+    where
+        E: Into<anyhow::Error>,
+    {
+        self.stats.expect_within(limit);
+        let out = tokio::time::timeout(limit, fut)
+            .await
+            .map_err(|_| anyhow!("the IMAP server did not answer {what} within {} s", limit.as_secs()))?
+            .map_err(|e| e.into().context(what.to_string()))?;
+        self.stats.succeeded();
+        // Recording what was fetched comes next; it may take a while, but not for ever.
+        self.stats.expect_within(RECORDING_GRACE + limit);
+        Ok(out)
+    }
+
     /// Runs until shutdown (`Ok`) or a connection or database error (`Err`, the caller reconnects).
     /// `on_ready` is called once the folder is selected.
     pub async fn run(
@@ -40,15 +70,22 @@ impl Watch<'_> {
         shutdown: &mut watch::Receiver<bool>,
         on_ready: impl FnOnce(),
     ) -> Result<()> {
-        let caps = session.capabilities().await.context("CAPABILITY")?;
+        let t = self.deadline();
+        let caps = self.step("CAPABILITY", t, session.capabilities()).await?;
         let caps =
             Caps { can_move: caps.has_str("MOVE"), uidplus: caps.has_str("UIDPLUS"), idle: caps.has_str("IDLE") };
         if !caps.can_move || !caps.idle {
             tracing::info!(r#move = caps.can_move, idle = caps.idle, "IMAP server lacks MOVE or IDLE; using fallbacks");
         }
         // Exists already, usually; a NO here is fine and a real problem shows at the first move.
-        let _ = session.create(&self.cfg.processed_folder).await;
-        let mailbox = session.select(&self.cfg.folder).await.with_context(|| format!("SELECT {}", self.cfg.folder))?;
+        let created: Result<Result<(), async_imap::error::Error>> = self
+            .step("CREATE", t, async {
+                Ok::<_, async_imap::error::Error>(session.create(&self.cfg.processed_folder).await)
+            })
+            .await;
+        created?.ok();
+        let select = format!("SELECT {}", self.cfg.folder);
+        let mailbox = self.step(&select, t, session.select(&self.cfg.folder)).await?;
         let uidvalidity = mailbox.uid_validity.unwrap_or(0);
         let store = &self.ingestor.store;
         if let Some((known, _)) = store.mailbox_state(&self.cfg.folder).await?
@@ -63,7 +100,7 @@ impl Watch<'_> {
 
         loop {
             if *shutdown.borrow() {
-                let _ = session.logout().await;
+                let _ = tokio::time::timeout(t, session.logout()).await;
                 return Ok(());
             }
             // Looking right before IDLE closes the gap where mail arriving after a fetch would wait.
@@ -74,11 +111,12 @@ impl Watch<'_> {
             if caps.idle {
                 session = self.idle(session, shutdown).await?;
             } else {
+                self.stats.expect_within(Duration::from_secs(self.cfg.poll_secs) + t);
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(self.cfg.poll_secs)) => {}
                     _ = shutdown.changed() => {}
                 }
-                session.noop().await.context("NOOP")?;
+                self.step("NOOP", t, session.noop()).await?;
             }
         }
     }
@@ -90,7 +128,8 @@ impl Watch<'_> {
         } else {
             format!("UNDELETED UNKEYWORD {DONE_KEYWORD}")
         };
-        let mut uids: Vec<u32> = session.uid_search(&query).await.context("UID SEARCH")?.into_iter().collect();
+        let mut uids: Vec<u32> =
+            self.step("UID SEARCH", self.deadline(), session.uid_search(&query)).await?.into_iter().collect();
         uids.sort_unstable();
         let mut total = 0;
         for chunk in uids.chunks(self.cfg.batch as usize) {
@@ -101,7 +140,7 @@ impl Watch<'_> {
             let mut batch_bytes = 0u64;
             for (&uid, &size) in &sizes {
                 if size > limit {
-                    let header = self.fetch(session, &[uid], "BODY.PEEK[HEADER]").await?;
+                    let header = self.fetch(session, &[uid], "BODY.PEEK[HEADER]", 64 * 1024).await?;
                     let raw = header.into_values().next().unwrap_or_default();
                     let reason = format!(
                         "the message is {size} bytes; the limit is {limit} (kept on the server in {})",
@@ -115,11 +154,13 @@ impl Watch<'_> {
                 batch.push(uid);
                 batch_bytes += size;
                 if batch_bytes >= BATCH_BYTES {
-                    done.extend(self.ingest_batch(session, &std::mem::take(&mut batch), uidvalidity).await?);
+                    done.extend(
+                        self.ingest_batch(session, &std::mem::take(&mut batch), batch_bytes, uidvalidity).await?,
+                    );
                     batch_bytes = 0;
                 }
             }
-            done.extend(self.ingest_batch(session, &batch, uidvalidity).await?);
+            done.extend(self.ingest_batch(session, &batch, batch_bytes, uidvalidity).await?);
             self.mark_processed(session, caps, &done).await?;
             if let Some(&last) = done.iter().max() {
                 let mut tx = self.ingestor.store.begin().await?;
@@ -131,12 +172,18 @@ impl Watch<'_> {
         Ok(total)
     }
 
-    async fn ingest_batch(&self, session: &mut Session, uids: &[u32], uidvalidity: u32) -> Result<Vec<u32>> {
+    async fn ingest_batch(
+        &self,
+        session: &mut Session,
+        uids: &[u32],
+        bytes: u64,
+        uidvalidity: u32,
+    ) -> Result<Vec<u32>> {
         if uids.is_empty() {
             return Ok(vec![]);
         }
         let started = Instant::now();
-        let bodies = self.fetch(session, uids, "BODY.PEEK[]").await?;
+        let bodies = self.fetch(session, uids, "BODY.PEEK[]", bytes).await?;
         let fetched = started.elapsed();
         let mails: Vec<_> =
             bodies.into_iter().map(|(uid, raw)| (raw, Source { folder: &self.cfg.folder, uidvalidity, uid })).collect();
@@ -164,16 +211,30 @@ impl Watch<'_> {
 
     async fn sizes(&self, session: &mut Session, uids: &[u32]) -> Result<BTreeMap<u32, u64>> {
         let set = uid_set(uids);
-        let fetches: Vec<_> =
-            session.uid_fetch(&set, "(UID RFC822.SIZE)").await.context("UID FETCH sizes")?.try_collect().await?;
+        let fetches: Vec<_> = self
+            .step("UID FETCH sizes", self.deadline(), async {
+                session.uid_fetch(&set, "(UID RFC822.SIZE)").await?.try_collect::<Vec<_>>().await
+            })
+            .await?;
         Ok(fetches.into_iter().filter_map(|f| Some((f.uid?, u64::from(f.size?)))).collect())
     }
 
-    /// `item` is `BODY.PEEK[]` or `BODY.PEEK[HEADER]` (PEEK: fetching must not mark mail read).
-    async fn fetch(&self, session: &mut Session, uids: &[u32], item: &str) -> Result<BTreeMap<u32, Vec<u8>>> {
+    /// `item` is `BODY.PEEK[]` or `BODY.PEEK[HEADER]` (PEEK: fetching must not mark mail read);
+    /// `bytes` is about what it moves, for its deadline.
+    async fn fetch(
+        &self,
+        session: &mut Session,
+        uids: &[u32],
+        item: &str,
+        bytes: u64,
+    ) -> Result<BTreeMap<u32, Vec<u8>>> {
         let set = uid_set(uids);
-        let fetches: Vec<_> =
-            session.uid_fetch(&set, format!("(UID {item})")).await.context("UID FETCH")?.try_collect().await?;
+        let limit = self.deadline() + Duration::from_secs(bytes / MIN_BYTES_PER_SEC);
+        let fetches: Vec<_> = self
+            .step("UID FETCH", limit, async {
+                session.uid_fetch(&set, format!("(UID {item})")).await?.try_collect::<Vec<_>>().await
+            })
+            .await?;
         Ok(fetches
             .into_iter()
             .filter_map(|f| {
@@ -189,36 +250,53 @@ impl Watch<'_> {
         }
         let set = uid_set(uids);
         let folder = &self.cfg.processed_folder;
+        let t = self.deadline();
         if caps.can_move {
-            session.uid_mv(&set, folder).await.with_context(|| format!("UID MOVE to {folder}"))?;
+            self.step(&format!("UID MOVE to {folder}"), t, session.uid_mv(&set, folder)).await?;
         } else if caps.uidplus {
-            session.uid_copy(&set, folder).await.with_context(|| format!("UID COPY to {folder}"))?;
-            let _: Vec<_> = session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)").await?.try_collect().await?;
-            let _: Vec<_> = session.uid_expunge(&set).await?.try_collect().await?;
+            self.step(&format!("UID COPY to {folder}"), t, session.uid_copy(&set, folder)).await?;
+            self.step("UID STORE", t, async {
+                session.uid_store(&set, "+FLAGS.SILENT (\\Deleted)").await?.try_collect::<Vec<_>>().await
+            })
+            .await?;
+            self.step("UID EXPUNGE", t, async { session.uid_expunge(&set).await?.try_collect::<Vec<_>>().await })
+                .await?;
         } else {
             let flags = format!("+FLAGS.SILENT (\\Seen {DONE_KEYWORD})");
-            let _: Vec<_> = session.uid_store(&set, flags).await?.try_collect().await?;
+            self.step("UID STORE", t, async { session.uid_store(&set, flags).await?.try_collect::<Vec<_>>().await })
+                .await?;
         }
         Ok(())
     }
 
+    /// Waits in IDLE for new mail, at most `idle_secs`; then DONE, within the command deadline — the
+    /// step that finds a connection gone silent while idling.
     async fn idle(&self, session: Session, shutdown: &mut watch::Receiver<bool>) -> Result<Session> {
+        let t = self.deadline();
         let mut handle = session.idle();
-        handle.init().await.context("IDLE")?;
+        self.step("IDLE", t, handle.init()).await?;
         let limit = Duration::from_secs(self.cfg.idle_secs);
         let deadline = Instant::now() + limit;
+        self.stats.expect_within(limit + t);
         {
             let (fut, stop) = handle.wait_with_timeout(limit);
             tokio::pin!(fut);
             let mut stop = Some(stop);
-            tokio::select! {
-                r = &mut fut => { r.context("waiting in IDLE")?; }
+            let ended = tokio::select! {
+                r = &mut fut => r.map(drop).context("waiting in IDLE"),
                 // Our own deadline: async-imap's timer restarts on every keepalive.
-                _ = tokio::time::sleep_until(deadline) => { drop(stop.take()); (&mut fut).await.context("ending IDLE")?; }
-                _ = shutdown.changed() => { drop(stop.take()); (&mut fut).await.context("ending IDLE")?; }
-            }
+                _ = tokio::time::sleep_until(deadline) => {
+                    drop(stop.take());
+                    self.step("the end of IDLE", t, &mut fut).await.map(drop)
+                }
+                _ = shutdown.changed() => {
+                    drop(stop.take());
+                    self.step("the end of IDLE", t, &mut fut).await.map(drop)
+                }
+            };
+            ended?;
         }
-        handle.done().await.context("DONE")
+        self.step("DONE", t, handle.done()).await
     }
 }
 

@@ -2,25 +2,18 @@
 //! itself after any error, with exponential backoff and jitter.
 
 pub mod connect;
+mod health;
 mod mailbox;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::sync::watch;
 
 use crate::config::ImapConfig;
 use crate::ingest::Ingestor;
-
-/// Counters others may read (health, metrics).
-#[derive(Debug, Default)]
-pub struct IntakeStats {
-    pub reconnects: AtomicU64,
-    pub connected: std::sync::atomic::AtomicBool,
-    /// This instance holds the mailbox's lease (only one instance polls at a time).
-    pub leader: std::sync::atomic::AtomicBool,
-}
+pub use health::IntakeStats;
 
 /// How long a lease lasts, and how often its holder renews it: a dead holder's mailbox is taken
 /// over within `LEASE_TTL`.
@@ -66,10 +59,19 @@ pub async fn run(
         stats.leader.store(true, Ordering::Relaxed);
         // The session stops when routedesk stops or when the lease is lost.
         let (stop_tx, mut stop) = watch::channel(false);
-        let keeper = tokio::spawn(keep_lease(store.clone(), lease.clone(), holder.clone(), shutdown.clone(), stop_tx));
+        let keeper = tokio::spawn(keep_lease(
+            store.clone(),
+            lease.clone(),
+            holder.clone(),
+            stats.clone(),
+            shutdown.clone(),
+            stop_tx,
+        ));
+        stats.expect_within(connect::deadline(&cfg) * 4);
         let result = match connect::connect(&cfg).await {
             Ok(session) => {
-                let watch = mailbox::Watch { cfg: &cfg, ingestor: &ingestor };
+                stats.succeeded();
+                let watch = mailbox::FolderSession { cfg: &cfg, ingestor: &ingestor, stats: &stats };
                 let r = watch
                     .run(session, &mut stop, || {
                         failures = 0;
@@ -89,12 +91,16 @@ pub async fn run(
                 return;
             }
             Ok(()) => {
-                tracing::warn!("the mailbox lease was lost; standing by");
+                tracing::warn!("the mailbox lease was lost, or the session stalled; standing by");
+                stats.failed("the IMAP session stalled or the mailbox lease was lost");
                 continue;
             }
             Err(e) => {
                 failures = failures.saturating_add(1);
                 stats.reconnects.fetch_add(1, Ordering::Relaxed);
+                stats.failed(&format!("{e:#}"));
+                // Another instance, whose way to the server may work, can take over meanwhile.
+                let _ = store.release_lease(&lease, &holder).await;
                 let delay = backoff(failures);
                 tracing::warn!(
                     error = format!("{e:#}"),
@@ -129,11 +135,14 @@ pub async fn heartbeat(store: crate::store::Store, holder: String, mut shutdown:
     }
 }
 
-/// Renews the lease until shutdown; signals `stop` when shutting down or when the lease is lost.
+/// Renews the lease until shutdown, while the session makes progress; signals `stop` when
+/// shutting down, when the lease is lost, or when the session is stalled (a stalled session must
+/// not keep the mailbox from another instance).
 async fn keep_lease(
     store: crate::store::Store,
     lease: String,
     holder: String,
+    stats: Arc<IntakeStats>,
     mut shutdown: watch::Receiver<bool>,
     stop: watch::Sender<bool>,
 ) {
@@ -146,6 +155,11 @@ async fn keep_lease(
             }
         }
         if *shutdown.borrow() {
+            let _ = stop.send(true);
+            return;
+        }
+        if !stats.making_progress() {
+            tracing::warn!("the IMAP session is overdue; the mailbox lease is not renewed");
             let _ = stop.send(true);
             return;
         }

@@ -8,7 +8,6 @@ pub mod transport;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use lettre::AsyncTransport as _;
 use lettre::address::Envelope;
 use time::OffsetDateTime;
 use tokio::sync::watch;
@@ -20,7 +19,11 @@ use compose::{Composer, Enclosures};
 /// How long a claim lasts even while its instance lives (a send hung that long is given up); a dead
 /// instance's claims end with its heartbeat.
 const LEASE: time::Duration = time::Duration::minutes(5);
-const IDLE_POLL: Duration = Duration::from_millis(500);
+/// The longest the worker sleeps with nothing due: mail queued by another instance (PostgreSQL)
+/// and claims of an instance that died are found within this. Its own mail wakes it at once.
+const IDLE_POLL: Duration = Duration::from_secs(10);
+/// The shortest sleep, so a clock step or a row due "now" cannot make the loop spin.
+const MIN_SLEEP: Duration = Duration::from_millis(50);
 const MAX_BACKOFF_SECS: u64 = 30 * 60;
 
 pub struct Worker {
@@ -42,20 +45,45 @@ pub enum Attempt {
 
 impl Worker {
     /// Sends until `shutdown` turns true; a mail being sent is finished first.
+    /// It sleeps until the next mail is due, mail is queued, or `IDLE_POLL` passes — never in a
+    /// loop that does not wait.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut failures: u32 = 0;
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            match self.send_next().await {
-                Ok(Some(_)) => continue,
-                Ok(None) => {}
-                Err(e) => tracing::error!(error = format!("{e:#}"), "outbox: cannot read the queue"),
-            }
+            let wait = match self.send_next().await {
+                Ok(Some(_)) => {
+                    failures = 0;
+                    continue;
+                }
+                Ok(None) => {
+                    failures = 0;
+                    self.until_next_due().await
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    tracing::error!(error = format!("{e:#}"), "outbox: cannot work the queue");
+                    backoff(1, i64::from(failures)).min(IDLE_POLL)
+                }
+            };
             tokio::select! {
-                _ = tokio::time::sleep(IDLE_POLL) => {}
-                _ = crate::store::queued() => {}
+                _ = tokio::time::sleep(wait.max(MIN_SLEEP)) => {}
+                _ = self.store.mail_queued() => {}
                 _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// How long until the next queued mail may be tried (a retry's time, or a claim running out).
+    async fn until_next_due(&self) -> Duration {
+        match self.store.outbox_next_due().await {
+            Ok(Some(at)) => Duration::try_from(at - OffsetDateTime::now_utc()).unwrap_or(Duration::ZERO).min(IDLE_POLL),
+            Ok(None) => IDLE_POLL,
+            Err(e) => {
+                tracing::warn!(error = format!("{e:#}"), "outbox: cannot read when the next mail is due");
+                IDLE_POLL
             }
         }
     }

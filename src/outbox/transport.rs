@@ -1,36 +1,153 @@
-//! The SMTP connection (lettre), secured as the configuration says.
+//! SMTP sessions to the relay (lettre's connection), secured as the configuration says, with a
+//! deadline on every step: a server that accepts the connection and then says nothing must not
+//! hold the outbox. A session that failed or ran out of time is dropped, never reused; a healthy
+//! one is kept for the next mail.
+
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::address::Envelope;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use lettre::{AsyncSmtpTransport, Tokio1Executor};
+use tokio::sync::Mutex;
 
 use crate::config::{Config, Endpoint, Security};
 
-pub type Transport = AsyncSmtpTransport<Tokio1Executor>;
+/// Sessions kept open between mails.
+const KEEP: usize = 4;
+/// A kept session older than this is closed rather than reused (servers drop idle clients).
+const KEEP_FOR: Duration = Duration::from_secs(60);
+/// The slowest transfer rate allowed before a DATA transfer counts as stalled.
+const MIN_BYTES_PER_SEC: u64 = 50_000;
+
+/// Why a mail was not handed over.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("{0}")]
+    Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("the SMTP server did not answer {0} within {1} s")]
+    Timeout(&'static str, u64),
+}
+
+impl SendError {
+    /// A 5xx answer: the mail will never be accepted as it is.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, SendError::Smtp(e) if e.is_permanent())
+    }
+}
+
+pub struct Transport {
+    host: String,
+    port: u16,
+    security: Security,
+    tls: Option<TlsParameters>,
+    hello: ClientId,
+    credentials: Option<Credentials>,
+    /// The deadline of one SMTP step (connect, greeting, EHLO, STARTTLS, AUTH, MAIL, RCPT, the end
+    /// of DATA); the DATA transfer gets more by its size.
+    step: Duration,
+    kept: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
+}
 
 pub fn build(cfg: &Config) -> Result<Transport> {
     let ep = Endpoint::parse(&cfg.smtp.url, &["smtp", "smtps"], cfg.smtp.starttls, cfg.smtp.allow_plain)
         .map_err(anyhow::Error::msg)?;
-    let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(ep.host.clone())
-        .port(ep.port)
-        .timeout(Some(std::time::Duration::from_secs(60)));
-    if ep.security != Security::Plain {
+    let tls = if ep.security == Security::Plain {
+        None
+    } else {
         let mut params = TlsParameters::builder(ep.host.clone());
         if let Some(ca) = &cfg.smtp.ca_cert {
             let pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
             params = params
                 .add_root_certificate(Certificate::from_pem(&pem).context("smtp.ca_cert is not a PEM certificate")?);
         }
-        let params = params.build_rustls().context("setting up TLS for SMTP")?;
-        b = b.tls(if ep.security == Security::Tls { Tls::Wrapper(params) } else { Tls::Required(params) });
+        Some(params.build_rustls().context("setting up TLS for SMTP")?)
+    };
+    let credentials = match (&cfg.smtp.user, &cfg.smtp.password) {
+        (Some(user), Some(pw)) => Some(Credentials::new(user.clone(), pw.expose().to_string())),
+        _ => None,
+    };
+    let hello = crate::text::address::EmailAddress::parse(&cfg.mailbox)
+        .map(|a| ClientId::Domain(a.domain().to_string()))
+        .unwrap_or_default();
+    Ok(Transport {
+        host: ep.host,
+        port: ep.port,
+        security: ep.security,
+        tls,
+        hello,
+        credentials,
+        step: Duration::from_secs(cfg.smtp.timeout_secs.max(1)),
+        kept: Mutex::new(Vec::new()),
+    })
+}
+
+impl Transport {
+    /// Hands one mail to the server: `Ok` once it answered 250 to the end of DATA.
+    pub async fn send_raw(&self, envelope: &Envelope, raw: &[u8]) -> Result<(), SendError> {
+        let mut conn = match self.reuse().await {
+            Some(c) => c,
+            None => self.connect().await?,
+        };
+        let size = u64::try_from(raw.len()).unwrap_or(u64::MAX);
+        let limit = self.step + Duration::from_secs(size / MIN_BYTES_PER_SEC);
+        match tokio::time::timeout(limit, conn.send(envelope, raw)).await {
+            Ok(Ok(_)) => {
+                self.keep(conn).await;
+                Ok(())
+            }
+            // The session may be anywhere in its dialogue: it is dropped, not reused.
+            Ok(Err(e)) => Err(e.into()),
+            Err(_) => Err(SendError::Timeout("the mail", limit.as_secs())),
+        }
     }
-    if let (Some(user), Some(pw)) = (&cfg.smtp.user, &cfg.smtp.password) {
-        b = b.credentials(Credentials::new(user.clone(), pw.expose().to_string()));
+
+    /// A kept session that still answers NOOP in time.
+    async fn reuse(&self) -> Option<AsyncSmtpConnection> {
+        loop {
+            let (mut conn, since) = self.kept.lock().await.pop()?;
+            if since.elapsed() < KEEP_FOR
+                && !conn.has_broken()
+                && tokio::time::timeout(self.step, conn.test_connected()).await.unwrap_or(false)
+            {
+                return Some(conn);
+            }
+        }
     }
-    if let Some(domain) = crate::text::address::domain_of(&cfg.mailbox) {
-        b = b.hello_name(ClientId::Domain(domain));
+
+    async fn keep(&self, conn: AsyncSmtpConnection) {
+        let mut kept = self.kept.lock().await;
+        if kept.len() < KEEP && !conn.has_broken() {
+            kept.push((conn, Instant::now()));
+        }
     }
-    Ok(b.build())
+
+    /// A new session: connect, greeting and EHLO, STARTTLS where configured, AUTH.
+    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+        let secs = self.step.as_secs();
+        let wrapped = if self.security == Security::Tls { self.tls.clone() } else { None };
+        let connecting = AsyncSmtpConnection::connect_tokio1(
+            (self.host.as_str(), self.port),
+            Some(self.step),
+            &self.hello,
+            wrapped,
+            None,
+        );
+        let mut conn = tokio::time::timeout(self.step * 2, connecting)
+            .await
+            .map_err(|_| SendError::Timeout("the connection, greeting and EHLO", secs * 2))??;
+        if let (Security::StartTls, Some(tls)) = (self.security, &self.tls) {
+            tokio::time::timeout(self.step, conn.starttls(tls.clone(), &self.hello))
+                .await
+                .map_err(|_| SendError::Timeout("STARTTLS", secs))??;
+        }
+        if let Some(credentials) = &self.credentials {
+            let mechanisms = [Mechanism::Plain, Mechanism::Login];
+            tokio::time::timeout(self.step, conn.auth(&mechanisms, credentials))
+                .await
+                .map_err(|_| SendError::Timeout("AUTH", secs))??;
+        }
+        Ok(conn)
+    }
 }

@@ -4,6 +4,7 @@ use anyhow::{Context as _, Result};
 use sqlx::Row as _;
 use time::OffsetDateTime;
 
+use super::Db;
 use super::read::{TICKET_COLUMNS, TicketRow};
 use super::{Store, Tx};
 
@@ -177,9 +178,9 @@ impl Store {
         };
         let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents i {filter} ORDER BY i.id DESC LIMIT $1");
         let sql = sqlx::AssertSqlSafe(sql);
-        match self {
-            Store::Sqlite(p) => sqlx::query_as(sql).bind(limit).fetch_all(p).await,
-            Store::Postgres(p) => sqlx::query_as(sql).bind(limit).fetch_all(p).await,
+        match &self.db {
+            Db::Sqlite(p) => sqlx::query_as(sql).bind(limit).fetch_all(p).await,
+            Db::Postgres(p) => sqlx::query_as(sql).bind(limit).fetch_all(p).await,
         }
         .context("listing incidents")
     }

@@ -5,6 +5,7 @@
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
+use super::Db;
 use super::Store;
 
 impl Store {
@@ -15,15 +16,15 @@ impl Store {
              ON CONFLICT (name) DO UPDATE SET holder = $2, expires_at = $3 \
              WHERE leases.holder = $2 OR leases.expires_at < $4 RETURNING holder";
         let until = now + ttl;
-        let row: Option<(String,)> = match self {
-            Store::Sqlite(p) => {
+        let row: Option<(String,)> = match &self.db {
+            Db::Sqlite(p) => {
                 let mut tx = super::tx::SqliteTx::begin(p).await?;
                 let row =
                     sqlx::query_as(SQL).bind(name).bind(holder).bind(until).bind(now).fetch_optional(&mut **tx).await?;
-                super::Tx::Sqlite(tx).commit().await?;
+                tx.end("COMMIT").await?;
                 row
             }
-            Store::Postgres(p) => {
+            Db::Postgres(p) => {
                 sqlx::query_as(SQL).bind(name).bind(holder).bind(until).bind(now).fetch_optional(p).await?
             }
         };
@@ -33,9 +34,9 @@ impl Store {
     /// Gives a lease up (on a clean stop), so another instance need not wait for it to run out.
     pub async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
         const SQL: &str = "DELETE FROM leases WHERE name = $1 AND holder = $2";
-        match self {
-            Store::Sqlite(p) => sqlx::query(SQL).bind(name).bind(holder).execute(p).await.map(|_| ()),
-            Store::Postgres(p) => sqlx::query(SQL).bind(name).bind(holder).execute(p).await.map(|_| ()),
+        match &self.db {
+            Db::Sqlite(p) => sqlx::query(SQL).bind(name).bind(holder).execute(p).await.map(|_| ()),
+            Db::Postgres(p) => sqlx::query(SQL).bind(name).bind(holder).execute(p).await.map(|_| ()),
         }
         .context("releasing a lease")
     }
@@ -43,7 +44,7 @@ impl Store {
     /// Forgets every lease: only for SQLite at start, where the instance lock proves that whoever
     /// held them is gone (so a restart after a crash need not wait for them to run out).
     pub async fn clear_leases(&self) -> Result<()> {
-        if let Store::Sqlite(p) = self {
+        if let Db::Sqlite(p) = &self.db {
             sqlx::query("DELETE FROM leases").execute(p).await.context("clearing leases")?;
         }
         Ok(())
@@ -54,12 +55,12 @@ impl Store {
         const INSERT: &str = "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
         const SELECT: &str = "SELECT value FROM settings WHERE name = $1";
         let value = make();
-        let row: (String,) = match self {
-            Store::Sqlite(p) => {
+        let row: (String,) = match &self.db {
+            Db::Sqlite(p) => {
                 sqlx::query(INSERT).bind(name).bind(&value).execute(p).await?;
                 sqlx::query_as(SELECT).bind(name).fetch_one(p).await?
             }
-            Store::Postgres(p) => {
+            Db::Postgres(p) => {
                 sqlx::query(INSERT).bind(name).bind(&value).execute(p).await?;
                 sqlx::query_as(SELECT).bind(name).fetch_one(p).await?
             }
@@ -71,7 +72,7 @@ impl Store {
     /// instance on the same file is refused with a clear message (SQLite is single-instance;
     /// run several instances on PostgreSQL). `None` for PostgreSQL and in-memory databases.
     pub fn single_instance_lock(&self, url: &str) -> Result<Option<std::fs::File>> {
-        let Store::Sqlite(_) = self else { return Ok(None) };
+        let Db::Sqlite(_) = &self.db else { return Ok(None) };
         let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
         let path = path.split('?').next().unwrap_or(path);
         if path.is_empty() || path.contains(":memory:") {

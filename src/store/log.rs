@@ -7,6 +7,7 @@ use anyhow::{Context as _, Result};
 use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
+use super::Db;
 use super::Store;
 use super::read::{TICKET_COLUMNS, TicketRow};
 
@@ -182,8 +183,8 @@ pub const SEARCH_COUNT_LIMIT: i64 = 1_000;
 macro_rules! dynamic {
     ($store:expr, $sql:expr, $binds:expr, $method:ident) => {{
         let sql = AssertSqlSafe($sql);
-        match $store {
-            Store::Sqlite(p) => {
+        match &$store.db {
+            Db::Sqlite(p) => {
                 let mut q = sqlx::query_as(sql);
                 for b in $binds {
                     q = match b {
@@ -194,7 +195,7 @@ macro_rules! dynamic {
                 }
                 q.$method(p).await
             }
-            Store::Postgres(p) => {
+            Db::Postgres(p) => {
                 let mut q = sqlx::query_as(sql);
                 for b in $binds {
                     q = match b {
@@ -231,9 +232,9 @@ impl Store {
             return Ok(false);
         }
         let exact = text_query(&words, false, self.backend());
-        let sql = match self {
-            Store::Sqlite(_) => "SELECT 1 FROM tickets_fts WHERE tickets_fts MATCH $1 LIMIT 1",
-            Store::Postgres(_) => "SELECT 1 FROM tickets WHERE search @@ to_tsquery('simple', $1) LIMIT 1",
+        let sql = match &self.db {
+            Db::Sqlite(_) => "SELECT 1 FROM tickets_fts WHERE tickets_fts MATCH $1 LIMIT 1",
+            Db::Postgres(_) => "SELECT 1 FROM tickets WHERE search @@ to_tsquery('simple', $1) LIMIT 1",
         };
         let found: Option<(i32,)> =
             dynamic!(self, sql.to_string(), [Bind::Text(exact)], fetch_optional).context("searching tickets")?;

@@ -19,6 +19,7 @@ mod sqlite_tx;
 mod staff;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
@@ -27,20 +28,39 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use incident::{Candidate, IncidentRow, IncidentUpdate};
 pub use log::{Facets, TicketFilter};
-pub use outbox::{FileData, OutboxRow, queued};
+pub use outbox::{FileData, OutboxRow};
 pub use privacy::{PrivacyField, PrivacyReport, PrivacyRow};
 pub use read::{AttachmentRow, Counted, EventRow, FileRow, MessageRow, TicketRow};
 pub use retention::REMOVED;
 pub use staff::UserRow;
 pub use tx::{NewAttachment, NewMessage, NewOutbox, NewTicket, TicketBrief, TicketField, Tx};
 
+/// The database, and the signal its outbox worker waits on. Clones share both.
 #[derive(Debug, Clone)]
-pub enum Store {
+pub struct Store {
+    db: Db,
+    /// Notified after a commit that queued mail — by this store only, so two stores in one
+    /// process never wake each other, and a commit that queued nothing wakes nobody.
+    queued: Arc<tokio::sync::Notify>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Db {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
 
 impl Store {
+    fn new(db: Db) -> Store {
+        Store { db, queued: Arc::default() }
+    }
+
+    /// Resolves when mail has been queued (committed) since the last call; at once if it was
+    /// queued while nobody waited.
+    pub async fn mail_queued(&self) {
+        self.queued.notified().await;
+    }
+
     /// Opens (creating an SQLite file and its folder on first start) and migrates the database.
     /// `sqlite://data/routedesk.db`, `sqlite::memory:`, `postgres://user@host/db`.
     pub async fn connect(url: &str) -> Result<Store> {
@@ -52,7 +72,7 @@ impl Store {
                 .await
                 .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(url)))?;
             migrate::postgres().run(&pool).await.context("applying PostgreSQL migrations")?;
-            Ok(Store::Postgres(pool))
+            Ok(Store::new(Db::Postgres(pool)))
         } else if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .with_context(|| format!("bad SQLite database url {url:?}"))?
@@ -72,31 +92,32 @@ impl Store {
                 .await
                 .with_context(|| format!("cannot open SQLite database {url}"))?;
             migrate::sqlite().run(&pool).await.context("applying SQLite migrations")?;
-            Ok(Store::Sqlite(pool))
+            Ok(Store::new(Db::Sqlite(pool)))
         } else {
             anyhow::bail!("database url {:?} must start with sqlite: or postgres://", redact(url))
         }
     }
 
     pub fn backend(&self) -> &'static str {
-        match self {
-            Store::Sqlite(_) => "sqlite",
-            Store::Postgres(_) => "postgres",
+        match &self.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
         }
     }
 
     /// Starts a write transaction (`BEGIN IMMEDIATE` on SQLite).
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(match self {
-            Store::Sqlite(p) => Tx::Sqlite(tx::SqliteTx::begin(p).await?),
-            Store::Postgres(p) => Tx::Postgres(p.begin().await.context("starting a transaction")?),
-        })
+        let conn = match &self.db {
+            Db::Sqlite(p) => tx::TxConn::Sqlite(tx::SqliteTx::begin(p).await?),
+            Db::Postgres(p) => tx::TxConn::Postgres(p.begin().await.context("starting a transaction")?),
+        };
+        Ok(Tx { conn, wake: self.queued.clone(), queued_mail: false })
     }
 
     pub async fn close(&self) {
-        match self {
-            Store::Sqlite(p) => p.close().await,
-            Store::Postgres(p) => p.close().await,
+        match &self.db {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
         }
     }
 }

@@ -5,6 +5,7 @@
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
+use super::Db;
 use super::read::OUTBOX_COLUMNS;
 use super::{NewMessage, Store};
 use crate::text::address::EmailAddress;
@@ -98,20 +99,6 @@ pub struct FileData {
     pub data: Vec<u8>,
 }
 
-/// Wakes this process's outbox worker after a commit, so queued mail goes out at once instead of
-/// at the next poll; other instances still find it by polling.
-static QUEUED: tokio::sync::Notify = tokio::sync::Notify::const_new();
-
-/// Called after every committed write transaction (it may have queued mail).
-pub(super) fn wake() {
-    QUEUED.notify_one();
-}
-
-/// Resolves when a transaction has committed since the last call.
-pub async fn queued() {
-    QUEUED.notified().await;
-}
-
 impl Store {
     /// Takes the next due mail for `lease` on behalf of instance `holder`; `None` when nothing is due.
     pub async fn claim_outbox(
@@ -121,15 +108,15 @@ impl Store {
         holder: &str,
     ) -> Result<Option<OutboxRow>> {
         let until = now + lease;
-        let row: Option<OutboxRow> = match self {
-            Store::Sqlite(p) => {
+        let row: Option<OutboxRow> = match &self.db {
+            Db::Sqlite(p) => {
                 let mut tx = super::tx::SqliteTx::begin(p).await?;
                 let row =
                     sqlx::query_as(CLAIM_SQLITE).bind(until).bind(now).bind(holder).fetch_optional(&mut **tx).await?;
-                super::Tx::Sqlite(tx).commit().await?;
+                tx.end("COMMIT").await?;
                 row
             }
-            Store::Postgres(p) => {
+            Db::Postgres(p) => {
                 sqlx::query_as(CLAIM_POSTGRES).bind(until).bind(now).bind(holder).fetch_optional(p).await?
             }
         };
@@ -144,9 +131,9 @@ impl Store {
     pub(super) async fn fill_recipients(&self, row: &mut OutboxRow) -> Result<()> {
         const SQL: &str =
             "SELECT role, address FROM outbox_recipients WHERE outbox_id = $1 ORDER BY role DESC, position";
-        let list: Vec<(String, String)> = match self {
-            Store::Sqlite(p) => sqlx::query_as(SQL).bind(row.id).fetch_all(p).await,
-            Store::Postgres(p) => sqlx::query_as(SQL).bind(row.id).fetch_all(p).await,
+        let list: Vec<(String, String)> = match &self.db {
+            Db::Sqlite(p) => sqlx::query_as(SQL).bind(row.id).fetch_all(p).await,
+            Db::Postgres(p) => sqlx::query_as(SQL).bind(row.id).fetch_all(p).await,
         }
         .context("reading an outgoing mail's recipients")?;
         for (role, address) in list {
@@ -157,6 +144,19 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// When the earliest queued mail may next be tried: its retry time, or the end of a live
+    /// claim on it. `None` when nothing is queued.
+    pub async fn outbox_next_due(&self) -> Result<Option<OffsetDateTime>> {
+        const SQL: &str = "SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > next_attempt_at \
+             THEN locked_until ELSE next_attempt_at END) FROM outbox WHERE status = 'queued'";
+        let (at,): (Option<OffsetDateTime>,) = match &self.db {
+            Db::Sqlite(p) => sqlx::query_as(SQL).fetch_one(p).await,
+            Db::Postgres(p) => sqlx::query_as(SQL).fetch_one(p).await,
+        }
+        .context("reading when the next mail is due")?;
+        Ok(at)
     }
 
     /// Marks a mail sent, keeps its raw form on the ticket and notes it in the audit trail.
@@ -209,9 +209,9 @@ impl Store {
     /// The raw bytes of a recorded mail.
     pub async fn message_raw(&self, id: i64) -> Result<Option<Vec<u8>>> {
         const SQL: &str = "SELECT raw FROM messages WHERE id = $1";
-        let row: Option<(Vec<u8>,)> = match self {
-            Store::Sqlite(p) => sqlx::query_as(SQL).bind(id).fetch_optional(p).await,
-            Store::Postgres(p) => sqlx::query_as(SQL).bind(id).fetch_optional(p).await,
+        let row: Option<(Vec<u8>,)> = match &self.db {
+            Db::Sqlite(p) => sqlx::query_as(SQL).bind(id).fetch_optional(p).await,
+            Db::Postgres(p) => sqlx::query_as(SQL).bind(id).fetch_optional(p).await,
         }
         .context("reading a message")?;
         Ok(row.map(|r| r.0))
@@ -220,9 +220,9 @@ impl Store {
     /// Every file of a ticket (report and replies), in order.
     pub async fn ticket_files(&self, ticket_id: i64) -> Result<Vec<FileData>> {
         const SQL: &str = "SELECT filename, content_type, data FROM attachments WHERE ticket_id = $1 ORDER BY id";
-        let rows: Vec<(Option<String>, String, Vec<u8>)> = match self {
-            Store::Sqlite(p) => sqlx::query_as(SQL).bind(ticket_id).fetch_all(p).await,
-            Store::Postgres(p) => sqlx::query_as(SQL).bind(ticket_id).fetch_all(p).await,
+        let rows: Vec<(Option<String>, String, Vec<u8>)> = match &self.db {
+            Db::Sqlite(p) => sqlx::query_as(SQL).bind(ticket_id).fetch_all(p).await,
+            Db::Postgres(p) => sqlx::query_as(SQL).bind(ticket_id).fetch_all(p).await,
         }
         .context("reading a ticket's files")?;
         Ok(rows.into_iter().map(|(filename, content_type, data)| FileData { filename, content_type, data }).collect())
@@ -231,9 +231,9 @@ impl Store {
     /// Mail waiting to be sent (the queue depth).
     pub async fn outbox_pending(&self) -> Result<i64> {
         const SQL: &str = "SELECT COUNT(*) FROM outbox WHERE status = 'queued'";
-        let (n,): (i64,) = match self {
-            Store::Sqlite(p) => sqlx::query_as(SQL).fetch_one(p).await,
-            Store::Postgres(p) => sqlx::query_as(SQL).fetch_one(p).await,
+        let (n,): (i64,) = match &self.db {
+            Db::Sqlite(p) => sqlx::query_as(SQL).fetch_one(p).await,
+            Db::Postgres(p) => sqlx::query_as(SQL).fetch_one(p).await,
         }
         .context("counting queued mail")?;
         Ok(n)

@@ -4,6 +4,7 @@ use anyhow::{Context as _, Result};
 use sqlx::Row as _;
 use time::OffsetDateTime;
 
+use super::Db;
 use super::{Store, Tx};
 
 row! {
@@ -198,11 +199,9 @@ impl Store {
 
     pub async fn set_user_email(&self, username: &str, email: Option<&str>) -> Result<bool> {
         const SQL: &str = "UPDATE users SET email = $1 WHERE username = $2";
-        let done = match self {
-            Store::Sqlite(p) => sqlx::query(SQL).bind(email).bind(username).execute(p).await.map(|r| r.rows_affected()),
-            Store::Postgres(p) => {
-                sqlx::query(SQL).bind(email).bind(username).execute(p).await.map(|r| r.rows_affected())
-            }
+        let done = match &self.db {
+            Db::Sqlite(p) => sqlx::query(SQL).bind(email).bind(username).execute(p).await.map(|r| r.rows_affected()),
+            Db::Postgres(p) => sqlx::query(SQL).bind(email).bind(username).execute(p).await.map(|r| r.rows_affected()),
         }
         .context("updating a user")?;
         Ok(done > 0)

@@ -29,9 +29,9 @@ macro_rules! row {
 /// Runs a `query_as` on whichever pool the store has.
 macro_rules! fetch {
     ($store:expr, $sql:expr, $method:ident $(, $bind:expr)*) => {
-        match $store {
-            Store::Sqlite(p) => sqlx::query_as($sql)$(.bind($bind))*.$method(p).await,
-            Store::Postgres(p) => sqlx::query_as($sql)$(.bind($bind))*.$method(p).await,
+        match &$store.db {
+            $crate::store::Db::Sqlite(p) => sqlx::query_as($sql)$(.bind($bind))*.$method(p).await,
+            $crate::store::Db::Postgres(p) => sqlx::query_as($sql)$(.bind($bind))*.$method(p).await,
         }
     };
 }

@@ -5,6 +5,7 @@
 use anyhow::{Context as _, Result};
 use sqlx::AssertSqlSafe;
 
+use super::Db;
 use super::Store;
 
 const MUNICIPALITIES: &[&str] = &["gjovik", "ostre-toten", "vestre-toten", "sondre-land", "nordre-land"];
@@ -194,9 +195,9 @@ impl Store {
 
     async fn run_raw(&self, sql: String) -> Result<()> {
         let sql = AssertSqlSafe(sql);
-        match self {
-            Store::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await.map(drop),
-            Store::Postgres(p) => sqlx::raw_sql(sql).execute(p).await.map(drop),
+        match &self.db {
+            Db::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await.map(drop),
+            Db::Postgres(p) => sqlx::raw_sql(sql).execute(p).await.map(drop),
         }
         .context("running SQL")
     }

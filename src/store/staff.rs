@@ -5,6 +5,7 @@ use anyhow::{Context as _, Result};
 use sqlx::Row as _;
 use time::OffsetDateTime;
 
+use super::Db;
 use super::Store;
 
 row! {
@@ -37,9 +38,9 @@ const USER_COLUMNS: &str = "id, username, name, role, municipality, password_has
 /// Runs a statement on whichever pool the store has; gives rows affected.
 macro_rules! execute {
     ($store:expr, $sql:expr $(, $bind:expr)*) => {
-        match $store {
-            Store::Sqlite(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
-            Store::Postgres(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
+        match &$store.db {
+            Db::Sqlite(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
+            Db::Postgres(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
         }
     };
 }

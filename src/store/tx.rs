@@ -8,7 +8,14 @@ pub use super::sqlite_tx::SqliteTx;
 use crate::text::address::EmailAddress;
 use time::OffsetDateTime;
 
-pub enum Tx {
+pub struct Tx {
+    pub(super) conn: TxConn,
+    /// The store's outbox signal, given after a commit that queued mail.
+    pub(super) wake: std::sync::Arc<tokio::sync::Notify>,
+    pub(super) queued_mail: bool,
+}
+
+pub(super) enum TxConn {
     Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
 }
@@ -16,12 +23,12 @@ pub enum Tx {
 /// Runs the same expression against the backend's connection (`$c`), whichever it is.
 macro_rules! on_conn {
     ($tx:expr, $c:ident => $e:expr) => {
-        match $tx {
-            Tx::Sqlite(t) => {
+        match &mut $tx.conn {
+            $crate::store::tx::TxConn::Sqlite(t) => {
                 let $c = &mut ***t;
                 $e
             }
-            Tx::Postgres(t) => {
+            $crate::store::tx::TxConn::Postgres(t) => {
                 let $c = &mut **t;
                 $e
             }
@@ -99,18 +106,20 @@ pub struct NewOutbox<'a> {
 
 impl Tx {
     pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(t) => t.end("COMMIT").await?,
-            Tx::Postgres(t) => t.commit().await.context("committing")?,
+        match self.conn {
+            TxConn::Sqlite(t) => t.end("COMMIT").await?,
+            TxConn::Postgres(t) => t.commit().await.context("committing")?,
         }
-        super::outbox::wake();
+        if self.queued_mail {
+            self.wake.notify_one();
+        }
         Ok(())
     }
 
     pub async fn rollback(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(t) => t.end("ROLLBACK").await,
-            Tx::Postgres(t) => t.rollback().await.context("rolling back"),
+        match self.conn {
+            TxConn::Sqlite(t) => t.end("ROLLBACK").await,
+            TxConn::Postgres(t) => t.rollback().await.context("rolling back"),
         }
     }
 
@@ -233,6 +242,7 @@ impl Tx {
         const RECIPIENT: &str =
             "INSERT INTO outbox_recipients (outbox_id, role, position, address) VALUES ($1, $2, $3, $4)";
         anyhow::ensure!(!o.to.is_empty(), "an outgoing mail needs at least one recipient");
+        self.queued_mail = true;
         let (id,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL)
             .bind(o.ticket_id)
             .bind(o.kind)

@@ -14,7 +14,7 @@ pub async fn healthz() -> &'static str {
 
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let db = state.desk.store.ping().await.is_ok();
-    let imap = state.intake.connected.load(Ordering::Relaxed);
+    let imap = state.intake.healthy();
     let body = format!(
         "database: {}\nimap: {}\n",
         if db { "ok" } else { "unreachable" },

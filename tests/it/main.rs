@@ -11,5 +11,6 @@ mod robustness;
 mod security;
 mod service;
 mod support;
+mod unattended;
 mod vendor;
 mod web;

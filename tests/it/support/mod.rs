@@ -6,6 +6,7 @@ pub mod mail;
 pub mod process;
 pub mod proxy;
 pub mod rig;
+pub mod stall;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;

@@ -1,0 +1,6 @@
+//! Left alone for months: an idle instance is idle, every network wait has a deadline, and a
+//! connection gone silent is noticed and replaced.
+
+mod idle;
+mod stall;
+mod transient;
