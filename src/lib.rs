@@ -1,5 +1,6 @@
 //! routedesk: turns fault reports sent by e-mail into routed, tracked helpdesk tickets.
 
+pub mod alerts;
 pub mod cli;
 pub mod config;
 pub mod domain;

@@ -4,6 +4,7 @@ mod bench;
 mod check_policy;
 mod retention;
 mod serve;
+mod status;
 pub mod triage;
 mod user;
 
@@ -102,6 +103,12 @@ enum Command {
         #[arg(default_value = "127.0.0.1:8080")]
         address: String,
     },
+    /// One screen for an operator: intake, outbox, alerts and database, from the shared database.
+    /// Exits 1 while an alert holds or the intake fails.
+    Status {
+        #[arg(long, env = "ROUTEDESK_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Validate a configuration (and the policy it names) without starting.
     CheckConfig {
         #[arg(long, env = "ROUTEDESK_CONFIG")]
@@ -122,6 +129,11 @@ pub fn run() -> ExitCode {
         Command::Purge { config, dry_run } => block_on(retention::purge(config, dry_run)),
         Command::Export { config, person } => block_on(retention::export(config, person)),
         Command::BenchSeed { config, tickets } => block_on(bench::seed(config, tickets)),
+        Command::Status { config } => match block_on_value(status::run(config)) {
+            Some(true) => ExitCode::SUCCESS,
+            Some(false) => ExitCode::FAILURE,
+            None => ExitCode::from(2),
+        },
         Command::DefaultPolicy => {
             print!("{}", crate::policy::DEFAULT_POLICY);
             ExitCode::SUCCESS
@@ -131,18 +143,20 @@ pub fn run() -> ExitCode {
 
 /// Runs an async command on a small runtime; errors are printed with their chain (exit 2).
 fn block_on(fut: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    match block_on_value(fut) {
+        Some(()) => ExitCode::SUCCESS,
+        None => ExitCode::from(2),
+    }
+}
+
+/// As [`block_on`], for a command with a result; `None` after printing the error.
+fn block_on_value<T>(fut: impl std::future::Future<Output = anyhow::Result<T>>) -> Option<T> {
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(anyhow::Error::from)
         .and_then(|rt| rt.block_on(fut));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    result.map_err(|e| eprintln!("error: {e:#}")).ok()
 }
 
 /// A plain HTTP/1.0 GET of `/healthz`: the image needs no curl.

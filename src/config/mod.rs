@@ -73,6 +73,84 @@ pub struct Config {
     pub outbox: OutboxConfig,
     #[serde(default)]
     pub vendor: VendorConfig,
+    #[serde(default)]
+    pub alerts: AlertsConfig,
+}
+
+/// When to tell the people who run routedesk that it cannot do its job (see [`crate::alerts`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsConfig {
+    /// Who gets a mail when a condition starts and when it ends; empty: banner and metrics only.
+    #[serde(default)]
+    pub to: Vec<String>,
+    /// The intake has not logged in or fetched for this long (0: off).
+    #[serde(default = "default_intake_down_minutes")]
+    pub intake_down_minutes: u32,
+    /// No mail has arrived for this many working hours (0: off).
+    #[serde(default = "default_no_mail_hours")]
+    pub no_mail_hours: u32,
+    #[serde(default = "default_working_hours")]
+    pub working_hours: String,
+    #[serde(default = "default_working_days")]
+    pub working_days: Vec<String>,
+    /// The region's time zone, for working hours.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// Mail has waited in the outbox this long (0: off).
+    #[serde(default = "default_outbox_stuck_minutes")]
+    pub outbox_stuck_minutes: u32,
+    /// The database has grown to this size (0: off).
+    #[serde(default)]
+    pub database_max_mb: u32,
+    /// The SQLite database's disk has less than this share free.
+    #[serde(default = "default_disk_min_free_percent")]
+    pub disk_min_free_percent: u32,
+    /// How often the conditions are checked.
+    #[serde(default = "default_check_secs")]
+    pub check_secs: u64,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            to: Vec::new(),
+            intake_down_minutes: default_intake_down_minutes(),
+            no_mail_hours: default_no_mail_hours(),
+            working_hours: default_working_hours(),
+            working_days: default_working_days(),
+            timezone: default_timezone(),
+            outbox_stuck_minutes: default_outbox_stuck_minutes(),
+            database_max_mb: 0,
+            disk_min_free_percent: default_disk_min_free_percent(),
+            check_secs: default_check_secs(),
+        }
+    }
+}
+
+fn default_intake_down_minutes() -> u32 {
+    15
+}
+fn default_no_mail_hours() -> u32 {
+    4
+}
+fn default_working_hours() -> String {
+    "07:30-16:00".into()
+}
+fn default_working_days() -> Vec<String> {
+    ["mon", "tue", "wed", "thu", "fri"].map(String::from).to_vec()
+}
+fn default_timezone() -> String {
+    "Europe/Oslo".into()
+}
+fn default_outbox_stuck_minutes() -> u32 {
+    30
+}
+fn default_disk_min_free_percent() -> u32 {
+    5
+}
+fn default_check_secs() -> u64 {
+    60
 }
 
 /// The vendor's public status page (Statuspage `summary.json`), polled for known issues.
@@ -361,6 +439,21 @@ impl Config {
         }
         if self.outbox.max_attempts == 0 || self.outbox.retry_secs == 0 {
             p.push("outbox.max_attempts and outbox.retry_secs must be at least 1".into());
+        }
+        for a in self.alerts.to.iter().filter(|a| !address::is_valid(a)) {
+            p.push(format!("alerts.to: {a:?} is not a valid e-mail address"));
+        }
+        if let Err(problems) = crate::alerts::Schedule::new(&self.alerts) {
+            p.extend(problems);
+        }
+        if self.alerts.check_secs == 0 {
+            p.push("alerts.check_secs must be at least 1".into());
+        }
+        if self.alerts.disk_min_free_percent >= 100 {
+            p.push("alerts.disk_min_free_percent must be below 100".into());
+        }
+        if self.imap.timeout_secs == 0 || self.smtp.timeout_secs == 0 {
+            p.push("imap.timeout_secs and smtp.timeout_secs must be at least 1".into());
         }
         if p.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(p)) }
     }

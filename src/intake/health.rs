@@ -50,6 +50,12 @@ impl IntakeStats {
         }
     }
 
+    /// Another instance holds the mailbox: this one's failures say nothing of the intake now.
+    pub fn standing_by(&self) {
+        self.failing_since.store(0, Ordering::Relaxed);
+        self.progress_due_ms.store(0, Ordering::Relaxed);
+    }
+
     /// No session step is overdue: a session that is up makes progress.
     pub fn making_progress(&self) -> bool {
         let due = self.progress_due_ms.load(Ordering::Relaxed);

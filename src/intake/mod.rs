@@ -20,6 +20,11 @@ pub use health::IntakeStats;
 pub const LEASE_TTL: time::Duration = time::Duration::seconds(10);
 pub const LEASE_RENEW: Duration = Duration::from_secs(3);
 
+/// The mailbox and folder an intake watches, as it is named in leases and in its recorded state.
+pub fn key(cfg: &ImapConfig) -> String {
+    format!("{}:{}", cfg.user, cfg.folder)
+}
+
 /// Watches the mailbox until `shutdown` turns true — while this instance holds the mailbox's lease.
 pub async fn run(
     cfg: ImapConfig,
@@ -28,7 +33,7 @@ pub async fn run(
     holder: String,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let lease = format!("imap:{}:{}", cfg.user, cfg.folder);
+    let lease = format!("imap:{}", key(&cfg));
     let store = ingestor.store.clone();
     let mut failures: u32 = 0;
     loop {
@@ -39,8 +44,10 @@ pub async fn run(
         match store.try_lease(&lease, &holder, time::OffsetDateTime::now_utc(), LEASE_TTL).await {
             Ok(true) => {}
             Ok(false) => {
-                // Another instance polls this mailbox; stand by and try again.
+                // Another instance polls this mailbox; stand by and try again. What this instance
+                // saw fail before is not the intake's state any more.
                 stats.leader.store(false, Ordering::Relaxed);
+                stats.standing_by();
                 tokio::select! {
                     _ = tokio::time::sleep(LEASE_RENEW / 2) => {}
                     _ = shutdown.changed() => {}

@@ -19,6 +19,8 @@ use crate::store::Store;
 pub struct Running {
     pub store: Store,
     pub intake: Arc<IntakeStats>,
+    /// The alerts that hold, as this instance last read them.
+    pub alerts: Arc<crate::alerts::watch::Board>,
     /// The state the web view serves (for tests that drive it in-process).
     pub web: crate::web::AppState,
     /// Where the web view listens (the real port when configured as `:0`).
@@ -60,6 +62,8 @@ pub async fn start(cfg: &Config) -> Result<Running> {
     };
     let privacy_desk = ingestor.clone();
     let (shutdown, rx) = watch::channel(false);
+    let rx_alerts = rx.clone();
+    let alerts = Arc::new(crate::alerts::watch::Board::default());
     let stats = Arc::new(IntakeStats::default());
     let web = crate::web::AppState {
         desk: ingestor.clone(),
@@ -67,6 +71,7 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         metrics: crate::web::health::recorder(),
         secure_cookies: cfg.web.secure_cookies,
         limiter: Arc::default(),
+        alerts: alerts.clone(),
     };
     let mut tasks = vec![
         tokio::spawn(intake::heartbeat(store.clone(), instance.clone(), rx.clone())),
@@ -103,8 +108,27 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         tasks.push(tokio::spawn(crate::retention::daily(store.clone(), retention, instance.clone(), rx.clone())));
         tasks.push(tokio::spawn(crate::ingest::privacy::warn_loop(privacy_desk, instance.clone(), rx)));
     }
+    let checks = crate::alerts::watch::Checks {
+        store: store.clone(),
+        cfg: cfg.alerts.clone(),
+        schedule: crate::alerts::Schedule::new(&cfg.alerts).map_err(|p| anyhow::anyhow!(p.join("; ")))?,
+        intake: intake::key(&cfg.imap),
+        database_url: cfg.database_url.clone(),
+        mailbox: cfg.mailbox.to_lowercase(),
+        ids: message_ids(&store, &cfg.mailbox).await?,
+        signature: web.desk.policy.replies.signature.clone(),
+        dry_run: cfg.dry_run,
+        started_at: time::OffsetDateTime::now_utc(),
+    };
+    tasks.push(tokio::spawn(crate::alerts::watch::run(
+        checks,
+        alerts.clone(),
+        stats.clone(),
+        instance.clone(),
+        rx_alerts,
+    )));
     tracing::info!(database = store.backend(), mailbox = %cfg.mailbox, "routedesk is running");
-    Ok(Running { store, intake: stats, web, web_addr, shutdown, tasks, _instance_lock: instance_lock })
+    Ok(Running { store, intake: stats, alerts, web, web_addr, shutdown, tasks, _instance_lock: instance_lock })
 }
 
 impl Running {

@@ -31,6 +31,28 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// Who holds the lease `name` at `now`, if anyone.
+    pub async fn lease_holder(&self, name: &str, now: OffsetDateTime) -> Result<Option<String>> {
+        const SQL: &str = "SELECT holder FROM leases WHERE name = $1 AND expires_at > $2";
+        let row: Option<(String,)> = match &self.db {
+            Db::Sqlite(p) => sqlx::query_as(SQL).bind(name).bind(now).fetch_optional(p).await,
+            Db::Postgres(p) => sqlx::query_as(SQL).bind(name).bind(now).fetch_optional(p).await,
+        }
+        .context("reading a lease")?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Instances whose heartbeat lives at `now`.
+    pub async fn live_instances(&self, now: OffsetDateTime) -> Result<i64> {
+        const SQL: &str = "SELECT COUNT(*) FROM leases WHERE name LIKE 'instance:%' AND expires_at > $1";
+        let (n,): (i64,) = match &self.db {
+            Db::Sqlite(p) => sqlx::query_as(SQL).bind(now).fetch_one(p).await,
+            Db::Postgres(p) => sqlx::query_as(SQL).bind(now).fetch_one(p).await,
+        }
+        .context("counting instances")?;
+        Ok(n)
+    }
+
     /// Gives a lease up (on a clean stop), so another instance need not wait for it to run out.
     pub async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
         const SQL: &str = "DELETE FROM leases WHERE name = $1 AND holder = $2";
@@ -73,11 +95,7 @@ impl Store {
     /// run several instances on PostgreSQL). `None` for PostgreSQL and in-memory databases.
     pub fn single_instance_lock(&self, url: &str) -> Result<Option<std::fs::File>> {
         let Db::Sqlite(_) = &self.db else { return Ok(None) };
-        let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
-        let path = path.split('?').next().unwrap_or(path);
-        if path.is_empty() || path.contains(":memory:") {
-            return Ok(None);
-        }
+        let Some(path) = super::sqlite_path(url) else { return Ok(None) };
         let lock_path = format!("{path}.lock");
         let file = std::fs::OpenOptions::new()
             .create(true)

@@ -7,6 +7,7 @@
 mod read;
 #[macro_use]
 mod tx;
+mod alerts;
 mod incident;
 mod lease;
 mod log;
@@ -26,6 +27,7 @@ use anyhow::{Context as _, Result};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+pub use alerts::{ActiveAlert, IntakeStatus};
 pub use incident::{Candidate, IncidentRow, IncidentUpdate};
 pub use log::{Facets, TicketFilter};
 pub use outbox::{FileData, OutboxRow};
@@ -120,6 +122,14 @@ impl Store {
             Db::Postgres(p) => p.close().await,
         }
     }
+}
+
+/// The file of an SQLite url (`sqlite://data/rd.db?mode=rwc` → `data/rd.db`); `None` for other
+/// databases and for in-memory ones.
+pub fn sqlite_path(url: &str) -> Option<String> {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next().unwrap_or(path);
+    (!path.is_empty() && !path.contains(":memory:")).then(|| path.to_string())
 }
 
 /// A database url without its password, for messages and logs.

@@ -161,6 +161,17 @@ impl Store {
         Ok(rows)
     }
 
+    /// Every outgoing mail of one kind (e.g. `alert`), oldest first.
+    pub async fn outbox_of_kind(&self, kind: &str) -> Result<Vec<OutboxRow>> {
+        const SQL: &str =
+            const_format::concatcp!("SELECT ", OUTBOX_COLUMNS, " FROM outbox WHERE kind = $1 ORDER BY id");
+        let mut rows: Vec<OutboxRow> = fetch!(self, SQL, fetch_all, kind).context("reading outgoing mail")?;
+        for row in &mut rows {
+            self.fill_recipients(row).await?;
+        }
+        Ok(rows)
+    }
+
     /// The last processed UID of a mailbox and the UIDVALIDITY it belongs to.
     pub async fn mailbox_state(&self, mailbox: &str) -> Result<Option<(u32, u32)>> {
         const SQL: &str = "SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = $1";

@@ -67,9 +67,13 @@ async fn caller(headers: &HeaderMap, state: &AppState) -> Result<Staff, Response
         headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
     {
         return match state.desk.store.user_by_api_token(&auth::token_hash(token.trim())).await {
-            Ok(Some(user)) => {
-                Ok(Staff { user, csrf: String::new(), lang: auth::lang_of(headers), session: String::new() })
-            }
+            Ok(Some(user)) => Ok(Staff {
+                user,
+                csrf: String::new(),
+                lang: auth::lang_of(headers),
+                session: String::new(),
+                alerts: Vec::new(),
+            }),
             Ok(None) => Err(unauthorized()),
             Err(e) => Err(WebError::Internal(e).into_response()),
         };

@@ -85,6 +85,8 @@ pub struct Staff {
     pub csrf: String,
     pub lang: Lang,
     pub session: String,
+    /// The alerts that hold, for the banner (helpdesk and admins: they run the service).
+    pub alerts: Vec<crate::store::ActiveAlert>,
 }
 
 impl Staff {
@@ -139,7 +141,10 @@ pub async fn staff_from(headers: &HeaderMap, state: &AppState) -> Result<Option<
     let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
     let hash = token_hash(token);
     let found = state.desk.store.session(&hash, OffsetDateTime::now_utc()).await?;
-    Ok(found.map(|(user, csrf)| Staff { user, csrf, lang: lang_of(headers), session: hash }))
+    Ok(found.map(|(user, csrf)| {
+        let alerts = if user.role == "municipal" { Vec::new() } else { state.alerts.current() };
+        Staff { user, csrf, lang: lang_of(headers), session: hash, alerts }
+    }))
 }
 
 impl FromRequestParts<AppState> for Staff {

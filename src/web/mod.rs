@@ -34,6 +34,8 @@ pub struct AppState {
     /// Cookies get `Secure` (set when routedesk is served over TLS, e.g. behind a proxy).
     pub secure_cookies: bool,
     pub limiter: Arc<auth::LoginLimiter>,
+    /// The alerts that hold, for the banner on every staff page.
+    pub alerts: Arc<crate::alerts::watch::Board>,
 }
 
 pub fn router(state: AppState) -> Router {

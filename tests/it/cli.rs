@@ -107,6 +107,15 @@ fn purge_and_export_work_on_the_configured_database() {
         serde_json::from_str(&run(&["export", "--person", "Kari@Example.org"])).expect("json");
     assert_eq!(export["person"], "kari@example.org");
     assert_eq!(export["tickets"].as_array().map(Vec::len), Some(0));
+    let status = run(&["status"]);
+    for line in [
+        "database    sqlite",
+        "intake      helpdesk@routedesk.test INBOX",
+        "outbox      nothing queued",
+        "alerts      none",
+    ] {
+        assert!(status.contains(line), "{line:?} in:\n{status}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

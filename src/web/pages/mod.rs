@@ -24,6 +24,8 @@ pub struct Chrome {
     pub user: String,
     pub role: String,
     pub csrf: String,
+    /// What keeps routedesk from its job now, in the reader's language.
+    pub alerts: Vec<String>,
 }
 
 impl Chrome {
@@ -38,6 +40,11 @@ impl Chrome {
                 _ => staff.user.role.clone(),
             },
             csrf: staff.csrf.clone(),
+            alerts: staff
+                .alerts
+                .iter()
+                .map(|a| if staff.lang == Lang::Nb { a.finding.text_nb() } else { a.finding.text_en() })
+                .collect(),
         }
     }
 }

@@ -112,6 +112,21 @@ bind = "127.0.0.1:0"
     }
 }
 
+/// Runs one SQL statement on a test's database beside routedesk's own pool (to put it in a state
+/// routedesk itself never writes, e.g. a table that cannot be read).
+pub async fn exec(url: &str, sql: impl Into<String>) {
+    let sql = sqlx::AssertSqlSafe(sql.into());
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
+        sqlx::query(sql).execute(&pool).await.expect("statement runs");
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+        sqlx::query(sql).execute(&pool).await.expect("statement runs");
+        pool.close().await;
+    }
+}
+
 /// Polls `check` until it returns `Some`, or fails the test after `timeout` with `what`.
 pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
 where

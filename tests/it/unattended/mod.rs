@@ -1,6 +1,7 @@
 //! Left alone for months: an idle instance is idle, every network wait has a deadline, and a
 //! connection gone silent is noticed and replaced.
 
+mod alerts;
 mod idle;
 mod stall;
 mod transient;

@@ -9,22 +9,9 @@ use routedesk::text::address::EmailAddress;
 use crate::service::on_both_databases;
 use crate::support::mail::inbox_with;
 use crate::support::rig::RIG_LOCK;
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, Helpdesk, eventually, exec, unique};
 
 on_both_databases!(a_failing_database_read_is_retried_not_failed);
-
-/// Runs one statement on the test's database, beside routedesk's own pool.
-async fn exec(url: &str, sql: &'static str) {
-    if url.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
-        sqlx::query(sql).execute(&pool).await.expect(sql);
-        pool.close().await;
-    } else {
-        let pool = sqlx::PgPool::connect(url).await.expect("postgres");
-        sqlx::query(sql).execute(&pool).await.expect(sql);
-        pool.close().await;
-    }
-}
 
 /// `(status, attempts, last error)` of the outgoing mail with this subject.
 async fn state(url: &str, subject: &str) -> (String, i64, String) {

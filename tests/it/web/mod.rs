@@ -66,6 +66,7 @@ impl App {
             metrics: routedesk::web::health::recorder(),
             secure_cookies: false,
             limiter: Arc::default(),
+            alerts: Arc::default(),
         };
         let router =
             routedesk::web::router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
