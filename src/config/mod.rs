@@ -3,6 +3,7 @@
 //! underscores between a section and its key). Validated at start with clear errors.
 
 mod endpoint;
+mod oauth2;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,6 +14,7 @@ use crate::pipeline::parse::ParseLimits;
 use crate::text::address;
 
 pub use endpoint::{Endpoint, Security};
+pub use oauth2::{AuthMethod, Grant, Mechanism, OAuth2Config};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -75,6 +77,9 @@ pub struct Config {
     pub vendor: VendorConfig,
     #[serde(default)]
     pub alerts: AlertsConfig,
+    /// Access tokens for the mailbox, where IMAP or SMTP sign in with OAuth2.
+    #[serde(default)]
+    pub oauth2: Option<OAuth2Config>,
 }
 
 /// When to tell the people who run routedesk that it cannot do its job (see [`crate::alerts`]).
@@ -180,7 +185,11 @@ pub struct ImapConfig {
     /// `imaps://host:993`, or `imap://host:143` (with `starttls = true` unless on loopback).
     pub url: String,
     pub user: String,
+    /// For `auth = "password"`.
+    #[serde(default)]
     pub password: Secret,
+    #[serde(default)]
+    pub auth: AuthMethod,
     #[serde(default)]
     pub starttls: bool,
     /// Allow an unencrypted connection to a host other than loopback (a trial on a private network).
@@ -223,6 +232,10 @@ pub struct SmtpConfig {
     pub user: Option<String>,
     #[serde(default)]
     pub password: Option<Secret>,
+    /// `oauth2` signs in with a token from `[oauth2]` as `user` (the mailbox when not set); by
+    /// default, with `user` and `password` when both are set, else without signing in.
+    #[serde(default)]
+    pub auth: Option<AuthMethod>,
     #[serde(default)]
     pub ca_cert: Option<PathBuf>,
     /// The deadline of one SMTP step (a silent server must not hold the outbox); the DATA transfer
@@ -425,7 +438,19 @@ impl Config {
                 p.push(format!("{key}: {} is not a readable file", ca.display()));
             }
         }
-        if self.smtp.user.is_some() != self.smtp.password.is_some() {
+        let uses_oauth2 = self.imap.auth == AuthMethod::Oauth2 || self.smtp.auth == Some(AuthMethod::Oauth2);
+        match (&self.oauth2, uses_oauth2) {
+            (Some(o), _) => p.extend(o.problems()),
+            (None, true) => p.push("imap.auth or smtp.auth is oauth2, but there is no [oauth2] section".into()),
+            (None, false) => {}
+        }
+        if self.imap.auth == AuthMethod::Password && self.imap.password.expose().is_empty() {
+            p.push("imap.password is empty (or set imap.auth = \"oauth2\")".into());
+        }
+        if self.smtp.auth == Some(AuthMethod::Password) && (self.smtp.user.is_none() || self.smtp.password.is_none()) {
+            p.push("smtp.auth = \"password\" needs smtp.user and smtp.password".into());
+        }
+        if self.smtp.auth != Some(AuthMethod::Oauth2) && self.smtp.user.is_some() != self.smtp.password.is_some() {
             p.push("smtp.user and smtp.password go together".into());
         }
         if let Some(policy) = self.policy.as_ref().filter(|p| !p.is_file()) {

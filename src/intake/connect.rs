@@ -11,7 +11,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::{self, pki_types::ServerName};
 
-use crate::config::{Endpoint, ImapConfig, Security};
+use crate::config::{AuthMethod, Endpoint, ImapConfig, Mechanism, Security};
+use crate::tokens::{Bearer, TokenSource};
 
 /// Any byte stream an IMAP session can run on (plain TCP or TLS).
 pub trait ImapIo: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
@@ -29,7 +30,25 @@ async fn within<T>(limit: Duration, what: &str, fut: impl std::future::Future<Ou
     tokio::time::timeout(limit, fut).await.map_err(|_| anyhow!("{what}: no answer within {} s", limit.as_secs()))?
 }
 
-pub async fn connect(cfg: &ImapConfig) -> Result<Session> {
+/// How the intake signs in: the configured password, or an OAuth2 token.
+#[derive(Clone)]
+pub enum Login {
+    Password,
+    OAuth2 { tokens: std::sync::Arc<TokenSource>, mechanism: Mechanism },
+}
+
+impl Login {
+    pub fn new(cfg: &ImapConfig, tokens: Option<std::sync::Arc<TokenSource>>, mechanism: Mechanism) -> Result<Login> {
+        Ok(match cfg.auth {
+            AuthMethod::Password => Login::Password,
+            AuthMethod::Oauth2 => {
+                Login::OAuth2 { tokens: tokens.context("imap.auth is oauth2 but [oauth2] is missing")?, mechanism }
+            }
+        })
+    }
+}
+
+pub async fn connect(cfg: &ImapConfig, login: &Login) -> Result<Session> {
     let ep = Endpoint::parse(&cfg.url, &["imap", "imaps"], cfg.starttls, cfg.allow_plain).map_err(|e| anyhow!(e))?;
     let t = deadline(cfg);
     let tcp = within(t, &format!("connecting to {}:{}", ep.host, ep.port), async {
@@ -56,13 +75,44 @@ pub async fn connect(cfg: &ImapConfig) -> Result<Session> {
     if ep.security != Security::StartTls {
         greeting(&mut client, t).await?;
     }
-    within(t, "LOGIN", async {
-        client
-            .login(&cfg.user, cfg.password.expose())
+    match login {
+        Login::Password => {
+            within(t, "LOGIN", async {
+                client
+                    .login(&cfg.user, cfg.password.expose())
+                    .await
+                    .map_err(|(e, _)| anyhow!(e).context(format!("IMAP login as {} failed", cfg.user)))
+            })
             .await
-            .map_err(|(e, _)| anyhow!(e).context(format!("IMAP login as {} failed", cfg.user)))
-    })
-    .await
+        }
+        Login::OAuth2 { tokens, mechanism } => authenticate(client, cfg, tokens, *mechanism, t).await,
+    }
+}
+
+/// SASL with a token; a refused token (expired early, revoked) is replaced once and tried again.
+async fn authenticate(
+    mut client: async_imap::Client<Box<dyn ImapIo>>,
+    cfg: &ImapConfig,
+    tokens: &TokenSource,
+    mechanism: Mechanism,
+    t: Duration,
+) -> Result<Session> {
+    let mut last = None;
+    for _ in 0..2 {
+        let token = tokens.token().await.context("getting an OAuth2 token for IMAP")?;
+        let bearer = Bearer::new(mechanism, &cfg.user, token.expose());
+        match tokio::time::timeout(t, client.authenticate(mechanism.as_str(), bearer)).await {
+            Err(_) => anyhow::bail!("AUTHENTICATE {}: no answer within {} s", mechanism.as_str(), t.as_secs()),
+            Ok(Ok(session)) => return Ok(session),
+            Ok(Err((e, back))) => {
+                tokens.refused(&token).await;
+                last = Some(e);
+                client = back;
+            }
+        }
+    }
+    let e = last.map_or_else(|| anyhow!("no answer"), anyhow::Error::from);
+    Err(e.context(format!("IMAP AUTHENTICATE {} as {} failed", mechanism.as_str(), cfg.user)))
 }
 
 async fn greeting<T: ImapIo>(client: &mut async_imap::Client<T>, limit: Duration) -> Result<()> {

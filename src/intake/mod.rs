@@ -28,6 +28,7 @@ pub fn key(cfg: &ImapConfig) -> String {
 /// Watches the mailbox until `shutdown` turns true — while this instance holds the mailbox's lease.
 pub async fn run(
     cfg: ImapConfig,
+    login: connect::Login,
     ingestor: Ingestor,
     stats: Arc<IntakeStats>,
     holder: String,
@@ -75,7 +76,7 @@ pub async fn run(
             stop_tx,
         ));
         stats.expect_within(connect::deadline(&cfg) * 4);
-        let result = match connect::connect(&cfg).await {
+        let result = match connect::connect(&cfg, &login).await {
             Ok(session) => {
                 stats.succeeded();
                 let watch = mailbox::FolderSession { cfg: &cfg, ingestor: &ingestor, stats: &stats };

@@ -7,12 +7,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use lettre::address::Envelope;
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use tokio::sync::Mutex;
 
-use crate::config::{Config, Endpoint, Security};
+use crate::config::{AuthMethod, Config, Endpoint, Mechanism, Security};
+use crate::tokens::TokenSource;
 
 /// Sessions kept open between mails.
 const KEEP: usize = 4;
@@ -28,6 +29,8 @@ pub enum SendError {
     Smtp(#[from] lettre::transport::smtp::Error),
     #[error("the SMTP server did not answer {0} within {1} s")]
     Timeout(&'static str, u64),
+    #[error("no OAuth2 token for SMTP: {0:#}")]
+    Token(anyhow::Error),
 }
 
 impl SendError {
@@ -43,14 +46,21 @@ pub struct Transport {
     security: Security,
     tls: Option<TlsParameters>,
     hello: ClientId,
-    credentials: Option<Credentials>,
+    login: Login,
     /// The deadline of one SMTP step (connect, greeting, EHLO, STARTTLS, AUTH, MAIL, RCPT, the end
     /// of DATA); the DATA transfer gets more by its size.
     step: Duration,
     kept: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
 }
 
-pub fn build(cfg: &Config) -> Result<Transport> {
+/// How the outbox signs in to the relay.
+enum Login {
+    None,
+    Password(Credentials),
+    OAuth2 { user: String, tokens: std::sync::Arc<TokenSource>, mechanism: Mechanism },
+}
+
+pub fn build(cfg: &Config, tokens: Option<std::sync::Arc<TokenSource>>) -> Result<Transport> {
     let ep = Endpoint::parse(&cfg.smtp.url, &["smtp", "smtps"], cfg.smtp.starttls, cfg.smtp.allow_plain)
         .map_err(anyhow::Error::msg)?;
     let tls = if ep.security == Security::Plain {
@@ -64,9 +74,14 @@ pub fn build(cfg: &Config) -> Result<Transport> {
         }
         Some(params.build_rustls().context("setting up TLS for SMTP")?)
     };
-    let credentials = match (&cfg.smtp.user, &cfg.smtp.password) {
-        (Some(user), Some(pw)) => Some(Credentials::new(user.clone(), pw.expose().to_string())),
-        _ => None,
+    let login = match (cfg.smtp.auth, &cfg.smtp.user, &cfg.smtp.password) {
+        (Some(AuthMethod::Oauth2), user, _) => Login::OAuth2 {
+            user: user.clone().unwrap_or_else(|| cfg.mailbox.clone()),
+            tokens: tokens.context("smtp.auth is oauth2 but [oauth2] is missing")?,
+            mechanism: cfg.oauth2.as_ref().map(|o| o.mechanism).unwrap_or_default(),
+        },
+        (_, Some(user), Some(pw)) => Login::Password(Credentials::new(user.clone(), pw.expose().to_string())),
+        _ => Login::None,
     };
     let hello = crate::text::address::EmailAddress::parse(&cfg.mailbox)
         .map(|a| ClientId::Domain(a.domain().to_string()))
@@ -77,7 +92,7 @@ pub fn build(cfg: &Config) -> Result<Transport> {
         security: ep.security,
         tls,
         hello,
-        credentials,
+        login,
         step: Duration::from_secs(cfg.smtp.timeout_secs.max(1)),
         kept: Mutex::new(Vec::new()),
     })
@@ -88,7 +103,13 @@ impl Transport {
     pub async fn send_raw(&self, envelope: &Envelope, raw: &[u8]) -> Result<(), SendError> {
         let mut conn = match self.reuse().await {
             Some(c) => c,
-            None => self.connect().await?,
+            None => match self.connect().await {
+                // A refused token (expired early, revoked) is replaced once, on a new session.
+                Err(SendError::Smtp(e)) if matches!(self.login, Login::OAuth2 { .. }) && e.is_permanent() => {
+                    self.connect().await?
+                }
+                other => other?,
+            },
         };
         let size = u64::try_from(raw.len()).unwrap_or(u64::MAX);
         let limit = self.step + Duration::from_secs(size / MIN_BYTES_PER_SEC);
@@ -142,12 +163,49 @@ impl Transport {
                 .await
                 .map_err(|_| SendError::Timeout("STARTTLS", secs))??;
         }
-        if let Some(credentials) = &self.credentials {
-            let mechanisms = [Mechanism::Plain, Mechanism::Login];
-            tokio::time::timeout(self.step, conn.auth(&mechanisms, credentials))
-                .await
-                .map_err(|_| SendError::Timeout("AUTH", secs))??;
+        match &self.login {
+            Login::None => {}
+            Login::Password(credentials) => {
+                let mechanisms = [
+                    lettre::transport::smtp::authentication::Mechanism::Plain,
+                    lettre::transport::smtp::authentication::Mechanism::Login,
+                ];
+                tokio::time::timeout(self.step, conn.auth(&mechanisms, credentials))
+                    .await
+                    .map_err(|_| SendError::Timeout("AUTH", secs))??;
+            }
+            Login::OAuth2 { user, tokens, mechanism } => {
+                let token = tokens.token().await.map_err(SendError::Token)?;
+                let refused =
+                    match tokio::time::timeout(self.step, bearer(&mut conn, *mechanism, user, token.expose())).await {
+                        Err(_) => return Err(SendError::Timeout("AUTH", secs)),
+                        Ok(r) => r,
+                    };
+                if let Err(e) = refused {
+                    tokens.refused(&token).await;
+                    return Err(e.into());
+                }
+            }
         }
         Ok(conn)
     }
+}
+
+/// `AUTH XOAUTH2` / `AUTH OAUTHBEARER` with the token as initial response. A refusal comes as a
+/// 334 challenge holding the server's JSON error, which SASL answers with an empty line before the
+/// server's final 5xx.
+async fn bearer(
+    conn: &mut AsyncSmtpConnection,
+    mechanism: Mechanism,
+    user: &str,
+    token: &str,
+) -> Result<(), lettre::transport::smtp::Error> {
+    use base64::Engine as _;
+    let response = crate::tokens::initial_response(mechanism, user, token);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(response);
+    let answer = conn.command(format!("AUTH {} {encoded}\r\n", mechanism.as_str())).await?;
+    if answer.has_code(334) {
+        conn.command("\r\n").await?;
+    }
+    Ok(())
 }

@@ -61,6 +61,9 @@ pub async fn start(cfg: &Config) -> Result<Running> {
             .then(|| format!("{}/status", cfg.web.public_url.trim_end_matches('/'))),
     };
     let privacy_desk = ingestor.clone();
+    let tokens = token_source(cfg, &store)?;
+    let mechanism = cfg.oauth2.as_ref().map(|o| o.mechanism).unwrap_or_default();
+    let login = intake::connect::Login::new(&cfg.imap, tokens.clone(), mechanism)?;
     let (shutdown, rx) = watch::channel(false);
     let rx_alerts = rx.clone();
     let alerts = Arc::new(crate::alerts::watch::Board::default());
@@ -75,7 +78,7 @@ pub async fn start(cfg: &Config) -> Result<Running> {
     };
     let mut tasks = vec![
         tokio::spawn(intake::heartbeat(store.clone(), instance.clone(), rx.clone())),
-        tokio::spawn(intake::run(cfg.imap.clone(), ingestor, stats.clone(), instance.clone(), rx.clone())),
+        tokio::spawn(intake::run(cfg.imap.clone(), login, ingestor, stats.clone(), instance.clone(), rx.clone())),
     ];
     if !cfg.vendor.status_url.is_empty() {
         let every = Duration::from_secs(cfg.vendor.poll_secs);
@@ -99,7 +102,7 @@ pub async fn start(cfg: &Config) -> Result<Running> {
     } else {
         let worker = Worker {
             store: store.clone(),
-            transport: outbox::transport::build(cfg)?,
+            transport: outbox::transport::build(cfg, tokens.clone())?,
             composer: Composer::new(&cfg.mailbox, &cfg.display_name)?,
             settings: cfg.outbox.clone(),
             instance: instance.clone(),
@@ -140,6 +143,18 @@ impl Running {
         self.store.close().await;
         Ok(())
     }
+}
+
+/// Where OAuth2 tokens for the mailbox come from, when `[oauth2]` is configured.
+pub fn token_source(cfg: &Config, store: &Store) -> Result<Option<Arc<crate::tokens::TokenSource>>> {
+    let Some(o) = &cfg.oauth2 else { return Ok(None) };
+    let refresh = match (&o.grant, &o.token_key) {
+        (crate::config::Grant::RefreshToken, Some(key)) => {
+            Some(crate::tokens::RefreshStore { store: store.clone(), key: crate::tokens::seal_key(key.expose())? })
+        }
+        _ => None,
+    };
+    Ok(Some(Arc::new(crate::tokens::TokenSource::new(o, refresh)?)))
 }
 
 /// The Message-ID signer, with the key every instance on this database shares.

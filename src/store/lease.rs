@@ -90,6 +90,27 @@ impl Store {
         Ok(row.0)
     }
 
+    /// A setting's value, if set.
+    pub async fn setting(&self, name: &str) -> Result<Option<String>> {
+        const SQL: &str = "SELECT value FROM settings WHERE name = $1";
+        let row: Option<(String,)> = match &self.db {
+            Db::Sqlite(p) => sqlx::query_as(SQL).bind(name).fetch_optional(p).await,
+            Db::Postgres(p) => sqlx::query_as(SQL).bind(name).fetch_optional(p).await,
+        }
+        .context("reading a setting")?;
+        Ok(row.map(|r| r.0))
+    }
+
+    pub async fn set_setting(&self, name: &str, value: &str) -> Result<()> {
+        const SQL: &str =
+            "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = $2";
+        match &self.db {
+            Db::Sqlite(p) => sqlx::query(SQL).bind(name).bind(value).execute(p).await.map(drop),
+            Db::Postgres(p) => sqlx::query(SQL).bind(name).bind(value).execute(p).await.map(drop),
+        }
+        .context("writing a setting")
+    }
+
     /// For SQLite files: a lock next to the database, held while `serve` runs, so a second
     /// instance on the same file is refused with a clear message (SQLite is single-instance;
     /// run several instances on PostgreSQL). `None` for PostgreSQL and in-memory databases.

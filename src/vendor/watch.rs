@@ -98,20 +98,7 @@ impl Watch {
     }
 }
 
-/// An HTTP client with the same TLS set-up as the rest of routedesk (rustls with ring, the
-/// webpki roots) and a firm timeout.
+/// An HTTP client with the same TLS set-up as the rest of routedesk.
 pub fn client() -> Result<reqwest::Client> {
-    use tokio_rustls::rustls;
-    let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .context("TLS set-up")?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    reqwest::Client::builder()
-        .use_preconfigured_tls(tls)
-        .timeout(Duration::from_secs(15))
-        .user_agent(concat!("routedesk/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .context("HTTP client")
+    crate::http::client()
 }

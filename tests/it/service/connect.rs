@@ -1,7 +1,7 @@
 //! Connecting to the IMAP server in each of the ways the configuration allows, and clear errors
 //! when it cannot.
 
-use routedesk::intake::connect::connect;
+use routedesk::intake::connect::{Login, connect};
 
 use crate::support::rig::{self, RIG_LOCK};
 use crate::support::{Db, Helpdesk};
@@ -19,7 +19,8 @@ async fn imaps_starttls_and_loopback_plain_all_connect() {
         let mut cfg = hd.config.imap.clone();
         cfg.url = url.clone();
         cfg.starttls = starttls;
-        let mut session = connect(&cfg).await.unwrap_or_else(|e| panic!("{url} (starttls {starttls}): {e:#}"));
+        let mut session =
+            connect(&cfg, &Login::Password).await.unwrap_or_else(|e| panic!("{url} (starttls {starttls}): {e:#}"));
         session.select("INBOX").await.expect("SELECT");
         session.logout().await.expect("LOGOUT");
     }
@@ -31,12 +32,13 @@ async fn an_untrusted_certificate_and_a_wrong_password_give_clear_errors() {
     let hd = Helpdesk::new(Db::Sqlite).await;
     let mut cfg = hd.config.imap.clone();
     cfg.ca_cert = None;
-    let e = format!("{:#}", connect(&cfg).await.expect_err("the rig's own CA is not trusted by default"));
+    let e =
+        format!("{:#}", connect(&cfg, &Login::Password).await.expect_err("the rig's own CA is not trusted by default"));
     assert!(e.contains("TLS handshake with 127.0.0.1 failed"), "{e}");
 
     let mut cfg = hd.config.imap.clone();
     cfg.password = routedesk::config::Secret::new("wrong");
-    let e = format!("{:#}", connect(&cfg).await.expect_err("a wrong password is refused"));
+    let e = format!("{:#}", connect(&cfg, &Login::Password).await.expect_err("a wrong password is refused"));
     assert!(e.contains(&format!("IMAP login as {} failed", hd.address)), "{e}");
 }
 
