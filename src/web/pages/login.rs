@@ -31,10 +31,20 @@ pub struct Next {
     next: Option<String>,
 }
 
-/// Only our own paths: never an open redirect to another site.
+/// Only our own paths: never an open redirect to another site. A browser drops tabs and line
+/// breaks from a URL and reads `\\` as `/`, so `/\t/evil.example` or `/\\evil.example` would become
+/// `//evil.example`: a path must start with exactly one `/` and a path character, and may hold no
+/// control character, whitespace or backslash anywhere.
 fn safe_next(next: Option<&str>) -> String {
+    const PATH_PUNCTUATION: &str = "-._~!$&'()*+,;=:@%";
+    let own_path = |n: &str| {
+        let mut chars = n.chars();
+        chars.next() == Some('/')
+            && chars.next().is_some_and(|c| c.is_ascii_alphanumeric() || PATH_PUNCTUATION.contains(c))
+            && !n.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    };
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n) if own_path(n) => n.to_string(),
         _ => "/tickets".to_string(),
     }
 }
@@ -135,4 +145,50 @@ pub async fn language(State(state): State<AppState>, headers: HeaderMap, Path(co
         if state.secure_cookies { "; Secure" } else { "" }
     );
     ([(header::SET_COOKIE, cookie)], Redirect::to(&safe_next(back.as_deref()))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn our_own_paths_are_kept() {
+        for path in [
+            "/tickets",
+            "/tickets/RD-2026-000001",
+            "/tickets?q=l%C3%B8nn&status=routed",
+            "/privacy/PRV-2026-0001",
+            "/~x",
+            "/%2F",
+        ] {
+            assert_eq!(safe_next(Some(path)), path);
+        }
+    }
+
+    #[test]
+    fn anything_a_browser_could_read_as_another_site_is_refused() {
+        for hostile in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n//evil.example",
+            "/ /evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/tickets\\..\\..\\evil",
+            "/tickets\t",
+            "/tickets\u{0}",
+            "/tickets\u{7f}",
+            "/\u{a0}/evil.example",
+            "/\u{2028}/evil.example",
+            "https://evil.example",
+            "evil.example",
+            "javascript:alert(1)",
+            "/",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/tickets", "{hostile:?}");
+        }
+        assert_eq!(safe_next(None), "/tickets");
+    }
 }
