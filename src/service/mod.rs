@@ -61,13 +61,7 @@ pub async fn start(cfg: &Config) -> Result<Running> {
     let privacy_desk = ingestor.clone();
     let (shutdown, rx) = watch::channel(false);
     let stats = Arc::new(IntakeStats::default());
-    let web = crate::web::AppState {
-        desk: ingestor.clone(),
-        intake: stats.clone(),
-        metrics: crate::web::health::recorder(),
-        secure_cookies: cfg.web.secure_cookies,
-        limiter: Arc::default(),
-    };
+    let web = crate::web::AppState::new(ingestor.clone(), stats.clone(), &cfg.web)?;
     let mut tasks = vec![
         tokio::spawn(intake::heartbeat(store.clone(), instance.clone(), rx.clone())),
         tokio::spawn(intake::run(cfg.imap.clone(), ingestor, stats.clone(), instance.clone(), rx.clone())),

@@ -1,10 +1,6 @@
 //! Sign-in: argon2id password hashes, server-side sessions behind an HttpOnly SameSite=Lax cookie
 //! (Secure over TLS), a fresh session id at every sign-in (no fixation), CSRF tokens on every form,
-//! rate-limited login, roles and the municipality boundary.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+//! roles and the municipality boundary. Sign-in throttling is in `limiter`.
 
 use anyhow::Context as _;
 use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _};
@@ -154,43 +150,6 @@ impl FromRequestParts<AppState> for Staff {
             }
             Err(e) => Err(e.into_response()),
         }
-    }
-}
-
-/// Failed sign-ins per account and per address in a sliding window. A limit, not a lockout: after
-/// the window the account works again, so nobody can lock a colleague out for good.
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
-}
-
-const WINDOW: Duration = Duration::from_secs(15 * 60);
-const PER_ACCOUNT: usize = 5;
-const PER_ADDRESS: usize = 20;
-
-impl LoginLimiter {
-    fn count(&self, key: &str) -> usize {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let list = map.entry(key.to_string()).or_default();
-        list.retain(|t| t.elapsed() < WINDOW);
-        list.len()
-    }
-
-    pub fn allowed(&self, username: &str, address: &str) -> bool {
-        self.count(&format!("user:{}", username.to_lowercase())) < PER_ACCOUNT
-            && self.count(&format!("ip:{address}")) < PER_ADDRESS
-    }
-
-    pub fn failed(&self, username: &str, address: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for key in [format!("user:{}", username.to_lowercase()), format!("ip:{address}")] {
-            map.entry(key).or_default().push(Instant::now());
-        }
-    }
-
-    pub fn succeeded(&self, username: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(&format!("user:{}", username.to_lowercase()));
     }
 }
 

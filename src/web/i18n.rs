@@ -116,6 +116,9 @@ pub struct Texts {
     pub what: &'static str,
     pub none: &'static str,
     pub language: &'static str,
+    pub login_wrong: &'static str,
+    pub login_too_many: &'static str,
+    pub login_busy: &'static str,
     /// Names of statuses and classes, by code.
     pub labels: &'static [(&'static str, &'static str)],
 }
@@ -210,6 +213,9 @@ pub static NB: Texts = Texts {
     what: "Hva",
     none: "ingen",
     language: "English",
+    login_wrong: "Feil brukernavn eller passord.",
+    login_too_many: "For mange forsøk. Vent litt og prøv igjen; ventetiden øker med hvert mislykkede forsøk.",
+    login_busy: "Mange logger inn akkurat nå. Vent noen sekunder og prøv igjen.",
     labels: &[
         ("group", "Gruppe"),
         ("suspected", "Mistenkt hendelse"),
@@ -314,6 +320,9 @@ pub static EN: Texts = Texts {
     what: "What",
     none: "none",
     language: "Norsk",
+    login_wrong: "Wrong username or password.",
+    login_too_many: "Too many attempts. Wait a little and try again; the wait grows with every failed attempt.",
+    login_busy: "Many people are signing in right now. Wait a few seconds and try again.",
     labels: &[
         ("group", "Group"),
         ("suspected", "Suspected incident"),

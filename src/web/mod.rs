@@ -4,9 +4,11 @@
 
 mod api;
 pub mod auth;
+pub mod client;
 mod error;
 pub mod health;
 pub mod i18n;
+pub mod limiter;
 mod pages;
 mod security;
 
@@ -33,7 +35,25 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Cookies get `Secure` (set when routedesk is served over TLS, e.g. behind a proxy).
     pub secure_cookies: bool,
-    pub limiter: Arc<auth::LoginLimiter>,
+    pub limiter: Arc<limiter::LoginLimiter>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
+}
+
+impl AppState {
+    /// The web view's state for `desk`, as configured in `[web]`.
+    pub fn new(desk: Ingestor, intake: Arc<IntakeStats>, web: &crate::config::WebConfig) -> anyhow::Result<AppState> {
+        let proxies =
+            client::parse_proxies(&web.trusted_proxies).map_err(|e| anyhow::anyhow!("web.trusted_proxies: {e}"))?;
+        Ok(AppState {
+            desk,
+            intake,
+            metrics: health::recorder(),
+            secure_cookies: web.secure_cookies,
+            limiter: Arc::default(),
+            trusted_proxies: proxies.into(),
+        })
+    }
 }
 
 pub fn router(state: AppState) -> Router {

@@ -6,15 +6,15 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use crate::web::AppState;
 use crate::web::auth::{self, LANG_COOKIE, LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Staff};
 use crate::web::error::{WebError, WebResult};
 use crate::web::i18n::{Lang, Texts};
+use crate::web::{AppState, client, limiter};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "web/login.html")]
@@ -49,19 +49,35 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// The sign-in page; `error` picks its message from the catalogue.
 fn login_page(
     headers: &HeaderMap,
     state: &AppState,
     next: String,
-    error: Option<&'static str>,
+    error: Option<fn(&Texts) -> &'static str>,
     status: StatusCode,
 ) -> Response {
     let lang = auth::lang_of(headers);
+    let t = lang.texts();
     // Double-submit token for the sign-in form, before any session exists.
     let token = auth::random_token();
-    let page = LoginPage { t: lang.texts(), lang: lang.code(), csrf: token.clone(), next, error };
+    let page = LoginPage { t, lang: lang.code(), csrf: token.clone(), next, error: error.map(|e| e(t)) };
     let cookie = auth::set_cookie(LOGIN_COOKIE, &token, 3600, state.secure_cookies);
     (status, [(header::SET_COOKIE, cookie)], page).into_response()
+}
+
+/// The sign-in page again with a message, telling the browser when to come back.
+fn come_back(
+    headers: &HeaderMap,
+    state: &AppState,
+    next: String,
+    error: fn(&Texts) -> &'static str,
+    status: StatusCode,
+    after: std::time::Duration,
+) -> Response {
+    let mut res = login_page(headers, state, next, Some(error), status);
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(after.as_secs().max(1)));
+    res
 }
 
 pub async fn form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<Next>) -> Response {
@@ -86,18 +102,26 @@ pub async fn submit(
     if expected.is_empty() || !auth::same_secret(expected, &c.csrf) {
         return Err(WebError::Forbidden);
     }
-    let address = peer.ip().to_string();
+    let address = client::address(peer.ip(), &headers, &state.trusted_proxies);
     let next = safe_next(c.next.as_deref());
-    if !state.limiter.allowed(&c.username, &address) {
-        tracing::warn!(user = %c.username, %address, "sign-in refused: too many failures");
-        return Ok(login_page(&headers, &state, next, Some("too-many"), StatusCode::TOO_MANY_REQUESTS));
+    let name = c.username.trim();
+    // Throttled before any hashing: refused attempts cost no argon2 time.
+    if let Err(wait) = state.limiter.admit(name, address) {
+        let user = limiter::fingerprint(name);
+        tracing::warn!(%user, %address, wait_secs = wait.as_secs(), "sign-in refused: too many attempts");
+        return Ok(come_back(&headers, &state, next, |t| t.login_too_many, StatusCode::TOO_MANY_REQUESTS, wait));
     }
-    let Some(user) = auth::check_login(&state, c.username.trim(), &c.password).await? else {
-        state.limiter.failed(&c.username, &address);
-        tracing::warn!(user = %c.username, %address, "sign-in failed");
-        return Ok(login_page(&headers, &state, next, Some("wrong"), StatusCode::UNAUTHORIZED));
+    let Some(_slot) = state.limiter.hashing_slot().await else {
+        tracing::warn!(%address, "sign-in refused: every password hashing slot is busy");
+        let wait = std::time::Duration::from_secs(5);
+        return Ok(come_back(&headers, &state, next, |t| t.login_busy, StatusCode::SERVICE_UNAVAILABLE, wait));
     };
-    state.limiter.succeeded(&c.username);
+    let Some(user) = auth::check_login(&state, name, &c.password).await? else {
+        // The name only as a fingerprint: a mistyped name is sometimes a password.
+        tracing::warn!(user = %limiter::fingerprint(name), %address, "sign-in failed");
+        return Ok(login_page(&headers, &state, next, Some(|t| t.login_wrong), StatusCode::UNAUTHORIZED));
+    };
+    state.limiter.succeeded(name, address);
     // A new session id at every sign-in; an old one presented with the request is ended.
     if let Some(old) = auth::cookie(&headers, SESSION_COOKIE) {
         state.desk.store.delete_session(&auth::token_hash(old)).await?;
