@@ -162,11 +162,21 @@ pub struct WebConfig {
     /// address is read from `X-Forwarded-For`; from anyone else that header is ignored.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// When set, `/metrics` and `/readyz` answer only `Authorization: Bearer <token>`
+    /// (`ROUTEDESK_WEB__METRICS_TOKEN`); `/healthz` stays open for load balancers.
+    #[serde(default)]
+    pub metrics_token: Secret,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { bind: default_bind(), secure_cookies: false, public_url: String::new(), trusted_proxies: Vec::new() }
+        Self {
+            bind: default_bind(),
+            secure_cookies: false,
+            public_url: String::new(),
+            trusted_proxies: Vec::new(),
+            metrics_token: Secret::default(),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -63,10 +63,8 @@ async fn caller(headers: &HeaderMap, state: &AppState) -> Result<Staff, Response
     let unauthorized = || {
         (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"error": "sign in or send a bearer token"}))).into_response()
     };
-    if let Some(token) =
-        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
-    {
-        return match state.desk.store.user_by_api_token(&auth::token_hash(token.trim())).await {
+    if let Some(token) = auth::bearer(headers) {
+        return match state.desk.store.user_by_api_token(&auth::token_hash(token)).await {
             Ok(Some(user)) => {
                 Ok(Staff { user, csrf: String::new(), lang: auth::lang_of(headers), session: String::new() })
             }

@@ -17,9 +17,11 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use axum::Router;
+use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::ingest::Ingestor;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub limiter: Arc<limiter::LoginLimiter>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
+    /// The bearer token `/metrics` and `/readyz` ask for; `None`: open.
+    pub metrics_token: Option<crate::config::Secret>,
 }
 
 impl AppState {
@@ -52,11 +56,19 @@ impl AppState {
             secure_cookies: web.secure_cookies,
             limiter: Arc::default(),
             trusted_proxies: proxies.into(),
+            metrics_token: Some(web.metrics_token.clone()).filter(|t| !t.expose().is_empty()),
         })
     }
 }
 
 pub fn router(state: AppState) -> Router {
+    // Over HTTPS, browsers are told to use nothing else for a year.
+    let hsts = state.secure_cookies.then(|| {
+        SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        )
+    });
     Router::new()
         .route("/", get(pages::home))
         .route("/login", get(pages::login::form).post(pages::login::submit))
@@ -87,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .route("/favicon.ico", get(pages::favicon))
         .layer(axum::middleware::from_fn(security::same_origin))
         .layer(axum::middleware::from_fn(security::headers))
+        .layer(tower::util::option_layer(hsts))
         .layer(axum::extract::DefaultBodyLimit::max(30 * 1024 * 1024))
         // Outermost last: the id is set first, then the span opens with it.
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -123,13 +123,28 @@ fn service_env(cmd: &mut Command) -> &mut Command {
 
 #[test]
 fn check_config_takes_every_key_from_the_environment() {
-    let out = service_env(&mut routedesk()).arg("check-config").output().expect("runs");
+    let out = service_env(&mut routedesk())
+        .env("ROUTEDESK_WEB__METRICS_TOKEN", "scrape-9f2c1e7a")
+        .arg("check-config")
+        .output()
+        .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("imaps://mail.gjovik.kommune.no"), "{text}");
     assert!(text.contains("smtp://smtp.gjovik.kommune.no:587 (STARTTLS)"), "{text}");
     assert!(text.contains("sqlite://data/routedesk.db"), "the default database: {text}");
     assert!(!text.contains("12345"), "the password is never printed: {text}");
+    assert!(text.contains("/metrics and /readyz need the token"), "{text}");
+    assert!(!text.contains("scrape-9f2c1e7a"), "nor the metrics token: {text}");
+    assert!(text.contains("warning: trusted_authserv_id is empty: no sender can be verified"), "{text}");
+
+    let out = service_env(&mut routedesk())
+        .env("ROUTEDESK_TRUSTED_AUTHSERV_ID", "mx.gjovik.kommune.no")
+        .arg("check-config")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("warning") && !text.contains("need the token"), "{text}");
 }
 
 #[test]

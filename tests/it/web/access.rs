@@ -3,7 +3,8 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 
-use routedesk::config::WebConfig;
+use routedesk::config::{Secret, WebConfig};
+use tower::ServiceExt as _;
 
 use super::{App, PASSWORD, location, set_cookie, text};
 use crate::service::on_both_databases;
@@ -22,6 +23,9 @@ on_both_databases!(
     a_municipal_user_sees_only_their_municipality,
     every_response_carries_the_security_headers,
     the_api_takes_a_bearer_token,
+    metrics_and_readiness_ask_for_the_token_when_one_is_set,
+    browsers_are_told_to_keep_to_https_when_served_over_it,
+    readiness_warns_while_no_sender_can_be_verified,
 );
 
 async fn nothing_is_shown_without_signing_in(db: Db) {
@@ -271,4 +275,62 @@ async fn the_api_takes_a_bearer_token(db: Db) {
     assert_eq!(one["class"], "application");
     assert_eq!(one["route_cc"], serde_json::json!(["pureservice@gjovik.kommune.no"]));
     assert_eq!(call("/api/tickets".into(), "wrong".into()).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn metrics_and_readiness_ask_for_the_token_when_one_is_set(db: Db) {
+    let token = "scrape-9f2c1e7a";
+    let web = WebConfig { metrics_token: Secret::new(token), ..WebConfig::default() };
+    let app = App::with_web(db, &web).await;
+    let call = |path: &'static str, bearer: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let mut req = Request::get(path).header(header::HOST, "localhost");
+            if let Some(b) = bearer {
+                req = req.header(header::AUTHORIZATION, format!("Bearer {b}"));
+            }
+            app.send(req.body(Body::empty()).expect("request")).await
+        }
+    };
+    for path in ["/metrics", "/readyz"] {
+        for bearer in [None, Some("wrong"), Some("scrape-9f2c1e7"), Some("scrape-9f2c1e7a0")] {
+            let res = call(path, bearer).await;
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path} with {bearer:?}");
+            assert!(res.headers().contains_key(header::WWW_AUTHENTICATE));
+        }
+    }
+    let metrics = call("/metrics", Some(token)).await;
+    assert_eq!(metrics.status(), StatusCode::OK);
+    assert!(text(metrics).await.contains("routedesk_outbox_queued"));
+    let ready = call("/readyz", Some(token)).await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE, "answers (IMAP is not connected here)");
+    assert!(text(ready).await.contains("database: ok"));
+    assert_eq!(call("/healthz", None).await.status(), StatusCode::OK, "liveness stays open");
+}
+
+async fn browsers_are_told_to_keep_to_https_when_served_over_it(db: Db) {
+    let plain = App::new(db).await;
+    let res = plain.get("/login", None).await;
+    assert!(!res.headers().contains_key(header::STRICT_TRANSPORT_SECURITY), "not over plain HTTP");
+    let web = WebConfig { secure_cookies: true, ..WebConfig::default() };
+    let https = App::with_web(db, &web).await;
+    let s = https.sign_in("kari").await;
+    for path in ["/login", "/tickets", "/healthz", "/nonexistent"] {
+        let res = https.get(path, Some(&s)).await;
+        let hsts = res.headers().get(header::STRICT_TRANSPORT_SECURITY).and_then(|v| v.to_str().ok());
+        assert_eq!(hsts, Some("max-age=31536000"), "{path}");
+    }
+}
+
+async fn readiness_warns_while_no_sender_can_be_verified(db: Db) {
+    let app = App::new(db).await;
+    let body = text(app.get("/readyz", None).await).await;
+    assert!(!body.contains("warning"), "an authserv-id is trusted: {body}");
+    let mut state = app.state.clone();
+    state.desk.trusted_authserv_id = String::new();
+    let res = routedesk::web::router(state)
+        .oneshot(Request::get("/readyz").body(Body::empty()).expect("request"))
+        .await
+        .expect("answers");
+    let body = text(res).await;
+    assert!(body.contains("database: ok") && body.contains("no sender can be verified"), "{body}");
 }
