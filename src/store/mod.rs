@@ -31,7 +31,7 @@ pub use outbox::{FileData, OutboxRow, queued};
 pub use privacy::{PrivacyField, PrivacyReport, PrivacyRow};
 pub use read::{AttachmentRow, Counted, EventRow, FileRow, MessageRow, TicketRow};
 pub use retention::REMOVED;
-pub use staff::UserRow;
+pub use staff::{SessionLimits, UserRow};
 pub use tx::{NewAttachment, NewMessage, NewOutbox, NewTicket, TicketBrief, TicketField, Tx};
 
 #[derive(Debug, Clone)]

@@ -1,5 +1,5 @@
 //! A read-only JSON API for tickets, behind the same sign-in: `Authorization: Bearer <token>` (made
-//! with `routedesk user token NAME`) or a session cookie. The municipality boundary holds here too.
+//! with `routedesk user token NAME`, valid 90 days unless `--days` says otherwise) or a session cookie. The municipality boundary holds here too.
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -64,7 +64,8 @@ async fn caller(headers: &HeaderMap, state: &AppState) -> Result<Staff, Response
         (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"error": "sign in or send a bearer token"}))).into_response()
     };
     if let Some(token) = auth::bearer(headers) {
-        return match state.desk.store.user_by_api_token(&auth::token_hash(token)).await {
+        let now = time::OffsetDateTime::now_utc();
+        return match state.desk.store.user_by_api_token(&auth::token_hash(token), now).await {
             Ok(Some(user)) => {
                 Ok(Staff { user, csrf: String::new(), lang: auth::lang_of(headers), session: String::new() })
             }

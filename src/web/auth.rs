@@ -1,5 +1,6 @@
 //! Sign-in: argon2id password hashes, server-side sessions behind an HttpOnly SameSite=Lax cookie
-//! (Secure over TLS), a fresh session id at every sign-in (no fixation), CSRF tokens on every form,
+//! (Secure over TLS) with an idle and an absolute timeout, a fresh session id at every sign-in (no
+//! fixation), CSRF tokens on every form,
 //! roles and the municipality boundary. Sign-in throttling is in `limiter`.
 
 use anyhow::Context as _;
@@ -14,12 +15,19 @@ use time::OffsetDateTime;
 use super::AppState;
 use super::error::{WebError, WebResult};
 use super::i18n::Lang;
-use crate::store::UserRow;
+use crate::store::{SessionLimits, UserRow};
 
 pub const SESSION_COOKIE: &str = "rd_session";
 pub const LOGIN_COOKIE: &str = "rd_login";
 pub const LANG_COOKIE: &str = "rd_lang";
-pub const SESSION_HOURS: i64 = 12;
+/// A session ends 12 hours after sign-in, or after 2 hours unused, whichever comes first.
+pub const SESSIONS: SessionLimits = SessionLimits {
+    absolute: time::Duration::hours(12),
+    idle: time::Duration::hours(2),
+    touch_every: time::Duration::minutes(1),
+};
+/// How long an API token works unless `routedesk user token --days N` says otherwise.
+pub const API_TOKEN_DAYS: i64 = 90;
 
 /// The roles staff can have.
 /// `privacy`: a data-protection contact (sees privacy incidents; otherwise like the helpdesk).
@@ -143,7 +151,7 @@ pub fn urlencode(s: &str) -> String {
 pub async fn staff_from(headers: &HeaderMap, state: &AppState) -> Result<Option<Staff>, WebError> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
     let hash = token_hash(token);
-    let found = state.desk.store.session(&hash, OffsetDateTime::now_utc()).await?;
+    let found = state.desk.store.session(&hash, OffsetDateTime::now_utc(), SESSIONS).await?;
     Ok(found.map(|(user, csrf)| Staff { user, csrf, lang: lang_of(headers), session: hash }))
 }
 

@@ -28,6 +28,7 @@ use crate::ingest::Ingestor;
 use crate::intake::IntakeStats;
 
 pub use error::{WebError, WebResult};
+pub use pages::when;
 
 #[derive(Clone)]
 pub struct AppState {

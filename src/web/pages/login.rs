@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use crate::web::auth::{self, LANG_COOKIE, LOGIN_COOKIE, SESSION_COOKIE, SESSION_HOURS, Staff};
+use crate::web::auth::{self, LANG_COOKIE, LOGIN_COOKIE, SESSION_COOKIE, SESSIONS, Staff};
 use crate::web::error::{WebError, WebResult};
 use crate::web::i18n::{Lang, Texts};
 use crate::web::{AppState, client, limiter};
@@ -128,12 +128,14 @@ pub async fn submit(
     }
     let token = auth::random_token();
     let now = OffsetDateTime::now_utc();
-    let expires = now + time::Duration::hours(SESSION_HOURS);
+    // Sessions that ran out are removed here, so the table holds only live ones (and a few idle).
+    state.desk.store.delete_expired_sessions(now, SESSIONS.idle).await?;
+    let expires = now + SESSIONS.absolute;
     state.desk.store.create_session(&auth::token_hash(&token), user.id, &auth::random_token(), now, expires).await?;
     tracing::info!(user = %user.username, %address, "signed in");
     let mut res = Redirect::to(&next).into_response();
     let h = res.headers_mut();
-    let session = auth::set_cookie(SESSION_COOKIE, &token, SESSION_HOURS * 3600, state.secure_cookies);
+    let session = auth::set_cookie(SESSION_COOKIE, &token, SESSIONS.absolute.whole_seconds(), state.secure_cookies);
     h.append(header::SET_COOKIE, session.parse().map_err(|e| WebError::Internal(anyhow::anyhow!("cookie: {e}")))?);
     h.append(
         header::SET_COOKIE,
