@@ -9,6 +9,7 @@ mod read;
 mod tx;
 mod incident;
 mod lease;
+mod links;
 mod log;
 mod migrate;
 mod outbox;
@@ -26,6 +27,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use incident::{Candidate, IncidentRow, IncidentUpdate};
+pub use links::LinkedTicket;
 pub use log::{Facets, TicketFilter};
 pub use outbox::{FileData, OutboxRow, queued};
 pub use privacy::{PrivacyField, PrivacyReport, PrivacyRow};

@@ -119,6 +119,8 @@ pub struct Texts {
     pub login_wrong: &'static str,
     pub login_too_many: &'static str,
     pub login_busy: &'static str,
+    /// Stands in a ticket's history for a ticket the reader may not see.
+    pub other_ticket: &'static str,
     /// Names of statuses and classes, by code.
     pub labels: &'static [(&'static str, &'static str)],
 }
@@ -216,6 +218,7 @@ pub static NB: Texts = Texts {
     login_wrong: "Feil brukernavn eller passord.",
     login_too_many: "For mange forsøk. Vent litt og prøv igjen; ventetiden øker med hvert mislykkede forsøk.",
     login_busy: "Mange logger inn akkurat nå. Vent noen sekunder og prøv igjen.",
+    other_ticket: "(sak i en annen kommune)",
     labels: &[
         ("group", "Gruppe"),
         ("suspected", "Mistenkt hendelse"),
@@ -323,6 +326,7 @@ pub static EN: Texts = Texts {
     login_wrong: "Wrong username or password.",
     login_too_many: "Too many attempts. Wait a little and try again; the wait grows with every failed attempt.",
     login_busy: "Many people are signing in right now. Wait a few seconds and try again.",
+    other_ticket: "(a ticket of another municipality)",
     labels: &[
         ("group", "Group"),
         ("suspected", "Suspected incident"),

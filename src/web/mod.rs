@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod limiter;
 mod pages;
 mod security;
+pub mod visibility;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

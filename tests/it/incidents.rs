@@ -16,18 +16,17 @@ fn report(name: &str) -> Vec<u8> {
     std::fs::read(dir.join("grouping/reports").join(name)).expect("report")
 }
 
-async fn ingest(app: &App, name: &str) -> String {
+/// Records one report of the grouping fixtures; returns its ticket number.
+pub async fn ingest(app: &App, name: &str) -> String {
     match app.state.desk.ingest(&report(name), None).await.expect("ingest") {
         Outcome::Ticket { number, .. } => number,
         other => panic!("{name}: {other:?}"),
     }
 }
 
-async fn several_users_with_the_same_fault_make_one_incident(db: Db) {
-    let app = App::new(db).await;
-    let store = &app.state.desk.store;
-    // Earlier reports, since resolved: the history a running helpdesk has (it teaches which words
-    // are common; resolved tickets are not grouped with new ones).
+/// Earlier reports, since resolved: the history a running helpdesk has (it teaches which words
+/// are common; resolved tickets are not grouped with new ones).
+pub async fn history(app: &App) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports");
     let mut history: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok().map(|e| e.path())).collect();
     history.sort();
@@ -38,13 +37,25 @@ async fn several_users_with_the_same_fault_make_one_incident(db: Db) {
             app.state.desk.set_status(&number, "resolved", "test").await.expect("resolve");
         }
     }
+}
 
-    // Visma Connect sign-in fails: Gjøvik, Vestre Toten, then Søndre Land and Nordre Land.
-    let a = ingest(&app, "01-gjovik-logget-inn-visma-net.eml").await;
-    let b = ingest(&app, "02-vestre-toten-innlogging-feiler.eml").await;
-    let printer = ingest(&app, "05-vestre-toten-utskrift-kommer-ikke.eml").await;
-    let c = ingest(&app, "04-sondre-land-visma-innlogging-mobil.eml").await;
-    let d = ingest(&app, "06-nordre-land-payroll-innlogging-nynorsk.eml").await;
+/// Visma Connect sign-in fails: Gjøvik, Vestre Toten, then Søndre Land and Nordre Land — one
+/// suspected incident, its mail to the helpdesk on the third report — and a printer fault in
+/// Vestre Toten. Returns `[gjovik, vestre_toten, sondre_land, nordre_land, printer]`.
+pub async fn one_fault_in_four_municipalities(app: &App) -> [String; 5] {
+    history(app).await;
+    let a = ingest(app, "01-gjovik-logget-inn-visma-net.eml").await;
+    let b = ingest(app, "02-vestre-toten-innlogging-feiler.eml").await;
+    let printer = ingest(app, "05-vestre-toten-utskrift-kommer-ikke.eml").await;
+    let c = ingest(app, "04-sondre-land-visma-innlogging-mobil.eml").await;
+    let d = ingest(app, "06-nordre-land-payroll-innlogging-nynorsk.eml").await;
+    [a, b, c, d, printer]
+}
+
+async fn several_users_with_the_same_fault_make_one_incident(db: Db) {
+    let app = App::new(db).await;
+    let store = &app.state.desk.store;
+    let [a, b, c, d, printer] = one_fault_in_four_municipalities(&app).await;
 
     let incident_of = |n: String| async move {
         let t = store.ticket_by_number(&n).await.expect("q").expect("ticket");

@@ -16,12 +16,7 @@ use crate::store::{PrivacyReport, PrivacyRow};
 use crate::web::AppState;
 use crate::web::auth::Staff;
 use crate::web::error::{WebError, WebResult};
-
-/// Whether `staff` may see this privacy incident.
-pub fn may_see(staff: &Staff, p: &PrivacyRow) -> bool {
-    matches!(staff.user.role.as_str(), "admin" | "privacy")
-        || p.coordinator.as_deref() == Some(staff.user.username.as_str())
-}
+use crate::web::visibility::may_see_privacy_case;
 
 /// `47 h left`, or how long ago it ran out.
 fn left(p: &PrivacyRow, now: OffsetDateTime) -> String {
@@ -53,7 +48,7 @@ pub async fn list(State(state): State<AppState>, staff: Staff) -> WebResult<impl
         .privacy_incidents(500)
         .await?
         .into_iter()
-        .filter(|p| may_see(&staff, p))
+        .filter(|p| may_see_privacy_case(&staff, p))
         .map(|p| Row { deadline: stamp(p.deadline_at), left: left(&p, now), p })
         .collect();
     Ok(ListPage { chrome: Chrome::of(&staff), rows })
@@ -72,7 +67,7 @@ struct DetailPage {
 
 async fn visible(state: &AppState, staff: &Staff, number: &str) -> WebResult<PrivacyRow> {
     match state.desk.store.privacy_by_number(number).await? {
-        Some(p) if may_see(staff, &p) => Ok(p),
+        Some(p) if may_see_privacy_case(staff, &p) => Ok(p),
         _ => Err(WebError::NotFound),
     }
 }

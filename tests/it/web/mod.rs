@@ -5,6 +5,7 @@
 mod access;
 mod actions;
 mod e2e;
+mod neighbours;
 mod pages;
 mod sessions;
 
@@ -71,6 +72,12 @@ impl App {
         let router =
             routedesk::web::router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
         App { router, state }
+    }
+
+    /// Adds a staff account with the test password.
+    pub async fn add_user(&self, username: &str, role: &str, municipality: Option<&str>) {
+        let hash = auth::hash_password(PASSWORD).expect("hash");
+        self.state.desk.store.create_user(username, username, role, municipality, &hash).await.expect("user");
     }
 
     /// Records fixture reports as if they had arrived; returns the ticket numbers in order.
