@@ -15,7 +15,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (6, "incidents", include_str!("../../migrations/sqlite/0006_incidents.sql")),
     (7, "privacy", include_str!("../../migrations/sqlite/0007_privacy.sql")),
     (8, "recipients", include_str!("../../migrations/sqlite/0008_recipients.sql")),
-    (9, "staff security", include_str!("../../migrations/sqlite/0009_staff_security.sql")),
+    (9, "web security", include_str!("../../migrations/sqlite/0009_web_security.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "tickets", include_str!("../../migrations/postgres/0001_tickets.sql")),
@@ -26,7 +26,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (6, "incidents", include_str!("../../migrations/postgres/0006_incidents.sql")),
     (7, "privacy", include_str!("../../migrations/postgres/0007_privacy.sql")),
     (8, "recipients", include_str!("../../migrations/postgres/0008_recipients.sql")),
-    (9, "staff security", include_str!("../../migrations/postgres/0009_staff_security.sql")),
+    (9, "web security", include_str!("../../migrations/postgres/0009_web_security.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

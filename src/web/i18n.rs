@@ -121,6 +121,9 @@ pub struct Texts {
     pub login_busy: &'static str,
     /// Stands in a ticket's history for a ticket the reader may not see.
     pub other_ticket: &'static str,
+    pub show_on_status: &'static str,
+    pub on_status_page: &'static str,
+    pub public_title_hint: &'static str,
     /// Names of statuses and classes, by code.
     pub labels: &'static [(&'static str, &'static str)],
 }
@@ -219,6 +222,9 @@ pub static NB: Texts = Texts {
     login_too_many: "For mange forsøk. Vent litt og prøv igjen; ventetiden øker med hvert mislykkede forsøk.",
     login_busy: "Mange logger inn akkurat nå. Vent noen sekunder og prøv igjen.",
     other_ticket: "(sak i en annen kommune)",
+    show_on_status: "Vis på statussiden",
+    on_status_page: "på statussiden",
+    public_title_hint: "Offentlig tittel på statussiden, f.eks. «Innlogging i Visma.net feiler»",
     labels: &[
         ("group", "Gruppe"),
         ("suspected", "Mistenkt hendelse"),
@@ -327,6 +333,9 @@ pub static EN: Texts = Texts {
     login_too_many: "Too many attempts. Wait a little and try again; the wait grows with every failed attempt.",
     login_busy: "Many people are signing in right now. Wait a few seconds and try again.",
     other_ticket: "(a ticket of another municipality)",
+    show_on_status: "Show on the status page",
+    on_status_page: "on the status page",
+    public_title_hint: "Public title on the status page, e.g. “Sign-in to Visma.net fails”",
     labels: &[
         ("group", "Group"),
         ("suspected", "Suspected incident"),

@@ -9,7 +9,10 @@ use crate::service::{HELPDESK, on_both_databases};
 use crate::support::Db;
 use crate::web::{App, text};
 
-on_both_databases!(several_users_with_the_same_fault_make_one_incident);
+on_both_databases!(
+    several_users_with_the_same_fault_make_one_incident,
+    the_status_page_shows_only_updates_staff_marked_public
+);
 
 fn report(name: &str) -> Vec<u8> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
@@ -161,4 +164,44 @@ async fn several_users_with_the_same_fault_make_one_incident(db: Db) {
     assert_eq!(post("dismiss", vec![]).await, StatusCode::SEE_OTHER);
     let again = ingest(&app, "03-ostre-toten-kommer-ikke-inn.eml").await;
     assert_ne!(incident_of(again).await.as_deref(), Some(inc.as_str()), "a dismissed group takes no new reports");
+}
+
+/// The public status page (no sign-in) shows a confirmed incident's title and the updates staff
+/// marked "show on the status page" — never a line from before confirming (which names tickets),
+/// one left unmarked, or routedesk's own.
+async fn the_status_page_shows_only_updates_staff_marked_public(db: Db) {
+    let app = App::new(db).await;
+    let [_, _, sondre, nordre, _] = one_fault_in_four_municipalities(&app).await;
+    let t = app.state.desk.store.ticket_by_number(&sondre).await.expect("q").expect("ticket");
+    let inc = app.state.desk.store.incident_of_ticket(t.id).await.expect("q").expect("grouped").number;
+    let s = app.sign_in("kari").await;
+    let post = |action: &'static str, form: Vec<(&'static str, &'static str)>| {
+        let (app, s, inc) = (&app, &s, inc.clone());
+        let mut f = vec![("csrf", s.csrf.clone())];
+        f.extend(form.into_iter().map(|(k, v)| (k, v.to_string())));
+        async move {
+            let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let res = app.post(&format!("/incidents/{inc}/{action}"), Some(s), &f).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{action}");
+        }
+    };
+    // Before confirming: a report taken out, by number.
+    let split = app.post(&format!("/incidents/{inc}/split"), Some(&s), &[("csrf", &s.csrf), ("ticket", &nordre)]).await;
+    assert_eq!(split.status(), StatusCode::SEE_OTHER);
+    post("confirm", vec![("text", "Innlogging i Visma.net feiler"), ("public", "1")]).await;
+    post("update", vec![("stage", "identified"), ("text", "Feilen ligger hos leverandøren"), ("public", "1")]).await;
+    post("update", vec![("stage", "identified"), ("text", "Internt: Siri i Søndre Land er ringt opp")]).await;
+
+    let page = text(app.get("/status", None).await).await;
+    let feed = text(app.get("/status.json", None).await).await;
+    for public in [&page, &feed] {
+        assert!(public.contains("Innlogging i Visma.net feiler"), "the title and the confirming update");
+        assert!(public.contains("Feilen ligger hos leverandøren"), "the update marked public");
+        for hidden in ["RD-", "taken out", "Internt", "two reports of the same fault", "reports from"] {
+            assert!(!public.contains(hidden), "{hidden:?} is not for the public");
+        }
+    }
+    let staff_page = text(app.get(&format!("/incidents/{inc}"), Some(&s)).await).await;
+    assert_eq!(staff_page.matches("på statussiden</span>").count(), 2, "staff see which updates are public");
+    assert!(staff_page.contains("Internt: Siri"), "and every update");
 }
