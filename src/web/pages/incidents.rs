@@ -55,6 +55,8 @@ pub async fn page(
 
 #[derive(Deserialize)]
 pub struct ActionForm {
+    /// Missing is refused like wrong (403), not as a malformed form.
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     text: String,

@@ -88,6 +88,8 @@ pub async fn form(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
 pub struct Credentials {
     username: String,
     password: String,
+    /// Missing is refused like wrong (403), not as a malformed form.
+    #[serde(default)]
     csrf: String,
     next: Option<String>,
 }
@@ -148,6 +150,8 @@ pub async fn submit(
 
 #[derive(Deserialize)]
 pub struct Token {
+    /// Missing is refused like wrong (403), not as a malformed form.
+    #[serde(default)]
     csrf: String,
 }
 

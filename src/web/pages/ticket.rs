@@ -268,6 +268,8 @@ pub async fn file(
 
 #[derive(Deserialize)]
 pub struct ActionForm {
+    /// Missing is refused like wrong (403), not as a malformed form.
+    #[serde(default)]
     csrf: String,
     class: Option<String>,
     municipality: Option<String>,

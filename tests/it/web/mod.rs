@@ -5,6 +5,7 @@
 mod access;
 mod actions;
 mod e2e;
+mod isolation;
 mod neighbours;
 mod pages;
 mod sessions;
