@@ -1,5 +1,6 @@
 //! The command line: `routedesk triage`, `routedesk check-policy`, …
 
+mod audit;
 mod bench;
 mod check_policy;
 mod retention;
@@ -102,6 +103,14 @@ enum Command {
         #[arg(default_value = "127.0.0.1:8080")]
         address: String,
     },
+    /// List the newest entries of the audit log (sign-ins, refused access, views of reports,
+    /// files and privacy cases), newest first.
+    Audit {
+        #[arg(long, env = "ROUTEDESK_CONFIG")]
+        config: Option<PathBuf>,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
     /// Validate a configuration (and the policy it names) without starting.
     CheckConfig {
         #[arg(long, env = "ROUTEDESK_CONFIG")]
@@ -122,6 +131,7 @@ pub fn run() -> ExitCode {
         Command::Purge { config, dry_run } => block_on(retention::purge(config, dry_run)),
         Command::Export { config, person } => block_on(retention::export(config, person)),
         Command::BenchSeed { config, tickets } => block_on(bench::seed(config, tickets)),
+        Command::Audit { config, limit } => block_on(audit::list(config, limit)),
         Command::DefaultPolicy => {
             print!("{}", crate::policy::DEFAULT_POLICY);
             ExitCode::SUCCESS

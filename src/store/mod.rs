@@ -7,6 +7,7 @@
 mod read;
 #[macro_use]
 mod tx;
+mod audit;
 mod incident;
 mod lease;
 mod links;
@@ -26,6 +27,7 @@ use anyhow::{Context as _, Result};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
+pub use audit::{AuditEntry, AuditRow};
 pub use incident::{Candidate, IncidentRow, IncidentUpdate};
 pub use links::LinkedTicket;
 pub use log::{Facets, TicketFilter};

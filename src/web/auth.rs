@@ -5,16 +5,18 @@
 
 use anyhow::Context as _;
 use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _};
-use axum::extract::FromRequestParts;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::AppState;
 use super::error::{WebError, WebResult};
 use super::i18n::Lang;
+use super::{AppState, client};
 use crate::store::{SessionLimits, UserRow};
 
 pub const SESSION_COOKIE: &str = "rd_session";
@@ -91,6 +93,11 @@ pub fn lang_of(headers: &HeaderMap) -> Lang {
     cookie(headers, LANG_COOKIE).and_then(Lang::parse).unwrap_or(Lang::Nb)
 }
 
+/// How a user appears in the audit trail and the audit log: `kari (helpdesk)`.
+pub fn actor(user: &UserRow) -> String {
+    format!("{} ({})", user.username, user.role)
+}
+
 /// A signed-in staff member.
 #[derive(Debug, Clone)]
 pub struct Staff {
@@ -98,12 +105,14 @@ pub struct Staff {
     pub csrf: String,
     pub lang: Lang,
     pub session: String,
+    /// The client's address (behind trusted proxies, the one they name), for the audit log.
+    pub address: Option<IpAddr>,
 }
 
 impl Staff {
     /// How this user appears in the audit trail: `kari (helpdesk)`.
     pub fn actor(&self) -> String {
-        format!("{} ({})", self.user.username, self.user.role)
+        actor(&self.user)
     }
 
     /// For pages that span municipalities (mail set aside, incidents): helpdesk and admins only;
@@ -148,18 +157,25 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
-pub async fn staff_from(headers: &HeaderMap, state: &AppState) -> Result<Option<Staff>, WebError> {
+/// The signed-in staff member of a request from `peer`, if its session cookie is live.
+pub async fn staff_from(
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
+    state: &AppState,
+) -> Result<Option<Staff>, WebError> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
     let hash = token_hash(token);
     let found = state.desk.store.session(&hash, OffsetDateTime::now_utc(), SESSIONS).await?;
-    Ok(found.map(|(user, csrf)| Staff { user, csrf, lang: lang_of(headers), session: hash }))
+    let address = peer.map(|p| client::address(p, headers, &state.trusted_proxies));
+    Ok(found.map(|(user, csrf)| Staff { user, csrf, lang: lang_of(headers), session: hash, address }))
 }
 
 impl FromRequestParts<AppState> for Staff {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match staff_from(&parts.headers, state).await {
+        let peer = ConnectInfo::<SocketAddr>::from_request_parts(parts, state).await.ok().map(|c| c.0.ip());
+        match staff_from(&parts.headers, peer, state).await {
             Ok(Some(s)) => Ok(s),
             Ok(None) => {
                 let next = parts.uri.path_and_query().map_or("/tickets", |p| p.as_str());

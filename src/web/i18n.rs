@@ -124,6 +124,10 @@ pub struct Texts {
     pub show_on_status: &'static str,
     pub on_status_page: &'static str,
     pub public_title_hint: &'static str,
+    pub audit_log: &'static str,
+    pub object: &'static str,
+    pub result: &'static str,
+    pub address: &'static str,
     /// Names of statuses and classes, by code.
     pub labels: &'static [(&'static str, &'static str)],
 }
@@ -225,6 +229,10 @@ pub static NB: Texts = Texts {
     show_on_status: "Vis på statussiden",
     on_status_page: "på statussiden",
     public_title_hint: "Offentlig tittel på statussiden, f.eks. «Innlogging i Visma.net feiler»",
+    audit_log: "Revisjonslogg",
+    object: "Gjelder",
+    result: "Resultat",
+    address: "Adresse",
     labels: &[
         ("group", "Gruppe"),
         ("suspected", "Mistenkt hendelse"),
@@ -336,6 +344,10 @@ pub static EN: Texts = Texts {
     show_on_status: "Show on the status page",
     on_status_page: "on the status page",
     public_title_hint: "Public title on the status page, e.g. “Sign-in to Visma.net fails”",
+    audit_log: "Audit log",
+    object: "Object",
+    result: "Result",
+    address: "Address",
     labels: &[
         ("group", "Group"),
         ("suspected", "Suspected incident"),

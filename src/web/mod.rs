@@ -3,6 +3,7 @@
 //! that works without JavaScript.
 
 mod api;
+pub mod audit;
 pub mod auth;
 pub mod client;
 mod error;
@@ -105,6 +106,7 @@ fn table() -> Vec<Route> {
         get_("/tester", tester::form),
         post_("/tester", tester::decide),
         get_("/dashboard", dashboard::page),
+        get_("/audit", audit::page),
         get_("/api/tickets", api::tickets),
         get_("/api/tickets/{number}", api::ticket),
         get_("/status", status::page),

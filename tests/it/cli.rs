@@ -139,6 +139,7 @@ fn api_tokens_run_out_as_asked_and_the_list_shows_when() {
     assert!(!list.contains(token.trim()), "the token itself is never listed: {list}");
     assert_eq!(run(&["user", "token", "kari", "--days", "0"], "").status.code(), Some(2), "at least a day");
     assert_eq!(run(&["user", "token", "kari", "--days", "366"], "").status.code(), Some(2), "at most a year");
+    assert_eq!(ok(run(&["audit", "--limit", "5"], "")), "", "no sign-in yet, an empty audit log");
     ok(run(&["user", "passwd", "kari"], "another long passphrase\n"));
     assert!(!ok(run(&["user", "list"], "")).contains("token"), "a new password revokes the token");
     let _ = std::fs::remove_dir_all(&dir);

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
+use crate::web::audit::{self, Action};
 use crate::web::auth::{self, LANG_COOKIE, LOGIN_COOKIE, SESSION_COOKIE, SESSIONS, Staff};
 use crate::web::error::{WebError, WebResult};
 use crate::web::i18n::{Lang, Texts};
@@ -111,6 +112,7 @@ pub async fn submit(
     if let Err(wait) = state.limiter.admit(name, address) {
         let user = limiter::fingerprint(name);
         tracing::warn!(%user, %address, wait_secs = wait.as_secs(), "sign-in refused: too many attempts");
+        audit::record(&state, &format!("name#{user}"), Action::SignIn, "", "throttled", Some(address)).await?;
         return Ok(come_back(&headers, &state, next, |t| t.login_too_many, StatusCode::TOO_MANY_REQUESTS, wait));
     }
     let Some(_slot) = state.limiter.hashing_slot().await else {
@@ -120,7 +122,9 @@ pub async fn submit(
     };
     let Some(user) = auth::check_login(&state, name, &c.password).await? else {
         // The name only as a fingerprint: a mistyped name is sometimes a password.
-        tracing::warn!(user = %limiter::fingerprint(name), %address, "sign-in failed");
+        let user = limiter::fingerprint(name);
+        tracing::warn!(%user, %address, "sign-in failed");
+        audit::record(&state, &format!("name#{user}"), Action::SignIn, "", "failed", Some(address)).await?;
         return Ok(login_page(&headers, &state, next, Some(|t| t.login_wrong), StatusCode::UNAUTHORIZED));
     };
     state.limiter.succeeded(name, address);
@@ -135,6 +139,7 @@ pub async fn submit(
     let expires = now + SESSIONS.absolute;
     state.desk.store.create_session(&auth::token_hash(&token), user.id, &auth::random_token(), now, expires).await?;
     tracing::info!(user = %user.username, %address, "signed in");
+    audit::record(&state, &auth::actor(&user), Action::SignIn, "", "ok", Some(address)).await?;
     let mut res = Redirect::to(&next).into_response();
     let h = res.headers_mut();
     let session = auth::set_cookie(SESSION_COOKIE, &token, SESSIONS.absolute.whole_seconds(), state.secure_cookies);

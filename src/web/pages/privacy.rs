@@ -14,6 +14,7 @@ use super::{Chrome, when};
 use crate::ingest::privacy::stamp;
 use crate::store::{PrivacyReport, PrivacyRow};
 use crate::web::AppState;
+use crate::web::audit::{self, Action};
 use crate::web::auth::Staff;
 use crate::web::error::{WebError, WebResult};
 use crate::web::visibility::may_see_privacy_case;
@@ -68,7 +69,11 @@ struct DetailPage {
 async fn visible(state: &AppState, staff: &Staff, number: &str) -> WebResult<PrivacyRow> {
     match state.desk.store.privacy_by_number(number).await? {
         Some(p) if may_see_privacy_case(staff, &p) => Ok(p),
-        _ => Err(WebError::NotFound),
+        Some(_) => {
+            audit::by(state, staff, Action::Refused, number, "hidden").await?;
+            Err(WebError::NotFound)
+        }
+        None => Err(WebError::NotFound),
     }
 }
 
@@ -78,6 +83,7 @@ pub async fn page(
     Path(number): Path<String>,
 ) -> WebResult<impl axum::response::IntoResponse> {
     let p = visible(&state, &staff, &number).await?;
+    audit::by(&state, &staff, Action::ViewPrivacy, &number, "ok").await?;
     let events = state
         .desk
         .store

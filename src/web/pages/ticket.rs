@@ -16,6 +16,7 @@ use crate::pipeline::parse::{ParseLimits, parse, parts::image_info};
 use crate::store::{EventRow, TicketRow};
 use crate::text::address::join;
 use crate::web::AppState;
+use crate::web::audit::{self, Action};
 use crate::web::auth::Staff;
 use crate::web::error::{WebError, WebResult};
 use crate::web::visibility::{self, Sight};
@@ -90,7 +91,11 @@ struct TicketPage {
 async fn visible(state: &AppState, staff: &Staff, number: &str) -> WebResult<TicketRow> {
     match state.desk.store.ticket_by_number(number).await? {
         Some(t) if staff.can_see(t.municipality.as_deref()) => Ok(t),
-        _ => Err(WebError::NotFound),
+        Some(_) => {
+            audit::by(state, staff, Action::Refused, number, "hidden").await?;
+            Err(WebError::NotFound)
+        }
+        None => Err(WebError::NotFound),
     }
 }
 
@@ -116,6 +121,8 @@ pub async fn page(
     Path(number): Path<String>,
 ) -> WebResult<impl IntoResponse> {
     let t = visible(&state, &staff, &number).await?;
+    // The page shows the report as sent.
+    audit::by(&state, &staff, Action::ViewTicket, &number, "ok").await?;
     let store = &state.desk.store;
     let raw = store.report_raw(t.id).await?.unwrap_or_default();
     let mail = parse(&raw, &ParseLimits::default()).ok();
@@ -235,6 +242,7 @@ pub async fn file(
 ) -> WebResult<Response> {
     let t = visible(&state, &staff, &number).await?;
     let f = state.desk.store.ticket_file(t.id, id).await?.ok_or(WebError::NotFound)?;
+    audit::by(&state, &staff, Action::ViewFile, &format!("{number}/files/{id}"), "ok").await?;
     let raster = image_info(&f.data).map(|i| i.format);
     let safe_name: String = f
         .filename

@@ -36,6 +36,8 @@ enum Expect {
     Dashboard,
     ApiList,
     ApiTicket,
+    /// For admins only: "not found" for everyone probed here.
+    AdminOnly,
 }
 
 /// Every route of the web view, with what it may show. A new route needs a line here.
@@ -60,6 +62,7 @@ const EXPECT: &[(&str, &str, Expect)] = &[
     ("GET", "/tester", Expect::NoTicketData),
     ("POST", "/tester", Expect::NoTicketData),
     ("GET", "/dashboard", Expect::Dashboard),
+    ("GET", "/audit", Expect::AdminOnly),
     ("GET", "/api/tickets", Expect::ApiList),
     ("GET", "/api/tickets/{number}", Expect::ApiTicket),
     ("GET", "/status", Expect::NoTicketData),
@@ -292,6 +295,7 @@ async fn probe(w: &World, p: &Prober<'_>, method: &Method, path: &str, expect: E
             // from set-aside mail by an earlier probe).
             assert!(!p.municipal || page.contains("<span class=\"big\">1</span> 30 d"), "{what}: one in 30 days");
         }
+        Expect::AdminOnly => hidden(w.send(method, path, &p.session, &[]).await.status()),
         Expect::ApiList => {
             for query in ["", &format!("?q={other}"), &format!("?municipality={}", p.other.municipality)] {
                 let body = text(w.send(method, &format!("{path}{query}"), &p.session, &[]).await).await;
