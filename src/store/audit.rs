@@ -34,29 +34,9 @@ impl Store {
     pub async fn audit(&self, e: &AuditEntry<'_>, at: OffsetDateTime) -> Result<()> {
         const SQL: &str =
             "INSERT INTO audit_log (at, actor, action, object, result, address) VALUES ($1, $2, $3, $4, $5, $6)";
-        match self {
-            Store::Sqlite(p) => sqlx::query(SQL)
-                .bind(at)
-                .bind(e.actor)
-                .bind(e.action)
-                .bind(e.object)
-                .bind(e.result)
-                .bind(e.address)
-                .execute(p)
-                .await
-                .map(drop),
-            Store::Postgres(p) => sqlx::query(SQL)
-                .bind(at)
-                .bind(e.actor)
-                .bind(e.action)
-                .bind(e.object)
-                .bind(e.result)
-                .bind(e.address)
-                .execute(p)
-                .await
-                .map(drop),
-        }
-        .context("writing the audit log")
+        execute!(self, SQL, at, e.actor, e.action, e.object, e.result, e.address)
+            .map(drop)
+            .context("writing the audit log")
     }
 
     /// The newest `limit` entries, newest first.

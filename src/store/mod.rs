@@ -3,6 +3,16 @@
 //! its own arm. Every SQLite write transaction starts with `BEGIN IMMEDIATE`: a deferred `BEGIN`
 //! fails at once with "database is locked" when two writers meet.
 
+/// Runs a statement on whichever pool the store has; gives rows affected.
+macro_rules! execute {
+    ($store:expr, $sql:expr $(, $bind:expr)*) => {
+        match $store {
+            Store::Sqlite(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
+            Store::Postgres(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
+        }
+    };
+}
+
 #[macro_use]
 mod read;
 #[macro_use]

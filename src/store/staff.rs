@@ -46,16 +46,6 @@ pub struct SessionLimits {
 
 const USER_COLUMNS: &str = "id, username, name, role, municipality, password_hash, disabled, api_token_expires_at";
 
-/// Runs a statement on whichever pool the store has; gives rows affected.
-macro_rules! execute {
-    ($store:expr, $sql:expr $(, $bind:expr)*) => {
-        match $store {
-            Store::Sqlite(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
-            Store::Postgres(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
-        }
-    };
-}
-
 impl Store {
     pub async fn create_user(
         &self,
