@@ -1,5 +1,6 @@
 //! The command line: `routedesk triage`, `routedesk check-policy`, …
 
+mod audit;
 mod bench;
 mod check_policy;
 mod retention;
@@ -109,6 +110,14 @@ enum Command {
         #[arg(long, env = "ROUTEDESK_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// List the newest entries of the audit log (sign-ins, refused access, views of reports,
+    /// files and privacy cases), newest first.
+    Audit {
+        #[arg(long, env = "ROUTEDESK_CONFIG")]
+        config: Option<PathBuf>,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
     /// Validate a configuration (and the policy it names) without starting.
     CheckConfig {
         #[arg(long, env = "ROUTEDESK_CONFIG")]
@@ -134,6 +143,7 @@ pub fn run() -> ExitCode {
             Some(false) => ExitCode::FAILURE,
             None => ExitCode::from(2),
         },
+        Command::Audit { config, limit } => block_on(audit::list(config, limit)),
         Command::DefaultPolicy => {
             print!("{}", crate::policy::DEFAULT_POLICY);
             ExitCode::SUCCESS

@@ -56,7 +56,11 @@ pub fn check(config: Option<&Path>) -> ExitCode {
         cfg.imap.url, cfg.imap.user, cfg.imap.folder, cfg.imap.processed_folder
     );
     println!("  SMTP:      {}{}", cfg.smtp.url, if cfg.smtp.starttls { " (STARTTLS)" } else { "" });
-    println!("  web:       {}", cfg.web.bind);
+    println!(
+        "  web:       {}{}",
+        cfg.web.bind,
+        if cfg.web.metrics_token.expose().is_empty() { "" } else { " (/metrics and /readyz need the token)" }
+    );
     println!(
         "  limits:    {} bytes, {} parts, depth {}",
         cfg.limits.max_message_bytes, cfg.limits.max_parts, cfg.limits.max_depth
@@ -64,6 +68,9 @@ pub fn check(config: Option<&Path>) -> ExitCode {
     println!("  policy:    {} ({} municipalities)", policy.region, policy.municipalities.len());
     if cfg.dry_run {
         println!("  DRY RUN:   nothing will be sent");
+    }
+    if let Some(w) = crate::web::health::sender_verification(&cfg.trusted_authserv_id) {
+        println!("{w}");
     }
     ExitCode::SUCCESS
 }

@@ -1,4 +1,5 @@
-//! `routedesk user add|passwd|disable|enable|token|list`: staff accounts from the command line.
+//! `routedesk user add|passwd|disable|enable|token|email|list`: staff accounts from the command line;
+//! `list` shows when each API token runs out.
 
 use std::io::BufRead as _;
 
@@ -35,9 +36,13 @@ pub enum UserCommand {
     Enable {
         username: String,
     },
-    /// Make a new API token for the JSON API (printed once; only its hash is kept).
+    /// Make a new API token for the JSON API (printed once; only its hash is kept). It replaces the
+    /// user's old token, stops working after `--days`, and is revoked by a new password.
     Token {
         username: String,
+        /// Days the token works (1 to 365).
+        #[arg(long, default_value_t = auth::API_TOKEN_DAYS, value_parser = clap::value_parser!(i64).range(1..=365))]
+        days: i64,
     },
     /// Set the address routedesk mails a staff member at (e.g. a privacy coordinator's deadline
     /// warning); an empty address removes it.
@@ -94,11 +99,13 @@ pub async fn exec(config: Option<std::path::PathBuf>, cmd: UserCommand) -> Resul
             }
             println!("user {username} enabled");
         }
-        UserCommand::Token { username } => {
+        UserCommand::Token { username, days } => {
             let token = auth::random_token();
-            if !store.set_api_token(&username, &auth::token_hash(&token)).await? {
+            let expires = time::OffsetDateTime::now_utc() + time::Duration::days(days);
+            if !store.set_api_token(&username, &auth::token_hash(&token), expires).await? {
                 bail!("no user {username:?}");
             }
+            eprintln!("token of {username}, valid until {} UTC:", crate::web::when(expires));
             println!("{token}");
         }
         UserCommand::Email { username, address } => {
@@ -112,9 +119,21 @@ pub async fn exec(config: Option<std::path::PathBuf>, cmd: UserCommand) -> Resul
             println!("address of {username} set");
         }
         UserCommand::List => {
+            let now = time::OffsetDateTime::now_utc();
             for u in store.users().await? {
                 let m = u.municipality.map(|m| format!(" ({m})")).unwrap_or_default();
-                println!("{}\t{}{m}\t{}{}", u.username, u.role, u.name, if u.disabled { "\tDISABLED" } else { "" });
+                let token = match u.api_token_expires_at {
+                    Some(at) if at > now => format!("\ttoken until {}", crate::web::when(at)),
+                    Some(at) => format!("\ttoken EXPIRED {}", crate::web::when(at)),
+                    None => String::new(),
+                };
+                println!(
+                    "{}\t{}{m}\t{}{}{token}",
+                    u.username,
+                    u.role,
+                    u.name,
+                    if u.disabled { "\tDISABLED" } else { "" }
+                );
             }
         }
     }

@@ -257,11 +257,25 @@ pub struct WebConfig {
     /// links in mail to the public status page; empty: no link.
     #[serde(default)]
     pub public_url: String,
+    /// Proxies in front of the web view (`["127.0.0.1", "10.0.0.0/8"]`): from them, the client's
+    /// address is read from `X-Forwarded-For`; from anyone else that header is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// When set, `/metrics` and `/readyz` answer only `Authorization: Bearer <token>`
+    /// (`ROUTEDESK_WEB__METRICS_TOKEN`); `/healthz` stays open for load balancers.
+    #[serde(default)]
+    pub metrics_token: Secret,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        Self { bind: default_bind(), secure_cookies: false, public_url: String::new() }
+        Self {
+            bind: default_bind(),
+            secure_cookies: false,
+            public_url: String::new(),
+            trusted_proxies: Vec::new(),
+            metrics_token: Secret::default(),
+        }
     }
 }
 
@@ -458,6 +472,9 @@ impl Config {
         }
         if !self.web.bind.is_empty() && self.web.bind.parse::<std::net::SocketAddr>().is_err() {
             p.push(format!("web.bind: {:?} is not an address:port", self.web.bind));
+        }
+        if let Err(e) = crate::web::client::parse_proxies(&self.web.trusted_proxies) {
+            p.push(format!("web.trusted_proxies: {e}"));
         }
         if self.limits.max_message_bytes < 1024 || self.limits.max_parts == 0 || self.limits.max_depth == 0 {
             p.push("limits: max_message_bytes (>= 1024), max_parts and max_depth (>= 1) must be set".into());

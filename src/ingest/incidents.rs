@@ -17,8 +17,9 @@ impl Ingestor {
         tx.incident_by_number(number).await?.ok_or(ActionError::NotFound)
     }
 
-    /// Staff confirm: the reports are one incident, now being investigated.
-    pub async fn confirm_incident(&self, number: &str, text: &str, actor: &str) -> Result<()> {
+    /// Staff confirm: the reports are one incident, now being investigated. `public`: the update
+    /// appears on the public status page.
+    pub async fn confirm_incident(&self, number: &str, text: &str, public: bool, actor: &str) -> Result<()> {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
         let (id, state, _) = self.incident(&mut tx, number).await?;
@@ -29,14 +30,22 @@ impl Ingestor {
         // no report's own words).
         let body = if text.trim().is_empty() { "Feil under utredning" } else { text.trim() };
         tx.set_incident_title(id, body).await?;
-        tx.set_incident_state(id, "confirmed", Some("investigating"), now, actor, body).await?;
+        tx.set_incident_state_shown(id, "confirmed", Some("investigating"), now, actor, body, public).await?;
         self.note_on_tickets(&mut tx, id, now, actor, &format!("{number} confirmed")).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// A timestamped update of a confirmed incident, moving it to `stage`.
-    pub async fn update_incident(&self, number: &str, stage: &str, text: &str, actor: &str) -> Result<()> {
+    /// A timestamped update of a confirmed incident, moving it to `stage`; `public`: it appears on
+    /// the public status page.
+    pub async fn update_incident(
+        &self,
+        number: &str,
+        stage: &str,
+        text: &str,
+        public: bool,
+        actor: &str,
+    ) -> Result<()> {
         let now = OffsetDateTime::now_utc();
         let text = text.trim();
         if !STAGES.contains(&stage) {
@@ -50,7 +59,7 @@ impl Ingestor {
         if state != "confirmed" {
             return Err(ActionError::Invalid("only a confirmed incident has stages; confirm it first".into()));
         }
-        tx.set_incident_state(id, "confirmed", Some(stage), now, actor, text).await?;
+        tx.set_incident_state_shown(id, "confirmed", Some(stage), now, actor, text, public).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -68,14 +68,8 @@ pub async fn start(cfg: &Config) -> Result<Running> {
     let rx_alerts = rx.clone();
     let alerts = Arc::new(crate::alerts::watch::Board::default());
     let stats = Arc::new(IntakeStats::default());
-    let web = crate::web::AppState {
-        desk: ingestor.clone(),
-        intake: stats.clone(),
-        metrics: crate::web::health::recorder(),
-        secure_cookies: cfg.web.secure_cookies,
-        limiter: Arc::default(),
-        alerts: alerts.clone(),
-    };
+    let mut web = crate::web::AppState::new(ingestor.clone(), stats.clone(), &cfg.web)?;
+    web.alerts = alerts.clone();
     let mut tasks = vec![
         tokio::spawn(intake::heartbeat(store.clone(), instance.clone(), rx.clone())),
         tokio::spawn(intake::run(cfg.imap.clone(), login, ingestor, stats.clone(), instance.clone(), rx.clone())),

@@ -38,6 +38,7 @@ row! {
         pub actor: String,
         pub status: String,
         pub body: String,
+        pub public: bool,
     }
 }
 
@@ -137,7 +138,8 @@ impl Tx {
         on_conn!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_optional(c).await).context("reading an incident")
     }
 
-    /// Sets the state (and for confirmed incidents the status), with a line in the timeline.
+    /// Sets the state (and for confirmed incidents the status), with a line in the timeline that
+    /// stays off the public status page.
     pub async fn set_incident_state(
         &mut self,
         incident: i64,
@@ -147,12 +149,28 @@ impl Tx {
         actor: &str,
         body: &str,
     ) -> Result<()> {
+        self.set_incident_state_shown(incident, state, status, at, actor, body, false).await
+    }
+
+    /// As `set_incident_state`; `public`: the line appears on the public status page.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn set_incident_state_shown(
+        &mut self,
+        incident: i64,
+        state: &str,
+        status: Option<&str>,
+        at: OffsetDateTime,
+        actor: &str,
+        body: &str,
+        public: bool,
+    ) -> Result<()> {
         const SQL: &str = "UPDATE incidents SET state = $1, status = $2, updated_at = $3 WHERE id = $4";
         on_conn!(self, c => sqlx::query(SQL).bind(state).bind(status).bind(at).bind(incident).execute(c).await.map(drop))
             .context("updating an incident")?;
-        self.incident_update(incident, at, actor, status.unwrap_or(state), body).await
+        self.record_update(incident, at, actor, status.unwrap_or(state), body, public).await
     }
 
+    /// A line in the incident's timeline, off the public status page.
     pub async fn incident_update(
         &mut self,
         incident: i64,
@@ -161,9 +179,21 @@ impl Tx {
         status: &str,
         body: &str,
     ) -> Result<()> {
-        const SQL: &str =
-            "INSERT INTO incident_updates (incident_id, at, actor, status, body) VALUES ($1, $2, $3, $4, $5)";
-        on_conn!(self, c => sqlx::query(SQL).bind(incident).bind(at).bind(actor).bind(status).bind(body).execute(c).await.map(drop))
+        self.record_update(incident, at, actor, status, body, false).await
+    }
+
+    async fn record_update(
+        &mut self,
+        incident: i64,
+        at: OffsetDateTime,
+        actor: &str,
+        status: &str,
+        body: &str,
+        public: bool,
+    ) -> Result<()> {
+        const SQL: &str = "INSERT INTO incident_updates (incident_id, at, actor, status, body, public) \
+             VALUES ($1, $2, $3, $4, $5, $6)";
+        on_conn!(self, c => sqlx::query(SQL).bind(incident).bind(at).bind(actor).bind(status).bind(body).bind(public).execute(c).await.map(drop))
             .context("recording an incident update")
     }
 }
@@ -212,7 +242,8 @@ impl Store {
     }
 
     pub async fn incident_updates(&self, id: i64) -> Result<Vec<IncidentUpdate>> {
-        const SQL: &str = "SELECT id, at, actor, status, body FROM incident_updates WHERE incident_id = $1 ORDER BY id";
+        const SQL: &str =
+            "SELECT id, at, actor, status, body, public FROM incident_updates WHERE incident_id = $1 ORDER BY id";
         fetch!(self, SQL, fetch_all, id).context("reading an incident's timeline")
     }
 

@@ -15,6 +15,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (6, "incidents", include_str!("../../migrations/sqlite/0006_incidents.sql")),
     (7, "privacy", include_str!("../../migrations/sqlite/0007_privacy.sql")),
     (8, "recipients", include_str!("../../migrations/sqlite/0008_recipients.sql")),
+    (9, "web security", include_str!("../../migrations/sqlite/0009_web_security.sql")),
     (10, "alerts", include_str!("../../migrations/sqlite/0010_alerts.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -26,6 +27,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (6, "incidents", include_str!("../../migrations/postgres/0006_incidents.sql")),
     (7, "privacy", include_str!("../../migrations/postgres/0007_privacy.sql")),
     (8, "recipients", include_str!("../../migrations/postgres/0008_recipients.sql")),
+    (9, "web security", include_str!("../../migrations/postgres/0009_web_security.sql")),
     (10, "alerts", include_str!("../../migrations/postgres/0010_alerts.sql")),
 ];
 

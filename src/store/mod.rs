@@ -3,13 +3,25 @@
 //! its own arm. Every SQLite write transaction starts with `BEGIN IMMEDIATE`: a deferred `BEGIN`
 //! fails at once with "database is locked" when two writers meet.
 
+/// Runs a statement on whichever pool the store has; gives rows affected.
+macro_rules! execute {
+    ($store:expr, $sql:expr $(, $bind:expr)*) => {
+        match &$store.db {
+            $crate::store::Db::Sqlite(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
+            $crate::store::Db::Postgres(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
+        }
+    };
+}
+
 #[macro_use]
 mod read;
 #[macro_use]
 mod tx;
 mod alerts;
+mod audit;
 mod incident;
 mod lease;
+mod links;
 mod log;
 mod migrate;
 mod outbox;
@@ -28,13 +40,15 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use alerts::{ActiveAlert, IntakeStatus};
+pub use audit::{AuditEntry, AuditRow};
 pub use incident::{Candidate, IncidentRow, IncidentUpdate};
+pub use links::LinkedTicket;
 pub use log::{Facets, TicketFilter};
 pub use outbox::{FileData, OutboxRow};
 pub use privacy::{PrivacyField, PrivacyReport, PrivacyRow};
 pub use read::{AttachmentRow, Counted, EventRow, FileRow, MessageRow, TicketRow};
 pub use retention::REMOVED;
-pub use staff::UserRow;
+pub use staff::{SessionLimits, UserRow};
 pub use tx::{NewAttachment, NewMessage, NewOutbox, NewTicket, TicketBrief, TicketField, Tx};
 
 /// The database, and the signal its outbox worker waits on. Clones share both.
@@ -52,7 +66,20 @@ pub(crate) enum Db {
     Postgres(PgPool),
 }
 
+/// The connection pool, for tools and tests that run SQL of their own.
+pub enum Pool<'a> {
+    Sqlite(&'a SqlitePool),
+    Postgres(&'a PgPool),
+}
+
 impl Store {
+    pub fn pool(&self) -> Pool<'_> {
+        match &self.db {
+            Db::Sqlite(p) => Pool::Sqlite(p),
+            Db::Postgres(p) => Pool::Postgres(p),
+        }
+    }
+
     fn new(db: Db) -> Store {
         Store { db, queued: Arc::default() }
     }

@@ -232,7 +232,7 @@ impl Store {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<()> {
-        let _: (i64,) = fetch!(self, "SELECT 1", fetch_one).context("the database does not answer")?;
+        let _: (i64,) = fetch!(self, "SELECT CAST(1 AS BIGINT)", fetch_one).context("the database does not answer")?;
         Ok(())
     }
 }

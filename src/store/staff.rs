@@ -5,7 +5,6 @@ use anyhow::{Context as _, Result};
 use sqlx::Row as _;
 use time::OffsetDateTime;
 
-use super::Db;
 use super::Store;
 
 row! {
@@ -17,6 +16,7 @@ row! {
         pub municipality: Option<String>,
         pub password_hash: String,
         pub disabled: bool,
+        pub api_token_expires_at: Option<OffsetDateTime>,
     }
 }
 
@@ -29,21 +29,22 @@ row! {
         pub municipality: Option<String>,
         pub password_hash: String,
         pub disabled: bool,
+        pub api_token_expires_at: Option<OffsetDateTime>,
         pub csrf: String,
+        pub last_seen_at: Option<OffsetDateTime>,
     }
 }
 
-const USER_COLUMNS: &str = "id, username, name, role, municipality, password_hash, disabled";
-
-/// Runs a statement on whichever pool the store has; gives rows affected.
-macro_rules! execute {
-    ($store:expr, $sql:expr $(, $bind:expr)*) => {
-        match &$store.db {
-            Db::Sqlite(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
-            Db::Postgres(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
-        }
-    };
+/// How long a session lives: from sign-in, and since it was last used.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    pub absolute: time::Duration,
+    pub idle: time::Duration,
+    /// The last-seen time is written at most this often (not on every request).
+    pub touch_every: time::Duration,
 }
+
+const USER_COLUMNS: &str = "id, username, name, role, municipality, password_hash, disabled, api_token_expires_at";
 
 impl Store {
     pub async fn create_user(
@@ -77,11 +78,16 @@ impl Store {
         fetch!(self, SQL, fetch_all).context("listing users")
     }
 
-    /// `false` when there is no such user.
+    /// `false` when there is no such user. A new password ends every session of the old one and
+    /// revokes the API token.
     pub async fn set_password(&self, username: &str, hash: &str) -> Result<bool> {
-        let n = execute!(self, "UPDATE users SET password_hash = $1 WHERE username = $2", hash, username)
-            .context("setting a password")?;
-        // A new password ends every session of the old one.
+        let n = execute!(
+            self,
+            "UPDATE users SET password_hash = $1, api_token = NULL, api_token_expires_at = NULL WHERE username = $2",
+            hash,
+            username
+        )
+        .context("setting a password")?;
         execute!(self, "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)", username)?;
         Ok(n > 0)
     }
@@ -95,21 +101,36 @@ impl Store {
                 "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)",
                 username
             )?;
-            execute!(self, "UPDATE users SET api_token = NULL WHERE username = $1", username)?;
+            execute!(
+                self,
+                "UPDATE users SET api_token = NULL, api_token_expires_at = NULL WHERE username = $1",
+                username
+            )?;
         }
         Ok(n > 0)
     }
 
-    pub async fn set_api_token(&self, username: &str, token_hash: &str) -> Result<bool> {
-        let n = execute!(self, "UPDATE users SET api_token = $1 WHERE username = $2", token_hash, username)
-            .context("setting a token")?;
+    /// Gives the user a new API token (its hash), valid until `expires`; the old one stops working.
+    pub async fn set_api_token(&self, username: &str, token_hash: &str, expires: OffsetDateTime) -> Result<bool> {
+        let n = execute!(
+            self,
+            "UPDATE users SET api_token = $1, api_token_expires_at = $2 WHERE username = $3",
+            token_hash,
+            expires,
+            username
+        )
+        .context("setting a token")?;
         Ok(n > 0)
     }
 
-    pub async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<UserRow>> {
-        const SQL: &str =
-            const_format::concatcp!("SELECT ", USER_COLUMNS, " FROM users WHERE api_token = $1 AND NOT disabled");
-        fetch!(self, SQL, fetch_optional, token_hash).context("reading a token")
+    /// The enabled user whose unexpired API token has this hash.
+    pub async fn user_by_api_token(&self, token_hash: &str, now: OffsetDateTime) -> Result<Option<UserRow>> {
+        const SQL: &str = const_format::concatcp!(
+            "SELECT ",
+            USER_COLUMNS,
+            " FROM users WHERE api_token = $1 AND api_token_expires_at > $2 AND NOT disabled"
+        );
+        fetch!(self, SQL, fetch_optional, token_hash, now).context("reading a token")
     }
 
     pub async fn create_session(
@@ -122,7 +143,7 @@ impl Store {
     ) -> Result<()> {
         execute!(
             self,
-            "INSERT INTO sessions (id, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (id, user_id, csrf, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $4)",
             id_hash,
             user_id,
             csrf,
@@ -133,23 +154,43 @@ impl Store {
         Ok(())
     }
 
-    /// The signed-in user and the session's CSRF token, if the session is live and the user enabled.
-    pub async fn session(&self, id_hash: &str, now: OffsetDateTime) -> Result<Option<(UserRow, String)>> {
-        const SQL: &str = "SELECT u.id, u.username, u.name, u.role, u.municipality, u.password_hash, u.disabled, s.csrf \
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.expires_at > $2 AND NOT u.disabled";
-        let row: Option<SessionRow> = fetch!(self, SQL, fetch_optional, id_hash, now).context("reading a session")?;
-        Ok(row.map(|r| {
-            let user = UserRow {
-                id: r.id,
-                username: r.username,
-                name: r.name,
-                role: r.role,
-                municipality: r.municipality,
-                password_hash: r.password_hash,
-                disabled: r.disabled,
-            };
-            (user, r.csrf)
-        }))
+    /// The signed-in user and the session's CSRF token, if the session is live (before its
+    /// absolute end, used within the idle limit) and the user enabled. Notes the use, at most
+    /// once per `touch_every`.
+    pub async fn session(
+        &self,
+        id_hash: &str,
+        now: OffsetDateTime,
+        limits: SessionLimits,
+    ) -> Result<Option<(UserRow, String)>> {
+        const SQL: &str = "SELECT u.id, u.username, u.name, u.role, u.municipality, u.password_hash, u.disabled, \
+             u.api_token_expires_at, s.csrf, s.last_seen_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND NOT u.disabled";
+        let row: Option<SessionRow> =
+            fetch!(self, SQL, fetch_optional, id_hash, now, now - limits.idle).context("reading a session")?;
+        let Some(r) = row else { return Ok(None) };
+        if r.last_seen_at.is_none_or(|seen| now - seen >= limits.touch_every) {
+            execute!(self, "UPDATE sessions SET last_seen_at = $1 WHERE id = $2", now, id_hash)
+                .context("noting a session's use")?;
+        }
+        let user = UserRow {
+            id: r.id,
+            username: r.username,
+            name: r.name,
+            role: r.role,
+            municipality: r.municipality,
+            password_hash: r.password_hash,
+            disabled: r.disabled,
+            api_token_expires_at: r.api_token_expires_at,
+        };
+        Ok(Some((user, r.csrf)))
+    }
+
+    /// Removes sessions past their absolute end or idle longer than `idle`; how many.
+    pub async fn delete_expired_sessions(&self, now: OffsetDateTime, idle: time::Duration) -> Result<u64> {
+        execute!(self, "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2", now, now - idle)
+            .context("removing expired sessions")
     }
 
     pub async fn delete_session(&self, id_hash: &str) -> Result<()> {

@@ -1,16 +1,19 @@
 //! A read-only JSON API for tickets, behind the same sign-in: `Authorization: Bearer <token>` (made
-//! with `routedesk user token NAME`) or a session cookie. The municipality boundary holds here too.
+//! with `routedesk user token NAME`, valid 90 days unless `--days` says otherwise) or a session cookie. The municipality boundary holds here too.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::AppState;
+use super::audit::{self, Action};
 use super::auth::{self, Staff};
 use super::error::WebError;
 use super::pages::log::LogQuery;
+use super::{AppState, client};
 use crate::store::TicketRow;
 
 #[derive(Serialize)]
@@ -59,26 +62,24 @@ impl From<TicketRow> for ApiTicket {
 }
 
 /// The caller, by bearer token or session; `Err` is a 401 with a JSON body.
-async fn caller(headers: &HeaderMap, state: &AppState) -> Result<Staff, Response> {
+async fn caller(headers: &HeaderMap, peer: SocketAddr, state: &AppState) -> Result<Staff, Response> {
+    let address = client::address(peer.ip(), headers, &state.trusted_proxies);
     let unauthorized = || {
         (StatusCode::UNAUTHORIZED, Json(serde_json::json!({"error": "sign in or send a bearer token"}))).into_response()
     };
-    if let Some(token) =
-        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
-    {
-        return match state.desk.store.user_by_api_token(&auth::token_hash(token.trim())).await {
-            Ok(Some(user)) => Ok(Staff {
-                user,
-                csrf: String::new(),
-                lang: auth::lang_of(headers),
-                session: String::new(),
-                alerts: Vec::new(),
-            }),
+    if let Some(token) = auth::bearer(headers) {
+        let now = time::OffsetDateTime::now_utc();
+        return match state.desk.store.user_by_api_token(&auth::token_hash(token), now).await {
+            Ok(Some(user)) => {
+                let lang = auth::lang_of(headers);
+                let session = String::new();
+                Ok(Staff { user, csrf: String::new(), lang, session, address: Some(address), alerts: Vec::new() })
+            }
             Ok(None) => Err(unauthorized()),
             Err(e) => Err(WebError::Internal(e).into_response()),
         };
     }
-    match auth::staff_from(headers, state).await {
+    match auth::staff_from(headers, Some(peer.ip()), state).await {
         Ok(Some(s)) => Ok(s),
         Ok(None) => Err(unauthorized()),
         Err(e) => Err(e.into_response()),
@@ -92,8 +93,13 @@ struct Page {
     next_before: Option<i64>,
 }
 
-pub async fn tickets(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<LogQuery>) -> Response {
-    let staff = match caller(&headers, &state).await {
+pub async fn tickets(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<LogQuery>,
+) -> Response {
+    let staff = match caller(&headers, peer, &state).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -110,14 +116,29 @@ pub async fn tickets(State(state): State<AppState>, headers: HeaderMap, Query(q)
     }
 }
 
-pub async fn ticket(State(state): State<AppState>, headers: HeaderMap, Path(number): Path<String>) -> Response {
-    let staff = match caller(&headers, &state).await {
+pub async fn ticket(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+) -> Response {
+    let staff = match caller(&headers, peer, &state).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    match state.desk.store.ticket_by_number(&number).await {
-        Ok(Some(t)) if staff.can_see(t.municipality.as_deref()) => Json(ApiTicket::from(t)).into_response(),
-        Ok(_) => (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "no such ticket"}))).into_response(),
-        Err(e) => WebError::Internal(e).into_response(),
-    }
+    let not_found = || (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "no such ticket"}))).into_response();
+    let answer = async {
+        match state.desk.store.ticket_by_number(&number).await? {
+            Some(t) if staff.can_see(t.municipality.as_deref()) => {
+                audit::by(&state, &staff, Action::ViewTicket, &number, "ok").await?;
+                Ok(Json(ApiTicket::from(t)).into_response())
+            }
+            Some(_) => {
+                audit::by(&state, &staff, Action::Refused, &number, "hidden").await?;
+                Ok(not_found())
+            }
+            None => Ok(not_found()),
+        }
+    };
+    answer.await.unwrap_or_else(|e: WebError| e.into_response())
 }

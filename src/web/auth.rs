@@ -1,29 +1,35 @@
 //! Sign-in: argon2id password hashes, server-side sessions behind an HttpOnly SameSite=Lax cookie
-//! (Secure over TLS), a fresh session id at every sign-in (no fixation), CSRF tokens on every form,
-//! rate-limited login, roles and the municipality boundary.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+//! (Secure over TLS) with an idle and an absolute timeout, a fresh session id at every sign-in (no
+//! fixation), CSRF tokens on every form,
+//! roles and the municipality boundary. Sign-in throttling is in `limiter`.
 
 use anyhow::Context as _;
 use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _};
-use axum::extract::FromRequestParts;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::AppState;
 use super::error::{WebError, WebResult};
 use super::i18n::Lang;
-use crate::store::UserRow;
+use super::{AppState, client};
+use crate::store::{SessionLimits, UserRow};
 
 pub const SESSION_COOKIE: &str = "rd_session";
 pub const LOGIN_COOKIE: &str = "rd_login";
 pub const LANG_COOKIE: &str = "rd_lang";
-pub const SESSION_HOURS: i64 = 12;
+/// A session ends 12 hours after sign-in, or after 2 hours unused, whichever comes first.
+pub const SESSIONS: SessionLimits = SessionLimits {
+    absolute: time::Duration::hours(12),
+    idle: time::Duration::hours(2),
+    touch_every: time::Duration::minutes(1),
+};
+/// How long an API token works unless `routedesk user token --days N` says otherwise.
+pub const API_TOKEN_DAYS: i64 = 90;
 
 /// The roles staff can have.
 /// `privacy`: a data-protection contact (sees privacy incidents; otherwise like the helpdesk).
@@ -71,11 +77,25 @@ pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String
 
 /// Compares secrets in time independent of where they differ.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    bool::from(subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()))
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
 }
 
 pub fn lang_of(headers: &HeaderMap) -> Lang {
     cookie(headers, LANG_COOKIE).and_then(Lang::parse).unwrap_or(Lang::Nb)
+}
+
+/// How a user appears in the audit trail and the audit log: `kari (helpdesk)`.
+pub fn actor(user: &UserRow) -> String {
+    format!("{} ({})", user.username, user.role)
 }
 
 /// A signed-in staff member.
@@ -87,12 +107,14 @@ pub struct Staff {
     pub session: String,
     /// The alerts that hold, for the banner (helpdesk and admins: they run the service).
     pub alerts: Vec<crate::store::ActiveAlert>,
+    /// The client's address (behind trusted proxies, the one they name), for the audit log.
+    pub address: Option<IpAddr>,
 }
 
 impl Staff {
     /// How this user appears in the audit trail: `kari (helpdesk)`.
     pub fn actor(&self) -> String {
-        format!("{} ({})", self.user.username, self.user.role)
+        actor(&self.user)
     }
 
     /// For pages that span municipalities (mail set aside, incidents): helpdesk and admins only;
@@ -137,13 +159,19 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
-pub async fn staff_from(headers: &HeaderMap, state: &AppState) -> Result<Option<Staff>, WebError> {
+/// The signed-in staff member of a request from `peer`, if its session cookie is live.
+pub async fn staff_from(
+    headers: &HeaderMap,
+    peer: Option<IpAddr>,
+    state: &AppState,
+) -> Result<Option<Staff>, WebError> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
     let hash = token_hash(token);
-    let found = state.desk.store.session(&hash, OffsetDateTime::now_utc()).await?;
+    let found = state.desk.store.session(&hash, OffsetDateTime::now_utc(), SESSIONS).await?;
+    let address = peer.map(|p| client::address(p, headers, &state.trusted_proxies));
     Ok(found.map(|(user, csrf)| {
         let alerts = if user.role == "municipal" { Vec::new() } else { state.alerts.current() };
-        Staff { user, csrf, lang: lang_of(headers), session: hash, alerts }
+        Staff { user, csrf, lang: lang_of(headers), session: hash, address, alerts }
     }))
 }
 
@@ -151,7 +179,8 @@ impl FromRequestParts<AppState> for Staff {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        match staff_from(&parts.headers, state).await {
+        let peer = ConnectInfo::<SocketAddr>::from_request_parts(parts, state).await.ok().map(|c| c.0.ip());
+        match staff_from(&parts.headers, peer, state).await {
             Ok(Some(s)) => Ok(s),
             Ok(None) => {
                 let next = parts.uri.path_and_query().map_or("/tickets", |p| p.as_str());
@@ -159,43 +188,6 @@ impl FromRequestParts<AppState> for Staff {
             }
             Err(e) => Err(e.into_response()),
         }
-    }
-}
-
-/// Failed sign-ins per account and per address in a sliding window. A limit, not a lockout: after
-/// the window the account works again, so nobody can lock a colleague out for good.
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
-}
-
-const WINDOW: Duration = Duration::from_secs(15 * 60);
-const PER_ACCOUNT: usize = 5;
-const PER_ADDRESS: usize = 20;
-
-impl LoginLimiter {
-    fn count(&self, key: &str) -> usize {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let list = map.entry(key.to_string()).or_default();
-        list.retain(|t| t.elapsed() < WINDOW);
-        list.len()
-    }
-
-    pub fn allowed(&self, username: &str, address: &str) -> bool {
-        self.count(&format!("user:{}", username.to_lowercase())) < PER_ACCOUNT
-            && self.count(&format!("ip:{address}")) < PER_ADDRESS
-    }
-
-    pub fn failed(&self, username: &str, address: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        for key in [format!("user:{}", username.to_lowercase()), format!("ip:{address}")] {
-            map.entry(key).or_default().push(Instant::now());
-        }
-    }
-
-    pub fn succeeded(&self, username: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(&format!("user:{}", username.to_lowercase()));
     }
 }
 

@@ -1,29 +1,55 @@
-//! `/healthz` (the process answers), `/readyz` (database and IMAP reachable), `/metrics` (Prometheus).
+//! `/healthz` (the process answers), `/readyz` (database and IMAP reachable), `/metrics` (Prometheus);
+//! the last two behind `[web] metrics_token` when one is set.
 
 use std::sync::atomic::Ordering;
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
-use super::AppState;
+use super::{AppState, auth};
 
 pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+/// With a `metrics_token` configured, only a request bearing it may read `/readyz` and `/metrics`.
+fn refused(state: &AppState, headers: &HeaderMap) -> Option<Response> {
+    let expected = state.metrics_token.as_ref()?;
+    if auth::bearer(headers).is_some_and(|t| auth::same_secret(t, expected.expose())) {
+        return None;
+    }
+    Some((StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "bearer token required\n").into_response())
+}
+
+/// A line for each thing the service needs, and a warning while no sender can be verified
+/// (a warning, not a failure: mail still flows).
+pub fn sender_verification(trusted_authserv_id: &str) -> Option<&'static str> {
+    trusted_authserv_id.trim().is_empty().then_some("warning: trusted_authserv_id is empty: no sender can be verified")
+}
+
+pub async fn readyz(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(r) = refused(&state, &headers) {
+        return r;
+    }
     let db = state.desk.store.ping().await.is_ok();
     let imap = state.intake.healthy();
-    let body = format!(
+    let mut body = format!(
         "database: {}\nimap: {}\n",
         if db { "ok" } else { "unreachable" },
         if imap { "ok" } else { "not connected" }
     );
-    (if db && imap { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, body)
+    if let Some(w) = sender_verification(&state.desk.trusted_authserv_id) {
+        body.push_str(w);
+        body.push('\n');
+    }
+    (if db && imap { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, body).into_response()
 }
 
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(r) = refused(&state, &headers) {
+        return r;
+    }
     // Gauges read at scrape time: the queue depth from the database, reconnects from the intake.
     if let Ok(depth) = state.desk.store.outbox_pending().await {
         metrics::gauge!("routedesk_outbox_queued").set(depth as f64);
@@ -35,7 +61,7 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         0.0
     });
     let body = state.metrics.as_ref().map(|h| h.render()).unwrap_or_default();
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
 /// The process-wide Prometheus recorder, installed once.

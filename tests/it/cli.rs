@@ -119,6 +119,41 @@ fn purge_and_export_work_on_the_configured_database() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn api_tokens_run_out_as_asked_and_the_list_shows_when() {
+    let dir = std::env::temp_dir().join(format!("routedesk-cli-token-{}", std::process::id()));
+    let db = format!("sqlite://{}/routedesk.db", dir.display());
+    let run = |args: &[&str], stdin: &str| {
+        let mut child = service_env(&mut routedesk())
+            .env("ROUTEDESK_DATABASE_URL", &db)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("runs");
+        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), stdin.as_bytes()).expect("write");
+        child.wait_with_output().expect("waits")
+    };
+    let ok = |out: std::process::Output| {
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    ok(run(&["user", "add", "kari", "--role", "helpdesk"], "a long passphrase\n"));
+    let token = ok(run(&["user", "token", "kari", "--days", "5"], ""));
+    assert_eq!(token.trim().len(), 64, "the token alone on standard output: {token}");
+    let until = (time::OffsetDateTime::now_utc() + time::Duration::days(5)).date().to_string();
+    let list = ok(run(&["user", "list"], ""));
+    assert!(list.contains(&format!("token until {until}")), "{list}");
+    assert!(!list.contains(token.trim()), "the token itself is never listed: {list}");
+    assert_eq!(run(&["user", "token", "kari", "--days", "0"], "").status.code(), Some(2), "at least a day");
+    assert_eq!(run(&["user", "token", "kari", "--days", "366"], "").status.code(), Some(2), "at most a year");
+    assert_eq!(ok(run(&["audit", "--limit", "5"], "")), "", "no sign-in yet, an empty audit log");
+    ok(run(&["user", "passwd", "kari"], "another long passphrase\n"));
+    assert!(!ok(run(&["user", "list"], "")).contains("token"), "a new password revokes the token");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn service_env(cmd: &mut Command) -> &mut Command {
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -132,13 +167,28 @@ fn service_env(cmd: &mut Command) -> &mut Command {
 
 #[test]
 fn check_config_takes_every_key_from_the_environment() {
-    let out = service_env(&mut routedesk()).arg("check-config").output().expect("runs");
+    let out = service_env(&mut routedesk())
+        .env("ROUTEDESK_WEB__METRICS_TOKEN", "scrape-9f2c1e7a")
+        .arg("check-config")
+        .output()
+        .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("imaps://mail.gjovik.kommune.no"), "{text}");
     assert!(text.contains("smtp://smtp.gjovik.kommune.no:587 (STARTTLS)"), "{text}");
     assert!(text.contains("sqlite://data/routedesk.db"), "the default database: {text}");
     assert!(!text.contains("12345"), "the password is never printed: {text}");
+    assert!(text.contains("/metrics and /readyz need the token"), "{text}");
+    assert!(!text.contains("scrape-9f2c1e7a"), "nor the metrics token: {text}");
+    assert!(text.contains("warning: trusted_authserv_id is empty: no sender can be verified"), "{text}");
+
+    let out = service_env(&mut routedesk())
+        .env("ROUTEDESK_TRUSTED_AUTHSERV_ID", "mx.gjovik.kommune.no")
+        .arg("check-config")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("warning") && !text.contains("need the token"), "{text}");
 }
 
 #[test]

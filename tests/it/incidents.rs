@@ -9,25 +9,27 @@ use crate::service::{HELPDESK, on_both_databases};
 use crate::support::Db;
 use crate::web::{App, text};
 
-on_both_databases!(several_users_with_the_same_fault_make_one_incident);
+on_both_databases!(
+    several_users_with_the_same_fault_make_one_incident,
+    the_status_page_shows_only_updates_staff_marked_public
+);
 
 fn report(name: &str) -> Vec<u8> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     std::fs::read(dir.join("grouping/reports").join(name)).expect("report")
 }
 
-async fn ingest(app: &App, name: &str) -> String {
+/// Records one report of the grouping fixtures; returns its ticket number.
+pub async fn ingest(app: &App, name: &str) -> String {
     match app.state.desk.ingest(&report(name), None).await.expect("ingest") {
         Outcome::Ticket { number, .. } => number,
         other => panic!("{name}: {other:?}"),
     }
 }
 
-async fn several_users_with_the_same_fault_make_one_incident(db: Db) {
-    let app = App::new(db).await;
-    let store = &app.state.desk.store;
-    // Earlier reports, since resolved: the history a running helpdesk has (it teaches which words
-    // are common; resolved tickets are not grouped with new ones).
+/// Earlier reports, since resolved: the history a running helpdesk has (it teaches which words
+/// are common; resolved tickets are not grouped with new ones).
+pub async fn history(app: &App) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports");
     let mut history: Vec<_> = std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok().map(|e| e.path())).collect();
     history.sort();
@@ -38,13 +40,25 @@ async fn several_users_with_the_same_fault_make_one_incident(db: Db) {
             app.state.desk.set_status(&number, "resolved", "test").await.expect("resolve");
         }
     }
+}
 
-    // Visma Connect sign-in fails: Gjøvik, Vestre Toten, then Søndre Land and Nordre Land.
-    let a = ingest(&app, "01-gjovik-logget-inn-visma-net.eml").await;
-    let b = ingest(&app, "02-vestre-toten-innlogging-feiler.eml").await;
-    let printer = ingest(&app, "05-vestre-toten-utskrift-kommer-ikke.eml").await;
-    let c = ingest(&app, "04-sondre-land-visma-innlogging-mobil.eml").await;
-    let d = ingest(&app, "06-nordre-land-payroll-innlogging-nynorsk.eml").await;
+/// Visma Connect sign-in fails: Gjøvik, Vestre Toten, then Søndre Land and Nordre Land — one
+/// suspected incident, its mail to the helpdesk on the third report — and a printer fault in
+/// Vestre Toten. Returns `[gjovik, vestre_toten, sondre_land, nordre_land, printer]`.
+pub async fn one_fault_in_four_municipalities(app: &App) -> [String; 5] {
+    history(app).await;
+    let a = ingest(app, "01-gjovik-logget-inn-visma-net.eml").await;
+    let b = ingest(app, "02-vestre-toten-innlogging-feiler.eml").await;
+    let printer = ingest(app, "05-vestre-toten-utskrift-kommer-ikke.eml").await;
+    let c = ingest(app, "04-sondre-land-visma-innlogging-mobil.eml").await;
+    let d = ingest(app, "06-nordre-land-payroll-innlogging-nynorsk.eml").await;
+    [a, b, c, d, printer]
+}
+
+async fn several_users_with_the_same_fault_make_one_incident(db: Db) {
+    let app = App::new(db).await;
+    let store = &app.state.desk.store;
+    let [a, b, c, d, printer] = one_fault_in_four_municipalities(&app).await;
 
     let incident_of = |n: String| async move {
         let t = store.ticket_by_number(&n).await.expect("q").expect("ticket");
@@ -150,4 +164,44 @@ async fn several_users_with_the_same_fault_make_one_incident(db: Db) {
     assert_eq!(post("dismiss", vec![]).await, StatusCode::SEE_OTHER);
     let again = ingest(&app, "03-ostre-toten-kommer-ikke-inn.eml").await;
     assert_ne!(incident_of(again).await.as_deref(), Some(inc.as_str()), "a dismissed group takes no new reports");
+}
+
+/// The public status page (no sign-in) shows a confirmed incident's title and the updates staff
+/// marked "show on the status page" — never a line from before confirming (which names tickets),
+/// one left unmarked, or routedesk's own.
+async fn the_status_page_shows_only_updates_staff_marked_public(db: Db) {
+    let app = App::new(db).await;
+    let [_, _, sondre, nordre, _] = one_fault_in_four_municipalities(&app).await;
+    let t = app.state.desk.store.ticket_by_number(&sondre).await.expect("q").expect("ticket");
+    let inc = app.state.desk.store.incident_of_ticket(t.id).await.expect("q").expect("grouped").number;
+    let s = app.sign_in("kari").await;
+    let post = |action: &'static str, form: Vec<(&'static str, &'static str)>| {
+        let (app, s, inc) = (&app, &s, inc.clone());
+        let mut f = vec![("csrf", s.csrf.clone())];
+        f.extend(form.into_iter().map(|(k, v)| (k, v.to_string())));
+        async move {
+            let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let res = app.post(&format!("/incidents/{inc}/{action}"), Some(s), &f).await;
+            assert_eq!(res.status(), StatusCode::SEE_OTHER, "{action}");
+        }
+    };
+    // Before confirming: a report taken out, by number.
+    let split = app.post(&format!("/incidents/{inc}/split"), Some(&s), &[("csrf", &s.csrf), ("ticket", &nordre)]).await;
+    assert_eq!(split.status(), StatusCode::SEE_OTHER);
+    post("confirm", vec![("text", "Innlogging i Visma.net feiler"), ("public", "1")]).await;
+    post("update", vec![("stage", "identified"), ("text", "Feilen ligger hos leverandøren"), ("public", "1")]).await;
+    post("update", vec![("stage", "identified"), ("text", "Internt: Siri i Søndre Land er ringt opp")]).await;
+
+    let page = text(app.get("/status", None).await).await;
+    let feed = text(app.get("/status.json", None).await).await;
+    for public in [&page, &feed] {
+        assert!(public.contains("Innlogging i Visma.net feiler"), "the title and the confirming update");
+        assert!(public.contains("Feilen ligger hos leverandøren"), "the update marked public");
+        for hidden in ["RD-", "taken out", "Internt", "two reports of the same fault", "reports from"] {
+            assert!(!public.contains(hidden), "{hidden:?} is not for the public");
+        }
+    }
+    let staff_page = text(app.get(&format!("/incidents/{inc}"), Some(&s)).await).await;
+    assert_eq!(staff_page.matches("på statussiden</span>").count(), 2, "staff see which updates are public");
+    assert!(staff_page.contains("Internt: Siri"), "and every update");
 }

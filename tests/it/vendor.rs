@@ -115,10 +115,14 @@ async fn known_vendor_issues_and_the_regional_status_page(db: Db) {
     let feed_before: serde_json::Value =
         serde_json::from_str(&text(app.get("/status.json", None).await).await).expect("json");
     assert!(!feed_before.to_string().contains("Ola Nordmann"), "an unconfirmed group is not public");
-    app.state.desk.confirm_incident(&inc, "Innlogging i Visma.net feiler", "kari (helpdesk)").await.expect("confirm");
     app.state
         .desk
-        .update_incident(&inc, "identified", "Feilen ligger hos leverandøren", "kari (helpdesk)")
+        .confirm_incident(&inc, "Innlogging i Visma.net feiler", true, "kari (helpdesk)")
+        .await
+        .expect("confirm");
+    app.state
+        .desk
+        .update_incident(&inc, "identified", "Feilen ligger hos leverandøren", true, "kari (helpdesk)")
         .await
         .expect("update");
     let feed: serde_json::Value = serde_json::from_str(&text(app.get("/status.json", None).await).await).expect("json");
@@ -137,7 +141,7 @@ async fn known_vendor_issues_and_the_regional_status_page(db: Db) {
     assert!(!feed.to_string().contains("Ola Nordmann"));
     app.state
         .desk
-        .update_incident(&inc, "resolved", "Innlogging virker igjen", "kari (helpdesk)")
+        .update_incident(&inc, "resolved", "Innlogging virker igjen", true, "kari (helpdesk)")
         .await
         .expect("update");
     let feed: serde_json::Value = serde_json::from_str(&text(app.get("/status.json", None).await).await).expect("json");

@@ -55,6 +55,8 @@ pub async fn page(
 
 #[derive(Deserialize)]
 pub struct ActionForm {
+    /// Missing is refused like wrong (403), not as a malformed form.
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     text: String,
@@ -62,6 +64,8 @@ pub struct ActionForm {
     stage: String,
     #[serde(default)]
     ticket: String,
+    /// The "show on the status page" box: present when ticked.
+    public: Option<String>,
 }
 
 /// `confirm`, `update`, `split` or `dismiss`.
@@ -77,8 +81,8 @@ pub async fn act(
     tracing::info!(incident = %number, action = %action, by = %actor, "incident action");
     let desk = &state.desk;
     match action.as_str() {
-        "confirm" => desk.confirm_incident(&number, &f.text, &actor).await?,
-        "update" => desk.update_incident(&number, &f.stage, &f.text, &actor).await?,
+        "confirm" => desk.confirm_incident(&number, &f.text, f.public.is_some(), &actor).await?,
+        "update" => desk.update_incident(&number, &f.stage, &f.text, f.public.is_some(), &actor).await?,
         "split" => desk.split_incident(&number, &f.ticket, &actor).await?,
         "dismiss" => desk.dismiss_incident(&number, &f.text, &actor).await?,
         _ => return Err(WebError::NotFound),

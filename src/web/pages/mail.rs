@@ -54,6 +54,8 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl
 
 #[derive(Deserialize)]
 pub struct Token {
+    /// Missing is refused like wrong (403), not as a malformed form.
+    #[serde(default)]
     csrf: String,
 }
 

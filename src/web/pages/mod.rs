@@ -1,5 +1,6 @@
 //! The pages of the staff view.
 
+pub mod audit;
 pub mod dashboard;
 pub mod incidents;
 pub mod log;

@@ -14,14 +14,10 @@ use super::{Chrome, when};
 use crate::ingest::privacy::stamp;
 use crate::store::{PrivacyReport, PrivacyRow};
 use crate::web::AppState;
+use crate::web::audit::{self, Action};
 use crate::web::auth::Staff;
 use crate::web::error::{WebError, WebResult};
-
-/// Whether `staff` may see this privacy incident.
-pub fn may_see(staff: &Staff, p: &PrivacyRow) -> bool {
-    matches!(staff.user.role.as_str(), "admin" | "privacy")
-        || p.coordinator.as_deref() == Some(staff.user.username.as_str())
-}
+use crate::web::visibility::may_see_privacy_case;
 
 /// `47 h left`, or how long ago it ran out.
 fn left(p: &PrivacyRow, now: OffsetDateTime) -> String {
@@ -53,7 +49,7 @@ pub async fn list(State(state): State<AppState>, staff: Staff) -> WebResult<impl
         .privacy_incidents(500)
         .await?
         .into_iter()
-        .filter(|p| may_see(&staff, p))
+        .filter(|p| may_see_privacy_case(&staff, p))
         .map(|p| Row { deadline: stamp(p.deadline_at), left: left(&p, now), p })
         .collect();
     Ok(ListPage { chrome: Chrome::of(&staff), rows })
@@ -72,8 +68,12 @@ struct DetailPage {
 
 async fn visible(state: &AppState, staff: &Staff, number: &str) -> WebResult<PrivacyRow> {
     match state.desk.store.privacy_by_number(number).await? {
-        Some(p) if may_see(staff, &p) => Ok(p),
-        _ => Err(WebError::NotFound),
+        Some(p) if may_see_privacy_case(staff, &p) => Ok(p),
+        Some(_) => {
+            audit::by(state, staff, Action::Refused, number, "hidden").await?;
+            Err(WebError::NotFound)
+        }
+        None => Err(WebError::NotFound),
     }
 }
 
@@ -83,6 +83,7 @@ pub async fn page(
     Path(number): Path<String>,
 ) -> WebResult<impl axum::response::IntoResponse> {
     let p = visible(&state, &staff, &number).await?;
+    audit::by(&state, &staff, Action::ViewPrivacy, &number, "ok").await?;
     let events = state
         .desk
         .store

@@ -1,8 +1,8 @@
 //! The region's public status page (no sign-in) and its JSON feed, in the shape people know from
 //! the vendor's page: our products with their state, ongoing incidents (the region's confirmed ones
 //! and the vendor's own) with their updates, and past incidents by day — so users look here before
-//! they write. Only staff-written text is shown: titles and updates of confirmed incidents, never
-//! a report.
+//! they write. Only staff-written text is shown: titles of confirmed incidents and the updates
+//! staff marked "show on the status page", never a report.
 
 use std::collections::BTreeMap;
 
@@ -97,7 +97,9 @@ async fn status(state: &AppState) -> anyhow::Result<Status> {
             .await?
             .into_iter()
             .rev()
-            .filter(|u| u.actor != "routedesk")
+            // Only what staff marked for the public: never a line written before confirming,
+            // which may name tickets.
+            .filter(|u| u.public && u.actor != "routedesk")
             .map(|u| Update { status: u.status, body: u.body, created_at: rfc3339(u.at) })
             .collect();
         let status = i.status.clone().unwrap_or_default();

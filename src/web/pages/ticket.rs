@@ -13,11 +13,13 @@ use serde::Deserialize;
 use super::{Chrome, when};
 use crate::domain::Class;
 use crate::pipeline::parse::{ParseLimits, parse, parts::image_info};
-use crate::store::TicketRow;
+use crate::store::{EventRow, TicketRow};
 use crate::text::address::join;
 use crate::web::AppState;
+use crate::web::audit::{self, Action};
 use crate::web::auth::Staff;
 use crate::web::error::{WebError, WebResult};
+use crate::web::visibility::{self, Sight};
 
 pub struct FileView {
     pub id: i64,
@@ -89,7 +91,11 @@ struct TicketPage {
 async fn visible(state: &AppState, staff: &Staff, number: &str) -> WebResult<TicketRow> {
     match state.desk.store.ticket_by_number(number).await? {
         Some(t) if staff.can_see(t.municipality.as_deref()) => Ok(t),
-        _ => Err(WebError::NotFound),
+        Some(_) => {
+            audit::by(state, staff, Action::Refused, number, "hidden").await?;
+            Err(WebError::NotFound)
+        }
+        None => Err(WebError::NotFound),
     }
 }
 
@@ -115,6 +121,8 @@ pub async fn page(
     Path(number): Path<String>,
 ) -> WebResult<impl IntoResponse> {
     let t = visible(&state, &staff, &number).await?;
+    // The page shows the report as sent.
+    audit::by(&state, &staff, Action::ViewTicket, &number, "ok").await?;
     let store = &state.desk.store;
     let raw = store.report_raw(t.id).await?.unwrap_or_default();
     let mail = parse(&raw, &ParseLimits::default()).ok();
@@ -136,16 +144,44 @@ pub async fn page(
         })
         .collect();
     let incident = state.desk.store.incident_of_ticket(t.id).await?.filter(|i| i.state != "dismissed");
-    let privacy_incident = match state.desk.store.privacy_of_ticket(t.id).await? {
-        Some(n) => state
-            .desk
-            .store
-            .privacy_by_number(&n)
-            .await?
-            .filter(|p| super::privacy::may_see(&staff, p))
-            .map(|p| p.number),
+    let privacy_case = match store.privacy_of_ticket(t.id).await? {
+        Some(n) => store.privacy_by_number(&n).await?,
         None => None,
     };
+    let sight = Sight::new(&staff, privacy_case.as_ref());
+    let privacy_incident = privacy_case.filter(|p| visibility::may_see_privacy_case(&staff, p)).map(|p| p.number);
+    let links: Vec<(String, String, String)> = store
+        .linked_tickets(t.id)
+        .await?
+        .into_iter()
+        .filter(|l| staff.can_see(l.municipality.as_deref()))
+        .map(|l| (l.number, l.subject, l.status))
+        .collect();
+    let mails: Vec<MailView> = store
+        .outbox_of(t.id)
+        .await?
+        .into_iter()
+        .filter(|o| sight.mail(&o.kind))
+        .map(|o| MailView {
+            kind: o.kind,
+            to: join(&o.to, ", "),
+            cc: join(&o.cc, ", "),
+            subject: o.subject,
+            status: o.status,
+            attempts: o.attempts,
+            error: o.last_error.unwrap_or_default(),
+        })
+        .collect();
+    let mut events: Vec<EventRow> = store.events_of(t.id).await?.into_iter().filter(|e| sight.event(&e.kind)).collect();
+    // The history names other tickets (grouped with, linked to): those of other municipalities
+    // are withheld from a municipal user.
+    let mut details: Vec<String> = events.iter_mut().map(|e| std::mem::take(&mut e.detail)).collect();
+    sight.redact(&state, &mut details, staff.lang.texts().other_ticket).await?;
+    let events = events
+        .into_iter()
+        .zip(details)
+        .map(|(e, detail)| EventView { at: when(e.at), actor: e.actor, kind: e.kind, detail })
+        .collect();
     let page = TicketPage {
         incident,
         privacy_incident,
@@ -166,20 +202,7 @@ pub async fn page(
         confidence: format!("{:.0} %", t.confidence * 100.0),
         to: t.route_to.replace(',', ", "),
         cc: t.route_cc.replace(',', ", "),
-        mails: store
-            .outbox_of(t.id)
-            .await?
-            .into_iter()
-            .map(|o| MailView {
-                kind: o.kind,
-                to: join(&o.to, ", "),
-                cc: join(&o.cc, ", "),
-                subject: o.subject,
-                status: o.status,
-                attempts: o.attempts,
-                error: o.last_error.unwrap_or_default(),
-            })
-            .collect(),
+        mails,
         messages: store
             .messages_of(t.id)
             .await?
@@ -192,13 +215,8 @@ pub async fn page(
                 at: when(m.received_at),
             })
             .collect(),
-        links: store.links_of(t.id).await?,
-        events: store
-            .events_of(t.id)
-            .await?
-            .into_iter()
-            .map(|e| EventView { at: when(e.at), actor: e.actor, kind: e.kind, detail: e.detail })
-            .collect(),
+        links,
+        events,
         classes: Class::ALL.iter().map(|c| c.as_str()).collect(),
         municipalities: state.desk.policy.municipalities.iter().map(|m| (m.id.clone(), m.name.clone())).collect(),
         held: t.status == crate::ingest::status::AWAITING_INFO,
@@ -224,6 +242,7 @@ pub async fn file(
 ) -> WebResult<Response> {
     let t = visible(&state, &staff, &number).await?;
     let f = state.desk.store.ticket_file(t.id, id).await?.ok_or(WebError::NotFound)?;
+    audit::by(&state, &staff, Action::ViewFile, &format!("{number}/files/{id}"), "ok").await?;
     let raster = image_info(&f.data).map(|i| i.format);
     let safe_name: String = f
         .filename
@@ -257,6 +276,8 @@ pub async fn file(
 
 #[derive(Deserialize)]
 pub struct ActionForm {
+    /// Missing is refused like wrong (403), not as a malformed form.
+    #[serde(default)]
     csrf: String,
     class: Option<String>,
     municipality: Option<String>,

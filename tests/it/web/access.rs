@@ -3,6 +3,9 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 
+use routedesk::config::{Secret, WebConfig};
+use tower::ServiceExt as _;
+
 use super::{App, PASSWORD, location, set_cookie, text};
 use crate::service::on_both_databases;
 use crate::support::Db;
@@ -13,11 +16,16 @@ const PAGES: &[&str] =
 on_both_databases!(
     nothing_is_shown_without_signing_in,
     sign_in_gives_a_fresh_http_only_session_and_sign_out_ends_it,
-    failed_sign_ins_are_limited,
+    a_guesser_is_slowed_but_the_rightful_user_still_signs_in,
+    a_forged_forwarded_for_does_not_reset_the_limit,
+    failed_sign_ins_log_a_fingerprint_of_the_name_not_the_name,
     forms_need_the_session_token_and_our_origin,
     a_municipal_user_sees_only_their_municipality,
     every_response_carries_the_security_headers,
     the_api_takes_a_bearer_token,
+    metrics_and_readiness_ask_for_the_token_when_one_is_set,
+    browsers_are_told_to_keep_to_https_when_served_over_it,
+    readiness_warns_while_no_sender_can_be_verified,
 );
 
 async fn nothing_is_shown_without_signing_in(db: Db) {
@@ -92,14 +100,61 @@ async fn sign_in_gives_a_fresh_http_only_session_and_sign_out_ends_it(db: Db) {
     assert!(app.try_sign_in("kari", PASSWORD).await.is_err());
 }
 
-async fn failed_sign_ins_are_limited(db: Db) {
-    let app = App::new(db).await;
+/// Test-plan 39: a guesser is slowed, the rightful user is not locked out.
+async fn a_guesser_is_slowed_but_the_rightful_user_still_signs_in(db: Db) {
+    let web = WebConfig { trusted_proxies: vec!["127.0.0.1".into()], ..WebConfig::default() };
+    let app = App::with_web(db, &web).await;
+    let (guesser, rightful) = (Some("203.0.113.66"), Some("198.51.100.7"));
     for _ in 0..5 {
-        assert_eq!(app.try_sign_in("kari", "guess").await.expect_err("wrong").status(), StatusCode::UNAUTHORIZED);
+        let wrong = app.try_sign_in_from(guesser, "kari", "guess").await.expect_err("wrong");
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     }
-    let limited = app.try_sign_in("kari", PASSWORD).await.expect_err("limited even with the right password");
-    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(app.try_sign_in("admin", PASSWORD).await.is_ok(), "other accounts still work");
+    let slowed = app.try_sign_in_from(guesser, "kari", "guess").await.expect_err("slowed");
+    assert_eq!(slowed.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = slowed
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=60).contains(&wait), "a delay, not a lock: {wait} s");
+    assert!(text(slowed).await.contains("For mange forsøk"), "a clear page");
+    // Spaces and capitals give the guesser no fresh tries.
+    for variant in [" kari", "KARI", "Kari "] {
+        let res = app.try_sign_in_from(guesser, variant, "guess").await.expect_err("slowed");
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "{variant:?}");
+    }
+    assert!(
+        app.try_sign_in_from(rightful, "kari", PASSWORD).await.is_ok(),
+        "the rightful user, at another address, signs in at once"
+    );
+    assert!(app.try_sign_in_from(guesser, "admin", PASSWORD).await.is_ok(), "other accounts still work");
+}
+
+/// Test-plan 39: `X-Forwarded-For` from a peer that is no trusted proxy resets nothing.
+async fn a_forged_forwarded_for_does_not_reset_the_limit(db: Db) {
+    let app = App::new(db).await;
+    for i in 0..5 {
+        let forged = format!("192.0.2.{i}");
+        let res = app.try_sign_in_from(Some(&forged), "kari", "guess").await.expect_err("wrong");
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = app.try_sign_in_from(Some("192.0.2.200"), "kari", "guess").await.expect_err("slowed");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "the made-up addresses were ignored");
+}
+
+/// A mistyped name is sometimes a password: the log holds a fingerprint of it, not the name.
+async fn failed_sign_ins_log_a_fingerprint_of_the_name_not_the_name(db: Db) {
+    let app = App::new(db).await;
+    let log = crate::support::CapturedLog::default();
+    let _guard = log.install();
+    let typed = "Sommer2026!kari";
+    let res = app.try_sign_in(typed, "whatever").await.expect_err("no such user");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let written = log.text();
+    assert!(written.contains("sign-in failed"), "{written}");
+    assert!(!written.contains(typed) && !written.contains("Sommer2026"), "{written}");
+    assert!(written.contains(&routedesk::web::limiter::fingerprint(typed)), "{written}");
 }
 
 async fn forms_need_the_session_token_and_our_origin(db: Db) {
@@ -198,7 +253,13 @@ async fn the_api_takes_a_bearer_token(db: Db) {
     let app = App::new(db).await;
     let n = app.ingest(&["01-gjovik-lonn-complete.eml", "10-gjovik-citrix-henger-visma.eml"]).await;
     let token = routedesk::web::auth::random_token();
-    app.state.desk.store.set_api_token("kari", &routedesk::web::auth::token_hash(&token)).await.expect("token");
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::days(90);
+    app.state
+        .desk
+        .store
+        .set_api_token("kari", &routedesk::web::auth::token_hash(&token), expires)
+        .await
+        .expect("token");
     let call = |path: String, bearer: String| {
         let app = &app;
         async move {
@@ -220,4 +281,62 @@ async fn the_api_takes_a_bearer_token(db: Db) {
     assert_eq!(one["class"], "application");
     assert_eq!(one["route_cc"], serde_json::json!(["pureservice@gjovik.kommune.no"]));
     assert_eq!(call("/api/tickets".into(), "wrong".into()).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn metrics_and_readiness_ask_for_the_token_when_one_is_set(db: Db) {
+    let token = "scrape-9f2c1e7a";
+    let web = WebConfig { metrics_token: Secret::new(token), ..WebConfig::default() };
+    let app = App::with_web(db, &web).await;
+    let call = |path: &'static str, bearer: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let mut req = Request::get(path).header(header::HOST, "localhost");
+            if let Some(b) = bearer {
+                req = req.header(header::AUTHORIZATION, format!("Bearer {b}"));
+            }
+            app.send(req.body(Body::empty()).expect("request")).await
+        }
+    };
+    for path in ["/metrics", "/readyz"] {
+        for bearer in [None, Some("wrong"), Some("scrape-9f2c1e7"), Some("scrape-9f2c1e7a0")] {
+            let res = call(path, bearer).await;
+            assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path} with {bearer:?}");
+            assert!(res.headers().contains_key(header::WWW_AUTHENTICATE));
+        }
+    }
+    let metrics = call("/metrics", Some(token)).await;
+    assert_eq!(metrics.status(), StatusCode::OK);
+    assert!(text(metrics).await.contains("routedesk_outbox_queued"));
+    let ready = call("/readyz", Some(token)).await;
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE, "answers (IMAP is not connected here)");
+    assert!(text(ready).await.contains("database: ok"));
+    assert_eq!(call("/healthz", None).await.status(), StatusCode::OK, "liveness stays open");
+}
+
+async fn browsers_are_told_to_keep_to_https_when_served_over_it(db: Db) {
+    let plain = App::new(db).await;
+    let res = plain.get("/login", None).await;
+    assert!(!res.headers().contains_key(header::STRICT_TRANSPORT_SECURITY), "not over plain HTTP");
+    let web = WebConfig { secure_cookies: true, ..WebConfig::default() };
+    let https = App::with_web(db, &web).await;
+    let s = https.sign_in("kari").await;
+    for path in ["/login", "/tickets", "/healthz", "/nonexistent"] {
+        let res = https.get(path, Some(&s)).await;
+        let hsts = res.headers().get(header::STRICT_TRANSPORT_SECURITY).and_then(|v| v.to_str().ok());
+        assert_eq!(hsts, Some("max-age=31536000"), "{path}");
+    }
+}
+
+async fn readiness_warns_while_no_sender_can_be_verified(db: Db) {
+    let app = App::new(db).await;
+    let body = text(app.get("/readyz", None).await).await;
+    assert!(!body.contains("warning"), "an authserv-id is trusted: {body}");
+    let mut state = app.state.clone();
+    state.desk.trusted_authserv_id = String::new();
+    let res = routedesk::web::router(state)
+        .oneshot(Request::get("/readyz").body(Body::empty()).expect("request"))
+        .await
+        .expect("answers");
+    let body = text(res).await;
+    assert!(body.contains("database: ok") && body.contains("no sender can be verified"), "{body}");
 }

@@ -62,18 +62,18 @@ async fn a_staff_member_reroutes_a_ticket_in_a_real_browser() {
         std::env::temp_dir().join(unique("routedesk-shots-"))
     };
     let addr = svc.web_addr.expect("the web view listens");
-    let out = tokio::process::Command::new("node")
-        .arg(root.join("tests/e2e/walkthrough.mjs"))
-        .env("RD_BASE", format!("http://{addr}"))
-        .env("RD_USER", "kari")
-        .env("RD_PASSWORD", super::PASSWORD)
-        .env("RD_TOKEN", &token)
-        .env("RD_SHOTS", &shots)
-        .output()
-        .await
-        .expect("node runs (scripts/test installs it and the e2e packages)");
-    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the walkthrough failed:\n{log}");
+    let shots_dir = shots.display().to_string();
+    browse(
+        "walkthrough.mjs",
+        &[
+            ("RD_BASE", &format!("http://{addr}")),
+            ("RD_USER", "kari"),
+            ("RD_PASSWORD", super::PASSWORD),
+            ("RD_TOKEN", &token),
+            ("RD_SHOTS", &shots_dir),
+        ],
+    )
+    .await;
     for name in ["login", "ticket-log", "ticket", "dashboard", "set-aside", "policy-tester"] {
         assert!(shots.join(format!("{name}.png")).is_file(), "screenshot {name}.png");
     }
@@ -87,4 +87,35 @@ async fn a_staff_member_reroutes_a_ticket_in_a_real_browser() {
     assert_eq!(routed[0].cc, ["pureservice@gjovik.kommune.no"]);
     assert!(routed[0].attachments.iter().any(|(ct, _, _)| ct == "image/png"), "the screenshot goes along");
     svc.stop(WAIT).await.expect("stops");
+}
+
+/// Signing in from a link with a hostile `next` (`/%09/evil.example` and kin) ends on our own site,
+/// and the browser asks no other host for anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_from_a_hostile_link_stays_on_our_site_in_a_real_browser() {
+    let app = super::App::new(Db::Sqlite).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(routedesk::web::serve_on(listener, app.state.clone(), rx));
+    browse(
+        "redirect.mjs",
+        &[("RD_BASE", &format!("http://{addr}")), ("RD_USER", "kari"), ("RD_PASSWORD", super::PASSWORD)],
+    )
+    .await;
+    let _ = stop.send(true);
+    server.await.expect("joins").expect("serves");
+}
+
+/// Runs one of the Chromium scripts in `tests/e2e/`; fails the test with its output if it fails.
+async fn browse(script: &str, vars: &[(&str, &str)]) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = tokio::process::Command::new("node")
+        .arg(root.join("tests/e2e").join(script))
+        .envs(vars.iter().copied())
+        .output()
+        .await
+        .expect("node runs (scripts/test installs it and the e2e packages)");
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{script} failed:\n{log}");
 }

@@ -4,8 +4,12 @@
 
 mod access;
 mod actions;
+mod audit;
 mod e2e;
+mod isolation;
+mod neighbours;
 mod pages;
+mod sessions;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,6 +19,7 @@ use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt as _;
+use routedesk::config::WebConfig;
 use routedesk::ingest::Ingestor;
 use routedesk::pipeline::parse::ParseLimits;
 use routedesk::policy::Policy;
@@ -39,6 +44,11 @@ fn fixture(name: &str) -> Vec<u8> {
 
 impl App {
     pub async fn new(db: Db) -> App {
+        App::with_web(db, &WebConfig::default()).await
+    }
+
+    /// A web view configured as `web` says (trusted proxies, tokens, cookies).
+    pub async fn with_web(db: Db, web: &WebConfig) -> App {
         crate::support::init_logging();
         let store = Store::connect(&database_url(db).await).await.expect("store");
         let policy = Policy::default_region().expect("policy");
@@ -60,17 +70,16 @@ impl App {
         store.create_user("admin", "Admin", "admin", None, &hash).await.expect("user");
         store.create_user("kari", "Kari Helpdesk", "helpdesk", None, &hash).await.expect("user");
         store.create_user("ola", "Ola Østre Toten", "municipal", Some("ostre-toten"), &hash).await.expect("user");
-        let state = AppState {
-            desk,
-            intake: Arc::default(),
-            metrics: routedesk::web::health::recorder(),
-            secure_cookies: false,
-            limiter: Arc::default(),
-            alerts: Arc::default(),
-        };
+        let state = AppState::new(desk, Arc::default(), web).expect("web state");
         let router =
             routedesk::web::router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
         App { router, state }
+    }
+
+    /// Adds a staff account with the test password.
+    pub async fn add_user(&self, username: &str, role: &str, municipality: Option<&str>) {
+        let hash = auth::hash_password(PASSWORD).expect("hash");
+        self.state.desk.store.create_user(username, username, role, municipality, &hash).await.expect("user");
     }
 
     /// Records fixture reports as if they had arrived; returns the ticket numbers in order.
@@ -120,16 +129,32 @@ impl App {
     }
 
     pub async fn try_sign_in(&self, user: &str, password: &str) -> Result<Session, Response<Body>> {
+        self.try_sign_in_from(None, user, password).await
+    }
+
+    /// Signs in with `X-Forwarded-For: forwarded` when given (believed only from trusted proxies;
+    /// requests come from 127.0.0.1).
+    pub async fn try_sign_in_from(
+        &self,
+        forwarded: Option<&str>,
+        user: &str,
+        password: &str,
+    ) -> Result<Session, Response<Body>> {
         let form = self.get("/login", None).await;
         let token = set_cookie(&form, auth::LOGIN_COOKIE).expect("the login form sets its token cookie");
-        let body = format!("username={user}&password={}&csrf={token}&next=%2Ftickets", auth::urlencode(password));
-        let req = Request::post("/login")
+        let body = format!(
+            "username={}&password={}&csrf={token}&next=%2Ftickets",
+            auth::urlencode(user),
+            auth::urlencode(password)
+        );
+        let mut req = Request::post("/login")
             .header(header::HOST, "localhost")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, format!("{}={token}", auth::LOGIN_COOKIE))
-            .body(Body::from(body))
-            .expect("request");
-        let res = self.send(req).await;
+            .header(header::COOKIE, format!("{}={token}", auth::LOGIN_COOKIE));
+        if let Some(f) = forwarded {
+            req = req.header("x-forwarded-for", f);
+        }
+        let res = self.send(req.body(Body::from(body)).expect("request")).await;
         match set_cookie(&res, auth::SESSION_COOKIE) {
             Some(cookie) if res.status() == StatusCode::SEE_OTHER => {
                 let page = self.get("/tickets", Some(&Session { cookie: cookie.clone(), csrf: String::new() })).await;

@@ -1,0 +1,30 @@
+//! The audit log for admins: the newest entries (sign-ins, refused access, views of reports, files
+//! and privacy cases). Anyone else gets "not found".
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+
+use super::{Chrome, when};
+use crate::store::AuditRow;
+use crate::web::AppState;
+use crate::web::auth::Staff;
+use crate::web::error::{WebError, WebResult};
+
+/// Entries shown on the page (`routedesk audit --limit N` lists more).
+const SHOWN: i64 = 500;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    rows: Vec<(String, AuditRow)>,
+}
+
+pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl axum::response::IntoResponse> {
+    if staff.user.role != "admin" {
+        return Err(WebError::NotFound);
+    }
+    let rows = state.desk.store.audit_recent(SHOWN).await?.into_iter().map(|r| (when(r.at), r)).collect();
+    Ok(AuditPage { chrome: Chrome::of(&staff), rows })
+}
