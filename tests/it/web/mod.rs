@@ -6,6 +6,7 @@ mod access;
 mod actions;
 mod e2e;
 mod pages;
+mod xss;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
