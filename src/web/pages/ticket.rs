@@ -95,10 +95,15 @@ async fn visible(state: &AppState, staff: &Staff, number: &str) -> WebResult<Tic
 }
 
 /// Mail HTML made harmless: no scripts, handlers, styles, forms or frames; no images at all (remote
-/// ones would tell the sender the mail was read; attached ones show as thumbnails instead).
+/// ones would tell the sender the mail was read; attached ones show as thumbnails instead). `cite`
+/// goes too: ammonia passes its URL through unchecked (`javascript:` included), and it is never shown.
 pub fn sanitize(html: &str) -> String {
     ammonia::Builder::default()
         .rm_tags(["img"])
+        .rm_tag_attributes("blockquote", &["cite"])
+        .rm_tag_attributes("q", &["cite"])
+        .rm_tag_attributes("del", &["cite"])
+        .rm_tag_attributes("ins", &["cite"])
         .url_schemes(["http", "https", "mailto"].into())
         .url_relative(ammonia::UrlRelative::Deny)
         .link_rel(Some("noopener noreferrer nofollow"))

@@ -1,18 +1,32 @@
-//! Hostile files (test plan 30), from the corpus in `tests/fixtures/xss/` (made by `make_xss.py`
-//! there): the file responses' headers, through the router on both databases.
+//! Hostile mail and hostile files (test plan 28 and 30). The corpus in `tests/fixtures/xss/` (made by
+//! `make_xss.py` there) goes through the running service on the mail rig into tickets; `xss.mjs`
+//! opens every ticket page with its HTML version in headless Chromium — once as served, CSP and
+//! all, and once with the CSP bypassed, so the sanitiser is tested on its own — and opens every
+//! attachment: no script runs, no dialog opens, no request leaves the page's origin, the page keeps
+//! its shape. The file responses' headers are checked through the router on both databases.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use axum::http::{StatusCode, header};
+use routedesk::store::Counted;
+use routedesk::web::auth;
 use serde::Deserialize;
+use serde_json::json;
 
 use super::App;
 use crate::service::on_both_databases;
-use crate::support::Db;
+use crate::support::mail::append;
+use crate::support::rig::RIG_LOCK;
+use crate::support::{Db, Helpdesk, eventually, unique};
+
+const WAIT: Duration = Duration::from_secs(90);
 
 #[derive(Deserialize)]
 struct Case {
     file: String,
+    marker: String,
+    kind: String,
     #[serde(default)]
     files: Vec<Expected>,
 }
@@ -37,6 +51,63 @@ fn corpus() -> Vec<Case> {
 
 fn raw(case: &Case) -> Vec<u8> {
     std::fs::read(dir().join(&case.file)).expect("corpus mail")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_mail_runs_no_script_and_loads_nothing_in_a_real_browser() {
+    let _rig = RIG_LOCK.read().await;
+    let hd = Helpdesk::new(Db::Sqlite).await;
+    let svc = hd.start().await;
+    let store = hd.store().await;
+    store
+        .create_user("kari", "Kari Helpdesk", "helpdesk", None, &auth::hash_password(super::PASSWORD).expect("hash"))
+        .await
+        .expect("user");
+    let cases = corpus();
+    for case in &cases {
+        append(&hd.address, "INBOX", &raw(case)).await;
+    }
+    let expected = i64::try_from(cases.len()).expect("count");
+    eventually("a ticket per hostile mail", WAIT, || async {
+        (store.count(Counted::Tickets).await.ok()? == expected).then_some(())
+    })
+    .await;
+
+    let tickets = store.tickets(1000).await.expect("tickets");
+    let mut manifest = Vec::new();
+    for case in &cases {
+        let t = tickets
+            .iter()
+            .find(|t| t.subject.contains(&case.marker))
+            .unwrap_or_else(|| panic!("no ticket for {} ({})", case.marker, case.file));
+        let stored = store.attachments_of(t.id).await.expect("files");
+        assert_eq!(stored.len(), case.files.len(), "{}: every attachment is kept", case.marker);
+        let files: Vec<_> = stored
+            .iter()
+            .zip(&case.files)
+            .map(|(f, e)| json!({"id": f.id, "served": e.served, "download_name": e.download_name}))
+            .collect();
+        manifest.push(json!({"marker": case.marker, "kind": case.kind, "number": t.number, "files": files}));
+    }
+    let manifest_file = std::env::temp_dir().join(unique("routedesk-xss-")).with_extension("json");
+    std::fs::write(&manifest_file, serde_json::to_vec(&manifest).expect("json")).expect("write manifest");
+
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let addr = svc.web_addr.expect("the web view listens");
+    let out = tokio::process::Command::new("node")
+        .arg(root.join("tests/e2e/xss.mjs"))
+        .env("RD_BASE", format!("http://{addr}"))
+        .env("RD_USER", "kari")
+        .env("RD_PASSWORD", super::PASSWORD)
+        .env("RD_CASES", &manifest_file)
+        .output()
+        .await
+        .expect("node runs (scripts/test installs it and the e2e packages)");
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    println!("{log}");
+    assert!(out.status.success(), "hostile mail got through in the browser:\n{log}");
+    assert!(log.contains("xss: ok"), "the browser run finished:\n{log}");
+    svc.stop(WAIT).await.expect("stops");
 }
 
 /// `filename*`'s value decoded (`UTF-8''` then percent-encoded UTF-8).
