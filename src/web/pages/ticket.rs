@@ -8,6 +8,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use super::{Chrome, when};
@@ -100,10 +101,15 @@ async fn visible(state: &AppState, staff: &Staff, number: &str) -> WebResult<Tic
 }
 
 /// Mail HTML made harmless: no scripts, handlers, styles, forms or frames; no images at all (remote
-/// ones would tell the sender the mail was read; attached ones show as thumbnails instead).
+/// ones would tell the sender the mail was read; attached ones show as thumbnails instead). `cite`
+/// goes too: ammonia passes its URL through unchecked (`javascript:` included), and it is never shown.
 pub fn sanitize(html: &str) -> String {
     ammonia::Builder::default()
         .rm_tags(["img"])
+        .rm_tag_attributes("blockquote", &["cite"])
+        .rm_tag_attributes("q", &["cite"])
+        .rm_tag_attributes("del", &["cite"])
+        .rm_tag_attributes("ins", &["cite"])
         .url_schemes(["http", "https", "mailto"].into())
         .url_relative(ammonia::UrlRelative::Deny)
         .link_rel(Some("noopener noreferrer nofollow"))
@@ -132,7 +138,7 @@ pub async fn page(
         .into_iter()
         .map(|a| FileView {
             id: a.id,
-            name: a.filename.clone().unwrap_or_else(|| "(uten navn)".into()),
+            name: a.filename.as_deref().map_or_else(|| "(uten navn)".into(), file_name),
             thumbnail: a.width.is_some(),
             dims: match (a.width, a.height) {
                 (Some(w), Some(h)) => format!("{w}×{h}"),
@@ -244,34 +250,55 @@ pub async fn file(
     let f = state.desk.store.ticket_file(t.id, id).await?.ok_or(WebError::NotFound)?;
     audit::by(&state, &staff, Action::ViewFile, &format!("{number}/files/{id}"), "ok").await?;
     let raster = image_info(&f.data).map(|i| i.format);
-    let safe_name: String = f
-        .filename
-        .as_deref()
-        .unwrap_or("vedlegg")
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' })
-        .collect();
-    let res = match (raster, q.inline.is_some()) {
-        (Some(format), true) => (
-            [
-                (header::CONTENT_TYPE, format!("image/{format}")),
-                (header::CONTENT_DISPOSITION, format!("inline; filename=\"{safe_name}\"")),
-                (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_string()),
-            ],
-            f.data,
-        )
-            .into_response(),
-        _ => (
-            [
-                (header::CONTENT_TYPE, "application/octet-stream".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe_name}\"")),
-                (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_string()),
-            ],
-            f.data,
-        )
-            .into_response(),
+    let name = f.filename.as_deref().map_or_else(|| "vedlegg".into(), file_name);
+    let (content_type, disposition) = match (raster, q.inline.is_some()) {
+        (Some(format), true) => (format!("image/{format}"), content_disposition("inline", &name)),
+        _ => ("application/octet-stream".to_string(), content_disposition("attachment", &name)),
     };
-    Ok(res)
+    let headers = [
+        (header::CONTENT_TYPE, content_type),
+        (header::CONTENT_DISPOSITION, disposition),
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_string()),
+    ];
+    Ok((headers, f.data).into_response())
+}
+
+/// The characters `filename*` keeps as they are (RFC 8187 `attr-char`); the rest is percent-encoded.
+const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+/// A file's name as shown and saved: the last part of any path, without control characters or
+/// bidirectional controls (which make `faktura\u{202E}fdp.exe` read as `fakturaexe.pdf`), no
+/// leading dots, at most 150 characters.
+pub fn file_name(sent: &str) -> String {
+    let bidi =
+        |c: char| matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    let last = sent.rsplit(['/', '\\']).next().unwrap_or_default();
+    let kept: String = last.chars().filter(|&c| !c.is_control() && !bidi(c)).take(150).collect();
+    let kept = kept.trim().trim_start_matches('.').trim_start();
+    if kept.is_empty() { "vedlegg".into() } else { kept.to_string() }
+}
+
+/// `Content-Disposition` per RFC 6266: an ASCII stand-in in `filename` for old clients, and the
+/// name itself, UTF-8 and percent-encoded, in `filename*`. Neither can end the quoted string or
+/// the header.
+pub fn content_disposition(kind: &str, name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| if c == ' ' || (c.is_ascii_graphic() && !"\"\\%".contains(c)) { c } else { '_' })
+        .collect();
+    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{}", utf8_percent_encode(name, ATTR_CHAR))
 }
 
 #[derive(Deserialize)]

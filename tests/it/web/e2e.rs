@@ -107,8 +107,9 @@ async fn signing_in_from_a_hostile_link_stays_on_our_site_in_a_real_browser() {
     server.await.expect("joins").expect("serves");
 }
 
-/// Runs one of the Chromium scripts in `tests/e2e/`; fails the test with its output if it fails.
-async fn browse(script: &str, vars: &[(&str, &str)]) {
+/// Runs one of the Chromium scripts in `tests/e2e/`; fails the test with its output if it fails,
+/// and gives the output back otherwise.
+pub(super) async fn browse(script: &str, vars: &[(&str, &str)]) -> String {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let out = tokio::process::Command::new("node")
         .arg(root.join("tests/e2e").join(script))
@@ -118,4 +119,5 @@ async fn browse(script: &str, vars: &[(&str, &str)]) {
         .expect("node runs (scripts/test installs it and the e2e packages)");
     let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{script} failed:\n{log}");
+    log
 }

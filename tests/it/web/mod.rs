@@ -10,6 +10,7 @@ mod isolation;
 mod neighbours;
 mod pages;
 mod sessions;
+mod xss;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
