@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+
 use crate::config::Config;
 use crate::policy::Policy;
 
@@ -72,7 +74,33 @@ pub fn check(config: Option<&Path>) -> ExitCode {
     if let Some(w) = crate::web::health::sender_verification(&cfg.trusted_authserv_id) {
         println!("{w}");
     }
+    match oauth2(&cfg) {
+        Ok(Some(line)) => println!("{line}"),
+        Ok(None) => {}
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    }
     ExitCode::SUCCESS
+}
+
+/// With `[oauth2]`: asks the token endpoint for a token and says what it gave — its scopes and
+/// lifetime, never the token. The refresh-token grant needs the database's stored token, so it is
+/// only described.
+fn oauth2(cfg: &Config) -> anyhow::Result<Option<String>> {
+    let Some(o) = &cfg.oauth2 else { return Ok(None) };
+    let endpoint = o.token_endpoint().unwrap_or_default();
+    let head = format!("  OAuth2:    {} at {endpoint}, client {}, {}", o.mechanism.as_str(), o.client_id, o.scope);
+    if o.grant == crate::config::Grant::RefreshToken {
+        return Ok(Some(format!("{head} (refresh token from `routedesk oauth2 login`)")));
+    }
+    let source = crate::tokens::TokenSource::new(o, None)?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let issued = rt.block_on(source.probe()).context("the token endpoint gave no token")?;
+    let life = issued.expires_in.map_or_else(|| "no stated lifetime".into(), |d| format!("valid {} s", d.as_secs()));
+    let scopes = if issued.scopes.is_empty() { "the scope asked for".into() } else { issued.scopes.join(" ") };
+    Ok(Some(format!("{head}\n  token:     issued ({life}, for {scopes})")))
 }
 
 fn init_logging(json: bool) {

@@ -20,7 +20,8 @@ pub use seal::key as seal_key;
 
 /// Renew a token this long before it expires.
 const AHEAD: Duration = Duration::from_secs(300);
-const MAX_PAUSE: Duration = Duration::from_secs(300);
+/// The longest pause after failures: as long as the intake's own longest wait between attempts.
+const MAX_PAUSE: Duration = Duration::from_secs(60);
 
 type Client = BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 

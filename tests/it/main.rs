@@ -4,6 +4,7 @@ mod cli;
 mod corpus;
 mod grouping;
 mod incidents;
+mod oauth2;
 mod privacy;
 mod reliability;
 mod retention;

@@ -12,6 +12,8 @@ pub struct Rig {
     pub imap_port: u16,
     pub imaps_port: u16,
     pub smtp_port: u16,
+    /// SMTP submission with AUTH (password, XOAUTH2, OAUTHBEARER).
+    pub submission_port: u16,
     pub ca_cert: String,
     pub password: String,
 }
@@ -47,6 +49,7 @@ pub fn ensure() -> &'static Rig {
             imap_port: port("RIG_IMAP_PORT"),
             imaps_port: port("RIG_IMAPS_PORT"),
             smtp_port: port("RIG_SMTP_PORT"),
+            submission_port: port("RIG_SUBMISSION_PORT"),
             ca_cert: var("RIG_CA_CERT"),
             password: var("RIG_PASSWORD"),
         }

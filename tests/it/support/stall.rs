@@ -28,6 +28,11 @@ pub struct StallProxy {
 /// The first connection goes silent right after the server sends `trigger` (the trigger itself is
 /// still forwarded).
 pub async fn start(target_port: u16, trigger: &'static [u8], later: Later) -> StallProxy {
+    start_n(target_port, trigger, 1, later).await
+}
+
+/// As [`start`], for each of the first `stalls` connections.
+pub async fn start_n(target_port: u16, trigger: &'static [u8], stalls: usize, later: Later) -> StallProxy {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let stalled = Arc::new(AtomicUsize::new(0));
@@ -38,13 +43,13 @@ pub async fn start(target_port: u16, trigger: &'static [u8], later: Later) -> St
             let n = a.fetch_add(1, Ordering::Relaxed) + 1;
             let stalled = s.clone();
             tokio::spawn(async move {
-                if n > 1 && later == Later::Silent {
+                if n > stalls && later == Later::Silent {
                     stalled.fetch_add(1, Ordering::Relaxed);
                     hold(client).await;
                     return;
                 }
                 let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)).await else { return };
-                let trigger = (n == 1).then_some(trigger);
+                let trigger = (n <= stalls).then_some(trigger);
                 relay(client, server, trigger, stalled).await;
             });
         }
