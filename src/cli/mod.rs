@@ -3,6 +3,7 @@
 mod audit;
 mod bench;
 mod check_policy;
+mod oauth2;
 mod retention;
 mod serve;
 mod status;
@@ -118,6 +119,11 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         limit: i64,
     },
+    /// OAuth2 for the mailbox: `login` stores a user's refresh token (Google accounts).
+    Oauth2 {
+        #[command(subcommand)]
+        command: oauth2::Oauth2Command,
+    },
     /// Validate a configuration (and the policy it names) without starting.
     CheckConfig {
         #[arg(long, env = "ROUTEDESK_CONFIG")]
@@ -144,6 +150,7 @@ pub fn run() -> ExitCode {
             None => ExitCode::from(2),
         },
         Command::Audit { config, limit } => block_on(audit::list(config, limit)),
+        Command::Oauth2 { command } => block_on(oauth2::exec(command)),
         Command::DefaultPolicy => {
             print!("{}", crate::policy::DEFAULT_POLICY);
             ExitCode::SUCCESS

@@ -4,6 +4,7 @@
 //! server refused is dropped and fetched anew once; after a failure the endpoint is asked again
 //! only after a growing pause — never in a tight loop. Secrets never reach a log.
 
+pub mod login;
 mod sasl;
 
 use std::time::{Duration, Instant};

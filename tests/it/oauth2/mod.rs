@@ -4,6 +4,7 @@
 //! provider (its control API), mapped to the test's own mailbox, so disabling one touches no other.
 
 mod cli;
+mod login;
 mod mailbox;
 
 use std::process::Command;

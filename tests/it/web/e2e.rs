@@ -109,7 +109,7 @@ async fn signing_in_from_a_hostile_link_stays_on_our_site_in_a_real_browser() {
 
 /// Runs one of the Chromium scripts in `tests/e2e/`; fails the test with its output if it fails,
 /// and gives the output back otherwise.
-pub(super) async fn browse(script: &str, vars: &[(&str, &str)]) -> String {
+pub async fn browse(script: &str, vars: &[(&str, &str)]) -> String {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let out = tokio::process::Command::new("node")
         .arg(root.join("tests/e2e").join(script))

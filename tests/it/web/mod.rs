@@ -6,6 +6,8 @@ mod access;
 mod actions;
 mod audit;
 mod e2e;
+
+pub use e2e::browse as browse_page;
 mod isolation;
 mod neighbours;
 mod pages;
