@@ -84,3 +84,28 @@ impl IntakeStats {
 fn at(secs: i64) -> Option<OffsetDateTime> {
     (secs > 0).then(|| OffsetDateTime::from_unix_timestamp(secs).ok()).flatten()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_past_its_deadline_is_not_ready() {
+        let s = IntakeStats::default();
+        assert!(!s.healthy(), "not connected yet");
+        s.connected.store(true, Ordering::Relaxed);
+        s.expect_within(Duration::from_secs(60));
+        assert!(s.healthy(), "connected, within its deadline");
+        s.expect_within(Duration::ZERO);
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(!s.healthy() && !s.making_progress(), "a step overdue: stalled, not ready");
+        s.succeeded();
+        s.failed("IMAP LOGIN failed");
+        let since = s.failing_since().expect("failing");
+        s.failed("again");
+        assert_eq!(s.failing_since(), Some(since), "a run of failures keeps its start");
+        assert_eq!(s.last_error(), "again");
+        s.standing_by();
+        assert_eq!(s.failing_since(), None, "another instance holds the mailbox");
+    }
+}
