@@ -137,7 +137,8 @@ pub async fn submit(
     // Sessions that ran out are removed here, so the table holds only live ones (and a few idle).
     state.desk.store.delete_expired_sessions(now, SESSIONS.idle).await?;
     let expires = now + SESSIONS.absolute;
-    state.desk.store.create_session(&auth::token_hash(&token), user.id, &auth::random_token(), now, expires).await?;
+    let (id, csrf) = (auth::token_hash(&token), auth::random_token());
+    state.desk.store.create_session(&id, user.id, &csrf, now, expires, None).await?;
     tracing::info!(user = %user.username, %address, "signed in");
     audit::record(&state, &auth::actor(&user), Action::SignIn, "", "ok", Some(address)).await?;
     let mut res = Redirect::to(&next).into_response();
