@@ -11,6 +11,7 @@ mod neighbours;
 mod pages;
 mod sessions;
 mod sso;
+mod sso_browser;
 mod xss;
 
 use std::net::SocketAddr;
