@@ -50,6 +50,11 @@ pub fn check(config: Option<&Path>) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The role map's municipalities must be in the policy.
+    if let Some(Err(e)) = cfg.web.oidc.as_ref().map(|o| crate::web::sso::Sso::new(o, &policy)) {
+        eprintln!("error: {e:#}");
+        return ExitCode::from(2);
+    }
     println!("Configuration valid.");
     println!("  mailbox:   {} ({})", cfg.mailbox, cfg.display_name);
     println!("  database:  {}", crate::store::redact(&cfg.database_url));
@@ -63,6 +68,16 @@ pub fn check(config: Option<&Path>) -> ExitCode {
         cfg.web.bind,
         if cfg.web.metrics_token.expose().is_empty() { "" } else { " (/metrics and /readyz need the token)" }
     );
+    if let Some(o) = &cfg.web.oidc {
+        println!(
+            "  sign-in:   at {} (client {}, role from {:?}, {} mapping(s)); passwords: {}",
+            o.issuer,
+            o.client_id,
+            o.role_claim,
+            o.role_map.len(),
+            if o.password_login { "everyone" } else { "break-glass accounts only" }
+        );
+    }
     println!(
         "  limits:    {} bytes, {} parts, depth {}",
         cfg.limits.max_message_bytes, cfg.limits.max_parts, cfg.limits.max_depth

@@ -1,5 +1,6 @@
-//! `routedesk user add|passwd|disable|enable|token|email|list`: staff accounts from the command line;
-//! `list` shows when each API token runs out.
+//! `routedesk user add|passwd|break-glass|disable|enable|token|email|list`: staff accounts from the
+//! command line; `list` shows when each API token runs out, and which accounts sign in at the
+//! OpenID provider (SSO) or are break-glass accounts.
 
 use std::io::BufRead as _;
 
@@ -24,10 +25,20 @@ pub enum UserCommand {
         /// Full name shown in the audit trail.
         #[arg(long)]
         name: Option<String>,
+        /// An admin who may sign in with the password even when `[web.oidc] password_login =
+        /// false` (emergency access while the OpenID provider is unreachable).
+        #[arg(long)]
+        break_glass: bool,
     },
     /// Set a new password (read from standard input); ends the user's sessions.
     Passwd {
         username: String,
+    },
+    /// Make an existing admin with a password a break-glass account (`--off`: no longer).
+    BreakGlass {
+        username: String,
+        #[arg(long)]
+        off: bool,
     },
     /// Disable an account; ends its sessions and API token.
     Disable {
@@ -63,9 +74,12 @@ pub async fn exec(config: Option<std::path::PathBuf>, cmd: UserCommand) -> Resul
     let cfg = Config::load(config.as_deref())?;
     let store = Store::connect(&cfg.database_url).await?;
     match cmd {
-        UserCommand::Add { username, role, municipality, name } => {
+        UserCommand::Add { username, role, municipality, name, break_glass } => {
             if !auth::ROLES.contains(&role.as_str()) {
                 bail!("role must be one of {}", auth::ROLES.join(", "));
+            }
+            if break_glass && role != "admin" {
+                bail!("a break-glass account is an admin (--role admin)");
             }
             let policy = crate::policy::Policy::load_or_default(cfg.policy.as_deref())?;
             match (&role[..], &municipality) {
@@ -78,14 +92,31 @@ pub async fn exec(config: Option<std::path::PathBuf>, cmd: UserCommand) -> Resul
             store
                 .create_user(&username, name.as_deref().unwrap_or(&username), &role, municipality.as_deref(), &hash)
                 .await?;
-            println!("user {username} added ({role})");
+            if break_glass {
+                store.set_break_glass(&username, true).await?;
+            }
+            println!("user {username} added ({role}{})", if break_glass { ", break-glass" } else { "" });
         }
         UserCommand::Passwd { username } => {
+            if store.user_by_name(&username).await?.is_some_and(|u| u.sso_subject.is_some()) {
+                bail!("{username} signs in at the OpenID provider (SSO) and has no password");
+            }
             let hash = auth::hash_password(&read_password()?)?;
             if !store.set_password(&username, &hash).await? {
                 bail!("no user {username:?}");
             }
             println!("password of {username} changed");
+        }
+        UserCommand::BreakGlass { username, off } => {
+            let Some(user) = store.user_by_name(&username).await? else { bail!("no user {username:?}") };
+            if user.sso_subject.is_some() {
+                bail!("{username} signs in at the OpenID provider (SSO) and has no password");
+            }
+            if !off && user.role != "admin" {
+                bail!("a break-glass account is an admin ({username} is {})", user.role);
+            }
+            store.set_break_glass(&username, !off).await?;
+            println!("{username} is {}a break-glass account", if off { "no longer " } else { "" });
         }
         UserCommand::Disable { username } => {
             if !store.set_disabled(&username, true).await? {
@@ -127,8 +158,13 @@ pub async fn exec(config: Option<std::path::PathBuf>, cmd: UserCommand) -> Resul
                     Some(at) => format!("\ttoken EXPIRED {}", crate::web::when(at)),
                     None => String::new(),
                 };
+                let kind = match (&u.sso_subject, u.break_glass) {
+                    (Some(_), _) => "\tSSO",
+                    (None, true) => "\tBREAK-GLASS",
+                    (None, false) => "",
+                };
                 println!(
-                    "{}\t{}{m}\t{}{}{token}",
+                    "{}\t{}{m}\t{}{kind}{}{token}",
                     u.username,
                     u.role,
                     u.name,

@@ -4,6 +4,7 @@
 
 mod endpoint;
 mod oauth2;
+mod oidc;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,6 +16,7 @@ use crate::text::address;
 
 pub use endpoint::{Endpoint, Security};
 pub use oauth2::{AuthMethod, Grant, Mechanism, OAuth2Config};
+pub use oidc::{OidcConfig, RoleMapping};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -265,6 +267,9 @@ pub struct WebConfig {
     /// (`ROUTEDESK_WEB__METRICS_TOKEN`); `/healthz` stays open for load balancers.
     #[serde(default)]
     pub metrics_token: Secret,
+    /// Staff sign-in at the region's OpenID provider (`[web.oidc]`); none: passwords only.
+    #[serde(default)]
+    pub oidc: Option<OidcConfig>,
 }
 
 impl Default for WebConfig {
@@ -275,6 +280,7 @@ impl Default for WebConfig {
             public_url: String::new(),
             trusted_proxies: Vec::new(),
             metrics_token: Secret::default(),
+            oidc: None,
         }
     }
 }
@@ -475,6 +481,9 @@ impl Config {
         }
         if let Err(e) = crate::web::client::parse_proxies(&self.web.trusted_proxies) {
             p.push(format!("web.trusted_proxies: {e}"));
+        }
+        if let Some(oidc) = &self.web.oidc {
+            p.extend(oidc.problems());
         }
         if self.limits.max_message_bytes < 1024 || self.limits.max_parts == 0 || self.limits.max_depth == 0 {
             p.push("limits: max_message_bytes (>= 1024), max_parts and max_depth (>= 1) must be set".into());

@@ -74,6 +74,14 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         tokio::spawn(intake::heartbeat(store.clone(), instance.clone(), rx.clone())),
         tokio::spawn(intake::run(cfg.imap.clone(), login, ingestor, stats.clone(), instance.clone(), rx.clone())),
     ];
+    if let Some(sso) = web.sso.clone() {
+        if !sso.config().password_login && !store.users().await?.iter().any(|u| u.break_glass && !u.disabled) {
+            tracing::warn!(
+                "password sign-in is off and there is no break-glass account: while the OpenID provider is unreachable, nobody can sign in (routedesk user add --break-glass)"
+            );
+        }
+        tasks.push(tokio::spawn(sso.keep_discovered(rx.clone())));
+    }
     if !cfg.vendor.status_url.is_empty() {
         let every = Duration::from_secs(cfg.vendor.poll_secs);
         tasks.push(tokio::spawn(vendor.clone().run(cfg.vendor.status_url.clone(), every, rx.clone())));

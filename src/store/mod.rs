@@ -29,6 +29,7 @@ mod privacy;
 mod retention;
 mod seed;
 mod sqlite_tx;
+mod sso;
 mod staff;
 
 use std::str::FromStr;
@@ -48,6 +49,7 @@ pub use outbox::{FileData, OutboxRow};
 pub use privacy::{PrivacyField, PrivacyReport, PrivacyRow};
 pub use read::{AttachmentRow, Counted, EventRow, FileRow, MessageRow, TicketRow};
 pub use retention::REMOVED;
+pub use sso::{PendingSignIn, SsoAccount, SsoUpsert};
 pub use staff::{SessionLimits, UserRow};
 pub use tx::{NewAttachment, NewMessage, NewOutbox, NewTicket, TicketBrief, TicketField, Tx};
 

@@ -17,6 +17,8 @@ row! {
         pub password_hash: String,
         pub disabled: bool,
         pub api_token_expires_at: Option<OffsetDateTime>,
+        pub sso_subject: Option<String>,
+        pub break_glass: bool,
     }
 }
 
@@ -30,6 +32,8 @@ row! {
         pub password_hash: String,
         pub disabled: bool,
         pub api_token_expires_at: Option<OffsetDateTime>,
+        pub sso_subject: Option<String>,
+        pub break_glass: bool,
         pub csrf: String,
         pub last_seen_at: Option<OffsetDateTime>,
     }
@@ -44,7 +48,8 @@ pub struct SessionLimits {
     pub touch_every: time::Duration,
 }
 
-const USER_COLUMNS: &str = "id, username, name, role, municipality, password_hash, disabled, api_token_expires_at";
+pub(super) const USER_COLUMNS: &str =
+    "id, username, name, role, municipality, password_hash, disabled, api_token_expires_at, sso_subject, break_glass";
 
 impl Store {
     pub async fn create_user(
@@ -133,6 +138,7 @@ impl Store {
         fetch!(self, SQL, fetch_optional, token_hash, now).context("reading a token")
     }
 
+    /// A new session; `id_token`: the ID token of a sign-in at the provider, for its sign-out.
     pub async fn create_session(
         &self,
         id_hash: &str,
@@ -140,15 +146,18 @@ impl Store {
         csrf: &str,
         now: OffsetDateTime,
         expires: OffsetDateTime,
+        id_token: Option<&str>,
     ) -> Result<()> {
         execute!(
             self,
-            "INSERT INTO sessions (id, user_id, csrf, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $4)",
+            "INSERT INTO sessions (id, user_id, csrf, created_at, expires_at, last_seen_at, id_token) \
+             VALUES ($1, $2, $3, $4, $5, $4, $6)",
             id_hash,
             user_id,
             csrf,
             now,
-            expires
+            expires,
+            id_token
         )
         .context("creating a session")?;
         Ok(())
@@ -164,7 +173,7 @@ impl Store {
         limits: SessionLimits,
     ) -> Result<Option<(UserRow, String)>> {
         const SQL: &str = "SELECT u.id, u.username, u.name, u.role, u.municipality, u.password_hash, u.disabled, \
-             u.api_token_expires_at, s.csrf, s.last_seen_at \
+             u.api_token_expires_at, u.sso_subject, u.break_glass, s.csrf, s.last_seen_at \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.id = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND NOT u.disabled";
         let row: Option<SessionRow> =
@@ -183,6 +192,8 @@ impl Store {
             password_hash: r.password_hash,
             disabled: r.disabled,
             api_token_expires_at: r.api_token_expires_at,
+            sso_subject: r.sso_subject,
+            break_glass: r.break_glass,
         };
         Ok(Some((user, r.csrf)))
     }

@@ -1,6 +1,7 @@
-//! What the web view writes to the audit log (`store::audit`): sign-ins and failed ones, access
-//! refused to a ticket or case the user may not see, and views of reports, files and privacy
-//! cases. A view that cannot be logged is not shown.
+//! What the web view writes to the audit log (`store::audit`): sign-ins (with a password or at the
+//! OpenID provider) and failed or refused ones, sign-outs, access refused to a ticket or case the
+//! user may not see, and views of reports, files and privacy cases. A view that cannot be logged is
+//! not shown.
 
 use std::net::IpAddr;
 
@@ -15,6 +16,9 @@ use crate::store::AuditEntry;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     SignIn,
+    /// A sign-in at the region's OpenID provider, taken or refused.
+    SsoSignIn,
+    SignOut,
     /// A ticket or case that exists, asked for by someone who may not see it.
     Refused,
     /// A ticket's page: the report as sent.
@@ -27,6 +31,8 @@ impl Action {
     pub fn as_str(self) -> &'static str {
         match self {
             Action::SignIn => "sign-in",
+            Action::SsoSignIn => "sso-sign-in",
+            Action::SignOut => "sign-out",
             Action::Refused => "refused",
             Action::ViewTicket => "view-ticket",
             Action::ViewFile => "view-file",

@@ -1,4 +1,4 @@
-//! Sign-in: argon2id password hashes, server-side sessions behind an HttpOnly SameSite=Lax cookie
+//! Sign-in: argon2id password hashes (sign-in at the OpenID provider is in `sso`), server-side sessions behind an HttpOnly SameSite=Lax cookie
 //! (Secure over TLS) with an idle and an absolute timeout, a fresh session id at every sign-in (no
 //! fixation), CSRF tokens on every form,
 //! roles and the municipality boundary. Sign-in throttling is in `limiter`.
@@ -22,6 +22,8 @@ use crate::store::{SessionLimits, UserRow};
 pub const SESSION_COOKIE: &str = "rd_session";
 pub const LOGIN_COOKIE: &str = "rd_login";
 pub const LANG_COOKIE: &str = "rd_lang";
+/// Binds a sign-in at the OpenID provider to the browser that began it (sent to `/auth/…` only).
+pub const SSO_COOKIE: &str = "rd_sso";
 /// A session ends 12 hours after sign-in, or after 2 hours unused, whichever comes first.
 pub const SESSIONS: SessionLimits = SessionLimits {
     absolute: time::Duration::hours(12),
@@ -193,7 +195,8 @@ impl FromRequestParts<AppState> for Staff {
 
 /// Checks a password off the async executor (argon2 takes tens of milliseconds by design).
 pub async fn check_login(state: &AppState, username: &str, password: &str) -> WebResult<Option<UserRow>> {
-    let user = state.desk.store.user_by_name(username).await?;
+    // An account of the provider's has no password: it is refused like an unknown one.
+    let user = state.desk.store.user_by_name(username).await?.filter(|u| u.sso_subject.is_none());
     // An unknown user costs the same time as a wrong password, so names cannot be probed.
     let phc = user.as_ref().map_or_else(|| DUMMY_HASH.to_string(), |u| u.password_hash.clone());
     let password = password.to_string();

@@ -130,6 +130,23 @@ pub struct Texts {
     pub object: &'static str,
     pub result: &'static str,
     pub address: &'static str,
+    /// Before the provider's name on the sign-in button: "Logg inn med Entra ID".
+    pub sign_in_with: &'static str,
+    /// The provider's name on the button when `[web.oidc] display_name` is not set.
+    pub sso_default_name: &'static str,
+    pub sso_unavailable: &'static str,
+    pub sso_no_role: &'static str,
+    pub sso_failed: &'static str,
+    pub sso_cancelled: &'static str,
+    pub sso_disabled: &'static str,
+    pub sso_name_taken: &'static str,
+    /// Over the password form when sign-in is at the provider.
+    pub password_break_glass: &'static str,
+    /// The link to the password form when sign-in is at the provider.
+    pub break_glass_link: &'static str,
+    pub signed_out: &'static str,
+    /// Before the provider's name on the sign-out page: "Logger ut hos Entra ID …".
+    pub signing_out_at: &'static str,
     /// Names of statuses and classes, by code.
     pub labels: &'static [(&'static str, &'static str)],
 }
@@ -236,6 +253,18 @@ pub static NB: Texts = Texts {
     object: "Gjelder",
     result: "Resultat",
     address: "Adresse",
+    sign_in_with: "Logg inn med",
+    sso_default_name: "jobbkontoen",
+    sso_unavailable: "Innloggingstjenesten svarer ikke akkurat nå. Prøv igjen om litt.",
+    sso_no_role: "Du er logget inn hos innloggingstjenesten, men kontoen din har ingen rolle i routedesk. Be IT-avdelingen om tilgang.",
+    sso_failed: "Innloggingen kunne ikke bekreftes og ble avvist. Start innloggingen på nytt.",
+    sso_cancelled: "Innloggingen ble avbrutt.",
+    sso_disabled: "Kontoen din er sperret i routedesk. Kontakt en administrator.",
+    sso_name_taken: "Det finnes allerede en konto med denne e-postadressen som ikke hører til innloggingstjenesten. Kontakt en administrator.",
+    password_break_glass: "Innlogging med passord er bare for nødtilgang.",
+    break_glass_link: "Nødtilgang med passord",
+    signed_out: "Du er logget ut av routedesk.",
+    signing_out_at: "Logger ut hos",
     labels: &[
         ("group", "Gruppe"),
         ("suspected", "Mistenkt hendelse"),
@@ -352,6 +381,18 @@ pub static EN: Texts = Texts {
     object: "Object",
     result: "Result",
     address: "Address",
+    sign_in_with: "Sign in with",
+    sso_default_name: "your work account",
+    sso_unavailable: "The sign-in service does not answer right now. Try again in a little while.",
+    sso_no_role: "You are signed in at the sign-in service, but your account has no role in routedesk. Ask your IT department for access.",
+    sso_failed: "The sign-in could not be verified and was refused. Start the sign-in again.",
+    sso_cancelled: "The sign-in was cancelled.",
+    sso_disabled: "Your account is disabled in routedesk. Contact an administrator.",
+    sso_name_taken: "An account with this e-mail address exists already and does not belong to the sign-in service. Contact an administrator.",
+    password_break_glass: "Signing in with a password is for emergency access only.",
+    break_glass_link: "Emergency access with a password",
+    signed_out: "You are signed out of routedesk.",
+    signing_out_at: "Signing out at",
     labels: &[
         ("group", "Group"),
         ("suspected", "Suspected incident"),

@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod limiter;
 mod pages;
 mod security;
+pub mod sso;
 pub mod visibility;
 
 use std::net::SocketAddr;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub metrics_token: Option<crate::config::Secret>,
     /// The alerts that hold, for the banner on every staff page.
     pub alerts: Arc<crate::alerts::watch::Board>,
+    /// Sign-in at the region's OpenID provider (`[web.oidc]`).
+    pub sso: Option<Arc<sso::Sso>>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
     pub fn new(desk: Ingestor, intake: Arc<IntakeStats>, web: &crate::config::WebConfig) -> anyhow::Result<AppState> {
         let proxies =
             client::parse_proxies(&web.trusted_proxies).map_err(|e| anyhow::anyhow!("web.trusted_proxies: {e}"))?;
+        let sso = web.oidc.as_ref().map(|o| sso::Sso::new(o, &desk.policy)).transpose()?.map(Arc::new);
         Ok(AppState {
             desk,
             intake,
@@ -64,7 +68,13 @@ impl AppState {
             trusted_proxies: proxies.into(),
             metrics_token: Some(web.metrics_token.clone()).filter(|t| !t.expose().is_empty()),
             alerts: Arc::default(),
+            sso,
         })
+    }
+
+    /// Whether everyone may sign in with a password (otherwise break-glass accounts only).
+    pub fn password_login(&self) -> bool {
+        self.sso.as_ref().is_none_or(|s| s.config().password_login)
     }
 }
 
@@ -93,6 +103,8 @@ fn table() -> Vec<Route> {
         get_("/login", login::form),
         post_("/login", login::submit),
         post_("/logout", login::logout),
+        get_("/auth/login", oidc::begin),
+        get_("/auth/callback", oidc::callback),
         get_("/lang/{code}", login::language),
         get_("/tickets", log::page),
         get_("/tickets/{number}", ticket::page),

@@ -8,6 +8,18 @@ fn routedesk() -> Command {
     Command::new(env!("CARGO_BIN_EXE_routedesk"))
 }
 
+/// Runs `cmd` with `stdin` as its standard input.
+fn output(cmd: &mut Command, stdin: &str) -> std::process::Output {
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), stdin.as_bytes()).expect("write");
+    child.wait_with_output().expect("waits")
+}
+
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports").join(name)
 }
@@ -124,16 +136,7 @@ fn api_tokens_run_out_as_asked_and_the_list_shows_when() {
     let dir = std::env::temp_dir().join(format!("routedesk-cli-token-{}", std::process::id()));
     let db = format!("sqlite://{}/routedesk.db", dir.display());
     let run = |args: &[&str], stdin: &str| {
-        let mut child = service_env(&mut routedesk())
-            .env("ROUTEDESK_DATABASE_URL", &db)
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("runs");
-        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), stdin.as_bytes()).expect("write");
-        child.wait_with_output().expect("waits")
+        output(service_env(&mut routedesk()).env("ROUTEDESK_DATABASE_URL", &db).args(args), stdin)
     };
     let ok = |out: std::process::Output| {
         assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
@@ -207,6 +210,71 @@ fn check_config_refuses_a_bad_configuration_with_every_problem() {
     let out = routedesk().args(["check-config", "--config", "/nonexistent/routedesk.toml"]).output().expect("runs");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+}
+
+/// `[web.oidc]` in a file, its secret from the environment; a municipality the policy does not
+/// know is refused; break-glass accounts are admins and are marked in the list.
+#[test]
+fn the_oidc_section_takes_its_secret_from_the_environment_and_break_glass_accounts_are_admins() {
+    let dir = std::env::temp_dir().join(format!("routedesk-cli-oidc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let config = dir.join("routedesk.toml");
+    let write = |municipality: &str| {
+        let text = format!(
+            r#"
+database_url = "sqlite://{db}/routedesk.db"
+[web.oidc]
+issuer = "https://login.microsoftonline.com/5f1c1b3e-0000-4000-8000-000000000001/v2.0"
+client_id = "routedesk"
+redirect_url = "https://helpdesk.gjovik.kommune.no/auth/callback"
+password_login = false
+role_map = [
+  {{ value = "rd-helpdesk", role = "helpdesk" }},
+  {{ value = "rd-kommune", role = "municipal", municipality = "{municipality}" }},
+]
+"#,
+            db = dir.display()
+        );
+        std::fs::write(&config, text).expect("write");
+    };
+    let secret = "env-secret-7d1f0c";
+    let run = |args: &[&str], with_secret: bool| {
+        let mut cmd = routedesk();
+        service_env(&mut cmd).env("ROUTEDESK_CONFIG", &config).args(args);
+        if with_secret {
+            cmd.env("ROUTEDESK_WEB__OIDC__CLIENT_SECRET", secret);
+        }
+        let out = output(&mut cmd, "a long passphrase\n");
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    write("gjovik");
+    let (code, _, err) = run(&["check-config"], false);
+    assert_eq!(code, Some(2), "no secret yet");
+    assert!(err.contains("web.oidc: set client_secret (or client_secret_file)"), "{err}");
+    let (code, out, err) = run(&["check-config"], true);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("sign-in:   at https://login.microsoftonline.com/"), "{out}");
+    assert!(out.contains("2 mapping(s)); passwords: break-glass accounts only"), "{out}");
+    assert!(!out.contains(secret), "the secret is never printed: {out}");
+    write("atlantis");
+    let (code, _, err) = run(&["check-config"], true);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("web.oidc.role_map \"rd-kommune\": municipality \"atlantis\" is not in the policy"), "{err}");
+
+    write("gjovik");
+    let (code, _, err) = run(&["user", "add", "hege", "--role", "helpdesk", "--break-glass"], true);
+    assert!(code == Some(2) && err.contains("a break-glass account is an admin"), "{err}");
+    assert_eq!(run(&["user", "add", "nod", "--role", "admin", "--break-glass"], true).0, Some(0));
+    assert_eq!(run(&["user", "add", "anne", "--role", "admin"], true).0, Some(0));
+    let (_, list, _) = run(&["user", "list"], true);
+    assert!(list.lines().any(|l| l == "nod\tadmin\tnod\tBREAK-GLASS"), "{list}");
+    assert!(list.lines().any(|l| l == "anne\tadmin\tanne"), "{list}");
+    assert_eq!(run(&["user", "break-glass", "nod", "--off"], true).0, Some(0));
+    assert_eq!(run(&["user", "break-glass", "anne"], true).0, Some(0));
+    let (_, list, _) = run(&["user", "list"], true);
+    assert!(list.lines().any(|l| l == "nod\tadmin\tnod") && list.contains("anne\tadmin\tanne\tBREAK-GLASS"), "{list}");
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// The `ROUTEDESK_*` settings in docker-compose.yml, as the compose file gives them to routedesk.

@@ -25,18 +25,36 @@ struct LoginPage {
     csrf: String,
     next: String,
     error: Option<&'static str>,
+    /// "Logg inn med Entra ID" and where it leads, when sign-in at the provider is set up.
+    sso: Option<(String, String)>,
+    /// Whether the password form is shown.
+    password_form: bool,
+    /// Sign-in is at the provider: passwords are for break-glass accounts only.
+    break_glass: bool,
 }
 
 #[derive(Deserialize)]
 pub struct Next {
     next: Option<String>,
+    /// Asks for the password form where sign-in is at the provider (emergency access).
+    password: Option<String>,
+}
+
+/// The signed-out page: routedesk's session has ended; the browser goes on to the provider's.
+#[derive(Template, WebTemplate)]
+#[template(path = "web/signed_out.html")]
+struct SignedOutPage {
+    t: &'static Texts,
+    lang: &'static str,
+    provider: String,
+    url: String,
 }
 
 /// Only our own paths: never an open redirect to another site. A browser drops tabs and line
 /// breaks from a URL and reads `\\` as `/`, so `/\t/evil.example` or `/\\evil.example` would become
 /// `//evil.example`: a path must start with exactly one `/` and a path character, and may hold no
 /// control character, whitespace or backslash anywhere.
-fn safe_next(next: Option<&str>) -> String {
+pub(super) fn safe_next(next: Option<&str>) -> String {
     const PATH_PUNCTUATION: &str = "-._~!$&'()*+,;=:@%";
     let own_path = |n: &str| {
         let mut chars = n.chars();
@@ -50,19 +68,35 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// The sign-in page; `error` picks its message from the catalogue.
-fn login_page(
+/// The sign-in page; `error` picks its message from the catalogue. `password`: the visitor asked
+/// for the password form (shown anyway unless sign-in is at the provider only).
+pub(super) fn login_page(
     headers: &HeaderMap,
     state: &AppState,
     next: String,
     error: Option<fn(&Texts) -> &'static str>,
     status: StatusCode,
+    password: bool,
 ) -> Response {
     let lang = auth::lang_of(headers);
     let t = lang.texts();
     // Double-submit token for the sign-in form, before any session exists.
     let token = auth::random_token();
-    let page = LoginPage { t, lang: lang.code(), csrf: token.clone(), next, error: error.map(|e| e(t)) };
+    let sso = state.sso.as_ref().map(|s| {
+        let name = Some(s.config().display_name.as_str()).filter(|n| !n.is_empty()).unwrap_or(t.sso_default_name);
+        (format!("{} {name}", t.sign_in_with), format!("/auth/login?next={}", auth::urlencode(&next)))
+    });
+    let password_login = state.password_login();
+    let page = LoginPage {
+        t,
+        lang: lang.code(),
+        csrf: token.clone(),
+        next,
+        error: error.map(|e| e(t)),
+        sso,
+        password_form: password_login || password,
+        break_glass: !password_login,
+    };
     let cookie = auth::set_cookie(LOGIN_COOKIE, &token, 3600, state.secure_cookies);
     (status, [(header::SET_COOKIE, cookie)], page).into_response()
 }
@@ -76,13 +110,13 @@ fn come_back(
     status: StatusCode,
     after: std::time::Duration,
 ) -> Response {
-    let mut res = login_page(headers, state, next, Some(error), status);
+    let mut res = login_page(headers, state, next, Some(error), status, true);
     res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(after.as_secs().max(1)));
     res
 }
 
 pub async fn form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<Next>) -> Response {
-    login_page(&headers, &state, safe_next(q.next.as_deref()), None, StatusCode::OK)
+    login_page(&headers, &state, safe_next(q.next.as_deref()), None, StatusCode::OK, q.password.is_some())
 }
 
 #[derive(Deserialize)]
@@ -120,16 +154,39 @@ pub async fn submit(
         let wait = std::time::Duration::from_secs(5);
         return Ok(come_back(&headers, &state, next, |t| t.login_busy, StatusCode::SERVICE_UNAVAILABLE, wait));
     };
-    let Some(user) = auth::check_login(&state, name, &c.password).await? else {
+    let found = auth::check_login(&state, name, &c.password).await?;
+    // Where sign-in is at the provider, a password opens break-glass accounts only; the answer is
+    // the same as for a wrong password, so it tells nothing about the password.
+    let (found, result) = match found {
+        Some(u) if !state.password_login() && !u.break_glass => (None, "not-break-glass"),
+        other => (other, "failed"),
+    };
+    let Some(user) = found else {
         // The name only as a fingerprint: a mistyped name is sometimes a password.
         let user = limiter::fingerprint(name);
-        tracing::warn!(%user, %address, "sign-in failed");
-        audit::record(&state, &format!("name#{user}"), Action::SignIn, "", "failed", Some(address)).await?;
-        return Ok(login_page(&headers, &state, next, Some(|t| t.login_wrong), StatusCode::UNAUTHORIZED));
+        tracing::warn!(%user, %address, result, "sign-in failed");
+        audit::record(&state, &format!("name#{user}"), Action::SignIn, "", result, Some(address)).await?;
+        return Ok(login_page(&headers, &state, next, Some(|t| t.login_wrong), StatusCode::UNAUTHORIZED, true));
     };
     state.limiter.succeeded(name, address);
-    // A new session id at every sign-in; an old one presented with the request is ended.
-    if let Some(old) = auth::cookie(&headers, SESSION_COOKIE) {
+    tracing::info!(user = %user.username, %address, "signed in");
+    audit::record(&state, &auth::actor(&user), Action::SignIn, "", "ok", Some(address)).await?;
+    let mut res = start_session(&state, &headers, &user, None, &next).await?;
+    append_cookie(&mut res, &auth::set_cookie(LOGIN_COOKIE, "", 0, state.secure_cookies))?;
+    Ok(res)
+}
+
+/// Begins a session for `user` and sends the browser on to `next`: a new session id at every
+/// sign-in (an old one presented with the request is ended). `id_token`: from the provider, kept
+/// for its sign-out.
+pub(super) async fn start_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &crate::store::UserRow,
+    id_token: Option<&str>,
+    next: &str,
+) -> WebResult<Response> {
+    if let Some(old) = auth::cookie(headers, SESSION_COOKIE) {
         state.desk.store.delete_session(&auth::token_hash(old)).await?;
     }
     let token = auth::random_token();
@@ -137,20 +194,18 @@ pub async fn submit(
     // Sessions that ran out are removed here, so the table holds only live ones (and a few idle).
     state.desk.store.delete_expired_sessions(now, SESSIONS.idle).await?;
     let expires = now + SESSIONS.absolute;
-    state.desk.store.create_session(&auth::token_hash(&token), user.id, &auth::random_token(), now, expires).await?;
-    tracing::info!(user = %user.username, %address, "signed in");
-    audit::record(&state, &auth::actor(&user), Action::SignIn, "", "ok", Some(address)).await?;
-    let mut res = Redirect::to(&next).into_response();
-    let h = res.headers_mut();
+    let (id, csrf) = (auth::token_hash(&token), auth::random_token());
+    state.desk.store.create_session(&id, user.id, &csrf, now, expires, id_token).await?;
+    let mut res = Redirect::to(next).into_response();
     let session = auth::set_cookie(SESSION_COOKIE, &token, SESSIONS.absolute.whole_seconds(), state.secure_cookies);
-    h.append(header::SET_COOKIE, session.parse().map_err(|e| WebError::Internal(anyhow::anyhow!("cookie: {e}")))?);
-    h.append(
-        header::SET_COOKIE,
-        auth::set_cookie(LOGIN_COOKIE, "", 0, state.secure_cookies)
-            .parse()
-            .map_err(|e| WebError::Internal(anyhow::anyhow!("cookie: {e}")))?,
-    );
+    append_cookie(&mut res, &session)?;
     Ok(res)
+}
+
+pub(super) fn append_cookie(res: &mut Response, cookie: &str) -> WebResult<()> {
+    let value = cookie.parse().map_err(|e| WebError::Internal(anyhow::anyhow!("cookie: {e}")))?;
+    res.headers_mut().append(header::SET_COOKIE, value);
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -160,11 +215,28 @@ pub struct Token {
     csrf: String,
 }
 
+/// Ends the session. One begun at the provider goes on to the provider's sign-out, when it has one
+/// (a page that forwards the browser: the form's own redirect would leave the site).
 pub async fn logout(State(state): State<AppState>, staff: Staff, Form(f): Form<Token>) -> WebResult<Response> {
     staff.check_csrf(&f.csrf)?;
-    state.desk.store.delete_session(&staff.session).await?;
+    let id_token = state.desk.store.end_session(&staff.session).await?;
+    let sso = state.sso.as_ref();
+    let provider = sso.zip(id_token.as_deref()).and_then(|(s, token)| s.end_session_url(token));
+    let object = if provider.is_some() { "provider" } else { "" };
+    audit::by(&state, &staff, Action::SignOut, object, "ok").await?;
     let cookie = auth::set_cookie(SESSION_COOKIE, "", 0, state.secure_cookies);
-    Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response())
+    let (Some(url), Some(sso)) = (provider, sso) else {
+        return Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response());
+    };
+    let t = staff.lang.texts();
+    let name = Some(sso.config().display_name.clone()).filter(|n| !n.is_empty());
+    let page = SignedOutPage {
+        t,
+        lang: staff.lang.code(),
+        provider: name.unwrap_or_else(|| t.sso_default_name.to_string()),
+        url,
+    };
+    Ok(([(header::SET_COOKIE, cookie)], page).into_response())
 }
 
 pub async fn language(State(state): State<AppState>, headers: HeaderMap, Path(code): Path<String>) -> Response {

@@ -6,6 +6,7 @@ pub mod incidents;
 pub mod log;
 pub mod login;
 pub mod mail;
+pub mod oidc;
 pub mod privacy;
 pub mod status;
 pub mod tester;

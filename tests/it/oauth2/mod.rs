@@ -7,10 +7,11 @@ mod cli;
 mod login;
 mod mailbox;
 
-use std::process::Command;
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
+
+use crate::support::oidc;
 
 /// The provider's control API and token endpoint.
 pub struct Provider {
@@ -21,19 +22,8 @@ pub struct Provider {
 pub fn provider() -> &'static Provider {
     static P: OnceLock<Provider> = OnceLock::new();
     P.get_or_init(|| {
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/oidc");
-        let out = Command::new(&script).arg("start").output().expect("scripts/oidc runs");
-        assert!(out.status.success(), "scripts/oidc start failed: {}", String::from_utf8_lossy(&out.stderr));
-        let env = Command::new(&script).arg("env").output().expect("scripts/oidc env runs");
-        let env = String::from_utf8_lossy(&env.stdout).into_owned();
-        let var = |name: &str| {
-            env.lines()
-                .find_map(|l| l.strip_prefix(&format!("export {name}=")))
-                .unwrap_or_else(|| panic!("oidc env lacks {name}"))
-                .trim_matches('"')
-                .to_string()
-        };
-        Provider { token_url: var("OIDC_TOKEN_URL"), control: var("OIDC_CONTROL_URL") }
+        oidc::ensure();
+        Provider { token_url: oidc::var("OIDC_TOKEN_URL"), control: oidc::var("OIDC_CONTROL_URL") }
     })
 }
 

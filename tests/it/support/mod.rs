@@ -3,6 +3,7 @@
 //! helpers to send mail and read mailboxes over IMAP.
 
 pub mod mail;
+pub mod oidc;
 pub mod process;
 pub mod proxy;
 pub mod rig;

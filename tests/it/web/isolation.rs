@@ -46,6 +46,8 @@ const EXPECT: &[(&str, &str, Expect)] = &[
     ("GET", "/login", Expect::Session),
     ("POST", "/login", Expect::Session),
     ("POST", "/logout", Expect::Session),
+    ("GET", "/auth/login", Expect::Session),
+    ("GET", "/auth/callback", Expect::Session),
     ("GET", "/lang/{code}", Expect::NoTicketData),
     ("GET", "/tickets", Expect::TicketList),
     ("GET", "/tickets/{number}", Expect::TicketPage),

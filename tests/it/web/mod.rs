@@ -12,6 +12,8 @@ mod isolation;
 mod neighbours;
 mod pages;
 mod sessions;
+mod sso;
+mod sso_browser;
 mod xss;
 
 use std::net::SocketAddr;
@@ -38,6 +40,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct App {
     pub router: Router,
     pub state: AppState,
+    /// The test's own database.
+    pub database_url: String,
 }
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -53,7 +57,8 @@ impl App {
     /// A web view configured as `web` says (trusted proxies, tokens, cookies).
     pub async fn with_web(db: Db, web: &WebConfig) -> App {
         crate::support::init_logging();
-        let store = Store::connect(&database_url(db).await).await.expect("store");
+        let url = database_url(db).await;
+        let store = Store::connect(&url).await.expect("store");
         let policy = Policy::default_region().expect("policy");
         let vendor = Arc::new(routedesk::vendor::Watch::new(policy.components.clone()));
         let desk = Ingestor {
@@ -74,9 +79,14 @@ impl App {
         store.create_user("kari", "Kari Helpdesk", "helpdesk", None, &hash).await.expect("user");
         store.create_user("ola", "Ola Østre Toten", "municipal", Some("ostre-toten"), &hash).await.expect("user");
         let state = AppState::new(desk, Arc::default(), web).expect("web state");
+        App::serving(state, url)
+    }
+
+    /// The web view of `state` (e.g. one changed by a test) on the database at `database_url`.
+    pub fn serving(state: AppState, database_url: String) -> App {
         let router =
             routedesk::web::router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
-        App { router, state }
+        App { router, state, database_url }
     }
 
     /// Adds a staff account with the test password.
@@ -159,19 +169,22 @@ impl App {
         }
         let res = self.send(req.body(Body::from(body)).expect("request")).await;
         match set_cookie(&res, auth::SESSION_COOKIE) {
-            Some(cookie) if res.status() == StatusCode::SEE_OTHER => {
-                let page = self.get("/tickets", Some(&Session { cookie: cookie.clone(), csrf: String::new() })).await;
-                let html = text(page).await;
-                let csrf = html
-                    .split("name=\"csrf\" value=\"")
-                    .nth(1)
-                    .and_then(|s| s.split('"').next())
-                    .unwrap_or_default()
-                    .to_string();
-                Ok(Session { cookie, csrf })
-            }
+            Some(cookie) if res.status() == StatusCode::SEE_OTHER => Ok(self.session(cookie).await),
             _ => Err(res),
         }
+    }
+
+    /// The signed-in browser of this session cookie, with the form token its pages carry.
+    pub async fn session(&self, cookie: String) -> Session {
+        let page = self.get("/tickets", Some(&Session { cookie: cookie.clone(), csrf: String::new() })).await;
+        let html = text(page).await;
+        let csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_default()
+            .to_string();
+        Session { cookie, csrf }
     }
 }
 
