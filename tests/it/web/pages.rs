@@ -25,7 +25,8 @@ on_both_databases!(
     the_log_filters_counts_searches_and_pages,
     the_ticket_page_shows_everything_and_no_hostile_html,
     files_are_served_safely,
-    the_tester_and_the_dashboard_work
+    the_tester_and_the_dashboard_work,
+    a_sender_our_server_could_not_verify_is_marked
 );
 
 /// The ticket numbers of the log's rows, in order.
@@ -263,4 +264,29 @@ async fn the_tester_and_the_dashboard_work(db: Db) {
         &dash[dash.find("cards").unwrap_or(0)..][..400.min(dash.len())]
     );
     assert!(dash.contains("<td>gjovik</td><td>6</td>"), "per municipality");
+}
+
+/// A report whose sender failed DMARC at our own receiving server: the ticket says so in words, and
+/// the verdict is shown beside them; a verified sender's ticket has no such warning.
+async fn a_sender_our_server_could_not_verify_is_marked(db: Db) {
+    let app = App::new(db).await;
+    let raw = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/reports/01-gjovik-lonn-complete.eml"),
+    )
+    .expect("fixture");
+    let forged = [
+        b"Authentication-Results: mx.gjovik.kommune.no; dmarc=fail header.from=gjovik.kommune.no\r\n".as_slice(),
+        &raw,
+    ]
+    .concat();
+    let n = match app.state.desk.ingest(&forged, None).await.expect("ingest") {
+        routedesk::ingest::Outcome::Ticket { number, .. } => number,
+        other => panic!("{other:?}"),
+    };
+    let ok = app.ingest(&["02-ostre-toten-faktura-complete.eml"]).await.remove(0);
+    let s = app.sign_in("kari").await;
+    let page = text(app.get(&format!("/tickets/{n}"), Some(&s)).await).await;
+    assert!(page.contains("Uverifisert avsender") && page.contains("dmarc=fail"), "{page}");
+    let page = text(app.get(&format!("/tickets/{ok}"), Some(&s)).await).await;
+    assert!(!page.contains("Uverifisert avsender"));
 }
