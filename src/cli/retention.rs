@@ -17,11 +17,12 @@ pub async fn purge(config: Option<PathBuf>, dry_run: bool) -> Result<()> {
     let done = crate::retention::purge(&store, policy.retention, now, &actor, dry_run).await?;
     let verb = if dry_run { "would remove" } else { "removed" };
     println!(
-        "{verb} the personal data of {} resolved tickets and {} set-aside mails",
+        "{verb} the personal data of {} resolved tickets, {} tickets never resolved and {} set-aside mails",
         done.tickets.len(),
+        done.open.len(),
         done.set_aside
     );
-    for n in &done.tickets {
+    for n in done.tickets.iter().chain(&done.open) {
         println!("  {n}");
     }
     store.close().await;

@@ -17,6 +17,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (8, "recipients", include_str!("../../migrations/sqlite/0008_recipients.sql")),
     (9, "web security", include_str!("../../migrations/sqlite/0009_web_security.sql")),
     (10, "alerts", include_str!("../../migrations/sqlite/0010_alerts.sql")),
+    (11, "erasure", include_str!("../../migrations/sqlite/0011_erasure.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "tickets", include_str!("../../migrations/postgres/0001_tickets.sql")),
@@ -29,6 +30,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (8, "recipients", include_str!("../../migrations/postgres/0008_recipients.sql")),
     (9, "web security", include_str!("../../migrations/postgres/0009_web_security.sql")),
     (10, "alerts", include_str!("../../migrations/postgres/0010_alerts.sql")),
+    (11, "erasure", include_str!("../../migrations/postgres/0011_erasure.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -47,7 +47,7 @@ pub use log::{Facets, TicketFilter};
 pub use outbox::{FileData, OutboxRow};
 pub use privacy::{PrivacyField, PrivacyReport, PrivacyRow};
 pub use read::{AttachmentRow, Counted, EventRow, FileRow, MessageRow, TicketRow};
-pub use retention::REMOVED;
+pub use retention::{REMOVED, Unkept};
 pub use staff::{SessionLimits, UserRow};
 pub use tx::{NewAttachment, NewMessage, NewOutbox, NewTicket, TicketBrief, TicketField, Tx};
 
