@@ -76,6 +76,7 @@ pub async fn purge(store: &Store, r: Retention, now: OffsetDateTime, actor: &str
         let tickets = (out.tickets.len() + out.open.len()) as i64;
         tx.record_purge(now, actor, tickets, out.set_aside, &detail).await?;
         tx.commit().await?;
+        store.truncate_log().await?;
     }
     Ok(out)
 }

@@ -109,7 +109,10 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // Removed data (a purged report, an erased person's mail) is overwritten with zeros,
+                // not left readable in the file's free pages.
+                .pragma("secure_delete", "ON");
             if let Some(dir) = opts.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create database folder {}", dir.display()))?;
@@ -125,6 +128,24 @@ impl Store {
         } else {
             anyhow::bail!("database url {:?} must start with sqlite: or postgres://", redact(url))
         }
+    }
+
+    /// After personal data was removed: on SQLite, copies every change into the database file and
+    /// empties the write-ahead log, which would otherwise keep older page images (with the removed
+    /// data) until they happen to be overwritten. PostgreSQL keeps no such copy readable.
+    pub async fn truncate_log(&self) -> Result<()> {
+        if let Db::Sqlite(p) = &self.db {
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(p)
+                .await
+                .context("checkpointing the database")?;
+            if busy != 0 {
+                tracing::warn!(
+                    "the write-ahead log could not be emptied now (a reader held it); SQLite empties it later"
+                );
+            }
+        }
+        Ok(())
     }
 
     pub fn backend(&self) -> &'static str {

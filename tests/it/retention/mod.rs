@@ -2,6 +2,8 @@
 //! resolved past theirs, lose their personal data (and only they) — with every copy of it elsewhere —
 //! the run is recorded, nothing is doubled afterwards; one person's data can be exported.
 
+mod files;
+
 use routedesk::ingest::Outcome;
 use routedesk::policy::Retention;
 use routedesk::retention::{export, purge};
