@@ -1,5 +1,11 @@
-//! Data retention and access requests (GDPR): the daily job and `routedesk purge` remove personal
-//! data the policy no longer allows keeping; `routedesk export` gives one person's data.
+//! Data retention and data subjects' requests (GDPR): the daily job and `routedesk purge` remove
+//! personal data the policy no longer allows keeping; `routedesk export` gives one person's data,
+//! `routedesk erase` removes it.
+
+mod erase;
+mod mailbox;
+
+pub use erase::{Erasure, erase};
 
 use anyhow::Result;
 use serde_json::json;

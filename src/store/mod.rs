@@ -19,6 +19,7 @@ mod read;
 mod tx;
 mod alerts;
 mod audit;
+mod erasure;
 mod incident;
 mod lease;
 mod links;
@@ -41,6 +42,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use alerts::{ActiveAlert, IntakeStatus};
 pub use audit::{AuditEntry, AuditRow};
+pub use erasure::{ADDRESS_REMOVED, Erased};
 pub use incident::{Candidate, IncidentRow, IncidentUpdate};
 pub use links::LinkedTicket;
 pub use log::{Facets, TicketFilter};

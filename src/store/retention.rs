@@ -15,7 +15,7 @@ pub const REMOVED: &str = "[personal data removed]";
 
 /// What an outgoing mail keeps once its texts are removed. Its error is removed too (a refusal can
 /// quote addresses and subjects); mail still queued is withdrawn, never sent empty.
-const EMPTIED_MAIL: &str = "subject = '', body = '', last_error = NULL, \
+pub(super) const EMPTIED_MAIL: &str = "subject = '', body = '', last_error = NULL, \
      status = CASE WHEN status = 'queued' THEN 'withdrawn' ELSE status END, locked_until = NULL";
 
 /// `text` for a `LIKE … ESCAPE '\'` pattern, its wildcards (`%`, `_`) taken literally.
@@ -117,8 +117,9 @@ impl Tx {
     /// mail is withdrawn: it would go out empty), the details of its audit trail — and every copy
     /// of its subject or reporter elsewhere: the title of a group named after it, the mail about a
     /// suspected incident that lists it, the note on a ticket it mentioned. Keeps what the
-    /// statistics need: number, status, class, municipality, flags and dates.
-    pub(super) async fn remove_ticket_data(&mut self, id: i64, at: OffsetDateTime) -> Result<()> {
+    /// statistics need: number, status, class, municipality, flags and dates. Returns the other
+    /// tickets it changed (those whose incident mail listed it).
+    pub(super) async fn remove_ticket_data(&mut self, id: i64, at: OffsetDateTime) -> Result<Vec<i64>> {
         const ATTACHMENTS: &str = "DELETE FROM attachments WHERE ticket_id = $1";
         // The dedup key stays: the same mail fetched again is still known, not a new ticket.
         const MESSAGES: &str =
@@ -166,24 +167,27 @@ impl Tx {
 
     /// Empties the mail about a suspected incident that lists ticket `number` (it quotes the
     /// subject of each report), wherever it is kept: the outbox row and the copy of the mail sent.
-    async fn clear_incident_mails(&mut self, number: &str) -> Result<()> {
+    /// Returns the tickets the mail was about.
+    async fn clear_incident_mails(&mut self, number: &str) -> Result<Vec<i64>> {
         const LISTING: &str =
-            "SELECT id, message_id, body FROM outbox WHERE kind = 'incident' AND body LIKE $1 ESCAPE '\\'";
+            "SELECT id, message_id, body, ticket_id FROM outbox WHERE kind = 'incident' AND body LIKE $1 ESCAPE '\\'";
         const OUTBOX: &str = const_format::concatcp!("UPDATE outbox SET ", EMPTIED_MAIL, " WHERE id = $1");
         const SENT: &str =
             "UPDATE messages SET raw = $1, size = 0, subject = '' WHERE direction = 'out' AND message_id = $2";
         let pattern = format!("%{}%", like_escaped(number));
-        let mails: Vec<(i64, String, String)> =
+        let mails: Vec<(i64, String, String, Option<i64>)> =
             on_conn!(self, c => sqlx::query_as(LISTING).bind(&pattern).fetch_all(c).await)
                 .context("finding the mail about an incident")?;
         let empty: &[u8] = &[];
-        for (id, message_id, _) in mails.iter().filter(|(_, _, body)| names_ticket(body, number)) {
+        let mut tickets = Vec::new();
+        for (id, message_id, _, ticket) in mails.iter().filter(|(_, _, body, _)| names_ticket(body, number)) {
             on_conn!(self, c => sqlx::query(OUTBOX).bind(id).execute(c).await.map(drop))
                 .context("emptying the mail about an incident")?;
             on_conn!(self, c => sqlx::query(SENT).bind(empty).bind(message_id).execute(c).await.map(drop))
                 .context("emptying the mail about an incident")?;
+            tickets.extend(*ticket);
         }
-        Ok(())
+        Ok(tickets)
     }
 
     /// Empties set-aside mail received before `cutoff`; returns how many.

@@ -2,6 +2,7 @@
 //! resolved past theirs, lose their personal data (and only they) — with every copy of it elsewhere —
 //! the run is recorded, nothing is doubled afterwards; one person's data can be exported.
 
+mod erasure;
 mod files;
 
 use routedesk::ingest::Outcome;
