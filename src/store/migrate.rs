@@ -41,6 +41,31 @@ fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
     )
 }
 
+/// Holds `<database>.migrate.lock` while migrations run, waiting (at most a minute) for another
+/// process that holds it; `None` for an in-memory database.
+pub async fn sqlite_lock(database: &std::path::Path) -> anyhow::Result<Option<std::fs::File>> {
+    use anyhow::Context as _;
+    let name = database.to_string_lossy();
+    if name.is_empty() || name.contains(":memory:") {
+        return Ok(None);
+    }
+    let path = format!("{name}.migrate.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {path}"))?;
+    for _ in 0..1200 {
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            Err(std::fs::TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock {path}")),
+        }
+    }
+    anyhow::bail!("{path} stayed locked for a minute: another process is still migrating the database")
+}
+
 pub fn sqlite() -> Migrator {
     migrator(SQLITE)
 }

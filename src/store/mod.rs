@@ -119,6 +119,10 @@ impl Store {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create database folder {}", dir.display()))?;
             }
+            // sqlx takes no lock for SQLite migrations: two processes opening a new database at
+            // once (the service and a command) would both switch it to WAL and apply the first
+            // migration. Whoever comes second waits until the first has opened and migrated it.
+            let _migrating = migrate::sqlite_lock(opts.get_filename()).await?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
                 .acquire_timeout(Duration::from_secs(10))
