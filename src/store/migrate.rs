@@ -50,12 +50,7 @@ pub async fn sqlite_lock(database: &std::path::Path) -> anyhow::Result<Option<st
         return Ok(None);
     }
     let path = format!("{name}.migrate.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot open {path}"))?;
+    let file = super::lock_file(&path)?;
     for _ in 0..1200 {
         match file.try_lock() {
             Ok(()) => return Ok(Some(file)),

@@ -178,6 +178,16 @@ impl Store {
     }
 }
 
+/// A file next to the database whose lock says who may use it (created when missing).
+fn lock_file(path: &str) -> Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open {path}"))
+}
+
 /// The file of an SQLite url (`sqlite://data/rd.db?mode=rwc` → `data/rd.db`); `None` for other
 /// databases and for in-memory ones.
 pub fn sqlite_path(url: &str) -> Option<String> {
