@@ -69,8 +69,9 @@ pub fn describe(p: &Policy) -> String {
     ));
     let days = |d: Option<u32>| d.map_or("for good".to_string(), |d| format!("{d} days"));
     line(format!(
-        "Retention: resolved tickets {}, set-aside mail {}",
+        "Retention: resolved tickets {}, tickets never resolved {}, set-aside mail {}",
         days(p.retention.resolved_days),
+        days(p.retention.max_open_days),
         days(p.retention.set_aside_days)
     ));
     s

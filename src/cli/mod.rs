@@ -93,6 +93,19 @@ enum Command {
         #[arg(long)]
         person: String,
     },
+    /// Remove everything kept about one person (a data subject's request for erasure): their
+    /// tickets' personal data, their mail, the mail sent to them, what names them, and their mail's
+    /// copies in the helpdesk mailbox. Statistics stay.
+    Erase {
+        #[arg(long, env = "ROUTEDESK_CONFIG")]
+        config: Option<PathBuf>,
+        /// The person's e-mail address.
+        #[arg(long)]
+        person: String,
+        /// Only count what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Fill the configured database with N synthetic tickets, to measure the web view at scale.
     BenchSeed {
         #[arg(long, env = "ROUTEDESK_CONFIG")]
@@ -143,6 +156,7 @@ pub fn run() -> ExitCode {
         Command::Bench { dir, runs, seconds } => bench::triage(&dir, runs, seconds),
         Command::Purge { config, dry_run } => block_on(retention::purge(config, dry_run)),
         Command::Export { config, person } => block_on(retention::export(config, person)),
+        Command::Erase { config, person, dry_run } => block_on(retention::erase(config, person, dry_run)),
         Command::BenchSeed { config, tickets } => block_on(bench::seed(config, tickets)),
         Command::Status { config } => match block_on_value(status::run(config)) {
             Some(true) => ExitCode::SUCCESS,
@@ -198,5 +212,23 @@ fn healthcheck(address: &str) -> ExitCode {
             eprintln!("unhealthy: {address}: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::{Cli, Command};
+
+    #[test]
+    fn erase_takes_a_person_and_a_dry_run() {
+        let cli = Cli::try_parse_from(["routedesk", "erase", "--person", "kari@gjovik.kommune.no", "--dry-run"])
+            .expect("parses");
+        assert!(matches!(
+            cli.command,
+            Command::Erase { person, dry_run: true, config: None } if person == "kari@gjovik.kommune.no"
+        ));
+        assert!(Cli::try_parse_from(["routedesk", "erase"]).is_err(), "the person is required");
     }
 }

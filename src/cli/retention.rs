@@ -1,4 +1,4 @@
-//! `routedesk purge` and `routedesk export`.
+//! `routedesk purge`, `routedesk export` and `routedesk erase`.
 
 use std::path::PathBuf;
 
@@ -17,11 +17,12 @@ pub async fn purge(config: Option<PathBuf>, dry_run: bool) -> Result<()> {
     let done = crate::retention::purge(&store, policy.retention, now, &actor, dry_run).await?;
     let verb = if dry_run { "would remove" } else { "removed" };
     println!(
-        "{verb} the personal data of {} resolved tickets and {} set-aside mails",
+        "{verb} the personal data of {} resolved tickets, {} tickets never resolved and {} set-aside mails",
         done.tickets.len(),
+        done.open.len(),
         done.set_aside
     );
-    for n in &done.tickets {
+    for n in done.tickets.iter().chain(&done.open) {
         println!("  {n}");
     }
     store.close().await;
@@ -34,6 +35,30 @@ pub async fn export(config: Option<PathBuf>, person: String) -> Result<()> {
     let data = crate::retention::export(&store, &person).await?;
     println!("{}", serde_json::to_string_pretty(&data).context("writing JSON")?);
     store.close().await;
+    Ok(())
+}
+
+pub async fn erase(config: Option<PathBuf>, person: String, dry_run: bool) -> Result<()> {
+    let cfg = Config::load(config.as_deref())?;
+    let store = Store::connect(&cfg.database_url).await?;
+    let actor = format!("routedesk erase ({})", whoami());
+    let done = crate::retention::erase(&cfg, &store, &person, &actor, dry_run).await;
+    store.close().await;
+    let done = done?;
+    let verb = if dry_run { "would remove" } else { "removed" };
+    println!(
+        "{verb} the data of {}: {} tickets reported, {} mails emptied, {} mails sent to them, {} other records \
+         naming them, {} copies in the helpdesk mailbox",
+        done.person,
+        done.store.tickets.len(),
+        done.store.messages,
+        done.store.sent_to,
+        done.store.mentions,
+        done.mailbox
+    );
+    for n in &done.store.tickets {
+        println!("  {n}");
+    }
     Ok(())
 }
 

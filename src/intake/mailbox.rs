@@ -20,7 +20,7 @@ use crate::config::ImapConfig;
 use crate::ingest::{Ingestor, Outcome, Source};
 
 /// The keyword that marks a processed mail on servers without MOVE or UIDPLUS.
-const DONE_KEYWORD: &str = "$RoutedeskDone";
+pub(crate) const DONE_KEYWORD: &str = "$RoutedeskDone";
 /// Mail above this size is fetched on its own rather than in a batch.
 const BATCH_BYTES: u64 = 8 * 1024 * 1024;
 /// The slowest transfer rate a FETCH may have before it counts as stalled.

@@ -14,6 +14,8 @@ use tokio::sync::watch;
 use crate::config::ImapConfig;
 use crate::ingest::Ingestor;
 pub use health::IntakeStats;
+/// The keyword that marks processed mail left in the helpdesk folder (servers without MOVE or UIDPLUS).
+pub(crate) use mailbox::DONE_KEYWORD;
 
 /// How long a lease lasts, and how often its holder renews it: a dead holder's mailbox is taken
 /// over within `LEASE_TTL`.

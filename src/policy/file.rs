@@ -74,11 +74,17 @@ pub struct RetentionFile {
     pub resolved_days: u32,
     #[serde(default = "default_set_aside_days")]
     pub set_aside_days: u32,
+    #[serde(default = "default_max_open_days")]
+    pub max_open_days: u32,
 }
 
 impl Default for RetentionFile {
     fn default() -> Self {
-        RetentionFile { resolved_days: default_resolved_days(), set_aside_days: default_set_aside_days() }
+        RetentionFile {
+            resolved_days: default_resolved_days(),
+            set_aside_days: default_set_aside_days(),
+            max_open_days: default_max_open_days(),
+        }
     }
 }
 
@@ -88,6 +94,10 @@ fn default_resolved_days() -> u32 {
 
 fn default_set_aside_days() -> u32 {
     90
+}
+
+fn default_max_open_days() -> u32 {
+    1095
 }
 
 #[derive(Debug, Deserialize)]

@@ -152,6 +152,8 @@ pub struct Retention {
     pub resolved_days: Option<u32>,
     /// Mail set aside: ignored or quarantined, never a ticket.
     pub set_aside_days: Option<u32>,
+    /// Tickets never resolved (counted from their last change).
+    pub max_open_days: Option<u32>,
 }
 
 #[derive(Debug, Clone)]

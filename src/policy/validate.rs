@@ -107,6 +107,7 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
     for (key, days) in [
         ("retention.resolved_days", f.retention.resolved_days),
         ("retention.set_aside_days", f.retention.set_aside_days),
+        ("retention.max_open_days", f.retention.max_open_days),
     ] {
         if days > 36_500 {
             p.push(format!("{key} is {days}: at most 36500 days (100 years); 0 keeps data for good"));
@@ -139,6 +140,7 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
     let retention = Retention {
         resolved_days: Some(f.retention.resolved_days).filter(|d| *d > 0),
         set_aside_days: Some(f.retention.set_aside_days).filter(|d| *d > 0),
+        max_open_days: Some(f.retention.max_open_days).filter(|d| *d > 0),
     };
     let incidents = Incidents {
         window_hours: inc.window_hours,
@@ -334,12 +336,20 @@ mod tests {
     #[test]
     fn retention_is_read_and_checked() {
         let p = Policy::from_toml(DEFAULT_POLICY, "default").expect("default policy");
-        assert_eq!((p.retention.resolved_days, p.retention.set_aside_days), (Some(730), Some(90)));
+        assert_eq!(
+            (p.retention.resolved_days, p.retention.set_aside_days, p.retention.max_open_days),
+            (Some(730), Some(90), Some(1095))
+        );
         let kept = Policy::from_toml(&DEFAULT_POLICY.replace("resolved_days = 730", "resolved_days = 0"), "x")
             .expect("0 is valid");
         assert_eq!(kept.retention.resolved_days, None, "0 keeps resolved tickets for good");
         let p = problems(|s| s.replace("set_aside_days = 90", "set_aside_days = 99999"));
         assert!(p.iter().any(|m| m.contains("retention.set_aside_days is 99999")), "{p:?}");
+        let p = problems(|s| s.replace("max_open_days = 1095", "max_open_days = 40000"));
+        assert!(p.iter().any(|m| m.contains("retention.max_open_days is 40000")), "{p:?}");
+        let kept = Policy::from_toml(&DEFAULT_POLICY.replace("max_open_days = 1095", "max_open_days = 0"), "x")
+            .expect("0 is valid");
+        assert_eq!(kept.retention.max_open_days, None, "0 keeps tickets never resolved for good");
     }
 
     #[test]

@@ -1,5 +1,11 @@
-//! Data retention and access requests (GDPR): the daily job and `routedesk purge` remove personal
-//! data the policy no longer allows keeping; `routedesk export` gives one person's data.
+//! Data retention and data subjects' requests (GDPR): the daily job and `routedesk purge` remove
+//! personal data the policy no longer allows keeping; `routedesk export` gives one person's data,
+//! `routedesk erase` removes it.
+
+mod erase;
+mod mailbox;
+
+pub use erase::{Erasure, erase};
 
 use anyhow::Result;
 use serde_json::json;
@@ -7,7 +13,7 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use crate::policy::Retention;
-use crate::store::Store;
+use crate::store::{Store, Unkept};
 
 /// Tickets purged per transaction.
 const BATCH: i64 = 200;
@@ -15,19 +21,32 @@ const BATCH: i64 = 200;
 /// What a retention run removed (or, dry, would remove).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Purged {
+    /// Resolved tickets.
     pub tickets: Vec<String>,
+    /// Tickets never resolved.
+    pub open: Vec<String>,
     pub set_aside: i64,
 }
 
-/// Removes the personal data of resolved tickets and set-aside mail older than the policy allows,
-/// as of `now`; records the run. `dry_run` only reports.
+/// Removes the personal data of tickets (resolved, or never resolved) and set-aside mail older
+/// than the policy allows, as of `now`; records the run. `dry_run` only reports.
 pub async fn purge(store: &Store, r: Retention, now: OffsetDateTime, actor: &str, dry_run: bool) -> Result<Purged> {
     let mut out = Purged::default();
-    if let Some(days) = r.resolved_days {
+    for (kind, days) in [(Unkept::Resolved, r.resolved_days), (Unkept::NeverResolved, r.max_open_days)] {
+        let Some(days) = days else { continue };
         let cutoff = now - time::Duration::days(i64::from(days));
-        let why = format!("personal data removed: resolved more than {days} days ago (retention policy)");
+        let why = match kind {
+            Unkept::Resolved => format!("personal data removed: resolved more than {days} days ago (retention policy)"),
+            Unkept::NeverResolved => {
+                format!("personal data removed: never resolved, unchanged for more than {days} days (retention policy)")
+            }
+        };
+        let list = match kind {
+            Unkept::Resolved => &mut out.tickets,
+            Unkept::NeverResolved => &mut out.open,
+        };
         loop {
-            let batch = store.purge_candidates(cutoff, if dry_run { i64::MAX } else { BATCH }).await?;
+            let batch = store.purge_candidates(kind, cutoff, if dry_run { i64::MAX } else { BATCH }).await?;
             let last = (batch.len() as i64) < BATCH || dry_run;
             if !dry_run && !batch.is_empty() {
                 let mut tx = store.begin().await?;
@@ -36,7 +55,7 @@ pub async fn purge(store: &Store, r: Retention, now: OffsetDateTime, actor: &str
                 }
                 tx.commit().await?;
             }
-            out.tickets.extend(batch.into_iter().map(|(_, n)| n));
+            list.extend(batch.into_iter().map(|(_, n)| n));
             if last {
                 break;
             }
@@ -52,14 +71,18 @@ pub async fn purge(store: &Store, r: Retention, now: OffsetDateTime, actor: &str
         }
     }
     if !dry_run {
+        let kept = |d: Option<u32>| d.map_or("forever".to_string(), |d| format!("{d} days"));
         let detail = format!(
-            "resolved tickets kept {} days, set-aside mail {} days",
-            r.resolved_days.map_or("forever".into(), |d| d.to_string()),
-            r.set_aside_days.map_or("forever".into(), |d| d.to_string())
+            "resolved tickets kept {}, tickets never resolved {}, set-aside mail {}",
+            kept(r.resolved_days),
+            kept(r.max_open_days),
+            kept(r.set_aside_days)
         );
         let mut tx = store.begin().await?;
-        tx.record_purge(now, actor, out.tickets.len() as i64, out.set_aside, &detail).await?;
+        let tickets = (out.tickets.len() + out.open.len()) as i64;
+        tx.record_purge(now, actor, tickets, out.set_aside, &detail).await?;
         tx.commit().await?;
+        store.truncate_log().await?;
     }
     Ok(out)
 }
@@ -87,6 +110,7 @@ pub async fn daily(store: Store, r: Retention, instance: String, mut shutdown: w
         match purge(&store, r, now, "retention policy", false).await {
             Ok(p) => tracing::info!(
                 tickets = p.tickets.len(),
+                never_resolved = p.open.len(),
                 set_aside = p.set_aside,
                 "retention run: personal data removed"
             ),

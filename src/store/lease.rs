@@ -118,12 +118,7 @@ impl Store {
         let Db::Sqlite(_) = &self.db else { return Ok(None) };
         let Some(path) = super::sqlite_path(url) else { return Ok(None) };
         let lock_path = format!("{path}.lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .with_context(|| format!("cannot open {lock_path}"))?;
+        let file = super::lock_file(&lock_path)?;
         match file.try_lock() {
             Ok(()) => Ok(Some(file)),
             Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(

@@ -17,6 +17,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (8, "recipients", include_str!("../../migrations/sqlite/0008_recipients.sql")),
     (9, "web security", include_str!("../../migrations/sqlite/0009_web_security.sql")),
     (10, "alerts", include_str!("../../migrations/sqlite/0010_alerts.sql")),
+    (11, "erasure", include_str!("../../migrations/sqlite/0011_erasure.sql")),
     (12, "staff sso", include_str!("../../migrations/sqlite/0012_staff_sso.sql")),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -30,6 +31,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (8, "recipients", include_str!("../../migrations/postgres/0008_recipients.sql")),
     (9, "web security", include_str!("../../migrations/postgres/0009_web_security.sql")),
     (10, "alerts", include_str!("../../migrations/postgres/0010_alerts.sql")),
+    (11, "erasure", include_str!("../../migrations/postgres/0011_erasure.sql")),
     (12, "staff sso", include_str!("../../migrations/postgres/0012_staff_sso.sql")),
 ];
 
@@ -39,6 +41,26 @@ fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
             .map(|(v, d, sql)| Migration::new(*v, Cow::Borrowed(*d), MigrationType::Simple, sql.into_sql_str(), false))
             .collect(),
     )
+}
+
+/// Holds `<database>.migrate.lock` while migrations run, waiting (at most a minute) for another
+/// process that holds it; `None` for an in-memory database.
+pub async fn sqlite_lock(database: &std::path::Path) -> anyhow::Result<Option<std::fs::File>> {
+    use anyhow::Context as _;
+    let name = database.to_string_lossy();
+    if name.is_empty() || name.contains(":memory:") {
+        return Ok(None);
+    }
+    let path = format!("{name}.migrate.lock");
+    let file = super::lock_file(&path)?;
+    for _ in 0..1200 {
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            Err(std::fs::TryLockError::Error(e)) => return Err(e).with_context(|| format!("cannot lock {path}")),
+        }
+    }
+    anyhow::bail!("{path} stayed locked for a minute: another process is still migrating the database")
 }
 
 pub fn sqlite() -> Migrator {

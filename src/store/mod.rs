@@ -19,6 +19,7 @@ mod read;
 mod tx;
 mod alerts;
 mod audit;
+mod erasure;
 mod incident;
 mod lease;
 mod links;
@@ -42,13 +43,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 pub use alerts::{ActiveAlert, IntakeStatus};
 pub use audit::{AuditEntry, AuditRow};
+pub use erasure::{ADDRESS_REMOVED, Erased};
 pub use incident::{Candidate, IncidentRow, IncidentUpdate};
 pub use links::LinkedTicket;
 pub use log::{Facets, TicketFilter};
 pub use outbox::{FileData, OutboxRow};
 pub use privacy::{PrivacyField, PrivacyReport, PrivacyRow};
 pub use read::{AttachmentRow, Counted, EventRow, FileRow, MessageRow, TicketRow};
-pub use retention::REMOVED;
+pub use retention::{REMOVED, Unkept};
 pub use sso::{PendingSignIn, SsoAccount, SsoUpsert};
 pub use staff::{SessionLimits, UserRow};
 pub use tx::{NewAttachment, NewMessage, NewOutbox, NewTicket, TicketBrief, TicketField, Tx};
@@ -111,11 +113,18 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // Removed data (a purged report, an erased person's mail) is overwritten with zeros,
+                // not left readable in the file's free pages.
+                .pragma("secure_delete", "ON");
             if let Some(dir) = opts.get_filename().parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create database folder {}", dir.display()))?;
             }
+            // sqlx takes no lock for SQLite migrations: two processes opening a new database at
+            // once (the service and a command) would both switch it to WAL and apply the first
+            // migration. Whoever comes second waits until the first has opened and migrated it.
+            let _migrating = migrate::sqlite_lock(opts.get_filename()).await?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
                 .acquire_timeout(Duration::from_secs(10))
@@ -127,6 +136,24 @@ impl Store {
         } else {
             anyhow::bail!("database url {:?} must start with sqlite: or postgres://", redact(url))
         }
+    }
+
+    /// After personal data was removed: on SQLite, copies every change into the database file and
+    /// empties the write-ahead log, which would otherwise keep older page images (with the removed
+    /// data) until they happen to be overwritten. PostgreSQL keeps no such copy readable.
+    pub async fn truncate_log(&self) -> Result<()> {
+        if let Db::Sqlite(p) = &self.db {
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(p)
+                .await
+                .context("checkpointing the database")?;
+            if busy != 0 {
+                tracing::warn!(
+                    "the write-ahead log could not be emptied now (a reader held it); SQLite empties it later"
+                );
+            }
+        }
+        Ok(())
     }
 
     pub fn backend(&self) -> &'static str {
@@ -151,6 +178,16 @@ impl Store {
             Db::Postgres(p) => p.close().await,
         }
     }
+}
+
+/// A file next to the database whose lock says who may use it (created when missing).
+fn lock_file(path: &str) -> Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open {path}"))
 }
 
 /// The file of an SQLite url (`sqlite://data/rd.db?mode=rwc` → `data/rd.db`); `None` for other

@@ -162,7 +162,10 @@ impl Store {
     /// Marks a mail sent, keeps its raw form on the ticket and notes it in the audit trail.
     pub async fn outbox_sent(&self, row: &OutboxRow, raw: &[u8], now: OffsetDateTime) -> Result<()> {
         let mut tx = self.begin().await?;
-        tx.exec_outbox_status(row.id, "sent", None, None, Some(now)).await?;
+        if !tx.exec_outbox_status(row.id, "sent", None, None, Some(now)).await? {
+            // Withdrawn while it was being sent (its ticket's data was removed): no copy is kept.
+            return tx.commit().await;
+        }
         let key = format!("out:{}", row.message_id);
         tx.insert_message(
             &NewMessage {
@@ -198,8 +201,8 @@ impl Store {
     /// A permanent failure (5xx, or out of attempts): shown on the ticket, never retried.
     pub async fn outbox_failed(&self, row: &OutboxRow, error: &str, now: OffsetDateTime) -> Result<()> {
         let mut tx = self.begin().await?;
-        tx.exec_outbox_status(row.id, "failed", None, Some(error), None).await?;
-        if let Some(t) = row.ticket_id {
+        let failed = tx.exec_outbox_status(row.id, "failed", None, Some(error), None).await?;
+        if let Some(t) = row.ticket_id.filter(|_| failed) {
             let detail = format!("{} to {}: {error}", row.kind, row.describe_recipients());
             tx.event(t, now, "routedesk", "delivery-failed", &detail).await?;
         }

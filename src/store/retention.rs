@@ -13,13 +13,66 @@ use super::{Store, Tx};
 /// What stands in for a removed subject.
 pub const REMOVED: &str = "[personal data removed]";
 
+/// What an outgoing mail keeps once its texts are removed. Its error is removed too (a refusal can
+/// quote addresses and subjects); mail still queued is withdrawn, never sent empty.
+pub(super) const EMPTIED_MAIL: &str = "subject = '', body = '', last_error = NULL, \
+     status = CASE WHEN status = 'queued' THEN 'withdrawn' ELSE status END, locked_until = NULL";
+
+/// `text` for a `LIKE … ESCAPE '\'` pattern, its wildcards (`%`, `_`) taken literally.
+pub(super) fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Whether `body` names the ticket `number` itself (not a longer number that starts the same).
+fn names_ticket(body: &str, number: &str) -> bool {
+    body.match_indices(number).any(|(i, _)| !body[i + number.len()..].starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// The first ticket number (`RD-2026-000123`) in a text.
+fn first_ticket_number(text: &str) -> Option<String> {
+    text.match_indices("RD-").find_map(|(i, _)| {
+        let rest = &text[i + 3..];
+        let year = rest.get(..4).filter(|y| y.bytes().all(|b| b.is_ascii_digit()))?;
+        let digits = rest.get(5..)?.bytes().take_while(u8::is_ascii_digit).count();
+        (rest.as_bytes().get(4) == Some(&b'-') && digits >= 6).then(|| format!("RD-{year}-{}", &rest[5..5 + digits]))
+    })
+}
+
+/// Which tickets a retention run purges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unkept {
+    /// Resolved tickets, counted from their last change.
+    Resolved,
+    /// Tickets never resolved (left waiting, or forgotten), counted from their last change.
+    NeverResolved,
+}
+
 impl Store {
-    /// Resolved tickets last changed before `cutoff` that still hold personal data, oldest first.
-    pub async fn purge_candidates(&self, cutoff: OffsetDateTime, limit: i64) -> Result<Vec<(i64, String)>> {
-        // Written as the partial index `tickets_unpurged` is, so the index serves it.
-        const SQL: &str = "SELECT id, number FROM tickets WHERE status = 'resolved' AND purged_at IS NULL \
+    /// Tickets of the kind last changed before `cutoff` that still hold personal data, oldest first.
+    pub async fn purge_candidates(
+        &self,
+        kind: Unkept,
+        cutoff: OffsetDateTime,
+        limit: i64,
+    ) -> Result<Vec<(i64, String)>> {
+        // Written as the partial indexes `tickets_unpurged` and `tickets_open_unpurged` are, so
+        // the index serves each.
+        const RESOLVED: &str = "SELECT id, number FROM tickets WHERE status = 'resolved' AND purged_at IS NULL \
              AND updated_at < $1 ORDER BY updated_at LIMIT $2";
-        fetch!(self, SQL, fetch_all, cutoff, limit).context("finding tickets past their retention period")
+        const OPEN: &str = "SELECT id, number FROM tickets WHERE status <> 'resolved' AND purged_at IS NULL \
+             AND updated_at < $1 ORDER BY updated_at LIMIT $2";
+        let sql = match kind {
+            Unkept::Resolved => RESOLVED,
+            Unkept::NeverResolved => OPEN,
+        };
+        fetch!(self, sql, fetch_all, cutoff, limit).context("finding tickets past their retention period")
     }
 
     /// How many set-aside mails received before `cutoff` still hold their content.
@@ -55,33 +108,86 @@ impl Store {
 impl Tx {
     /// Removes a ticket's personal data and records that it did.
     pub async fn purge_ticket(&mut self, id: i64, at: OffsetDateTime, actor: &str, why: &str) -> Result<()> {
+        self.remove_ticket_data(id, at).await?;
+        self.event(id, at, actor, "purged", why).await
+    }
+
+    /// Removes what a ticket holds of its reporter and their report — the report text and subject,
+    /// the reporter, every mail's content, the files, the texts of the mail sent about it (queued
+    /// mail is withdrawn: it would go out empty), the details of its audit trail — and every copy
+    /// of its subject or reporter elsewhere: the title of a group named after it, the mail about a
+    /// suspected incident that lists it, the note on a ticket it mentioned. Keeps what the
+    /// statistics need: number, status, class, municipality, flags and dates. Returns the other
+    /// tickets it changed (those whose incident mail listed it).
+    pub(super) async fn remove_ticket_data(&mut self, id: i64, at: OffsetDateTime) -> Result<Vec<i64>> {
         const ATTACHMENTS: &str = "DELETE FROM attachments WHERE ticket_id = $1";
         // The dedup key stays: the same mail fetched again is still known, not a new ticket.
         const MESSAGES: &str =
             "UPDATE messages SET raw = $1, size = 0, from_addr = NULL, subject = '' WHERE ticket_id = $2";
-        const OUTBOX: &str = "UPDATE outbox SET body = '', subject = '' WHERE ticket_id = $1 AND status <> 'queued'";
         // The reporter's address on the replies they got; the contacts' addresses are not theirs.
         const REPLIED_TO: &str = "DELETE FROM outbox_recipients WHERE outbox_id IN (SELECT id FROM outbox \
-             WHERE ticket_id = $1 AND status <> 'queued' AND kind IN ('acknowledgement', 'request-info'))";
+             WHERE ticket_id = $1 AND kind IN ('acknowledgement', 'request-info'))";
+        const OUTBOX: &str = const_format::concatcp!("UPDATE outbox SET ", EMPTIED_MAIL, " WHERE ticket_id = $1");
         const EVENTS: &str = "UPDATE ticket_events SET detail = '' WHERE ticket_id = $1";
+        // A ticket this one mentioned (its `mentions` event names it) notes who sent this one:
+        // `RD-… from x@y mentions this ticket`.
+        const MENTIONS: &str = "SELECT detail FROM ticket_events WHERE ticket_id = $1 AND kind = 'mentions'";
+        const MENTIONED: &str = "UPDATE ticket_events SET detail = $1 WHERE ticket_id = (SELECT id FROM tickets \
+             WHERE number = $2) AND kind = 'mentioned' AND detail LIKE $3 ESCAPE '\\'";
+        // A group not confirmed by staff is titled after its first report's subject (staff write the
+        // title of a confirmed incident); the group may have lost that report since.
+        const INCIDENT: &str = "UPDATE incidents SET title = $1 WHERE state <> 'confirmed' \
+             AND (id = (SELECT incident_id FROM tickets WHERE id = $2) OR title = (SELECT subject FROM tickets WHERE id = $2))";
         const TICKET: &str = "UPDATE tickets SET subject = $1, body = '', reporter = NULL, reporter_name = NULL, \
              reasons = '', missing = '', purged_at = $2 WHERE id = $3";
-        // A group not confirmed by staff is titled after its first report's subject.
-        const INCIDENT: &str = "UPDATE incidents SET title = $1 WHERE state <> 'confirmed' \
-             AND id = (SELECT incident_id FROM tickets WHERE id = $2)";
+        const NUMBER: &str = "SELECT number FROM tickets WHERE id = $1";
         let empty: &[u8] = &[];
+        let (number,): (String,) = on_conn!(self, c => sqlx::query_as(NUMBER).bind(id).fetch_one(c).await)
+            .context("reading the ticket to purge")?;
+        let mentions: Vec<(String,)> = on_conn!(self, c => sqlx::query_as(MENTIONS).bind(id).fetch_all(c).await)
+            .context("reading the ticket to purge")?;
         let done = async {
             on_conn!(self, c => sqlx::query(ATTACHMENTS).bind(id).execute(c).await.map(drop))?;
             on_conn!(self, c => sqlx::query(MESSAGES).bind(empty).bind(id).execute(c).await.map(drop))?;
             on_conn!(self, c => sqlx::query(REPLIED_TO).bind(id).execute(c).await.map(drop))?;
             on_conn!(self, c => sqlx::query(OUTBOX).bind(id).execute(c).await.map(drop))?;
             on_conn!(self, c => sqlx::query(EVENTS).bind(id).execute(c).await.map(drop))?;
-            on_conn!(self, c => sqlx::query(TICKET).bind(REMOVED).bind(at).bind(id).execute(c).await.map(drop))?;
+            let mentioned = format!("{number} mentions this ticket");
+            let pattern = format!("{} from %", like_escaped(&number));
+            for other in mentions.iter().filter_map(|(detail,)| first_ticket_number(detail)) {
+                on_conn!(self, c => sqlx::query(MENTIONED).bind(&mentioned).bind(&other).bind(&pattern).execute(c).await.map(drop))?;
+            }
             on_conn!(self, c => sqlx::query(INCIDENT).bind(REMOVED).bind(id).execute(c).await.map(drop))?;
+            on_conn!(self, c => sqlx::query(TICKET).bind(REMOVED).bind(at).bind(id).execute(c).await.map(drop))?;
             Ok::<_, sqlx::Error>(())
         };
         done.await.context("removing personal data")?;
-        self.event(id, at, actor, "purged", why).await
+        self.clear_incident_mails(&number).await
+    }
+
+    /// Empties the mail about a suspected incident that lists ticket `number` (it quotes the
+    /// subject of each report), wherever it is kept: the outbox row and the copy of the mail sent.
+    /// Returns the tickets the mail was about.
+    async fn clear_incident_mails(&mut self, number: &str) -> Result<Vec<i64>> {
+        const LISTING: &str =
+            "SELECT id, message_id, body, ticket_id FROM outbox WHERE kind = 'incident' AND body LIKE $1 ESCAPE '\\'";
+        const OUTBOX: &str = const_format::concatcp!("UPDATE outbox SET ", EMPTIED_MAIL, " WHERE id = $1");
+        const SENT: &str =
+            "UPDATE messages SET raw = $1, size = 0, subject = '' WHERE direction = 'out' AND message_id = $2";
+        let pattern = format!("%{}%", like_escaped(number));
+        let mails: Vec<(i64, String, String, Option<i64>)> =
+            on_conn!(self, c => sqlx::query_as(LISTING).bind(&pattern).fetch_all(c).await)
+                .context("finding the mail about an incident")?;
+        let empty: &[u8] = &[];
+        let mut tickets = Vec::new();
+        for (id, message_id, _, ticket) in mails.iter().filter(|(_, _, body, _)| names_ticket(body, number)) {
+            on_conn!(self, c => sqlx::query(OUTBOX).bind(id).execute(c).await.map(drop))
+                .context("emptying the mail about an incident")?;
+            on_conn!(self, c => sqlx::query(SENT).bind(empty).bind(message_id).execute(c).await.map(drop))
+                .context("emptying the mail about an incident")?;
+            tickets.extend(*ticket);
+        }
+        Ok(tickets)
     }
 
     /// Empties set-aside mail received before `cutoff`; returns how many.
@@ -113,5 +219,20 @@ impl Store {
     pub async fn purge_runs(&self, limit: i64) -> Result<Vec<(OffsetDateTime, String, i64, i64)>> {
         const SQL: &str = "SELECT at, actor, tickets, messages FROM purge_runs ORDER BY id DESC LIMIT $1";
         fetch!(self, SQL, fetch_all, limit).context("reading the retention record")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{first_ticket_number, like_escaped, names_ticket};
+
+    #[test]
+    fn ticket_numbers_are_found_whole() {
+        assert_eq!(first_ticket_number("mentions RD-2026-000123 (the sender …)").as_deref(), Some("RD-2026-000123"));
+        assert_eq!(first_ticket_number("RD-2026-1000000 x").as_deref(), Some("RD-2026-1000000"));
+        assert_eq!(first_ticket_number("RD-20x6-000123, RD-2026-12"), None);
+        assert!(names_ticket("  - RD-2026-000123 (Gjøvik): x", "RD-2026-000123"));
+        assert!(!names_ticket("  - RD-2026-0001234 (Gjøvik): x", "RD-2026-000123"));
+        assert_eq!(like_escaped("a_b%c\\d"), "a\\_b\\%c\\\\d");
     }
 }

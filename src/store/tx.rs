@@ -459,6 +459,8 @@ pub enum TicketField {
 }
 
 impl Tx {
+    /// Records how an attempt to send a queued mail ended; `false` when the mail is no longer
+    /// queued (withdrawn while it was being sent: its texts were removed, nothing is recorded).
     pub(super) async fn exec_outbox_status(
         &mut self,
         id: i64,
@@ -466,9 +468,9 @@ impl Tx {
         next_attempt_at: Option<OffsetDateTime>,
         error: Option<&str>,
         sent_at: Option<OffsetDateTime>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         const SQL: &str = "UPDATE outbox SET status = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
-             last_error = COALESCE($3, last_error), sent_at = $4, locked_until = NULL WHERE id = $5";
+             last_error = COALESCE($3, last_error), sent_at = $4, locked_until = NULL WHERE id = $5 AND status = 'queued'";
         on_conn!(self, c => sqlx::query(SQL)
             .bind(status)
             .bind(next_attempt_at)
@@ -478,8 +480,8 @@ impl Tx {
             .execute(c)
             .await
             .map(|r| r.rows_affected()))
-        .context("updating an outgoing mail")?;
-        Ok(())
+        .context("updating an outgoing mail")
+        .map(|n| n > 0)
     }
 }
 

@@ -99,7 +99,10 @@ fn check_policy_prints_what_it_understood() {
     assert!(text.contains("valid"), "{text}");
     assert!(text.contains("sondre-land — Søndre Land kommune — domains: sondre-land.kommune.no"), "{text}");
     assert!(text.contains("application: to contacts cc helpdesk"), "{text}");
-    assert!(text.contains("Retention: resolved tickets 730 days, set-aside mail 90 days"), "{text}");
+    assert!(
+        text.contains("Retention: resolved tickets 730 days, tickets never resolved 1095 days, set-aside mail 90 days"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -113,7 +116,12 @@ fn purge_and_export_work_on_the_configured_database() {
         String::from_utf8(out.stdout).expect("utf-8")
     };
     let dry = run(&["purge", "--dry-run"]);
-    assert!(dry.contains("would remove the personal data of 0 resolved tickets and 0 set-aside mails"), "{dry}");
+    assert!(
+        dry.contains(
+            "would remove the personal data of 0 resolved tickets, 0 tickets never resolved and 0 set-aside mails"
+        ),
+        "{dry}"
+    );
     assert!(run(&["purge"]).contains("removed the personal data of 0"));
     let export: serde_json::Value =
         serde_json::from_str(&run(&["export", "--person", "Kari@Example.org"])).expect("json");

@@ -99,12 +99,17 @@ async fn an_expired_token_is_replaced_without_loss(db: Db) {
     // Tokens live 4 seconds: the one of the first session is long gone when the intake signs in again.
     let (hd, _client, proxy) = resigning(db, 1, 4).await;
     let svc = hd.start().await;
+    // The first session idles on a silent connection; meanwhile its token runs out.
+    eventually("the first session idling on a silent connection", WAIT, || async {
+        (proxy.stalled.load(Ordering::Relaxed) == 1).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
     let first = unique("T");
     let report = Report::complete(&first, &hd.address);
     send(&report.to_bytes(), report.from, &hd.address).await;
     routed(&first).await;
-    assert!(proxy.accepted.load(Ordering::Relaxed) >= 2, "read by a second session, signed in with a new token");
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert!(proxy.accepted.load(Ordering::Relaxed) >= 2, "read by a new session, signed in with a new token");
     let second = unique("T");
     let report = Report::complete(&second, &hd.address);
     send(&report.to_bytes(), report.from, &hd.address).await;

@@ -1,5 +1,5 @@
 //! Connections cut mid-FETCH, a long IMAP outage with mail still arriving, an SQLite database that
-//! is locked by someone else, and a disk that fills up.
+//! is locked by someone else or opened by several at once, and a disk that fills up.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -170,4 +170,18 @@ async fn a_full_disk_stops_intake_cleanly_and_it_resumes_when_there_is_room() {
     assert_eq!(String::from_utf8_lossy(&check.stdout).trim(), "ok", "the database is not corrupt");
     drop(store);
     let _ = std::process::Command::new("umount").arg("-l").arg(&dir).status();
+}
+
+/// The service and a command started together on a new SQLite database both migrate it: one waits
+/// for the other instead of applying the same migration twice ("table counters already exists").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_open_a_new_sqlite_database_at_once() {
+    for _ in 0..3 {
+        let url = crate::support::database_url(Db::Sqlite).await;
+        let opened = futures_util::future::join_all((0..4).map(|_| routedesk::store::Store::connect(&url))).await;
+        for store in opened {
+            let store = store.unwrap_or_else(|e| panic!("every opener migrates or waits: {e:#}"));
+            assert_eq!(store.count(Counted::Tickets).await.expect("count"), 0);
+        }
+    }
 }

@@ -1,33 +1,17 @@
 //! Hostile and broken mail: each gets a ticket or a quarantined record with a reason — no panic,
-//! nothing lost — and nothing from it can inject headers into the mail routedesk sends.
-
-use std::sync::Arc;
+//! nothing lost — and nothing from it can inject headers into the mail routedesk sends. Headers
+//! that would steer routedesk, written by an outsider, steer nothing.
 
 use routedesk::ingest::{Ingestor, Outcome};
 use routedesk::outbox::compose::{Composer, Enclosures};
-use routedesk::pipeline::parse::ParseLimits;
-use routedesk::policy::Policy;
 use routedesk::store::{Counted, Store};
 
 use crate::service::on_both_databases;
 use crate::support::mail::png;
-use crate::support::{Db, database_url};
+use crate::support::{Db, database_url, desk_on, unique};
 
 async fn desk(db: Db) -> Ingestor {
-    let store = Store::connect(&database_url(db).await).await.expect("store");
-    Ingestor {
-        ids: routedesk::service::message_ids(&store, "helpdesk@routedesk.test").await.expect("ids"),
-        store,
-        policy: Arc::new(Policy::default_region().expect("policy")),
-        limits: ParseLimits::default(),
-        mailbox: "helpdesk@routedesk.test".into(),
-        dry_run: false,
-        replies_per_sender_per_hour: 5,
-        trusted_authserv_id: "mx.gjovik.kommune.no".into(),
-        grouping: Default::default(),
-        vendor: std::sync::Arc::new(routedesk::vendor::Watch::new(vec![])),
-        status_page: None,
-    }
+    desk_on(&database_url(db).await).await
 }
 
 fn b64(data: &[u8]) -> String {
@@ -76,7 +60,10 @@ fn ticket(o: &Outcome) -> String {
     }
 }
 
-on_both_databases!(hostile_mail_gets_a_ticket_or_a_reason_and_nothing_is_lost);
+on_both_databases!(
+    hostile_mail_gets_a_ticket_or_a_reason_and_nothing_is_lost,
+    control_headers_from_outside_are_not_believed
+);
 
 async fn hostile_mail_gets_a_ticket_or_a_reason_and_nothing_is_lost(db: Db) {
     let d = desk(db).await;
@@ -204,4 +191,168 @@ async fn hostile_mail_gets_a_ticket_or_a_reason_and_nothing_is_lost(db: Db) {
         recorded - 1,
         "every mail recorded once (one was a duplicate)"
     );
+}
+
+/// What routedesk made of a mail, as far as the sender could tell or gain: the outcome's kind, the
+/// ticket's status, municipality, flags and sender verdict, and the kinds of mail it queued.
+#[derive(Debug, PartialEq)]
+struct Treatment {
+    outcome: &'static str,
+    status: String,
+    municipality: Option<String>,
+    urgent: bool,
+    auth_result: Option<String>,
+    mail: Vec<String>,
+}
+
+async fn treatment(store: &Store, o: &Outcome) -> Treatment {
+    let (outcome, number) = match o {
+        Outcome::Ticket { number, .. } => ("ticket", number.clone()),
+        Outcome::Reply { number, .. } => ("reply", number.clone()),
+        Outcome::Ignored { reason } => panic!("ignored ({reason}), not treated as a stranger's report"),
+        other => panic!("{other:?}"),
+    };
+    let t = store.ticket_by_number(&number).await.expect("q").expect("ticket");
+    let mut mail: Vec<String> = store.outbox_of(t.id).await.expect("outbox").into_iter().map(|o| o.kind).collect();
+    mail.sort();
+    Treatment {
+        outcome,
+        status: t.status,
+        municipality: t.municipality,
+        urgent: t.urgent,
+        auth_result: t.auth_result,
+        mail,
+    }
+}
+
+/// A report from Vestre Toten that lacks its screenshot, from its own sender (the per-sender reply
+/// limit must not tell the cases apart), with `headers` on top.
+fn report_from(sender: &str, headers: &str, message_id: &str, subject: &str) -> Vec<u8> {
+    format!(
+        "{headers}From: Ola Hansen <{sender}>\r\nTo: helpdesk@routedesk.test\r\nSubject: {subject}\r\n\
+         Message-ID: <{message_id}>\r\n\r\nFakturaen kommer ikke fram til attestering.\r\n{SIG}"
+    )
+    .into_bytes()
+}
+
+/// Our own Message-ID with its signature spoiled (the last digit of the tag changed).
+fn spoiled(id: &str) -> String {
+    let at = id.find('@').unwrap_or(id.len());
+    let last = if id[..at].ends_with('0') { '1' } else { '0' };
+    format!("{}{last}{}", &id[..at - 1], &id[at..])
+}
+
+/// Test-plan item 36: routedesk's own headers (`X-Routedesk-*`), a Message-ID in our domain without
+/// our signature, an `In-Reply-To` to a forged id of ours, `Auto-Submitted: no` on a bounce and an
+/// `Authentication-Results` of someone else's server get the treatment a stranger's mail gets: a
+/// report like any other (never "own mail coming back", never joined to a ticket, never a verified
+/// sender), and a bounce is still a bounce.
+async fn control_headers_from_outside_are_not_believed(db: Db) {
+    let d = desk(db).await;
+    let store = d.store.clone();
+    let mut n = 0;
+    let mut sender = || {
+        n += 1;
+        format!("ola.hansen{n}@vestre-toten.kommune.no")
+    };
+    let fresh = || format!("{}@vestre-toten.kommune.no", unique("hdr-"));
+    let subject = "Faktura kommer ikke til attestering";
+
+    // A ticket of ours, and the signed Message-ID of the mail we sent about it.
+    let kari = format!("{FROM}Subject: Feil i faktura\r\n\r\nFaktura feiler.\r\n{SIG}");
+    let ours = ticket(&outcome(&d, kari.as_bytes()).await);
+    let t = store.ticket_by_number(&ours).await.expect("q").expect("ticket");
+    let sent = store.outbox_of(t.id).await.expect("outbox");
+    let our_id = sent.first().expect("a mail about the ticket").message_id.clone();
+    assert!(d.ids.is_ours(&our_id) && !d.ids.is_ours(&spoiled(&our_id)));
+    let trail = store.events_of(t.id).await.expect("events").len();
+
+    let baseline = treatment(&store, &outcome(&d, &report_from(&sender(), "", &fresh(), subject)).await).await;
+    assert_eq!((baseline.outcome, baseline.status.as_str()), ("ticket", "awaiting-info"), "{baseline:?}");
+    assert_eq!(baseline.mail, ["request-info"]);
+
+    let forged_id = spoiled(&our_id);
+    let cases: Vec<(&str, String, String, String)> = vec![
+        ("X-Routedesk-Kind", "X-Routedesk-Kind: acknowledgement\r\n".into(), fresh(), subject.into()),
+        (
+            "X-Routedesk-* steering",
+            "X-Routedesk-Kind: routing\r\nX-Routedesk-Municipality: gjovik\r\nX-Routedesk-Priority: urgent\r\n\
+             X-Routedesk-Ticket: {ours}\r\nX-Routedesk-Trusted: yes\r\n"
+                .replace("{ours}", &ours),
+            fresh(),
+            subject.into(),
+        ),
+        (
+            "our domain, no signature",
+            String::new(),
+            "rd.0123456789abcdef.0123456789abcdef0123@routedesk.test".into(),
+            subject.into(),
+        ),
+        ("our id, signature spoiled", String::new(), forged_id.trim_matches(['<', '>']).to_string(), subject.into()),
+        (
+            "In-Reply-To a forged id of ours",
+            format!("In-Reply-To: <{forged_id}>\r\nReferences: <{forged_id}>\r\n"),
+            fresh(),
+            format!("SV: {subject}"),
+        ),
+        (
+            "a foreign server's pass",
+            "Authentication-Results: evil.example; dmarc=pass header.from=vestre-toten.kommune.no\r\n".into(),
+            fresh(),
+            subject.into(),
+        ),
+        (
+            "a look-alike server's pass",
+            "Authentication-Results: mx.gjovik.kommune.no.evil.example; dmarc=pass; dkim=pass\r\n".into(),
+            fresh(),
+            subject.into(),
+        ),
+    ];
+    for (case, headers, message_id, subject) in cases {
+        let o = outcome(&d, &report_from(&sender(), &headers, &message_id, &subject)).await;
+        assert_eq!(treatment(&store, &o).await, baseline, "{case}: treated as a stranger's report");
+    }
+    assert_eq!(store.events_of(t.id).await.expect("events").len(), trail, "nothing joined our ticket");
+
+    // A bounce that says it was written by hand is still a bounce: no ticket, no reply.
+    let dsn = format!(
+        "From: Mail Delivery System <MAILER-DAEMON@mx.evil.example>\r\nTo: helpdesk@routedesk.test\r\n\
+         Subject: Undelivered Mail Returned to Sender\r\nAuto-Submitted: no\r\nMessage-ID: <{}>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n\
+         --b\r\nContent-Type: text/plain\r\n\r\nFaktura feiler. Mail could not be delivered.\r\n\
+         --b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.evil.example\r\n\r\n\
+         Final-Recipient: rfc822; x@evil.example\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n--b--\r\n",
+        fresh()
+    );
+    let plain_bounce = format!(
+        "From: MAILER-DAEMON@mx.evil.example\r\nTo: helpdesk@routedesk.test\r\nSubject: Faktura: returned mail\r\n\
+         Auto-Submitted: no\r\nMessage-ID: <{}>\r\n\r\nFaktura feiler. The mail could not be delivered.\r\n{SIG}",
+        fresh()
+    );
+    for bounce in [dsn, plain_bounce] {
+        match outcome(&d, bounce.as_bytes()).await {
+            Outcome::Ignored { reason } => assert!(reason.starts_with("bounce"), "{reason}"),
+            other => panic!("a bounce with Auto-Submitted: no must stay a bounce, got {other:?}"),
+        }
+    }
+
+    // Someone posing as our ticket's reporter: our server says DMARC failed; a foreign server's
+    // pass — below ours or above it — changes nothing. Not joined, no reply, marked unverified.
+    let reporter = t.reporter.clone().expect("a reporter");
+    let ours_fail =
+        "Authentication-Results: mx.gjovik.kommune.no; dmarc=fail (p=reject) header.from=sondre-land.kommune.no\r\n";
+    let foreign_pass = "Authentication-Results: evil.example; dmarc=pass header.from=sondre-land.kommune.no\r\n";
+    for headers in [format!("{ours_fail}{foreign_pass}"), format!("{foreign_pass}{ours_fail}")] {
+        let raw = format!(
+            "{headers}From: Kari Røhne <{reporter}>\r\nTo: helpdesk@routedesk.test\r\nSubject: SV: [{ours}] Feil i faktura\r\n\
+             Message-ID: <{}>\r\nIn-Reply-To: <{our_id}>\r\n\r\nHer er skjermbildet og mitt nye kontonummer.\r\n{SIG}",
+            fresh()
+        );
+        let o = outcome(&d, raw.as_bytes()).await;
+        let got = treatment(&store, &o).await;
+        assert_eq!(got.outcome, "ticket", "a forged reporter joins nothing: {got:?}");
+        assert_eq!(got.auth_result.as_deref(), Some("dmarc=fail (by mx.gjovik.kommune.no)"));
+        assert!(!got.mail.iter().any(|k| k == "acknowledgement" || k == "request-info"), "no reply: {got:?}");
+    }
+    assert_eq!(store.events_of(t.id).await.expect("events").len() - trail, 2, "only two notes that it was mentioned");
 }

@@ -207,6 +207,38 @@ fn parse(raw: &[u8]) -> Received {
     }
 }
 
+/// Every mail in every folder of `address`, raw, with its folder's name (nothing is marked read).
+pub async fn every_mail(address: &str) -> Vec<(String, Vec<u8>)> {
+    let mut s = login(address).await;
+    let names: Vec<String> = s
+        .list(Some(""), Some("*"))
+        .await
+        .expect("LIST")
+        .try_collect::<Vec<_>>()
+        .await
+        .expect("LIST completes")
+        .iter()
+        .map(|n| n.name().to_string())
+        .collect();
+    let mut out = Vec::new();
+    for name in names {
+        let folder = s.examine(&name).await.unwrap_or_else(|e| panic!("cannot examine {name} of {address}: {e}"));
+        if folder.exists == 0 {
+            continue;
+        }
+        let fetches: Vec<_> = s
+            .uid_fetch("1:*", "BODY.PEEK[]")
+            .await
+            .unwrap_or_else(|e| panic!("FETCH in {name}: {e}"))
+            .try_collect()
+            .await
+            .unwrap_or_else(|e| panic!("FETCH in {name}: {e}"));
+        out.extend(fetches.iter().filter_map(|f| f.body()).map(|b| (name.clone(), b.to_vec())));
+    }
+    let _ = s.logout().await;
+    out
+}
+
 /// Deletes and re-creates a folder, which gives it a new UIDVALIDITY.
 pub async fn recreate_folder(address: &str, folder: &str) {
     let mut s = login(address).await;

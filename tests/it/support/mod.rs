@@ -7,12 +7,14 @@ pub mod oidc;
 pub mod process;
 pub mod proxy;
 pub mod rig;
+pub mod scan;
 pub mod stall;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use routedesk::config::Config;
+use routedesk::ingest::Ingestor;
 use routedesk::service::{self, Running};
 use routedesk::store::Store;
 
@@ -51,6 +53,25 @@ pub async fn database_url(db: Db) -> String {
             let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
             format!("{base}/{name}")
         }
+    }
+}
+
+/// The ingest layer on the database at `url`, without the rig: the built-in policy, our receiving
+/// server `mx.gjovik.kommune.no`, the helpdesk address `helpdesk@routedesk.test`.
+pub async fn desk_on(url: &str) -> Ingestor {
+    let store = Store::connect(url).await.expect("store");
+    Ingestor {
+        ids: service::message_ids(&store, "helpdesk@routedesk.test").await.expect("ids"),
+        store,
+        policy: std::sync::Arc::new(routedesk::policy::Policy::default_region().expect("policy")),
+        limits: routedesk::pipeline::parse::ParseLimits::default(),
+        mailbox: "helpdesk@routedesk.test".into(),
+        dry_run: false,
+        replies_per_sender_per_hour: 5,
+        trusted_authserv_id: "mx.gjovik.kommune.no".into(),
+        grouping: Default::default(),
+        vendor: std::sync::Arc::new(routedesk::vendor::Watch::new(vec![])),
+        status_page: None,
     }
 }
 

@@ -187,7 +187,8 @@ async fn an_intake_that_cannot_log_in_is_reported_and_its_recovery_too(db: Db) {
     assert!(svc.alerts.current().iter().any(|a| a.finding.condition == Condition::IntakeDown), "the banner shows it");
     // The mailbox's password becomes the one configured: the intake logs in, the alert ends.
     crate::support::rig::run(&["add-user", &hd.address, &wrong]);
-    let ended = eventually("the all-clear mail", Duration::from_secs(60), || async {
+    // The intake waits up to a minute (and a quarter, with jitter) between attempts.
+    let ended = eventually("the all-clear mail", Duration::from_secs(150), || async {
         inbox_with(&ops, "I orden").await.into_iter().next()
     })
     .await;
