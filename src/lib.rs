@@ -3,10 +3,10 @@
 pub mod alerts;
 pub mod cli;
 pub mod config;
+pub mod desk;
 pub mod domain;
 pub mod grouping;
 pub mod http;
-pub mod ingest;
 pub mod intake;
 pub mod outbox;
 pub mod pipeline;

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use super::{Condition, Facts, Finding, Schedule, evaluate};
 use crate::config::AlertsConfig;
-use crate::ingest::message_id::MessageIds;
+use crate::desk::message_id::MessageIds;
 use crate::intake::IntakeStats;
 use crate::store::{ActiveAlert, NewOutbox, Store};
 use crate::text::address::EmailAddress;

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use super::IntakeStats;
 use super::connect::Session;
 use crate::config::ImapConfig;
-use crate::ingest::{Ingestor, Outcome, Source};
+use crate::desk::{Desk, Outcome, Source};
 
 /// The keyword that marks a processed mail on servers without MOVE or UIDPLUS.
 pub(crate) const DONE_KEYWORD: &str = "$RoutedeskDone";
@@ -37,7 +37,7 @@ struct Caps {
 
 pub struct FolderSession<'a> {
     pub cfg: &'a ImapConfig,
-    pub ingestor: &'a Ingestor,
+    pub desk: &'a Desk,
     pub stats: &'a IntakeStats,
 }
 
@@ -87,7 +87,7 @@ impl FolderSession<'_> {
         let select = format!("SELECT {}", self.cfg.folder);
         let mailbox = self.step(&select, t, session.select(&self.cfg.folder)).await?;
         let uidvalidity = mailbox.uid_validity.unwrap_or(0);
-        let store = &self.ingestor.store;
+        let store = self.desk.store();
         if let Some((known, _)) = store.mailbox_state(&self.cfg.folder).await?
             && known != uidvalidity
         {
@@ -134,7 +134,7 @@ impl FolderSession<'_> {
         let mut total = 0;
         for chunk in uids.chunks(self.cfg.batch as usize) {
             let sizes = self.sizes(session, chunk).await?;
-            let limit = self.ingestor.limits.max_bytes as u64;
+            let limit = self.desk.limits().max_bytes as u64;
             let mut done = Vec::with_capacity(chunk.len());
             let mut batch = Vec::new();
             let mut batch_bytes = 0u64;
@@ -147,7 +147,7 @@ impl FolderSession<'_> {
                         self.cfg.processed_folder
                     );
                     let source = Source { folder: &self.cfg.folder, uidvalidity, uid };
-                    self.ingestor.quarantine(&raw, &reason, source).await?;
+                    self.desk.quarantine(&raw, &reason, source).await?;
                     done.push(uid);
                     continue;
                 }
@@ -163,7 +163,7 @@ impl FolderSession<'_> {
             done.extend(self.ingest_batch(session, &batch, batch_bytes, uidvalidity).await?);
             self.mark_processed(session, caps, &done).await?;
             if let Some(&last) = done.iter().max() {
-                let mut tx = self.ingestor.store.begin().await?;
+                let mut tx = self.desk.store().begin().await?;
                 tx.set_mailbox_state(&self.cfg.folder, uidvalidity, last, OffsetDateTime::now_utc()).await?;
                 tx.commit().await?;
             }
@@ -187,7 +187,7 @@ impl FolderSession<'_> {
         let fetched = started.elapsed();
         let mails: Vec<_> =
             bodies.into_iter().map(|(uid, raw)| (raw, Source { folder: &self.cfg.folder, uidvalidity, uid })).collect();
-        let outcomes = self.ingestor.ingest_batch(&mails).await?;
+        let outcomes = self.desk.ingest_batch(&mails).await?;
         tracing::debug!(
             mails = mails.len(),
             fetch_ms = fetched.as_millis(),

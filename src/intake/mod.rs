@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::config::ImapConfig;
-use crate::ingest::Ingestor;
+use crate::desk::Desk;
 pub use health::IntakeStats;
 /// The keyword that marks processed mail left in the helpdesk folder (servers without MOVE or UIDPLUS).
 pub(crate) use mailbox::DONE_KEYWORD;
@@ -31,13 +31,13 @@ pub fn key(cfg: &ImapConfig) -> String {
 pub async fn run(
     cfg: ImapConfig,
     login: connect::Login,
-    ingestor: Ingestor,
+    desk: Desk,
     stats: Arc<IntakeStats>,
     holder: String,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let lease = format!("imap:{}", key(&cfg));
-    let store = ingestor.store.clone();
+    let store = desk.store().clone();
     let mut failures: u32 = 0;
     loop {
         if *shutdown.borrow() {
@@ -81,7 +81,7 @@ pub async fn run(
         let result = match connect::connect(&cfg, &login).await {
             Ok(session) => {
                 stats.succeeded();
-                let watch = mailbox::FolderSession { cfg: &cfg, ingestor: &ingestor, stats: &stats };
+                let watch = mailbox::FolderSession { cfg: &cfg, desk: &desk, stats: &stats };
                 let r = watch
                     .run(session, &mut stop, || {
                         failures = 0;

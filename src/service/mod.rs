@@ -9,10 +9,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::ingest::Ingestor;
+use crate::desk::Desk;
 use crate::intake::{self, IntakeStats};
 use crate::outbox::{self, Worker, compose::Composer};
-use crate::policy::Policy;
 use crate::store::Store;
 
 /// A started service.
@@ -33,7 +32,6 @@ pub struct Running {
 
 /// Opens the store (migrating it), and starts the intake and, unless `dry_run`, the outbox worker.
 pub async fn start(cfg: &Config) -> Result<Running> {
-    let policy = Policy::load_or_default(cfg.policy.as_deref())?;
     let store = Store::connect(&cfg.database_url).await?;
     let instance_lock = store.single_instance_lock(&cfg.database_url)?;
     if instance_lock.is_some() {
@@ -44,23 +42,10 @@ pub async fn start(cfg: &Config) -> Result<Running> {
     store
         .try_lease(&format!("instance:{instance}"), &instance, time::OffsetDateTime::now_utc(), intake::LEASE_TTL)
         .await?;
-    let retention = policy.retention;
-    let vendor = Arc::new(crate::vendor::Watch::new(policy.components.clone()));
-    let ingestor = Ingestor {
-        store: store.clone(),
-        policy: Arc::new(policy),
-        limits: cfg.parse_limits(),
-        mailbox: cfg.mailbox.to_lowercase(),
-        dry_run: cfg.dry_run,
-        replies_per_sender_per_hour: cfg.limits.replies_per_sender_per_hour,
-        ids: message_ids(&store, &cfg.mailbox).await?,
-        trusted_authserv_id: cfg.trusted_authserv_id.clone(),
-        grouping: Arc::default(),
-        vendor: vendor.clone(),
-        status_page: (!cfg.web.public_url.is_empty())
-            .then(|| format!("{}/status", cfg.web.public_url.trim_end_matches('/'))),
-    };
-    let privacy_desk = ingestor.clone();
+    let desk = Desk::new(cfg, store.clone()).await?;
+    let retention = desk.policy().retention;
+    let vendor = desk.vendor().clone();
+    let privacy_desk = desk.clone();
     let tokens = token_source(cfg, &store)?;
     let mechanism = cfg.oauth2.as_ref().map(|o| o.mechanism).unwrap_or_default();
     let login = intake::connect::Login::new(&cfg.imap, tokens.clone(), mechanism)?;
@@ -68,11 +53,11 @@ pub async fn start(cfg: &Config) -> Result<Running> {
     let rx_alerts = rx.clone();
     let alerts = Arc::new(crate::alerts::watch::Board::default());
     let stats = Arc::new(IntakeStats::default());
-    let mut web = crate::web::AppState::new(ingestor.clone(), stats.clone(), &cfg.web)?;
+    let mut web = crate::web::AppState::new(desk.clone(), stats.clone(), &cfg.web)?;
     web.alerts = alerts.clone();
     let mut tasks = vec![
         tokio::spawn(intake::heartbeat(store.clone(), instance.clone(), rx.clone())),
-        tokio::spawn(intake::run(cfg.imap.clone(), login, ingestor, stats.clone(), instance.clone(), rx.clone())),
+        tokio::spawn(intake::run(cfg.imap.clone(), login, desk, stats.clone(), instance.clone(), rx.clone())),
     ];
     if let Some(sso) = web.sso.clone() {
         if !sso.config().password_login && !store.users().await?.iter().any(|u| u.break_glass && !u.disabled) {
@@ -111,8 +96,9 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         };
         tasks.push(tokio::spawn(worker.run(rx.clone())));
         tasks.push(tokio::spawn(crate::retention::daily(store.clone(), retention, instance.clone(), rx.clone())));
-        tasks.push(tokio::spawn(crate::ingest::privacy::warn_loop(privacy_desk, instance.clone(), rx)));
+        tasks.push(tokio::spawn(crate::desk::privacy::warn_loop(privacy_desk, instance.clone(), rx)));
     }
+    let desk_ids = web.desk.ids().clone();
     let checks = crate::alerts::watch::Checks {
         store: store.clone(),
         cfg: cfg.alerts.clone(),
@@ -120,8 +106,8 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         intake: intake::key(&cfg.imap),
         database_url: cfg.database_url.clone(),
         mailbox: cfg.mailbox.to_lowercase(),
-        ids: message_ids(&store, &cfg.mailbox).await?,
-        signature: web.desk.policy.replies.signature.clone(),
+        ids: desk_ids,
+        signature: web.desk.policy().replies.signature.clone(),
         dry_run: cfg.dry_run,
         started_at: time::OffsetDateTime::now_utc(),
     };
@@ -157,13 +143,6 @@ pub fn token_source(cfg: &Config, store: &Store) -> Result<Option<Arc<crate::tok
         _ => None,
     };
     Ok(Some(Arc::new(crate::tokens::TokenSource::new(o, refresh)?)))
-}
-
-/// The Message-ID signer, with the key every instance on this database shares.
-pub async fn message_ids(store: &Store, mailbox: &str) -> Result<crate::ingest::message_id::MessageIds> {
-    let key = store.setting_or_insert("message-id-key", crate::web::auth::random_token).await?;
-    let domain = crate::text::address::domain_of(mailbox).unwrap_or_else(|| "routedesk.invalid".into());
-    Ok(crate::ingest::message_id::MessageIds::new(key.as_bytes(), &domain))
 }
 
 /// Runs until SIGTERM or Ctrl-C.

@@ -1,13 +1,13 @@
 //! The vendor's status page (the common Statuspage format, `/api/v2/summary.json`): what is wrong
 //! at the vendor now, mapped to the products the policy knows, so that a report about a product
 //! with an ongoing vendor incident or maintenance is marked as a known vendor issue.
-//! `statuspage` is the format; `watch` polls it.
+//! `statuspage` is the format; `poll` keeps it up to date.
 
+pub mod poll;
 pub mod statuspage;
-pub mod watch;
 
+pub use poll::VendorStatus;
 pub use statuspage::Summary;
-pub use watch::Watch;
 
 /// A current vendor problem that touches one of our products.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -69,7 +69,7 @@ async fn caller(headers: &HeaderMap, peer: SocketAddr, state: &AppState) -> Resu
     };
     if let Some(token) = auth::bearer(headers) {
         let now = time::OffsetDateTime::now_utc();
-        return match state.desk.store.user_by_api_token(&auth::token_hash(token), now).await {
+        return match state.desk.store().user_by_api_token(&auth::token_hash(token), now).await {
             Ok(Some(user)) => {
                 let lang = auth::lang_of(headers);
                 let session = String::new();
@@ -105,7 +105,7 @@ pub async fn tickets(
     };
     let filter = q.filter(&staff);
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
-    match state.desk.store.ticket_page(&filter, q.before, limit + 1).await {
+    match state.desk.store().ticket_page(&filter, q.before, limit + 1).await {
         Ok(mut rows) => {
             let more = rows.len() as i64 > limit;
             rows.truncate(limit as usize);
@@ -128,7 +128,7 @@ pub async fn ticket(
     };
     let not_found = || (StatusCode::NOT_FOUND, Json(serde_json::json!({"error": "no such ticket"}))).into_response();
     let answer = async {
-        match state.desk.store.ticket_by_number(&number).await? {
+        match state.desk.store().ticket_by_number(&number).await? {
             Some(t) if staff.can_see(t.municipality.as_deref()) => {
                 audit::by(&state, &staff, Action::ViewTicket, &number, "ok").await?;
                 Ok(Json(ApiTicket::from(t)).into_response())

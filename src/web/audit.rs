@@ -52,7 +52,7 @@ pub async fn record(
 ) -> WebResult<()> {
     let address = address.map(|a| a.to_string());
     let entry = AuditEntry { actor, action: action.as_str(), object, result, address: address.as_deref() };
-    state.desk.store.audit(&entry, OffsetDateTime::now_utc()).await?;
+    state.desk.store().audit(&entry, OffsetDateTime::now_utc()).await?;
     Ok(())
 }
 

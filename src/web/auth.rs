@@ -169,7 +169,7 @@ pub async fn staff_from(
 ) -> Result<Option<Staff>, WebError> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
     let hash = token_hash(token);
-    let found = state.desk.store.session(&hash, OffsetDateTime::now_utc(), SESSIONS).await?;
+    let found = state.desk.store().session(&hash, OffsetDateTime::now_utc(), SESSIONS).await?;
     let address = peer.map(|p| client::address(p, headers, &state.trusted_proxies));
     Ok(found.map(|(user, csrf)| {
         let alerts = if user.role == "municipal" { Vec::new() } else { state.alerts.current() };
@@ -196,7 +196,7 @@ impl FromRequestParts<AppState> for Staff {
 /// Checks a password off the async executor (argon2 takes tens of milliseconds by design).
 pub async fn check_login(state: &AppState, username: &str, password: &str) -> WebResult<Option<UserRow>> {
     // An account of the provider's has no password: it is refused like an unknown one.
-    let user = state.desk.store.user_by_name(username).await?.filter(|u| u.sso_subject.is_none());
+    let user = state.desk.store().user_by_name(username).await?.filter(|u| u.sso_subject.is_none());
     // An unknown user costs the same time as a wrong password, so names cannot be probed.
     let phc = user.as_ref().map_or_else(|| DUMMY_HASH.to_string(), |u| u.password_hash.clone());
     let password = password.to_string();

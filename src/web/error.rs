@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::ingest::ActionError;
+use crate::desk::ActionError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {

@@ -32,14 +32,14 @@ pub async fn readyz(State(state): State<AppState>, headers: HeaderMap) -> Respon
     if let Some(r) = refused(&state, &headers) {
         return r;
     }
-    let db = state.desk.store.ping().await.is_ok();
+    let db = state.desk.store().ping().await.is_ok();
     let imap = state.intake.healthy();
     let mut body = format!(
         "database: {}\nimap: {}\n",
         if db { "ok" } else { "unreachable" },
         if imap { "ok" } else { "not connected" }
     );
-    if let Some(w) = sender_verification(&state.desk.trusted_authserv_id) {
+    if let Some(w) = sender_verification(state.desk.trusted_authserv_id()) {
         body.push_str(w);
         body.push('\n');
     }
@@ -51,7 +51,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         return r;
     }
     // Gauges read at scrape time: the queue depth from the database, reconnects from the intake.
-    if let Ok(depth) = state.desk.store.outbox_pending().await {
+    if let Ok(depth) = state.desk.store().outbox_pending().await {
         metrics::gauge!("routedesk_outbox_queued").set(depth as f64);
     }
     metrics::gauge!("routedesk_imap_reconnects").set(state.intake.reconnects.load(Ordering::Relaxed) as f64);

@@ -28,7 +28,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::ingest::Ingestor;
+use crate::desk::Desk;
 use crate::intake::IntakeStats;
 
 pub use error::{WebError, WebResult};
@@ -37,7 +37,7 @@ pub use pages::when;
 #[derive(Clone)]
 pub struct AppState {
     /// The ticket desk: store, policy and the actions staff take.
-    pub desk: Ingestor,
+    pub desk: Desk,
     pub intake: Arc<IntakeStats>,
     pub metrics: Option<PrometheusHandle>,
     /// Cookies get `Secure` (set when routedesk is served over TLS, e.g. behind a proxy).
@@ -55,10 +55,10 @@ pub struct AppState {
 
 impl AppState {
     /// The web view's state for `desk`, as configured in `[web]`.
-    pub fn new(desk: Ingestor, intake: Arc<IntakeStats>, web: &crate::config::WebConfig) -> anyhow::Result<AppState> {
+    pub fn new(desk: Desk, intake: Arc<IntakeStats>, web: &crate::config::WebConfig) -> anyhow::Result<AppState> {
         let proxies =
             client::parse_proxies(&web.trusted_proxies).map_err(|e| anyhow::anyhow!("web.trusted_proxies: {e}"))?;
-        let sso = web.oidc.as_ref().map(|o| sso::Sso::new(o, &desk.policy)).transpose()?.map(Arc::new);
+        let sso = web.oidc.as_ref().map(|o| sso::Sso::new(o, desk.policy())).transpose()?.map(Arc::new);
         Ok(AppState {
             desk,
             intake,

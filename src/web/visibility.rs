@@ -63,7 +63,7 @@ impl<'a> Sight<'a> {
                 let visible = match seen.get(number) {
                     Some(v) => *v,
                     None if seen.len() < MAX_LOOKUPS => {
-                        let m = state.desk.store.municipality_of(number).await?;
+                        let m = state.desk.store().municipality_of(number).await?;
                         let v = m.is_some_and(|m| self.staff.can_see(m.as_deref()));
                         seen.insert(number.to_string(), v);
                         v

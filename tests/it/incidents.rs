@@ -3,7 +3,7 @@
 //! stages, take a report out and dismiss — on SQLite and PostgreSQL.
 
 use axum::http::StatusCode;
-use routedesk::ingest::Outcome;
+use routedesk::desk::Outcome;
 
 use crate::service::{HELPDESK, on_both_databases};
 use crate::support::Db;
@@ -57,7 +57,7 @@ pub async fn one_fault_in_four_municipalities(app: &App) -> [String; 5] {
 
 async fn several_users_with_the_same_fault_make_one_incident(db: Db) {
     let app = App::new(db).await;
-    let store = &app.state.desk.store;
+    let store = app.state.desk.store();
     let [a, b, c, d, printer] = one_fault_in_four_municipalities(&app).await;
 
     let incident_of = |n: String| async move {
@@ -172,8 +172,8 @@ async fn several_users_with_the_same_fault_make_one_incident(db: Db) {
 async fn the_status_page_shows_only_updates_staff_marked_public(db: Db) {
     let app = App::new(db).await;
     let [_, _, sondre, nordre, _] = one_fault_in_four_municipalities(&app).await;
-    let t = app.state.desk.store.ticket_by_number(&sondre).await.expect("q").expect("ticket");
-    let inc = app.state.desk.store.incident_of_ticket(t.id).await.expect("q").expect("grouped").number;
+    let t = app.state.desk.store().ticket_by_number(&sondre).await.expect("q").expect("ticket");
+    let inc = app.state.desk.store().incident_of_ticket(t.id).await.expect("q").expect("grouped").number;
     let s = app.sign_in("kari").await;
     let post = |action: &'static str, form: Vec<(&'static str, &'static str)>| {
         let (app, s, inc) = (&app, &s, inc.clone());

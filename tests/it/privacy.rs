@@ -19,7 +19,7 @@ async fn act(app: &App, prv: &str, s: &Session, action: &str, form: &[(&str, &st
 
 async fn a_privacy_incident_follows_the_vendors_process(db: Db) {
     let app = App::new(db).await;
-    let store = &app.state.desk.store;
+    let store = app.state.desk.store();
     let desk = &app.state.desk;
     let hash = routedesk::web::auth::hash_password(PASSWORD).expect("hash");
     store.create_user("dpo", "Personvernombud", "privacy", None, &hash).await.expect("user");

@@ -5,8 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
-use routedesk::ingest::Outcome;
-use routedesk::vendor::watch::client;
+use routedesk::desk::Outcome;
+use routedesk::vendor::poll::client;
 
 use crate::service::on_both_databases;
 use crate::support::Db;
@@ -55,8 +55,8 @@ async fn known_vendor_issues_and_the_regional_status_page(db: Db) {
     let app = App::new(db).await;
     let server = status_server().await;
     let http = client().expect("client");
-    let vendor = &app.state.desk.vendor;
-    let store = &app.state.desk.store;
+    let vendor = app.state.desk.vendor();
+    let store = app.state.desk.store();
     let serve = |name: Option<&'static str>| *server.serving.lock().expect("lock") = name;
 
     vendor.poll(&http, &server.url).await.expect("poll");

@@ -25,6 +25,6 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl
     if staff.user.role != "admin" {
         return Err(WebError::NotFound);
     }
-    let rows = state.desk.store.audit_recent(SHOWN).await?.into_iter().map(|r| (when(r.at), r)).collect();
+    let rows = state.desk.store().audit_recent(SHOWN).await?.into_iter().map(|r| (when(r.at), r)).collect();
     Ok(AuditPage { chrome: Chrome::of(&staff), rows })
 }

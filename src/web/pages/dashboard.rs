@@ -42,7 +42,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl
     let today = OffsetDateTime::now_utc().date();
     let since = (today - time::Duration::days(DAYS - 1)).midnight().assume_utc();
     let scope = staff.scope();
-    let rows = state.desk.store.ticket_stats_since(since, scope.as_deref()).await?;
+    let rows = state.desk.store().ticket_stats_since(since, scope.as_deref()).await?;
     let mut per_day: BTreeMap<time::Date, usize> =
         (0..DAYS).map(|i| (today - time::Duration::days(DAYS - 1 - i), 0)).collect();
     let mut per_municipality: BTreeMap<String, usize> = BTreeMap::new();
@@ -52,11 +52,11 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl
         *per_day.entry(at.date()).or_default() += 1;
         *per_municipality.entry(municipality.clone().unwrap_or_else(|| "–".into())).or_default() += 1;
         *per_class.entry(class.clone()).or_default() += 1;
-        if status != crate::ingest::status::RESOLVED {
+        if status != crate::desk::status::RESOLVED {
             open += 1;
             urgent_open += usize::from(*urgent);
         }
-        awaiting += usize::from(status == crate::ingest::status::AWAITING_INFO);
+        awaiting += usize::from(status == crate::desk::status::AWAITING_INFO);
     }
     let max = per_day.values().copied().max().unwrap_or(0).max(1);
     let bars = per_day

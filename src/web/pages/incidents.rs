@@ -10,7 +10,7 @@ use axum::response::Redirect;
 use serde::Deserialize;
 
 use super::{Chrome, when};
-use crate::ingest::incidents::STAGES;
+use crate::desk::incidents::STAGES;
 use crate::store::{IncidentRow, IncidentUpdate, TicketRow};
 use crate::web::AppState;
 use crate::web::auth::Staff;
@@ -25,7 +25,7 @@ struct ListPage {
 
 pub async fn list(State(state): State<AppState>, staff: Staff) -> WebResult<impl axum::response::IntoResponse> {
     staff.require_regional()?;
-    let rows = state.desk.store.incidents(false, 200).await?;
+    let rows = state.desk.store().incidents(false, 200).await?;
     Ok(ListPage { chrome: Chrome::of(&staff), rows })
 }
 
@@ -46,7 +46,7 @@ pub async fn page(
     Path(number): Path<String>,
 ) -> WebResult<impl axum::response::IntoResponse> {
     staff.require_regional()?;
-    let store = &state.desk.store;
+    let store = state.desk.store();
     let i = store.incident_by_number(&number).await?.ok_or(WebError::NotFound)?;
     let tickets = store.incident_tickets(i.id).await?;
     let updates = store.incident_updates(i.id).await?.into_iter().map(|u| (when(u.at), u)).collect();

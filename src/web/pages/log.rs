@@ -122,7 +122,7 @@ pub async fn page(
     Query(q): Query<LogQuery>,
 ) -> WebResult<impl axum::response::IntoResponse> {
     let filter = q.filter(&staff);
-    let store = &state.desk.store;
+    let store = state.desk.store();
     let mut rows = store.ticket_page(&filter, q.before, PAGE + 1).await?;
     let more = rows.len() as i64 > PAGE;
     rows.truncate(PAGE as usize);

@@ -187,15 +187,15 @@ pub(super) async fn start_session(
     next: &str,
 ) -> WebResult<Response> {
     if let Some(old) = auth::cookie(headers, SESSION_COOKIE) {
-        state.desk.store.delete_session(&auth::token_hash(old)).await?;
+        state.desk.store().delete_session(&auth::token_hash(old)).await?;
     }
     let token = auth::random_token();
     let now = OffsetDateTime::now_utc();
     // Sessions that ran out are removed here, so the table holds only live ones (and a few idle).
-    state.desk.store.delete_expired_sessions(now, SESSIONS.idle).await?;
+    state.desk.store().delete_expired_sessions(now, SESSIONS.idle).await?;
     let expires = now + SESSIONS.absolute;
     let (id, csrf) = (auth::token_hash(&token), auth::random_token());
-    state.desk.store.create_session(&id, user.id, &csrf, now, expires, id_token).await?;
+    state.desk.store().create_session(&id, user.id, &csrf, now, expires, id_token).await?;
     let mut res = Redirect::to(next).into_response();
     let session = auth::set_cookie(SESSION_COOKIE, &token, SESSIONS.absolute.whole_seconds(), state.secure_cookies);
     append_cookie(&mut res, &session)?;
@@ -219,7 +219,7 @@ pub struct Token {
 /// (a page that forwards the browser: the form's own redirect would leave the site).
 pub async fn logout(State(state): State<AppState>, staff: Staff, Form(f): Form<Token>) -> WebResult<Response> {
     staff.check_csrf(&f.csrf)?;
-    let id_token = state.desk.store.end_session(&staff.session).await?;
+    let id_token = state.desk.store().end_session(&staff.session).await?;
     let sso = state.sso.as_ref();
     let provider = sso.zip(id_token.as_deref()).and_then(|(s, token)| s.end_session_url(token));
     let object = if provider.is_some() { "provider" } else { "" };

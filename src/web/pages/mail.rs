@@ -35,7 +35,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl
     staff.require_regional()?;
     let rows = state
         .desk
-        .store
+        .store()
         .untracked_messages(200)
         .await?
         .into_iter()

@@ -75,7 +75,7 @@ pub async fn begin(State(state): State<AppState>, headers: HeaderMap, Query(q): 
     };
     let now = OffsetDateTime::now_utc();
     let state_hash = auth::token_hash(&started.state);
-    if !state.desk.store.begin_sso(&state_hash, &pending, now, now + sso::PENDING, MAX_PENDING).await? {
+    if !state.desk.store().begin_sso(&state_hash, &pending, now, now + sso::PENDING, MAX_PENDING).await? {
         tracing::warn!("sign-in at the provider refused: too many sign-ins under way");
         return Ok(refused(&headers, &state, next, |t| t.login_busy, StatusCode::SERVICE_UNAVAILABLE));
     }
@@ -102,7 +102,7 @@ pub async fn callback(
 ) -> WebResult<Response> {
     let Some(sso) = state.sso.clone() else { return Err(WebError::NotFound) };
     let address = client::address(peer.ip(), &headers, &state.trusted_proxies);
-    let store = &state.desk.store;
+    let store = state.desk.store();
     let now = OffsetDateTime::now_utc();
     let refuse = async |actor: &str, result: &str, check: &str, text: fn(&Texts) -> &'static str, next: String| {
         tracing::warn!(actor, result, check, %address, "sign-in at the provider refused");

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use super::{Chrome, when};
-use crate::ingest::privacy::stamp;
+use crate::desk::privacy::stamp;
 use crate::store::{PrivacyReport, PrivacyRow};
 use crate::web::AppState;
 use crate::web::audit::{self, Action};
@@ -45,7 +45,7 @@ pub async fn list(State(state): State<AppState>, staff: Staff) -> WebResult<impl
     let now = OffsetDateTime::now_utc();
     let rows = state
         .desk
-        .store
+        .store()
         .privacy_incidents(500)
         .await?
         .into_iter()
@@ -67,7 +67,7 @@ struct DetailPage {
 }
 
 async fn visible(state: &AppState, staff: &Staff, number: &str) -> WebResult<PrivacyRow> {
-    match state.desk.store.privacy_by_number(number).await? {
+    match state.desk.store().privacy_by_number(number).await? {
         Some(p) if may_see_privacy_case(staff, &p) => Ok(p),
         Some(_) => {
             audit::by(state, staff, Action::Refused, number, "hidden").await?;
@@ -86,7 +86,7 @@ pub async fn page(
     audit::by(&state, &staff, Action::ViewPrivacy, &number, "ok").await?;
     let events = state
         .desk
-        .store
+        .store()
         .events_of(p.ticket_id)
         .await?
         .into_iter()

@@ -68,13 +68,13 @@ fn worse(a: &str, b: &str) -> bool {
 
 async fn status(state: &AppState) -> anyhow::Result<Status> {
     let desk = &state.desk;
-    let (summary, fetched, _) = desk.vendor.latest();
+    let (summary, fetched, _) = desk.vendor().latest();
     // Each product takes the worst state of the vendor components it depends on.
     let mut components: Vec<Component> =
-        desk.policy.products.iter().map(|p| Component { name: p.clone(), status: "operational".into() }).collect();
+        desk.policy().products.iter().map(|p| Component { name: p.clone(), status: "operational".into() }).collect();
     if let Some(s) = &summary {
         for c in components.iter_mut() {
-            for (component, product) in &desk.policy.components {
+            for (component, product) in &desk.policy().components {
                 if *product != c.name {
                     continue;
                 }
@@ -87,7 +87,7 @@ async fn status(state: &AppState) -> anyhow::Result<Status> {
         }
     }
 
-    let store = &desk.store;
+    let store = desk.store();
     let mut incidents = Vec::new();
     let mut past: BTreeMap<String, Vec<Incident>> = BTreeMap::new();
     let since = OffsetDateTime::now_utc() - time::Duration::days(14);
@@ -119,7 +119,7 @@ async fn status(state: &AppState) -> anyhow::Result<Status> {
         }
     }
     if let Some(s) = &summary {
-        let ours = desk.vendor.known();
+        let ours = desk.vendor().known();
         for v in s.incidents.iter().chain(&s.scheduled_maintenances) {
             if !ours.iter().any(|k| k.title == v.name) {
                 continue;
@@ -153,8 +153,8 @@ async fn status(state: &AppState) -> anyhow::Result<Status> {
     };
     Ok(Status {
         page: serde_json::json!({
-            "name": desk.policy.region,
-            "url": desk.status_page,
+            "name": desk.policy().region,
+            "url": desk.status_page(),
             "updated_at": rfc3339(OffsetDateTime::now_utc()),
             "vendor_checked_at": fetched.map(rfc3339),
         }),
@@ -179,6 +179,6 @@ struct StatusPage {
 
 pub async fn page(State(state): State<AppState>) -> WebResult<impl axum::response::IntoResponse> {
     let s = status(&state).await?;
-    let (_, fetched, _) = state.desk.vendor.latest();
-    Ok(StatusPage { region: state.desk.policy.region.clone(), checked: fetched.map(when).unwrap_or_default(), s })
+    let (_, fetched, _) = state.desk.vendor().latest();
+    Ok(StatusPage { region: state.desk.policy().region.clone(), checked: fetched.map(when).unwrap_or_default(), s })
 }

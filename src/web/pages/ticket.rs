@@ -90,7 +90,7 @@ struct TicketPage {
 /// The ticket, if it exists and the user may see it; 404 otherwise (a municipal user cannot learn
 /// that another municipality's ticket exists).
 async fn visible(state: &AppState, staff: &Staff, number: &str) -> WebResult<TicketRow> {
-    match state.desk.store.ticket_by_number(number).await? {
+    match state.desk.store().ticket_by_number(number).await? {
         Some(t) if staff.can_see(t.municipality.as_deref()) => Ok(t),
         Some(_) => {
             audit::by(state, staff, Action::Refused, number, "hidden").await?;
@@ -129,7 +129,7 @@ pub async fn page(
     let t = visible(&state, &staff, &number).await?;
     // The page shows the report as sent.
     audit::by(&state, &staff, Action::ViewTicket, &number, "ok").await?;
-    let store = &state.desk.store;
+    let store = state.desk.store();
     let raw = store.report_raw(t.id).await?.unwrap_or_default();
     let mail = parse(&raw, &ParseLimits::default()).ok();
     let files = store
@@ -149,7 +149,7 @@ pub async fn page(
             size: size(a.size),
         })
         .collect();
-    let incident = state.desk.store.incident_of_ticket(t.id).await?.filter(|i| i.state != "dismissed");
+    let incident = state.desk.store().incident_of_ticket(t.id).await?.filter(|i| i.state != "dismissed");
     let privacy_case = match store.privacy_of_ticket(t.id).await? {
         Some(n) => store.privacy_by_number(&n).await?,
         None => None,
@@ -224,9 +224,9 @@ pub async fn page(
         links,
         events,
         classes: Class::ALL.iter().map(|c| c.as_str()).collect(),
-        municipalities: state.desk.policy.municipalities.iter().map(|m| (m.id.clone(), m.name.clone())).collect(),
-        held: t.status == crate::ingest::status::AWAITING_INFO,
-        resolved: t.status == crate::ingest::status::RESOLVED,
+        municipalities: state.desk.policy().municipalities.iter().map(|m| (m.id.clone(), m.name.clone())).collect(),
+        held: t.status == crate::desk::status::AWAITING_INFO,
+        resolved: t.status == crate::desk::status::RESOLVED,
         chrome: Chrome::of(&staff),
         t,
     };
@@ -247,7 +247,7 @@ pub async fn file(
     Query(q): Query<FileQuery>,
 ) -> WebResult<Response> {
     let t = visible(&state, &staff, &number).await?;
-    let f = state.desk.store.ticket_file(t.id, id).await?.ok_or(WebError::NotFound)?;
+    let f = state.desk.store().ticket_file(t.id, id).await?.ok_or(WebError::NotFound)?;
     audit::by(&state, &staff, Action::ViewFile, &format!("{number}/files/{id}"), "ok").await?;
     let raster = image_info(&f.data).map(|i| i.format);
     let name = f.filename.as_deref().map_or_else(|| "vedlegg".into(), file_name);

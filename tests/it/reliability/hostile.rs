@@ -2,7 +2,7 @@
 //! nothing lost — and nothing from it can inject headers into the mail routedesk sends. Headers
 //! that would steer routedesk, written by an outsider, steer nothing.
 
-use routedesk::ingest::{Ingestor, Outcome};
+use routedesk::desk::{Desk, Outcome};
 use routedesk::outbox::compose::{Composer, Enclosures};
 use routedesk::store::{Counted, Store};
 
@@ -10,7 +10,7 @@ use crate::service::on_both_databases;
 use crate::support::mail::png;
 use crate::support::{Db, database_url, desk_on, unique};
 
-async fn desk(db: Db) -> Ingestor {
+async fn desk(db: Db) -> Desk {
     desk_on(&database_url(db).await).await
 }
 
@@ -41,7 +41,7 @@ fn with_attachment(subject: &str, ct: &str, name: &str, data: &[u8]) -> Vec<u8> 
     .into_bytes()
 }
 
-async fn outcome(desk: &Ingestor, raw: &[u8]) -> Outcome {
+async fn outcome(desk: &Desk, raw: &[u8]) -> Outcome {
     let r = std::panic::AssertUnwindSafe(desk.ingest(raw, None));
     futures_util::FutureExt::catch_unwind(r).await.expect("no panic").expect("recorded")
 }
@@ -67,7 +67,7 @@ on_both_databases!(
 
 async fn hostile_mail_gets_a_ticket_or_a_reason_and_nothing_is_lost(db: Db) {
     let d = desk(db).await;
-    let store = d.store.clone();
+    let store = d.store().clone();
     let mut recorded = 0;
     let mut check = async |raw: Vec<u8>| {
         recorded += 1;
@@ -249,7 +249,7 @@ fn spoiled(id: &str) -> String {
 /// sender), and a bounce is still a bounce.
 async fn control_headers_from_outside_are_not_believed(db: Db) {
     let d = desk(db).await;
-    let store = d.store.clone();
+    let store = d.store().clone();
     let mut n = 0;
     let mut sender = || {
         n += 1;
@@ -264,7 +264,7 @@ async fn control_headers_from_outside_are_not_believed(db: Db) {
     let t = store.ticket_by_number(&ours).await.expect("q").expect("ticket");
     let sent = store.outbox_of(t.id).await.expect("outbox");
     let our_id = sent.first().expect("a mail about the ticket").message_id.clone();
-    assert!(d.ids.is_ours(&our_id) && !d.ids.is_ours(&spoiled(&our_id)));
+    assert!(d.ids().is_ours(&our_id) && !d.ids().is_ours(&spoiled(&our_id)));
     let trail = store.events_of(t.id).await.expect("events").len();
 
     let baseline = treatment(&store, &outcome(&d, &report_from(&sender(), "", &fresh(), subject)).await).await;

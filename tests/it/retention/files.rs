@@ -2,7 +2,7 @@
 //! free pages, in the search index's pages or in the write-ahead log, where a copy of the file (a
 //! backup, a stolen disk) would still show it.
 
-use routedesk::ingest::Outcome;
+use routedesk::desk::Outcome;
 use routedesk::retention::purge;
 use time::{Duration, OffsetDateTime};
 
@@ -33,7 +33,7 @@ async fn a_purged_report_leaves_no_trace_in_the_sqlite_file() {
 
     desk.set_status(&number, "resolved", "test").await.expect("resolve");
     let later = OffsetDateTime::now_utc() + Duration::days(731);
-    let done = purge(&desk.store, POLICY, later, "retention policy", false).await.expect("purge");
+    let done = purge(desk.store(), POLICY, later, "retention policy", false).await.expect("purge");
     assert_eq!(done.tickets, [number]);
     let left = found(&database_bytes(&url), &needles);
     assert!(left.is_empty(), "{left:?} still readable in the SQLite file or its write-ahead log after the purge");

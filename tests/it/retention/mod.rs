@@ -5,7 +5,7 @@
 mod erasure;
 mod files;
 
-use routedesk::ingest::Outcome;
+use routedesk::desk::Outcome;
 use routedesk::policy::Retention;
 use routedesk::retention::{export, purge};
 use routedesk::store::{Pool, REMOVED, Store, TicketFilter};
@@ -45,7 +45,7 @@ fn fixture(name: &str) -> Vec<u8> {
 
 async fn found(app: &App, words: &str) -> Vec<String> {
     let f = TicketFilter { search: Some(words.into()), ..Default::default() };
-    app.state.desk.store.ticket_page(&f, None, 50).await.expect("search").into_iter().map(|t| t.number).collect()
+    app.state.desk.store().ticket_page(&f, None, 50).await.expect("search").into_iter().map(|t| t.number).collect()
 }
 
 async fn old_resolved_tickets_lose_their_personal_data(db: Db) {
@@ -57,7 +57,7 @@ async fn old_resolved_tickets_lose_their_personal_data(db: Db) {
             "60-autosvar-auto-submitted.eml",
         ])
         .await;
-    let store = &app.state.desk.store;
+    let store = app.state.desk.store();
     let s = app.sign_in("kari").await;
     app.post(&format!("/tickets/{}/status", n[0]), Some(&s), &[("csrf", &s.csrf), ("status", "resolved")]).await;
     let before = store.ticket_by_number(&n[0]).await.expect("q").expect("ticket");
@@ -172,7 +172,7 @@ async fn old_resolved_tickets_lose_their_personal_data(db: Db) {
 /// ticket left their address in its audit trail. Purging their tickets removes the copies too.
 async fn a_purged_report_leaves_no_copy_elsewhere(db: Db) {
     let app = App::new(db).await;
-    let store = &app.state.desk.store;
+    let store = app.state.desk.store();
     let [a, b, c, _, _] = crate::incidents::one_fault_in_four_municipalities(&app).await;
     let first = store.ticket_by_number(&a).await.expect("q").expect("ticket");
     let inc = store.incident_of_ticket(first.id).await.expect("q").expect("grouped");
@@ -220,7 +220,7 @@ async fn a_purged_report_leaves_no_copy_elsewhere(db: Db) {
 async fn a_person_gets_their_data(db: Db) {
     let app = App::new(db).await;
     let n = app.ingest(&["01-gjovik-lonn-complete.eml", "02-ostre-toten-faktura-complete.eml"]).await;
-    let store = &app.state.desk.store;
+    let store = app.state.desk.store();
     let first = store.ticket_by_number(&n[0]).await.expect("q").expect("ticket");
     let person = first.reporter.expect("reporter").to_uppercase();
 

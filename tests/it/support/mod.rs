@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use routedesk::config::Config;
-use routedesk::ingest::Ingestor;
+use routedesk::desk::Desk;
 use routedesk::service::{self, Running};
 use routedesk::store::Store;
 
@@ -56,23 +56,29 @@ pub async fn database_url(db: Db) -> String {
     }
 }
 
-/// The ingest layer on the database at `url`, without the rig: the built-in policy, our receiving
-/// server `mx.gjovik.kommune.no`, the helpdesk address `helpdesk@routedesk.test`.
-pub async fn desk_on(url: &str) -> Ingestor {
+/// The configuration of a desk without the rig: the built-in policy, our receiving server
+/// `mx.gjovik.kommune.no`, the helpdesk address `helpdesk@routedesk.test`, the database at `url`.
+pub fn desk_config(url: &str) -> Config {
+    let text = format!(
+        r#"
+mailbox = "helpdesk@routedesk.test"
+database_url = "{url}"
+trusted_authserv_id = "mx.gjovik.kommune.no"
+[imap]
+url = "imap://127.0.0.1:1"
+user = "helpdesk@routedesk.test"
+password = "unused"
+[smtp]
+url = "smtp://127.0.0.1:1"
+"#
+    );
+    Config::from_toml(&text).expect("desk test config is valid")
+}
+
+/// The desk on the database at `url`, without the rig (see [`desk_config`]).
+pub async fn desk_on(url: &str) -> Desk {
     let store = Store::connect(url).await.expect("store");
-    Ingestor {
-        ids: service::message_ids(&store, "helpdesk@routedesk.test").await.expect("ids"),
-        store,
-        policy: std::sync::Arc::new(routedesk::policy::Policy::default_region().expect("policy")),
-        limits: routedesk::pipeline::parse::ParseLimits::default(),
-        mailbox: "helpdesk@routedesk.test".into(),
-        dry_run: false,
-        replies_per_sender_per_hour: 5,
-        trusted_authserv_id: "mx.gjovik.kommune.no".into(),
-        grouping: Default::default(),
-        vendor: std::sync::Arc::new(routedesk::vendor::Watch::new(vec![])),
-        status_page: None,
-    }
+    Desk::new(&desk_config(url), store).await.expect("desk")
 }
 
 /// A test's own helpdesk: a unique mailbox on the rig and a fresh database.

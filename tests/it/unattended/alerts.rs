@@ -7,6 +7,7 @@ use std::time::Duration;
 use routedesk::alerts::watch::Checks;
 use routedesk::alerts::{Condition, Schedule};
 use routedesk::config::AlertsConfig;
+use routedesk::desk::Desk;
 use routedesk::store::{NewOutbox, Store};
 use routedesk::text::address::EmailAddress;
 use time::OffsetDateTime;
@@ -26,7 +27,7 @@ const OPS: &str = "drift@gjovik.kommune.no";
 /// A Friday at 13:00 in Oslo: working hours.
 const NOW: OffsetDateTime = datetime!(2026-12-04 12:00 UTC);
 
-fn checks(store: &Store, url: &str, cfg: AlertsConfig, ids: routedesk::ingest::message_id::MessageIds) -> Checks {
+fn checks(store: &Store, url: &str, cfg: AlertsConfig, ids: routedesk::desk::message_id::MessageIds) -> Checks {
     Checks {
         store: store.clone(),
         schedule: Schedule::new(&cfg).expect("schedule"),
@@ -81,7 +82,8 @@ async fn queue(store: &Store, url: &str, status: &str, at: OffsetDateTime) {
 async fn each_condition_mails_once_when_it_starts_and_once_when_it_ends(db: Db) {
     let url = database_url(db).await;
     let store = Store::connect(&url).await.expect("store");
-    let ids = routedesk::service::message_ids(&store, "helpdesk@routedesk.test").await.expect("ids");
+    let desk = Desk::new(&crate::support::desk_config(&url), store.clone()).await.expect("desk");
+    let ids = desk.ids().clone();
     // The limit: 2 MB above what the empty database takes (PostgreSQL starts at several MB).
     let (empty, _) = store.database_size(&url).await.expect("size");
     let limit = u32::try_from(empty / (1024 * 1024)).expect("small") + 2;

@@ -95,7 +95,7 @@ async fn sign_in_gives_a_fresh_http_only_session_and_sign_out_ends_it(db: Db) {
     assert_eq!(app.get("/tickets", Some(&b)).await.status(), StatusCode::OK, "other sessions are unaffected");
 
     // A disabled account cannot sign in and loses its sessions.
-    app.state.desk.store.set_disabled("kari", true).await.expect("disable");
+    app.state.desk.store().set_disabled("kari", true).await.expect("disable");
     assert_eq!(app.get("/tickets", Some(&b)).await.status(), StatusCode::SEE_OTHER);
     assert!(app.try_sign_in("kari", PASSWORD).await.is_err());
 }
@@ -181,8 +181,8 @@ async fn forms_need_the_session_token_and_our_origin(db: Db) {
     );
     let ok = app.post(&path, Some(&s), &[("csrf", &s.csrf), ("text", "Ringt melder, venter på Visma")]).await;
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
-    let t = app.state.desk.store.ticket_by_number(&n).await.expect("q").expect("t");
-    let events = app.state.desk.store.events_of(t.id).await.expect("events");
+    let t = app.state.desk.store().ticket_by_number(&n).await.expect("q").expect("t");
+    let events = app.state.desk.store().events_of(t.id).await.expect("events");
     let note = events.iter().find(|e| e.kind == "note").expect("the note is in the audit trail");
     assert_eq!(note.detail, "Ringt melder, venter på Visma");
     assert_eq!(note.actor, "kari (helpdesk)");
@@ -199,8 +199,8 @@ async fn a_municipal_user_sees_only_their_municipality(db: Db) {
     assert!(!log.contains(gjovik.as_str()), "a filter cannot widen the scope");
     assert_eq!(app.get(&format!("/tickets/{toten}"), Some(&ola)).await.status(), StatusCode::OK);
     assert_eq!(app.get(&format!("/tickets/{gjovik}"), Some(&ola)).await.status(), StatusCode::NOT_FOUND);
-    let g = app.state.desk.store.ticket_by_number(gjovik).await.expect("q").expect("t");
-    let file = app.state.desk.store.attachments_of(g.id).await.expect("files").remove(0);
+    let g = app.state.desk.store().ticket_by_number(gjovik).await.expect("q").expect("t");
+    let file = app.state.desk.store().attachments_of(g.id).await.expect("files").remove(0);
     assert_eq!(
         app.get(&format!("/tickets/{gjovik}/files/{}?inline=1", file.id), Some(&ola)).await.status(),
         StatusCode::NOT_FOUND
@@ -256,7 +256,7 @@ async fn the_api_takes_a_bearer_token(db: Db) {
     let expires = time::OffsetDateTime::now_utc() + time::Duration::days(90);
     app.state
         .desk
-        .store
+        .store()
         .set_api_token("kari", &routedesk::web::auth::token_hash(&token), expires)
         .await
         .expect("token");
@@ -332,7 +332,9 @@ async fn readiness_warns_while_no_sender_can_be_verified(db: Db) {
     let body = text(app.get("/readyz", None).await).await;
     assert!(!body.contains("warning"), "an authserv-id is trusted: {body}");
     let mut state = app.state.clone();
-    state.desk.trusted_authserv_id = String::new();
+    let mut cfg = crate::support::desk_config(&app.database_url);
+    cfg.trusted_authserv_id = String::new();
+    state.desk = routedesk::desk::Desk::new(&cfg, state.desk.store().clone()).await.expect("desk");
     let res = routedesk::web::router(state)
         .oneshot(Request::get("/readyz").body(Body::empty()).expect("request"))
         .await

@@ -13,7 +13,7 @@ on_both_databases!(
 );
 
 async fn kinds(app: &App, number: &str) -> Vec<(String, String, String)> {
-    let store = &app.state.desk.store;
+    let store = app.state.desk.store();
     let t = store.ticket_by_number(number).await.expect("q").expect("t");
     store.events_of(t.id).await.expect("events").into_iter().map(|e| (e.kind, e.actor, e.detail)).collect()
 }
@@ -22,7 +22,7 @@ async fn reclassify_change_municipality_and_reroute(db: Db) {
     let app = App::new(db).await;
     let n = app.ingest(&["10-gjovik-citrix-henger-visma.eml"]).await.remove(0);
     let s = app.sign_in("kari").await;
-    let store = &app.state.desk.store;
+    let store = app.state.desk.store();
     let ok = |r: axum::http::Response<axum::body::Body>| assert_eq!(r.status(), StatusCode::SEE_OTHER);
     ok(app.post(&format!("/tickets/{n}/class"), Some(&s), &[("csrf", &s.csrf), ("class", "application")]).await);
     ok(app
@@ -63,7 +63,7 @@ async fn resolve_reopen_link_and_release(db: Db) {
         ])
         .await;
     let s = app.sign_in("kari").await;
-    let store = &app.state.desk.store;
+    let store = app.state.desk.store();
     let status = |n: String| async move { store.ticket_by_number(&n).await.expect("q").expect("t").status };
     app.post(&format!("/tickets/{}/status", n[0]), Some(&s), &[("csrf", &s.csrf), ("status", "resolved")]).await;
     assert_eq!(status(n[0].clone()).await, "resolved");
@@ -101,8 +101,8 @@ async fn a_set_aside_mail_becomes_a_ticket(db: Db) {
     let res = app.post(&format!("/mail/{id}/ticket"), Some(&s), &[("csrf", &s.csrf)]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let number = super::location(&res).trim_start_matches("/tickets/").to_string();
-    let t = app.state.desk.store.ticket_by_number(&number).await.expect("q").expect("a ticket was made");
-    let outbox = app.state.desk.store.outbox_of(t.id).await.expect("outbox");
+    let t = app.state.desk.store().ticket_by_number(&number).await.expect("q").expect("a ticket was made");
+    let outbox = app.state.desk.store().outbox_of(t.id).await.expect("outbox");
     assert!(
         outbox.iter().all(|o| o.kind == "routing"),
         "no automatic reply to the robot: {:?}",

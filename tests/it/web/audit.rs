@@ -12,7 +12,7 @@ use crate::support::Db;
 on_both_databases!(sign_ins_refusals_and_views_are_in_the_audit_log, the_database_refuses_to_change_the_audit_log);
 
 async fn entries(app: &App) -> Vec<AuditRow> {
-    app.state.desk.store.audit_recent(1000).await.expect("audit log")
+    app.state.desk.store().audit_recent(1000).await.expect("audit log")
 }
 
 fn has(log: &[AuditRow], actor: &str, action: &str, object: &str, result: &str) -> bool {
@@ -23,7 +23,7 @@ async fn sign_ins_refusals_and_views_are_in_the_audit_log(db: Db) {
     let app = App::new(db).await;
     let n = app.ingest(&["01-gjovik-lonn-complete.eml", "02-ostre-toten-faktura-complete.eml"]).await;
     let (gjovik, toten) = (&n[0], &n[1]);
-    let store = &app.state.desk.store;
+    let store = app.state.desk.store();
     let prv = app.state.desk.flag_privacy(gjovik, "kari (helpdesk)").await.expect("privacy case");
     let g = store.ticket_by_number(gjovik).await.expect("q").expect("t");
     let file = store.attachments_of(g.id).await.expect("files")[0].id;
@@ -86,7 +86,7 @@ async fn try_sql(store: &Store, sql: &'static str) -> Result<u64, String> {
 async fn the_database_refuses_to_change_the_audit_log(db: Db) {
     let app = App::new(db).await;
     app.sign_in("kari").await;
-    let store = &app.state.desk.store;
+    let store = app.state.desk.store();
     let before = entries(&app).await.len();
     assert!(before > 0);
     for sql in ["UPDATE audit_log SET actor = 'nobody'", "DELETE FROM audit_log"] {

@@ -142,7 +142,7 @@ async fn world(db: Db) -> World {
     app.add_user("gro", "municipal", Some("gjovik")).await;
     app.add_user("po", "privacy", None).await;
     let desk = &app.state.desk;
-    let store = &desk.store;
+    let store = desk.store();
     let mut owns = Vec::new();
     for (number, municipality) in [(&n[0], "gjovik"), (&n[1], "ostre-toten")] {
         let t = store.ticket_by_number(number).await.expect("q").expect("ticket");
@@ -252,7 +252,7 @@ async fn probe(w: &World, p: &Prober<'_>, method: &Method, path: &str, expect: E
             }
             let link = w.send(method, &fill(path, &p.own.ticket, 0, "link"), &p.session, &[("other", other)]).await;
             assert_eq!(link.status(), StatusCode::BAD_REQUEST, "{what}: linking to another's ticket");
-            let t = w.app.state.desk.store.ticket_by_number(other).await.expect("q").expect("t");
+            let t = w.app.state.desk.store().ticket_by_number(other).await.expect("q").expect("t");
             assert_eq!(t.municipality.as_deref(), Some(p.other.municipality), "{what}: nothing changed");
         }
         Expect::Regional | Expect::RegionalAction | Expect::PrivacyCase | Expect::PrivacyAction => {
@@ -330,7 +330,7 @@ async fn no_route_shows_a_municipal_user_another_municipality(db: Db) {
     }
     let dash = text(w.app.get("/dashboard", Some(&ola)).await).await;
     let left = routedesk::store::TicketFilter { scope: Some("ostre-toten".into()), ..Default::default() };
-    let left = w.app.state.desk.store.facets(&left).await.expect("facets").total;
+    let left = w.app.state.desk.store().facets(&left).await.expect("facets").total;
     assert!(dash.contains(&format!("<span class=\"big\">{left}</span> 30 d")), "ola's dashboard counts only {left}");
     assert!(!dash.contains("<td>gjovik</td>"), "nor Gjøvik's figures");
 }
@@ -372,8 +372,8 @@ async fn every_post_route_refuses_a_forged_request(db: Db) {
         }
     }
     // Nothing happened: no note, the session still works.
-    let t = w.app.state.desk.store.ticket_by_number(&w.gjovik.ticket).await.expect("q").expect("t");
-    let events = w.app.state.desk.store.events_of(t.id).await.expect("events");
+    let t = w.app.state.desk.store().ticket_by_number(&w.gjovik.ticket).await.expect("q").expect("t");
+    let events = w.app.state.desk.store().events_of(t.id).await.expect("events");
     assert!(events.iter().all(|e| e.kind != "note"), "no forged note");
     assert_eq!(w.app.get("/tickets", Some(&admin)).await.status(), StatusCode::OK, "no forged sign-out");
 }

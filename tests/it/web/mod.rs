@@ -25,9 +25,7 @@ use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt as _;
 use routedesk::config::WebConfig;
-use routedesk::ingest::Ingestor;
-use routedesk::pipeline::parse::ParseLimits;
-use routedesk::policy::Policy;
+use routedesk::desk::Desk;
 use routedesk::store::Store;
 use routedesk::web::{AppState, auth};
 use tower::ServiceExt as _;
@@ -59,21 +57,9 @@ impl App {
         crate::support::init_logging();
         let url = database_url(db).await;
         let store = Store::connect(&url).await.expect("store");
-        let policy = Policy::default_region().expect("policy");
-        let vendor = Arc::new(routedesk::vendor::Watch::new(policy.components.clone()));
-        let desk = Ingestor {
-            store: store.clone(),
-            policy: Arc::new(policy),
-            limits: ParseLimits::default(),
-            mailbox: "helpdesk@routedesk.test".into(),
-            dry_run: false,
-            replies_per_sender_per_hour: 5,
-            ids: routedesk::service::message_ids(&store, "helpdesk@routedesk.test").await.expect("ids"),
-            trusted_authserv_id: "mx.gjovik.kommune.no".into(),
-            grouping: Default::default(),
-            vendor,
-            status_page: Some("https://helpdesk.example/status".into()),
-        };
+        let mut cfg = crate::support::desk_config(&url);
+        cfg.web.public_url = "https://helpdesk.example".into();
+        let desk = Desk::new(&cfg, store.clone()).await.expect("desk");
         let hash = auth::hash_password(PASSWORD).expect("hash");
         store.create_user("admin", "Admin", "admin", None, &hash).await.expect("user");
         store.create_user("kari", "Kari Helpdesk", "helpdesk", None, &hash).await.expect("user");
@@ -92,7 +78,7 @@ impl App {
     /// Adds a staff account with the test password.
     pub async fn add_user(&self, username: &str, role: &str, municipality: Option<&str>) {
         let hash = auth::hash_password(PASSWORD).expect("hash");
-        self.state.desk.store.create_user(username, username, role, municipality, &hash).await.expect("user");
+        self.state.desk.store().create_user(username, username, role, municipality, &hash).await.expect("user");
     }
 
     /// Records fixture reports as if they had arrived; returns the ticket numbers in order.
@@ -100,7 +86,7 @@ impl App {
         let mut out = Vec::new();
         for f in files {
             match self.state.desk.ingest(&fixture(f), None).await.expect("ingest") {
-                routedesk::ingest::Outcome::Ticket { number, .. } => out.push(number),
+                routedesk::desk::Outcome::Ticket { number, .. } => out.push(number),
                 other => out.push(format!("{other:?}")),
             }
         }

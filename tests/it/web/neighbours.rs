@@ -25,7 +25,7 @@ async fn a_municipal_user_sees_nothing_of_other_municipalities_on_their_ticket(d
     app.add_user("vera", "municipal", Some("vestre-toten")).await;
     app.add_user("lars", "helpdesk", None).await;
     app.add_user("po", "privacy", None).await;
-    let gjovik_subject = desk.store.ticket_by_number(&gjovik).await.expect("q").expect("t").subject;
+    let gjovik_subject = desk.store().ticket_by_number(&gjovik).await.expect("q").expect("t").subject;
     // The helpdesk links Søndre Land's report to Gjøvik's, and flags it as a privacy matter with
     // Kari as coordinator.
     desk.link(&sondre, &gjovik, "kari (helpdesk)").await.expect("link");

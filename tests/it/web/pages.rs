@@ -81,7 +81,7 @@ async fn the_log_filters_counts_searches_and_pages(db: Db) {
 
     // The counts follow the tickets as staff change them (they are kept per day, not counted).
     let counts = || async {
-        let f = app.state.desk.store.facets(&routedesk::store::TicketFilter::default()).await.expect("facets");
+        let f = app.state.desk.store().facets(&routedesk::store::TicketFilter::default()).await.expect("facets");
         (f.total, f.status.into_iter().collect::<std::collections::BTreeMap<_, _>>())
     };
     let (total, before) = counts().await;
@@ -92,7 +92,7 @@ async fn the_log_filters_counts_searches_and_pages(db: Db) {
     assert_eq!(after.get("awaiting-info"), Some(&1));
     assert_eq!(after.get("resolved").copied(), before.get("resolved").copied().unwrap_or(0).checked_add(1));
     let lonn = routedesk::store::TicketFilter { search: Some("lønn".into()), ..Default::default() };
-    let searched = app.state.desk.store.facets(&lonn).await.expect("facets");
+    let searched = app.state.desk.store().facets(&lonn).await.expect("facets");
     assert!(searched.total >= 1 && searched.total < 9 && !searched.capped, "a search counts its own matches");
 
     // Keyset pages through the API (same query underneath): three pages of four, then the end.
@@ -150,7 +150,7 @@ async fn the_ticket_page_shows_everything_and_no_hostile_html(db: Db) {
     assert!(page.contains("?inline=1\" alt="), "the screenshot has a thumbnail");
 
     let outcome = app.state.desk.ingest(HOSTILE.as_bytes(), None).await.expect("ingest");
-    let routedesk::ingest::Outcome::Ticket { number, .. } = outcome else { panic!("{outcome:?}") };
+    let routedesk::desk::Outcome::Ticket { number, .. } = outcome else { panic!("{outcome:?}") };
     let res = app.get(&format!("/tickets/{number}"), Some(&s)).await;
     assert_eq!(res.status(), StatusCode::OK);
     let page = text(res).await;
@@ -177,13 +177,13 @@ Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain
 Content-Type: image/svg+xml; name=\"bilde.svg\"\r\nContent-Disposition: attachment; filename=\"../../bilde\\\"\r\nX.svg\"\r\n\r\n\
 <svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"><script>alert(2)</script></svg>\r\n--b--\r\n";
     let n = app.ingest(&["01-gjovik-lonn-complete.eml"]).await.remove(0);
-    let routedesk::ingest::Outcome::Ticket { number: svg_ticket, .. } =
+    let routedesk::desk::Outcome::Ticket { number: svg_ticket, .. } =
         app.state.desk.ingest(svg.as_bytes(), None).await.expect("ingest")
     else {
         panic!("ticket")
     };
     let s = app.sign_in("kari").await;
-    let store = &app.state.desk.store;
+    let store = app.state.desk.store();
     let t = store.ticket_by_number(&n).await.expect("q").expect("t");
     let png = store.attachments_of(t.id).await.expect("files").into_iter().find(|a| a.screenshot).expect("screenshot");
     let res = app.get(&format!("/tickets/{n}/files/{}?inline=1", png.id), Some(&s)).await;
@@ -246,12 +246,12 @@ async fn the_tester_and_the_dashboard_work(db: Db) {
         .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
         .body(Body::from(body))
         .expect("req");
-    let before = app.state.desk.store.count(routedesk::store::Counted::Tickets).await.expect("count");
+    let before = app.state.desk.store().count(routedesk::store::Counted::Tickets).await.expect("count");
     let page = text(app.send(req).await).await;
     assert!(page.contains("operations (confidence"), "the decision is shown");
     assert!(page.contains("pureservice@gjovik.kommune.no"));
     assert_eq!(
-        app.state.desk.store.count(routedesk::store::Counted::Tickets).await.expect("count"),
+        app.state.desk.store().count(routedesk::store::Counted::Tickets).await.expect("count"),
         before,
         "no ticket is made"
     );
@@ -280,7 +280,7 @@ async fn a_sender_our_server_could_not_verify_is_marked(db: Db) {
     ]
     .concat();
     let n = match app.state.desk.ingest(&forged, None).await.expect("ingest") {
-        routedesk::ingest::Outcome::Ticket { number, .. } => number,
+        routedesk::desk::Outcome::Ticket { number, .. } => number,
         other => panic!("{other:?}"),
     };
     let ok = app.ingest(&["02-ostre-toten-faktura-complete.eml"]).await.remove(0);

@@ -48,7 +48,7 @@ async fn signed_in(app: &App, s: &Session) -> bool {
 
 async fn a_session_ends_after_two_idle_hours_and_at_twelve_hours(db: Db) {
     let app = App::new(db).await;
-    let store = &app.state.desk.store;
+    let store = app.state.desk.store();
     let now = OffsetDateTime::now_utc();
     let idle = app.sign_in("kari").await;
     set(store, &idle, "last_seen_at", now - Duration::minutes(119)).await;
@@ -66,7 +66,7 @@ async fn a_session_ends_after_two_idle_hours_and_at_twelve_hours(db: Db) {
 
 async fn a_session_notes_its_use_at_most_once_a_minute(db: Db) {
     let app = App::new(db).await;
-    let store = &app.state.desk.store;
+    let store = app.state.desk.store();
     let s = app.sign_in("kari").await;
     let recent = OffsetDateTime::now_utc() - Duration::seconds(30);
     set(store, &s, "last_seen_at", recent).await;
@@ -82,7 +82,7 @@ async fn a_session_notes_its_use_at_most_once_a_minute(db: Db) {
 
 async fn ended_sessions_are_removed_at_the_next_sign_in(db: Db) {
     let app = App::new(db).await;
-    let store = &app.state.desk.store;
+    let store = app.state.desk.store();
     let now = OffsetDateTime::now_utc();
     let (idle, ended, live) = (app.sign_in("kari").await, app.sign_in("ola").await, app.sign_in("admin").await);
     set(store, &idle, "last_seen_at", now - Duration::hours(3)).await;
@@ -95,7 +95,7 @@ async fn ended_sessions_are_removed_at_the_next_sign_in(db: Db) {
 
 async fn api_tokens_expire_and_a_new_password_revokes_them(db: Db) {
     let app = App::new(db).await;
-    let store = &app.state.desk.store;
+    let store = app.state.desk.store();
     let call = |token: String| {
         let app = &app;
         async move {

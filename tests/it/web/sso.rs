@@ -109,7 +109,7 @@ async fn signed_in(app: &App, res: Response<Body>) -> Session {
 
 /// The newest audit entry of `action`.
 async fn last(app: &App, action: &str) -> AuditRow {
-    let rows = app.state.desk.store.audit_recent(50).await.expect("audit log");
+    let rows = app.state.desk.store().audit_recent(50).await.expect("audit log");
     rows.into_iter().find(|r| r.action == action).unwrap_or_else(|| panic!("no {action} in the audit log"))
 }
 
@@ -125,7 +125,7 @@ async fn refused(app: &App, res: Response<Body>, page_text: &str, result: &str, 
 }
 
 async fn users(app: &App) -> Vec<routedesk::store::UserRow> {
-    app.state.desk.store.users().await.expect("users")
+    app.state.desk.store().users().await.expect("users")
 }
 
 async fn the_first_sign_in_makes_an_sso_account_and_later_ones_follow_the_role_claim(db: Db) {
@@ -135,7 +135,7 @@ async fn the_first_sign_in_makes_an_sso_account_and_later_ones_follow_the_role_c
     assert!(page.contains("name=\"password\""), "passwords still work unless turned off");
 
     let kari = signed_in(&app, sign_in(&app, KARI).await).await;
-    let user = app.state.desk.store.user_by_name(KARI).await.expect("q").expect("the account was made");
+    let user = app.state.desk.store().user_by_name(KARI).await.expect("q").expect("the account was made");
     assert_eq!((user.role.as_str(), user.municipality.as_deref()), ("municipal", Some("gjovik")));
     assert_eq!(user.name, "Kari Nordmann");
     assert!(user.sso_subject.as_deref().is_some_and(|s| !s.is_empty() && s != KARI), "bound to the provider's sub");
@@ -156,12 +156,12 @@ async fn the_first_sign_in_makes_an_sso_account_and_later_ones_follow_the_role_c
     let mut cfg = oidc::ensure().config(BASE);
     cfg.role_map[2].role = "helpdesk".into();
     cfg.role_map[2].municipality = None;
-    let policy = &state.desk.policy;
+    let policy = state.desk.policy();
     state.sso = Some(Arc::new(Sso::new(&cfg, policy).expect("sso")));
     let moved = App::serving(state, app.database_url.clone());
     sso(&moved).discover().await.expect("discovery");
     signed_in(&moved, sign_in(&moved, KARI).await).await;
-    let again = moved.state.desk.store.user_by_name(KARI).await.expect("q").expect("account");
+    let again = moved.state.desk.store().user_by_name(KARI).await.expect("q").expect("account");
     assert_eq!((again.id, again.role.as_str(), again.municipality), (user.id, "helpdesk", None));
     assert_eq!(users(&app).await.iter().filter(|u| u.sso_subject.is_some()).count(), 1, "one account");
     assert_eq!(last(&app, "sso-sign-in").await.object, "", "not made again");
@@ -197,12 +197,12 @@ async fn a_person_without_a_mapped_group_or_with_a_taken_name_is_refused(db: Db)
     // A password account has the address already: it is not taken over.
     app.add_user(HELPDESK, "admin", None).await;
     refused(&app, sign_in(&app, HELPDESK).await, NB.sso_name_taken, "name-taken", "").await;
-    let user = app.state.desk.store.user_by_name(HELPDESK).await.expect("q").expect("user");
+    let user = app.state.desk.store().user_by_name(HELPDESK).await.expect("q").expect("user");
     assert!(user.sso_subject.is_none() && user.role == "admin", "untouched: {user:?}");
 
     // An account disabled in routedesk stays out, whatever the provider says.
     let admin = signed_in(&app, sign_in(&app, ADMIN).await).await;
-    assert!(app.state.desk.store.set_disabled(ADMIN, true).await.expect("disable"));
+    assert!(app.state.desk.store().set_disabled(ADMIN, true).await.expect("disable"));
     refused(&app, sign_in(&app, ADMIN).await, NB.sso_disabled, "disabled", "").await;
     assert_eq!(app.get("/tickets", Some(&admin)).await.status(), StatusCode::SEE_OTHER, "its session is gone");
 
@@ -212,7 +212,7 @@ async fn a_person_without_a_mapped_group_or_with_a_taken_name_is_refused(db: Db)
     let mut cfg = oidc::ensure().config(BASE);
     cfg.role_map.retain(|m| m.value != "rd-municipal-gjovik");
     let mut without = state.clone();
-    without.sso = Some(Arc::new(Sso::new(&cfg, &state.desk.policy).expect("sso")));
+    without.sso = Some(Arc::new(Sso::new(&cfg, state.desk.policy()).expect("sso")));
     let without = App::serving(without, app.database_url.clone());
     sso(&without).discover().await.expect("discovery");
     refused(&without, sign_in(&without, KARI).await, NB.sso_no_role, "no-role", "").await;
@@ -287,9 +287,9 @@ async fn forged_expired_and_misaddressed_id_tokens_are_refused(db: Db) {
         through_front(&app, change).await;
         refused(&app, sign_in(&app, KARI).await, NB.sso_failed, "bad-token", check).await;
     }
-    let kari = app.state.desk.store.user_by_name(KARI).await.expect("q").expect("account");
+    let kari = app.state.desk.store().user_by_name(KARI).await.expect("q").expect("account");
     assert_eq!(kari.role, "municipal", "no forged token made anyone an admin");
-    assert!(app.state.desk.store.user_by_name(ADMIN).await.expect("q").is_none());
+    assert!(app.state.desk.store().user_by_name(ADMIN).await.expect("q").is_none());
 }
 
 async fn a_wrong_state_nonce_or_issuer_is_refused(db: Db) {
@@ -349,7 +349,7 @@ async fn a_wrong_state_nonce_or_issuer_is_refused(db: Db) {
 async fn passwords_open_only_break_glass_accounts_when_password_login_is_off(db: Db) {
     let app = app(db, |c| c.password_login = false).await;
     app.add_user("nød", "admin", None).await;
-    assert!(app.state.desk.store.set_break_glass("nød", true).await.expect("mark"));
+    assert!(app.state.desk.store().set_break_glass("nød", true).await.expect("mark"));
 
     let page = text(app.get("/login", None).await).await;
     assert!(page.contains("Logg inn med Testregionen"), "{page}");

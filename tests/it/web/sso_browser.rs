@@ -24,7 +24,7 @@ async fn staff_sign_in_at_the_provider_in_a_real_browser() {
             "37-ostre-toten-mangler-telefon.eml",
         ])
         .await;
-    let store = app.state.desk.store.clone();
+    let store = app.state.desk.store().clone();
     let (mut gjovik, mut other) = (Vec::new(), Vec::new());
     for n in numbers {
         let t = store.ticket_by_number(&n).await.expect("q").expect("a ticket");

@@ -117,9 +117,9 @@ async fn files_are_downloads_with_rfc6266_names(db: Db) {
     let app = App::new(db).await;
     let case = corpus().into_iter().find(|c| !c.files.is_empty()).expect("the attachment case");
     let outcome = app.state.desk.ingest(&raw(&case), None).await.expect("ingest");
-    let routedesk::ingest::Outcome::Ticket { number, .. } = outcome else { panic!("{outcome:?}") };
+    let routedesk::desk::Outcome::Ticket { number, .. } = outcome else { panic!("{outcome:?}") };
     let s = app.sign_in("kari").await;
-    let store = &app.state.desk.store;
+    let store = app.state.desk.store();
     let t = store.ticket_by_number(&number).await.expect("query").expect("ticket");
     let stored = store.attachments_of(t.id).await.expect("files");
     assert_eq!(stored.len(), case.files.len(), "every attachment is kept");

@@ -4,7 +4,7 @@
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
-use super::{ACTOR, Ingestor};
+use super::{ACTOR, Desk};
 use crate::domain::Class;
 use crate::pipeline::Decision;
 use crate::pipeline::route::Reply;
@@ -12,7 +12,7 @@ use crate::reply;
 use crate::store::{NewOutbox, Tx};
 use crate::text::address::{EmailAddress, join};
 
-impl Ingestor {
+impl Desk {
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn queue_routing(
         &self,

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use anyhow::Result;
 use time::OffsetDateTime;
 
-use super::{ACTOR, Ingestor};
+use super::{ACTOR, Desk};
 use crate::grouping::{Corpus, GROUP_SAMPLE, Report, Vector, best_match};
 use crate::pipeline::Decision;
 use crate::reply;
@@ -38,7 +38,7 @@ enum Key {
     Ticket(i64),
 }
 
-impl Ingestor {
+impl Desk {
     /// Joins a new ticket to the group of the same fault, if any; raises a suspected incident when
     /// the group is big enough.
     pub(super) async fn group(

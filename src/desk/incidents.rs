@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use super::{ActionError, Ingestor};
+use super::{ActionError, Desk};
 use crate::store::Tx;
 
 type Result<T> = std::result::Result<T, ActionError>;
@@ -12,7 +12,7 @@ type Result<T> = std::result::Result<T, ActionError>;
 /// The stages of a confirmed incident, as on the vendor's status page.
 pub const STAGES: &[&str] = &["investigating", "identified", "monitoring", "resolved"];
 
-impl Ingestor {
+impl Desk {
     async fn incident(&self, tx: &mut Tx, number: &str) -> Result<(i64, String, Option<String>)> {
         tx.incident_by_number(number).await?.ok_or(ActionError::NotFound)
     }

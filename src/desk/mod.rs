@@ -23,6 +23,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
+use crate::config::Config;
 use crate::domain::Detail;
 use crate::pipeline::parse::ParseLimits;
 use crate::pipeline::route::Reply;
@@ -70,25 +71,91 @@ pub mod status {
     pub const RESOLVED: &str = "resolved";
 }
 
+/// The application layer: what happens to mail, and what staff do with tickets, incidents and
+/// privacy cases. Built once by [`Desk::new`]; clones share everything.
 #[derive(Clone)]
-pub struct Ingestor {
-    pub store: Store,
-    pub policy: Arc<Policy>,
-    pub limits: ParseLimits,
+pub struct Desk {
+    store: Store,
+    policy: Arc<Policy>,
+    limits: ParseLimits,
     /// The helpdesk address routedesk reads and sends as.
-    pub mailbox: String,
-    pub dry_run: bool,
-    pub replies_per_sender_per_hour: u32,
+    mailbox: String,
+    dry_run: bool,
+    replies_per_sender_per_hour: u32,
     /// Makes and recognises routedesk's own (signed) Message-IDs.
-    pub ids: message_id::MessageIds,
+    ids: message_id::MessageIds,
     /// The authserv-id of our own receiving server; its `Authentication-Results` are believed.
-    pub trusted_authserv_id: String,
+    trusted_authserv_id: String,
     /// Reports of the same fault: word weights and features of recent reports.
-    pub grouping: Arc<GroupingState>,
+    grouping: Arc<GroupingState>,
     /// The vendor's status page, as last polled.
-    pub vendor: Arc<crate::vendor::Watch>,
+    vendor: Arc<crate::vendor::VendorStatus>,
     /// The regional status page's public address, for the acknowledgement.
-    pub status_page: Option<String>,
+    status_page: Option<String>,
+}
+
+impl Desk {
+    /// The desk of `cfg` on `store`: its policy (the built-in region's when none is configured),
+    /// the key of its Message-IDs (made on first start and kept in the store), and an empty view
+    /// of the vendor's status page until it is first polled.
+    pub async fn new(cfg: &Config, store: Store) -> Result<Desk> {
+        let policy = Policy::load_or_default(cfg.policy.as_deref())?;
+        let ids = message_ids(&store, &cfg.mailbox).await?;
+        Ok(Desk {
+            store,
+            vendor: Arc::new(crate::vendor::VendorStatus::new(policy.components.clone())),
+            policy: Arc::new(policy),
+            limits: cfg.parse_limits(),
+            mailbox: cfg.mailbox.to_lowercase(),
+            dry_run: cfg.dry_run,
+            replies_per_sender_per_hour: cfg.limits.replies_per_sender_per_hour,
+            ids,
+            trusted_authserv_id: cfg.trusted_authserv_id.clone(),
+            grouping: Arc::default(),
+            status_page: (!cfg.web.public_url.is_empty())
+                .then(|| format!("{}/status", cfg.web.public_url.trim_end_matches('/'))),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn limits(&self) -> &ParseLimits {
+        &self.limits
+    }
+
+    /// The vendor's status page as last polled (the service's poller writes it).
+    pub fn vendor(&self) -> &Arc<crate::vendor::VendorStatus> {
+        &self.vendor
+    }
+
+    /// The regional status page's public address, when the web view has one.
+    pub fn status_page(&self) -> Option<&str> {
+        self.status_page.as_deref()
+    }
+
+    /// Makes and recognises routedesk's own Message-IDs.
+    pub fn ids(&self) -> &message_id::MessageIds {
+        &self.ids
+    }
+
+    /// The authserv-id of our own receiving server.
+    pub fn trusted_authserv_id(&self) -> &str {
+        &self.trusted_authserv_id
+    }
+}
+
+/// routedesk's Message-IDs for the helpdesk address: signed with a key made on first start and
+/// kept in the store, so every instance makes and recognises the same ones.
+async fn message_ids(store: &Store, mailbox: &str) -> Result<message_id::MessageIds> {
+    let key = store.setting_or_insert("message-id-key", crate::web::auth::random_token).await?;
+    let domain = crate::text::address::domain_of(mailbox).unwrap_or_else(|| "routedesk.invalid".into());
+    Ok(message_id::MessageIds::new(key.as_bytes(), &domain))
 }
 
 const ACTOR: &str = "routedesk";
@@ -103,7 +170,7 @@ struct Opening<'a> {
     mentions: Option<&'a crate::store::TicketBrief>,
 }
 
-impl Ingestor {
+impl Desk {
     /// Records one mail in its own transaction.
     pub async fn ingest(&self, raw: &[u8], source: Option<Source<'_>>) -> Result<Outcome> {
         let started = std::time::Instant::now();

@@ -19,15 +19,15 @@ struct Latest {
 }
 
 /// The latest vendor status, shared by intake (known issues) and the web view (status page).
-pub struct Watch {
+pub struct VendorStatus {
     /// `(component, product)` from the policy.
     components: Vec<(String, String)>,
     latest: RwLock<Latest>,
 }
 
-impl Watch {
-    pub fn new(components: Vec<(String, String)>) -> Watch {
-        Watch { components, latest: RwLock::default() }
+impl VendorStatus {
+    pub fn new(components: Vec<(String, String)>) -> VendorStatus {
+        VendorStatus { components, latest: RwLock::default() }
     }
 
     /// Current vendor problems touching any of `products`.

@@ -8,7 +8,7 @@
 
 use time::OffsetDateTime;
 
-use super::{ACTOR, ActionError, Ingestor};
+use super::{ACTOR, ActionError, Desk};
 use crate::store::{NewOutbox, PrivacyField, PrivacyReport, Tx};
 use crate::text::address::{EmailAddress, join};
 
@@ -20,7 +20,7 @@ pub const DEADLINE_HOURS: i64 = 72;
 /// The stages, in order.
 pub const STAGES: &[&str] = &["alert-received", "assessing", "review", "closed"];
 
-impl Ingestor {
+impl Desk {
     /// The data-protection contacts for a ticket of `municipality`: its own and the region's.
     fn privacy_contacts(&self, municipality: Option<&str>) -> Vec<EmailAddress> {
         let mut to: Vec<EmailAddress> = municipality
@@ -290,7 +290,7 @@ impl Ingestor {
 }
 
 /// Checks the deadlines every ten minutes (on one instance at a time) until shutdown.
-pub async fn warn_loop(desk: Ingestor, instance: String, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+pub async fn warn_loop(desk: Desk, instance: String, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     const EVERY: std::time::Duration = std::time::Duration::from_secs(600);
     loop {
         let now = OffsetDateTime::now_utc();

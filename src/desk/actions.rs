@@ -6,7 +6,7 @@
 use anyhow::Context as _;
 use time::OffsetDateTime;
 
-use super::{Ingestor, Outcome, status};
+use super::{Desk, Outcome, status};
 use crate::domain::Class;
 use crate::pipeline::route::{self, Recipients, Reply};
 use crate::pipeline::triage;
@@ -25,7 +25,7 @@ pub enum ActionError {
 
 type Result<T> = std::result::Result<T, ActionError>;
 
-impl Ingestor {
+impl Desk {
     async fn ticket(&self, tx: &mut Tx, number: &str) -> Result<TicketBrief> {
         tx.ticket_brief(number).await?.ok_or(ActionError::NotFound)
     }
