@@ -13,6 +13,7 @@ pub mod pipeline;
 pub mod policy;
 pub mod reply;
 pub mod retention;
+pub mod secret;
 pub mod service;
 pub mod store;
 pub mod text;

@@ -128,7 +128,7 @@ impl Checks {
         if to.is_empty() {
             return Ok(());
         }
-        let stamp = |t: OffsetDateTime| crate::retention::rfc3339(t);
+        let stamp = crate::text::time::rfc3339;
         let body =
             AlertMail { started, since: stamp(since), now: stamp(now), text: f.text_nb(), signature: &self.signature }
                 .render()

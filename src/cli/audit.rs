@@ -12,7 +12,7 @@ pub async fn list(config: Option<std::path::PathBuf>, limit: i64) -> Result<()> 
     for r in rows {
         println!(
             "{}\t{}\t{}\t{}\t{}\t{}",
-            crate::retention::rfc3339(r.at),
+            crate::text::time::rfc3339(r.at),
             r.actor,
             r.action,
             r.object,

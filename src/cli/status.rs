@@ -14,7 +14,7 @@ pub async fn run(config: Option<PathBuf>) -> Result<bool> {
     let store = Store::connect(&cfg.database_url).await?;
     let now = OffsetDateTime::now_utc();
     let ago = |t: Option<OffsetDateTime>| match t {
-        Some(t) => format!("{} ({} ago)", crate::retention::rfc3339(t), human((now - t).whole_seconds())),
+        Some(t) => format!("{} ({} ago)", crate::text::time::rfc3339(t), human((now - t).whole_seconds())),
         None => "never".to_string(),
     };
     let key = crate::intake::key(&cfg.imap);

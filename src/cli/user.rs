@@ -88,7 +88,7 @@ pub async fn exec(config: Option<std::path::PathBuf>, cmd: UserCommand) -> Resul
                 (_, Some(_)) if role != "municipal" => bail!("only municipal users belong to a municipality"),
                 _ => {}
             }
-            let hash = auth::hash_password(&read_password()?)?;
+            let hash = crate::secret::hash_password(&read_password()?)?;
             store
                 .create_user(&username, name.as_deref().unwrap_or(&username), &role, municipality.as_deref(), &hash)
                 .await?;
@@ -101,7 +101,7 @@ pub async fn exec(config: Option<std::path::PathBuf>, cmd: UserCommand) -> Resul
             if store.user_by_name(&username).await?.is_some_and(|u| u.sso_subject.is_some()) {
                 bail!("{username} signs in at the OpenID provider (SSO) and has no password");
             }
-            let hash = auth::hash_password(&read_password()?)?;
+            let hash = crate::secret::hash_password(&read_password()?)?;
             if !store.set_password(&username, &hash).await? {
                 bail!("no user {username:?}");
             }
@@ -131,12 +131,12 @@ pub async fn exec(config: Option<std::path::PathBuf>, cmd: UserCommand) -> Resul
             println!("user {username} enabled");
         }
         UserCommand::Token { username, days } => {
-            let token = auth::random_token();
+            let token = crate::secret::random_token();
             let expires = time::OffsetDateTime::now_utc() + time::Duration::days(days);
-            if !store.set_api_token(&username, &auth::token_hash(&token), expires).await? {
+            if !store.set_api_token(&username, &crate::secret::token_hash(&token), expires).await? {
                 bail!("no user {username:?}");
             }
-            eprintln!("token of {username}, valid until {} UTC:", crate::web::when(expires));
+            eprintln!("token of {username}, valid until {} UTC:", crate::text::time::when(expires));
             println!("{token}");
         }
         UserCommand::Email { username, address } => {
@@ -154,8 +154,8 @@ pub async fn exec(config: Option<std::path::PathBuf>, cmd: UserCommand) -> Resul
             for u in store.users().await? {
                 let m = u.municipality.map(|m| format!(" ({m})")).unwrap_or_default();
                 let token = match u.api_token_expires_at {
-                    Some(at) if at > now => format!("\ttoken until {}", crate::web::when(at)),
-                    Some(at) => format!("\ttoken EXPIRED {}", crate::web::when(at)),
+                    Some(at) if at > now => format!("\ttoken until {}", crate::text::time::when(at)),
+                    Some(at) => format!("\ttoken EXPIRED {}", crate::text::time::when(at)),
                     None => String::new(),
                 };
                 let kind = match (&u.sso_subject, u.break_glass) {

@@ -153,7 +153,7 @@ impl Desk {
 /// routedesk's Message-IDs for the helpdesk address: signed with a key made on first start and
 /// kept in the store, so every instance makes and recognises the same ones.
 async fn message_ids(store: &Store, mailbox: &str) -> Result<message_id::MessageIds> {
-    let key = store.setting_or_insert("message-id-key", crate::web::auth::random_token).await?;
+    let key = store.setting_or_insert("message-id-key", crate::secret::random_token).await?;
     let domain = crate::text::address::domain_of(mailbox).unwrap_or_else(|| "routedesk.invalid".into());
     Ok(message_id::MessageIds::new(key.as_bytes(), &domain))
 }

@@ -6,6 +6,7 @@ pub mod check;
 pub mod classify;
 pub mod ignore;
 pub mod parse;
+pub mod report;
 pub mod route;
 
 use serde::Serialize;

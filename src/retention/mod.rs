@@ -10,6 +10,8 @@ pub use erase::{Erasure, erase};
 use anyhow::Result;
 use serde_json::json;
 use time::OffsetDateTime;
+
+use crate::text::time::rfc3339;
 use tokio::sync::watch;
 
 use crate::policy::Retention;
@@ -157,9 +159,4 @@ pub async fn export(store: &Store, address: &str) -> Result<serde_json::Value> {
         "tickets": tickets_out,
         "messages": messages_out,
     }))
-}
-
-/// RFC 3339, as in the exports and the status feed.
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }

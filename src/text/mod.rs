@@ -2,6 +2,7 @@
 
 pub mod address;
 pub mod terms;
+pub mod time;
 
 /// Lower-cases `s` and folds every run of whitespace (line breaks, no-break spaces) into one space,
 /// so that phrases match across line breaks and case does not matter.

@@ -9,6 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::text::time::rfc3339;
+
 use super::audit::{self, Action};
 use super::auth::{self, Staff};
 use super::error::WebError;
@@ -40,8 +42,6 @@ fn split(s: &str) -> Vec<String> {
 
 impl From<TicketRow> for ApiTicket {
     fn from(t: TicketRow) -> Self {
-        let rfc3339 =
-            |d: time::OffsetDateTime| d.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
         ApiTicket {
             missing: split(&t.missing),
             route_to: split(&t.route_to),
@@ -69,7 +69,7 @@ async fn caller(headers: &HeaderMap, peer: SocketAddr, state: &AppState) -> Resu
     };
     if let Some(token) = auth::bearer(headers) {
         let now = time::OffsetDateTime::now_utc();
-        return match state.desk.store().user_by_api_token(&auth::token_hash(token), now).await {
+        return match state.desk.store().user_by_api_token(&crate::secret::token_hash(token), now).await {
             Ok(Some(user)) => {
                 let lang = auth::lang_of(headers);
                 let session = String::new();

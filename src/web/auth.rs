@@ -4,19 +4,18 @@
 //! roles and the municipality boundary. Sign-in throttling is in `limiter`.
 
 use anyhow::Context as _;
-use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _};
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::error::{WebError, WebResult};
 use super::i18n::Lang;
 use super::{AppState, client};
+use crate::secret::{same_secret, token_hash, verify_password};
 use crate::store::{SessionLimits, UserRow};
 
 pub const SESSION_COOKIE: &str = "rd_session";
@@ -37,31 +36,6 @@ pub const API_TOKEN_DAYS: i64 = 90;
 /// `privacy`: a data-protection contact (sees privacy incidents; otherwise like the helpdesk).
 pub const ROLES: [&str; 4] = ["admin", "helpdesk", "municipal", "privacy"];
 
-/// An argon2id PHC string (m=19456 KiB, t=2, p=1: the OWASP minimum) with a random salt.
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    if password.chars().count() < 10 {
-        anyhow::bail!("a password needs at least 10 characters");
-    }
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes())
-        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?
-        .to_string())
-}
-
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    Argon2::default().verify_password(password.as_bytes(), phc).is_ok()
-}
-
-/// A random token (244 bits) for cookies, CSRF and API use.
-pub fn random_token() -> String {
-    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
-}
-
-/// Only hashes of session ids and tokens are stored.
-pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
@@ -75,11 +49,6 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}", if secure { "; Secure" } else { "" })
-}
-
-/// Compares secrets in time independent of where they differ.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    bool::from(subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()))
 }
 
 /// The token of an `Authorization: Bearer …` header.
@@ -211,15 +180,6 @@ const DUMMY_HASH: &str =
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn passwords_hash_to_argon2id_and_verify() {
-        let phc = hash_password("correct horse battery").expect("hash");
-        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
-        assert!(verify_password("correct horse battery", &phc));
-        assert!(!verify_password("Correct horse battery", &phc));
-        assert!(hash_password("short").is_err(), "short passwords are refused");
-    }
 
     #[test]
     fn the_stand_in_hash_is_a_well_formed_argon2id_hash() {

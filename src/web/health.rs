@@ -16,7 +16,7 @@ pub async fn healthz() -> &'static str {
 /// With a `metrics_token` configured, only a request bearing it may read `/readyz` and `/metrics`.
 fn refused(state: &AppState, headers: &HeaderMap) -> Option<Response> {
     let expected = state.metrics_token.as_ref()?;
-    if auth::bearer(headers).is_some_and(|t| auth::same_secret(t, expected.expose())) {
+    if auth::bearer(headers).is_some_and(|t| crate::secret::same_secret(t, expected.expose())) {
         return None;
     }
     Some((StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "bearer token required\n").into_response())

@@ -32,7 +32,6 @@ use crate::desk::Desk;
 use crate::intake::IntakeStats;
 
 pub use error::{WebError, WebResult};
-pub use pages::when;
 
 #[derive(Clone)]
 pub struct AppState {

@@ -21,7 +21,7 @@ async fn a_privacy_incident_follows_the_vendors_process(db: Db) {
     let app = App::new(db).await;
     let store = app.state.desk.store();
     let desk = &app.state.desk;
-    let hash = routedesk::web::auth::hash_password(PASSWORD).expect("hash");
+    let hash = routedesk::secret::hash_password(PASSWORD).expect("hash");
     store.create_user("dpo", "Personvernombud", "privacy", None, &hash).await.expect("user");
     assert!(store.set_user_email("kari", Some("kari.helpdesk@gjovik.kommune.no")).await.expect("email"));
 

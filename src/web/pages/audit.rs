@@ -5,8 +5,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
 
-use super::{Chrome, when};
+use super::Chrome;
 use crate::store::AuditRow;
+use crate::text::time::when;
 use crate::web::AppState;
 use crate::web::auth::Staff;
 use crate::web::error::{WebError, WebResult};

@@ -9,9 +9,10 @@ use axum::extract::{Path, State};
 use axum::response::Redirect;
 use serde::Deserialize;
 
-use super::{Chrome, when};
+use super::Chrome;
 use crate::desk::incidents::STAGES;
 use crate::store::{IncidentRow, IncidentUpdate, TicketRow};
+use crate::text::time::when;
 use crate::web::AppState;
 use crate::web::auth::Staff;
 use crate::web::error::{WebError, WebResult};

@@ -5,8 +5,9 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 
-use super::{Chrome, when};
+use super::Chrome;
 use crate::store::TicketFilter;
+use crate::text::time::when;
 use crate::web::AppState;
 use crate::web::auth::{Staff, urlencode};
 use crate::web::error::WebResult;

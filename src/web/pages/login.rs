@@ -81,7 +81,7 @@ pub(super) fn login_page(
     let lang = auth::lang_of(headers);
     let t = lang.texts();
     // Double-submit token for the sign-in form, before any session exists.
-    let token = auth::random_token();
+    let token = crate::secret::random_token();
     let sso = state.sso.as_ref().map(|s| {
         let name = Some(s.config().display_name.as_str()).filter(|n| !n.is_empty()).unwrap_or(t.sso_default_name);
         (format!("{} {name}", t.sign_in_with), format!("/auth/login?next={}", auth::urlencode(&next)))
@@ -136,7 +136,7 @@ pub async fn submit(
     Form(c): Form<Credentials>,
 ) -> WebResult<Response> {
     let expected = auth::cookie(&headers, LOGIN_COOKIE).unwrap_or("");
-    if expected.is_empty() || !auth::same_secret(expected, &c.csrf) {
+    if expected.is_empty() || !crate::secret::same_secret(expected, &c.csrf) {
         return Err(WebError::Forbidden);
     }
     let address = client::address(peer.ip(), &headers, &state.trusted_proxies);
@@ -187,14 +187,14 @@ pub(super) async fn start_session(
     next: &str,
 ) -> WebResult<Response> {
     if let Some(old) = auth::cookie(headers, SESSION_COOKIE) {
-        state.desk.store().delete_session(&auth::token_hash(old)).await?;
+        state.desk.store().delete_session(&crate::secret::token_hash(old)).await?;
     }
-    let token = auth::random_token();
+    let token = crate::secret::random_token();
     let now = OffsetDateTime::now_utc();
     // Sessions that ran out are removed here, so the table holds only live ones (and a few idle).
     state.desk.store().delete_expired_sessions(now, SESSIONS.idle).await?;
     let expires = now + SESSIONS.absolute;
-    let (id, csrf) = (auth::token_hash(&token), auth::random_token());
+    let (id, csrf) = (crate::secret::token_hash(&token), crate::secret::random_token());
     state.desk.store().create_session(&id, user.id, &csrf, now, expires, id_token).await?;
     let mut res = Redirect::to(next).into_response();
     let session = auth::set_cookie(SESSION_COOKIE, &token, SESSIONS.absolute.whole_seconds(), state.secure_cookies);

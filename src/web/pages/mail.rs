@@ -8,7 +8,8 @@ use axum::extract::{Path, State};
 use axum::response::Redirect;
 use serde::Deserialize;
 
-use super::{Chrome, when};
+use super::Chrome;
+use crate::text::time::when;
 use crate::web::AppState;
 use crate::web::auth::Staff;
 use crate::web::error::WebResult;

@@ -67,8 +67,3 @@ pub async fn favicon() -> impl IntoResponse {
     const ICON: &str = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\"><rect x=\"1\" y=\"3\" width=\"14\" height=\"10\" rx=\"2\" fill=\"#1f5fa8\"/><rect x=\"4\" y=\"6\" width=\"8\" height=\"1.5\" fill=\"#fff\"/><rect x=\"4\" y=\"9\" width=\"5\" height=\"1.5\" fill=\"#fff\"/></svg>";
     ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], ICON)
 }
-
-/// `2026-11-23 10:15` in UTC.
-pub fn when(t: time::OffsetDateTime) -> String {
-    format!("{:04}-{:02}-{:02} {:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
-}

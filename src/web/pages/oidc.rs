@@ -66,15 +66,15 @@ pub async fn begin(State(state): State<AppState>, headers: HeaderMap, Query(q): 
     // One browser id for all its sign-ins under way (a second tab does not spoil the first).
     let browser = auth::cookie(&headers, SSO_COOKIE)
         .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map_or_else(auth::random_token, String::from);
+        .map_or_else(crate::secret::random_token, String::from);
     let pending = PendingSignIn {
-        browser_hash: auth::token_hash(&browser),
+        browser_hash: crate::secret::token_hash(&browser),
         nonce: started.nonce,
         verifier: started.verifier,
         next: next.clone(),
     };
     let now = OffsetDateTime::now_utc();
-    let state_hash = auth::token_hash(&started.state);
+    let state_hash = crate::secret::token_hash(&started.state);
     if !state.desk.store().begin_sso(&state_hash, &pending, now, now + sso::PENDING, MAX_PENDING).await? {
         tracing::warn!("sign-in at the provider refused: too many sign-ins under way");
         return Ok(refused(&headers, &state, next, |t| t.login_busy, StatusCode::SERVICE_UNAVAILABLE));
@@ -113,11 +113,12 @@ pub async fn callback(
 
     // The sign-in this browser began, found by its state and used once.
     let pending = match answer.state.as_deref() {
-        Some(s) => store.take_sso(&auth::token_hash(s), now).await?,
+        Some(s) => store.take_sso(&crate::secret::token_hash(s), now).await?,
         None => None,
     };
-    let browser = auth::cookie(&headers, SSO_COOKIE).map(auth::token_hash);
-    let Some(pending) = pending.filter(|p| browser.is_some_and(|b| auth::same_secret(&b, &p.browser_hash))) else {
+    let browser = auth::cookie(&headers, SSO_COOKIE).map(crate::secret::token_hash);
+    let Some(pending) = pending.filter(|p| browser.is_some_and(|b| crate::secret::same_secret(&b, &p.browser_hash)))
+    else {
         return refuse("sso", "bad-state", "state", |t| t.sso_failed, safe_next(None)).await;
     };
     let next = safe_next(Some(&pending.next));

@@ -10,9 +10,10 @@ use axum::response::Redirect;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::{Chrome, when};
+use super::Chrome;
 use crate::desk::privacy::stamp;
 use crate::store::{PrivacyReport, PrivacyRow};
+use crate::text::time::when;
 use crate::web::AppState;
 use crate::web::audit::{self, Action};
 use crate::web::auth::Staff;

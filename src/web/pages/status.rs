@@ -13,8 +13,7 @@ use axum::extract::State;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::when;
-use crate::retention::rfc3339;
+use crate::text::time::{rfc3339, when};
 use crate::web::AppState;
 use crate::web::error::WebResult;
 

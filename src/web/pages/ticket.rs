@@ -11,11 +11,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
-use super::{Chrome, when};
+use super::Chrome;
 use crate::domain::Class;
 use crate::pipeline::parse::{ParseLimits, parse, parts::image_info};
 use crate::store::{EventRow, TicketRow};
 use crate::text::address::join;
+use crate::text::time::when;
 use crate::web::AppState;
 use crate::web::audit::{self, Action};
 use crate::web::auth::Staff;

@@ -252,14 +252,9 @@ async fn every_response_carries_the_security_headers(db: Db) {
 async fn the_api_takes_a_bearer_token(db: Db) {
     let app = App::new(db).await;
     let n = app.ingest(&["01-gjovik-lonn-complete.eml", "10-gjovik-citrix-henger-visma.eml"]).await;
-    let token = routedesk::web::auth::random_token();
+    let token = routedesk::secret::random_token();
     let expires = time::OffsetDateTime::now_utc() + time::Duration::days(90);
-    app.state
-        .desk
-        .store()
-        .set_api_token("kari", &routedesk::web::auth::token_hash(&token), expires)
-        .await
-        .expect("token");
+    app.state.desk.store().set_api_token("kari", &routedesk::secret::token_hash(&token), expires).await.expect("token");
     let call = |path: String, bearer: String| {
         let app = &app;
         async move {

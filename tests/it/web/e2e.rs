@@ -6,8 +6,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use routedesk::web::auth;
-
 use crate::support::mail::{Report, inbox_with, real_screenshot, send};
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, Helpdesk, eventually, unique};
@@ -21,7 +19,13 @@ async fn a_staff_member_reroutes_a_ticket_in_a_real_browser() {
     let svc = hd.start().await;
     let store = hd.store().await;
     store
-        .create_user("kari", "Kari Helpdesk", "helpdesk", None, &auth::hash_password(super::PASSWORD).expect("hash"))
+        .create_user(
+            "kari",
+            "Kari Helpdesk",
+            "helpdesk",
+            None,
+            &routedesk::secret::hash_password(super::PASSWORD).expect("hash"),
+        )
         .await
         .expect("user");
 

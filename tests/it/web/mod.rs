@@ -60,7 +60,7 @@ impl App {
         let mut cfg = crate::support::desk_config(&url);
         cfg.web.public_url = "https://helpdesk.example".into();
         let desk = Desk::new(&cfg, store.clone()).await.expect("desk");
-        let hash = auth::hash_password(PASSWORD).expect("hash");
+        let hash = routedesk::secret::hash_password(PASSWORD).expect("hash");
         store.create_user("admin", "Admin", "admin", None, &hash).await.expect("user");
         store.create_user("kari", "Kari Helpdesk", "helpdesk", None, &hash).await.expect("user");
         store.create_user("ola", "Ola Østre Toten", "municipal", Some("ostre-toten"), &hash).await.expect("user");
@@ -77,7 +77,7 @@ impl App {
 
     /// Adds a staff account with the test password.
     pub async fn add_user(&self, username: &str, role: &str, municipality: Option<&str>) {
-        let hash = auth::hash_password(PASSWORD).expect("hash");
+        let hash = routedesk::secret::hash_password(PASSWORD).expect("hash");
         self.state.desk.store().create_user(username, username, role, municipality, &hash).await.expect("user");
     }
 

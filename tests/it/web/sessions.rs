@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use routedesk::store::{Pool, Store};
-use routedesk::web::auth::{self, SESSIONS};
+use routedesk::web::auth::SESSIONS;
 use time::{Duration, OffsetDateTime};
 
 use super::{App, Session};
@@ -21,7 +21,7 @@ on_both_databases!(
 /// Sets a timestamp column of one session.
 async fn set(store: &Store, s: &Session, column: &str, at: OffsetDateTime) {
     let sql = sqlx::AssertSqlSafe(format!("UPDATE sessions SET {column} = $1 WHERE id = $2"));
-    let id = auth::token_hash(&s.cookie);
+    let id = routedesk::secret::token_hash(&s.cookie);
     let n = match store.pool() {
         Pool::Sqlite(p) => sqlx::query(sql).bind(at).bind(&id).execute(p).await.map(|r| r.rows_affected()),
         Pool::Postgres(p) => sqlx::query(sql).bind(at).bind(&id).execute(p).await.map(|r| r.rows_affected()),
@@ -33,7 +33,7 @@ async fn set(store: &Store, s: &Session, column: &str, at: OffsetDateTime) {
 /// The session's last-seen time, `None` when the session is gone.
 async fn last_seen(store: &Store, s: &Session) -> Option<OffsetDateTime> {
     const SQL: &str = "SELECT last_seen_at FROM sessions WHERE id = $1";
-    let id = auth::token_hash(&s.cookie);
+    let id = routedesk::secret::token_hash(&s.cookie);
     let row: Option<(OffsetDateTime,)> = match store.pool() {
         Pool::Sqlite(p) => sqlx::query_as(SQL).bind(&id).fetch_optional(p).await,
         Pool::Postgres(p) => sqlx::query_as(SQL).bind(&id).fetch_optional(p).await,
@@ -107,21 +107,27 @@ async fn api_tokens_expire_and_a_new_password_revokes_them(db: Db) {
         }
     };
     let now = OffsetDateTime::now_utc();
-    let token = auth::random_token();
-    store.set_api_token("kari", &auth::token_hash(&token), now + Duration::days(90)).await.expect("token");
+    let token = routedesk::secret::random_token();
+    store.set_api_token("kari", &routedesk::secret::token_hash(&token), now + Duration::days(90)).await.expect("token");
     assert_eq!(call(token.clone()).await, StatusCode::OK);
     let listed = store.users().await.expect("users").into_iter().find(|u| u.username == "kari").expect("kari");
     assert!(listed.api_token_expires_at.is_some_and(|at| at > now + Duration::days(89)), "the expiry is kept");
 
-    let stale = auth::random_token();
-    store.set_api_token("kari", &auth::token_hash(&stale), now - Duration::seconds(1)).await.expect("token");
+    let stale = routedesk::secret::random_token();
+    store
+        .set_api_token("kari", &routedesk::secret::token_hash(&stale), now - Duration::seconds(1))
+        .await
+        .expect("token");
     assert_eq!(call(stale).await, StatusCode::UNAUTHORIZED, "an expired token is refused");
     assert_eq!(call(token).await, StatusCode::UNAUTHORIZED, "a new token replaces the old one");
 
-    let fresh = auth::random_token();
-    store.set_api_token("kari", &auth::token_hash(&fresh), now + Duration::days(1)).await.expect("token");
+    let fresh = routedesk::secret::random_token();
+    store.set_api_token("kari", &routedesk::secret::token_hash(&fresh), now + Duration::days(1)).await.expect("token");
     assert_eq!(call(fresh.clone()).await, StatusCode::OK);
-    store.set_password("kari", &auth::hash_password("another long passphrase").expect("hash")).await.expect("passwd");
+    store
+        .set_password("kari", &routedesk::secret::hash_password("another long passphrase").expect("hash"))
+        .await
+        .expect("passwd");
     assert_eq!(call(fresh).await, StatusCode::UNAUTHORIZED, "a new password revokes the token");
     let listed = store.users().await.expect("users").into_iter().find(|u| u.username == "kari").expect("kari");
     assert_eq!(listed.api_token_expires_at, None);

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use axum::http::{StatusCode, header};
 use routedesk::store::Counted;
-use routedesk::web::auth;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -60,7 +59,13 @@ async fn hostile_mail_runs_no_script_and_loads_nothing_in_a_real_browser() {
     let svc = hd.start().await;
     let store = hd.store().await;
     store
-        .create_user("kari", "Kari Helpdesk", "helpdesk", None, &auth::hash_password(super::PASSWORD).expect("hash"))
+        .create_user(
+            "kari",
+            "Kari Helpdesk",
+            "helpdesk",
+            None,
+            &routedesk::secret::hash_password(super::PASSWORD).expect("hash"),
+        )
         .await
         .expect("user");
     let cases = corpus();

@@ -1,0 +1,110 @@
+//! A decision as plain fields: the JSON contract of `routedesk triage --json`, and the label and
+//! value pairs the policy tester shows.
+
+use serde::Serialize;
+
+use super::Decision;
+use crate::domain::{Class, Detail};
+use crate::text::address::{EmailAddress, join};
+
+#[derive(Debug, Serialize)]
+pub struct Report<'a> {
+    pub file: &'a str,
+    pub verdict: &'static str,
+    pub ignored_reason: Option<String>,
+    pub class: Class,
+    pub confidence: f64,
+    pub municipality: Option<&'a str>,
+    pub missing: &'a [Detail],
+    pub complete: bool,
+    pub urgent: bool,
+    pub privacy: bool,
+    pub route: Route<'a>,
+    pub reply: &'static str,
+    pub reply_to: Option<&'a EmailAddress>,
+    pub held: bool,
+    pub manual_triage: bool,
+    pub subject: &'a str,
+    pub from: Option<EmailAddress>,
+    pub message_id: Option<&'a str>,
+    pub products: &'a [String],
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Route<'a> {
+    pub to: &'a [EmailAddress],
+    pub cc: &'a [EmailAddress],
+}
+
+impl<'a> Report<'a> {
+    pub fn new(file: &'a str, d: &'a Decision) -> Self {
+        let routing = d.routing.as_ref();
+        // Ignored mail is no report: it carries no class, flags or missing details.
+        let ticket = d.is_ticket();
+        let c = &d.classification;
+        Report {
+            file,
+            verdict: if ticket { "ticket" } else { "ignored" },
+            ignored_reason: d.ignored.as_ref().map(|i| i.reason()),
+            class: if ticket { c.class } else { Class::Unclassified },
+            confidence: if ticket { c.confidence } else { 0.0 },
+            municipality: routing.and_then(|r| r.municipality.as_deref()),
+            missing: if ticket { &d.checks.missing } else { &[] },
+            complete: ticket && d.checks.complete(),
+            urgent: ticket && c.urgent,
+            privacy: ticket && c.privacy,
+            route: Route { to: routing.map_or(&[], |r| &r.to), cc: routing.map_or(&[], |r| &r.cc) },
+            reply: d.reply().as_str(),
+            reply_to: routing.and_then(|r| r.reply_to.as_ref()),
+            held: routing.is_some_and(|r| r.held),
+            manual_triage: routing.is_some_and(|r| r.manual_triage),
+            subject: &d.mail.subject,
+            from: d.mail.from_address(),
+            message_id: d.mail.message_id.as_deref(),
+            products: &d.classification.products,
+            reasons: d.reasons(),
+        }
+    }
+}
+
+impl Report<'_> {
+    /// The decision as label and value pairs, for people (the policy tester).
+    pub fn fields(&self) -> Vec<(String, String)> {
+        let list = |v: &[EmailAddress]| if v.is_empty() { "-".to_string() } else { join(v, ", ") };
+        let mut out = vec![
+            (
+                "verdict".to_string(),
+                self.ignored_reason
+                    .clone()
+                    .map_or_else(|| self.verdict.to_string(), |r| format!("{} — {r}", self.verdict)),
+            ),
+            ("subject".into(), self.subject.to_string()),
+            ("from".into(), self.from.as_ref().map(EmailAddress::to_string).unwrap_or_default()),
+        ];
+        if self.ignored_reason.is_none() {
+            out.extend([
+                ("class".to_string(), format!("{} (confidence {:.2})", self.class, self.confidence)),
+                ("municipality".into(), self.municipality.unwrap_or("-").to_string()),
+                (
+                    "missing".into(),
+                    if self.missing.is_empty() {
+                        "-".into()
+                    } else {
+                        self.missing.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
+                    },
+                ),
+                ("urgent / privacy".into(), format!("{} / {}", self.urgent, self.privacy)),
+                ("to".into(), list(self.route.to)),
+                ("cc".into(), list(self.route.cc)),
+                ("held".into(), self.held.to_string()),
+                (
+                    "reply".into(),
+                    self.reply_to.map_or_else(|| self.reply.to_string(), |t| format!("{} to {t}", self.reply)),
+                ),
+            ]);
+        }
+        out.push(("reasons".into(), self.reasons.join("\n")));
+        out
+    }
+}
