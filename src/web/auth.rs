@@ -10,6 +10,8 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use time::OffsetDateTime;
 
 use super::error::{WebError, WebResult};
@@ -36,19 +38,26 @@ pub const API_TOKEN_DAYS: i64 = 90;
 /// `privacy`: a data-protection contact (sees privacy incidents; otherwise like the helpdesk).
 pub const ROLES: [&str; 4] = ["admin", "helpdesk", "municipal", "privacy"];
 
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+/// The value of the request's cookie `name`.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    CookieJar::from_headers(headers).get(name).map(|c| c.value().to_string())
 }
 
+/// A cookie for the whole site, never readable by scripts, not sent on cross-site requests other
+/// than top-level navigation, `Secure` over TLS; `max_age` 0 removes it. Callers narrow it further.
+pub fn cookie_for(name: &str, value: &str, max_age: i64, secure: bool) -> Cookie<'static> {
+    Cookie::build((name.to_string(), value.to_string()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::seconds(max_age))
+        .secure(secure)
+        .build()
+}
+
+/// The `Set-Cookie` value of [`cookie_for`].
 pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
-    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}", if secure { "; Secure" } else { "" })
+    cookie_for(name, value, max_age, secure).to_string()
 }
 
 /// The token of an `Authorization: Bearer …` header.
@@ -61,7 +70,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 pub fn lang_of(headers: &HeaderMap) -> Lang {
-    cookie(headers, LANG_COOKIE).and_then(Lang::parse).unwrap_or(Lang::Nb)
+    cookie(headers, LANG_COOKIE).and_then(|c| Lang::parse(&c)).unwrap_or(Lang::Nb)
 }
 
 /// How a user appears in the audit trail and the audit log: `kari (helpdesk)`.
@@ -121,13 +130,11 @@ impl IntoResponse for SignInFirst {
     }
 }
 
+/// A value for a query string or a `next` path: everything but unreserved characters and `/`
+/// is percent-encoded.
 pub fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    const KEEP: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+    utf8_percent_encode(s, KEEP).to_string()
 }
 
 /// The signed-in staff member of a request from `peer`, if its session cookie is live.
@@ -137,7 +144,7 @@ pub async fn staff_from(
     state: &AppState,
 ) -> Result<Option<Staff>, WebError> {
     let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
-    let hash = token_hash(token);
+    let hash = token_hash(&token);
     let found = state.desk.store().session(&hash, OffsetDateTime::now_utc(), SESSIONS).await?;
     let address = peer.map(|p| client::address(p, headers, &state.trusted_proxies));
     Ok(found.map(|(user, csrf)| {

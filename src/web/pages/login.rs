@@ -135,8 +135,8 @@ pub async fn submit(
     headers: HeaderMap,
     Form(c): Form<Credentials>,
 ) -> WebResult<Response> {
-    let expected = auth::cookie(&headers, LOGIN_COOKIE).unwrap_or("");
-    if expected.is_empty() || !crate::secret::same_secret(expected, &c.csrf) {
+    let expected = auth::cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !crate::secret::same_secret(&expected, &c.csrf) {
         return Err(WebError::Forbidden);
     }
     let address = client::address(peer.ip(), &headers, &state.trusted_proxies);
@@ -187,7 +187,7 @@ pub(super) async fn start_session(
     next: &str,
 ) -> WebResult<Response> {
     if let Some(old) = auth::cookie(headers, SESSION_COOKIE) {
-        state.desk.store().delete_session(&crate::secret::token_hash(old)).await?;
+        state.desk.store().delete_session(&crate::secret::token_hash(&old)).await?;
     }
     let token = crate::secret::random_token();
     let now = OffsetDateTime::now_utc();
@@ -246,11 +246,10 @@ pub async fn language(State(state): State<AppState>, headers: HeaderMap, Path(co
         .and_then(|r| r.to_str().ok())
         .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
         .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()));
-    let cookie = format!(
-        "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000{}",
-        lang.code(),
-        if state.secure_cookies { "; Secure" } else { "" }
-    );
+    // A choice of language, not a secret: readable by the page, kept for a year.
+    let mut cookie = auth::cookie_for(LANG_COOKIE, lang.code(), 31_536_000, state.secure_cookies);
+    cookie.set_http_only(false);
+    let cookie = cookie.to_string();
     ([(header::SET_COOKIE, cookie)], Redirect::to(&safe_next(back.as_deref()))).into_response()
 }
 

@@ -28,10 +28,10 @@ pub struct Begin {
 }
 
 fn sso_cookie(value: &str, max_age: i64, secure: bool) -> String {
-    format!(
-        "{SSO_COOKIE}={value}; Path=/auth; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        if secure { "; Secure" } else { "" }
-    )
+    // Sent only to the sign-in pages, where it binds a sign-in to the browser that began it.
+    let mut cookie = auth::cookie_for(SSO_COOKIE, value, max_age, secure);
+    cookie.set_path("/auth");
+    cookie.to_string()
 }
 
 /// The sign-in page with a message, and a hint when to try again.
@@ -66,7 +66,7 @@ pub async fn begin(State(state): State<AppState>, headers: HeaderMap, Query(q): 
     // One browser id for all its sign-ins under way (a second tab does not spoil the first).
     let browser = auth::cookie(&headers, SSO_COOKIE)
         .filter(|c| c.len() == 64 && c.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map_or_else(crate::secret::random_token, String::from);
+        .unwrap_or_else(crate::secret::random_token);
     let pending = PendingSignIn {
         browser_hash: crate::secret::token_hash(&browser),
         nonce: started.nonce,
@@ -116,7 +116,7 @@ pub async fn callback(
         Some(s) => store.take_sso(&crate::secret::token_hash(s), now).await?,
         None => None,
     };
-    let browser = auth::cookie(&headers, SSO_COOKIE).map(crate::secret::token_hash);
+    let browser = auth::cookie(&headers, SSO_COOKIE).map(|c| crate::secret::token_hash(&c));
     let Some(pending) = pending.filter(|p| browser.is_some_and(|b| crate::secret::same_secret(&b, &p.browser_hash)))
     else {
         return refuse("sso", "bad-state", "state", |t| t.sso_failed, safe_next(None)).await;
