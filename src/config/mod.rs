@@ -5,6 +5,7 @@
 mod endpoint;
 mod oauth2;
 mod oidc;
+mod proxies;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,6 +18,7 @@ use crate::text::address;
 pub use endpoint::{Endpoint, Security};
 pub use oauth2::{AuthMethod, Grant, Mechanism, OAuth2Config};
 pub use oidc::{OidcConfig, RoleMapping};
+pub use proxies::parse_proxies;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -479,7 +481,7 @@ impl Config {
         if !self.web.bind.is_empty() && self.web.bind.parse::<std::net::SocketAddr>().is_err() {
             p.push(format!("web.bind: {:?} is not an address:port", self.web.bind));
         }
-        if let Err(e) = crate::web::client::parse_proxies(&self.web.trusted_proxies) {
+        if let Err(e) = parse_proxies(&self.web.trusted_proxies) {
             p.push(format!("web.trusted_proxies: {e}"));
         }
         if let Some(oidc) = &self.web.oidc {

@@ -55,8 +55,8 @@ pub struct AppState {
 impl AppState {
     /// The web view's state for `desk`, as configured in `[web]`.
     pub fn new(desk: Desk, intake: Arc<IntakeStats>, web: &crate::config::WebConfig) -> anyhow::Result<AppState> {
-        let proxies =
-            client::parse_proxies(&web.trusted_proxies).map_err(|e| anyhow::anyhow!("web.trusted_proxies: {e}"))?;
+        let proxies = crate::config::parse_proxies(&web.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("web.trusted_proxies: {e}"))?;
         let sso = web.oidc.as_ref().map(|o| sso::Sso::new(o, desk.policy())).transpose()?.map(Arc::new);
         Ok(AppState {
             desk,
