@@ -38,6 +38,45 @@ enum Key {
     Ticket(i64),
 }
 
+/// The incident a report joined, as it stands after the report.
+struct Joined {
+    id: i64,
+    number: String,
+    state: String,
+    reports: i64,
+    municipalities: i64,
+}
+
+/// The open tickets a new one may join, gathered by group: each group's key in the order first
+/// met, its members, and how many hours ago its newest member arrived.
+struct Groups<'a> {
+    keys: Vec<Key>,
+    members: HashMap<Key, Vec<&'a Candidate>>,
+    hours: Vec<f64>,
+}
+
+impl<'a> Groups<'a> {
+    fn of(candidates: &'a [Candidate], now: OffsetDateTime) -> Groups<'a> {
+        let mut keys: Vec<Key> = Vec::new();
+        let mut members: HashMap<Key, Vec<&Candidate>> = HashMap::new();
+        for c in candidates {
+            let key = c.incident_id.map_or(Key::Ticket(c.id), Key::Incident);
+            if !members.contains_key(&key) {
+                keys.push(key);
+            }
+            members.entry(key).or_default().push(c);
+        }
+        let hours = keys
+            .iter()
+            .map(|k| {
+                let last = members[k].iter().map(|c| c.created_at).max().unwrap_or(now);
+                (now - last).as_seconds_f64() / 3600.0
+            })
+            .collect();
+        Groups { keys, members, hours }
+    }
+}
+
 impl Desk {
     /// Joins a new ticket to the group of the same fault, if any; raises a suspected incident when
     /// the group is big enough.
@@ -55,7 +94,18 @@ impl Desk {
         self.load_corpus().await?;
         let candidates: Vec<Candidate> =
             tx.grouping_candidates(since, CANDIDATES).await?.into_iter().filter(|c| c.id != ticket).collect();
-        // Tickets from before a restart have no vector yet: read their text once.
+        let texts = self.unseen_texts(tx, &candidates).await?;
+        let groups = Groups::of(&candidates, now);
+        let Some((k, score)) = self.best_group(ticket, &report, &texts, &candidates, &groups) else {
+            return Ok(());
+        };
+        let joined = self.join_group(tx, ticket, number, groups.keys[k], score, now).await?;
+        self.suspect_incident(tx, ticket, number, &joined, now).await
+    }
+
+    /// The reports of candidates that have no vector yet (tickets from before a restart): their
+    /// text is read once.
+    async fn unseen_texts(&self, tx: &mut Tx, candidates: &[Candidate]) -> Result<Vec<(i64, Report)>> {
         let missing: Vec<i64> = {
             let vectors = self.grouping.vectors.lock().unwrap_or_else(|e| e.into_inner());
             candidates.iter().map(|c| c.id).filter(|id| !vectors.contains_key(id)).collect()
@@ -65,64 +115,70 @@ impl Desk {
             let (subject, body, list) = tx.ticket_text(id).await?;
             texts.push((id, Report::new(&subject, &body, products(&list))));
         }
+        Ok(texts)
+    }
 
-        let mut keys: Vec<Key> = Vec::new();
-        let mut members: HashMap<Key, Vec<&Candidate>> = HashMap::new();
-        for c in &candidates {
-            let key = c.incident_id.map_or(Key::Ticket(c.id), Key::Incident);
-            if !members.contains_key(&key) {
-                keys.push(key);
-            }
-            members.entry(key).or_default().push(c);
+    /// The group the new report resembles most, with its similarity, if any is similar enough.
+    /// Learns the report's words and keeps its vector for the reports after it. No awaits here:
+    /// the locks are held only while scoring.
+    fn best_group(
+        &self,
+        ticket: i64,
+        report: &Report,
+        texts: &[(i64, Report)],
+        candidates: &[Candidate],
+        groups: &Groups<'_>,
+    ) -> Option<(usize, f64)> {
+        let mut corpus = self.grouping.corpus.lock().unwrap_or_else(|e| e.into_inner());
+        let corpus = corpus.get_or_insert_with(Corpus::default);
+        let mut vectors = self.grouping.vectors.lock().unwrap_or_else(|e| e.into_inner());
+        if vectors.len() > 10 * CANDIDATES as usize {
+            let keep: std::collections::HashSet<i64> = candidates.iter().map(|c| c.id).collect();
+            vectors.retain(|id, _| keep.contains(id));
         }
-        let hours: Vec<f64> = keys
+        for (id, r) in texts {
+            vectors.insert(*id, Vector::of(r, corpus));
+        }
+        let mut sums = self.grouping.sums.lock().unwrap_or_else(|e| e.into_inner());
+        if sums.len() > 10 * CANDIDATES as usize {
+            sums.clear();
+        }
+        for k in &groups.keys {
+            let ids: Vec<i64> = groups.members[k].iter().take(GROUP_SAMPLE).map(|c| c.id).collect();
+            if ids.len() > 1 && sums.get(k).is_none_or(|(had, _)| *had != ids) {
+                let sum = Vector::sum(ids.iter().filter_map(|id| vectors.get(id)));
+                sums.insert(*k, (ids, sum));
+            }
+        }
+        let own = Vector::of(report, corpus);
+        let none = Vector::default();
+        let refs: Vec<&Vector> = groups
+            .keys
             .iter()
-            .map(|k| {
-                let last = members[k].iter().map(|c| c.created_at).max().unwrap_or(now);
-                (now - last).as_seconds_f64() / 3600.0
+            .map(|k| match groups.members[k].as_slice() {
+                [one] => vectors.get(&one.id),
+                _ => sums.get(k).map(|(_, v)| v),
             })
+            .map(|v| v.unwrap_or(&none))
             .collect();
+        let best = best_match(&own, &refs, &groups.hours, self.policy.incidents.similarity);
+        corpus.add(&report.features);
+        vectors.insert(ticket, own);
+        best
+    }
 
-        let best = {
-            let mut corpus = self.grouping.corpus.lock().unwrap_or_else(|e| e.into_inner());
-            let corpus = corpus.get_or_insert_with(Corpus::default);
-            let mut vectors = self.grouping.vectors.lock().unwrap_or_else(|e| e.into_inner());
-            if vectors.len() > 10 * CANDIDATES as usize {
-                let keep: std::collections::HashSet<i64> = candidates.iter().map(|c| c.id).collect();
-                vectors.retain(|id, _| keep.contains(id));
-            }
-            for (id, r) in &texts {
-                vectors.insert(*id, Vector::of(r, corpus));
-            }
-            let mut sums = self.grouping.sums.lock().unwrap_or_else(|e| e.into_inner());
-            if sums.len() > 10 * CANDIDATES as usize {
-                sums.clear();
-            }
-            for k in &keys {
-                let ids: Vec<i64> = members[k].iter().take(GROUP_SAMPLE).map(|c| c.id).collect();
-                if ids.len() > 1 && sums.get(k).is_none_or(|(had, _)| *had != ids) {
-                    let sum = Vector::sum(ids.iter().filter_map(|id| vectors.get(id)));
-                    sums.insert(*k, (ids, sum));
-                }
-            }
-            let own = Vector::of(&report, corpus);
-            let none = Vector::default();
-            let refs: Vec<&Vector> = keys
-                .iter()
-                .map(|k| match members[k].as_slice() {
-                    [one] => vectors.get(&one.id),
-                    _ => sums.get(k).map(|(_, v)| v),
-                })
-                .map(|v| v.unwrap_or(&none))
-                .collect();
-            let best = best_match(&own, &refs, &hours, rules.similarity);
-            corpus.add(&report.features);
-            vectors.insert(ticket, own);
-            best
-        };
-        let Some((k, score)) = best else { return Ok(()) };
-
-        let incident = match keys[k] {
+    /// Puts the ticket in the group `key` (an incident, or a lone ticket that now starts one) and
+    /// records it on the ticket.
+    async fn join_group(
+        &self,
+        tx: &mut Tx,
+        ticket: i64,
+        number: &str,
+        key: Key,
+        score: f64,
+        now: OffsetDateTime,
+    ) -> Result<Joined> {
+        let incident = match key {
             Key::Incident(id) => id,
             Key::Ticket(first) => {
                 let (title, _, _) = tx.ticket_text(first).await?;
@@ -141,14 +197,28 @@ impl Desk {
         let more = if reports - 1 > 10 { format!(" and {} more", reports - 11) } else { String::new() };
         let detail = format!("same fault as {}{more} ({inc}, similarity {score:.2})", shown.join(", "));
         tx.event(ticket, now, ACTOR, "grouped", &detail).await?;
+        Ok(Joined { id: incident, number: inc, state, reports, municipalities })
+    }
 
+    /// A group with enough reports from enough municipalities becomes a suspected incident, and
+    /// the helpdesk gets one mail about it.
+    async fn suspect_incident(
+        &self,
+        tx: &mut Tx,
+        ticket: i64,
+        number: &str,
+        joined: &Joined,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let rules = self.policy.incidents;
+        let Joined { id: incident, number: ref inc, ref state, reports, municipalities } = *joined;
         if state == "group"
             && reports >= i64::from(rules.min_reports)
             && municipalities >= i64::from(rules.min_municipalities)
         {
             let why = format!("{reports} reports from {municipalities} municipalities");
             tx.set_incident_state(incident, "suspected", None, now, ACTOR, &why).await?;
-            self.queue_incident_mail(tx, ticket, incident, &inc, now).await?;
+            self.queue_incident_mail(tx, ticket, incident, inc, now).await?;
             metrics::counter!("routedesk_incidents_suspected_total").increment(1);
             tracing::warn!(incident = %inc, ticket = %number, reports, "suspected incident: several users report the same fault");
         }

@@ -1,4 +1,4 @@
-//! IMAP intake: watches the helpdesk folder and hands every mail to [`crate::ingest`]. Reconnects by
+//! IMAP intake: watches the helpdesk folder and hands every mail to [`crate::desk`]. Reconnects by
 //! itself after any error, with exponential backoff and jitter.
 
 pub mod connect;
