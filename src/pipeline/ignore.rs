@@ -1,5 +1,8 @@
-//! Mail that must never become a ticket nor get a reply: auto-replies, bounces and bulk mail
-//! (RFC 3834 and the headers real robots set). Answering them is how mail loops start.
+//! Mail that must never become a ticket nor get a reply: auto-replies, bounces, bulk mail, read
+//! receipts and calendar mail (RFC 3834 and the headers real robots set; and, for the robots that
+//! set none, what their subjects and bodies always say). Answering them is how mail loops start.
+
+mod robots;
 
 use serde::Serialize;
 
@@ -11,6 +14,10 @@ pub enum IgnoreKind {
     AutoReply,
     Bounce,
     Bulk,
+    /// A read receipt (RFC 8098 message disposition notification).
+    ReadReceipt,
+    /// A meeting invitation or an answer to one (iCalendar).
+    Calendar,
 }
 
 impl IgnoreKind {
@@ -19,6 +26,8 @@ impl IgnoreKind {
             IgnoreKind::AutoReply => "auto-reply",
             IgnoreKind::Bounce => "bounce",
             IgnoreKind::Bulk => "bulk",
+            IgnoreKind::ReadReceipt => "read-receipt",
+            IgnoreKind::Calendar => "calendar",
         }
     }
 }
@@ -44,7 +53,13 @@ pub fn screen(mail: &ParsedMail) -> Option<Ignored> {
 
     // Bounces first: a DSN often also carries Auto-Submitted, but "bounce" is the truer reason.
     if mail.content_type == "multipart/report" {
+        if robots::report_type(mail).is_some_and(|t| t == "disposition-notification") {
+            return found(IgnoreKind::ReadReceipt, "multipart/report; report-type=disposition-notification".into());
+        }
         return found(IgnoreKind::Bounce, "Content-Type: multipart/report".into());
+    }
+    if mail.parts.iter().any(|p| !p.nested && p.content_type == "message/disposition-notification") {
+        return found(IgnoreKind::ReadReceipt, "a message/disposition-notification part".into());
     }
     // A robot's From is often no valid address (`MAILER-DAEMON`, no domain): read what it says.
     let from_local = mail.from_address().map(|a| a.local().to_string()).or_else(|| written_local_part(mail));
@@ -53,6 +68,15 @@ pub fn screen(mail: &ParsedMail) -> Option<Ignored> {
     }
     if header("Return-Path").is_some_and(|v| v.trim() == "<>") && mail.from.is_none() {
         return found(IgnoreKind::Bounce, "null sender (Return-Path: <>)".into());
+    }
+    if let Some(v) = mail.header("X-Failed-Recipients") {
+        return found(IgnoreKind::Bounce, format!("X-Failed-Recipients: {}", crate::pipeline::parse::clean_line(v)));
+    }
+    if let Some(evidence) = robots::bounce(mail, from_local.as_deref()) {
+        return found(IgnoreKind::Bounce, evidence);
+    }
+    if let Some(method) = robots::calendar_method(mail) {
+        return found(IgnoreKind::Calendar, format!("text/calendar METHOD:{method}"));
     }
 
     if let Some(v) = header("Auto-Submitted").filter(|v| !v.is_empty() && !v.starts_with("no")) {
@@ -71,12 +95,21 @@ pub fn screen(mail: &ParsedMail) -> Option<Ignored> {
         }
     }
     let subject = mail.subject.to_lowercase();
-    for prefix in
-        ["automatisk svar:", "automatic reply:", "autosvar:", "out of office:", "fravær:", "abwesenheitsnotiz:"]
-    {
+    for prefix in [
+        "automatisk svar:",
+        "automatic reply:",
+        "autosvar:",
+        "out of office:",
+        "fravær:",
+        "fraværsmelding:",
+        "abwesenheitsnotiz:",
+    ] {
         if subject.starts_with(prefix) {
             return found(IgnoreKind::AutoReply, format!("subject starts with {prefix:?}"));
         }
+    }
+    if let Some(evidence) = robots::absence(mail, &subject) {
+        return found(IgnoreKind::AutoReply, evidence);
     }
     for name in ["List-Id", "List-Unsubscribe", "Feedback-ID"] {
         if let Some(v) = mail.header(name) {

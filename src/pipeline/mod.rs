@@ -22,7 +22,8 @@ use route::{Reply, Routing};
 #[derive(Debug, Clone, Serialize)]
 pub struct Decision {
     pub mail: ParsedMail,
-    /// Set when the mail is an auto-reply, bounce or bulk mail: never a ticket, never a reply.
+    /// Set when the mail is an auto-reply, bounce, bulk mail, read receipt or calendar mail: never a
+    /// ticket, never a reply.
     pub ignored: Option<Ignored>,
     pub checks: Checks,
     pub classification: Classification,
