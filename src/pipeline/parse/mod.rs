@@ -3,6 +3,7 @@
 //! between what the sender wrote and the text they quoted.
 
 mod body;
+mod eight_bit;
 pub mod parts;
 mod quote;
 
@@ -100,7 +101,12 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<ParsedMail, ParseError>
     if raw.len() > limits.max_bytes {
         return Err(ParseError::TooLarge { size: raw.len(), limit: limits.max_bytes });
     }
-    let msg = MessageParser::default().parse(raw).ok_or(ParseError::NotAMessage)?;
+    let parsed = MessageParser::default().parse(raw).ok_or(ParseError::NotAMessage)?;
+    let transcoded = eight_bit::transcode_headers(&parsed, raw);
+    let msg = match &transcoded {
+        Some(fixed) => MessageParser::default().parse(fixed).ok_or(ParseError::NotAMessage)?,
+        None => parsed,
+    };
     if msg.headers().is_empty() {
         return Err(ParseError::NotAMessage);
     }

@@ -120,3 +120,46 @@ fn header_injection_is_flattened() {
     let m = parse_str("From: a@gjovik.kommune.no\nSubject: =?utf-8?Q?Hei=0D=0ABcc:_evil@x.no?=\n\nx\n");
     assert!(!m.subject.contains('\r') && !m.subject.contains('\n'), "{:?}", m.subject);
 }
+
+#[test]
+fn east_asian_charsets_and_utf7_decode_in_subjects_and_bodies() {
+    let cases = [
+        ("gb2312", "uaTXyrWltO3O8w==", "b9a4d7cab5a5b4edcef3", "工资单错误"),
+        ("gbk", "uaTXyrWltO3O8w==", "b9a4d7cab5a5b4edcef3", "工资单错误"),
+        ("big5", "wX646r/5u34=", "c17eb8eabff9bb7e", "薪資錯誤"),
+        ("shift_jis", "i4uXXoNHg4mBWw==", "8b8b975e83478389815b", "給与エラー"),
+        ("iso-2022-jp", "GyRCNWtNPyUoJWkhPBsoQg==", "1b2442356b4d3f25282569213c1b2842", "給与エラー"),
+        ("euc-kr", "sd6/qSC/wLf5", "b1debfa920bfc0b7f9", "급여 오류"),
+        ("ks_c_5601-1987", "sd6/qSC/wLf5", "b1debfa920bfc0b7f9", "급여 오류"),
+    ];
+    for (charset, b64, hex, text) in cases {
+        let body: Vec<u8> =
+            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex")).collect();
+        let mut raw = format!(
+            "From: a@gjovik.kommune.no\r\nSubject: =?{charset}?B?{b64}?=\r\nContent-Type: text/plain; charset={charset}\r\n\
+             Content-Transfer-Encoding: 8bit\r\n\r\n"
+        )
+        .into_bytes();
+        raw.extend_from_slice(&body);
+        raw.extend_from_slice(b"\r\n");
+        let m = parse(&raw, &ParseLimits::default()).expect("parses");
+        assert_eq!(m.subject, text, "{charset} subject");
+        assert_eq!(m.text.trim(), text, "{charset} body");
+        assert!(m.problems.is_empty(), "{charset}: {:?}", m.problems);
+    }
+    let m = parse_str("From: a@gjovik.kommune.no\nSubject: =?utf-7?Q?Feil_i_l+APg-nn?=\n\nx\n");
+    assert_eq!(m.subject, "Feil i lønn");
+}
+
+#[test]
+fn raw_eight_bit_headers_are_read_as_utf8_or_else_windows_1252() {
+    let raw = b"From: P\xe5l R\xf8berg <par@vestre-toten.kommune.no>\r\nSubject: L\xf8nn feiler \x96 hjelp\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSe vedlegg\r\n--b\r\n\
+Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"skjermbilde l\xf8nn.png\"\r\n\r\nxyz\r\n--b--\r\n";
+    let m = parse(raw, &ParseLimits::default()).expect("parses");
+    assert_eq!(m.subject, "Lønn feiler \u{2013} hjelp");
+    assert_eq!(m.from.as_ref().and_then(|f| f.name.as_deref()), Some("Pål Røberg"));
+    assert_eq!(m.parts.first().and_then(|p| p.filename.as_deref()), Some("skjermbilde lønn.png"));
+    let utf8 = "From: a@gjovik.kommune.no\r\nSubject: Lønn feiler – hjelp\r\n\r\nx\r\n";
+    assert_eq!(parse(utf8.as_bytes(), &ParseLimits::default()).expect("parses").subject, "Lønn feiler – hjelp");
+}
