@@ -62,12 +62,14 @@ pub fn screen(mail: &ParsedMail) -> Option<Ignored> {
         return found(IgnoreKind::ReadReceipt, "a message/disposition-notification part".into());
     }
     // A robot's From is often no valid address (`MAILER-DAEMON`, no domain): read what it says.
-    let from_local = mail.from_address().map(|a| a.local().to_string()).or_else(|| written_local_part(mail));
+    // The From header as written first: `MAILER-DAEMON` is no address, and a stand-in sender
+    // (see `parse`) must not hide it.
+    let from_local = written_local_part(mail).or_else(|| mail.from_address().map(|a| a.local().to_string()));
     if let Some(local) = from_local.as_deref().filter(|l| matches!(*l, "mailer-daemon" | "postmaster")) {
         return found(IgnoreKind::Bounce, format!("sender {local}"));
     }
     if header("Return-Path").is_some_and(|v| v.trim() == "<>") && mail.from.is_none() {
-        return found(IgnoreKind::Bounce, "null sender (Return-Path: <>)".into());
+        return found(IgnoreKind::Bounce, "null sender (Return-Path: <>) and no address to answer".into());
     }
     if let Some(v) = mail.header("X-Failed-Recipients") {
         return found(IgnoreKind::Bounce, format!("X-Failed-Recipients: {}", crate::pipeline::parse::clean_line(v)));
@@ -118,7 +120,7 @@ pub fn screen(mail: &ParsedMail) -> Option<Ignored> {
     }
     None
 }
-/// The local part of the `From` header as written, lower-cased, when it is not a valid address.
+/// The local part of the `From` header as written, lower-cased, valid address or not.
 fn written_local_part(mail: &ParsedMail) -> Option<String> {
     let v = mail.header("From")?;
     let inner =

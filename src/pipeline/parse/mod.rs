@@ -118,10 +118,14 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<ParsedMail, ParseError>
     let own_text = quote::own_text(&text, &subject);
     let parts = parts::collect(&msg, &mut problems);
     let content_type = msg.content_type().map_or_else(|| "text/plain".to_string(), parts::mime_type);
+    let from = first_mailbox(msg.from(), "From", &mut problems);
+    let sender = first_mailbox(msg.sender(), "Sender", &mut problems);
+    let reply_to = mailboxes(msg.reply_to(), "Reply-To", &mut problems);
+    let from = from.or_else(|| stand_in(sender.as_ref(), &reply_to, &mut problems));
     Ok(ParsedMail {
-        from: first_mailbox(msg.from(), "From", &mut problems),
-        sender: first_mailbox(msg.sender(), "Sender", &mut problems),
-        reply_to: mailboxes(msg.reply_to(), "Reply-To", &mut problems),
+        from,
+        sender,
+        reply_to,
         to: mailboxes(msg.to(), "To", &mut problems),
         cc: mailboxes(msg.cc(), "Cc", &mut problems),
         subject,
@@ -190,6 +194,19 @@ fn first_mailbox(a: Option<&Address<'_>>, field: &str, problems: &mut Vec<String
         return None;
     }
     all.into_iter().next()
+}
+
+/// The person behind a mail whose `From` names no address (`From: "Kari"`, `From: "…" <>`, common
+/// from web forms and old mailers): the `Sender`, or else the one `Reply-To`. Only a mail with no
+/// human address at all is taken for a robot's.
+fn stand_in(sender: Option<&Mailbox>, reply_to: &[Mailbox], problems: &mut Vec<String>) -> Option<Mailbox> {
+    let (field, found) = match (sender, reply_to) {
+        (Some(s), _) => ("Sender", s.clone()),
+        (None, [one]) => ("Reply-To", one.clone()),
+        _ => return None,
+    };
+    problems.push(format!("From names no address; the sender is taken from {field}"));
+    Some(found)
 }
 
 fn ids(v: &HeaderValue<'_>) -> Vec<String> {

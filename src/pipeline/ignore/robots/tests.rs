@@ -118,3 +118,25 @@ fn read_receipts_and_calendar_mail_are_no_reports() {
     );
     assert_eq!(kind(&dsn), Some(IgnoreKind::Bounce));
 }
+
+#[test]
+fn a_from_without_address_is_no_robot_while_someone_can_be_answered() {
+    let with_reply_to = "From: \"Kari Røhne\"\nReturn-Path: <>\nReply-To: kari.rohne@sondre-land.kommune.no\n\
+                         Subject: Lønn feiler\n\nLønnskjøringen stopper. Tlf 61 12 64 26\n";
+    let mail = parse(with_reply_to.replace('\n', "\r\n").as_bytes(), &ParseLimits::default()).expect("parses");
+    assert_eq!(screen(&mail), None);
+    assert_eq!(mail.from_address().map(String::from).as_deref(), Some("kari.rohne@sondre-land.kommune.no"));
+    assert!(mail.problems.iter().any(|p| p.contains("taken from Reply-To")), "{:?}", mail.problems);
+
+    let with_sender = "From: =?GB2312?B?uaTXyrWltO3O8w==?= <>\nReturn-Path: <>\nSender: ola@gjovik.kommune.no\n\
+                       Subject: x\n\ny\n";
+    let mail = parse(with_sender.replace('\n', "\r\n").as_bytes(), &ParseLimits::default()).expect("parses");
+    assert_eq!(screen(&mail), None);
+    assert_eq!(mail.from_address().map(String::from).as_deref(), Some("ola@gjovik.kommune.no"));
+
+    let nobody = "From: \"Mail System\"\nReturn-Path: <>\nSubject: x\n\ny\n";
+    assert_eq!(kind(nobody), Some(IgnoreKind::Bounce));
+    // A robot's From stays a robot's, whatever stands in for it.
+    let daemon = "From: MAILER-DAEMON\nSender: relay@mx.example.no\nSubject: x\n\ny\n";
+    assert_eq!(kind(daemon), Some(IgnoreKind::Bounce));
+}
