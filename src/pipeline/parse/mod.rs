@@ -6,6 +6,7 @@ mod body;
 mod eight_bit;
 pub mod parts;
 mod quote;
+pub mod tnef;
 
 use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders};
 use serde::Serialize;
@@ -115,8 +116,17 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<ParsedMail, ParseError>
     let mut problems = Vec::new();
     let (text, html) = body::text_and_html(&msg, &mut problems);
     let subject = msg.subject().map(clean_line).map(|s| cut(s, MAX_SUBJECT)).unwrap_or_default();
-    let own_text = quote::own_text(&text, &subject);
     let parts = parts::collect(&msg, &mut problems);
+    // A mail Outlook sent only as TNEF has its body inside `winmail.dat`.
+    let tnef = if text.trim().is_empty() { tnef_body(&parts) } else { None };
+    let (text, html) = match tnef {
+        Some((tnef_text, tnef_html)) => {
+            let text = tnef_text.or_else(|| tnef_html.as_deref().map(|h| body::html_to_text(h, &mut problems)));
+            (text.unwrap_or_default(), tnef_html.or(html))
+        }
+        None => (text, html),
+    };
+    let own_text = quote::own_text(&text, &subject);
     let content_type = msg.content_type().map_or_else(|| "text/plain".to_string(), parts::mime_type);
     let from = first_mailbox(msg.from(), "From", &mut problems);
     let sender = first_mailbox(msg.sender(), "Sender", &mut problems);
@@ -141,6 +151,12 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<ParsedMail, ParseError>
         content_type,
         problems,
     })
+}
+
+/// The plain and HTML body of the mail's own `winmail.dat`, if it has one with a body.
+fn tnef_body(parts: &[Part]) -> Option<(Option<String>, Option<String>)> {
+    let t = parts.iter().filter(|p| !p.nested && parts::is_tnef(p)).find_map(|p| tnef::read(&p.data))?;
+    (t.text.is_some() || t.html.is_some()).then_some((t.text, t.html))
 }
 
 /// Longer subjects are cut: no person writes one, and it would end up in every mail we send.

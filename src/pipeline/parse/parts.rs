@@ -95,12 +95,52 @@ fn collect_into(msg: &Message<'_>, nested: bool, depth: usize, out: &mut Vec<Par
             nested,
             data: data.to_vec(),
         });
+        if let Some(last) = out.last().filter(|p| is_tnef(p)) {
+            let inner = unwrap_tnef(last, problems);
+            out.extend(inner);
+        }
         if let PartType::Message(inner) = &part.body
             && depth + 1 < MAX_ATTACHED_MESSAGE_DEPTH
         {
             collect_into(inner, true, depth + 1, out, problems);
         }
     }
+}
+
+/// Outlook's `winmail.dat`: its files are the mail's attachments (screenshots included).
+pub fn is_tnef(part: &Part) -> bool {
+    part.content_type == "application/ms-tnef"
+        || part.content_type == "application/vnd.ms-tnef"
+        || part.filename.as_deref().is_some_and(|n| n.eq_ignore_ascii_case("winmail.dat"))
+}
+
+/// The files inside a TNEF part, as parts of the mail (the TNEF part itself is kept as sent).
+fn unwrap_tnef(container: &Part, problems: &mut Vec<String>) -> Vec<Part> {
+    let Some(tnef) = super::tnef::read(&container.data) else {
+        problems
+            .push(format!("{:?} is not a readable TNEF file", container.filename.as_deref().unwrap_or("winmail.dat")));
+        return Vec::new();
+    };
+    tnef.files
+        .into_iter()
+        .map(|f| {
+            let image = image_info(&f.data);
+            let content_type = f
+                .mime_type
+                .or_else(|| image.map(|i| format!("image/{}", i.format)))
+                .unwrap_or_else(|| "application/octet-stream".into());
+            Part {
+                content_type,
+                filename: f.name.map(|n| clean_line(&n)).filter(|n| !n.is_empty()),
+                size: f.data.len(),
+                inline: false,
+                content_id: None,
+                image,
+                nested: container.nested,
+                data: f.data,
+            }
+        })
+        .collect()
 }
 
 /// The format and pixel size of a raster image, read from its header; `None` for anything else
