@@ -16,6 +16,7 @@ const WAIT: Duration = Duration::from_secs(120);
 on_both_databases!(a_connection_cut_mid_fetch_loses_and_doubles_nothing, intake_rides_out_a_long_imap_outage);
 
 async fn a_connection_cut_mid_fetch_loses_and_doubles_nothing(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let mut hd = Helpdesk::new(db).await;
     let r = rig::ensure();
@@ -41,6 +42,7 @@ async fn a_connection_cut_mid_fetch_loses_and_doubles_nothing(db: Db) {
 }
 
 async fn intake_rides_out_a_long_imap_outage(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.write().await;
     let hd = Helpdesk::new(db).await;
     let svc = hd.start().await;
@@ -75,6 +77,7 @@ async fn intake_rides_out_a_long_imap_outage(db: Db) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_sqlite_database_delays_but_loses_nothing() {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = Helpdesk::new(Db::Sqlite).await;
     let svc = hd.start().await;
@@ -109,6 +112,7 @@ async fn a_locked_sqlite_database_delays_but_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_stops_intake_cleanly_and_it_resumes_when_there_is_room() {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     assert!(
         std::process::Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false),

@@ -14,6 +14,7 @@ use crate::support::{Db, Helpdesk, eventually, unique};
 on_both_databases!(an_answering_robot_gets_at_most_one_automatic_reply);
 
 async fn an_answering_robot_gets_at_most_one_automatic_reply(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = Helpdesk::new(db).await;
     let svc = hd.start().await;

@@ -64,6 +64,7 @@ async fn statistics(store: &Store) -> String {
 }
 
 async fn an_erased_person_leaves_no_trace_in_the_database_or_the_mailbox(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = Helpdesk::new(db).await;
     let svc = hd.start().await;

@@ -54,6 +54,7 @@ async fn helpdesk_with_smtp(db: Db, port: u16) -> Helpdesk {
 on_both_databases!(permanent_rejection_fails_at_once_and_shows_on_the_ticket, temporary_rejection_is_retried);
 
 async fn permanent_rejection_fails_at_once_and_shows_on_the_ticket(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = helpdesk_with_smtp(db, refusing_smtp("550 5.1.1 No such user").await).await;
     let svc = hd.start().await;
@@ -79,6 +80,7 @@ async fn permanent_rejection_fails_at_once_and_shows_on_the_ticket(db: Db) {
 }
 
 async fn temporary_rejection_is_retried(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = helpdesk_with_smtp(db, refusing_smtp("451 4.3.0 Try again later").await).await;
     let svc = hd.start().await;
@@ -101,6 +103,7 @@ async fn temporary_rejection_is_retried(db: Db) {
 on_both_databases!(dry_run_records_everything_and_sends_nothing, oversized_mail_is_quarantined_not_lost);
 
 async fn dry_run_records_everything_and_sends_nothing(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let mut hd = Helpdesk::new(db).await;
     hd.config.dry_run = true;
@@ -121,6 +124,7 @@ async fn dry_run_records_everything_and_sends_nothing(db: Db) {
 }
 
 async fn oversized_mail_is_quarantined_not_lost(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let mut hd = Helpdesk::new(db).await;
     hd.config.limits.max_message_bytes = 4096;

@@ -19,6 +19,7 @@ on_both_databases!(
 );
 
 async fn intake_resumes_after_an_imap_outage(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.write().await;
     let hd = Helpdesk::new(db).await;
     let svc = hd.start().await;
@@ -48,6 +49,7 @@ async fn intake_resumes_after_an_imap_outage(db: Db) {
 }
 
 async fn outbox_holds_mail_through_an_smtp_outage(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.write().await;
     let hd = Helpdesk::new(db).await;
     let svc = hd.start().await;
@@ -81,6 +83,7 @@ async fn outbox_holds_mail_through_an_smtp_outage(db: Db) {
 }
 
 async fn a_restart_mid_stream_neither_loses_nor_doubles(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = Helpdesk::new(db).await;
     let token = unique("T");
@@ -123,6 +126,7 @@ async fn a_restart_mid_stream_neither_loses_nor_doubles(db: Db) {
 on_both_databases!(a_uidvalidity_change_rescans_without_duplicates);
 
 async fn a_uidvalidity_change_rescans_without_duplicates(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let mut hd = Helpdesk::new(db).await;
     hd.config.imap.folder = "Reports".into();

@@ -19,6 +19,7 @@ on_both_databases!(
 );
 
 async fn complete_report_is_routed_with_copy_and_acknowledged(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = Helpdesk::new(db).await;
     let svc = hd.start().await;
@@ -111,6 +112,7 @@ async fn complete_report_is_routed_with_copy_and_acknowledged(db: Db) {
 }
 
 async fn incomplete_report_waits_for_the_reporters_answer(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = Helpdesk::new(db).await;
     let svc = hd.start().await;
@@ -164,6 +166,7 @@ async fn incomplete_report_waits_for_the_reporters_answer(db: Db) {
 }
 
 async fn robots_get_no_ticket_and_no_mail(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = Helpdesk::new(db).await;
     let svc = hd.start().await;

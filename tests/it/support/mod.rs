@@ -2,6 +2,7 @@
 //! database per test (SQLite file or PostgreSQL database), the service started in-process, and
 //! helpers to send mail and read mailboxes over IMAP.
 
+pub mod level;
 pub mod mail;
 pub mod oidc;
 pub mod process;
@@ -42,8 +43,7 @@ pub async fn database_url(db: Db) -> String {
             format!("sqlite://{}/routedesk.db", dir.display())
         }
         Db::Postgres => {
-            let admin = std::env::var("ROUTEDESK_TEST_PG")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let admin = level::pg_admin_url();
             let name = unique("rdtest_").to_lowercase();
             let out = std::process::Command::new("psql")
                 .args([admin.as_str(), "-q", "-c", &format!("CREATE DATABASE {name}")])

@@ -172,6 +172,7 @@ async fn each_condition_mails_once_when_it_starts_and_once_when_it_ends(db: Db) 
 }
 
 async fn an_intake_that_cannot_log_in_is_reported_and_its_recovery_too(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let ops = format!("{}@gjovik.kommune.no", unique("drift-").to_lowercase());
     let mut hd = Helpdesk::new(db).await;

@@ -32,6 +32,7 @@ fn cpu_seconds(pid: u32) -> f64 {
 }
 
 async fn an_idle_instance_uses_under_one_percent_of_a_core(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = Helpdesk::new(db).await;
     let serve = Serve::start(&hd.config_file(), "idle");
@@ -72,6 +73,7 @@ async fn queue_one(store: &Store, to: &EmailAddress, subject: &str) {
 }
 
 async fn queued_mail_wakes_its_own_outbox_only(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let a = Store::connect(&database_url(db).await).await.expect("store a");
     let b = Store::connect(&database_url(db).await).await.expect("store b");

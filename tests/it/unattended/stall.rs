@@ -44,6 +44,7 @@ async fn routed_once(hd: &Helpdesk, token: &str) {
 }
 
 async fn a_silent_fetch_is_dropped_and_retried(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let rig = crate::support::rig::ensure();
     let proxy = stall::start(rig.imap_port, b"BODY[] {", Later::Forward).await;
@@ -62,6 +63,7 @@ async fn a_silent_fetch_is_dropped_and_retried(db: Db) {
 }
 
 async fn a_connection_silent_in_idle_is_noticed(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let rig = crate::support::rig::ensure();
     // Dovecot's answer to IDLE; the connection then says nothing, whatever arrives.
@@ -83,6 +85,7 @@ async fn a_connection_silent_in_idle_is_noticed(db: Db) {
 }
 
 async fn a_silent_smtp_server_does_not_hold_the_outbox(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let rig = crate::support::rig::ensure();
     // The first SMTP session goes silent when the server is ready for the mail's text.
@@ -111,6 +114,7 @@ async fn a_silent_smtp_server_does_not_hold_the_outbox(db: Db) {
 /// the other instance — whose way to the server works — takes it over and routes the report.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_second_instance_takes_over_from_a_stalled_one() {
+    crate::support::level::needs!(Rig, Postgres);
     let _rig = RIG_LOCK.read().await;
     let rig = crate::support::rig::ensure();
     let proxy = stall::start(rig.imap_port, b"+ idling", Later::Silent).await;

@@ -30,6 +30,7 @@ async fn state(url: &str, subject: &str) -> (String, i64, String) {
 }
 
 async fn a_failing_database_read_is_retried_not_failed(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = Helpdesk::new(db).await;
     let svc = hd.start().await;

@@ -16,6 +16,7 @@ const WAIT: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_staff_member_reroutes_a_ticket_in_a_real_browser() {
+    crate::support::level::needs!(Rig, Browser);
     let _rig = RIG_LOCK.read().await;
     let hd = Helpdesk::new(Db::Sqlite).await;
     let svc = hd.start().await;
@@ -93,6 +94,7 @@ async fn a_staff_member_reroutes_a_ticket_in_a_real_browser() {
 /// and the browser asks no other host for anything.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_in_from_a_hostile_link_stays_on_our_site_in_a_real_browser() {
+    crate::support::level::needs!(Browser);
     let app = super::App::new(Db::Sqlite).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");

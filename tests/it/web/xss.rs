@@ -55,6 +55,7 @@ fn raw(case: &Case) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_mail_runs_no_script_and_loads_nothing_in_a_real_browser() {
+    crate::support::level::needs!(Rig, Browser);
     let _rig = RIG_LOCK.read().await;
     let hd = Helpdesk::new(Db::Sqlite).await;
     let svc = hd.start().await;
