@@ -118,8 +118,8 @@ async fn a_full_disk_stops_intake_cleanly_and_it_resumes_when_there_is_room() {
         std::process::Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false),
         "this test mounts a small tmpfs to fill it: run the suite as root (CI does)"
     );
-    let dir = std::env::temp_dir().join(unique("routedesk-full-"));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let scratch = crate::support::scratch::temp_dir("routedesk-full-");
+    let dir = scratch.path().to_path_buf();
     let mount = |opts: &str| {
         let ok = std::process::Command::new("mount")
             .args(["-t", "tmpfs", "-o", opts, "tmpfs"])
@@ -181,8 +181,9 @@ async fn a_full_disk_stops_intake_cleanly_and_it_resumes_when_there_is_room() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_open_a_new_sqlite_database_at_once() {
     for _ in 0..3 {
-        let url = crate::support::database_url(Db::Sqlite).await;
-        let opened = futures_util::future::join_all((0..4).map(|_| routedesk::store::Store::connect(&url))).await;
+        let database = crate::support::scratch::TestDatabase::new(Db::Sqlite).await;
+        let url = &database.url;
+        let opened = futures_util::future::join_all((0..4).map(|_| routedesk::store::Store::connect(url))).await;
         for store in opened {
             let store = store.unwrap_or_else(|e| panic!("every opener migrates or waits: {e:#}"));
             assert_eq!(store.count(Counted::Tickets).await.expect("count"), 0);

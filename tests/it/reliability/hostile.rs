@@ -8,11 +8,7 @@ use routedesk::store::{Counted, Store};
 
 use crate::service::on_both_databases;
 use crate::support::mail::png;
-use crate::support::{Db, database_url, desk_on, unique};
-
-async fn desk(db: Db) -> Desk {
-    desk_on(&database_url(db).await).await
-}
+use crate::support::{Db, desk_on_new, unique};
 
 fn b64(data: &[u8]) -> String {
     const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -66,7 +62,7 @@ on_both_databases!(
 );
 
 async fn hostile_mail_gets_a_ticket_or_a_reason_and_nothing_is_lost(db: Db) {
-    let d = desk(db).await;
+    let (d, _database) = desk_on_new(db).await;
     let store = d.store().clone();
     let mut recorded = 0;
     let mut check = async |raw: Vec<u8>| {
@@ -248,7 +244,7 @@ fn spoiled(id: &str) -> String {
 /// report like any other (never "own mail coming back", never joined to a ticket, never a verified
 /// sender), and a bounce is still a bounce.
 async fn control_headers_from_outside_are_not_believed(db: Db) {
-    let d = desk(db).await;
+    let (d, _database) = desk_on_new(db).await;
     let store = d.store().clone();
     let mut n = 0;
     let mut sender = || {

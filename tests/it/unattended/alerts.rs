@@ -16,7 +16,8 @@ use time::macros::datetime;
 use crate::service::on_both_databases;
 use crate::support::mail::inbox_with;
 use crate::support::rig::RIG_LOCK;
-use crate::support::{Db, Helpdesk, database_url, eventually, exec, unique};
+use crate::support::scratch::TestDatabase;
+use crate::support::{Db, Helpdesk, eventually, exec, unique};
 
 on_both_databases!(
     each_condition_mails_once_when_it_starts_and_once_when_it_ends,
@@ -80,7 +81,8 @@ async fn queue(store: &Store, url: &str, status: &str, at: OffsetDateTime) {
 }
 
 async fn each_condition_mails_once_when_it_starts_and_once_when_it_ends(db: Db) {
-    let url = database_url(db).await;
+    let database = TestDatabase::new(db).await;
+    let url = database.url.clone();
     let store = Store::connect(&url).await.expect("store");
     let desk = Desk::new(&crate::support::desk_config(&url), store.clone()).await.expect("desk");
     let ids = desk.ids().clone();

@@ -57,10 +57,11 @@ async fn a_staff_member_reroutes_a_ticket_in_a_real_browser() {
     .await;
 
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let scratch = crate::support::scratch::temp_dir("routedesk-shots-");
     let shots = if std::env::var_os("ROUTEDESK_SCREENSHOTS").is_some() {
         root.join("docs/screenshots")
     } else {
-        std::env::temp_dir().join(unique("routedesk-shots-"))
+        scratch.path().to_path_buf()
     };
     let addr = svc.web_addr.expect("the web view listens");
     let shots_dir = shots.display().to_string();

@@ -18,7 +18,7 @@ use super::App;
 use crate::service::on_both_databases;
 use crate::support::mail::append;
 use crate::support::rig::RIG_LOCK;
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, Helpdesk, eventually};
 
 const WAIT: Duration = Duration::from_secs(90);
 
@@ -90,7 +90,8 @@ async fn hostile_mail_runs_no_script_and_loads_nothing_in_a_real_browser() {
             .collect();
         manifest.push(json!({"marker": case.marker, "kind": case.kind, "number": t.number, "files": files}));
     }
-    let manifest_file = std::env::temp_dir().join(unique("routedesk-xss-")).with_extension("json");
+    let scratch = crate::support::scratch::temp_dir("routedesk-xss-");
+    let manifest_file = scratch.path().join("cases.json");
     std::fs::write(&manifest_file, serde_json::to_vec(&manifest).expect("json")).expect("write manifest");
 
     let addr = svc.web_addr.expect("the web view listens");
