@@ -7,23 +7,8 @@ use routedesk::outbox::compose::{Composer, Enclosures};
 use routedesk::store::{Counted, Store};
 
 use crate::service::on_both_databases;
-use crate::support::mail::png;
+use crate::support::mail::{base64_lines, png};
 use crate::support::{Db, desk_on_new, unique};
-
-fn b64(data: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len() * 4 / 3 + 4);
-    for (i, chunk) in data.chunks(3).enumerate() {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for j in 0..4 {
-            out.push(if j <= chunk.len() { A[(n >> (18 - 6 * j)) as usize & 63] as char } else { '=' });
-        }
-        if i % 19 == 18 {
-            out.push_str("\r\n");
-        }
-    }
-    out
-}
 
 const FROM: &str = "From: Kari Røhne <kari.rohne@sondre-land.kommune.no>\r\nTo: pureservice@gjovik.kommune.no\r\n";
 const SIG: &str = "Mvh Kari\r\nDir. tlf. 61 12 64 26 - Mobil: 951 17 655\r\n";
@@ -32,7 +17,7 @@ fn with_attachment(subject: &str, ct: &str, name: &str, data: &[u8]) -> Vec<u8> 
     format!(
         "{FROM}Subject: {subject}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nFaktura feiler.\r\n{SIG}--b\r\n\
          Content-Type: {ct}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
-        b64(data)
+        base64_lines(data)
     )
     .into_bytes()
 }
