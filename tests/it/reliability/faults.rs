@@ -9,7 +9,7 @@ use routedesk::store::Counted;
 use crate::service::on_both_databases;
 use crate::support::mail::{Report, append, folder, send};
 use crate::support::rig::{self, RIG_LOCK};
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, Helpdesk, eventually, spawn_helpdesk, spawn_helpdesk_with, unique};
 
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -44,8 +44,7 @@ async fn a_connection_cut_mid_fetch_loses_and_doubles_nothing(db: Db) {
 async fn intake_rides_out_a_long_imap_outage(db: Db) {
     crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.write().await;
-    let hd = Helpdesk::new(db).await;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk(db).await;
     eventually("the intake connected", WAIT, || async { svc.intake.connected.load(Ordering::Relaxed).then_some(()) })
         .await;
     let secs: u64 = std::env::var("ROUTEDESK_OUTAGE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
@@ -79,8 +78,7 @@ async fn intake_rides_out_a_long_imap_outage(db: Db) {
 async fn a_locked_sqlite_database_delays_but_loses_nothing() {
     crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(Db::Sqlite).await;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk(Db::Sqlite).await;
     eventually("the intake connected", WAIT, || async { svc.intake.connected.load(Ordering::Relaxed).then_some(()) })
         .await;
     // Someone else holds the write lock for longer than routedesk's busy timeout (10 s).
@@ -130,9 +128,10 @@ async fn a_full_disk_stops_intake_cleanly_and_it_resumes_when_there_is_room() {
         assert!(ok, "mount -o {opts}");
     };
     mount("size=1500k");
-    let mut hd = Helpdesk::new(Db::Sqlite).await;
-    hd.config.database_url = format!("sqlite://{}/routedesk.db", dir.display());
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk_with(Db::Sqlite, |c| {
+        c.database_url = format!("sqlite://{}/routedesk.db", dir.display());
+    })
+    .await;
     let token = unique("D");
     let n = 6;
     for i in 0..n {

@@ -67,6 +67,20 @@ pub async fn desk_on(url: &str) -> Desk {
     Desk::new(&desk_config(url), store).await.expect("desk")
 }
 
+/// The one way a test starts routedesk on the real rig: its own helpdesk (a unique mailbox, a
+/// fresh database of kind `db`) and the service running in-process. The test says `needs!(Rig)`.
+pub async fn spawn_helpdesk(db: Db) -> (Helpdesk, Running) {
+    spawn_helpdesk_with(db, |_| {}).await
+}
+
+/// As [`spawn_helpdesk`], with the configuration changed by `change` before the service starts.
+pub async fn spawn_helpdesk_with(db: Db, change: impl FnOnce(&mut Config)) -> (Helpdesk, Running) {
+    let mut hd = Helpdesk::new(db).await;
+    change(&mut hd.config);
+    let svc = hd.start().await;
+    (hd, svc)
+}
+
 /// A test's own helpdesk: a unique mailbox on the rig and a fresh database.
 pub struct Helpdesk {
     pub address: String,
@@ -118,6 +132,7 @@ bind = "127.0.0.1:0"
         path
     }
 
+    /// Starts (or starts again) the service of this helpdesk; [`spawn_helpdesk`] makes and starts one.
     pub async fn start(&self) -> Running {
         init_logging();
         service::start(&self.config).await.expect("service starts")

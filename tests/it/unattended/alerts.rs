@@ -17,7 +17,7 @@ use crate::service::on_both_databases;
 use crate::support::mail::inbox_with;
 use crate::support::rig::RIG_LOCK;
 use crate::support::scratch::TestDatabase;
-use crate::support::{Db, Helpdesk, eventually, exec, unique};
+use crate::support::{Db, eventually, exec, spawn_helpdesk_with, unique};
 
 on_both_databases!(
     each_condition_mails_once_when_it_starts_and_once_when_it_ends,
@@ -177,13 +177,14 @@ async fn an_intake_that_cannot_log_in_is_reported_and_its_recovery_too(db: Db) {
     crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let ops = format!("{}@gjovik.kommune.no", unique("drift-").to_lowercase());
-    let mut hd = Helpdesk::new(db).await;
     let wrong = unique("wrong-password-");
-    hd.config.imap.password = routedesk::config::Secret::new(wrong.clone());
-    hd.config.alerts.to = vec![ops.clone()];
-    hd.config.alerts.intake_down_minutes = 1;
-    hd.config.alerts.check_secs = 3;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk_with(db, |c| {
+        c.imap.password = routedesk::config::Secret::new(wrong.clone());
+        c.alerts.to = vec![ops.clone()];
+        c.alerts.intake_down_minutes = 1;
+        c.alerts.check_secs = 3;
+    })
+    .await;
     let started = eventually("the alert mail", Duration::from_secs(120), || async {
         inbox_with(&ops, "Varsel").await.into_iter().next()
     })

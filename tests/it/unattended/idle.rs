@@ -11,7 +11,7 @@ use crate::support::mail::inbox_with;
 use crate::support::process::Serve;
 use crate::support::rig::RIG_LOCK;
 use crate::support::scratch::TestDatabase;
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, Helpdesk, eventually, spawn_helpdesk, unique};
 
 on_both_databases!(an_idle_instance_uses_under_one_percent_of_a_core, queued_mail_wakes_its_own_outbox_only);
 
@@ -94,8 +94,7 @@ async fn queued_mail_wakes_its_own_outbox_only(db: Db) {
     assert!(tokio::time::timeout(quiet, a.mail_queued()).await.is_ok(), "its own store is woken");
 
     // And on a running service, its mail goes out at once — long before the 10 s fallback poll.
-    let hd = Helpdesk::new(db).await;
-    let svc = hd.start().await;
+    let (_hd, svc) = spawn_helpdesk(db).await;
     let token = unique("W");
     tokio::time::sleep(Duration::from_secs(1)).await;
     let committed = Instant::now();

@@ -11,7 +11,7 @@ use crate::service::{GJOVIK_CONTACTS, on_both_databases};
 use crate::support::mail::{Report, append, folder, inbox_with};
 use crate::support::rig::RIG_LOCK;
 use crate::support::stall::{self, Later};
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, Helpdesk, eventually, spawn_helpdesk_with, unique};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -90,10 +90,11 @@ async fn a_silent_smtp_server_does_not_hold_the_outbox(db: Db) {
     let rig = crate::support::rig::ensure();
     // The first SMTP session goes silent when the server is ready for the mail's text.
     let proxy = stall::start(rig.smtp_port, b"354 ", Later::Forward).await;
-    let mut hd = Helpdesk::new(db).await;
-    hd.config.smtp.url = format!("smtp://127.0.0.1:{}", proxy.port);
-    hd.config.smtp.timeout_secs = 2;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk_with(db, |c| {
+        c.smtp.url = format!("smtp://127.0.0.1:{}", proxy.port);
+        c.smtp.timeout_secs = 2;
+    })
+    .await;
     let token = unique("T");
     let report = Report::complete(&token, &hd.address);
     append(&hd.address, "INBOX", &report.to_bytes()).await;

@@ -6,11 +6,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use routedesk::web::auth;
-
 use crate::support::mail::{Report, inbox_with, real_screenshot, send};
 use crate::support::rig::RIG_LOCK;
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, eventually, unique};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -18,13 +16,7 @@ const WAIT: Duration = Duration::from_secs(60);
 async fn a_staff_member_reroutes_a_ticket_in_a_real_browser() {
     crate::support::level::needs!(Rig, Browser);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(Db::Sqlite).await;
-    let svc = hd.start().await;
-    let store = hd.store().await;
-    store
-        .create_user("kari", "Kari Helpdesk", "helpdesk", None, &auth::hash_password(super::PASSWORD).expect("hash"))
-        .await
-        .expect("user");
+    let (hd, svc, store) = super::spawn_with_kari().await;
 
     // A realistic log around the ticket of the walk: fixture reports from the whole region.
     for f in [

@@ -26,14 +26,25 @@ use axum::http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt as _;
 use routedesk::config::WebConfig;
 use routedesk::desk::Desk;
+use routedesk::service::Running;
 use routedesk::store::Store;
 use routedesk::web::{AppState, auth};
 use tower::ServiceExt as _;
 
-use crate::support::Db;
 use crate::support::scratch::TestDatabase;
+use crate::support::{Db, Helpdesk, spawn_helpdesk};
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// The service on the rig (SQLite) with the staff account `kari` (helpdesk, [`PASSWORD`]): what the
+/// browser tests sign in to.
+pub async fn spawn_with_kari() -> (Helpdesk, Running, Store) {
+    let (hd, svc) = spawn_helpdesk(Db::Sqlite).await;
+    let store = hd.store().await;
+    let hash = auth::hash_password(PASSWORD).expect("hash");
+    store.create_user("kari", "Kari Helpdesk", "helpdesk", None, &hash).await.expect("user");
+    (hd, svc, store)
+}
 
 /// A web view on a fresh database, with staff accounts and tickets made from the fixture corpus.
 pub struct App {

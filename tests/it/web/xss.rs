@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use axum::http::{StatusCode, header};
 use routedesk::store::Counted;
-use routedesk::web::auth;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -18,7 +17,7 @@ use super::App;
 use crate::service::on_both_databases;
 use crate::support::mail::append;
 use crate::support::rig::RIG_LOCK;
-use crate::support::{Db, Helpdesk, eventually};
+use crate::support::{Db, eventually};
 
 const WAIT: Duration = Duration::from_secs(90);
 
@@ -57,13 +56,7 @@ fn raw(case: &Case) -> Vec<u8> {
 async fn hostile_mail_runs_no_script_and_loads_nothing_in_a_real_browser() {
     crate::support::level::needs!(Rig, Browser);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(Db::Sqlite).await;
-    let svc = hd.start().await;
-    let store = hd.store().await;
-    store
-        .create_user("kari", "Kari Helpdesk", "helpdesk", None, &auth::hash_password(super::PASSWORD).expect("hash"))
-        .await
-        .expect("user");
+    let (hd, svc, store) = super::spawn_with_kari().await;
     let cases = corpus();
     for case in &cases {
         append(&hd.address, "INBOX", &raw(case)).await;
