@@ -1,8 +1,9 @@
 //! Test levels: a test that needs a service beyond the pure code and SQLite (the mail rig,
-//! PostgreSQL, the OpenID provider, Chromium) says so with [`needs!`]. When the service is absent it
-//! skips with a message on stderr — unless `ROUTEDESK_TEST_SERVICES` makes that service required
-//! (`all`, or a comma list of `rig`, `postgres`, `oidc`, `browser`; `scripts/test` sets `all`), in
-//! which case an absent service fails the test.
+//! PostgreSQL, the OpenID provider, Chromium, or root to mount a file system) says so with
+//! [`needs!`]. When the service is absent it skips with a message on stderr — unless
+//! `ROUTEDESK_TEST_SERVICES` makes that service required (`all`, or a comma list of `rig`,
+//! `postgres`, `oidc`, `browser`, `root`; `scripts/test` sets `all`), in which case an absent
+//! service fails the test.
 
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs as _};
@@ -16,6 +17,7 @@ pub enum Service {
     Postgres,
     Oidc,
     Browser,
+    Root,
 }
 
 impl Service {
@@ -25,6 +27,7 @@ impl Service {
             Service::Postgres => "postgres",
             Service::Oidc => "oidc",
             Service::Browser => "browser",
+            Service::Root => "root",
         }
     }
 
@@ -34,6 +37,7 @@ impl Service {
             Service::Postgres => "PostgreSQL",
             Service::Oidc => "the OpenID provider",
             Service::Browser => "Chromium and tests/e2e/node_modules",
+            Service::Root => "root (to mount a small file system)",
         }
     }
 
@@ -45,7 +49,7 @@ impl Service {
 
     /// Whether the service answers, probed once per run; `Err` says where it was looked for.
     fn probe(self) -> &'static Result<(), String> {
-        static PROBES: [OnceLock<Result<(), String>>; 4] = [const { OnceLock::new() }; 4];
+        static PROBES: [OnceLock<Result<(), String>>; 5] = [const { OnceLock::new() }; 5];
         PROBES[self as usize].get_or_init(|| match self {
             Service::Rig => {
                 let env = script_env("rig");
@@ -71,6 +75,11 @@ impl Service {
                     (false, _) => Err(format!("{} is missing (npm ci in tests/e2e)", modules.display())),
                     (_, false) => Err(format!("{} is missing", chromium.display())),
                 }
+            }
+            Service::Root => {
+                let uid = std::process::Command::new("id").arg("-u").output().map_err(|e| format!("id -u: {e}"))?;
+                let uid = String::from_utf8_lossy(&uid.stdout).trim().to_string();
+                if uid == "0" { Ok(()) } else { Err(format!("running as uid {uid}")) }
             }
         })
     }
