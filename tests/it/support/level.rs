@@ -101,7 +101,7 @@ pub fn available(module: &str, services: &[Service]) -> bool {
             // Straight to stderr: `eprintln!` would be captured and hidden for a test that passes.
             let _ = writeln!(
                 std::io::stderr(),
-                "skipped {test}: needs {} ({why}; run scripts/test, or start it and set ROUTEDESK_TEST_SERVICES={})",
+                "skipped {test}: needs {} ({why}); scripts/test starts it, ROUTEDESK_TEST_SERVICES={} makes it required",
                 s.what(),
                 s.key()
             );
