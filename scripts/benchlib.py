@@ -10,7 +10,7 @@ fixtures = sorted((root / "tests" / "fixtures" / "reports").glob("*.eml"))
 
 def rig_env():
     if not binary.exists():
-        raise SystemExit("build first: cargo build --release")
+        raise SystemExit("build first: cargo build --release --features bench")
     subprocess.run([root / "scripts" / "rig", "start"], check=True, stdout=subprocess.DEVNULL)
     out = subprocess.run([root / "scripts" / "rig", "env"], capture_output=True, text=True).stdout
     return dict(l.split("=", 1) for l in out.replace("export ", "").split())

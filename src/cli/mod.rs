@@ -1,6 +1,7 @@
 //! The command line: `routedesk triage`, `routedesk check-policy`, …
 
 mod audit;
+#[cfg(feature = "bench")]
 mod bench;
 mod check_policy;
 mod oauth2;
@@ -67,6 +68,7 @@ enum Command {
         command: user::UserCommand,
     },
     /// Measure how fast the triage pipeline decides (on one core), and where the time goes.
+    #[cfg(feature = "bench")]
     Bench {
         /// Folder of .eml files.
         #[arg(default_value = "tests/fixtures/reports")]
@@ -107,6 +109,7 @@ enum Command {
         dry_run: bool,
     },
     /// Fill the configured database with N synthetic tickets, to measure the web view at scale.
+    #[cfg(feature = "bench")]
     BenchSeed {
         #[arg(long, env = "ROUTEDESK_CONFIG")]
         config: Option<PathBuf>,
@@ -153,10 +156,12 @@ pub fn run() -> ExitCode {
         Command::CheckConfig { config } => serve::check(config.as_deref()),
         Command::User { config, command } => block_on(user::exec(config, command)),
         Command::Healthcheck { address } => healthcheck(&address),
+        #[cfg(feature = "bench")]
         Command::Bench { dir, runs, seconds } => bench::triage(&dir, runs, seconds),
         Command::Purge { config, dry_run } => block_on(retention::purge(config, dry_run)),
         Command::Export { config, person } => block_on(retention::export(config, person)),
         Command::Erase { config, person, dry_run } => block_on(retention::erase(config, person, dry_run)),
+        #[cfg(feature = "bench")]
         Command::BenchSeed { config, tickets } => block_on(bench::seed(config, tickets)),
         Command::Status { config } => match block_on_value(status::run(config)) {
             Some(true) => ExitCode::SUCCESS,

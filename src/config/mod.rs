@@ -378,6 +378,9 @@ fn default_retry_secs() -> u64 {
 }
 
 const NOT_KEYS: &[&str] = &["ROUTEDESK_CONFIG", "ROUTEDESK_LOG", "ROUTEDESK_CORPORA"];
+/// The test harness's variables (`ROUTEDESK_TEST_SERVICES`, `ROUTEDESK_TEST_PG`, …), which reach the
+/// binary the tests start.
+const NOT_KEYS_PREFIX: &str = "ROUTEDESK_TEST_";
 
 impl Config {
     /// Reads `path` (if given), applies `ROUTEDESK_…` environment variables, and validates.
@@ -390,8 +393,11 @@ impl Config {
             builder = builder.add_source(config::File::from(p).format(config::FileFormat::Toml));
         }
         // Variables that steer the command line rather than the service are not configuration keys.
-        let vars =
-            std::env::vars().filter(|(k, _)| k.starts_with("ROUTEDESK_") && !NOT_KEYS.contains(&k.as_str())).collect();
+        let vars = std::env::vars()
+            .filter(|(k, _)| {
+                k.starts_with("ROUTEDESK_") && !NOT_KEYS.contains(&k.as_str()) && !k.starts_with(NOT_KEYS_PREFIX)
+            })
+            .collect();
         let env = config::Environment::with_prefix("ROUTEDESK")
             .prefix_separator("_")
             .separator("__")

@@ -28,6 +28,7 @@ mod migrate;
 mod outbox;
 mod privacy;
 mod retention;
+#[cfg(feature = "bench")]
 mod seed;
 mod sqlite_tx;
 mod sso;

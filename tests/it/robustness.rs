@@ -1,9 +1,12 @@
-//! Real-world MIME nobody here wrote: mail-parser's own test messages (legacy, malformed, RFC and
-//! third-party mail), CPython's `test_email` data and SpamAssassin's samples where installed. Every
-//! file must get a decision or a clear error from the whole pipeline, and nothing may panic.
+//! Real-world MIME nobody here wrote: test messages from mail-parser and Dovecot committed in
+//! `tests/fixtures/mime/` (see its README for their origin), and CPython's `test_email` data and
+//! SpamAssassin's samples where installed (Debian packages `libpython3.11-testsuite`,
+//! `spamassassin`; `scripts/test` installs them). Every file must get a decision or a clear error
+//! from the whole pipeline, and nothing may panic.
 //!
 //! Extra directories can be given in `ROUTEDESK_CORPORA` (colon-separated).
 
+use std::io::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
@@ -11,27 +14,14 @@ use routedesk::pipeline::parse::ParseLimits;
 use routedesk::pipeline::triage;
 use routedesk::policy::Policy;
 
-fn cargo_home() -> PathBuf {
-    std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo"))
+fn committed() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mime")
 }
 
-/// The directories to run over: those found on this machine plus `ROUTEDESK_CORPORA`.
+/// The directories to run over: the committed corpus, those installed on this machine, and
+/// `ROUTEDESK_CORPORA`.
 fn corpora() -> Vec<PathBuf> {
-    let mut dirs = Vec::new();
-    if let Ok(sources) = std::fs::read_dir(cargo_home().join("registry/src")) {
-        for index in sources.filter_map(Result::ok) {
-            if let Ok(crates) = std::fs::read_dir(index.path()) {
-                dirs.extend(
-                    crates
-                        .filter_map(Result::ok)
-                        .filter(|c| c.file_name().to_string_lossy().starts_with("mail-parser-0.11"))
-                        .map(|c| c.path().join("resources")),
-                );
-            }
-        }
-    }
+    let mut dirs = vec![committed()];
     let python_test_dirs = std::process::Command::new("python3")
         .args(["-c", "import test, os; print(os.path.dirname(test.__file__))"])
         .output()
@@ -45,9 +35,15 @@ fn corpora() -> Vec<PathBuf> {
     if let Some(extra) = std::env::var_os("ROUTEDESK_CORPORA") {
         dirs.extend(std::env::split_paths(&extra));
     }
-    dirs.retain(|d| d.is_dir());
-    dirs.dedup();
-    dirs
+    let (found, missing): (Vec<PathBuf>, Vec<PathBuf>) = dirs.into_iter().partition(|d| d.is_dir());
+    if !missing.is_empty() {
+        // Straight to stderr, past the test harness's capture: a smaller corpus is worth seeing.
+        let missing: Vec<String> = missing.iter().map(|d| d.display().to_string()).collect();
+        let _ = writeln!(std::io::stderr(), "robustness: corpora not installed here: {}", missing.join(", "));
+    }
+    let mut found = found;
+    found.dedup();
+    found
 }
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -56,7 +52,9 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
         let p = e.path();
         if p.is_dir() {
             files_under(&p, out);
-        } else if !p.extension().is_some_and(|x| x == "json" || x == "py" || x == "gz") && !p.ends_with("COPYING") {
+        } else if !p.extension().is_some_and(|x| x == "json" || x == "py" || x == "gz" || x == "md")
+            && !p.file_name().is_some_and(|n| n == "COPYING" || n == "LICENSE-MIT" || n == ".gitattributes")
+        {
             out.push(p);
         }
     }
@@ -70,8 +68,8 @@ fn real_world_mime_gets_a_decision_or_a_clear_error_and_never_panics() {
     for d in corpora() {
         files_under(&d, &mut files);
     }
-    // mail-parser's own messages are always there (the crate is a dependency).
-    assert!(files.len() >= 100, "only {} corpus files found", files.len());
+    // The committed messages are always there.
+    assert!(files.len() >= 50, "only {} corpus files found", files.len());
 
     let (mut tickets, mut ignored, mut errors, mut panics) = (0, 0, 0, Vec::new());
     for f in &files {

@@ -1,3 +1,6 @@
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
 use super::*;
 
 fn parse_str(s: &str) -> ParsedMail {
@@ -56,24 +59,12 @@ fn png_header(w: u32, h: u32) -> Vec<u8> {
     v
 }
 
-fn b64(data: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in data.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            out.push(if i <= chunk.len() { A[(n >> (18 - 6 * i)) as usize & 63] as char } else { '=' });
-        }
-    }
-    out
-}
-
 #[test]
 fn png_sent_as_octet_stream_is_recognised_by_its_bytes() {
     let raw = format!(
         "From: a@gjovik.kommune.no\nSubject: x\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nSe vedlegg\n\
          --b\nContent-Type: application/octet-stream; name=\"bilde.dat\"\nContent-Disposition: attachment; filename=\"bilde.dat\"\nContent-Transfer-Encoding: base64\n\n{}\n--b--\n",
-        b64(&png_header(1280, 800))
+        STANDARD.encode(png_header(1280, 800))
     );
     let m = parse_str(&raw);
     assert_eq!(m.parts.len(), 1);

@@ -26,6 +26,7 @@ fn check_config(client: &super::MailClient) -> (Option<i32>, String) {
 
 #[tokio::test]
 async fn check_config_fetches_a_token_and_shows_what_it_got_but_not_the_token() {
+    crate::support::level::needs!(Oidc);
     let client = provider().client("helpdesk@routedesk.test", 0).await;
     let (code, text) = check_config(&client);
     assert_eq!(code, Some(0), "{text}");

@@ -12,6 +12,7 @@ use crate::support::{Db, Helpdesk};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refresh_token_is_stored_encrypted_and_gives_access_tokens() {
+    crate::support::level::needs!(Rig, Oidc);
     let mut hd = Helpdesk::new(Db::Sqlite).await;
     let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // 32 bytes, base64
     let p = provider();

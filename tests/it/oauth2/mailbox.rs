@@ -51,6 +51,7 @@ async fn routed(token: &str) {
 }
 
 async fn the_mailbox_is_read_and_sent_from_with_tokens(db: Db) {
+    crate::support::level::needs!(Rig, Oidc);
     let _rig = RIG_LOCK.read().await;
     let mut hd = Helpdesk::new(db).await;
     let client = provider().client(&hd.address, 0).await;
@@ -95,6 +96,7 @@ async fn reports_routed_once(hd: &Helpdesk, tokens: &[&str]) {
 }
 
 async fn an_expired_token_is_replaced_without_loss(db: Db) {
+    crate::support::level::needs!(Rig, Oidc);
     let _rig = RIG_LOCK.read().await;
     // Tokens live 4 seconds: the one of the first session is long gone when the intake signs in again.
     let (hd, _client, proxy) = resigning(db, 1, 4).await;
@@ -119,6 +121,7 @@ async fn an_expired_token_is_replaced_without_loss(db: Db) {
 }
 
 async fn a_revoked_token_is_refused_once_and_replaced(db: Db) {
+    crate::support::level::needs!(Rig, Oidc);
     let _rig = RIG_LOCK.read().await;
     // Tokens live an hour, so the intake holds on to its token: until the provider revokes it.
     let (hd, client, proxy) = resigning(db, 2, 0).await;
@@ -143,6 +146,7 @@ async fn a_revoked_token_is_refused_once_and_replaced(db: Db) {
 }
 
 async fn a_client_no_longer_allowed_raises_the_alert_and_intake_resumes(db: Db) {
+    crate::support::level::needs!(Rig, Oidc);
     let _rig = RIG_LOCK.read().await;
     let ops = format!("{}@gjovik.kommune.no", unique("drift-").to_lowercase());
     let mut hd = Helpdesk::new(db).await;

@@ -67,6 +67,7 @@ async fn assert_exactly_once(hd: &Helpdesk, token: &str, n: usize, kills: usize)
 on_both_databases!(sigkill_mid_stream_loses_and_doubles_nothing);
 
 async fn sigkill_mid_stream_loses_and_doubles_nothing(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = Helpdesk::new(db).await;
     let config = hd.config_file();
@@ -100,6 +101,7 @@ async fn sigkill_mid_stream_loses_and_doubles_nothing(db: Db) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_postgres_one_killed() {
+    crate::support::level::needs!(Rig, Postgres);
     let _rig = RIG_LOCK.read().await;
     let hd = Helpdesk::new(Db::Postgres).await;
     let config = hd.config_file();
@@ -127,6 +129,7 @@ async fn two_instances_on_postgres_one_killed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_instance_on_one_sqlite_file_is_refused() {
+    crate::support::level::needs!(Rig);
     let hd = Helpdesk::new(Db::Sqlite).await;
     let first = hd.start().await;
     let second = routedesk::service::start(&hd.config).await;

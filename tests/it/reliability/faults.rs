@@ -9,13 +9,14 @@ use routedesk::store::Counted;
 use crate::service::on_both_databases;
 use crate::support::mail::{Report, append, folder, send};
 use crate::support::rig::{self, RIG_LOCK};
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, Helpdesk, eventually, spawn_helpdesk, spawn_helpdesk_with, unique};
 
 const WAIT: Duration = Duration::from_secs(120);
 
 on_both_databases!(a_connection_cut_mid_fetch_loses_and_doubles_nothing, intake_rides_out_a_long_imap_outage);
 
 async fn a_connection_cut_mid_fetch_loses_and_doubles_nothing(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let mut hd = Helpdesk::new(db).await;
     let r = rig::ensure();
@@ -41,9 +42,9 @@ async fn a_connection_cut_mid_fetch_loses_and_doubles_nothing(db: Db) {
 }
 
 async fn intake_rides_out_a_long_imap_outage(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.write().await;
-    let hd = Helpdesk::new(db).await;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk(db).await;
     eventually("the intake connected", WAIT, || async { svc.intake.connected.load(Ordering::Relaxed).then_some(()) })
         .await;
     let secs: u64 = std::env::var("ROUTEDESK_OUTAGE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
@@ -75,9 +76,9 @@ async fn intake_rides_out_a_long_imap_outage(db: Db) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_sqlite_database_delays_but_loses_nothing() {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(Db::Sqlite).await;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk(Db::Sqlite).await;
     eventually("the intake connected", WAIT, || async { svc.intake.connected.load(Ordering::Relaxed).then_some(()) })
         .await;
     // Someone else holds the write lock for longer than routedesk's busy timeout (10 s).
@@ -109,13 +110,11 @@ async fn a_locked_sqlite_database_delays_but_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_stops_intake_cleanly_and_it_resumes_when_there_is_room() {
+    // It mounts a small tmpfs to fill it.
+    crate::support::level::needs!(Rig, Root);
     let _rig = RIG_LOCK.read().await;
-    assert!(
-        std::process::Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false),
-        "this test mounts a small tmpfs to fill it: run the suite as root (CI does)"
-    );
-    let dir = std::env::temp_dir().join(unique("routedesk-full-"));
-    std::fs::create_dir_all(&dir).expect("dir");
+    let scratch = crate::support::scratch::temp_dir("routedesk-full-");
+    let dir = scratch.path().to_path_buf();
     let mount = |opts: &str| {
         let ok = std::process::Command::new("mount")
             .args(["-t", "tmpfs", "-o", opts, "tmpfs"])
@@ -126,9 +125,10 @@ async fn a_full_disk_stops_intake_cleanly_and_it_resumes_when_there_is_room() {
         assert!(ok, "mount -o {opts}");
     };
     mount("size=1500k");
-    let mut hd = Helpdesk::new(Db::Sqlite).await;
-    hd.config.database_url = format!("sqlite://{}/routedesk.db", dir.display());
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk_with(Db::Sqlite, |c| {
+        c.database_url = format!("sqlite://{}/routedesk.db", dir.display());
+    })
+    .await;
     let token = unique("D");
     let n = 6;
     for i in 0..n {
@@ -177,8 +177,9 @@ async fn a_full_disk_stops_intake_cleanly_and_it_resumes_when_there_is_room() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_open_a_new_sqlite_database_at_once() {
     for _ in 0..3 {
-        let url = crate::support::database_url(Db::Sqlite).await;
-        let opened = futures_util::future::join_all((0..4).map(|_| routedesk::store::Store::connect(&url))).await;
+        let database = crate::support::scratch::TestDatabase::new(Db::Sqlite).await;
+        let url = &database.url;
+        let opened = futures_util::future::join_all((0..4).map(|_| routedesk::store::Store::connect(url))).await;
         for store in opened {
             let store = store.unwrap_or_else(|e| panic!("every opener migrates or waits: {e:#}"));
             assert_eq!(store.count(Counted::Tickets).await.expect("count"), 0);

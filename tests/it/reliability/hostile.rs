@@ -7,27 +7,8 @@ use routedesk::outbox::compose::{Composer, Enclosures};
 use routedesk::store::{Counted, Store};
 
 use crate::service::on_both_databases;
-use crate::support::mail::png;
-use crate::support::{Db, database_url, desk_on, unique};
-
-async fn desk(db: Db) -> Desk {
-    desk_on(&database_url(db).await).await
-}
-
-fn b64(data: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len() * 4 / 3 + 4);
-    for (i, chunk) in data.chunks(3).enumerate() {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for j in 0..4 {
-            out.push(if j <= chunk.len() { A[(n >> (18 - 6 * j)) as usize & 63] as char } else { '=' });
-        }
-        if i % 19 == 18 {
-            out.push_str("\r\n");
-        }
-    }
-    out
-}
+use crate::support::mail::{base64_lines, png};
+use crate::support::{Db, desk_on_new, unique};
 
 const FROM: &str = "From: Kari Røhne <kari.rohne@sondre-land.kommune.no>\r\nTo: pureservice@gjovik.kommune.no\r\n";
 const SIG: &str = "Mvh Kari\r\nDir. tlf. 61 12 64 26 - Mobil: 951 17 655\r\n";
@@ -36,7 +17,7 @@ fn with_attachment(subject: &str, ct: &str, name: &str, data: &[u8]) -> Vec<u8> 
     format!(
         "{FROM}Subject: {subject}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nFaktura feiler.\r\n{SIG}--b\r\n\
          Content-Type: {ct}; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
-        b64(data)
+        base64_lines(data)
     )
     .into_bytes()
 }
@@ -66,7 +47,7 @@ on_both_databases!(
 );
 
 async fn hostile_mail_gets_a_ticket_or_a_reason_and_nothing_is_lost(db: Db) {
-    let d = desk(db).await;
+    let (d, _database) = desk_on_new(db).await;
     let store = d.store().clone();
     let mut recorded = 0;
     let mut check = async |raw: Vec<u8>| {
@@ -248,7 +229,7 @@ fn spoiled(id: &str) -> String {
 /// report like any other (never "own mail coming back", never joined to a ticket, never a verified
 /// sender), and a bounce is still a bounce.
 async fn control_headers_from_outside_are_not_believed(db: Db) {
-    let d = desk(db).await;
+    let (d, _database) = desk_on_new(db).await;
     let store = d.store().clone();
     let mut n = 0;
     let mut sender = || {

@@ -9,14 +9,14 @@ use routedesk::store::Counted;
 use crate::service::on_both_databases;
 use crate::support::mail::{Report, inbox, send};
 use crate::support::rig::RIG_LOCK;
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, eventually, spawn_helpdesk, unique};
 
 on_both_databases!(an_answering_robot_gets_at_most_one_automatic_reply);
 
 async fn an_answering_robot_gets_at_most_one_automatic_reply(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(db).await;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk(db).await;
     let robot: &'static str =
         Box::leak(format!("{}@gjovik.kommune.no", unique("robot-").to_lowercase()).into_boxed_str());
 

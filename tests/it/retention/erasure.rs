@@ -17,7 +17,7 @@ use crate::service::on_both_databases;
 use crate::support::mail::{every_mail, png, send};
 use crate::support::rig::RIG_LOCK;
 use crate::support::scan::{database_bytes, found, holds};
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, eventually, spawn_helpdesk, unique};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -64,9 +64,9 @@ async fn statistics(store: &Store) -> String {
 }
 
 async fn an_erased_person_leaves_no_trace_in_the_database_or_the_mailbox(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(db).await;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk(db).await;
     let store = hd.store().await;
     let person = format!("{}@gjovik.kommune.no", unique("oddveig.tverrbakk-"));
     let from = format!("Oddveig Tverrbakk <{person}>");

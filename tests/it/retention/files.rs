@@ -8,12 +8,14 @@ use time::{Duration, OffsetDateTime};
 
 use super::POLICY;
 use crate::support::scan::{database_bytes, found};
-use crate::support::{Db, database_url, desk_on, unique};
+use crate::support::scratch::TestDatabase;
+use crate::support::{Db, desk_on, unique};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_purged_report_leaves_no_trace_in_the_sqlite_file() {
-    let url = database_url(Db::Sqlite).await;
-    let desk = desk_on(&url).await;
+    let database = TestDatabase::new(Db::Sqlite).await;
+    let url = &database.url;
+    let desk = desk_on(url).await;
     let marker = unique("zqmarker");
     let phone = "917 23 456";
     // Long enough that the raw mail fills pages of its own, which a purge frees.
@@ -29,12 +31,12 @@ async fn a_purged_report_leaves_no_trace_in_the_sqlite_file() {
         panic!("the report is a ticket")
     };
     let needles = [marker.as_str(), phone, "randi.kristiansen"];
-    assert_eq!(found(&database_bytes(&url), &needles), needles, "the report is in the file before the purge");
+    assert_eq!(found(&database_bytes(url), &needles), needles, "the report is in the file before the purge");
 
     desk.set_status(&number, "resolved", "test").await.expect("resolve");
     let later = OffsetDateTime::now_utc() + Duration::days(731);
     let done = purge(desk.store(), POLICY, later, "retention policy", false).await.expect("purge");
     assert_eq!(done.tickets, [number]);
-    let left = found(&database_bytes(&url), &needles);
+    let left = found(&database_bytes(url), &needles);
     assert!(left.is_empty(), "{left:?} still readable in the SQLite file or its write-ahead log after the purge");
 }

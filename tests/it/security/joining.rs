@@ -10,7 +10,7 @@ use routedesk::store::{Counted, Store};
 use super::super::service::{GJOVIK_CONTACTS, HELPDESK, on_both_databases};
 use crate::support::mail::{Report, inbox_with, send};
 use crate::support::rig::RIG_LOCK;
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, eventually, spawn_helpdesk_with, unique};
 
 const WAIT: Duration = Duration::from_secs(30);
 const STRANGER: &str = "stranger@evil.example";
@@ -39,10 +39,12 @@ async fn files_of(store: &Store, ticket: i64) -> usize {
 }
 
 async fn a_stranger_cannot_complete_or_join_but_the_reporter_and_contacts_can(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
-    let mut hd = Helpdesk::new(db).await;
-    hd.config.trusted_authserv_id = OUR_MX.into();
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk_with(db, |c| {
+        c.trusted_authserv_id = OUR_MX.into();
+    })
+    .await;
     let store = hd.store().await;
     let token = unique("T");
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::super::service::{HELPDESK, on_both_databases};
 use crate::support::mail::{append, inbox_with};
 use crate::support::rig::RIG_LOCK;
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, eventually, spawn_helpdesk, unique};
 
 const WAIT: Duration = Duration::from_secs(30);
 const OUTSIDE: [&str; 4] = ["a@x.example", "b@y.example", "c@z.example", "evil@x.example"];
@@ -45,9 +45,9 @@ async fn only(address: &str, token: &str, nobody_else: &[&str]) -> Vec<crate::su
 }
 
 async fn a_list_in_one_from_address_mails_nobody_outside(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(db).await;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk(db).await;
     let token = unique("T");
     let mail = raw(
         &token,
@@ -73,9 +73,9 @@ async fn a_list_in_one_from_address_mails_nobody_outside(db: Db) {
 }
 
 async fn reply_to_lists_and_body_addresses_never_get_replies(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(db).await;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk(db).await;
     let kari = format!("{}@gjovik.kommune.no", unique("kari-").to_lowercase());
     let ola = format!("{}@gjovik.kommune.no", unique("ola-").to_lowercase());
     // A list in Reply-To, an outside single Reply-To, and outside addresses in the body: each
@@ -96,9 +96,9 @@ async fn reply_to_lists_and_body_addresses_never_get_replies(db: Db) {
 }
 
 async fn an_outside_sender_gets_no_reply_whatever_its_reply_to(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(db).await;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk(db).await;
     let token = unique("T");
     let victim = format!("{}@gjovik.kommune.no", unique("victim-").to_lowercase());
     let headers = format!("From: Stranger <stranger@evil.example>\r\nReply-To: {victim}\r\n");

@@ -8,6 +8,7 @@ use crate::support::{Db, Helpdesk};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imaps_starttls_and_loopback_plain_all_connect() {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let r = rig::ensure();
     let hd = Helpdesk::new(Db::Sqlite).await;
@@ -28,6 +29,7 @@ async fn imaps_starttls_and_loopback_plain_all_connect() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_untrusted_certificate_and_a_wrong_password_give_clear_errors() {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = Helpdesk::new(Db::Sqlite).await;
     let mut cfg = hd.config.imap.clone();
@@ -46,6 +48,7 @@ async fn an_untrusted_certificate_and_a_wrong_password_give_clear_errors() {
 /// marks processed mail with a flag instead of moving it — and never takes a flagged mail twice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_without_idle_or_move_is_polled_and_mail_is_flagged() {
+    crate::support::level::needs!(Rig);
     use routedesk::store::Counted;
     use std::time::Duration;
 

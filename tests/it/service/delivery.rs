@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use super::on_both_databases;
 use crate::support::mail::{Report, append};
 use crate::support::rig::RIG_LOCK;
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, Helpdesk, eventually, spawn_helpdesk_with, unique};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -54,6 +54,7 @@ async fn helpdesk_with_smtp(db: Db, port: u16) -> Helpdesk {
 on_both_databases!(permanent_rejection_fails_at_once_and_shows_on_the_ticket, temporary_rejection_is_retried);
 
 async fn permanent_rejection_fails_at_once_and_shows_on_the_ticket(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = helpdesk_with_smtp(db, refusing_smtp("550 5.1.1 No such user").await).await;
     let svc = hd.start().await;
@@ -79,6 +80,7 @@ async fn permanent_rejection_fails_at_once_and_shows_on_the_ticket(db: Db) {
 }
 
 async fn temporary_rejection_is_retried(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = helpdesk_with_smtp(db, refusing_smtp("451 4.3.0 Try again later").await).await;
     let svc = hd.start().await;
@@ -101,10 +103,12 @@ async fn temporary_rejection_is_retried(db: Db) {
 on_both_databases!(dry_run_records_everything_and_sends_nothing, oversized_mail_is_quarantined_not_lost);
 
 async fn dry_run_records_everything_and_sends_nothing(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
-    let mut hd = Helpdesk::new(db).await;
-    hd.config.dry_run = true;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk_with(db, |c| {
+        c.dry_run = true;
+    })
+    .await;
     let token = unique("T");
     append(&hd.address, "INBOX", &Report::complete(&token, &hd.address).to_bytes()).await;
     let store = hd.store().await;
@@ -121,10 +125,12 @@ async fn dry_run_records_everything_and_sends_nothing(db: Db) {
 }
 
 async fn oversized_mail_is_quarantined_not_lost(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
-    let mut hd = Helpdesk::new(db).await;
-    hd.config.limits.max_message_bytes = 4096;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk_with(db, |c| {
+        c.limits.max_message_bytes = 4096;
+    })
+    .await;
     let mut report = Report::complete(&unique("T"), &hd.address);
     report.body = format!("{}\n{}", report.body, "Lang logg fra Visma:\n".repeat(400));
     append(&hd.address, "INBOX", &report.to_bytes()).await;

@@ -6,7 +6,8 @@ mod delivery;
 mod outage;
 mod routing;
 
-/// Runs an `async fn(Db)` test once on SQLite and once on PostgreSQL.
+/// Runs an `async fn(Db)` test once on SQLite and once on PostgreSQL (a test level: the second
+/// skips without PostgreSQL, see `support::level`). A test that needs more says so in its body.
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
@@ -17,6 +18,7 @@ macro_rules! on_both_databases {
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
+                crate::support::level::needs!(Postgres);
                 super::$name(Db::Postgres).await
             }
         }

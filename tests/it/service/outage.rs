@@ -8,7 +8,7 @@ use routedesk::store::Counted;
 use super::{GJOVIK_CONTACTS, on_both_databases};
 use crate::support::mail::{Report, append, folder, inbox_with, send};
 use crate::support::rig::{self, RIG_LOCK};
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, Helpdesk, eventually, spawn_helpdesk, unique};
 
 const WAIT: Duration = Duration::from_secs(45);
 
@@ -19,9 +19,9 @@ on_both_databases!(
 );
 
 async fn intake_resumes_after_an_imap_outage(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.write().await;
-    let hd = Helpdesk::new(db).await;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk(db).await;
     eventually("the intake connected", WAIT, || async {
         svc.intake.connected.load(std::sync::atomic::Ordering::Relaxed).then_some(())
     })
@@ -48,9 +48,9 @@ async fn intake_resumes_after_an_imap_outage(db: Db) {
 }
 
 async fn outbox_holds_mail_through_an_smtp_outage(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.write().await;
-    let hd = Helpdesk::new(db).await;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk(db).await;
     rig::run(&["stop-smtp"]);
     let token = unique("T");
     let report = Report::complete(&token, &hd.address);
@@ -81,6 +81,7 @@ async fn outbox_holds_mail_through_an_smtp_outage(db: Db) {
 }
 
 async fn a_restart_mid_stream_neither_loses_nor_doubles(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = Helpdesk::new(db).await;
     let token = unique("T");
@@ -123,6 +124,7 @@ async fn a_restart_mid_stream_neither_loses_nor_doubles(db: Db) {
 on_both_databases!(a_uidvalidity_change_rescans_without_duplicates);
 
 async fn a_uidvalidity_change_rescans_without_duplicates(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let mut hd = Helpdesk::new(db).await;
     hd.config.imap.folder = "Reports".into();

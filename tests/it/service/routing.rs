@@ -8,7 +8,7 @@ use routedesk::store::Counted;
 use super::{GJOVIK_CONTACTS, HELPDESK, on_both_databases};
 use crate::support::mail::{Report, folder, inbox_with, send};
 use crate::support::rig::RIG_LOCK;
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, eventually, spawn_helpdesk, unique};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -19,9 +19,9 @@ on_both_databases!(
 );
 
 async fn complete_report_is_routed_with_copy_and_acknowledged(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(db).await;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk(db).await;
     let token = unique("T");
     let report = Report::complete(&token, &hd.address);
     send(&report.to_bytes(), report.from, &hd.address).await;
@@ -111,9 +111,9 @@ async fn complete_report_is_routed_with_copy_and_acknowledged(db: Db) {
 }
 
 async fn incomplete_report_waits_for_the_reporters_answer(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(db).await;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk(db).await;
     let token = unique("T");
     let mut report = Report::complete(&token, &hd.address);
     report.screenshot = false;
@@ -164,9 +164,9 @@ async fn incomplete_report_waits_for_the_reporters_answer(db: Db) {
 }
 
 async fn robots_get_no_ticket_and_no_mail(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(db).await;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk(db).await;
     let token = unique("T");
     let mut auto = Report::complete(&token, &hd.address);
     auto.subject = format!("Fraværende: {token}");

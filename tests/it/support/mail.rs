@@ -1,5 +1,6 @@
 //! Sending reports to the rig and reading what routedesk sent, over real SMTP and IMAP.
 
+use base64::Engine as _;
 use futures_util::TryStreamExt as _;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
@@ -15,6 +16,12 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
     v.extend_from_slice(&height.to_be_bytes());
     v.extend_from_slice(&[8, 2, 0, 0, 0, 0x90, 0x77, 0x53, 0xde]);
     v
+}
+
+/// `data` in base64 as a mail body carries it: lines of 76 characters (RFC 2045).
+pub fn base64_lines(data: &[u8]) -> String {
+    let text = base64::engine::general_purpose::STANDARD.encode(data);
+    text.as_bytes().chunks(76).map(String::from_utf8_lossy).collect::<Vec<_>>().join("\r\n")
 }
 
 /// A fault report as a mail client would send it.

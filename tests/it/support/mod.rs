@@ -2,12 +2,14 @@
 //! database per test (SQLite file or PostgreSQL database), the service started in-process, and
 //! helpers to send mail and read mailboxes over IMAP.
 
+pub mod level;
 pub mod mail;
 pub mod oidc;
 pub mod process;
 pub mod proxy;
 pub mod rig;
 pub mod scan;
+pub mod scratch;
 pub mod stall;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -17,6 +19,7 @@ use routedesk::config::Config;
 use routedesk::desk::Desk;
 use routedesk::service::{self, Running};
 use routedesk::store::Store;
+use scratch::TestDatabase;
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,29 +34,6 @@ pub fn unique(prefix: &str) -> String {
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     format!("{prefix}{}x{}x{nanos:x}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
-}
-
-/// A fresh, empty database of the given kind.
-pub async fn database_url(db: Db) -> String {
-    match db {
-        Db::Sqlite => {
-            let dir = std::env::temp_dir().join(unique("routedesk-test-"));
-            std::fs::create_dir_all(&dir).expect("temp dir");
-            format!("sqlite://{}/routedesk.db", dir.display())
-        }
-        Db::Postgres => {
-            let admin = std::env::var("ROUTEDESK_TEST_PG")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            let name = unique("rdtest_").to_lowercase();
-            let out = std::process::Command::new("psql")
-                .args([admin.as_str(), "-q", "-c", &format!("CREATE DATABASE {name}")])
-                .output()
-                .expect("psql runs (PostgreSQL client installed)");
-            assert!(out.status.success(), "cannot create test database: {}", String::from_utf8_lossy(&out.stderr));
-            let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-            format!("{base}/{name}")
-        }
-    }
 }
 
 /// The configuration of a desk without the rig: the built-in policy, our receiving server
@@ -75,10 +55,30 @@ url = "smtp://127.0.0.1:1"
     Config::from_toml(&text).expect("desk test config is valid")
 }
 
+/// A desk without the rig on a fresh database of its own, removed with the guard.
+pub async fn desk_on_new(db: Db) -> (Desk, TestDatabase) {
+    let database = TestDatabase::new(db).await;
+    (desk_on(&database.url).await, database)
+}
+
 /// The desk on the database at `url`, without the rig (see [`desk_config`]).
 pub async fn desk_on(url: &str) -> Desk {
     let store = Store::connect(url).await.expect("store");
     Desk::new(&desk_config(url), store).await.expect("desk")
+}
+
+/// The one way a test starts routedesk on the real rig: its own helpdesk (a unique mailbox, a
+/// fresh database of kind `db`) and the service running in-process. The test says `needs!(Rig)`.
+pub async fn spawn_helpdesk(db: Db) -> (Helpdesk, Running) {
+    spawn_helpdesk_with(db, |_| {}).await
+}
+
+/// As [`spawn_helpdesk`], with the configuration changed by `change` before the service starts.
+pub async fn spawn_helpdesk_with(db: Db, change: impl FnOnce(&mut Config)) -> (Helpdesk, Running) {
+    let mut hd = Helpdesk::new(db).await;
+    change(&mut hd.config);
+    let svc = hd.start().await;
+    (hd, svc)
 }
 
 /// A test's own helpdesk: a unique mailbox on the rig and a fresh database.
@@ -87,11 +87,14 @@ pub struct Helpdesk {
     pub config: Config,
     /// The configuration as written, for running the `routedesk` binary.
     pub toml: String,
+    /// Its database and folder, removed with the helpdesk.
+    database: TestDatabase,
 }
 
 impl Helpdesk {
     pub async fn new(db: Db) -> Helpdesk {
         let rig = rig::ensure();
+        let database = TestDatabase::new(db).await;
         let address = format!("{}@routedesk.test", unique("helpdesk-"));
         let text = format!(
             r#"
@@ -111,25 +114,25 @@ retry_secs = 1
 [web]
 bind = "127.0.0.1:0"
 "#,
-            db = database_url(db).await,
+            db = database.url,
             imaps = rig.imaps_port,
             ca = rig.ca_cert,
             pw = rig.password,
             smtp = rig.smtp_port,
         );
         let config = Config::from_toml(&text).expect("test config is valid");
-        Helpdesk { address, config, toml: text }
+        Helpdesk { address, config, toml: text, database }
     }
 
-    /// Writes the configuration to a file for the `routedesk` binary.
+    /// Writes the configuration to a file for the `routedesk` binary (in the helpdesk's folder,
+    /// where the binary's log goes too).
     pub fn config_file(&self) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(unique("routedesk-conf-"));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let path = dir.join("routedesk.toml");
+        let path = self.database.dir().join(format!("{}.toml", unique("routedesk-")));
         std::fs::write(&path, &self.toml).expect("write config");
         path
     }
 
+    /// Starts (or starts again) the service of this helpdesk; [`spawn_helpdesk`] makes and starts one.
     pub async fn start(&self) -> Running {
         init_logging();
         service::start(&self.config).await.expect("service starts")

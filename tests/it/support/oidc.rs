@@ -44,19 +44,17 @@ pub fn run(args: &[&str], env: &[(&str, &str)]) -> String {
 /// One value of `scripts/oidc env` (the provider's addresses, clients and accounts).
 pub fn var(name: &str) -> String {
     static ENV: OnceLock<String> = OnceLock::new();
-    ENV.get_or_init(|| run(&["env"], &[]))
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("export {name}=")))
-        .unwrap_or_else(|| panic!("scripts/oidc env lacks {name}"))
-        .trim_matches(['"', '\''])
-        .to_string()
+    super::level::env_var(ENV.get_or_init(|| run(&["env"], &[])), name)
 }
 
-/// The provider, started (or found running) once per test run.
+/// The provider, started once per test run when it is required (`ROUTEDESK_TEST_SERVICES`), else
+/// found running (a test that calls this says `needs!(Oidc)` first).
 pub fn ensure() -> &'static Provider {
     static PROVIDER: OnceLock<Provider> = OnceLock::new();
     PROVIDER.get_or_init(|| {
-        run(&["start"], &[]);
+        if super::level::Service::Oidc.required() {
+            run(&["start"], &[]);
+        }
         Provider {
             issuer: var("OIDC_ISSUER"),
             client_id: var("OIDC_WEB_CLIENT_ID"),

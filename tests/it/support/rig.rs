@@ -1,12 +1,16 @@
-//! The local mail rig, started once per test run by `scripts/rig start` (which installs Dovecot and
-//! Postfix when missing). Tests that stop part of it take the exclusive side of [`RIG_LOCK`]; all
-//! others hold the shared side, so an outage never hits a test that does not expect one.
+//! The local mail rig. When the rig is required (`ROUTEDESK_TEST_SERVICES`, set by `scripts/test`) it
+//! is started once per test run by `scripts/rig start` (which installs Dovecot and Postfix when
+//! missing, as root); otherwise the tests use a running rig and never install anything. Tests that
+//! stop part of it take the exclusive side of [`RIG_LOCK`]; all others hold the shared side, so an
+//! outage never hits a test that does not expect one.
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
 use tokio::sync::RwLock;
+
+use super::level::{self, Service};
 
 pub struct Rig {
     pub imap_port: u16,
@@ -32,18 +36,15 @@ pub fn run(args: &[&str]) -> String {
     text
 }
 
+/// The rig's addresses (a test that calls this says `needs!(Rig)` first).
 pub fn ensure() -> &'static Rig {
     static RIG: OnceLock<Rig> = OnceLock::new();
     RIG.get_or_init(|| {
-        run(&["start"]);
-        let env = run(&["env"]);
-        let var = |name: &str| {
-            env.lines()
-                .find_map(|l| l.strip_prefix(&format!("export {name}=")))
-                .unwrap_or_else(|| panic!("rig env lacks {name}"))
-                .trim_matches('"')
-                .to_string()
-        };
+        if Service::Rig.required() {
+            run(&["start"]);
+        }
+        let env = level::script_env("rig");
+        let var = |name: &str| level::env_var(&env, name);
         let port = |name: &str| var(name).parse::<u16>().unwrap_or_else(|_| panic!("{name} is not a port"));
         Rig {
             imap_port: port("RIG_IMAP_PORT"),

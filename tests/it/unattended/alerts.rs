@@ -16,7 +16,8 @@ use time::macros::datetime;
 use crate::service::on_both_databases;
 use crate::support::mail::inbox_with;
 use crate::support::rig::RIG_LOCK;
-use crate::support::{Db, Helpdesk, database_url, eventually, exec, unique};
+use crate::support::scratch::TestDatabase;
+use crate::support::{Db, eventually, exec, spawn_helpdesk_with, unique};
 
 on_both_databases!(
     each_condition_mails_once_when_it_starts_and_once_when_it_ends,
@@ -80,7 +81,8 @@ async fn queue(store: &Store, url: &str, status: &str, at: OffsetDateTime) {
 }
 
 async fn each_condition_mails_once_when_it_starts_and_once_when_it_ends(db: Db) {
-    let url = database_url(db).await;
+    let database = TestDatabase::new(db).await;
+    let url = database.url.clone();
     let store = Store::connect(&url).await.expect("store");
     let desk = Desk::new(&crate::support::desk_config(&url), store.clone()).await.expect("desk");
     let ids = desk.ids().clone();
@@ -172,15 +174,17 @@ async fn each_condition_mails_once_when_it_starts_and_once_when_it_ends(db: Db) 
 }
 
 async fn an_intake_that_cannot_log_in_is_reported_and_its_recovery_too(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let ops = format!("{}@gjovik.kommune.no", unique("drift-").to_lowercase());
-    let mut hd = Helpdesk::new(db).await;
     let wrong = unique("wrong-password-");
-    hd.config.imap.password = routedesk::config::Secret::new(wrong.clone());
-    hd.config.alerts.to = vec![ops.clone()];
-    hd.config.alerts.intake_down_minutes = 1;
-    hd.config.alerts.check_secs = 3;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk_with(db, |c| {
+        c.imap.password = routedesk::config::Secret::new(wrong.clone());
+        c.alerts.to = vec![ops.clone()];
+        c.alerts.intake_down_minutes = 1;
+        c.alerts.check_secs = 3;
+    })
+    .await;
     let started = eventually("the alert mail", Duration::from_secs(120), || async {
         inbox_with(&ops, "Varsel").await.into_iter().next()
     })

@@ -10,7 +10,8 @@ use crate::service::on_both_databases;
 use crate::support::mail::inbox_with;
 use crate::support::process::Serve;
 use crate::support::rig::RIG_LOCK;
-use crate::support::{Db, Helpdesk, database_url, eventually, unique};
+use crate::support::scratch::TestDatabase;
+use crate::support::{Db, Helpdesk, eventually, spawn_helpdesk, unique};
 
 on_both_databases!(an_idle_instance_uses_under_one_percent_of_a_core, queued_mail_wakes_its_own_outbox_only);
 
@@ -32,6 +33,7 @@ fn cpu_seconds(pid: u32) -> f64 {
 }
 
 async fn an_idle_instance_uses_under_one_percent_of_a_core(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let hd = Helpdesk::new(db).await;
     let serve = Serve::start(&hd.config_file(), "idle");
@@ -72,9 +74,11 @@ async fn queue_one(store: &Store, to: &EmailAddress, subject: &str) {
 }
 
 async fn queued_mail_wakes_its_own_outbox_only(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
-    let a = Store::connect(&database_url(db).await).await.expect("store a");
-    let b = Store::connect(&database_url(db).await).await.expect("store b");
+    let (first, second) = (TestDatabase::new(db).await, TestDatabase::new(db).await);
+    let a = Store::connect(&first.url).await.expect("store a");
+    let b = Store::connect(&second.url).await.expect("store b");
     let to = EmailAddress::parse("wake@gjovik.kommune.no").expect("address");
     let quiet = Duration::from_millis(300);
 
@@ -90,8 +94,7 @@ async fn queued_mail_wakes_its_own_outbox_only(db: Db) {
     assert!(tokio::time::timeout(quiet, a.mail_queued()).await.is_ok(), "its own store is woken");
 
     // And on a running service, its mail goes out at once — long before the 10 s fallback poll.
-    let hd = Helpdesk::new(db).await;
-    let svc = hd.start().await;
+    let (_hd, svc) = spawn_helpdesk(db).await;
     let token = unique("W");
     tokio::time::sleep(Duration::from_secs(1)).await;
     let committed = Instant::now();

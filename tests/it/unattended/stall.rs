@@ -11,7 +11,7 @@ use crate::service::{GJOVIK_CONTACTS, on_both_databases};
 use crate::support::mail::{Report, append, folder, inbox_with};
 use crate::support::rig::RIG_LOCK;
 use crate::support::stall::{self, Later};
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, Helpdesk, eventually, spawn_helpdesk_with, unique};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -44,6 +44,7 @@ async fn routed_once(hd: &Helpdesk, token: &str) {
 }
 
 async fn a_silent_fetch_is_dropped_and_retried(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let rig = crate::support::rig::ensure();
     let proxy = stall::start(rig.imap_port, b"BODY[] {", Later::Forward).await;
@@ -62,6 +63,7 @@ async fn a_silent_fetch_is_dropped_and_retried(db: Db) {
 }
 
 async fn a_connection_silent_in_idle_is_noticed(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let rig = crate::support::rig::ensure();
     // Dovecot's answer to IDLE; the connection then says nothing, whatever arrives.
@@ -83,14 +85,16 @@ async fn a_connection_silent_in_idle_is_noticed(db: Db) {
 }
 
 async fn a_silent_smtp_server_does_not_hold_the_outbox(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
     let rig = crate::support::rig::ensure();
     // The first SMTP session goes silent when the server is ready for the mail's text.
     let proxy = stall::start(rig.smtp_port, b"354 ", Later::Forward).await;
-    let mut hd = Helpdesk::new(db).await;
-    hd.config.smtp.url = format!("smtp://127.0.0.1:{}", proxy.port);
-    hd.config.smtp.timeout_secs = 2;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk_with(db, |c| {
+        c.smtp.url = format!("smtp://127.0.0.1:{}", proxy.port);
+        c.smtp.timeout_secs = 2;
+    })
+    .await;
     let token = unique("T");
     let report = Report::complete(&token, &hd.address);
     append(&hd.address, "INBOX", &report.to_bytes()).await;
@@ -111,6 +115,7 @@ async fn a_silent_smtp_server_does_not_hold_the_outbox(db: Db) {
 /// the other instance — whose way to the server works — takes it over and routes the report.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_second_instance_takes_over_from_a_stalled_one() {
+    crate::support::level::needs!(Rig, Postgres);
     let _rig = RIG_LOCK.read().await;
     let rig = crate::support::rig::ensure();
     let proxy = stall::start(rig.imap_port, b"+ idling", Later::Silent).await;

@@ -9,7 +9,7 @@ use routedesk::text::address::EmailAddress;
 use crate::service::on_both_databases;
 use crate::support::mail::inbox_with;
 use crate::support::rig::RIG_LOCK;
-use crate::support::{Db, Helpdesk, eventually, exec, unique};
+use crate::support::{Db, eventually, exec, spawn_helpdesk, unique};
 
 on_both_databases!(a_failing_database_read_is_retried_not_failed);
 
@@ -30,9 +30,9 @@ async fn state(url: &str, subject: &str) -> (String, i64, String) {
 }
 
 async fn a_failing_database_read_is_retried_not_failed(db: Db) {
+    crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(db).await;
-    let svc = hd.start().await;
+    let (hd, svc) = spawn_helpdesk(db).await;
     let url = hd.config.database_url.clone();
     let token = unique("T");
     let to = EmailAddress::parse("transient@gjovik.kommune.no").expect("address");

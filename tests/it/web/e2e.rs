@@ -8,26 +8,15 @@ use std::time::Duration;
 
 use crate::support::mail::{Report, inbox_with, real_screenshot, send};
 use crate::support::rig::RIG_LOCK;
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, eventually, unique};
 
 const WAIT: Duration = Duration::from_secs(60);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_staff_member_reroutes_a_ticket_in_a_real_browser() {
+    crate::support::level::needs!(Rig, Browser);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(Db::Sqlite).await;
-    let svc = hd.start().await;
-    let store = hd.store().await;
-    store
-        .create_user(
-            "kari",
-            "Kari Helpdesk",
-            "helpdesk",
-            None,
-            &routedesk::secret::hash_password(super::PASSWORD).expect("hash"),
-        )
-        .await
-        .expect("user");
+    let (hd, svc, store) = super::spawn_with_kari().await;
 
     // A realistic log around the ticket of the walk: fixture reports from the whole region.
     for f in [
@@ -60,10 +49,11 @@ async fn a_staff_member_reroutes_a_ticket_in_a_real_browser() {
     .await;
 
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let scratch = crate::support::scratch::temp_dir("routedesk-shots-");
     let shots = if std::env::var_os("ROUTEDESK_SCREENSHOTS").is_some() {
         root.join("docs/screenshots")
     } else {
-        std::env::temp_dir().join(unique("routedesk-shots-"))
+        scratch.path().to_path_buf()
     };
     let addr = svc.web_addr.expect("the web view listens");
     let shots_dir = shots.display().to_string();
@@ -97,6 +87,7 @@ async fn a_staff_member_reroutes_a_ticket_in_a_real_browser() {
 /// and the browser asks no other host for anything.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_in_from_a_hostile_link_stays_on_our_site_in_a_real_browser() {
+    crate::support::level::needs!(Browser);
     let app = super::App::new(Db::Sqlite).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("address");

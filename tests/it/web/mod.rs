@@ -26,13 +26,25 @@ use axum::http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt as _;
 use routedesk::config::WebConfig;
 use routedesk::desk::Desk;
+use routedesk::service::Running;
 use routedesk::store::Store;
 use routedesk::web::{AppState, auth};
 use tower::ServiceExt as _;
 
-use crate::support::{Db, database_url};
+use crate::support::scratch::TestDatabase;
+use crate::support::{Db, Helpdesk, spawn_helpdesk};
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// The service on the rig (SQLite) with the staff account `kari` (helpdesk, [`PASSWORD`]): what the
+/// browser tests sign in to.
+pub async fn spawn_with_kari() -> (Helpdesk, Running, Store) {
+    let (hd, svc) = spawn_helpdesk(Db::Sqlite).await;
+    let store = hd.store().await;
+    let hash = routedesk::secret::hash_password(PASSWORD).expect("hash");
+    store.create_user("kari", "Kari Helpdesk", "helpdesk", None, &hash).await.expect("user");
+    (hd, svc, store)
+}
 
 /// A web view on a fresh database, with staff accounts and tickets made from the fixture corpus.
 pub struct App {
@@ -40,6 +52,8 @@ pub struct App {
     pub state: AppState,
     /// The test's own database.
     pub database_url: String,
+    /// Removes that database when the app made it.
+    _database: Option<TestDatabase>,
 }
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -55,7 +69,8 @@ impl App {
     /// A web view configured as `web` says (trusted proxies, tokens, cookies).
     pub async fn with_web(db: Db, web: &WebConfig) -> App {
         crate::support::init_logging();
-        let url = database_url(db).await;
+        let database = TestDatabase::new(db).await;
+        let url = database.url.clone();
         let store = Store::connect(&url).await.expect("store");
         let mut cfg = crate::support::desk_config(&url);
         cfg.web.public_url = "https://helpdesk.example".into();
@@ -65,14 +80,14 @@ impl App {
         store.create_user("kari", "Kari Helpdesk", "helpdesk", None, &hash).await.expect("user");
         store.create_user("ola", "Ola Østre Toten", "municipal", Some("ostre-toten"), &hash).await.expect("user");
         let state = AppState::new(desk, Arc::default(), web).expect("web state");
-        App::serving(state, url)
+        App { _database: Some(database), ..App::serving(state, url) }
     }
 
     /// The web view of `state` (e.g. one changed by a test) on the database at `database_url`.
     pub fn serving(state: AppState, database_url: String) -> App {
         let router =
             routedesk::web::router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
-        App { router, state, database_url }
+        App { router, state, database_url, _database: None }
     }
 
     /// Adds a staff account with the test password.

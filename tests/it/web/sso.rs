@@ -129,6 +129,7 @@ async fn users(app: &App) -> Vec<routedesk::store::UserRow> {
 }
 
 async fn the_first_sign_in_makes_an_sso_account_and_later_ones_follow_the_role_claim(db: Db) {
+    crate::support::level::needs!(Oidc);
     let app = app(db, |_| {}).await;
     let page = text(app.get("/login?next=%2Fdashboard", None).await).await;
     assert!(page.contains("href=\"/auth/login?next=/dashboard\">Logg inn med Testregionen</a>"), "{page}");
@@ -188,6 +189,7 @@ async fn the_first_sign_in_makes_an_sso_account_and_later_ones_follow_the_role_c
 }
 
 async fn a_person_without_a_mapped_group_or_with_a_taken_name_is_refused(db: Db) {
+    crate::support::level::needs!(Oidc);
     let app = app(db, |_| {}).await;
     let before = users(&app).await.len();
     refused(&app, sign_in(&app, NOBODY).await, NB.sso_no_role, "no-role", "").await;
@@ -238,6 +240,7 @@ fn now() -> i64 {
 }
 
 async fn forged_expired_and_misaddressed_id_tokens_are_refused(db: Db) {
+    crate::support::level::needs!(Oidc);
     let app = app(db, |_| {}).await;
     let signer = Arc::new(oidc::ensure().signer().await);
 
@@ -293,6 +296,7 @@ async fn forged_expired_and_misaddressed_id_tokens_are_refused(db: Db) {
 }
 
 async fn a_wrong_state_nonce_or_issuer_is_refused(db: Db) {
+    crate::support::level::needs!(Oidc);
     let app = app(db, |_| {}).await;
     let p = oidc::ensure();
 
@@ -347,6 +351,7 @@ async fn a_wrong_state_nonce_or_issuer_is_refused(db: Db) {
 }
 
 async fn passwords_open_only_break_glass_accounts_when_password_login_is_off(db: Db) {
+    crate::support::level::needs!(Oidc);
     let app = app(db, |c| c.password_login = false).await;
     app.add_user("nød", "admin", None).await;
     assert!(app.state.desk.store().set_break_glass("nød", true).await.expect("mark"));
@@ -370,6 +375,7 @@ async fn passwords_open_only_break_glass_accounts_when_password_login_is_off(db:
 }
 
 async fn signing_out_ends_the_session_and_goes_on_to_the_providers_end_session(db: Db) {
+    crate::support::level::needs!(Oidc);
     let app = app(db, |_| {}).await;
     let p = oidc::ensure();
     let mut browser = oidc::Agent::new(&p.issuer);
@@ -415,6 +421,7 @@ async fn signing_out_ends_the_session_and_goes_on_to_the_providers_end_session(d
 /// discovery is retried with backoff, and works once the provider answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_that_is_down_at_start_is_waited_for() {
+    crate::support::level::needs!(Oidc);
     let p = oidc::ensure();
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

@@ -12,6 +12,7 @@ use crate::support::oidc::{self, HELPDESK, KARI, NOBODY};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_sign_in_at_the_provider_in_a_real_browser() {
+    crate::support::level::needs!(Oidc, Browser);
     let p = oidc::ensure();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));

@@ -17,7 +17,7 @@ use super::App;
 use crate::service::on_both_databases;
 use crate::support::mail::append;
 use crate::support::rig::RIG_LOCK;
-use crate::support::{Db, Helpdesk, eventually, unique};
+use crate::support::{Db, eventually};
 
 const WAIT: Duration = Duration::from_secs(90);
 
@@ -54,20 +54,9 @@ fn raw(case: &Case) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_mail_runs_no_script_and_loads_nothing_in_a_real_browser() {
+    crate::support::level::needs!(Rig, Browser);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(Db::Sqlite).await;
-    let svc = hd.start().await;
-    let store = hd.store().await;
-    store
-        .create_user(
-            "kari",
-            "Kari Helpdesk",
-            "helpdesk",
-            None,
-            &routedesk::secret::hash_password(super::PASSWORD).expect("hash"),
-        )
-        .await
-        .expect("user");
+    let (hd, svc, store) = super::spawn_with_kari().await;
     let cases = corpus();
     for case in &cases {
         append(&hd.address, "INBOX", &raw(case)).await;
@@ -94,7 +83,8 @@ async fn hostile_mail_runs_no_script_and_loads_nothing_in_a_real_browser() {
             .collect();
         manifest.push(json!({"marker": case.marker, "kind": case.kind, "number": t.number, "files": files}));
     }
-    let manifest_file = std::env::temp_dir().join(unique("routedesk-xss-")).with_extension("json");
+    let scratch = crate::support::scratch::temp_dir("routedesk-xss-");
+    let manifest_file = scratch.path().join("cases.json");
     std::fs::write(&manifest_file, serde_json::to_vec(&manifest).expect("json")).expect("write manifest");
 
     let addr = svc.web_addr.expect("the web view listens");
