@@ -4,7 +4,9 @@
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
-use super::{Db, Store, Tx};
+use super::Db;
+use super::Store;
+use super::Tx;
 use crate::alerts::{Condition, Facts, Finding};
 
 /// An alert that holds, as recorded.

@@ -8,8 +8,11 @@
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
-use super::retention::{EMPTIED_MAIL, like_escaped};
-use super::{Db, Store, Tx};
+use super::Db;
+use super::Store;
+use super::Tx;
+use super::retention::EMPTIED_MAIL;
+use super::retention::like_escaped;
 use crate::text::address::EmailAddress;
 
 /// What stands in for an erased person's address in a text that stays.
@@ -53,6 +56,42 @@ const TEXTS: &[(&str, &str, Option<&str>)] = &[
     ("privacy_incidents", "mitigation", Some("ticket_id")),
     ("privacy_incidents", "review_note", Some("ticket_id")),
 ];
+
+/// `text` with every occurrence of `needle` (ASCII, any case) replaced by [`ADDRESS_REMOVED`].
+fn replace_ignoring_case(text: &[u8], needle: &str) -> Vec<u8> {
+    let n = needle.as_bytes();
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text.len() - i >= n.len() && text[i..i + n.len()].eq_ignore_ascii_case(n) {
+            out.extend_from_slice(ADDRESS_REMOVED.as_bytes());
+            i += n.len();
+        } else {
+            out.push(text[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+impl Store {
+    /// The mails whose raw text names `person` (as written, in any case; a copy encoded as base64
+    /// is not found). Read before the erasure's transaction: it reads every stored mail, and the
+    /// write lock is not held meanwhile.
+    pub async fn mail_naming(&self, person: &EmailAddress) -> Result<Vec<i64>> {
+        const SQLITE: &str =
+            "SELECT id FROM messages WHERE size > 0 AND CAST(raw AS TEXT) LIKE $1 ESCAPE '\\' ORDER BY id";
+        const POSTGRES: &str =
+            "SELECT id FROM messages WHERE size > 0 AND LOWER(encode(raw, 'escape')) LIKE $1 ESCAPE '\\' ORDER BY id";
+        let pattern = format!("%{}%", like_escaped(person.as_str()));
+        let rows: Vec<(i64,)> = match &self.db {
+            Db::Sqlite(p) => sqlx::query_as(SQLITE).bind(&pattern).fetch_all(p).await,
+            Db::Postgres(p) => sqlx::query_as(POSTGRES).bind(&pattern).fetch_all(p).await,
+        }
+        .context("finding mail that names the person")?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+}
 
 impl Tx {
     /// Removes everything the store holds of `person` (see the module); `naming` are the mails
@@ -206,42 +245,6 @@ impl Tx {
         }
         Ok((changed, tickets))
     }
-}
-
-impl Store {
-    /// The mails whose raw text names `person` (as written, in any case; a copy encoded as base64
-    /// is not found). Read before the erasure's transaction: it reads every stored mail, and the
-    /// write lock is not held meanwhile.
-    pub async fn mail_naming(&self, person: &EmailAddress) -> Result<Vec<i64>> {
-        const SQLITE: &str =
-            "SELECT id FROM messages WHERE size > 0 AND CAST(raw AS TEXT) LIKE $1 ESCAPE '\\' ORDER BY id";
-        const POSTGRES: &str =
-            "SELECT id FROM messages WHERE size > 0 AND LOWER(encode(raw, 'escape')) LIKE $1 ESCAPE '\\' ORDER BY id";
-        let pattern = format!("%{}%", like_escaped(person.as_str()));
-        let rows: Vec<(i64,)> = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQLITE).bind(&pattern).fetch_all(p).await,
-            Db::Postgres(p) => sqlx::query_as(POSTGRES).bind(&pattern).fetch_all(p).await,
-        }
-        .context("finding mail that names the person")?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
-    }
-}
-
-/// `text` with every occurrence of `needle` (ASCII, any case) replaced by [`ADDRESS_REMOVED`].
-fn replace_ignoring_case(text: &[u8], needle: &str) -> Vec<u8> {
-    let n = needle.as_bytes();
-    let mut out = Vec::with_capacity(text.len());
-    let mut i = 0;
-    while i < text.len() {
-        if text.len() - i >= n.len() && text[i..i + n.len()].eq_ignore_ascii_case(n) {
-            out.extend_from_slice(ADDRESS_REMOVED.as_bytes());
-            i += n.len();
-        } else {
-            out.push(text[i]);
-            i += 1;
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@ use time::OffsetDateTime;
 
 use super::Db;
 use super::Store;
-use super::read::{TICKET_COLUMNS, TicketRow};
+use super::tickets::TICKET_COLUMNS;
+use super::tickets::TicketRow;
 
 /// What the log shows. Empty fields do not filter.
 #[derive(Debug, Clone, Default)]

@@ -13,25 +13,54 @@ macro_rules! execute {
     };
 }
 
-#[macro_use]
-mod read;
+/// A plain row struct plus `FromRow` for both backends' rows, read by column name.
+macro_rules! row {
+    ($(#[$m:meta])* pub struct $name:ident { $(pub $field:ident : $ty:ty,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone)]
+        pub struct $name { $(pub $field: $ty,)* }
+        impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for $name {
+            fn from_row(r: &'r sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
+                Ok(Self { $($field: r.try_get(stringify!($field))?,)* })
+            }
+        }
+        impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for $name {
+            fn from_row(r: &'r sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+                Ok(Self { $($field: r.try_get(stringify!($field))?,)* })
+            }
+        }
+    };
+}
+
+/// Runs a `query_as` on whichever pool the store has.
+macro_rules! fetch {
+    ($store:expr, $sql:expr, $method:ident $(, $bind:expr)*) => {
+        match &$store.db {
+            $crate::store::Db::Sqlite(p) => sqlx::query_as($sql)$(.bind($bind))*.$method(p).await,
+            $crate::store::Db::Postgres(p) => sqlx::query_as($sql)$(.bind($bind))*.$method(p).await,
+        }
+    };
+}
+
 #[macro_use]
 mod tx;
 mod alerts;
+mod attachments;
 mod audit;
 mod erasure;
-mod incident;
-mod lease;
-mod links;
+mod incidents;
+mod leases;
 mod log;
+mod messages;
 mod migrate;
 mod outbox;
 mod privacy;
 mod retention;
 mod seed;
+mod sessions;
 mod sqlite_tx;
-mod sso;
 mod staff;
+mod tickets;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -42,18 +71,19 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use alerts::{ActiveAlert, IntakeStatus};
+pub use attachments::{AttachmentRow, FileData, FileRow, NewAttachment};
 pub use audit::{AuditEntry, AuditRow};
 pub use erasure::{ADDRESS_REMOVED, Erased};
-pub use incident::{Candidate, IncidentRow, IncidentUpdate};
-pub use links::LinkedTicket;
+pub use incidents::{Candidate, IncidentRow, IncidentUpdate};
 pub use log::{Facets, TicketFilter};
-pub use outbox::{FileData, OutboxRow};
+pub use messages::{MessageRow, NewMessage};
+pub use outbox::{NewOutbox, OutboxRow};
 pub use privacy::{PrivacyField, PrivacyReport, PrivacyRow};
-pub use read::{AttachmentRow, Counted, EventRow, FileRow, MessageRow, TicketRow};
 pub use retention::{REMOVED, Unkept};
-pub use sso::{PendingSignIn, SsoAccount, SsoUpsert};
-pub use staff::{SessionLimits, UserRow};
-pub use tx::{NewAttachment, NewMessage, NewOutbox, NewTicket, TicketBrief, TicketField, Tx};
+pub use sessions::{PendingSignIn, SessionLimits};
+pub use staff::{SsoAccount, SsoUpsert, UserRow};
+pub use tickets::{EventRow, LinkedTicket, NewTicket, TicketBrief, TicketField, TicketRow};
+pub use tx::Tx;
 
 /// The database, and the signal its outbox worker waits on. Clones share both.
 #[derive(Debug, Clone)]
@@ -177,6 +207,32 @@ impl Store {
             Db::Sqlite(p) => p.close().await,
             Db::Postgres(p) => p.close().await,
         }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Counted {
+    Tickets,
+    /// Mail that reached the mailbox.
+    Inbound,
+    Outbox,
+}
+
+impl Store {
+    pub async fn count(&self, what: Counted) -> Result<i64> {
+        let sql = match what {
+            Counted::Tickets => "SELECT COUNT(*) FROM tickets",
+            Counted::Inbound => "SELECT COUNT(*) FROM messages WHERE direction = 'in'",
+            Counted::Outbox => "SELECT COUNT(*) FROM outbox",
+        };
+        let (n,): (i64,) = fetch!(self, sql, fetch_one).context("counting")?;
+        Ok(n)
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        let _: (i64,) = fetch!(self, "SELECT CAST(1 AS BIGINT)", fetch_one).context("the database does not answer")?;
+        Ok(())
     }
 }
 

@@ -4,8 +4,8 @@ use anyhow::{Context as _, Result};
 use sqlx::Row as _;
 use time::OffsetDateTime;
 
-use super::Db;
-use super::{Store, Tx};
+use super::Store;
+use super::Tx;
 
 row! {
     pub struct PrivacyRow {
@@ -49,6 +49,31 @@ pub struct PrivacyReport {
     pub mitigation: String,
     pub crisis: bool,
     pub controller: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum PrivacyField {
+    Stage,
+    Coordinator,
+}
+
+impl Store {
+    pub async fn privacy_incidents(&self, limit: i64) -> Result<Vec<PrivacyRow>> {
+        const SQL: &str = const_format::concatcp!(SELECT, " ORDER BY p.id DESC LIMIT $1");
+        fetch!(self, SQL, fetch_all, limit).context("listing privacy incidents")
+    }
+
+    pub async fn privacy_by_number(&self, number: &str) -> Result<Option<PrivacyRow>> {
+        const SQL: &str = const_format::concatcp!(SELECT, " WHERE p.number = $1");
+        fetch!(self, SQL, fetch_optional, number).context("reading a privacy incident")
+    }
+
+    /// The privacy incident of a ticket, if any: its number.
+    pub async fn privacy_of_ticket(&self, ticket: i64) -> Result<Option<String>> {
+        const SQL: &str = "SELECT number FROM privacy_incidents WHERE ticket_id = $1";
+        let row: Option<(String,)> = fetch!(self, SQL, fetch_optional, ticket).context("reading a privacy incident")?;
+        Ok(row.map(|r| r.0))
+    }
 }
 
 impl Tx {
@@ -140,70 +165,11 @@ impl Tx {
         Ok(due)
     }
 
-    /// Sets a ticket's privacy flag.
-    pub async fn set_ticket_privacy(&mut self, ticket: i64, at: OffsetDateTime) -> Result<()> {
-        const SQL: &str = "UPDATE tickets SET privacy = TRUE, updated_at = $1 WHERE id = $2";
-        on_conn!(self, c => sqlx::query(SQL).bind(at).bind(ticket).execute(c).await.map(drop))
-            .context("flagging a ticket")
-    }
-
     /// The number of a ticket's privacy incident, if it has one.
     pub async fn privacy_of(&mut self, ticket: i64) -> Result<Option<String>> {
         const SQL: &str = "SELECT number FROM privacy_incidents WHERE ticket_id = $1";
         let row: Option<(String,)> = on_conn!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_optional(c).await)
             .context("reading a privacy incident")?;
         Ok(row.map(|r| r.0))
-    }
-
-    /// A ticket's subject.
-    pub async fn ticket_subject(&mut self, ticket: i64) -> Result<String> {
-        const SQL: &str = "SELECT subject FROM tickets WHERE id = $1";
-        let (s,): (String,) =
-            on_conn!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_one(c).await).context("reading a ticket")?;
-        Ok(s)
-    }
-
-    /// A staff member's e-mail address, if recorded.
-    pub async fn user_email(&mut self, username: &str) -> Result<Option<String>> {
-        let row: Option<(Option<String>,)> =
-            on_conn!(self, c => sqlx::query_as("SELECT email FROM users WHERE username = $1")
-            .bind(username).fetch_optional(c).await)
-            .context("reading a user")?;
-        Ok(row.and_then(|r| r.0))
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub enum PrivacyField {
-    Stage,
-    Coordinator,
-}
-
-impl Store {
-    pub async fn privacy_incidents(&self, limit: i64) -> Result<Vec<PrivacyRow>> {
-        const SQL: &str = const_format::concatcp!(SELECT, " ORDER BY p.id DESC LIMIT $1");
-        fetch!(self, SQL, fetch_all, limit).context("listing privacy incidents")
-    }
-
-    pub async fn privacy_by_number(&self, number: &str) -> Result<Option<PrivacyRow>> {
-        const SQL: &str = const_format::concatcp!(SELECT, " WHERE p.number = $1");
-        fetch!(self, SQL, fetch_optional, number).context("reading a privacy incident")
-    }
-
-    /// The privacy incident of a ticket, if any: its number.
-    pub async fn privacy_of_ticket(&self, ticket: i64) -> Result<Option<String>> {
-        const SQL: &str = "SELECT number FROM privacy_incidents WHERE ticket_id = $1";
-        let row: Option<(String,)> = fetch!(self, SQL, fetch_optional, ticket).context("reading a privacy incident")?;
-        Ok(row.map(|r| r.0))
-    }
-
-    pub async fn set_user_email(&self, username: &str, email: Option<&str>) -> Result<bool> {
-        const SQL: &str = "UPDATE users SET email = $1 WHERE username = $2";
-        let done = match &self.db {
-            Db::Sqlite(p) => sqlx::query(SQL).bind(email).bind(username).execute(p).await.map(|r| r.rows_affected()),
-            Db::Postgres(p) => sqlx::query(SQL).bind(email).bind(username).execute(p).await.map(|r| r.rows_affected()),
-        }
-        .context("updating a user")?;
-        Ok(done > 0)
     }
 }

@@ -7,8 +7,10 @@
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
-use super::read::{MessageRow, TicketRow};
-use super::{Store, Tx};
+use super::Store;
+use super::Tx;
+use super::messages::MessageRow;
+use super::tickets::TicketRow;
 
 /// What stands in for a removed subject.
 pub const REMOVED: &str = "[personal data removed]";
@@ -86,7 +88,7 @@ impl Store {
     pub async fn person_data(&self, address: &str) -> Result<(Vec<TicketRow>, Vec<MessageRow>)> {
         const TICKETS: &str = const_format::concatcp!(
             "SELECT ",
-            super::read::TICKET_COLUMNS,
+            super::tickets::TICKET_COLUMNS,
             " FROM tickets WHERE LOWER(reporter) = $1 OR id IN (SELECT ticket_id FROM messages WHERE LOWER(from_addr) = $1) ORDER BY id"
         );
         const MESSAGES: &str = "SELECT id, ticket_id, direction, message_id, verdict, reason, from_addr, subject, size, received_at \
@@ -97,11 +99,10 @@ impl Store {
         Ok((tickets, messages))
     }
 
-    /// The raw text of a message (for an access request's copy).
-    pub async fn message_text(&self, id: i64) -> Result<String> {
-        const SQL: &str = "SELECT raw FROM messages WHERE id = $1";
-        let (raw,): (Vec<u8>,) = fetch!(self, SQL, fetch_one, id).context("reading a message")?;
-        Ok(String::from_utf8_lossy(&raw).into_owned())
+    /// The newest retention runs: `(at, actor, tickets, messages)`.
+    pub async fn purge_runs(&self, limit: i64) -> Result<Vec<(OffsetDateTime, String, i64, i64)>> {
+        const SQL: &str = "SELECT at, actor, tickets, messages FROM purge_runs ORDER BY id DESC LIMIT $1";
+        fetch!(self, SQL, fetch_all, limit).context("reading the retention record")
     }
 }
 
@@ -211,14 +212,6 @@ impl Tx {
         const SQL: &str = "INSERT INTO purge_runs (at, actor, tickets, messages, detail) VALUES ($1, $2, $3, $4, $5)";
         on_conn!(self, c => sqlx::query(SQL).bind(at).bind(actor).bind(tickets).bind(messages).bind(detail).execute(c).await.map(drop))
             .context("recording a retention run")
-    }
-}
-
-impl Store {
-    /// The newest retention runs: `(at, actor, tickets, messages)`.
-    pub async fn purge_runs(&self, limit: i64) -> Result<Vec<(OffsetDateTime, String, i64, i64)>> {
-        const SQL: &str = "SELECT at, actor, tickets, messages FROM purge_runs ORDER BY id DESC LIMIT $1";
-        fetch!(self, SQL, fetch_all, limit).context("reading the retention record")
     }
 }
 

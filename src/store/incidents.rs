@@ -5,8 +5,10 @@ use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use super::Db;
-use super::read::{TICKET_COLUMNS, TicketRow};
-use super::{Store, Tx};
+use super::Store;
+use super::Tx;
+use super::tickets::TICKET_COLUMNS;
+use super::tickets::TicketRow;
 
 row! {
     /// An open ticket that a new report may be the same fault as.
@@ -46,6 +48,56 @@ const INCIDENT_COLUMNS: &str = "i.id, i.number, i.title, i.state, i.status, i.cr
      (SELECT COUNT(*) FROM tickets t WHERE t.incident_id = i.id) AS reports, \
      (SELECT COUNT(DISTINCT t.municipality) FROM tickets t WHERE t.incident_id = i.id) AS municipalities";
 
+impl Store {
+    /// Incidents newest first; `active` keeps suspected and confirmed ones not yet resolved.
+    pub async fn incidents(&self, active: bool, limit: i64) -> Result<Vec<IncidentRow>> {
+        let filter = if active {
+            "WHERE i.state = 'suspected' OR (i.state = 'confirmed' AND i.status <> 'resolved')"
+        } else {
+            "WHERE i.state <> 'group' OR (SELECT COUNT(*) FROM tickets t WHERE t.incident_id = i.id) > 1"
+        };
+        let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents i {filter} ORDER BY i.id DESC LIMIT $1");
+        let sql = sqlx::AssertSqlSafe(sql);
+        match &self.db {
+            Db::Sqlite(p) => sqlx::query_as(sql).bind(limit).fetch_all(p).await,
+            Db::Postgres(p) => sqlx::query_as(sql).bind(limit).fetch_all(p).await,
+        }
+        .context("listing incidents")
+    }
+
+    pub async fn incident_by_number(&self, number: &str) -> Result<Option<IncidentRow>> {
+        const SQL: &str = const_format::concatcp!("SELECT ", INCIDENT_COLUMNS, " FROM incidents i WHERE i.number = $1");
+        fetch!(self, SQL, fetch_optional, number).context("reading an incident")
+    }
+
+    pub async fn incident_by_id(&self, id: i64) -> Result<Option<IncidentRow>> {
+        const SQL: &str = const_format::concatcp!("SELECT ", INCIDENT_COLUMNS, " FROM incidents i WHERE i.id = $1");
+        fetch!(self, SQL, fetch_optional, id).context("reading an incident")
+    }
+
+    /// The incident a ticket is in, if any.
+    pub async fn incident_of_ticket(&self, ticket: i64) -> Result<Option<IncidentRow>> {
+        const SQL: &str = const_format::concatcp!(
+            "SELECT ",
+            INCIDENT_COLUMNS,
+            " FROM incidents i JOIN tickets tk ON tk.incident_id = i.id WHERE tk.id = $1"
+        );
+        fetch!(self, SQL, fetch_optional, ticket).context("reading a ticket's incident")
+    }
+
+    pub async fn incident_tickets(&self, id: i64) -> Result<Vec<TicketRow>> {
+        const SQL: &str =
+            const_format::concatcp!("SELECT ", TICKET_COLUMNS, " FROM tickets WHERE incident_id = $1 ORDER BY id");
+        fetch!(self, SQL, fetch_all, id).context("reading an incident's tickets")
+    }
+
+    pub async fn incident_updates(&self, id: i64) -> Result<Vec<IncidentUpdate>> {
+        const SQL: &str =
+            "SELECT id, at, actor, status, body, public FROM incident_updates WHERE incident_id = $1 ORDER BY id";
+        fetch!(self, SQL, fetch_all, id).context("reading an incident's timeline")
+    }
+}
+
 impl Tx {
     /// Open tickets created since `since` that are not in a dismissed group, newest first.
     pub async fn grouping_candidates(&mut self, since: OffsetDateTime, limit: i64) -> Result<Vec<Candidate>> {
@@ -55,12 +107,6 @@ impl Tx {
              ORDER BY t.created_at DESC, t.id DESC LIMIT $2";
         on_conn!(self, c => sqlx::query_as(SQL).bind(since).bind(limit).fetch_all(c).await)
             .context("finding reports of the same fault")
-    }
-
-    /// `(subject, report text, products)` of a ticket.
-    pub async fn ticket_text(&mut self, ticket: i64) -> Result<(String, String, String)> {
-        const SQL: &str = "SELECT subject, body, products FROM tickets WHERE id = $1";
-        on_conn!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_one(c).await).context("reading a report")
     }
 
     /// A new group (state `group`) titled after its first report; returns its id and number.
@@ -195,61 +241,5 @@ impl Tx {
              VALUES ($1, $2, $3, $4, $5, $6)";
         on_conn!(self, c => sqlx::query(SQL).bind(incident).bind(at).bind(actor).bind(status).bind(body).bind(public).execute(c).await.map(drop))
             .context("recording an incident update")
-    }
-}
-
-impl Store {
-    /// Incidents newest first; `active` keeps suspected and confirmed ones not yet resolved.
-    pub async fn incidents(&self, active: bool, limit: i64) -> Result<Vec<IncidentRow>> {
-        let filter = if active {
-            "WHERE i.state = 'suspected' OR (i.state = 'confirmed' AND i.status <> 'resolved')"
-        } else {
-            "WHERE i.state <> 'group' OR (SELECT COUNT(*) FROM tickets t WHERE t.incident_id = i.id) > 1"
-        };
-        let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents i {filter} ORDER BY i.id DESC LIMIT $1");
-        let sql = sqlx::AssertSqlSafe(sql);
-        match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(sql).bind(limit).fetch_all(p).await,
-            Db::Postgres(p) => sqlx::query_as(sql).bind(limit).fetch_all(p).await,
-        }
-        .context("listing incidents")
-    }
-
-    pub async fn incident_by_number(&self, number: &str) -> Result<Option<IncidentRow>> {
-        const SQL: &str = const_format::concatcp!("SELECT ", INCIDENT_COLUMNS, " FROM incidents i WHERE i.number = $1");
-        fetch!(self, SQL, fetch_optional, number).context("reading an incident")
-    }
-
-    pub async fn incident_by_id(&self, id: i64) -> Result<Option<IncidentRow>> {
-        const SQL: &str = const_format::concatcp!("SELECT ", INCIDENT_COLUMNS, " FROM incidents i WHERE i.id = $1");
-        fetch!(self, SQL, fetch_optional, id).context("reading an incident")
-    }
-
-    /// The incident a ticket is in, if any.
-    pub async fn incident_of_ticket(&self, ticket: i64) -> Result<Option<IncidentRow>> {
-        const SQL: &str = const_format::concatcp!(
-            "SELECT ",
-            INCIDENT_COLUMNS,
-            " FROM incidents i JOIN tickets tk ON tk.incident_id = i.id WHERE tk.id = $1"
-        );
-        fetch!(self, SQL, fetch_optional, ticket).context("reading a ticket's incident")
-    }
-
-    pub async fn incident_tickets(&self, id: i64) -> Result<Vec<TicketRow>> {
-        const SQL: &str =
-            const_format::concatcp!("SELECT ", TICKET_COLUMNS, " FROM tickets WHERE incident_id = $1 ORDER BY id");
-        fetch!(self, SQL, fetch_all, id).context("reading an incident's tickets")
-    }
-
-    pub async fn incident_updates(&self, id: i64) -> Result<Vec<IncidentUpdate>> {
-        const SQL: &str =
-            "SELECT id, at, actor, status, body, public FROM incident_updates WHERE incident_id = $1 ORDER BY id";
-        fetch!(self, SQL, fetch_all, id).context("reading an incident's timeline")
-    }
-
-    /// Subjects, report texts and products of the newest tickets (the grouping's word weights).
-    pub async fn recent_texts(&self, limit: i64) -> Result<Vec<(String, String, String)>> {
-        const SQL: &str = "SELECT subject, body, products FROM tickets ORDER BY id DESC LIMIT $1";
-        fetch!(self, SQL, fetch_all, limit).context("reading recent reports")
     }
 }

@@ -1,0 +1,175 @@
+//! Sign-in sessions (their ids stored only as SHA-256 hashes) and sign-ins sent to the OpenID
+//! provider and not yet back.
+
+use anyhow::{Context as _, Result};
+use sqlx::Row as _;
+use time::OffsetDateTime;
+
+use super::Store;
+use super::staff::UserRow;
+
+row! {
+    pub struct SessionRow {
+        pub id: i64,
+        pub username: String,
+        pub name: String,
+        pub role: String,
+        pub municipality: Option<String>,
+        pub password_hash: String,
+        pub disabled: bool,
+        pub api_token_expires_at: Option<OffsetDateTime>,
+        pub sso_subject: Option<String>,
+        pub break_glass: bool,
+        pub csrf: String,
+        pub last_seen_at: Option<OffsetDateTime>,
+    }
+}
+
+/// How long a session lives: from sign-in, and since it was last used.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    pub absolute: time::Duration,
+    pub idle: time::Duration,
+    /// The last-seen time is written at most this often (not on every request).
+    pub touch_every: time::Duration,
+}
+
+/// A sign-in under way: what the browser that began it must bring back.
+#[derive(Debug, Clone)]
+pub struct PendingSignIn {
+    pub browser_hash: String,
+    pub nonce: String,
+    pub verifier: String,
+    pub next: String,
+}
+
+impl Store {
+    /// A new session; `id_token`: the ID token of a sign-in at the provider, for its sign-out.
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        now: OffsetDateTime,
+        expires: OffsetDateTime,
+        id_token: Option<&str>,
+    ) -> Result<()> {
+        execute!(
+            self,
+            "INSERT INTO sessions (id, user_id, csrf, created_at, expires_at, last_seen_at, id_token) \
+             VALUES ($1, $2, $3, $4, $5, $4, $6)",
+            id_hash,
+            user_id,
+            csrf,
+            now,
+            expires,
+            id_token
+        )
+        .context("creating a session")?;
+        Ok(())
+    }
+
+    /// The signed-in user and the session's CSRF token, if the session is live (before its
+    /// absolute end, used within the idle limit) and the user enabled. Notes the use, at most
+    /// once per `touch_every`.
+    pub async fn session(
+        &self,
+        id_hash: &str,
+        now: OffsetDateTime,
+        limits: SessionLimits,
+    ) -> Result<Option<(UserRow, String)>> {
+        const SQL: &str = "SELECT u.id, u.username, u.name, u.role, u.municipality, u.password_hash, u.disabled, \
+             u.api_token_expires_at, u.sso_subject, u.break_glass, s.csrf, s.last_seen_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.id = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND NOT u.disabled";
+        let row: Option<SessionRow> =
+            fetch!(self, SQL, fetch_optional, id_hash, now, now - limits.idle).context("reading a session")?;
+        let Some(r) = row else { return Ok(None) };
+        if r.last_seen_at.is_none_or(|seen| now - seen >= limits.touch_every) {
+            execute!(self, "UPDATE sessions SET last_seen_at = $1 WHERE id = $2", now, id_hash)
+                .context("noting a session's use")?;
+        }
+        let user = UserRow {
+            id: r.id,
+            username: r.username,
+            name: r.name,
+            role: r.role,
+            municipality: r.municipality,
+            password_hash: r.password_hash,
+            disabled: r.disabled,
+            api_token_expires_at: r.api_token_expires_at,
+            sso_subject: r.sso_subject,
+            break_glass: r.break_glass,
+        };
+        Ok(Some((user, r.csrf)))
+    }
+
+    /// Removes sessions past their absolute end or idle longer than `idle`; how many.
+    pub async fn delete_expired_sessions(&self, now: OffsetDateTime, idle: time::Duration) -> Result<u64> {
+        execute!(self, "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2", now, now - idle)
+            .context("removing expired sessions")
+    }
+
+    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        execute!(self, "DELETE FROM sessions WHERE id = $1", id_hash).context("ending a session")?;
+        Ok(())
+    }
+
+    /// Notes a sign-in sent to the provider; removes those that ran out. `false` (nothing noted)
+    /// when `cap` sign-ins are under way already.
+    pub async fn begin_sso(
+        &self,
+        state_hash: &str,
+        pending: &PendingSignIn,
+        now: OffsetDateTime,
+        expires: OffsetDateTime,
+        cap: i64,
+    ) -> Result<bool> {
+        execute!(self, "DELETE FROM sso_pending WHERE expires_at <= $1", now).context("removing old sign-ins")?;
+        let (open,): (i64,) =
+            fetch!(self, "SELECT COUNT(*) FROM sso_pending", fetch_one).context("counting sign-ins under way")?;
+        if open >= cap {
+            return Ok(false);
+        }
+        execute!(
+            self,
+            "INSERT INTO sso_pending (state_hash, browser_hash, nonce, verifier, next, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            state_hash,
+            &pending.browser_hash,
+            &pending.nonce,
+            &pending.verifier,
+            &pending.next,
+            expires
+        )
+        .context("noting a sign-in")?;
+        Ok(true)
+    }
+
+    /// Takes the sign-in whose `state` has this hash, if it has not run out: it can be taken once.
+    pub async fn take_sso(&self, state_hash: &str, now: OffsetDateTime) -> Result<Option<PendingSignIn>> {
+        const SQL: &str = "DELETE FROM sso_pending WHERE state_hash = $1 \
+             RETURNING browser_hash, nonce, verifier, next, expires_at";
+        let row: Option<(String, String, String, String, OffsetDateTime)> =
+            fetch!(self, SQL, fetch_optional, state_hash).context("taking a sign-in")?;
+        Ok(row.filter(|r| r.4 > now).map(|(browser_hash, nonce, verifier, next, _)| PendingSignIn {
+            browser_hash,
+            nonce,
+            verifier,
+            next,
+        }))
+    }
+
+    /// Ends every session of the user (e.g. when the provider no longer gives them a role).
+    pub async fn end_sessions_of(&self, user_id: i64) -> Result<u64> {
+        execute!(self, "DELETE FROM sessions WHERE user_id = $1", user_id).context("ending a user's sessions")
+    }
+
+    /// Ends the session; gives its ID token when it was begun at the provider.
+    pub async fn end_session(&self, id_hash: &str) -> Result<Option<String>> {
+        let row: Option<(Option<String>,)> =
+            fetch!(self, "DELETE FROM sessions WHERE id = $1 RETURNING id_token", fetch_optional, id_hash)
+                .context("ending a session")?;
+        Ok(row.and_then(|r| r.0))
+    }
+}
