@@ -1,7 +1,6 @@
 //! Files of tickets: stored with the mail they came in, read for display and for routing mail.
 
 use anyhow::{Context as _, Result};
-use sqlx::Row as _;
 
 use super::Db;
 use super::Store;
@@ -19,31 +18,22 @@ pub struct NewAttachment<'a> {
     pub data: &'a [u8],
 }
 
-row! {
-    pub struct AttachmentRow {
-        pub id: i64,
-        pub message_id: i64,
-        pub filename: Option<String>,
-        pub content_type: String,
-        pub size: i64,
-        pub width: Option<i64>,
-        pub height: Option<i64>,
-        pub screenshot: bool,
-        pub inline: bool,
-    }
-}
-
-/// A stored file of a ticket, with its bytes.
-#[derive(Debug, Clone)]
-pub struct FileRow {
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttachmentRow {
+    pub id: i64,
+    pub message_id: i64,
     pub filename: Option<String>,
     pub content_type: String,
-    pub data: Vec<u8>,
+    pub size: i64,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub screenshot: bool,
+    pub inline: bool,
 }
 
-/// An attachment of a ticket, to go with its routing mail.
-#[derive(Debug, Clone)]
-pub struct FileData {
+/// A stored file of a ticket, with its bytes: shown to staff, attached to its routing mail.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FileRow {
     pub filename: Option<String>,
     pub content_type: String,
     pub data: Vec<u8>,
@@ -59,20 +49,17 @@ impl Store {
     /// One file of one ticket (the ticket id is part of the key, so ids cannot be guessed across tickets).
     pub async fn ticket_file(&self, ticket_id: i64, id: i64) -> Result<Option<FileRow>> {
         const SQL: &str = "SELECT filename, content_type, data FROM attachments WHERE ticket_id = $1 AND id = $2";
-        let row: Option<(Option<String>, String, Vec<u8>)> =
-            fetch!(self, SQL, fetch_optional, ticket_id, id).context("reading a file")?;
-        Ok(row.map(|(filename, content_type, data)| FileRow { filename, content_type, data }))
+        fetch!(self, SQL, fetch_optional, ticket_id, id).context("reading a file")
     }
 
     /// Every file of a ticket (report and replies), in order.
-    pub async fn ticket_files(&self, ticket_id: i64) -> Result<Vec<FileData>> {
+    pub async fn ticket_files(&self, ticket_id: i64) -> Result<Vec<FileRow>> {
         const SQL: &str = "SELECT filename, content_type, data FROM attachments WHERE ticket_id = $1 ORDER BY id";
-        let rows: Vec<(Option<String>, String, Vec<u8>)> = match &self.db {
+        match &self.db {
             Db::Sqlite(p) => sqlx::query_as(SQL).bind(ticket_id).fetch_all(p).await,
             Db::Postgres(p) => sqlx::query_as(SQL).bind(ticket_id).fetch_all(p).await,
         }
-        .context("reading a ticket's files")?;
-        Ok(rows.into_iter().map(|(filename, content_type, data)| FileData { filename, content_type, data }).collect())
+        .context("reading a ticket's files")
     }
 }
 

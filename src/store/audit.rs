@@ -3,21 +3,19 @@
 //! INSERT and a SELECT, and the database refuses UPDATE and DELETE on it.
 
 use anyhow::{Context as _, Result};
-use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use super::Store;
 
-row! {
-    pub struct AuditRow {
-        pub id: i64,
-        pub at: OffsetDateTime,
-        pub actor: String,
-        pub action: String,
-        pub object: String,
-        pub result: String,
-        pub address: Option<String>,
-    }
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub action: String,
+    pub object: String,
+    pub result: String,
+    pub address: Option<String>,
 }
 
 /// One entry to record. Never a secret in any field.

@@ -1,7 +1,6 @@
 //! Incidents: groups of tickets that report the same fault, their state and timeline.
 
 use anyhow::{Context as _, Result};
-use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use super::Db;
@@ -10,38 +9,35 @@ use super::Tx;
 use super::tickets::TICKET_COLUMNS;
 use super::tickets::TicketRow;
 
-row! {
-    /// An open ticket that a new report may be the same fault as.
-    pub struct Candidate {
-        pub id: i64,
-        pub incident_id: Option<i64>,
-        pub created_at: OffsetDateTime,
-    }
+/// An open ticket that a new report may be the same fault as.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Candidate {
+    pub id: i64,
+    pub incident_id: Option<i64>,
+    pub created_at: OffsetDateTime,
 }
 
-row! {
-    pub struct IncidentRow {
-        pub id: i64,
-        pub number: String,
-        pub title: String,
-        pub state: String,
-        pub status: Option<String>,
-        pub created_at: OffsetDateTime,
-        pub updated_at: OffsetDateTime,
-        pub reports: i64,
-        pub municipalities: i64,
-    }
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IncidentRow {
+    pub id: i64,
+    pub number: String,
+    pub title: String,
+    pub state: String,
+    pub status: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub reports: i64,
+    pub municipalities: i64,
 }
 
-row! {
-    pub struct IncidentUpdate {
-        pub id: i64,
-        pub at: OffsetDateTime,
-        pub actor: String,
-        pub status: String,
-        pub body: String,
-        pub public: bool,
-    }
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IncidentUpdate {
+    pub id: i64,
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub status: String,
+    pub body: String,
+    pub public: bool,
 }
 
 const INCIDENT_COLUMNS: &str = "i.id, i.number, i.title, i.state, i.status, i.created_at, i.updated_at, \

@@ -2,7 +2,6 @@
 //! been read.
 
 use anyhow::{Context as _, Result};
-use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use super::Db;
@@ -24,19 +23,18 @@ pub struct NewMessage<'a> {
     pub at: OffsetDateTime,
 }
 
-row! {
-    pub struct MessageRow {
-        pub id: i64,
-        pub ticket_id: Option<i64>,
-        pub direction: String,
-        pub message_id: Option<String>,
-        pub verdict: String,
-        pub reason: Option<String>,
-        pub from_addr: Option<String>,
-        pub subject: String,
-        pub size: i64,
-        pub received_at: OffsetDateTime,
-    }
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MessageRow {
+    pub id: i64,
+    pub ticket_id: Option<i64>,
+    pub direction: String,
+    pub message_id: Option<String>,
+    pub verdict: String,
+    pub reason: Option<String>,
+    pub from_addr: Option<String>,
+    pub subject: String,
+    pub size: i64,
+    pub received_at: OffsetDateTime,
 }
 
 impl Store {

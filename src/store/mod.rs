@@ -13,25 +13,6 @@ macro_rules! execute {
     };
 }
 
-/// A plain row struct plus `FromRow` for both backends' rows, read by column name.
-macro_rules! row {
-    ($(#[$m:meta])* pub struct $name:ident { $(pub $field:ident : $ty:ty,)* }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone)]
-        pub struct $name { $(pub $field: $ty,)* }
-        impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for $name {
-            fn from_row(r: &'r sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
-                Ok(Self { $($field: r.try_get(stringify!($field))?,)* })
-            }
-        }
-        impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for $name {
-            fn from_row(r: &'r sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
-                Ok(Self { $($field: r.try_get(stringify!($field))?,)* })
-            }
-        }
-    };
-}
-
 /// Runs a `query_as` on whichever pool the store has.
 macro_rules! fetch {
     ($store:expr, $sql:expr, $method:ident $(, $bind:expr)*) => {
@@ -71,7 +52,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use alerts::{ActiveAlert, IntakeStatus};
-pub use attachments::{AttachmentRow, FileData, FileRow, NewAttachment};
+pub use attachments::{AttachmentRow, FileRow, NewAttachment};
 pub use audit::{AuditEntry, AuditRow};
 pub use erasure::{ADDRESS_REMOVED, Erased};
 pub use incidents::{Candidate, IncidentRow, IncidentUpdate};

@@ -48,15 +48,18 @@ const CLAIM_POSTGRES: &str = const_format::concatcp!(
     OUTBOX_COLUMNS
 );
 
-/// A queued or sent mail, with its recipients.
-#[derive(Debug, Clone)]
+/// A queued or sent mail, with its recipients (read from their own table by
+/// [`Store::fill_recipients`]).
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxRow {
     pub id: i64,
     pub ticket_id: Option<i64>,
     pub kind: String,
     pub message_id: String,
     pub envelope_from: String,
+    #[sqlx(skip)]
     pub to: Vec<EmailAddress>,
+    #[sqlx(skip)]
     pub cc: Vec<EmailAddress>,
     pub in_reply_to: Option<String>,
     pub report_message: Option<i64>,
@@ -78,37 +81,6 @@ impl OutboxRow {
     pub fn describe_recipients(&self) -> String {
         let list = |l: &[EmailAddress]| l.iter().map(EmailAddress::as_str).collect::<Vec<_>>().join(", ");
         if self.cc.is_empty() { list(&self.to) } else { format!("{}; cc {}", list(&self.to), list(&self.cc)) }
-    }
-}
-
-/// Read by column name; the recipients come from their own table ([`Store::fill_recipients`]).
-impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for OutboxRow
-where
-    &'static str: sqlx::ColumnIndex<R>,
-    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    OffsetDateTime: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    fn from_row(r: &'r R) -> Result<Self, sqlx::Error> {
-        Ok(Self {
-            id: r.try_get("id")?,
-            ticket_id: r.try_get("ticket_id")?,
-            kind: r.try_get("kind")?,
-            message_id: r.try_get("message_id")?,
-            envelope_from: r.try_get("envelope_from")?,
-            to: Vec::new(),
-            cc: Vec::new(),
-            in_reply_to: r.try_get("in_reply_to")?,
-            report_message: r.try_get("report_message")?,
-            subject: r.try_get("subject")?,
-            body: r.try_get("body")?,
-            status: r.try_get("status")?,
-            attempts: r.try_get("attempts")?,
-            last_error: r.try_get("last_error")?,
-            created_at: r.try_get("created_at")?,
-        })
     }
 }
 

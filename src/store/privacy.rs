@@ -1,35 +1,33 @@
 //! Privacy incidents: stage, coordinator, deadline and the incident report.
 
 use anyhow::{Context as _, Result};
-use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use super::Store;
 use super::Tx;
 
-row! {
-    pub struct PrivacyRow {
-        pub id: i64,
-        pub number: String,
-        pub ticket_id: i64,
-        pub ticket: String,
-        pub municipality: Option<String>,
-        pub stage: String,
-        pub coordinator: Option<String>,
-        pub recorded_at: OffsetDateTime,
-        pub deadline_at: OffsetDateTime,
-        pub warned_at: Option<OffsetDateTime>,
-        pub authority_notified_at: Option<OffsetDateTime>,
-        pub timeline: String,
-        pub root_cause: String,
-        pub data_subjects: String,
-        pub personal_data: String,
-        pub mitigation: String,
-        pub crisis: bool,
-        pub controller: String,
-        pub review_note: String,
-        pub closed_at: Option<OffsetDateTime>,
-    }
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PrivacyRow {
+    pub id: i64,
+    pub number: String,
+    pub ticket_id: i64,
+    pub ticket: String,
+    pub municipality: Option<String>,
+    pub stage: String,
+    pub coordinator: Option<String>,
+    pub recorded_at: OffsetDateTime,
+    pub deadline_at: OffsetDateTime,
+    pub warned_at: Option<OffsetDateTime>,
+    pub authority_notified_at: Option<OffsetDateTime>,
+    pub timeline: String,
+    pub root_cause: String,
+    pub data_subjects: String,
+    pub personal_data: String,
+    pub mitigation: String,
+    pub crisis: bool,
+    pub controller: String,
+    pub review_note: String,
+    pub closed_at: Option<OffsetDateTime>,
 }
 
 const COLUMNS: &str = "p.id, p.number, p.ticket_id, t.number AS ticket, t.municipality, p.stage, p.coordinator, \

@@ -2,27 +2,18 @@
 //! provider and not yet back.
 
 use anyhow::{Context as _, Result};
-use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use super::Store;
 use super::staff::UserRow;
 
-row! {
-    pub struct SessionRow {
-        pub id: i64,
-        pub username: String,
-        pub name: String,
-        pub role: String,
-        pub municipality: Option<String>,
-        pub password_hash: String,
-        pub disabled: bool,
-        pub api_token_expires_at: Option<OffsetDateTime>,
-        pub sso_subject: Option<String>,
-        pub break_glass: bool,
-        pub csrf: String,
-        pub last_seen_at: Option<OffsetDateTime>,
-    }
+/// A session with its user.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct SessionRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    csrf: String,
+    last_seen_at: Option<OffsetDateTime>,
 }
 
 /// How long a session lives: from sign-in, and since it was last used.
@@ -89,19 +80,7 @@ impl Store {
             execute!(self, "UPDATE sessions SET last_seen_at = $1 WHERE id = $2", now, id_hash)
                 .context("noting a session's use")?;
         }
-        let user = UserRow {
-            id: r.id,
-            username: r.username,
-            name: r.name,
-            role: r.role,
-            municipality: r.municipality,
-            password_hash: r.password_hash,
-            disabled: r.disabled,
-            api_token_expires_at: r.api_token_expires_at,
-            sso_subject: r.sso_subject,
-            break_glass: r.break_glass,
-        };
-        Ok(Some((user, r.csrf)))
+        Ok(Some((r.user, r.csrf)))
     }
 
     /// Removes sessions past their absolute end or idle longer than `idle`; how many.

@@ -3,7 +3,6 @@
 //! only as SHA-256 hashes: the database never holds a usable secret.
 
 use anyhow::{Context as _, Result};
-use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use super::Db;
@@ -11,19 +10,18 @@ use super::Store;
 use super::Tx;
 use crate::text::address::EmailAddress;
 
-row! {
-    pub struct UserRow {
-        pub id: i64,
-        pub username: String,
-        pub name: String,
-        pub role: String,
-        pub municipality: Option<String>,
-        pub password_hash: String,
-        pub disabled: bool,
-        pub api_token_expires_at: Option<OffsetDateTime>,
-        pub sso_subject: Option<String>,
-        pub break_glass: bool,
-    }
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub role: String,
+    pub municipality: Option<String>,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub api_token_expires_at: Option<OffsetDateTime>,
+    pub sso_subject: Option<String>,
+    pub break_glass: bool,
 }
 
 pub(super) const USER_COLUMNS: &str =

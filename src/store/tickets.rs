@@ -2,7 +2,6 @@
 //! every change to a ticket.
 
 use anyhow::{Context as _, Result};
-use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use super::Store;
@@ -44,7 +43,7 @@ pub enum TicketField {
 }
 
 /// The few ticket fields the intake needs to thread a reply.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TicketBrief {
     pub id: i64,
     pub number: String,
@@ -55,70 +54,47 @@ pub struct TicketBrief {
     pub municipality: Option<String>,
 }
 
-impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for TicketBrief
-where
-    &'static str: sqlx::ColumnIndex<R>,
-    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    fn from_row(r: &'r R) -> Result<Self, sqlx::Error> {
-        Ok(Self {
-            id: r.try_get("id")?,
-            number: r.try_get("number")?,
-            status: r.try_get("status")?,
-            missing: r.try_get("missing")?,
-            reporter: r.try_get("reporter")?,
-            class: r.try_get("class")?,
-            municipality: r.try_get("municipality")?,
-        })
-    }
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TicketRow {
+    pub id: i64,
+    pub number: String,
+    pub status: String,
+    pub class: String,
+    pub confidence: f64,
+    pub municipality: Option<String>,
+    pub urgent: bool,
+    pub privacy: bool,
+    pub missing: String,
+    pub subject: String,
+    pub reporter: Option<String>,
+    pub reporter_name: Option<String>,
+    pub route_to: String,
+    pub route_cc: String,
+    pub reasons: String,
+    pub auth_result: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
 }
 
-row! {
-    pub struct TicketRow {
-        pub id: i64,
-        pub number: String,
-        pub status: String,
-        pub class: String,
-        pub confidence: f64,
-        pub municipality: Option<String>,
-        pub urgent: bool,
-        pub privacy: bool,
-        pub missing: String,
-        pub subject: String,
-        pub reporter: Option<String>,
-        pub reporter_name: Option<String>,
-        pub route_to: String,
-        pub route_cc: String,
-        pub reasons: String,
-        pub auth_result: Option<String>,
-        pub created_at: OffsetDateTime,
-        pub updated_at: OffsetDateTime,
-    }
-}
-
-row! {
-    pub struct EventRow {
-        pub id: i64,
-        pub at: OffsetDateTime,
-        pub actor: String,
-        pub kind: String,
-        pub detail: String,
-    }
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: i64,
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub kind: String,
+    pub detail: String,
 }
 
 pub(super) const TICKET_COLUMNS: &str = "id, number, status, class, confidence, municipality, urgent, privacy, missing, subject, \
      reporter, reporter_name, route_to, route_cc, reasons, auth_result, created_at, updated_at";
 
-row! {
-    /// A ticket linked to another as the same fault.
-    pub struct LinkedTicket {
-        pub number: String,
-        pub subject: String,
-        pub status: String,
-        pub municipality: Option<String>,
-    }
+/// A ticket linked to another as the same fault.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LinkedTicket {
+    pub number: String,
+    pub subject: String,
+    pub status: String,
+    pub municipality: Option<String>,
 }
 
 impl Store {
