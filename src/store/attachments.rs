@@ -2,7 +2,6 @@
 
 use anyhow::{Context as _, Result};
 
-use super::Db;
 use super::Store;
 use super::Tx;
 
@@ -43,23 +42,19 @@ impl Store {
     pub async fn attachments_of(&self, ticket_id: i64) -> Result<Vec<AttachmentRow>> {
         const SQL: &str = "SELECT id, message_id, filename, content_type, size, width, height, screenshot, inline \
              FROM attachments WHERE ticket_id = $1 ORDER BY id";
-        fetch!(self, SQL, fetch_all, ticket_id).context("reading a ticket's attachments")
+        db!(self, fetch_all, SQL, ticket_id).context("reading a ticket's attachments")
     }
 
     /// One file of one ticket (the ticket id is part of the key, so ids cannot be guessed across tickets).
     pub async fn ticket_file(&self, ticket_id: i64, id: i64) -> Result<Option<FileRow>> {
         const SQL: &str = "SELECT filename, content_type, data FROM attachments WHERE ticket_id = $1 AND id = $2";
-        fetch!(self, SQL, fetch_optional, ticket_id, id).context("reading a file")
+        db!(self, fetch_optional, SQL, ticket_id, id).context("reading a file")
     }
 
     /// Every file of a ticket (report and replies), in order.
     pub async fn ticket_files(&self, ticket_id: i64) -> Result<Vec<FileRow>> {
         const SQL: &str = "SELECT filename, content_type, data FROM attachments WHERE ticket_id = $1 ORDER BY id";
-        match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQL).bind(ticket_id).fetch_all(p).await,
-            Db::Postgres(p) => sqlx::query_as(SQL).bind(ticket_id).fetch_all(p).await,
-        }
-        .context("reading a ticket's files")
+        db!(self, p => sqlx::query_as(SQL).bind(ticket_id).fetch_all(p).await).context("reading a ticket's files")
     }
 }
 
@@ -67,7 +62,7 @@ impl Tx {
     pub async fn insert_attachment(&mut self, a: &NewAttachment<'_>) -> Result<i64> {
         const SQL: &str = "INSERT INTO attachments (message_id, ticket_id, filename, content_type, size, width, height, \
              screenshot, inline, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
-        let (id,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL)
+        let (id,): (i64,) = db!(self, c => sqlx::query_as(SQL)
             .bind(a.message_id)
             .bind(a.ticket_id)
             .bind(a.filename)

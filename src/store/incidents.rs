@@ -3,7 +3,6 @@
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
-use super::Db;
 use super::Store;
 use super::Tx;
 use super::tickets::TICKET_COLUMNS;
@@ -54,21 +53,17 @@ impl Store {
         };
         let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents i {filter} ORDER BY i.id DESC LIMIT $1");
         let sql = sqlx::AssertSqlSafe(sql);
-        match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(sql).bind(limit).fetch_all(p).await,
-            Db::Postgres(p) => sqlx::query_as(sql).bind(limit).fetch_all(p).await,
-        }
-        .context("listing incidents")
+        db!(self, p => sqlx::query_as(sql).bind(limit).fetch_all(p).await).context("listing incidents")
     }
 
     pub async fn incident_by_number(&self, number: &str) -> Result<Option<IncidentRow>> {
         const SQL: &str = const_format::concatcp!("SELECT ", INCIDENT_COLUMNS, " FROM incidents i WHERE i.number = $1");
-        fetch!(self, SQL, fetch_optional, number).context("reading an incident")
+        db!(self, fetch_optional, SQL, number).context("reading an incident")
     }
 
     pub async fn incident_by_id(&self, id: i64) -> Result<Option<IncidentRow>> {
         const SQL: &str = const_format::concatcp!("SELECT ", INCIDENT_COLUMNS, " FROM incidents i WHERE i.id = $1");
-        fetch!(self, SQL, fetch_optional, id).context("reading an incident")
+        db!(self, fetch_optional, SQL, id).context("reading an incident")
     }
 
     /// The incident a ticket is in, if any.
@@ -78,19 +73,19 @@ impl Store {
             INCIDENT_COLUMNS,
             " FROM incidents i JOIN tickets tk ON tk.incident_id = i.id WHERE tk.id = $1"
         );
-        fetch!(self, SQL, fetch_optional, ticket).context("reading a ticket's incident")
+        db!(self, fetch_optional, SQL, ticket).context("reading a ticket's incident")
     }
 
     pub async fn incident_tickets(&self, id: i64) -> Result<Vec<TicketRow>> {
         const SQL: &str =
             const_format::concatcp!("SELECT ", TICKET_COLUMNS, " FROM tickets WHERE incident_id = $1 ORDER BY id");
-        fetch!(self, SQL, fetch_all, id).context("reading an incident's tickets")
+        db!(self, fetch_all, SQL, id).context("reading an incident's tickets")
     }
 
     pub async fn incident_updates(&self, id: i64) -> Result<Vec<IncidentUpdate>> {
         const SQL: &str =
             "SELECT id, at, actor, status, body, public FROM incident_updates WHERE incident_id = $1 ORDER BY id";
-        fetch!(self, SQL, fetch_all, id).context("reading an incident's timeline")
+        db!(self, fetch_all, SQL, id).context("reading an incident's timeline")
     }
 }
 
@@ -101,7 +96,7 @@ impl Tx {
              FROM tickets t LEFT JOIN incidents i ON i.id = t.incident_id \
              WHERE t.created_at >= $1 AND t.status <> 'resolved' AND (i.state IS NULL OR i.state <> 'dismissed') \
              ORDER BY t.created_at DESC, t.id DESC LIMIT $2";
-        on_conn!(self, c => sqlx::query_as(SQL).bind(since).bind(limit).fetch_all(c).await)
+        db!(self, c => sqlx::query_as(SQL).bind(since).bind(limit).fetch_all(c).await)
             .context("finding reports of the same fault")
     }
 
@@ -112,39 +107,37 @@ impl Tx {
         const SQL: &str = "INSERT INTO incidents (number, title, state, created_at, updated_at) \
              VALUES ($1, $2, 'group', $3, $3) RETURNING id";
         let name = format!("incident-{}", at.year());
-        let (n,): (i64,) = on_conn!(self, c => sqlx::query_as(COUNTER).bind(&name).fetch_one(c).await)
+        let (n,): (i64,) = db!(self, c => sqlx::query_as(COUNTER).bind(&name).fetch_one(c).await)
             .context("allocating an incident number")?;
         let number = format!("INC-{}-{n:04}", at.year());
-        let (id,): (i64,) =
-            on_conn!(self, c => sqlx::query_as(SQL).bind(&number).bind(title).bind(at).fetch_one(c).await)
-                .context("recording an incident")?;
+        let (id,): (i64,) = db!(self, c => sqlx::query_as(SQL).bind(&number).bind(title).bind(at).fetch_one(c).await)
+            .context("recording an incident")?;
         Ok((id, number))
     }
 
     pub async fn set_incident_title(&mut self, incident: i64, title: &str) -> Result<()> {
         const SQL: &str = "UPDATE incidents SET title = $1 WHERE id = $2";
-        on_conn!(self, c => sqlx::query(SQL).bind(title).bind(incident).execute(c).await.map(drop))
+        db!(self, c => sqlx::query(SQL).bind(title).bind(incident).execute(c).await.map(drop))
             .context("naming an incident")
     }
 
     pub async fn set_ticket_incident(&mut self, ticket: i64, incident: Option<i64>) -> Result<()> {
         const SQL: &str = "UPDATE tickets SET incident_id = $1 WHERE id = $2";
-        on_conn!(self, c => sqlx::query(SQL).bind(incident).bind(ticket).execute(c).await.map(drop))
+        db!(self, c => sqlx::query(SQL).bind(incident).bind(ticket).execute(c).await.map(drop))
             .context("linking a ticket to its incident")
     }
 
     /// How many tickets an incident has, and from how many municipalities.
     pub async fn incident_size(&mut self, incident: i64) -> Result<(i64, i64)> {
         const SQL: &str = "SELECT COUNT(*), COUNT(DISTINCT municipality) FROM tickets WHERE incident_id = $1";
-        on_conn!(self, c => sqlx::query_as(SQL).bind(incident).fetch_one(c).await)
-            .context("counting an incident's reports")
+        db!(self, c => sqlx::query_as(SQL).bind(incident).fetch_one(c).await).context("counting an incident's reports")
     }
 
     /// The numbers of an incident's first `limit` tickets other than `except`, oldest first.
     pub async fn incident_numbers(&mut self, incident: i64, except: &str, limit: i64) -> Result<Vec<String>> {
         const SQL: &str = "SELECT number FROM tickets WHERE incident_id = $1 AND number <> $2 ORDER BY id LIMIT $3";
         let rows: Vec<(String,)> =
-            on_conn!(self, c => sqlx::query_as(SQL).bind(incident).bind(except).bind(limit).fetch_all(c).await)
+            db!(self, c => sqlx::query_as(SQL).bind(incident).bind(except).bind(limit).fetch_all(c).await)
                 .context("reading an incident's reports")?;
         Ok(rows.into_iter().map(|r| r.0).collect())
     }
@@ -152,32 +145,32 @@ impl Tx {
     /// `(ticket number, municipality)` of every ticket in the incident, oldest first.
     pub async fn incident_members(&mut self, incident: i64) -> Result<Vec<(String, Option<String>)>> {
         const SQL: &str = "SELECT number, municipality FROM tickets WHERE incident_id = $1 ORDER BY id";
-        on_conn!(self, c => sqlx::query_as(SQL).bind(incident).fetch_all(c).await).context("reading an incident")
+        db!(self, c => sqlx::query_as(SQL).bind(incident).fetch_all(c).await).context("reading an incident")
     }
 
     /// `(ticket, municipality, subject)` of every report in the incident, oldest first.
     pub async fn incident_reports(&mut self, incident: i64) -> Result<Vec<(String, Option<String>, String)>> {
         const SQL: &str = "SELECT number, municipality, subject FROM tickets WHERE incident_id = $1 ORDER BY id";
-        on_conn!(self, c => sqlx::query_as(SQL).bind(incident).fetch_all(c).await).context("reading an incident")
+        db!(self, c => sqlx::query_as(SQL).bind(incident).fetch_all(c).await).context("reading an incident")
     }
 
     /// `(id, state, status)` of the incident with this number.
     pub async fn incident_by_number(&mut self, number: &str) -> Result<Option<(i64, String, Option<String>)>> {
         const SQL: &str = "SELECT id, state, status FROM incidents WHERE number = $1";
-        on_conn!(self, c => sqlx::query_as(SQL).bind(number).fetch_optional(c).await).context("reading an incident")
+        db!(self, c => sqlx::query_as(SQL).bind(number).fetch_optional(c).await).context("reading an incident")
     }
 
     /// `(number, state, status)` of an incident.
     pub async fn incident_state(&mut self, incident: i64) -> Result<(String, String, Option<String>)> {
         const SQL: &str = "SELECT number, state, status FROM incidents WHERE id = $1";
-        on_conn!(self, c => sqlx::query_as(SQL).bind(incident).fetch_one(c).await).context("reading an incident")
+        db!(self, c => sqlx::query_as(SQL).bind(incident).fetch_one(c).await).context("reading an incident")
     }
 
     /// The incident a ticket is in: `(id, number, state)`.
     pub async fn incident_of(&mut self, ticket: i64) -> Result<Option<(i64, String, String)>> {
         const SQL: &str =
             "SELECT i.id, i.number, i.state FROM incidents i JOIN tickets t ON t.incident_id = i.id WHERE t.id = $1";
-        on_conn!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_optional(c).await).context("reading an incident")
+        db!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_optional(c).await).context("reading an incident")
     }
 
     /// Sets the state (and for confirmed incidents the status), with a line in the timeline that
@@ -207,7 +200,7 @@ impl Tx {
         public: bool,
     ) -> Result<()> {
         const SQL: &str = "UPDATE incidents SET state = $1, status = $2, updated_at = $3 WHERE id = $4";
-        on_conn!(self, c => sqlx::query(SQL).bind(state).bind(status).bind(at).bind(incident).execute(c).await.map(drop))
+        db!(self, c => sqlx::query(SQL).bind(state).bind(status).bind(at).bind(incident).execute(c).await.map(drop))
             .context("updating an incident")?;
         self.record_update(incident, at, actor, status.unwrap_or(state), body, public).await
     }
@@ -235,7 +228,7 @@ impl Tx {
     ) -> Result<()> {
         const SQL: &str = "INSERT INTO incident_updates (incident_id, at, actor, status, body, public) \
              VALUES ($1, $2, $3, $4, $5, $6)";
-        on_conn!(self, c => sqlx::query(SQL).bind(incident).bind(at).bind(actor).bind(status).bind(body).bind(public).execute(c).await.map(drop))
+        db!(self, c => sqlx::query(SQL).bind(incident).bind(at).bind(actor).bind(status).bind(body).bind(public).execute(c).await.map(drop))
             .context("recording an incident update")
     }
 }

@@ -180,35 +180,20 @@ fn counted(f: &TicketFilter, backend: &str) -> Option<Where> {
 /// A search's filter counts cover at most this many of its newest matches.
 pub const SEARCH_COUNT_LIMIT: i64 = 1_000;
 
-/// Runs a dynamic `query_as` with binds on whichever backend the store has.
-macro_rules! dynamic {
-    ($store:expr, $sql:expr, $binds:expr, $method:ident) => {{
-        let sql = AssertSqlSafe($sql);
-        match &$store.db {
-            Db::Sqlite(p) => {
-                let mut q = sqlx::query_as(sql);
-                for b in $binds {
-                    q = match b {
-                        Bind::Text(s) => q.bind(s),
-                        Bind::Time(t) => q.bind(t),
-                        Bind::Int(i) => q.bind(i),
-                    };
-                }
-                q.$method(p).await
-            }
-            Db::Postgres(p) => {
-                let mut q = sqlx::query_as(sql);
-                for b in $binds {
-                    q = match b {
-                        Bind::Text(s) => q.bind(s),
-                        Bind::Time(t) => q.bind(t),
-                        Bind::Int(i) => q.bind(i),
-                    };
-                }
-                q.$method(p).await
-            }
-        }
-    }};
+/// The log's query: `sql` (built here from fixed parts) with `binds` in order, on either backend.
+fn query<'q, DB, O>(sql: String, binds: Vec<Bind>) -> sqlx::query::QueryAs<'q, DB, O, DB::Arguments>
+where
+    DB: sqlx::Database,
+    O: for<'r> sqlx::FromRow<'r, DB::Row>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    OffsetDateTime: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    binds.into_iter().fold(sqlx::query_as(AssertSqlSafe(sql)), |q, b| match b {
+        Bind::Text(s) => q.bind(s),
+        Bind::Time(t) => q.bind(t),
+        Bind::Int(i) => q.bind(i),
+    })
 }
 
 /// Counts of the log per facet value, within scope, search and dates.
@@ -238,7 +223,8 @@ impl Store {
             Db::Postgres(_) => "SELECT 1 FROM tickets WHERE search @@ to_tsquery('simple', $1) LIMIT 1",
         };
         let found: Option<(i32,)> =
-            dynamic!(self, sql.to_string(), [Bind::Text(exact)], fetch_optional).context("searching tickets")?;
+            db!(self, c => query(sql.to_string(), vec![Bind::Text(exact)]).fetch_optional(c).await)
+                .context("searching tickets")?;
         Ok(found.is_none())
     }
 
@@ -256,7 +242,7 @@ impl Store {
             w.newest_first,
             w.binds.len()
         );
-        dynamic!(self, sql, w.binds, fetch_all).context("listing tickets")
+        db!(self, c => query(sql, w.binds).fetch_all(c).await).context("listing tickets")
     }
 
     /// The filter counts, in one grouped query: without a search, added up from the kept counts;
@@ -286,7 +272,7 @@ impl Store {
             w.sql()
         );
         let groups: Vec<(String, String, String, i64, i64, i64)> =
-            dynamic!(self, sql, w.binds, fetch_all).context("counting tickets")?;
+            db!(self, c => query(sql, w.binds).fetch_all(c).await).context("counting tickets")?;
         let mut out = Facets::default();
         let (mut status, mut class, mut municipality) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
         for (s, c, m, count, urgent, privacy) in groups {

@@ -4,7 +4,6 @@
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
-use super::Db;
 use super::Store;
 use super::Tx;
 
@@ -41,45 +40,42 @@ impl Store {
     pub async fn messages_of(&self, ticket_id: i64) -> Result<Vec<MessageRow>> {
         const SQL: &str = "SELECT id, ticket_id, direction, message_id, verdict, reason, from_addr, subject, size, received_at \
              FROM messages WHERE ticket_id = $1 ORDER BY id";
-        fetch!(self, SQL, fetch_all, ticket_id).context("reading a ticket's messages")
+        db!(self, fetch_all, SQL, ticket_id).context("reading a ticket's messages")
     }
 
     /// Mails that did not become tickets (ignored, quarantined), newest first.
     pub async fn untracked_messages(&self, limit: i64) -> Result<Vec<MessageRow>> {
         const SQL: &str = "SELECT id, ticket_id, direction, message_id, verdict, reason, from_addr, subject, size, received_at \
              FROM messages WHERE ticket_id IS NULL ORDER BY id DESC LIMIT $1";
-        fetch!(self, SQL, fetch_all, limit).context("reading ignored and quarantined mail")
+        db!(self, fetch_all, SQL, limit).context("reading ignored and quarantined mail")
     }
 
     /// The last processed UID of a mailbox and the UIDVALIDITY it belongs to.
     pub async fn mailbox_state(&self, mailbox: &str) -> Result<Option<(u32, u32)>> {
         const SQL: &str = "SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = $1";
-        let row: Option<(i64, i64)> = fetch!(self, SQL, fetch_optional, mailbox).context("reading mailbox state")?;
+        let row: Option<(i64, i64)> = db!(self, fetch_optional, SQL, mailbox).context("reading mailbox state")?;
         Ok(row.map(|(v, u)| (u32::try_from(v).unwrap_or(0), u32::try_from(u).unwrap_or(0))))
     }
 
     /// The raw report that opened a ticket.
     pub async fn report_raw(&self, ticket_id: i64) -> Result<Option<Vec<u8>>> {
         const SQL: &str = "SELECT raw FROM messages WHERE ticket_id = $1 AND direction = 'in' ORDER BY id LIMIT 1";
-        let row: Option<(Vec<u8>,)> = fetch!(self, SQL, fetch_optional, ticket_id).context("reading the report")?;
+        let row: Option<(Vec<u8>,)> = db!(self, fetch_optional, SQL, ticket_id).context("reading the report")?;
         Ok(row.map(|r| r.0))
     }
 
     /// The raw bytes of a recorded mail.
     pub async fn message_raw(&self, id: i64) -> Result<Option<Vec<u8>>> {
         const SQL: &str = "SELECT raw FROM messages WHERE id = $1";
-        let row: Option<(Vec<u8>,)> = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQL).bind(id).fetch_optional(p).await,
-            Db::Postgres(p) => sqlx::query_as(SQL).bind(id).fetch_optional(p).await,
-        }
-        .context("reading a message")?;
+        let row: Option<(Vec<u8>,)> =
+            db!(self, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await).context("reading a message")?;
         Ok(row.map(|r| r.0))
     }
 
     /// The raw text of a message (for an access request's copy).
     pub async fn message_text(&self, id: i64) -> Result<String> {
         const SQL: &str = "SELECT raw FROM messages WHERE id = $1";
-        let (raw,): (Vec<u8>,) = fetch!(self, SQL, fetch_one, id).context("reading a message")?;
+        let (raw,): (Vec<u8>,) = db!(self, fetch_one, SQL, id).context("reading a message")?;
         Ok(String::from_utf8_lossy(&raw).into_owned())
     }
 }
@@ -91,7 +87,7 @@ impl Tx {
              subject, mailbox, uidvalidity, uid, size, raw, received_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (dedup_key) DO NOTHING RETURNING id";
-        let row: Option<(i64,)> = on_conn!(self, c => sqlx::query_as(SQL)
+        let row: Option<(i64,)> = db!(self, c => sqlx::query_as(SQL)
             .bind(ticket_id)
             .bind(m.direction)
             .bind(m.dedup_key)
@@ -114,7 +110,7 @@ impl Tx {
 
     pub async fn set_message_ticket(&mut self, message: i64, ticket_id: i64, verdict: &str) -> Result<()> {
         const SQL: &str = "UPDATE messages SET ticket_id = $1, verdict = $2 WHERE id = $3";
-        on_conn!(self, c => sqlx::query(SQL).bind(ticket_id).bind(verdict).bind(message).execute(c).await.map(|r| r.rows_affected()))
+        db!(self, c => sqlx::query(SQL).bind(ticket_id).bind(verdict).bind(message).execute(c).await.map(|r| r.rows_affected()))
             .context("linking a message to its ticket")?;
         Ok(())
     }
@@ -129,7 +125,7 @@ impl Tx {
     ) -> Result<()> {
         const SQL: &str = "INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = $2, last_uid = $3, updated_at = $4";
-        on_conn!(self, c => sqlx::query(SQL)
+        db!(self, c => sqlx::query(SQL)
             .bind(mailbox)
             .bind(i64::from(uidvalidity))
             .bind(i64::from(last_uid))
@@ -148,7 +144,7 @@ impl Tx {
         const IN_OUTBOX: &str = "SELECT ticket_id FROM outbox WHERE message_id = $1 AND ticket_id IS NOT NULL LIMIT 1";
         for id in ids.iter().rev() {
             for sql in [IN_OUTBOX, IN_MESSAGES] {
-                let row: Option<(i64,)> = on_conn!(self, c => sqlx::query_as(sql).bind(id).fetch_optional(c).await)
+                let row: Option<(i64,)> = db!(self, c => sqlx::query_as(sql).bind(id).fetch_optional(c).await)
                     .context("looking up a thread")?;
                 if let Some((t,)) = row {
                     return Ok(Some(t));
@@ -162,12 +158,12 @@ impl Tx {
     pub async fn opening_message(&mut self, ticket_id: i64) -> Result<Option<(i64, Vec<u8>)>> {
         const SQL: &str =
             "SELECT id, raw FROM messages WHERE ticket_id = $1 AND verdict = 'ticket' ORDER BY id LIMIT 1";
-        on_conn!(self, c => sqlx::query_as(SQL).bind(ticket_id).fetch_optional(c).await).context("reading the report")
+        db!(self, c => sqlx::query_as(SQL).bind(ticket_id).fetch_optional(c).await).context("reading the report")
     }
 
     /// A recorded mail without a ticket (ignored or quarantined), with its raw bytes.
     pub async fn untracked_message(&mut self, id: i64) -> Result<Option<(i64, Vec<u8>)>> {
         const SQL: &str = "SELECT id, raw FROM messages WHERE id = $1 AND ticket_id IS NULL AND direction = 'in'";
-        on_conn!(self, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await).context("reading a message")
+        db!(self, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await).context("reading a message")
     }
 }

@@ -3,28 +3,26 @@
 //! its own arm. Every SQLite write transaction starts with `BEGIN IMMEDIATE`: a deferred `BEGIN`
 //! fails at once with "database is locked" when two writers meet.
 
-/// Runs a statement on whichever pool the store has; gives rows affected.
-macro_rules! execute {
-    ($store:expr, $sql:expr $(, $bind:expr)*) => {
-        match &$store.db {
-            $crate::store::Db::Sqlite(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
-            $crate::store::Db::Postgres(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
+/// Runs a query on whichever connection `$on` has: a [`Store`]'s pool or a [`Tx`]'s transaction,
+/// on SQLite or PostgreSQL. The SQL text is shared: `$n` placeholders work on both.
+/// - `db!(on, c => expr)`: `expr` with `c` the connection (an `Executor`);
+/// - `db!(on, execute, sql, binds…)`: a statement, giving the rows it affected;
+/// - `db!(on, fetch_one | fetch_optional | fetch_all, sql, binds…)`: a `query_as`.
+macro_rules! db {
+    ($on:expr, $c:ident => $e:expr) => {
+        match $on.conn() {
+            $crate::store::Conn::Sqlite($c) => $e,
+            $crate::store::Conn::Postgres($c) => $e,
         }
+    };
+    ($on:expr, execute, $sql:expr $(, $bind:expr)*) => {
+        db!($on, c => sqlx::query($sql)$(.bind($bind))*.execute(c).await.map(|r| r.rows_affected()))
+    };
+    ($on:expr, $method:ident, $sql:expr $(, $bind:expr)*) => {
+        db!($on, c => sqlx::query_as($sql)$(.bind($bind))*.$method(c).await)
     };
 }
 
-/// Runs a `query_as` on whichever pool the store has.
-macro_rules! fetch {
-    ($store:expr, $sql:expr, $method:ident $(, $bind:expr)*) => {
-        match &$store.db {
-            $crate::store::Db::Sqlite(p) => sqlx::query_as($sql)$(.bind($bind))*.$method(p).await,
-            $crate::store::Db::Postgres(p) => sqlx::query_as($sql)$(.bind($bind))*.$method(p).await,
-        }
-    };
-}
-
-#[macro_use]
-mod tx;
 mod alerts;
 mod attachments;
 mod audit;
@@ -42,6 +40,7 @@ mod sessions;
 mod sqlite_tx;
 mod staff;
 mod tickets;
+mod tx;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -81,6 +80,13 @@ pub(crate) enum Db {
     Postgres(PgPool),
 }
 
+/// A connection of either backend: `S` on SQLite, `P` on PostgreSQL (pools for a [`Store`],
+/// connections inside a transaction for a [`Tx`]). What [`db!`] runs queries on.
+pub(crate) enum Conn<S, P> {
+    Sqlite(S),
+    Postgres(P),
+}
+
 /// The connection pool, for tools and tests that run SQL of their own.
 pub enum Pool<'a> {
     Sqlite(&'a SqlitePool),
@@ -92,6 +98,13 @@ impl Store {
         match &self.db {
             Db::Sqlite(p) => Pool::Sqlite(p),
             Db::Postgres(p) => Pool::Postgres(p),
+        }
+    }
+
+    pub(crate) fn conn(&self) -> Conn<&SqlitePool, &PgPool> {
+        match &self.db {
+            Db::Sqlite(p) => Conn::Sqlite(p),
+            Db::Postgres(p) => Conn::Postgres(p),
         }
     }
 
@@ -206,13 +219,13 @@ impl Store {
             Counted::Inbound => "SELECT COUNT(*) FROM messages WHERE direction = 'in'",
             Counted::Outbox => "SELECT COUNT(*) FROM outbox",
         };
-        let (n,): (i64,) = fetch!(self, sql, fetch_one).context("counting")?;
+        let (n,): (i64,) = db!(self, fetch_one, sql).context("counting")?;
         Ok(n)
     }
 
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<()> {
-        let _: (i64,) = fetch!(self, "SELECT CAST(1 AS BIGINT)", fetch_one).context("the database does not answer")?;
+        let _: (i64,) = db!(self, fetch_one, "SELECT CAST(1 AS BIGINT)").context("the database does not answer")?;
         Ok(())
     }
 }

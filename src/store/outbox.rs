@@ -89,7 +89,7 @@ impl Store {
         const SQL: &str =
             const_format::concatcp!("SELECT ", OUTBOX_COLUMNS, " FROM outbox WHERE ticket_id = $1 ORDER BY id");
         let mut rows: Vec<OutboxRow> =
-            fetch!(self, SQL, fetch_all, ticket_id).context("reading a ticket's outgoing mail")?;
+            db!(self, fetch_all, SQL, ticket_id).context("reading a ticket's outgoing mail")?;
         for row in &mut rows {
             self.fill_recipients(row).await?;
         }
@@ -100,7 +100,7 @@ impl Store {
     pub async fn outbox_of_kind(&self, kind: &str) -> Result<Vec<OutboxRow>> {
         const SQL: &str =
             const_format::concatcp!("SELECT ", OUTBOX_COLUMNS, " FROM outbox WHERE kind = $1 ORDER BY id");
-        let mut rows: Vec<OutboxRow> = fetch!(self, SQL, fetch_all, kind).context("reading outgoing mail")?;
+        let mut rows: Vec<OutboxRow> = db!(self, fetch_all, SQL, kind).context("reading outgoing mail")?;
         for row in &mut rows {
             self.fill_recipients(row).await?;
         }
@@ -138,11 +138,8 @@ impl Store {
     pub(super) async fn fill_recipients(&self, row: &mut OutboxRow) -> Result<()> {
         const SQL: &str =
             "SELECT role, address FROM outbox_recipients WHERE outbox_id = $1 ORDER BY role DESC, position";
-        let list: Vec<(String, String)> = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQL).bind(row.id).fetch_all(p).await,
-            Db::Postgres(p) => sqlx::query_as(SQL).bind(row.id).fetch_all(p).await,
-        }
-        .context("reading an outgoing mail's recipients")?;
+        let list: Vec<(String, String)> = db!(self, p => sqlx::query_as(SQL).bind(row.id).fetch_all(p).await)
+            .context("reading an outgoing mail's recipients")?;
         for (role, address) in list {
             match EmailAddress::parse(&address) {
                 Ok(a) if role == "cc" => row.cc.push(a),
@@ -158,11 +155,8 @@ impl Store {
     pub async fn outbox_next_due(&self) -> Result<Option<OffsetDateTime>> {
         const SQL: &str = "SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > next_attempt_at \
              THEN locked_until ELSE next_attempt_at END) FROM outbox WHERE status = 'queued'";
-        let (at,): (Option<OffsetDateTime>,) = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQL).fetch_one(p).await,
-            Db::Postgres(p) => sqlx::query_as(SQL).fetch_one(p).await,
-        }
-        .context("reading when the next mail is due")?;
+        let (at,): (Option<OffsetDateTime>,) =
+            db!(self, p => sqlx::query_as(SQL).fetch_one(p).await).context("reading when the next mail is due")?;
         Ok(at)
     }
 
@@ -219,11 +213,7 @@ impl Store {
     /// Mail waiting to be sent (the queue depth).
     pub async fn outbox_pending(&self) -> Result<i64> {
         const SQL: &str = "SELECT COUNT(*) FROM outbox WHERE status = 'queued'";
-        let (n,): (i64,) = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQL).fetch_one(p).await,
-            Db::Postgres(p) => sqlx::query_as(SQL).fetch_one(p).await,
-        }
-        .context("counting queued mail")?;
+        let (n,): (i64,) = db!(self, p => sqlx::query_as(SQL).fetch_one(p).await).context("counting queued mail")?;
         Ok(n)
     }
 }
@@ -238,7 +228,7 @@ impl Tx {
             "INSERT INTO outbox_recipients (outbox_id, role, position, address) VALUES ($1, $2, $3, $4)";
         anyhow::ensure!(!o.to.is_empty(), "an outgoing mail needs at least one recipient");
         self.queued_mail = true;
-        let (id,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL)
+        let (id,): (i64,) = db!(self, c => sqlx::query_as(SQL)
             .bind(o.ticket_id)
             .bind(o.kind)
             .bind(o.message_id)
@@ -255,7 +245,7 @@ impl Tx {
         let list = o.to.iter().map(|a| ("to", a)).enumerate().chain(o.cc.iter().map(|a| ("cc", a)).enumerate());
         for (position, (role, address)) in list {
             let position = i64::try_from(position).unwrap_or(i64::MAX);
-            on_conn!(self, c => sqlx::query(RECIPIENT).bind(id).bind(role).bind(position).bind(address.as_str()).execute(c).await.map(drop))
+            db!(self, c => sqlx::query(RECIPIENT).bind(id).bind(role).bind(position).bind(address.as_str()).execute(c).await.map(drop))
                 .context("queueing an outgoing mail's recipients")?;
         }
         Ok(id)
@@ -266,9 +256,8 @@ impl Tx {
     pub async fn replies_to_since(&mut self, address: &EmailAddress, since: OffsetDateTime) -> Result<i64> {
         const SQL: &str = "SELECT COUNT(*) FROM outbox_recipients r JOIN outbox o ON o.id = r.outbox_id \
              WHERE r.address = $1 AND o.kind IN ('acknowledgement', 'request-info') AND o.created_at > $2";
-        let (n,): (i64,) =
-            on_conn!(self, c => sqlx::query_as(SQL).bind(address.as_str()).bind(since).fetch_one(c).await)
-                .context("counting replies")?;
+        let (n,): (i64,) = db!(self, c => sqlx::query_as(SQL).bind(address.as_str()).bind(since).fetch_one(c).await)
+            .context("counting replies")?;
         Ok(n)
     }
 
@@ -277,7 +266,7 @@ impl Tx {
         const SQL: &str = "SELECT COUNT(*) FROM outbox_recipients r JOIN outbox o ON o.id = r.outbox_id \
              WHERE o.ticket_id = $1 AND r.address = $2 AND o.kind IN ('acknowledgement', 'request-info')";
         let (n,): (i64,) =
-            on_conn!(self, c => sqlx::query_as(SQL).bind(ticket_id).bind(address.as_str()).fetch_one(c).await)
+            db!(self, c => sqlx::query_as(SQL).bind(ticket_id).bind(address.as_str()).fetch_one(c).await)
                 .context("checking earlier replies")?;
         Ok(n > 0)
     }
@@ -294,7 +283,7 @@ impl Tx {
     ) -> Result<bool> {
         const SQL: &str = "UPDATE outbox SET status = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
              last_error = COALESCE($3, last_error), sent_at = $4, locked_until = NULL WHERE id = $5 AND status = 'queued'";
-        on_conn!(self, c => sqlx::query(SQL)
+        db!(self, c => sqlx::query(SQL)
             .bind(status)
             .bind(next_attempt_at)
             .bind(error)

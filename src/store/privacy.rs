@@ -58,18 +58,18 @@ pub enum PrivacyField {
 impl Store {
     pub async fn privacy_incidents(&self, limit: i64) -> Result<Vec<PrivacyRow>> {
         const SQL: &str = const_format::concatcp!(SELECT, " ORDER BY p.id DESC LIMIT $1");
-        fetch!(self, SQL, fetch_all, limit).context("listing privacy incidents")
+        db!(self, fetch_all, SQL, limit).context("listing privacy incidents")
     }
 
     pub async fn privacy_by_number(&self, number: &str) -> Result<Option<PrivacyRow>> {
         const SQL: &str = const_format::concatcp!(SELECT, " WHERE p.number = $1");
-        fetch!(self, SQL, fetch_optional, number).context("reading a privacy incident")
+        db!(self, fetch_optional, SQL, number).context("reading a privacy incident")
     }
 
     /// The privacy incident of a ticket, if any: its number.
     pub async fn privacy_of_ticket(&self, ticket: i64) -> Result<Option<String>> {
         const SQL: &str = "SELECT number FROM privacy_incidents WHERE ticket_id = $1";
-        let row: Option<(String,)> = fetch!(self, SQL, fetch_optional, ticket).context("reading a privacy incident")?;
+        let row: Option<(String,)> = db!(self, fetch_optional, SQL, ticket).context("reading a privacy incident")?;
         Ok(row.map(|r| r.0))
     }
 }
@@ -87,24 +87,24 @@ impl Tx {
              ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value";
         const SQL: &str = "INSERT INTO privacy_incidents (number, ticket_id, stage, recorded_at, deadline_at, updated_at) \
              VALUES ($1, $2, 'alert-received', $3, $4, $3) RETURNING id";
-        let existing: Option<(i64,)> = on_conn!(self, c => sqlx::query_as(EXISTS).bind(ticket).fetch_optional(c).await)
+        let existing: Option<(i64,)> = db!(self, c => sqlx::query_as(EXISTS).bind(ticket).fetch_optional(c).await)
             .context("reading privacy incidents")?;
         if existing.is_some() {
             return Ok(None);
         }
         let name = format!("privacy-{}", at.year());
-        let (n,): (i64,) = on_conn!(self, c => sqlx::query_as(COUNTER).bind(&name).fetch_one(c).await)
+        let (n,): (i64,) = db!(self, c => sqlx::query_as(COUNTER).bind(&name).fetch_one(c).await)
             .context("allocating a privacy incident number")?;
         let number = format!("PRV-{}-{n:04}", at.year());
-        let (id,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL).bind(&number).bind(ticket).bind(at).bind(deadline).fetch_one(c).await)
-            .context("recording a privacy incident")?;
+        let (id,): (i64,) =
+            db!(self, c => sqlx::query_as(SQL).bind(&number).bind(ticket).bind(at).bind(deadline).fetch_one(c).await)
+                .context("recording a privacy incident")?;
         Ok(Some((id, number)))
     }
 
     pub async fn privacy(&mut self, number: &str) -> Result<Option<PrivacyRow>> {
         const SQL: &str = const_format::concatcp!(SELECT, " WHERE p.number = $1");
-        on_conn!(self, c => sqlx::query_as(SQL).bind(number).fetch_optional(c).await)
-            .context("reading a privacy incident")
+        db!(self, c => sqlx::query_as(SQL).bind(number).fetch_optional(c).await).context("reading a privacy incident")
     }
 
     /// Sets one of: `stage`, `coordinator`; with the update time.
@@ -119,14 +119,14 @@ impl Tx {
             PrivacyField::Stage => "UPDATE privacy_incidents SET stage = $1, updated_at = $2 WHERE id = $3",
             PrivacyField::Coordinator => "UPDATE privacy_incidents SET coordinator = $1, updated_at = $2 WHERE id = $3",
         };
-        on_conn!(self, c => sqlx::query(sql).bind(value).bind(at).bind(id).execute(c).await.map(drop))
+        db!(self, c => sqlx::query(sql).bind(value).bind(at).bind(id).execute(c).await.map(drop))
             .context("updating a privacy incident")
     }
 
     pub async fn set_privacy_report(&mut self, id: i64, r: &PrivacyReport, at: OffsetDateTime) -> Result<()> {
         const SQL: &str = "UPDATE privacy_incidents SET timeline = $1, root_cause = $2, data_subjects = $3, \
              personal_data = $4, mitigation = $5, crisis = $6, controller = $7, updated_at = $8 WHERE id = $9";
-        on_conn!(self, c => sqlx::query(SQL)
+        db!(self, c => sqlx::query(SQL)
             .bind(&r.timeline).bind(&r.root_cause).bind(&r.data_subjects).bind(&r.personal_data)
             .bind(&r.mitigation).bind(r.crisis).bind(&r.controller).bind(at).bind(id)
             .execute(c).await.map(drop))
@@ -135,14 +135,14 @@ impl Tx {
 
     pub async fn set_privacy_authority(&mut self, id: i64, at: OffsetDateTime) -> Result<()> {
         const SQL: &str = "UPDATE privacy_incidents SET authority_notified_at = $1, updated_at = $1 WHERE id = $2";
-        on_conn!(self, c => sqlx::query(SQL).bind(at).bind(id).execute(c).await.map(drop))
+        db!(self, c => sqlx::query(SQL).bind(at).bind(id).execute(c).await.map(drop))
             .context("recording the notification of the authority")
     }
 
     pub async fn close_privacy(&mut self, id: i64, note: &str, at: OffsetDateTime) -> Result<()> {
         const SQL: &str = "UPDATE privacy_incidents SET stage = 'closed', review_note = $1, closed_at = $2, updated_at = $2 \
              WHERE id = $3";
-        on_conn!(self, c => sqlx::query(SQL).bind(note).bind(at).bind(id).execute(c).await.map(drop))
+        db!(self, c => sqlx::query(SQL).bind(note).bind(at).bind(id).execute(c).await.map(drop))
             .context("closing a privacy incident")
     }
 
@@ -154,10 +154,10 @@ impl Tx {
             " WHERE p.stage <> 'closed' AND p.authority_notified_at IS NULL AND p.warned_at IS NULL \
              AND p.deadline_at <= $1 ORDER BY p.deadline_at"
         );
-        let due: Vec<PrivacyRow> = on_conn!(self, c => sqlx::query_as(SQL).bind(by).fetch_all(c).await)
-            .context("finding privacy deadlines")?;
+        let due: Vec<PrivacyRow> =
+            db!(self, c => sqlx::query_as(SQL).bind(by).fetch_all(c).await).context("finding privacy deadlines")?;
         for p in &due {
-            on_conn!(self, c => sqlx::query("UPDATE privacy_incidents SET warned_at = $1 WHERE id = $2").bind(at).bind(p.id).execute(c).await.map(drop))
+            db!(self, c => sqlx::query("UPDATE privacy_incidents SET warned_at = $1 WHERE id = $2").bind(at).bind(p.id).execute(c).await.map(drop))
                 .context("recording a deadline warning")?;
         }
         Ok(due)
@@ -166,7 +166,7 @@ impl Tx {
     /// The number of a ticket's privacy incident, if it has one.
     pub async fn privacy_of(&mut self, ticket: i64) -> Result<Option<String>> {
         const SQL: &str = "SELECT number FROM privacy_incidents WHERE ticket_id = $1";
-        let row: Option<(String,)> = on_conn!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_optional(c).await)
+        let row: Option<(String,)> = db!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_optional(c).await)
             .context("reading a privacy incident")?;
         Ok(row.map(|r| r.0))
     }

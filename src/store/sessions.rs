@@ -45,8 +45,9 @@ impl Store {
         expires: OffsetDateTime,
         id_token: Option<&str>,
     ) -> Result<()> {
-        execute!(
+        db!(
             self,
+            execute,
             "INSERT INTO sessions (id, user_id, csrf, created_at, expires_at, last_seen_at, id_token) \
              VALUES ($1, $2, $3, $4, $5, $4, $6)",
             id_hash,
@@ -74,10 +75,10 @@ impl Store {
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.id = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND NOT u.disabled";
         let row: Option<SessionRow> =
-            fetch!(self, SQL, fetch_optional, id_hash, now, now - limits.idle).context("reading a session")?;
+            db!(self, fetch_optional, SQL, id_hash, now, now - limits.idle).context("reading a session")?;
         let Some(r) = row else { return Ok(None) };
         if r.last_seen_at.is_none_or(|seen| now - seen >= limits.touch_every) {
-            execute!(self, "UPDATE sessions SET last_seen_at = $1 WHERE id = $2", now, id_hash)
+            db!(self, execute, "UPDATE sessions SET last_seen_at = $1 WHERE id = $2", now, id_hash)
                 .context("noting a session's use")?;
         }
         Ok(Some((r.user, r.csrf)))
@@ -85,12 +86,12 @@ impl Store {
 
     /// Removes sessions past their absolute end or idle longer than `idle`; how many.
     pub async fn delete_expired_sessions(&self, now: OffsetDateTime, idle: time::Duration) -> Result<u64> {
-        execute!(self, "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2", now, now - idle)
+        db!(self, execute, "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2", now, now - idle)
             .context("removing expired sessions")
     }
 
     pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
-        execute!(self, "DELETE FROM sessions WHERE id = $1", id_hash).context("ending a session")?;
+        db!(self, execute, "DELETE FROM sessions WHERE id = $1", id_hash).context("ending a session")?;
         Ok(())
     }
 
@@ -104,14 +105,15 @@ impl Store {
         expires: OffsetDateTime,
         cap: i64,
     ) -> Result<bool> {
-        execute!(self, "DELETE FROM sso_pending WHERE expires_at <= $1", now).context("removing old sign-ins")?;
+        db!(self, execute, "DELETE FROM sso_pending WHERE expires_at <= $1", now).context("removing old sign-ins")?;
         let (open,): (i64,) =
-            fetch!(self, "SELECT COUNT(*) FROM sso_pending", fetch_one).context("counting sign-ins under way")?;
+            db!(self, fetch_one, "SELECT COUNT(*) FROM sso_pending").context("counting sign-ins under way")?;
         if open >= cap {
             return Ok(false);
         }
-        execute!(
+        db!(
             self,
+            execute,
             "INSERT INTO sso_pending (state_hash, browser_hash, nonce, verifier, next, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
             state_hash,
@@ -130,7 +132,7 @@ impl Store {
         const SQL: &str = "DELETE FROM sso_pending WHERE state_hash = $1 \
              RETURNING browser_hash, nonce, verifier, next, expires_at";
         let row: Option<(String, String, String, String, OffsetDateTime)> =
-            fetch!(self, SQL, fetch_optional, state_hash).context("taking a sign-in")?;
+            db!(self, fetch_optional, SQL, state_hash).context("taking a sign-in")?;
         Ok(row.filter(|r| r.4 > now).map(|(browser_hash, nonce, verifier, next, _)| PendingSignIn {
             browser_hash,
             nonce,
@@ -141,13 +143,13 @@ impl Store {
 
     /// Ends every session of the user (e.g. when the provider no longer gives them a role).
     pub async fn end_sessions_of(&self, user_id: i64) -> Result<u64> {
-        execute!(self, "DELETE FROM sessions WHERE user_id = $1", user_id).context("ending a user's sessions")
+        db!(self, execute, "DELETE FROM sessions WHERE user_id = $1", user_id).context("ending a user's sessions")
     }
 
     /// Ends the session; gives its ID token when it was begun at the provider.
     pub async fn end_session(&self, id_hash: &str) -> Result<Option<String>> {
         let row: Option<(Option<String>,)> =
-            fetch!(self, "DELETE FROM sessions WHERE id = $1 RETURNING id_token", fetch_optional, id_hash)
+            db!(self, fetch_optional, "DELETE FROM sessions WHERE id = $1 RETURNING id_token", id_hash)
                 .context("ending a session")?;
         Ok(row.and_then(|r| r.0))
     }

@@ -5,7 +5,6 @@
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
-use super::Db;
 use super::Store;
 use super::Tx;
 use crate::text::address::EmailAddress;
@@ -49,11 +48,9 @@ pub enum SsoUpsert {
 impl Store {
     pub async fn set_user_email(&self, username: &str, email: Option<&str>) -> Result<bool> {
         const SQL: &str = "UPDATE users SET email = $1 WHERE username = $2";
-        let done = match &self.db {
-            Db::Sqlite(p) => sqlx::query(SQL).bind(email).bind(username).execute(p).await.map(|r| r.rows_affected()),
-            Db::Postgres(p) => sqlx::query(SQL).bind(email).bind(username).execute(p).await.map(|r| r.rows_affected()),
-        }
-        .context("updating a user")?;
+        let done =
+            db!(self, p => sqlx::query(SQL).bind(email).bind(username).execute(p).await.map(|r| r.rows_affected()))
+                .context("updating a user")?;
         Ok(done > 0)
     }
 
@@ -68,7 +65,7 @@ impl Store {
         const SQL: &str = "INSERT INTO users (username, name, role, municipality, password_hash, disabled, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
         let row: Result<(i64,), sqlx::Error> =
-            fetch!(self, SQL, fetch_one, username, name, role, municipality, hash, false, OffsetDateTime::now_utc());
+            db!(self, fetch_one, SQL, username, name, role, municipality, hash, false, OffsetDateTime::now_utc());
         match row {
             Ok((id,)) => Ok(id),
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -80,39 +77,47 @@ impl Store {
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>> {
         const SQL: &str = const_format::concatcp!("SELECT ", USER_COLUMNS, " FROM users WHERE username = $1");
-        fetch!(self, SQL, fetch_optional, username).context("reading a user")
+        db!(self, fetch_optional, SQL, username).context("reading a user")
     }
 
     pub async fn users(&self) -> Result<Vec<UserRow>> {
         const SQL: &str = const_format::concatcp!("SELECT ", USER_COLUMNS, " FROM users ORDER BY username");
-        fetch!(self, SQL, fetch_all).context("listing users")
+        db!(self, fetch_all, SQL).context("listing users")
     }
 
     /// `false` when there is no such user. A new password ends every session of the old one and
     /// revokes the API token.
     pub async fn set_password(&self, username: &str, hash: &str) -> Result<bool> {
-        let n = execute!(
+        let n = db!(
             self,
+            execute,
             "UPDATE users SET password_hash = $1, api_token = NULL, api_token_expires_at = NULL WHERE username = $2",
             hash,
             username
         )
         .context("setting a password")?;
-        execute!(self, "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)", username)?;
+        db!(
+            self,
+            execute,
+            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)",
+            username
+        )?;
         Ok(n > 0)
     }
 
     pub async fn set_disabled(&self, username: &str, disabled: bool) -> Result<bool> {
-        let n = execute!(self, "UPDATE users SET disabled = $1 WHERE username = $2", disabled, username)
+        let n = db!(self, execute, "UPDATE users SET disabled = $1 WHERE username = $2", disabled, username)
             .context("disabling a user")?;
         if disabled {
-            execute!(
+            db!(
                 self,
+                execute,
                 "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)",
                 username
             )?;
-            execute!(
+            db!(
                 self,
+                execute,
                 "UPDATE users SET api_token = NULL, api_token_expires_at = NULL WHERE username = $1",
                 username
             )?;
@@ -122,8 +127,9 @@ impl Store {
 
     /// Gives the user a new API token (its hash), valid until `expires`; the old one stops working.
     pub async fn set_api_token(&self, username: &str, token_hash: &str, expires: OffsetDateTime) -> Result<bool> {
-        let n = execute!(
+        let n = db!(
             self,
+            execute,
             "UPDATE users SET api_token = $1, api_token_expires_at = $2 WHERE username = $3",
             token_hash,
             expires,
@@ -140,12 +146,12 @@ impl Store {
             USER_COLUMNS,
             " FROM users WHERE api_token = $1 AND api_token_expires_at > $2 AND NOT disabled"
         );
-        fetch!(self, SQL, fetch_optional, token_hash, now).context("reading a token")
+        db!(self, fetch_optional, SQL, token_hash, now).context("reading a token")
     }
 
     pub async fn user_by_sso_subject(&self, subject: &str) -> Result<Option<UserRow>> {
         const SQL: &str = const_format::concatcp!("SELECT ", USER_COLUMNS, " FROM users WHERE sso_subject = $1");
-        fetch!(self, SQL, fetch_optional, subject).context("reading a user")
+        db!(self, fetch_optional, SQL, subject).context("reading a user")
     }
 
     /// Makes the account at its first sign-in (no password: it signs in at the provider only), or
@@ -157,8 +163,9 @@ impl Store {
                 Some(other) if other.id != user.id => user.username.clone(),
                 _ => a.username.to_string(),
             };
-            execute!(
+            db!(
                 self,
+                execute,
                 "UPDATE users SET username = $1, name = $2, role = $3, municipality = $4 WHERE id = $5",
                 &username,
                 a.name,
@@ -175,7 +182,7 @@ impl Store {
         }
         const SQL: &str = "INSERT INTO users (username, name, role, municipality, password_hash, disabled, created_at, \
              sso_subject) VALUES ($1, $2, $3, $4, '', $5, $6, $7)";
-        match execute!(self, SQL, a.username, a.name, a.role, a.municipality, false, now, a.subject) {
+        match db!(self, execute, SQL, a.username, a.name, a.role, a.municipality, false, now, a.subject) {
             Ok(_) => {}
             // Two first sign-ins at once: the other made it.
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(SsoUpsert::NameTaken),
@@ -188,8 +195,9 @@ impl Store {
     /// Marks a password account as one that may sign in with its password when sign-in is
     /// otherwise at the provider. `false` when there is no such password account.
     pub async fn set_break_glass(&self, username: &str, on: bool) -> Result<bool> {
-        let n = execute!(
+        let n = db!(
             self,
+            execute,
             "UPDATE users SET break_glass = $1 WHERE username = $2 AND sso_subject IS NULL",
             on,
             username
@@ -203,7 +211,7 @@ impl Tx {
     /// Whether `address` belongs to an enabled staff account.
     pub async fn is_staff_address(&mut self, address: &EmailAddress) -> Result<bool> {
         const SQL: &str = "SELECT COUNT(*) FROM users WHERE LOWER(email) = $1 AND NOT disabled";
-        let (n,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL).bind(address.as_str()).fetch_one(c).await)
+        let (n,): (i64,) = db!(self, c => sqlx::query_as(SQL).bind(address.as_str()).fetch_one(c).await)
             .context("looking up a staff address")?;
         Ok(n > 0)
     }
@@ -211,7 +219,7 @@ impl Tx {
     /// A staff member's e-mail address, if recorded.
     pub async fn user_email(&mut self, username: &str) -> Result<Option<String>> {
         let row: Option<(Option<String>,)> =
-            on_conn!(self, c => sqlx::query_as("SELECT email FROM users WHERE username = $1")
+            db!(self, c => sqlx::query_as("SELECT email FROM users WHERE username = $1")
             .bind(username).fetch_optional(c).await)
             .context("reading a user")?;
         Ok(row.and_then(|r| r.0))

@@ -100,25 +100,25 @@ pub struct LinkedTicket {
 impl Store {
     pub async fn ticket_by_number(&self, number: &str) -> Result<Option<TicketRow>> {
         const SQL: &str = const_format::concatcp!("SELECT ", TICKET_COLUMNS, " FROM tickets WHERE number = $1");
-        fetch!(self, SQL, fetch_optional, number).context("reading a ticket")
+        db!(self, fetch_optional, SQL, number).context("reading a ticket")
     }
 
     /// Tickets, newest first.
     pub async fn tickets(&self, limit: i64) -> Result<Vec<TicketRow>> {
         const SQL: &str = const_format::concatcp!("SELECT ", TICKET_COLUMNS, " FROM tickets ORDER BY id DESC LIMIT $1");
-        fetch!(self, SQL, fetch_all, limit).context("listing tickets")
+        db!(self, fetch_all, SQL, limit).context("listing tickets")
     }
 
     pub async fn events_of(&self, ticket_id: i64) -> Result<Vec<EventRow>> {
         const SQL: &str = "SELECT id, at, actor, kind, detail FROM ticket_events WHERE ticket_id = $1 ORDER BY id";
-        fetch!(self, SQL, fetch_all, ticket_id).context("reading a ticket's audit trail")
+        db!(self, fetch_all, SQL, ticket_id).context("reading a ticket's audit trail")
     }
 
     /// Tickets linked to this one as the same fault: `(number, subject, status)`.
     pub async fn links_of(&self, ticket_id: i64) -> Result<Vec<(String, String, String)>> {
         const SQL: &str = "SELECT t.number, t.subject, t.status FROM ticket_links l JOIN tickets t ON t.id = l.other_id \
              WHERE l.ticket_id = $1 ORDER BY t.id";
-        fetch!(self, SQL, fetch_all, ticket_id).context("reading linked tickets")
+        db!(self, fetch_all, SQL, ticket_id).context("reading linked tickets")
     }
 
     /// `(created_at, class, municipality, status, urgent)` of tickets since `since`, for the dashboard.
@@ -129,14 +129,14 @@ impl Store {
     ) -> Result<Vec<(OffsetDateTime, String, Option<String>, String, bool)>> {
         const SQL: &str = "SELECT created_at, class, municipality, status, urgent FROM tickets WHERE created_at >= $1 \
              AND ($2 IS NULL OR municipality = $2) ORDER BY id";
-        fetch!(self, SQL, fetch_all, since, scope).context("reading ticket statistics")
+        db!(self, fetch_all, SQL, since, scope).context("reading ticket statistics")
     }
 
     /// The tickets linked to this one, oldest first, with their municipality.
     pub async fn linked_tickets(&self, ticket_id: i64) -> Result<Vec<LinkedTicket>> {
         const SQL: &str = "SELECT t.number, t.subject, t.status, t.municipality FROM ticket_links l \
              JOIN tickets t ON t.id = l.other_id WHERE l.ticket_id = $1 ORDER BY t.id";
-        fetch!(self, SQL, fetch_all, ticket_id).context("reading linked tickets")
+        db!(self, fetch_all, SQL, ticket_id).context("reading linked tickets")
     }
 
     /// The municipality of the ticket with this number: `None` when there is no such ticket,
@@ -144,14 +144,14 @@ impl Store {
     pub async fn municipality_of(&self, number: &str) -> Result<Option<Option<String>>> {
         const SQL: &str = "SELECT municipality FROM tickets WHERE number = $1";
         let row: Option<(Option<String>,)> =
-            fetch!(self, SQL, fetch_optional, number).context("reading a ticket's municipality")?;
+            db!(self, fetch_optional, SQL, number).context("reading a ticket's municipality")?;
         Ok(row.map(|r| r.0))
     }
 
     /// Subjects, report texts and products of the newest tickets (the grouping's word weights).
     pub async fn recent_texts(&self, limit: i64) -> Result<Vec<(String, String, String)>> {
         const SQL: &str = "SELECT subject, body, products FROM tickets ORDER BY id DESC LIMIT $1";
-        fetch!(self, SQL, fetch_all, limit).context("reading recent reports")
+        db!(self, fetch_all, SQL, limit).context("reading recent reports")
     }
 }
 
@@ -162,8 +162,8 @@ impl Tx {
         const SQL: &str = "INSERT INTO counters (name, value) VALUES ($1, 1) \
              ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value";
         let name = format!("ticket-{year}");
-        let (value,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL).bind(&name).fetch_one(c).await)
-            .context("allocating a ticket number")?;
+        let (value,): (i64,) =
+            db!(self, c => sqlx::query_as(SQL).bind(&name).fetch_one(c).await).context("allocating a ticket number")?;
         Ok(format!("RD-{year}-{value:06}"))
     }
 
@@ -172,7 +172,7 @@ impl Tx {
              subject, reporter, reporter_name, route_to, route_cc, reasons, body, auth_result, products, vendor_issue, \
              created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id";
-        let (id,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL)
+        let (id,): (i64,) = db!(self, c => sqlx::query_as(SQL)
             .bind(t.number)
             .bind(t.status)
             .bind(t.class)
@@ -208,7 +208,7 @@ impl Tx {
         detail: &str,
     ) -> Result<()> {
         const SQL: &str = "INSERT INTO ticket_events (ticket_id, at, actor, kind, detail) VALUES ($1, $2, $3, $4, $5)";
-        on_conn!(self, c => sqlx::query(SQL).bind(ticket_id).bind(at).bind(actor).bind(kind).bind(detail).execute(c).await.map(|r| r.rows_affected()))
+        db!(self, c => sqlx::query(SQL).bind(ticket_id).bind(at).bind(actor).bind(kind).bind(detail).execute(c).await.map(|r| r.rows_affected()))
             .context("recording an event")?;
         Ok(())
     }
@@ -220,9 +220,9 @@ impl Tx {
         const SENT_TO: &str = "SELECT DISTINCT r.address FROM outbox_recipients r JOIN outbox o ON o.id = r.outbox_id \
              WHERE o.ticket_id = $1";
         let row: Option<(Option<String>, String, String)> =
-            on_conn!(self, c => sqlx::query_as(TICKET).bind(ticket_id).fetch_optional(c).await)
+            db!(self, c => sqlx::query_as(TICKET).bind(ticket_id).fetch_optional(c).await)
                 .context("reading a ticket's parties")?;
-        let sent: Vec<(String,)> = on_conn!(self, c => sqlx::query_as(SENT_TO).bind(ticket_id).fetch_all(c).await)
+        let sent: Vec<(String,)> = db!(self, c => sqlx::query_as(SENT_TO).bind(ticket_id).fetch_all(c).await)
             .context("reading a ticket's recipients")?;
         let (reporter, to, cc) = row.unwrap_or_default();
         // route_to and route_cc hold addresses routedesk itself checked and joined for display.
@@ -239,13 +239,13 @@ impl Tx {
     pub async fn ticket_brief(&mut self, number: &str) -> Result<Option<TicketBrief>> {
         const SQL: &str =
             "SELECT id, number, status, missing, reporter, class, municipality FROM tickets WHERE number = $1";
-        on_conn!(self, c => sqlx::query_as(SQL).bind(number).fetch_optional(c).await).context("reading a ticket")
+        db!(self, c => sqlx::query_as(SQL).bind(number).fetch_optional(c).await).context("reading a ticket")
     }
 
     pub async fn ticket_brief_by_id(&mut self, id: i64) -> Result<Option<TicketBrief>> {
         const SQL: &str =
             "SELECT id, number, status, missing, reporter, class, municipality FROM tickets WHERE id = $1";
-        on_conn!(self, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await).context("reading a ticket")
+        db!(self, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await).context("reading a ticket")
     }
 
     pub async fn update_ticket_state(
@@ -256,7 +256,7 @@ impl Tx {
         at: OffsetDateTime,
     ) -> Result<()> {
         const SQL: &str = "UPDATE tickets SET status = $1, missing = $2, updated_at = $3 WHERE id = $4";
-        on_conn!(self, c => sqlx::query(SQL).bind(status).bind(missing).bind(at).bind(id).execute(c).await.map(|r| r.rows_affected()))
+        db!(self, c => sqlx::query(SQL).bind(status).bind(missing).bind(at).bind(id).execute(c).await.map(|r| r.rows_affected()))
             .context("updating a ticket")?;
         Ok(())
     }
@@ -265,8 +265,7 @@ impl Tx {
     pub async fn ticket_vendor_issue(&mut self, ticket: i64) -> Result<Option<String>> {
         const SQL: &str = "SELECT vendor_issue FROM tickets WHERE id = $1";
         let row: Option<(Option<String>,)> =
-            on_conn!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_optional(c).await)
-                .context("reading a ticket")?;
+            db!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_optional(c).await).context("reading a ticket")?;
         Ok(row.and_then(|r| r.0))
     }
 
@@ -283,7 +282,7 @@ impl Tx {
             TicketField::Municipality => "UPDATE tickets SET municipality = $1, updated_at = $2 WHERE id = $3",
             TicketField::Status => "UPDATE tickets SET status = $1, updated_at = $2 WHERE id = $3",
         };
-        on_conn!(self, c => sqlx::query(sql).bind(value).bind(at).bind(id).execute(c).await.map(|r| r.rows_affected()))
+        db!(self, c => sqlx::query(sql).bind(value).bind(at).bind(id).execute(c).await.map(|r| r.rows_affected()))
             .context("updating a ticket")?;
         Ok(())
     }
@@ -298,7 +297,7 @@ impl Tx {
     ) -> Result<()> {
         const SQL: &str =
             "UPDATE tickets SET route_to = $1, route_cc = $2, status = $3, missing = '', updated_at = $4 WHERE id = $5";
-        on_conn!(self, c => sqlx::query(SQL).bind(to).bind(cc).bind(status).bind(at).bind(id).execute(c).await.map(|r| r.rows_affected()))
+        db!(self, c => sqlx::query(SQL).bind(to).bind(cc).bind(status).bind(at).bind(id).execute(c).await.map(|r| r.rows_affected()))
             .context("re-routing a ticket")?;
         Ok(())
     }
@@ -306,9 +305,9 @@ impl Tx {
     /// Links two tickets as the same fault, both ways; `false` if they were linked already.
     pub async fn link_tickets(&mut self, a: i64, b: i64) -> Result<bool> {
         const SQL: &str = "INSERT INTO ticket_links (ticket_id, other_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-        let n = on_conn!(self, c => sqlx::query(SQL).bind(a).bind(b).execute(c).await.map(|r| r.rows_affected()))
+        let n = db!(self, c => sqlx::query(SQL).bind(a).bind(b).execute(c).await.map(|r| r.rows_affected()))
             .context("linking tickets")?;
-        on_conn!(self, c => sqlx::query(SQL).bind(b).bind(a).execute(c).await.map(|r| r.rows_affected()))
+        db!(self, c => sqlx::query(SQL).bind(b).bind(a).execute(c).await.map(|r| r.rows_affected()))
             .context("linking tickets")?;
         Ok(n > 0)
     }
@@ -316,21 +315,20 @@ impl Tx {
     /// `(subject, report text, products)` of a ticket.
     pub async fn ticket_text(&mut self, ticket: i64) -> Result<(String, String, String)> {
         const SQL: &str = "SELECT subject, body, products FROM tickets WHERE id = $1";
-        on_conn!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_one(c).await).context("reading a report")
+        db!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_one(c).await).context("reading a report")
     }
 
     /// Sets a ticket's privacy flag.
     pub async fn set_ticket_privacy(&mut self, ticket: i64, at: OffsetDateTime) -> Result<()> {
         const SQL: &str = "UPDATE tickets SET privacy = TRUE, updated_at = $1 WHERE id = $2";
-        on_conn!(self, c => sqlx::query(SQL).bind(at).bind(ticket).execute(c).await.map(drop))
-            .context("flagging a ticket")
+        db!(self, c => sqlx::query(SQL).bind(at).bind(ticket).execute(c).await.map(drop)).context("flagging a ticket")
     }
 
     /// A ticket's subject.
     pub async fn ticket_subject(&mut self, ticket: i64) -> Result<String> {
         const SQL: &str = "SELECT subject FROM tickets WHERE id = $1";
         let (s,): (String,) =
-            on_conn!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_one(c).await).context("reading a ticket")?;
+            db!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_one(c).await).context("reading a ticket")?;
         Ok(s)
     }
 }

@@ -18,23 +18,14 @@ pub(super) enum TxConn {
     Postgres(Transaction<'static, Postgres>),
 }
 
-/// Runs the same expression against the backend's connection (`$c`), whichever it is.
-macro_rules! on_conn {
-    ($tx:expr, $c:ident => $e:expr) => {
-        match &mut $tx.conn {
-            $crate::store::tx::TxConn::Sqlite(t) => {
-                let $c = &mut ***t;
-                $e
-            }
-            $crate::store::tx::TxConn::Postgres(t) => {
-                let $c = &mut **t;
-                $e
-            }
-        }
-    };
-}
-
 impl Tx {
+    pub(crate) fn conn(&mut self) -> super::Conn<&mut sqlx::SqliteConnection, &mut sqlx::PgConnection> {
+        match &mut self.conn {
+            TxConn::Sqlite(t) => super::Conn::Sqlite(&mut ***t),
+            TxConn::Postgres(t) => super::Conn::Postgres(&mut **t),
+        }
+    }
+
     pub async fn commit(self) -> Result<()> {
         match self.conn {
             TxConn::Sqlite(t) => t.end("COMMIT").await?,
