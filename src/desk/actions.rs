@@ -68,7 +68,7 @@ impl Desk {
             "open" => return Err(ActionError::Invalid("the ticket is not resolved".into())),
             other => return Err(ActionError::Invalid(format!("unknown status {other:?}"))),
         };
-        tx.set_ticket_field(t.id, TicketField::Status, Some(new), now).await?;
+        tx.set_ticket_field(t.id, TicketField::Status, Some(new.as_str()), now).await?;
         tx.event(
             t.id,
             now,

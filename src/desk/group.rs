@@ -12,7 +12,7 @@ use super::{ACTOR, Desk};
 use crate::grouping::{Corpus, GROUP_SAMPLE, Report, Vector, best_match};
 use crate::pipeline::Decision;
 use crate::reply;
-use crate::store::{Candidate, NewOutbox, Tx};
+use crate::store::{Candidate, IncidentReport, IncidentState, NewOutbox, Tx};
 
 /// Open tickets a new one is compared with, at most (the newest).
 const CANDIDATES: i64 = 100;
@@ -25,10 +25,6 @@ pub struct GroupingState {
     vectors: Mutex<HashMap<i64, Vector>>,
     /// A group's summed vector, with the members it was summed from (redone when they change).
     sums: Mutex<HashMap<Key, (Vec<i64>, Vector)>>,
-}
-
-fn products(list: &str) -> Vec<String> {
-    list.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect()
 }
 
 /// A candidate group: an incident, or an open ticket not yet in one.
@@ -62,8 +58,8 @@ impl Desk {
         };
         let mut texts = Vec::with_capacity(missing.len());
         for id in missing {
-            let (subject, body, list) = tx.ticket_text(id).await?;
-            texts.push((id, Report::new(&subject, &body, products(&list))));
+            let text = tx.ticket_text(id).await?;
+            texts.push((id, Report::new(&text.subject, &text.body, text.products)));
         }
 
         let mut keys: Vec<Key> = Vec::new();
@@ -125,7 +121,7 @@ impl Desk {
         let incident = match keys[k] {
             Key::Incident(id) => id,
             Key::Ticket(first) => {
-                let (title, _, _) = tx.ticket_text(first).await?;
+                let title = tx.ticket_text(first).await?.subject;
                 let (id, inc) = tx.create_incident(&title, now).await?;
                 tx.set_ticket_incident(first, Some(id)).await?;
                 tx.incident_update(id, now, ACTOR, "group", "two reports of the same fault").await?;
@@ -134,7 +130,7 @@ impl Desk {
             }
         };
         tx.set_ticket_incident(ticket, Some(incident)).await?;
-        let (inc, state, _) = tx.incident_state(incident).await?;
+        let IncidentState { number: inc, state, .. } = tx.incident_state(incident).await?;
         // Counted, not listed: a flood of one fault must not make every new report slower.
         let (reports, municipalities) = tx.incident_size(incident).await?;
         let shown = tx.incident_numbers(incident, number, 10).await?;
@@ -165,10 +161,10 @@ impl Desk {
         now: OffsetDateTime,
     ) -> Result<()> {
         let reports = tx.incident_reports(incident).await?;
-        let title = reports.first().map_or(String::new(), |r| r.2.clone());
+        let title = reports.first().map_or(String::new(), |r| r.subject.clone());
         let named: Vec<(String, String, String)> = reports
             .into_iter()
-            .map(|(n, m, s)| {
+            .map(|IncidentReport { number: n, municipality: m, subject: s }| {
                 let m = m
                     .and_then(|id| self.policy.municipality(&id).map(|m| m.name.clone()))
                     .unwrap_or_else(|| "ukjent kommune".into());
@@ -208,8 +204,8 @@ impl Desk {
             return Ok(());
         }
         let mut corpus = Corpus::default();
-        for (subject, body, list) in self.store.recent_texts(Corpus::SIZE as i64).await?.into_iter().rev() {
-            corpus.add(&Report::new(&subject, &body, products(&list)).features);
+        for text in self.store.recent_texts(Corpus::SIZE as i64).await?.into_iter().rev() {
+            corpus.add(&Report::new(&text.subject, &text.body, text.products).features);
         }
         self.grouping.corpus.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(corpus);
         Ok(())

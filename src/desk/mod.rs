@@ -24,7 +24,7 @@ use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
 use crate::config::Config;
-use crate::domain::Detail;
+use crate::domain::{Detail, Direction, TicketStatus};
 use crate::pipeline::parse::ParseLimits;
 use crate::pipeline::route::Reply;
 use crate::pipeline::{Decision, triage};
@@ -45,7 +45,7 @@ pub struct Source<'a> {
 pub enum Outcome {
     Ticket {
         number: String,
-        status: &'static str,
+        status: TicketStatus,
     },
     Reply {
         number: String,
@@ -63,12 +63,14 @@ pub enum Outcome {
 
 /// Ticket statuses.
 pub mod status {
+    use crate::domain::TicketStatus;
+
     /// Held until the reporter sends the missing details.
-    pub const AWAITING_INFO: &str = "awaiting-info";
+    pub const AWAITING_INFO: TicketStatus = TicketStatus::AwaitingInfo;
     /// Sent to the helpdesk for manual triage.
-    pub const TRIAGE: &str = "triage";
-    pub const ROUTED: &str = "routed";
-    pub const RESOLVED: &str = "resolved";
+    pub const TRIAGE: TicketStatus = TicketStatus::Triage;
+    pub const ROUTED: TicketStatus = TicketStatus::Routed;
+    pub const RESOLVED: TicketStatus = TicketStatus::Resolved;
 }
 
 /// The application layer: what happens to mail, and what staff do with tickets, incidents and
@@ -249,7 +251,7 @@ impl Desk {
             }
         };
         let new = NewMessage {
-            direction: "in",
+            direction: Direction::In,
             dedup_key: &key,
             message_id: message_id.as_deref(),
             verdict,
@@ -316,7 +318,7 @@ impl Desk {
         let recorded = tx
             .insert_message(
                 &NewMessage {
-                    direction: "in",
+                    direction: Direction::In,
                     dedup_key: &key,
                     message_id: parsed.as_ref().and_then(|m| m.message_id()),
                     verdict: "quarantined",
@@ -428,7 +430,8 @@ impl Desk {
         if let (Some(to), true) = (&routing.reply_to, reply && routing.reply != Reply::None) {
             self.queue_reply(tx, ticket, &number, routing.reply, to, d, now).await?;
         }
-        metrics::counter!("routedesk_tickets_total", "class" => c.class.as_str(), "status" => status).increment(1);
+        metrics::counter!("routedesk_tickets_total", "class" => c.class.as_str(), "status" => status.as_str())
+            .increment(1);
         Ok(Outcome::Ticket { number, status })
     }
 

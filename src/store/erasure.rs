@@ -8,7 +8,7 @@
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
-use super::Db;
+use super::Backend;
 use super::Store;
 use super::Tx;
 use super::retention::EMPTIED_MAIL;
@@ -84,11 +84,11 @@ impl Store {
         const POSTGRES: &str =
             "SELECT id FROM messages WHERE size > 0 AND LOWER(encode(raw, 'escape')) LIKE $1 ESCAPE '\\' ORDER BY id";
         let pattern = format!("%{}%", like_escaped(person.as_str()));
-        let rows: Vec<(i64,)> = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQLITE).bind(&pattern).fetch_all(p).await,
-            Db::Postgres(p) => sqlx::query_as(POSTGRES).bind(&pattern).fetch_all(p).await,
-        }
-        .context("finding mail that names the person")?;
+        let sql = match self.backend() {
+            Backend::Sqlite => SQLITE,
+            Backend::Postgres => POSTGRES,
+        };
+        let rows: Vec<(i64,)> = db!(self, fetch_all, sql, &pattern).context("finding mail that names the person")?;
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 }

@@ -39,6 +39,25 @@ pub struct IncidentUpdate {
     pub public: bool,
 }
 
+/// A report in an incident, as its mail lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IncidentReport {
+    /// The ticket's number.
+    pub number: String,
+    pub municipality: Option<String>,
+    pub subject: String,
+}
+
+/// Where an incident stands.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IncidentState {
+    pub number: String,
+    /// `group`, `suspected`, `confirmed` or `dismissed`.
+    pub state: String,
+    /// A confirmed incident's status, as the status page shows it.
+    pub status: Option<String>,
+}
+
 const INCIDENT_COLUMNS: &str = "i.id, i.number, i.title, i.state, i.status, i.created_at, i.updated_at, \
      (SELECT COUNT(*) FROM tickets t WHERE t.incident_id = i.id) AS reports, \
      (SELECT COUNT(DISTINCT t.municipality) FROM tickets t WHERE t.incident_id = i.id) AS municipalities";
@@ -148,10 +167,10 @@ impl Tx {
         db!(self, c => sqlx::query_as(SQL).bind(incident).fetch_all(c).await).context("reading an incident")
     }
 
-    /// `(ticket, municipality, subject)` of every report in the incident, oldest first.
-    pub async fn incident_reports(&mut self, incident: i64) -> Result<Vec<(String, Option<String>, String)>> {
+    /// Every report in the incident, oldest first.
+    pub async fn incident_reports(&mut self, incident: i64) -> Result<Vec<IncidentReport>> {
         const SQL: &str = "SELECT number, municipality, subject FROM tickets WHERE incident_id = $1 ORDER BY id";
-        db!(self, c => sqlx::query_as(SQL).bind(incident).fetch_all(c).await).context("reading an incident")
+        db!(self, fetch_all, SQL, incident).context("reading an incident")
     }
 
     /// `(id, state, status)` of the incident with this number.
@@ -160,10 +179,9 @@ impl Tx {
         db!(self, c => sqlx::query_as(SQL).bind(number).fetch_optional(c).await).context("reading an incident")
     }
 
-    /// `(number, state, status)` of an incident.
-    pub async fn incident_state(&mut self, incident: i64) -> Result<(String, String, Option<String>)> {
+    pub async fn incident_state(&mut self, incident: i64) -> Result<IncidentState> {
         const SQL: &str = "SELECT number, state, status FROM incidents WHERE id = $1";
-        db!(self, c => sqlx::query_as(SQL).bind(incident).fetch_one(c).await).context("reading an incident")
+        db!(self, fetch_one, SQL, incident).context("reading an incident")
     }
 
     /// The incident a ticket is in: `(id, number, state)`.

@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result};
 use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
-use super::Db;
+use super::Backend;
 use super::Store;
 use super::tickets::TICKET_COLUMNS;
 use super::tickets::TicketRow;
@@ -92,9 +92,9 @@ fn is_ticket_number(word: &str) -> bool {
 
 /// The full-text query for `words`: all must match, whole words, or with `prefix` as word
 /// beginnings (`kristian` finds Kristiansen).
-fn text_query(words: &[String], prefix: bool, backend: &str) -> String {
+fn text_query(words: &[String], prefix: bool, backend: Backend) -> String {
     let star = if prefix { "*" } else { "" };
-    if backend == "postgres" {
+    if backend == Backend::Postgres {
         let star = if prefix { ":*" } else { "" };
         words.iter().map(|w| format!("'{w}'{star}")).collect::<Vec<_>>().join(" & ")
     } else {
@@ -108,7 +108,7 @@ fn text_words(f: &TicketFilter) -> Vec<String> {
 }
 
 /// The `WHERE` of the log: scope, search and dates, and with `with_facets` the facet filters.
-fn scoped(f: &TicketFilter, with_facets: bool, prefix: bool, backend: &str) -> Where {
+fn scoped(f: &TicketFilter, with_facets: bool, prefix: bool, backend: Backend) -> Where {
     let mut w = Where::new();
     if let Some(m) = &f.scope {
         w.push("municipality = ?", [Bind::Text(m.clone())]);
@@ -120,7 +120,7 @@ fn scoped(f: &TicketFilter, with_facets: bool, prefix: bool, backend: &str) -> W
     }
     if !words.is_empty() {
         let query = text_query(&words, prefix, backend);
-        if backend == "postgres" {
+        if backend == Backend::Postgres {
             w.push("search @@ to_tsquery('simple', ?)", [Bind::Text(query)]);
         } else {
             // Driven by the index, newest match first, so a page stops after its last row.
@@ -158,7 +158,7 @@ fn scoped(f: &TicketFilter, with_facets: bool, prefix: bool, backend: &str) -> W
 
 /// The same scope and dates over the kept counts: all-time totals without dates, the per-day counts
 /// with them (`None` when the dates do not fall on whole days, which the log's date fields always do).
-fn counted(f: &TicketFilter, backend: &str) -> Option<Where> {
+fn counted(f: &TicketFilter, backend: Backend) -> Option<Where> {
     let mut w = Where::new();
     w.from = if f.from.is_none() && f.until.is_none() { "ticket_totals" } else { "ticket_counts" };
     if let Some(m) = &f.scope {
@@ -171,7 +171,8 @@ fn counted(f: &TicketFilter, backend: &str) -> Option<Where> {
             return None;
         }
         let day = format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day());
-        let clause = if backend == "postgres" { format!("day {op} CAST(? AS DATE)") } else { format!("day {op} ?") };
+        let clause =
+            if backend == Backend::Postgres { format!("day {op} CAST(? AS DATE)") } else { format!("day {op} ?") };
         w.push(&clause, [Bind::Text(day)]);
     }
     Some(w)
@@ -218,9 +219,9 @@ impl Store {
             return Ok(false);
         }
         let exact = text_query(&words, false, self.backend());
-        let sql = match &self.db {
-            Db::Sqlite(_) => "SELECT 1 FROM tickets_fts WHERE tickets_fts MATCH $1 LIMIT 1",
-            Db::Postgres(_) => "SELECT 1 FROM tickets WHERE search @@ to_tsquery('simple', $1) LIMIT 1",
+        let sql = match self.backend() {
+            Backend::Sqlite => "SELECT 1 FROM tickets_fts WHERE tickets_fts MATCH $1 LIMIT 1",
+            Backend::Postgres => "SELECT 1 FROM tickets WHERE search @@ to_tsquery('simple', $1) LIMIT 1",
         };
         let found: Option<(i32,)> =
             db!(self, c => query(sql.to_string(), vec![Bind::Text(exact)]).fetch_optional(c).await)

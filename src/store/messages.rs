@@ -6,9 +6,10 @@ use time::OffsetDateTime;
 
 use super::Store;
 use super::Tx;
+use crate::domain::Direction;
 
 pub struct NewMessage<'a> {
-    pub direction: &'a str,
+    pub direction: Direction,
     pub dedup_key: &'a str,
     pub message_id: Option<&'a str>,
     pub verdict: &'a str,
@@ -26,7 +27,7 @@ pub struct NewMessage<'a> {
 pub struct MessageRow {
     pub id: i64,
     pub ticket_id: Option<i64>,
-    pub direction: String,
+    pub direction: Direction,
     pub message_id: Option<String>,
     pub verdict: String,
     pub reason: Option<String>,

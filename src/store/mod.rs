@@ -41,6 +41,7 @@ mod sqlite_tx;
 mod staff;
 mod tickets;
 mod tx;
+mod types;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -54,7 +55,7 @@ pub use alerts::{ActiveAlert, IntakeStatus};
 pub use attachments::{AttachmentRow, FileRow, NewAttachment};
 pub use audit::{AuditEntry, AuditRow};
 pub use erasure::{ADDRESS_REMOVED, Erased};
-pub use incidents::{Candidate, IncidentRow, IncidentUpdate};
+pub use incidents::{Candidate, IncidentReport, IncidentRow, IncidentState, IncidentUpdate};
 pub use log::{Facets, TicketFilter};
 pub use messages::{MessageRow, NewMessage};
 pub use outbox::{NewOutbox, OutboxRow};
@@ -62,7 +63,7 @@ pub use privacy::{PrivacyField, PrivacyReport, PrivacyRow};
 pub use retention::{REMOVED, Unkept};
 pub use sessions::{PendingSignIn, SessionLimits};
 pub use staff::{SsoAccount, SsoUpsert, UserRow};
-pub use tickets::{EventRow, LinkedTicket, NewTicket, TicketBrief, TicketField, TicketRow};
+pub use tickets::{EventRow, LinkedTicket, NewTicket, ReportText, TicketBrief, TicketField, TicketRow, TicketStat};
 pub use tx::Tx;
 
 /// The database, and the signal its outbox worker waits on. Clones share both.
@@ -78,6 +79,22 @@ pub struct Store {
 pub(crate) enum Db {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+}
+
+/// Which database a store is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        })
+    }
 }
 
 /// A connection of either backend: `S` on SQLite, `P` on PostgreSQL (pools for a [`Store`],
@@ -180,10 +197,10 @@ impl Store {
         Ok(())
     }
 
-    pub fn backend(&self) -> &'static str {
+    pub fn backend(&self) -> Backend {
         match &self.db {
-            Db::Sqlite(_) => "sqlite",
-            Db::Postgres(_) => "postgres",
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
         }
     }
 

@@ -170,7 +170,7 @@ impl Store {
         let key = format!("out:{}", row.message_id);
         tx.insert_message(
             &NewMessage {
-                direction: "out",
+                direction: crate::domain::Direction::Out,
                 dedup_key: &key,
                 message_id: Some(&row.message_id),
                 verdict: "outbound",

@@ -6,11 +6,12 @@ use time::OffsetDateTime;
 
 use super::Store;
 use super::Tx;
+use crate::domain::TicketStatus;
 use crate::text::address::EmailAddress;
 
 pub struct NewTicket<'a> {
     pub number: &'a str,
-    pub status: &'a str,
+    pub status: TicketStatus,
     pub class: &'a str,
     pub confidence: f64,
     pub municipality: Option<&'a str>,
@@ -47,7 +48,7 @@ pub enum TicketField {
 pub struct TicketBrief {
     pub id: i64,
     pub number: String,
-    pub status: String,
+    pub status: TicketStatus,
     pub missing: String,
     pub reporter: Option<String>,
     pub class: String,
@@ -58,7 +59,7 @@ pub struct TicketBrief {
 pub struct TicketRow {
     pub id: i64,
     pub number: String,
-    pub status: String,
+    pub status: TicketStatus,
     pub class: String,
     pub confidence: f64,
     pub municipality: Option<String>,
@@ -85,6 +86,31 @@ pub struct EventRow {
     pub detail: String,
 }
 
+/// What the dashboard counts of a ticket.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TicketStat {
+    pub created_at: OffsetDateTime,
+    pub class: String,
+    pub municipality: Option<String>,
+    pub status: TicketStatus,
+    pub urgent: bool,
+}
+
+/// The texts of a report that the grouping compares.
+#[derive(Debug, Clone)]
+pub struct ReportText {
+    pub subject: String,
+    pub body: String,
+    /// The vendor products it names.
+    pub products: Vec<String>,
+}
+
+impl From<(String, String, String)> for ReportText {
+    fn from((subject, body, products): (String, String, String)) -> Self {
+        ReportText { subject, body, products: super::types::split_list(&products) }
+    }
+}
+
 pub(super) const TICKET_COLUMNS: &str = "id, number, status, class, confidence, municipality, urgent, privacy, missing, subject, \
      reporter, reporter_name, route_to, route_cc, reasons, auth_result, created_at, updated_at";
 
@@ -93,7 +119,7 @@ pub(super) const TICKET_COLUMNS: &str = "id, number, status, class, confidence, 
 pub struct LinkedTicket {
     pub number: String,
     pub subject: String,
-    pub status: String,
+    pub status: TicketStatus,
     pub municipality: Option<String>,
 }
 
@@ -121,12 +147,8 @@ impl Store {
         db!(self, fetch_all, SQL, ticket_id).context("reading linked tickets")
     }
 
-    /// `(created_at, class, municipality, status, urgent)` of tickets since `since`, for the dashboard.
-    pub async fn ticket_stats_since(
-        &self,
-        since: OffsetDateTime,
-        scope: Option<&str>,
-    ) -> Result<Vec<(OffsetDateTime, String, Option<String>, String, bool)>> {
+    /// What the dashboard counts of the tickets created since `since`.
+    pub async fn ticket_stats_since(&self, since: OffsetDateTime, scope: Option<&str>) -> Result<Vec<TicketStat>> {
         const SQL: &str = "SELECT created_at, class, municipality, status, urgent FROM tickets WHERE created_at >= $1 \
              AND ($2 IS NULL OR municipality = $2) ORDER BY id";
         db!(self, fetch_all, SQL, since, scope).context("reading ticket statistics")
@@ -149,9 +171,10 @@ impl Store {
     }
 
     /// Subjects, report texts and products of the newest tickets (the grouping's word weights).
-    pub async fn recent_texts(&self, limit: i64) -> Result<Vec<(String, String, String)>> {
+    pub async fn recent_texts(&self, limit: i64) -> Result<Vec<ReportText>> {
         const SQL: &str = "SELECT subject, body, products FROM tickets ORDER BY id DESC LIMIT $1";
-        db!(self, fetch_all, SQL, limit).context("reading recent reports")
+        let rows: Vec<(String, String, String)> = db!(self, fetch_all, SQL, limit).context("reading recent reports")?;
+        Ok(rows.into_iter().map(ReportText::from).collect())
     }
 }
 
@@ -251,7 +274,7 @@ impl Tx {
     pub async fn update_ticket_state(
         &mut self,
         id: i64,
-        status: &str,
+        status: TicketStatus,
         missing: &str,
         at: OffsetDateTime,
     ) -> Result<()> {
@@ -292,7 +315,7 @@ impl Tx {
         id: i64,
         to: &str,
         cc: &str,
-        status: &str,
+        status: TicketStatus,
         at: OffsetDateTime,
     ) -> Result<()> {
         const SQL: &str =
@@ -312,10 +335,11 @@ impl Tx {
         Ok(n > 0)
     }
 
-    /// `(subject, report text, products)` of a ticket.
-    pub async fn ticket_text(&mut self, ticket: i64) -> Result<(String, String, String)> {
+    /// The texts of a ticket's report.
+    pub async fn ticket_text(&mut self, ticket: i64) -> Result<ReportText> {
         const SQL: &str = "SELECT subject, body, products FROM tickets WHERE id = $1";
-        db!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_one(c).await).context("reading a report")
+        let row: (String, String, String) = db!(self, fetch_one, SQL, ticket).context("reading a report")?;
+        Ok(ReportText::from(row))
     }
 
     /// Sets a ticket's privacy flag.

@@ -16,12 +16,13 @@ use super::auth::{self, Staff};
 use super::error::WebError;
 use super::pages::log::LogQuery;
 use super::{AppState, client};
+use crate::domain::TicketStatus;
 use crate::store::TicketRow;
 
 #[derive(Serialize)]
 pub struct ApiTicket {
     number: String,
-    status: String,
+    status: TicketStatus,
     class: String,
     confidence: f64,
     municipality: Option<String>,

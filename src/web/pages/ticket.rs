@@ -12,7 +12,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use super::Chrome;
-use crate::domain::Class;
+use crate::domain::{Class, Direction, TicketStatus};
 use crate::pipeline::parse::{ParseLimits, parse, parts::image_info};
 use crate::store::{EventRow, TicketRow};
 use crate::text::address::join;
@@ -44,7 +44,7 @@ pub struct MailView {
 }
 
 pub struct MessageView {
-    pub direction: String,
+    pub direction: Direction,
     pub from: String,
     pub subject: String,
     pub verdict: String,
@@ -76,7 +76,7 @@ struct TicketPage {
     cc: String,
     mails: Vec<MailView>,
     messages: Vec<MessageView>,
-    links: Vec<(String, String, String)>,
+    links: Vec<(String, String, TicketStatus)>,
     events: Vec<EventView>,
     classes: Vec<&'static str>,
     municipalities: Vec<(String, String)>,
@@ -157,7 +157,7 @@ pub async fn page(
     };
     let sight = Sight::new(&staff, privacy_case.as_ref());
     let privacy_incident = privacy_case.filter(|p| visibility::may_see_privacy_case(&staff, p)).map(|p| p.number);
-    let links: Vec<(String, String, String)> = store
+    let links: Vec<(String, String, TicketStatus)> = store
         .linked_tickets(t.id)
         .await?
         .into_iter()

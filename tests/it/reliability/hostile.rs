@@ -217,7 +217,7 @@ async fn treatment(store: &Store, o: &Outcome) -> Treatment {
     mail.sort();
     Treatment {
         outcome,
-        status: t.status,
+        status: t.status.to_string(),
         municipality: t.municipality,
         urgent: t.urgent,
         auth_result: t.auth_result,
