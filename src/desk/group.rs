@@ -9,10 +9,11 @@ use anyhow::Result;
 use time::OffsetDateTime;
 
 use super::{ACTOR, Desk};
+use crate::domain::IncidentState;
 use crate::grouping::{Corpus, GROUP_SAMPLE, Report, Vector, best_match};
 use crate::pipeline::Decision;
 use crate::reply;
-use crate::store::{Candidate, IncidentReport, IncidentState, NewOutbox, Tx};
+use crate::store::{Candidate, IncidentBrief, IncidentReport, NewOutbox, Tx};
 
 /// Open tickets a new one is compared with, at most (the newest).
 const CANDIDATES: i64 = 100;
@@ -124,13 +125,14 @@ impl Desk {
                 let title = tx.ticket_text(first).await?.subject;
                 let (id, inc) = tx.create_incident(&title, now).await?;
                 tx.set_ticket_incident(first, Some(id)).await?;
-                tx.incident_update(id, now, ACTOR, "group", "two reports of the same fault").await?;
+                tx.incident_update(id, now, ACTOR, IncidentState::Group.as_str(), "two reports of the same fault")
+                    .await?;
                 tracing::info!(incident = %inc, ticket = %number, "reports grouped");
                 id
             }
         };
         tx.set_ticket_incident(ticket, Some(incident)).await?;
-        let IncidentState { number: inc, state, .. } = tx.incident_state(incident).await?;
+        let IncidentBrief { number: inc, state, .. } = tx.incident_state(incident).await?;
         // Counted, not listed: a flood of one fault must not make every new report slower.
         let (reports, municipalities) = tx.incident_size(incident).await?;
         let shown = tx.incident_numbers(incident, number, 10).await?;
@@ -138,12 +140,12 @@ impl Desk {
         let detail = format!("same fault as {}{more} ({inc}, similarity {score:.2})", shown.join(", "));
         tx.event(ticket, now, ACTOR, "grouped", &detail).await?;
 
-        if state == "group"
+        if state == IncidentState::Group
             && reports >= i64::from(rules.min_reports)
             && municipalities >= i64::from(rules.min_municipalities)
         {
             let why = format!("{reports} reports from {municipalities} municipalities");
-            tx.set_incident_state(incident, "suspected", None, now, ACTOR, &why).await?;
+            tx.set_incident_state(incident, IncidentState::Suspected, None, now, ACTOR, &why).await?;
             self.queue_incident_mail(tx, ticket, incident, &inc, now).await?;
             metrics::counter!("routedesk_incidents_suspected_total").increment(1);
             tracing::warn!(incident = %inc, ticket = %number, reports, "suspected incident: several users report the same fault");

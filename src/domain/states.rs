@@ -77,6 +77,19 @@ text_enum! {
 }
 
 text_enum! {
+    /// How far a group of reports of the same fault has come.
+    IncidentState("incident state") {
+        /// Reports grouped as the same fault, not (yet) enough to suspect an incident.
+        Group = "group",
+        Suspected = "suspected",
+        /// Staff confirmed it: shown on the status page.
+        Confirmed = "confirmed",
+        /// Staff found the reports are not one fault; they are not grouped again.
+        Dismissed = "dismissed",
+    }
+}
+
+text_enum! {
     /// What a staff account may do.
     Role("staff role") {
         Admin = "admin",

@@ -7,6 +7,7 @@ use super::Store;
 use super::Tx;
 use super::tickets::TICKET_COLUMNS;
 use super::tickets::TicketRow;
+use crate::domain::IncidentState;
 
 /// An open ticket that a new report may be the same fault as.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -21,7 +22,7 @@ pub struct IncidentRow {
     pub id: i64,
     pub number: String,
     pub title: String,
-    pub state: String,
+    pub state: IncidentState,
     pub status: Option<String>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
@@ -50,10 +51,10 @@ pub struct IncidentReport {
 
 /// Where an incident stands.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct IncidentState {
+pub struct IncidentBrief {
+    pub id: i64,
     pub number: String,
-    /// `group`, `suspected`, `confirmed` or `dismissed`.
-    pub state: String,
+    pub state: IncidentState,
     /// A confirmed incident's status, as the status page shows it.
     pub status: Option<String>,
 }
@@ -173,22 +174,22 @@ impl Tx {
         db!(self, fetch_all, SQL, incident).context("reading an incident")
     }
 
-    /// `(id, state, status)` of the incident with this number.
-    pub async fn incident_by_number(&mut self, number: &str) -> Result<Option<(i64, String, Option<String>)>> {
-        const SQL: &str = "SELECT id, state, status FROM incidents WHERE number = $1";
-        db!(self, c => sqlx::query_as(SQL).bind(number).fetch_optional(c).await).context("reading an incident")
+    /// The incident with this number.
+    pub async fn incident_by_number(&mut self, number: &str) -> Result<Option<IncidentBrief>> {
+        const SQL: &str = "SELECT id, number, state, status FROM incidents WHERE number = $1";
+        db!(self, fetch_optional, SQL, number).context("reading an incident")
     }
 
-    pub async fn incident_state(&mut self, incident: i64) -> Result<IncidentState> {
-        const SQL: &str = "SELECT number, state, status FROM incidents WHERE id = $1";
+    pub async fn incident_state(&mut self, incident: i64) -> Result<IncidentBrief> {
+        const SQL: &str = "SELECT id, number, state, status FROM incidents WHERE id = $1";
         db!(self, fetch_one, SQL, incident).context("reading an incident")
     }
 
-    /// The incident a ticket is in: `(id, number, state)`.
-    pub async fn incident_of(&mut self, ticket: i64) -> Result<Option<(i64, String, String)>> {
-        const SQL: &str =
-            "SELECT i.id, i.number, i.state FROM incidents i JOIN tickets t ON t.incident_id = i.id WHERE t.id = $1";
-        db!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_optional(c).await).context("reading an incident")
+    /// The incident a ticket is in.
+    pub async fn incident_of(&mut self, ticket: i64) -> Result<Option<IncidentBrief>> {
+        const SQL: &str = "SELECT i.id, i.number, i.state, i.status FROM incidents i \
+             JOIN tickets t ON t.incident_id = i.id WHERE t.id = $1";
+        db!(self, fetch_optional, SQL, ticket).context("reading an incident")
     }
 
     /// Sets the state (and for confirmed incidents the status), with a line in the timeline that
@@ -196,7 +197,7 @@ impl Tx {
     pub async fn set_incident_state(
         &mut self,
         incident: i64,
-        state: &str,
+        state: IncidentState,
         status: Option<&str>,
         at: OffsetDateTime,
         actor: &str,
@@ -210,7 +211,7 @@ impl Tx {
     pub async fn set_incident_state_shown(
         &mut self,
         incident: i64,
-        state: &str,
+        state: IncidentState,
         status: Option<&str>,
         at: OffsetDateTime,
         actor: &str,
@@ -220,7 +221,7 @@ impl Tx {
         const SQL: &str = "UPDATE incidents SET state = $1, status = $2, updated_at = $3 WHERE id = $4";
         db!(self, c => sqlx::query(SQL).bind(state).bind(status).bind(at).bind(incident).execute(c).await.map(drop))
             .context("updating an incident")?;
-        self.record_update(incident, at, actor, status.unwrap_or(state), body, public).await
+        self.record_update(incident, at, actor, status.unwrap_or(state.as_str()), body, public).await
     }
 
     /// A line in the incident's timeline, off the public status page.

@@ -55,7 +55,7 @@ pub use alerts::{ActiveAlert, IntakeStatus};
 pub use attachments::{AttachmentRow, FileRow, NewAttachment};
 pub use audit::{AuditEntry, AuditRow};
 pub use erasure::{ADDRESS_REMOVED, Erased};
-pub use incidents::{Candidate, IncidentReport, IncidentRow, IncidentState, IncidentUpdate};
+pub use incidents::{Candidate, IncidentBrief, IncidentReport, IncidentRow, IncidentUpdate};
 pub use log::{Facets, TicketFilter};
 pub use messages::{MessageRow, NewMessage};
 pub use outbox::{NewOutbox, OutboxRow};

@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use super::Store;
 use super::Tx;
+use crate::domain::Role;
 use crate::text::address::EmailAddress;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -14,7 +15,7 @@ pub struct UserRow {
     pub id: i64,
     pub username: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub municipality: Option<String>,
     pub password_hash: String,
     pub disabled: bool,
@@ -32,7 +33,7 @@ pub struct SsoAccount<'a> {
     pub subject: &'a str,
     pub username: &'a str,
     pub name: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub municipality: Option<&'a str>,
 }
 
@@ -58,7 +59,7 @@ impl Store {
         &self,
         username: &str,
         name: &str,
-        role: &str,
+        role: Role,
         municipality: Option<&str>,
         hash: &str,
     ) -> Result<i64> {

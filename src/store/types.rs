@@ -5,7 +5,7 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
-use crate::domain::{Direction, Role, TicketStatus};
+use crate::domain::{Direction, IncidentState, Role, TicketStatus};
 
 macro_rules! text_column {
     ($($t:ty),* $(,)?) => {$(
@@ -41,7 +41,7 @@ macro_rules! text_column {
     )*};
 }
 
-text_column!(TicketStatus, Direction, Role);
+text_column!(TicketStatus, Direction, IncidentState, Role);
 
 /// A list kept in one column, comma-joined (`a,b`), as a list.
 pub(super) fn split_list(joined: &str) -> Vec<String> {

@@ -12,7 +12,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use super::Chrome;
-use crate::domain::{Class, Direction, TicketStatus};
+use crate::domain::{Class, Direction, IncidentState, TicketStatus};
 use crate::pipeline::parse::{ParseLimits, parse, parts::image_info};
 use crate::store::{EventRow, TicketRow};
 use crate::text::address::join;
@@ -150,7 +150,7 @@ pub async fn page(
             size: size(a.size),
         })
         .collect();
-    let incident = state.desk.store().incident_of_ticket(t.id).await?.filter(|i| i.state != "dismissed");
+    let incident = state.desk.store().incident_of_ticket(t.id).await?.filter(|i| i.state != IncidentState::Dismissed);
     let privacy_case = match store.privacy_of_ticket(t.id).await? {
         Some(n) => store.privacy_by_number(&n).await?,
         None => None,

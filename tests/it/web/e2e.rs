@@ -22,7 +22,7 @@ async fn a_staff_member_reroutes_a_ticket_in_a_real_browser() {
         .create_user(
             "kari",
             "Kari Helpdesk",
-            "helpdesk",
+            routedesk::domain::Role::Helpdesk,
             None,
             &routedesk::secret::hash_password(super::PASSWORD).expect("hash"),
         )

@@ -62,7 +62,7 @@ async fn hostile_mail_runs_no_script_and_loads_nothing_in_a_real_browser() {
         .create_user(
             "kari",
             "Kari Helpdesk",
-            "helpdesk",
+            routedesk::domain::Role::Helpdesk,
             None,
             &routedesk::secret::hash_password(super::PASSWORD).expect("hash"),
         )
