@@ -6,7 +6,8 @@ use time::OffsetDateTime;
 
 use super::Store;
 use super::Tx;
-use crate::domain::TicketStatus;
+use super::types::{CommaList, join_list};
+use crate::domain::{Detail, TicketStatus};
 use crate::text::address::EmailAddress;
 
 pub struct NewTicket<'a> {
@@ -17,19 +18,19 @@ pub struct NewTicket<'a> {
     pub municipality: Option<&'a str>,
     pub urgent: bool,
     pub privacy: bool,
-    pub missing: &'a str,
+    pub missing: &'a [Detail],
     pub subject: &'a str,
     pub reporter: Option<&'a str>,
     pub reporter_name: Option<&'a str>,
-    pub route_to: &'a str,
-    pub route_cc: &'a str,
+    pub route_to: &'a [EmailAddress],
+    pub route_cc: &'a [EmailAddress],
     pub reasons: &'a str,
     /// The report's own text, for search and display.
     pub body: &'a str,
     /// Our receiving server's sender-authentication verdict, e.g. `dmarc=fail (by mx…)`.
     pub auth_result: Option<&'a str>,
-    /// The vendor products the report names, comma-separated.
-    pub products: &'a str,
+    /// The vendor products the report names.
+    pub products: &'a [String],
     /// A known vendor issue the report is likely about: `title (stage) link`.
     pub vendor_issue: Option<&'a str>,
     pub at: OffsetDateTime,
@@ -49,7 +50,8 @@ pub struct TicketBrief {
     pub id: i64,
     pub number: String,
     pub status: TicketStatus,
-    pub missing: String,
+    #[sqlx(try_from = "CommaList")]
+    pub missing: Vec<Detail>,
     pub reporter: Option<String>,
     pub class: String,
     pub municipality: Option<String>,
@@ -65,12 +67,15 @@ pub struct TicketRow {
     pub municipality: Option<String>,
     pub urgent: bool,
     pub privacy: bool,
-    pub missing: String,
+    #[sqlx(try_from = "CommaList")]
+    pub missing: Vec<Detail>,
     pub subject: String,
     pub reporter: Option<String>,
     pub reporter_name: Option<String>,
-    pub route_to: String,
-    pub route_cc: String,
+    #[sqlx(try_from = "CommaList")]
+    pub route_to: Vec<String>,
+    #[sqlx(try_from = "CommaList")]
+    pub route_cc: Vec<String>,
     pub reasons: String,
     pub auth_result: Option<String>,
     pub created_at: OffsetDateTime,
@@ -203,16 +208,16 @@ impl Tx {
             .bind(t.municipality)
             .bind(t.urgent)
             .bind(t.privacy)
-            .bind(t.missing)
+            .bind(join_list(t.missing.iter().map(|d| d.as_str())))
             .bind(t.subject)
             .bind(t.reporter)
             .bind(t.reporter_name)
-            .bind(t.route_to)
-            .bind(t.route_cc)
+            .bind(join_list(t.route_to.iter().map(EmailAddress::as_str)))
+            .bind(join_list(t.route_cc.iter().map(EmailAddress::as_str)))
             .bind(t.reasons)
             .bind(t.body)
             .bind(t.auth_result)
-            .bind(t.products)
+            .bind(join_list(t.products.iter().map(String::as_str)))
             .bind(t.vendor_issue)
             .bind(t.at)
             .fetch_one(c)
@@ -275,12 +280,12 @@ impl Tx {
         &mut self,
         id: i64,
         status: TicketStatus,
-        missing: &str,
+        missing: &[Detail],
         at: OffsetDateTime,
     ) -> Result<()> {
         const SQL: &str = "UPDATE tickets SET status = $1, missing = $2, updated_at = $3 WHERE id = $4";
-        db!(self, c => sqlx::query(SQL).bind(status).bind(missing).bind(at).bind(id).execute(c).await.map(|r| r.rows_affected()))
-            .context("updating a ticket")?;
+        let missing = join_list(missing.iter().map(|d| d.as_str()));
+        db!(self, execute, SQL, status, missing, at, id).context("updating a ticket")?;
         Ok(())
     }
 
@@ -313,15 +318,15 @@ impl Tx {
     pub async fn set_ticket_route(
         &mut self,
         id: i64,
-        to: &str,
-        cc: &str,
+        to: &[EmailAddress],
+        cc: &[EmailAddress],
         status: TicketStatus,
         at: OffsetDateTime,
     ) -> Result<()> {
         const SQL: &str =
             "UPDATE tickets SET route_to = $1, route_cc = $2, status = $3, missing = '', updated_at = $4 WHERE id = $5";
-        db!(self, c => sqlx::query(SQL).bind(to).bind(cc).bind(status).bind(at).bind(id).execute(c).await.map(|r| r.rows_affected()))
-            .context("re-routing a ticket")?;
+        let (to, cc) = (join_list(to.iter().map(EmailAddress::as_str)), join_list(cc.iter().map(EmailAddress::as_str)));
+        db!(self, execute, SQL, to, cc, status, at, id).context("re-routing a ticket")?;
         Ok(())
     }
 

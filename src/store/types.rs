@@ -5,7 +5,7 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
-use crate::domain::{Direction, IncidentState, Role, TicketStatus};
+use crate::domain::{Detail, Direction, IncidentState, Role, TicketStatus};
 
 macro_rules! text_column {
     ($($t:ty),* $(,)?) => {$(
@@ -43,7 +43,50 @@ macro_rules! text_column {
 
 text_column!(TicketStatus, Direction, IncidentState, Role);
 
-/// A list kept in one column, comma-joined (`a,b`), as a list.
+/// A list kept in one column, comma-joined (`a,b`): a ticket's missing details, products and
+/// route. Rows read it as a list (`#[sqlx(try_from = "CommaList")]`); [`join_list`] writes it.
+pub struct CommaList(String);
+
+impl<DB: Database> Type<DB> for CommaList
+where
+    String: Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: Database> Decode<'r, DB> for CommaList
+where
+    String: Decode<'r, DB>,
+{
+    fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(CommaList(<String as Decode<'r, DB>>::decode(value)?))
+    }
+}
+
+impl From<CommaList> for Vec<String> {
+    fn from(list: CommaList) -> Self {
+        split_list(&list.0)
+    }
+}
+
+/// Details the program no longer knows are left out.
+impl From<CommaList> for Vec<Detail> {
+    fn from(list: CommaList) -> Self {
+        list.0.split(',').filter_map(Detail::parse).collect()
+    }
+}
+
+/// A comma-joined list, as read into a `Vec`.
 pub(super) fn split_list(joined: &str) -> Vec<String> {
     joined.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect()
+}
+
+/// A list as its column keeps it.
+pub(super) fn join_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    items.into_iter().collect::<Vec<_>>().join(",")
 }

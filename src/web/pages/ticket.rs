@@ -204,11 +204,11 @@ pub async fn page(
         text: mail.as_ref().map(|m| m.text.clone()).unwrap_or_default(),
         html: mail.as_ref().and_then(|m| m.html.as_deref()).map(sanitize),
         files,
-        missing: t.missing.split(',').filter_map(crate::domain::Detail::parse).map(|d| d.label_nb()).collect(),
+        missing: t.missing.iter().map(|d| d.label_nb()).collect(),
         reasons: t.reasons.lines().map(str::to_string).collect(),
         confidence: format!("{:.0} %", t.confidence * 100.0),
-        to: t.route_to.replace(',', ", "),
-        cc: t.route_cc.replace(',', ", "),
+        to: t.route_to.join(", "),
+        cc: t.route_cc.join(", "),
         mails,
         messages: store
             .messages_of(t.id)
