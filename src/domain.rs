@@ -3,6 +3,10 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+mod states;
+
+pub use states::{Direction, IncidentState, Role, TicketStatus, UnknownValue};
+
 /// What kind of fault a report describes, which decides where it goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -8,6 +8,7 @@ use anyhow::{Context as _, Result, bail};
 use clap::Subcommand;
 
 use crate::config::Config;
+use crate::domain::Role;
 use crate::store::Store;
 use crate::web::auth;
 
@@ -75,22 +76,23 @@ pub async fn exec(config: Option<std::path::PathBuf>, cmd: UserCommand) -> Resul
     let store = Store::connect(&cfg.database_url).await?;
     match cmd {
         UserCommand::Add { username, role, municipality, name, break_glass } => {
-            if !auth::ROLES.contains(&role.as_str()) {
-                bail!("role must be one of {}", auth::ROLES.join(", "));
-            }
-            if break_glass && role != "admin" {
+            let Ok(role) = role.parse::<Role>() else {
+                let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                bail!("role must be one of {}", roles.join(", "));
+            };
+            if break_glass && role != Role::Admin {
                 bail!("a break-glass account is an admin (--role admin)");
             }
             let policy = crate::policy::Policy::load_or_default(cfg.policy.as_deref())?;
-            match (&role[..], &municipality) {
-                ("municipal", None) => bail!("a municipal user needs --municipality"),
-                ("municipal", Some(m)) if policy.municipality(m).is_none() => bail!("unknown municipality {m:?}"),
-                (_, Some(_)) if role != "municipal" => bail!("only municipal users belong to a municipality"),
+            match (role, &municipality) {
+                (Role::Municipal, None) => bail!("a municipal user needs --municipality"),
+                (Role::Municipal, Some(m)) if policy.municipality(m).is_none() => bail!("unknown municipality {m:?}"),
+                (_, Some(_)) if role != Role::Municipal => bail!("only municipal users belong to a municipality"),
                 _ => {}
             }
             let hash = crate::secret::hash_password(&read_password()?)?;
             store
-                .create_user(&username, name.as_deref().unwrap_or(&username), &role, municipality.as_deref(), &hash)
+                .create_user(&username, name.as_deref().unwrap_or(&username), role, municipality.as_deref(), &hash)
                 .await?;
             if break_glass {
                 store.set_break_glass(&username, true).await?;
@@ -112,7 +114,7 @@ pub async fn exec(config: Option<std::path::PathBuf>, cmd: UserCommand) -> Resul
             if user.sso_subject.is_some() {
                 bail!("{username} signs in at the OpenID provider (SSO) and has no password");
             }
-            if !off && user.role != "admin" {
+            if !off && user.role != Role::Admin {
                 bail!("a break-glass account is an admin ({username} is {})", user.role);
             }
             store.set_break_glass(&username, !off).await?;

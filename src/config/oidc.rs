@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use super::Secret;
+use crate::domain::Role;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -138,23 +139,23 @@ impl OidcConfig {
 
 impl RoleMapping {
     fn problem(&self) -> Option<String> {
-        let roles = crate::web::auth::ROLES;
         if self.value.is_empty() {
             return Some("web.oidc.role_map: an entry has an empty value".into());
         }
-        if !roles.contains(&self.role.as_str()) {
+        let Ok(role) = self.role.parse::<Role>() else {
+            let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
             return Some(format!(
                 "web.oidc.role_map {:?}: role {:?} is not one of {}",
                 self.value,
                 self.role,
                 roles.join(", ")
             ));
-        }
-        match (self.role.as_str(), &self.municipality) {
-            ("municipal", None) => {
+        };
+        match (role, &self.municipality) {
+            (Role::Municipal, None) => {
                 Some(format!("web.oidc.role_map {:?}: a municipal role needs a municipality", self.value))
             }
-            ("municipal", Some(_)) => None,
+            (Role::Municipal, Some(_)) => None,
             (_, Some(_)) => {
                 Some(format!("web.oidc.role_map {:?}: only the municipal role has a municipality", self.value))
             }

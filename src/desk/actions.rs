@@ -11,7 +11,6 @@ use crate::domain::Class;
 use crate::pipeline::route::{self, Recipients, Reply};
 use crate::pipeline::triage;
 use crate::store::{TicketBrief, TicketField, Tx};
-use crate::text::address::join;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
@@ -68,7 +67,7 @@ impl Desk {
             "open" => return Err(ActionError::Invalid("the ticket is not resolved".into())),
             other => return Err(ActionError::Invalid(format!("unknown status {other:?}"))),
         };
-        tx.set_ticket_field(t.id, TicketField::Status, Some(new), now).await?;
+        tx.set_ticket_field(t.id, TicketField::Status, Some(new.as_str()), now).await?;
         tx.event(
             t.id,
             now,
@@ -136,7 +135,7 @@ impl Desk {
         }
         let new_status = if r.manual_triage { status::TRIAGE } else { status::ROUTED };
         let released = t.status == status::AWAITING_INFO;
-        tx.set_ticket_route(t.id, &join(&r.to, ","), &join(&r.cc, ","), new_status, now).await?;
+        tx.set_ticket_route(t.id, &r.to, &r.cc, new_status, now).await?;
         if released {
             tx.event(t.id, now, actor, "released", "routed without waiting for the missing details").await?;
         }

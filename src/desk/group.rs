@@ -9,10 +9,11 @@ use anyhow::Result;
 use time::OffsetDateTime;
 
 use super::{ACTOR, Desk};
+use crate::domain::IncidentState;
 use crate::grouping::{Corpus, GROUP_SAMPLE, Report, Vector, best_match};
 use crate::pipeline::Decision;
 use crate::reply;
-use crate::store::{Candidate, NewOutbox, Tx};
+use crate::store::{Candidate, IncidentBrief, IncidentReport, NewOutbox, Tx};
 
 /// Open tickets a new one is compared with, at most (the newest).
 const CANDIDATES: i64 = 100;
@@ -27,10 +28,6 @@ pub struct GroupingState {
     sums: Mutex<HashMap<Key, (Vec<i64>, Vector)>>,
 }
 
-fn products(list: &str) -> Vec<String> {
-    list.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect()
-}
-
 /// A candidate group: an incident, or an open ticket not yet in one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Key {
@@ -42,7 +39,7 @@ enum Key {
 struct Joined {
     id: i64,
     number: String,
-    state: String,
+    state: IncidentState,
     reports: i64,
     municipalities: i64,
 }
@@ -112,8 +109,8 @@ impl Desk {
         };
         let mut texts = Vec::with_capacity(missing.len());
         for id in missing {
-            let (subject, body, list) = tx.ticket_text(id).await?;
-            texts.push((id, Report::new(&subject, &body, products(&list))));
+            let text = tx.ticket_text(id).await?;
+            texts.push((id, Report::new(&text.subject, &text.body, text.products)));
         }
         Ok(texts)
     }
@@ -181,16 +178,17 @@ impl Desk {
         let incident = match key {
             Key::Incident(id) => id,
             Key::Ticket(first) => {
-                let (title, _, _) = tx.ticket_text(first).await?;
+                let title = tx.ticket_text(first).await?.subject;
                 let (id, inc) = tx.create_incident(&title, now).await?;
                 tx.set_ticket_incident(first, Some(id)).await?;
-                tx.incident_update(id, now, ACTOR, "group", "two reports of the same fault").await?;
+                tx.incident_update(id, now, ACTOR, IncidentState::Group.as_str(), "two reports of the same fault")
+                    .await?;
                 tracing::info!(incident = %inc, ticket = %number, "reports grouped");
                 id
             }
         };
         tx.set_ticket_incident(ticket, Some(incident)).await?;
-        let (inc, state, _) = tx.incident_state(incident).await?;
+        let IncidentBrief { number: inc, state, .. } = tx.incident_state(incident).await?;
         // Counted, not listed: a flood of one fault must not make every new report slower.
         let (reports, municipalities) = tx.incident_size(incident).await?;
         let shown = tx.incident_numbers(incident, number, 10).await?;
@@ -211,13 +209,13 @@ impl Desk {
         now: OffsetDateTime,
     ) -> Result<()> {
         let rules = self.policy.incidents;
-        let Joined { id: incident, number: ref inc, ref state, reports, municipalities } = *joined;
-        if state == "group"
+        let Joined { id: incident, number: ref inc, state, reports, municipalities } = *joined;
+        if state == IncidentState::Group
             && reports >= i64::from(rules.min_reports)
             && municipalities >= i64::from(rules.min_municipalities)
         {
             let why = format!("{reports} reports from {municipalities} municipalities");
-            tx.set_incident_state(incident, "suspected", None, now, ACTOR, &why).await?;
+            tx.set_incident_state(incident, IncidentState::Suspected, None, now, ACTOR, &why).await?;
             self.queue_incident_mail(tx, ticket, incident, inc, now).await?;
             metrics::counter!("routedesk_incidents_suspected_total").increment(1);
             tracing::warn!(incident = %inc, ticket = %number, reports, "suspected incident: several users report the same fault");
@@ -235,10 +233,10 @@ impl Desk {
         now: OffsetDateTime,
     ) -> Result<()> {
         let reports = tx.incident_reports(incident).await?;
-        let title = reports.first().map_or(String::new(), |r| r.2.clone());
+        let title = reports.first().map_or(String::new(), |r| r.subject.clone());
         let named: Vec<(String, String, String)> = reports
             .into_iter()
-            .map(|(n, m, s)| {
+            .map(|IncidentReport { number: n, municipality: m, subject: s }| {
                 let m = m
                     .and_then(|id| self.policy.municipality(&id).map(|m| m.name.clone()))
                     .unwrap_or_else(|| "ukjent kommune".into());
@@ -278,8 +276,8 @@ impl Desk {
             return Ok(());
         }
         let mut corpus = Corpus::default();
-        for (subject, body, list) in self.store.recent_texts(Corpus::SIZE as i64).await?.into_iter().rev() {
-            corpus.add(&Report::new(&subject, &body, products(&list)).features);
+        for text in self.store.recent_texts(Corpus::SIZE as i64).await?.into_iter().rev() {
+            corpus.add(&Report::new(&text.subject, &text.body, text.products).features);
         }
         self.grouping.corpus.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(corpus);
         Ok(())

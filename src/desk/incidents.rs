@@ -5,7 +5,8 @@
 use time::OffsetDateTime;
 
 use super::{ActionError, Desk};
-use crate::store::Tx;
+use crate::domain::IncidentState;
+use crate::store::{IncidentBrief, Tx};
 
 type Result<T> = std::result::Result<T, ActionError>;
 
@@ -13,7 +14,7 @@ type Result<T> = std::result::Result<T, ActionError>;
 pub const STAGES: &[&str] = &["investigating", "identified", "monitoring", "resolved"];
 
 impl Desk {
-    async fn incident(&self, tx: &mut Tx, number: &str) -> Result<(i64, String, Option<String>)> {
+    async fn incident(&self, tx: &mut Tx, number: &str) -> Result<IncidentBrief> {
         tx.incident_by_number(number).await?.ok_or(ActionError::NotFound)
     }
 
@@ -22,15 +23,16 @@ impl Desk {
     pub async fn confirm_incident(&self, number: &str, text: &str, public: bool, actor: &str) -> Result<()> {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
-        let (id, state, _) = self.incident(&mut tx, number).await?;
-        if !matches!(state.as_str(), "group" | "suspected") {
+        let IncidentBrief { id, state, .. } = self.incident(&mut tx, number).await?;
+        if !matches!(state, IncidentState::Group | IncidentState::Suspected) {
             return Err(ActionError::Invalid(format!("the incident is {state}")));
         }
         // The text staff write when confirming is the incident's public title (the status page shows
         // no report's own words).
         let body = if text.trim().is_empty() { "Feil under utredning" } else { text.trim() };
         tx.set_incident_title(id, body).await?;
-        tx.set_incident_state_shown(id, "confirmed", Some("investigating"), now, actor, body, public).await?;
+        tx.set_incident_state_shown(id, IncidentState::Confirmed, Some("investigating"), now, actor, body, public)
+            .await?;
         self.note_on_tickets(&mut tx, id, now, actor, &format!("{number} confirmed")).await?;
         tx.commit().await?;
         Ok(())
@@ -55,11 +57,11 @@ impl Desk {
             return Err(ActionError::Invalid("an update needs a text (at most 10,000 characters)".into()));
         }
         let mut tx = self.store.begin().await?;
-        let (id, state, _) = self.incident(&mut tx, number).await?;
-        if state != "confirmed" {
+        let IncidentBrief { id, state, .. } = self.incident(&mut tx, number).await?;
+        if state != IncidentState::Confirmed {
             return Err(ActionError::Invalid("only a confirmed incident has stages; confirm it first".into()));
         }
-        tx.set_incident_state_shown(id, "confirmed", Some(stage), now, actor, text, public).await?;
+        tx.set_incident_state_shown(id, IncidentState::Confirmed, Some(stage), now, actor, text, public).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -68,9 +70,9 @@ impl Desk {
     pub async fn dismiss_incident(&self, number: &str, text: &str, actor: &str) -> Result<()> {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
-        let (id, _, _) = self.incident(&mut tx, number).await?;
+        let id = self.incident(&mut tx, number).await?.id;
         let body = if text.trim().is_empty() { "dismissed: not the same fault" } else { text.trim() };
-        tx.set_incident_state(id, "dismissed", None, now, actor, body).await?;
+        tx.set_incident_state(id, IncidentState::Dismissed, None, now, actor, body).await?;
         self.note_on_tickets(&mut tx, id, now, actor, &format!("{number} dismissed")).await?;
         tx.commit().await?;
         Ok(())
@@ -80,15 +82,15 @@ impl Desk {
     pub async fn split_incident(&self, number: &str, ticket: &str, actor: &str) -> Result<()> {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
-        let (id, state, status) = self.incident(&mut tx, number).await?;
+        let IncidentBrief { id, state, status, .. } = self.incident(&mut tx, number).await?;
         let t = tx.ticket_brief(ticket.trim()).await?.ok_or(ActionError::NotFound)?;
-        if tx.incident_of(t.id).await?.map(|i| i.0) != Some(id) {
+        if tx.incident_of(t.id).await?.map(|i| i.id) != Some(id) {
             return Err(ActionError::Invalid(format!("{} is not in {number}", t.number)));
         }
         tx.set_ticket_incident(t.id, None).await?;
         tx.event(t.id, now, actor, "ungrouped", &format!("taken out of {number}: another fault")).await?;
         let body = format!("{} taken out: another fault", t.number);
-        tx.set_incident_state(id, &state, status.as_deref(), now, actor, &body).await?;
+        tx.set_incident_state(id, state, status.as_deref(), now, actor, &body).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -24,13 +24,13 @@ use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
 use crate::config::Config;
-use crate::domain::Detail;
+use crate::domain::{Detail, Direction, TicketStatus};
 use crate::pipeline::parse::ParseLimits;
 use crate::pipeline::route::Reply;
 use crate::pipeline::{Decision, triage};
 use crate::policy::Policy;
 use crate::store::{NewAttachment, NewMessage, NewTicket, Store, Tx};
-use crate::text::address::{EmailAddress, join};
+use crate::text::address::EmailAddress;
 
 /// Where a mail came from on the IMAP server.
 #[derive(Debug, Clone, Copy)]
@@ -45,7 +45,7 @@ pub struct Source<'a> {
 pub enum Outcome {
     Ticket {
         number: String,
-        status: &'static str,
+        status: TicketStatus,
     },
     Reply {
         number: String,
@@ -63,12 +63,14 @@ pub enum Outcome {
 
 /// Ticket statuses.
 pub mod status {
+    use crate::domain::TicketStatus;
+
     /// Held until the reporter sends the missing details.
-    pub const AWAITING_INFO: &str = "awaiting-info";
+    pub const AWAITING_INFO: TicketStatus = TicketStatus::AwaitingInfo;
     /// Sent to the helpdesk for manual triage.
-    pub const TRIAGE: &str = "triage";
-    pub const ROUTED: &str = "routed";
-    pub const RESOLVED: &str = "resolved";
+    pub const TRIAGE: TicketStatus = TicketStatus::Triage;
+    pub const ROUTED: TicketStatus = TicketStatus::Routed;
+    pub const RESOLVED: TicketStatus = TicketStatus::Resolved;
 }
 
 /// The application layer: what happens to mail, and what staff do with tickets, incidents and
@@ -249,7 +251,7 @@ impl Desk {
             }
         };
         let new = NewMessage {
-            direction: "in",
+            direction: Direction::In,
             dedup_key: &key,
             message_id: message_id.as_deref(),
             verdict,
@@ -316,7 +318,7 @@ impl Desk {
         let recorded = tx
             .insert_message(
                 &NewMessage {
-                    direction: "in",
+                    direction: Direction::In,
                     dedup_key: &key,
                     message_id: parsed.as_ref().and_then(|m| m.message_id()),
                     verdict: "quarantined",
@@ -368,16 +370,16 @@ impl Desk {
                 municipality: routing.municipality.as_deref(),
                 urgent: c.urgent,
                 privacy: c.privacy,
-                missing: &join_details(&d.checks.missing),
+                missing: &d.checks.missing,
                 subject: &d.mail.subject,
                 reporter: d.checks.email.as_ref().or(reporter.map(|r| &r.address)).map(EmailAddress::as_str),
                 reporter_name: reporter.and_then(|r| r.name.as_deref()),
-                route_to: &join(&routing.to, ","),
-                route_cc: &join(&routing.cc, ","),
+                route_to: &routing.to,
+                route_cc: &routing.cc,
                 reasons: &d.reasons().join("\n"),
                 body: &d.mail.own_text.chars().take(20_000).collect::<String>(),
                 auth_result: d.auth.as_ref().map(|a| a.describe()).as_deref(),
-                products: &c.products.join(","),
+                products: &c.products,
                 vendor_issue: vendor_issue.as_deref(),
                 at: now,
             })
@@ -428,7 +430,8 @@ impl Desk {
         if let (Some(to), true) = (&routing.reply_to, reply && routing.reply != Reply::None) {
             self.queue_reply(tx, ticket, &number, routing.reply, to, d, now).await?;
         }
-        metrics::counter!("routedesk_tickets_total", "class" => c.class.as_str(), "status" => status).increment(1);
+        metrics::counter!("routedesk_tickets_total", "class" => c.class.as_str(), "status" => status.as_str())
+            .increment(1);
         Ok(Outcome::Ticket { number, status })
     }
 
@@ -454,9 +457,9 @@ impl Desk {
             return Ok(Outcome::Reply { number: ticket.number, completed: false });
         }
         let still_missing: Vec<Detail> =
-            split_details(&ticket.missing).into_iter().filter(|m| d.checks.missing.contains(m)).collect();
+            ticket.missing.iter().filter(|m| d.checks.missing.contains(m)).copied().collect();
         if !still_missing.is_empty() {
-            tx.update_ticket_state(ticket.id, status::AWAITING_INFO, &join_details(&still_missing), now).await?;
+            tx.update_ticket_state(ticket.id, status::AWAITING_INFO, &still_missing, now).await?;
             tx.event(ticket.id, now, ACTOR, "checked", &format!("still missing: {}", join_details(&still_missing)))
                 .await?;
             return Ok(Outcome::Reply { number: ticket.number, completed: false });
@@ -472,7 +475,7 @@ impl Desk {
         original.checks.screenshot = original.checks.screenshot.or(d.checks.screenshot.clone());
         let manual = original.routing.as_ref().is_some_and(|r| r.manual_triage);
         let new_status = if manual { status::TRIAGE } else { status::ROUTED };
-        tx.update_ticket_state(ticket.id, new_status, "", now).await?;
+        tx.update_ticket_state(ticket.id, new_status, &[], now).await?;
         tx.event(ticket.id, now, ACTOR, "completed", "the reporter sent the missing details").await?;
         self.queue_routing(tx, ticket.id, &ticket.number, report_message, &original, now, ACTOR).await?;
         Ok(Outcome::Reply { number: ticket.number, completed: true })
@@ -513,8 +516,4 @@ fn observe(outcome: &Outcome, took: std::time::Duration) {
 
 fn join_details(d: &[Detail]) -> String {
     d.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(",")
-}
-
-fn split_details(s: &str) -> Vec<Detail> {
-    s.split(',').filter_map(Detail::parse).collect()
 }

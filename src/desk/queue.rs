@@ -5,11 +5,11 @@ use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
 use super::{ACTOR, Desk};
-use crate::domain::Class;
+use crate::domain::{Class, IncidentState};
 use crate::pipeline::Decision;
 use crate::pipeline::route::Reply;
 use crate::reply;
-use crate::store::{NewOutbox, Tx};
+use crate::store::{IncidentBrief, NewOutbox, Tx};
 use crate::text::address::{EmailAddress, join};
 
 impl Desk {
@@ -31,11 +31,11 @@ impl Desk {
         let mut same = None;
         let mut cc = routing.cc.clone();
         let mut folded = false;
-        if let Some((id, inc, state)) = &incident {
+        if let Some(IncidentBrief { id, number: inc, state, .. }) = &incident {
             let (size, _) = tx.incident_size(*id).await?;
             let shown = tx.incident_numbers(*id, number, 10).await?;
             let count = usize::try_from(size - 1).unwrap_or(0).max(shown.len());
-            if matches!(state.as_str(), "suspected" | "confirmed") {
+            if matches!(state, IncidentState::Suspected | IncidentState::Confirmed) {
                 let before = cc.len();
                 cc.retain(|a| *a != self.policy.helpdesk.email);
                 folded = cc.len() < before;
@@ -65,7 +65,9 @@ impl Desk {
         let what =
             if d.classification.class == Class::Unclassified || routing.manual_triage { "manual triage: " } else { "" };
         let note = match (&incident, folded) {
-            (Some((_, inc, _)), true) => format!(" (the helpdesk follows {inc} instead of a copy)"),
+            (Some(IncidentBrief { number: inc, .. }), true) => {
+                format!(" (the helpdesk follows {inc} instead of a copy)")
+            }
             _ => String::new(),
         };
         tx.event(ticket, now, actor, "routed", &format!("{what}to {}{cc}{note}", join(&routing.to, ", "))).await

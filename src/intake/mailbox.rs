@@ -198,7 +198,7 @@ impl FolderSession<'_> {
         for ((_, source), outcome) in mails.iter().zip(&outcomes) {
             let uid = source.uid;
             match outcome {
-                Outcome::Ticket { number, status } => tracing::info!(uid, ticket = %number, status, "new ticket"),
+                Outcome::Ticket { number, status } => tracing::info!(uid, ticket = %number, %status, "new ticket"),
                 Outcome::Reply { number, completed } => tracing::info!(uid, ticket = %number, completed, "reply added"),
                 Outcome::Ignored { reason } => tracing::info!(uid, reason = %reason, "ignored"),
                 Outcome::Quarantined { reason } => tracing::warn!(uid, reason = %reason, "quarantined"),

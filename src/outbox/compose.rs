@@ -7,7 +7,7 @@ use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 
-use crate::store::{FileData, OutboxRow};
+use crate::store::{FileRow, OutboxRow};
 use crate::text::address::EmailAddress;
 
 pub struct Composer {
@@ -18,7 +18,7 @@ pub struct Composer {
 #[derive(Default)]
 pub struct Enclosures {
     pub report: Option<Vec<u8>>,
-    pub files: Vec<FileData>,
+    pub files: Vec<FileRow>,
 }
 
 impl Composer {

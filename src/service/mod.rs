@@ -118,7 +118,7 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         instance.clone(),
         rx_alerts,
     )));
-    tracing::info!(database = store.backend(), mailbox = %cfg.mailbox, "routedesk is running");
+    tracing::info!(database = %store.backend(), mailbox = %cfg.mailbox, "routedesk is running");
     Ok(Running { store, intake: stats, alerts, web, web_addr, shutdown, tasks, _instance_lock: instance_lock })
 }
 

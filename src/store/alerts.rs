@@ -4,7 +4,9 @@
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
-use super::{Db, Store, Tx};
+use super::Db;
+use super::Store;
+use super::Tx;
 use crate::alerts::{Condition, Facts, Finding};
 
 /// An alert that holds, as recorded.
@@ -31,11 +33,8 @@ impl Store {
         const SQL: &str = "INSERT INTO intake_status (mailbox, ok_at, failing_since, last_error, updated_at) \
              VALUES ($1, $2, NULL, '', $2) ON CONFLICT (mailbox) DO UPDATE SET ok_at = $2, failing_since = NULL, \
              last_error = '', updated_at = $2";
-        match &self.db {
-            Db::Sqlite(p) => sqlx::query(SQL).bind(mailbox).bind(at).execute(p).await.map(drop),
-            Db::Postgres(p) => sqlx::query(SQL).bind(mailbox).bind(at).execute(p).await.map(drop),
-        }
-        .context("recording the intake's state")
+        db!(self, p => sqlx::query(SQL).bind(mailbox).bind(at).execute(p).await.map(drop))
+            .context("recording the intake's state")
     }
 
     /// Records a failure of the intake of `mailbox` (the first of a run sets `failing_since`).
@@ -44,20 +43,15 @@ impl Store {
              VALUES ($1, NULL, $3, $2, $3) ON CONFLICT (mailbox) DO UPDATE SET \
              failing_since = COALESCE(intake_status.failing_since, $3), last_error = $2, updated_at = $3";
         let error: String = error.chars().take(1000).collect();
-        match &self.db {
-            Db::Sqlite(p) => sqlx::query(SQL).bind(mailbox).bind(&error).bind(at).execute(p).await.map(drop),
-            Db::Postgres(p) => sqlx::query(SQL).bind(mailbox).bind(&error).bind(at).execute(p).await.map(drop),
-        }
-        .context("recording the intake's state")
+        db!(self, p => sqlx::query(SQL).bind(mailbox).bind(&error).bind(at).execute(p).await.map(drop))
+            .context("recording the intake's state")
     }
 
     pub async fn intake_status(&self, mailbox: &str) -> Result<IntakeStatus> {
         const SQL: &str = "SELECT ok_at, failing_since, last_error FROM intake_status WHERE mailbox = $1";
-        let row: Option<(Option<OffsetDateTime>, Option<OffsetDateTime>, String)> = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQL).bind(mailbox).fetch_optional(p).await,
-            Db::Postgres(p) => sqlx::query_as(SQL).bind(mailbox).fetch_optional(p).await,
-        }
-        .context("reading the intake's state")?;
+        let row: Option<(Option<OffsetDateTime>, Option<OffsetDateTime>, String)> =
+            db!(self, p => sqlx::query_as(SQL).bind(mailbox).fetch_optional(p).await)
+                .context("reading the intake's state")?;
         Ok(row
             .map(|(ok_at, failing_since, last_error)| IntakeStatus { ok_at, failing_since, last_error })
             .unwrap_or_default())
@@ -73,22 +67,11 @@ impl Store {
         let day_ago = OffsetDateTime::now_utc() - time::Duration::days(1);
         let mut f = Facts::default();
         let result: Result<(), sqlx::Error> = async {
-            match &self.db {
-                Db::Sqlite(p) => {
-                    (f.last_mail_at,) = sqlx::query_as(LAST_MAIL).fetch_one(p).await?;
-                    (f.oldest_queued_at, f.queued) = sqlx::query_as(QUEUED).fetch_one(p).await?;
-                    (f.failed_recently,) = sqlx::query_as(FAILED).bind(day_ago).fetch_one(p).await?;
-                    f.last_failure =
-                        sqlx::query_as::<_, (String,)>(LAST_FAILED).fetch_optional(p).await?.unwrap_or_default().0;
-                }
-                Db::Postgres(p) => {
-                    (f.last_mail_at,) = sqlx::query_as(LAST_MAIL).fetch_one(p).await?;
-                    (f.oldest_queued_at, f.queued) = sqlx::query_as(QUEUED).fetch_one(p).await?;
-                    (f.failed_recently,) = sqlx::query_as(FAILED).bind(day_ago).fetch_one(p).await?;
-                    f.last_failure =
-                        sqlx::query_as::<_, (String,)>(LAST_FAILED).fetch_optional(p).await?.unwrap_or_default().0;
-                }
-            }
+            (f.last_mail_at,) = db!(self, fetch_one, LAST_MAIL)?;
+            (f.oldest_queued_at, f.queued) = db!(self, fetch_one, QUEUED)?;
+            (f.failed_recently,) = db!(self, fetch_one, FAILED, day_ago)?;
+            let last: Option<(String,)> = db!(self, fetch_optional, LAST_FAILED)?;
+            f.last_failure = last.unwrap_or_default().0;
             Ok(())
         }
         .await;
@@ -125,11 +108,7 @@ impl Store {
     pub async fn active_alerts(&self) -> Result<Vec<ActiveAlert>> {
         const SQL: &str = "SELECT id, kind, started_at, minutes, count, free_percent, said FROM alerts \
              WHERE ended_at IS NULL ORDER BY started_at";
-        let rows: Vec<AlertRow> = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQL).fetch_all(p).await,
-            Db::Postgres(p) => sqlx::query_as(SQL).fetch_all(p).await,
-        }
-        .context("reading alerts")?;
+        let rows: Vec<AlertRow> = db!(self, p => sqlx::query_as(SQL).fetch_all(p).await).context("reading alerts")?;
         Ok(rows
             .into_iter()
             .filter_map(|(id, kind, started_at, minutes, count, free_percent, said)| {
@@ -144,7 +123,7 @@ impl Tx {
     pub async fn start_alert(&mut self, f: &Finding, at: OffsetDateTime) -> Result<()> {
         const SQL: &str = "INSERT INTO alerts (kind, started_at, minutes, count, free_percent, said) \
              VALUES ($1, $2, $3, $4, $5, $6)";
-        on_conn!(self, c => sqlx::query(SQL)
+        db!(self, c => sqlx::query(SQL)
             .bind(f.condition.as_str())
             .bind(at)
             .bind(f.minutes)
@@ -160,12 +139,12 @@ impl Tx {
     /// Keeps an alert's figures current while it lasts.
     pub async fn update_alert(&mut self, id: i64, f: &Finding) -> Result<()> {
         const SQL: &str = "UPDATE alerts SET minutes = $1, count = $2, free_percent = $3, said = $4 WHERE id = $5";
-        on_conn!(self, c => sqlx::query(SQL).bind(f.minutes).bind(f.count).bind(f.free_percent).bind(&f.said).bind(id).execute(c).await.map(drop))
+        db!(self, c => sqlx::query(SQL).bind(f.minutes).bind(f.count).bind(f.free_percent).bind(&f.said).bind(id).execute(c).await.map(drop))
             .context("updating an alert")
     }
 
     pub async fn end_alert(&mut self, id: i64, at: OffsetDateTime) -> Result<()> {
         const SQL: &str = "UPDATE alerts SET ended_at = $1 WHERE id = $2";
-        on_conn!(self, c => sqlx::query(SQL).bind(at).bind(id).execute(c).await.map(drop)).context("ending an alert")
+        db!(self, c => sqlx::query(SQL).bind(at).bind(id).execute(c).await.map(drop)).context("ending an alert")
     }
 }

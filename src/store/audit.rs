@@ -3,21 +3,19 @@
 //! INSERT and a SELECT, and the database refuses UPDATE and DELETE on it.
 
 use anyhow::{Context as _, Result};
-use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use super::Store;
 
-row! {
-    pub struct AuditRow {
-        pub id: i64,
-        pub at: OffsetDateTime,
-        pub actor: String,
-        pub action: String,
-        pub object: String,
-        pub result: String,
-        pub address: Option<String>,
-    }
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub action: String,
+    pub object: String,
+    pub result: String,
+    pub address: Option<String>,
 }
 
 /// One entry to record. Never a secret in any field.
@@ -34,7 +32,7 @@ impl Store {
     pub async fn audit(&self, e: &AuditEntry<'_>, at: OffsetDateTime) -> Result<()> {
         const SQL: &str =
             "INSERT INTO audit_log (at, actor, action, object, result, address) VALUES ($1, $2, $3, $4, $5, $6)";
-        execute!(self, SQL, at, e.actor, e.action, e.object, e.result, e.address)
+        db!(self, execute, SQL, at, e.actor, e.action, e.object, e.result, e.address)
             .map(drop)
             .context("writing the audit log")
     }
@@ -43,6 +41,6 @@ impl Store {
     pub async fn audit_recent(&self, limit: i64) -> Result<Vec<AuditRow>> {
         const SQL: &str =
             "SELECT id, at, actor, action, object, result, address FROM audit_log ORDER BY id DESC LIMIT $1";
-        fetch!(self, SQL, fetch_all, limit).context("reading the audit log")
+        db!(self, fetch_all, SQL, limit).context("reading the audit log")
     }
 }

@@ -8,8 +8,11 @@
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
-use super::retention::{EMPTIED_MAIL, like_escaped};
-use super::{Db, Store, Tx};
+use super::Backend;
+use super::Store;
+use super::Tx;
+use super::retention::EMPTIED_MAIL;
+use super::retention::like_escaped;
 use crate::text::address::EmailAddress;
 
 /// What stands in for an erased person's address in a text that stays.
@@ -54,6 +57,42 @@ const TEXTS: &[(&str, &str, Option<&str>)] = &[
     ("privacy_incidents", "review_note", Some("ticket_id")),
 ];
 
+/// `text` with every occurrence of `needle` (ASCII, any case) replaced by [`ADDRESS_REMOVED`].
+fn replace_ignoring_case(text: &[u8], needle: &str) -> Vec<u8> {
+    let n = needle.as_bytes();
+    let mut out = Vec::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        if text.len() - i >= n.len() && text[i..i + n.len()].eq_ignore_ascii_case(n) {
+            out.extend_from_slice(ADDRESS_REMOVED.as_bytes());
+            i += n.len();
+        } else {
+            out.push(text[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+impl Store {
+    /// The mails whose raw text names `person` (as written, in any case; a copy encoded as base64
+    /// is not found). Read before the erasure's transaction: it reads every stored mail, and the
+    /// write lock is not held meanwhile.
+    pub async fn mail_naming(&self, person: &EmailAddress) -> Result<Vec<i64>> {
+        const SQLITE: &str =
+            "SELECT id FROM messages WHERE size > 0 AND CAST(raw AS TEXT) LIKE $1 ESCAPE '\\' ORDER BY id";
+        const POSTGRES: &str =
+            "SELECT id FROM messages WHERE size > 0 AND LOWER(encode(raw, 'escape')) LIKE $1 ESCAPE '\\' ORDER BY id";
+        let pattern = format!("%{}%", like_escaped(person.as_str()));
+        let sql = match self.backend() {
+            Backend::Sqlite => SQLITE,
+            Backend::Postgres => POSTGRES,
+        };
+        let rows: Vec<(i64,)> = db!(self, fetch_all, sql, &pattern).context("finding mail that names the person")?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+}
+
 impl Tx {
     /// Removes everything the store holds of `person` (see the module); `naming` are the mails
     /// [`Store::mail_naming`] found. Records an `erased` event on every ticket touched, without the
@@ -91,11 +130,10 @@ impl Tx {
         let mut out = Erased::default();
 
         // The tickets they reported: as a purge leaves them.
-        let theirs: Vec<(i64, String)> =
-            on_conn!(self, c => sqlx::query_as(THEIR_TICKETS).bind(address).fetch_all(c).await)
-                .context("finding the person's tickets")?;
+        let theirs: Vec<(i64, String)> = db!(self, c => sqlx::query_as(THEIR_TICKETS).bind(address).fetch_all(c).await)
+            .context("finding the person's tickets")?;
         for (id, _) in &theirs {
-            let (n,): (i64,) = on_conn!(self, c => sqlx::query_as(KEPT_MAIL).bind(id).fetch_one(c).await)
+            let (n,): (i64,) = db!(self, c => sqlx::query_as(KEPT_MAIL).bind(id).fetch_one(c).await)
                 .context("counting the person's mail")?;
             out.messages += u64::try_from(n).unwrap_or(0);
             let others = self.remove_ticket_data(*id, at).await?;
@@ -106,36 +144,35 @@ impl Tx {
 
         // Their mail anywhere else (an answer on another ticket, mail set aside), with its files.
         let elsewhere: Vec<(i64,)> =
-            on_conn!(self, c => sqlx::query_as(THEIR_MAIL_TICKETS).bind(address).fetch_all(c).await)
+            db!(self, c => sqlx::query_as(THEIR_MAIL_TICKETS).bind(address).fetch_all(c).await)
                 .context("finding the person's mail")?;
         out.affected.extend(elsewhere.into_iter().map(|(t,)| t));
-        on_conn!(self, c => sqlx::query(THEIR_FILES).bind(address).execute(c).await.map(drop))
+        db!(self, c => sqlx::query(THEIR_FILES).bind(address).execute(c).await.map(drop))
             .context("removing the person's files")?;
-        out.messages += on_conn!(self, c => sqlx::query(THEIR_MAIL).bind(empty).bind(address).execute(c).await.map(|r| r.rows_affected()))
+        out.messages += db!(self, c => sqlx::query(THEIR_MAIL).bind(empty).bind(address).execute(c).await.map(|r| r.rows_affected()))
             .context("emptying the person's mail")?;
 
         // Mail sent to them: its texts and its copy, and their place among its recipients.
         let sent: Vec<(i64, Option<i64>, String)> =
-            on_conn!(self, c => sqlx::query_as(SENT_TO).bind(address).fetch_all(c).await)
+            db!(self, c => sqlx::query_as(SENT_TO).bind(address).fetch_all(c).await)
                 .context("finding the mail sent to the person")?;
         for (id, ticket, message_id) in &sent {
-            on_conn!(self, c => sqlx::query(EMPTY_SENT).bind(id).execute(c).await.map(drop))
+            db!(self, c => sqlx::query(EMPTY_SENT).bind(id).execute(c).await.map(drop))
                 .context("emptying the mail sent to the person")?;
-            on_conn!(self, c => sqlx::query(SENT_COPY).bind(empty).bind(message_id).execute(c).await.map(drop))
+            db!(self, c => sqlx::query(SENT_COPY).bind(empty).bind(message_id).execute(c).await.map(drop))
                 .context("emptying the mail sent to the person")?;
             out.affected.extend(ticket);
         }
         out.sent_to = sent.len() as u64;
-        on_conn!(self, c => sqlx::query(RECIPIENT).bind(address).execute(c).await.map(drop))
+        db!(self, c => sqlx::query(RECIPIENT).bind(address).execute(c).await.map(drop))
             .context("removing the person from the recipients")?;
 
         // Entries of the audit trail that name them lose their details.
-        let named: Vec<(i64,)> = on_conn!(self, c => sqlx::query_as(NAMED_IN_EVENTS).bind(&pattern).fetch_all(c).await)
+        let named: Vec<(i64,)> = db!(self, c => sqlx::query_as(NAMED_IN_EVENTS).bind(&pattern).fetch_all(c).await)
             .context("finding the audit trail's mentions of the person")?;
         out.affected.extend(named.into_iter().map(|(t,)| t));
-        out.mentions +=
-            on_conn!(self, c => sqlx::query(EVENTS).bind(&pattern).execute(c).await.map(|r| r.rows_affected()))
-                .context("emptying the audit trail's mentions of the person")?;
+        out.mentions += db!(self, c => sqlx::query(EVENTS).bind(&pattern).execute(c).await.map(|r| r.rows_affected()))
+            .context("emptying the audit trail's mentions of the person")?;
 
         // Every other text that names them keeps its words without the address.
         for (table, column, ticket) in TEXTS {
@@ -170,13 +207,13 @@ impl Tx {
             "SELECT id, {column}, {ticket_column} FROM {table} WHERE LOWER({column}) LIKE $1 ESCAPE '\\'"
         ));
         let rows: Vec<(i64, String, Option<i64>)> =
-            on_conn!(self, c => sqlx::query_as(select).bind(pattern).fetch_all(c).await)
+            db!(self, c => sqlx::query_as(select).bind(pattern).fetch_all(c).await)
                 .with_context(|| format!("finding {table}.{column} naming the person"))?;
         let mut tickets = Vec::new();
         for (id, text, t) in &rows {
             let update = sqlx::AssertSqlSafe(format!("UPDATE {table} SET {column} = $1 WHERE id = $2"));
             let text = String::from_utf8_lossy(&replace_ignoring_case(text.as_bytes(), address)).into_owned();
-            on_conn!(self, c => sqlx::query(update).bind(&text).bind(id).execute(c).await.map(drop))
+            db!(self, c => sqlx::query(update).bind(&text).bind(id).execute(c).await.map(drop))
                 .with_context(|| format!("removing the person's address from {table}.{column}"))?;
             tickets.extend(t);
         }
@@ -191,7 +228,7 @@ impl Tx {
         let mut tickets = Vec::new();
         for id in ids {
             let row: Option<(Vec<u8>, Option<i64>)> =
-                on_conn!(self, c => sqlx::query_as(READ).bind(id).fetch_optional(c).await)
+                db!(self, c => sqlx::query_as(READ).bind(id).fetch_optional(c).await)
                     .context("reading a mail that names the person")?;
             let Some((raw, ticket)) = row else { continue };
             let redacted = replace_ignoring_case(&raw, address);
@@ -199,49 +236,13 @@ impl Tx {
                 continue;
             }
             let size = i64::try_from(redacted.len()).unwrap_or(i64::MAX);
-            on_conn!(self, c => sqlx::query(UPDATE).bind(&redacted).bind(size).bind(id).execute(c).await.map(drop))
+            db!(self, c => sqlx::query(UPDATE).bind(&redacted).bind(size).bind(id).execute(c).await.map(drop))
                 .context("removing the person's address from a mail")?;
             changed += 1;
             tickets.extend(ticket);
         }
         Ok((changed, tickets))
     }
-}
-
-impl Store {
-    /// The mails whose raw text names `person` (as written, in any case; a copy encoded as base64
-    /// is not found). Read before the erasure's transaction: it reads every stored mail, and the
-    /// write lock is not held meanwhile.
-    pub async fn mail_naming(&self, person: &EmailAddress) -> Result<Vec<i64>> {
-        const SQLITE: &str =
-            "SELECT id FROM messages WHERE size > 0 AND CAST(raw AS TEXT) LIKE $1 ESCAPE '\\' ORDER BY id";
-        const POSTGRES: &str =
-            "SELECT id FROM messages WHERE size > 0 AND LOWER(encode(raw, 'escape')) LIKE $1 ESCAPE '\\' ORDER BY id";
-        let pattern = format!("%{}%", like_escaped(person.as_str()));
-        let rows: Vec<(i64,)> = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQLITE).bind(&pattern).fetch_all(p).await,
-            Db::Postgres(p) => sqlx::query_as(POSTGRES).bind(&pattern).fetch_all(p).await,
-        }
-        .context("finding mail that names the person")?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
-    }
-}
-
-/// `text` with every occurrence of `needle` (ASCII, any case) replaced by [`ADDRESS_REMOVED`].
-fn replace_ignoring_case(text: &[u8], needle: &str) -> Vec<u8> {
-    let n = needle.as_bytes();
-    let mut out = Vec::with_capacity(text.len());
-    let mut i = 0;
-    while i < text.len() {
-        if text.len() - i >= n.len() && text[i..i + n.len()].eq_ignore_ascii_case(n) {
-            out.extend_from_slice(ADDRESS_REMOVED.as_bytes());
-            i += n.len();
-        } else {
-            out.push(text[i]);
-            i += 1;
-        }
-    }
-    out
 }
 
 #[cfg(test)]

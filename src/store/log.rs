@@ -7,9 +7,10 @@ use anyhow::{Context as _, Result};
 use sqlx::AssertSqlSafe;
 use time::OffsetDateTime;
 
-use super::Db;
+use super::Backend;
 use super::Store;
-use super::read::{TICKET_COLUMNS, TicketRow};
+use super::tickets::TICKET_COLUMNS;
+use super::tickets::TicketRow;
 
 /// What the log shows. Empty fields do not filter.
 #[derive(Debug, Clone, Default)]
@@ -91,9 +92,9 @@ fn is_ticket_number(word: &str) -> bool {
 
 /// The full-text query for `words`: all must match, whole words, or with `prefix` as word
 /// beginnings (`kristian` finds Kristiansen).
-fn text_query(words: &[String], prefix: bool, backend: &str) -> String {
+fn text_query(words: &[String], prefix: bool, backend: Backend) -> String {
     let star = if prefix { "*" } else { "" };
-    if backend == "postgres" {
+    if backend == Backend::Postgres {
         let star = if prefix { ":*" } else { "" };
         words.iter().map(|w| format!("'{w}'{star}")).collect::<Vec<_>>().join(" & ")
     } else {
@@ -107,7 +108,7 @@ fn text_words(f: &TicketFilter) -> Vec<String> {
 }
 
 /// The `WHERE` of the log: scope, search and dates, and with `with_facets` the facet filters.
-fn scoped(f: &TicketFilter, with_facets: bool, prefix: bool, backend: &str) -> Where {
+fn scoped(f: &TicketFilter, with_facets: bool, prefix: bool, backend: Backend) -> Where {
     let mut w = Where::new();
     if let Some(m) = &f.scope {
         w.push("municipality = ?", [Bind::Text(m.clone())]);
@@ -119,7 +120,7 @@ fn scoped(f: &TicketFilter, with_facets: bool, prefix: bool, backend: &str) -> W
     }
     if !words.is_empty() {
         let query = text_query(&words, prefix, backend);
-        if backend == "postgres" {
+        if backend == Backend::Postgres {
             w.push("search @@ to_tsquery('simple', ?)", [Bind::Text(query)]);
         } else {
             // Driven by the index, newest match first, so a page stops after its last row.
@@ -157,7 +158,7 @@ fn scoped(f: &TicketFilter, with_facets: bool, prefix: bool, backend: &str) -> W
 
 /// The same scope and dates over the kept counts: all-time totals without dates, the per-day counts
 /// with them (`None` when the dates do not fall on whole days, which the log's date fields always do).
-fn counted(f: &TicketFilter, backend: &str) -> Option<Where> {
+fn counted(f: &TicketFilter, backend: Backend) -> Option<Where> {
     let mut w = Where::new();
     w.from = if f.from.is_none() && f.until.is_none() { "ticket_totals" } else { "ticket_counts" };
     if let Some(m) = &f.scope {
@@ -170,7 +171,8 @@ fn counted(f: &TicketFilter, backend: &str) -> Option<Where> {
             return None;
         }
         let day = format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day());
-        let clause = if backend == "postgres" { format!("day {op} CAST(? AS DATE)") } else { format!("day {op} ?") };
+        let clause =
+            if backend == Backend::Postgres { format!("day {op} CAST(? AS DATE)") } else { format!("day {op} ?") };
         w.push(&clause, [Bind::Text(day)]);
     }
     Some(w)
@@ -179,35 +181,20 @@ fn counted(f: &TicketFilter, backend: &str) -> Option<Where> {
 /// A search's filter counts cover at most this many of its newest matches.
 pub const SEARCH_COUNT_LIMIT: i64 = 1_000;
 
-/// Runs a dynamic `query_as` with binds on whichever backend the store has.
-macro_rules! dynamic {
-    ($store:expr, $sql:expr, $binds:expr, $method:ident) => {{
-        let sql = AssertSqlSafe($sql);
-        match &$store.db {
-            Db::Sqlite(p) => {
-                let mut q = sqlx::query_as(sql);
-                for b in $binds {
-                    q = match b {
-                        Bind::Text(s) => q.bind(s),
-                        Bind::Time(t) => q.bind(t),
-                        Bind::Int(i) => q.bind(i),
-                    };
-                }
-                q.$method(p).await
-            }
-            Db::Postgres(p) => {
-                let mut q = sqlx::query_as(sql);
-                for b in $binds {
-                    q = match b {
-                        Bind::Text(s) => q.bind(s),
-                        Bind::Time(t) => q.bind(t),
-                        Bind::Int(i) => q.bind(i),
-                    };
-                }
-                q.$method(p).await
-            }
-        }
-    }};
+/// The log's query: `sql` (built here from fixed parts) with `binds` in order, on either backend.
+fn query<'q, DB, O>(sql: String, binds: Vec<Bind>) -> sqlx::query::QueryAs<'q, DB, O, DB::Arguments>
+where
+    DB: sqlx::Database,
+    O: for<'r> sqlx::FromRow<'r, DB::Row>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    OffsetDateTime: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    binds.into_iter().fold(sqlx::query_as(AssertSqlSafe(sql)), |q, b| match b {
+        Bind::Text(s) => q.bind(s),
+        Bind::Time(t) => q.bind(t),
+        Bind::Int(i) => q.bind(i),
+    })
 }
 
 /// Counts of the log per facet value, within scope, search and dates.
@@ -232,12 +219,13 @@ impl Store {
             return Ok(false);
         }
         let exact = text_query(&words, false, self.backend());
-        let sql = match &self.db {
-            Db::Sqlite(_) => "SELECT 1 FROM tickets_fts WHERE tickets_fts MATCH $1 LIMIT 1",
-            Db::Postgres(_) => "SELECT 1 FROM tickets WHERE search @@ to_tsquery('simple', $1) LIMIT 1",
+        let sql = match self.backend() {
+            Backend::Sqlite => "SELECT 1 FROM tickets_fts WHERE tickets_fts MATCH $1 LIMIT 1",
+            Backend::Postgres => "SELECT 1 FROM tickets WHERE search @@ to_tsquery('simple', $1) LIMIT 1",
         };
         let found: Option<(i32,)> =
-            dynamic!(self, sql.to_string(), [Bind::Text(exact)], fetch_optional).context("searching tickets")?;
+            db!(self, c => query(sql.to_string(), vec![Bind::Text(exact)]).fetch_optional(c).await)
+                .context("searching tickets")?;
         Ok(found.is_none())
     }
 
@@ -255,7 +243,7 @@ impl Store {
             w.newest_first,
             w.binds.len()
         );
-        dynamic!(self, sql, w.binds, fetch_all).context("listing tickets")
+        db!(self, c => query(sql, w.binds).fetch_all(c).await).context("listing tickets")
     }
 
     /// The filter counts, in one grouped query: without a search, added up from the kept counts;
@@ -285,7 +273,7 @@ impl Store {
             w.sql()
         );
         let groups: Vec<(String, String, String, i64, i64, i64)> =
-            dynamic!(self, sql, w.binds, fetch_all).context("counting tickets")?;
+            db!(self, c => query(sql, w.binds).fetch_all(c).await).context("counting tickets")?;
         let mut out = Facets::default();
         let (mut status, mut class, mut municipality) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
         for (s, c, m, count, urgent, privacy) in groups {

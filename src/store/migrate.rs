@@ -1,47 +1,12 @@
 //! Migrations, embedded in the binary and applied at start-up. One folder per backend, with the same
 //! versions in both.
 
-use std::borrow::Cow;
+use sqlx::migrate::Migrator;
 
-use sqlx::SqlSafeStr;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
-
-const SQLITE: &[(i64, &str, &str)] = &[
-    (1, "tickets", include_str!("../../migrations/sqlite/0001_tickets.sql")),
-    (2, "staff", include_str!("../../migrations/sqlite/0002_staff.sql")),
-    (3, "reliability", include_str!("../../migrations/sqlite/0003_reliability.sql")),
-    (4, "scale", include_str!("../../migrations/sqlite/0004_scale.sql")),
-    (5, "retention", include_str!("../../migrations/sqlite/0005_retention.sql")),
-    (6, "incidents", include_str!("../../migrations/sqlite/0006_incidents.sql")),
-    (7, "privacy", include_str!("../../migrations/sqlite/0007_privacy.sql")),
-    (8, "recipients", include_str!("../../migrations/sqlite/0008_recipients.sql")),
-    (9, "web security", include_str!("../../migrations/sqlite/0009_web_security.sql")),
-    (10, "alerts", include_str!("../../migrations/sqlite/0010_alerts.sql")),
-    (11, "erasure", include_str!("../../migrations/sqlite/0011_erasure.sql")),
-    (12, "staff sso", include_str!("../../migrations/sqlite/0012_staff_sso.sql")),
-];
-const POSTGRES: &[(i64, &str, &str)] = &[
-    (1, "tickets", include_str!("../../migrations/postgres/0001_tickets.sql")),
-    (2, "staff", include_str!("../../migrations/postgres/0002_staff.sql")),
-    (3, "reliability", include_str!("../../migrations/postgres/0003_reliability.sql")),
-    (4, "scale", include_str!("../../migrations/postgres/0004_scale.sql")),
-    (5, "retention", include_str!("../../migrations/postgres/0005_retention.sql")),
-    (6, "incidents", include_str!("../../migrations/postgres/0006_incidents.sql")),
-    (7, "privacy", include_str!("../../migrations/postgres/0007_privacy.sql")),
-    (8, "recipients", include_str!("../../migrations/postgres/0008_recipients.sql")),
-    (9, "web security", include_str!("../../migrations/postgres/0009_web_security.sql")),
-    (10, "alerts", include_str!("../../migrations/postgres/0010_alerts.sql")),
-    (11, "erasure", include_str!("../../migrations/postgres/0011_erasure.sql")),
-    (12, "staff sso", include_str!("../../migrations/postgres/0012_staff_sso.sql")),
-];
-
-fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
-    Migrator::with_migrations(
-        list.iter()
-            .map(|(v, d, sql)| Migration::new(*v, Cow::Borrowed(*d), MigrationType::Simple, sql.into_sql_str(), false))
-            .collect(),
-    )
-}
+/// Every file of each folder, in version order. Versions, descriptions and checksums are those
+/// recorded by databases migrated before the list was read from the folders.
+static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
 
 /// Holds `<database>.migrate.lock` while migrations run, waiting (at most a minute) for another
 /// process that holds it; `None` for an in-memory database.
@@ -63,10 +28,43 @@ pub async fn sqlite_lock(database: &std::path::Path) -> anyhow::Result<Option<st
     anyhow::bail!("{path} stayed locked for a minute: another process is still migrating the database")
 }
 
-pub fn sqlite() -> Migrator {
-    migrator(SQLITE)
+pub fn sqlite() -> &'static Migrator {
+    &SQLITE
 }
 
-pub fn postgres() -> Migrator {
-    migrator(POSTGRES)
+pub fn postgres() -> &'static Migrator {
+    &POSTGRES
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::migrate::Migrator;
+
+    /// The versions named by the files of a migrations folder (`0007_privacy.sql` → 7).
+    fn file_versions(folder: &str) -> Vec<i64> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()));
+        let mut versions: Vec<i64> = entries
+            .map(|e| {
+                let name = e.expect("a folder entry").file_name().to_string_lossy().into_owned();
+                let version = name.split('_').next().and_then(|v| v.parse().ok());
+                version.unwrap_or_else(|| panic!("{folder}/{name} is not named <version>_<description>.sql"))
+            })
+            .collect();
+        versions.sort_unstable();
+        versions
+    }
+
+    fn versions(m: &Migrator) -> Vec<i64> {
+        m.iter().map(|m| m.version).collect()
+    }
+
+    #[test]
+    fn every_file_is_a_migration_and_both_databases_have_the_same() {
+        let sqlite = file_versions("migrations/sqlite");
+        let postgres = file_versions("migrations/postgres");
+        assert_eq!(versions(super::sqlite()), sqlite, "a file in migrations/sqlite is not applied");
+        assert_eq!(versions(super::postgres()), postgres, "a file in migrations/postgres is not applied");
+        assert_eq!(sqlite, postgres, "both databases need the same migrations");
+    }
 }

@@ -3,36 +3,46 @@
 //! its own arm. Every SQLite write transaction starts with `BEGIN IMMEDIATE`: a deferred `BEGIN`
 //! fails at once with "database is locked" when two writers meet.
 
-/// Runs a statement on whichever pool the store has; gives rows affected.
-macro_rules! execute {
-    ($store:expr, $sql:expr $(, $bind:expr)*) => {
-        match &$store.db {
-            $crate::store::Db::Sqlite(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
-            $crate::store::Db::Postgres(p) => sqlx::query($sql)$(.bind($bind))*.execute(p).await.map(|r| r.rows_affected()),
+/// Runs a query on whichever connection `$on` has: a [`Store`]'s pool or a [`Tx`]'s transaction,
+/// on SQLite or PostgreSQL. The SQL text is shared: `$n` placeholders work on both.
+/// - `db!(on, c => expr)`: `expr` with `c` the connection (an `Executor`);
+/// - `db!(on, execute, sql, binds…)`: a statement, giving the rows it affected;
+/// - `db!(on, fetch_one | fetch_optional | fetch_all, sql, binds…)`: a `query_as`.
+macro_rules! db {
+    ($on:expr, $c:ident => $e:expr) => {
+        match $on.conn() {
+            $crate::store::Conn::Sqlite($c) => $e,
+            $crate::store::Conn::Postgres($c) => $e,
         }
+    };
+    ($on:expr, execute, $sql:expr $(, $bind:expr)*) => {
+        db!($on, c => sqlx::query($sql)$(.bind($bind))*.execute(c).await.map(|r| r.rows_affected()))
+    };
+    ($on:expr, $method:ident, $sql:expr $(, $bind:expr)*) => {
+        db!($on, c => sqlx::query_as($sql)$(.bind($bind))*.$method(c).await)
     };
 }
 
-#[macro_use]
-mod read;
-#[macro_use]
-mod tx;
 mod alerts;
+mod attachments;
 mod audit;
 mod erasure;
-mod incident;
-mod lease;
-mod links;
+mod incidents;
+mod leases;
 mod log;
+mod messages;
 mod migrate;
 mod outbox;
 mod privacy;
 mod retention;
 #[cfg(feature = "bench")]
 mod seed;
+mod sessions;
 mod sqlite_tx;
-mod sso;
 mod staff;
+mod tickets;
+mod tx;
+mod types;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -43,18 +53,19 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use alerts::{ActiveAlert, IntakeStatus};
+pub use attachments::{AttachmentRow, FileRow, NewAttachment};
 pub use audit::{AuditEntry, AuditRow};
 pub use erasure::{ADDRESS_REMOVED, Erased};
-pub use incident::{Candidate, IncidentRow, IncidentUpdate};
-pub use links::LinkedTicket;
+pub use incidents::{Candidate, IncidentBrief, IncidentReport, IncidentRow, IncidentUpdate};
 pub use log::{Facets, TicketFilter};
-pub use outbox::{FileData, OutboxRow};
+pub use messages::{MessageRow, NewMessage};
+pub use outbox::{NewOutbox, OutboxRow};
 pub use privacy::{PrivacyField, PrivacyReport, PrivacyRow};
-pub use read::{AttachmentRow, Counted, EventRow, FileRow, MessageRow, TicketRow};
 pub use retention::{REMOVED, Unkept};
-pub use sso::{PendingSignIn, SsoAccount, SsoUpsert};
-pub use staff::{SessionLimits, UserRow};
-pub use tx::{NewAttachment, NewMessage, NewOutbox, NewTicket, TicketBrief, TicketField, Tx};
+pub use sessions::{PendingSignIn, SessionLimits};
+pub use staff::{SsoAccount, SsoUpsert, UserRow};
+pub use tickets::{EventRow, LinkedTicket, NewTicket, ReportText, TicketBrief, TicketField, TicketRow, TicketStat};
+pub use tx::Tx;
 
 /// The database, and the signal its outbox worker waits on. Clones share both.
 #[derive(Debug, Clone)]
@@ -71,6 +82,29 @@ pub(crate) enum Db {
     Postgres(PgPool),
 }
 
+/// Which database a store is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        })
+    }
+}
+
+/// A connection of either backend: `S` on SQLite, `P` on PostgreSQL (pools for a [`Store`],
+/// connections inside a transaction for a [`Tx`]). What [`db!`] runs queries on.
+pub(crate) enum Conn<S, P> {
+    Sqlite(S),
+    Postgres(P),
+}
+
 /// The connection pool, for tools and tests that run SQL of their own.
 pub enum Pool<'a> {
     Sqlite(&'a SqlitePool),
@@ -82,6 +116,13 @@ impl Store {
         match &self.db {
             Db::Sqlite(p) => Pool::Sqlite(p),
             Db::Postgres(p) => Pool::Postgres(p),
+        }
+    }
+
+    pub(crate) fn conn(&self) -> Conn<&SqlitePool, &PgPool> {
+        match &self.db {
+            Db::Sqlite(p) => Conn::Sqlite(p),
+            Db::Postgres(p) => Conn::Postgres(p),
         }
     }
 
@@ -157,10 +198,10 @@ impl Store {
         Ok(())
     }
 
-    pub fn backend(&self) -> &'static str {
+    pub fn backend(&self) -> Backend {
         match &self.db {
-            Db::Sqlite(_) => "sqlite",
-            Db::Postgres(_) => "postgres",
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
         }
     }
 
@@ -178,6 +219,32 @@ impl Store {
             Db::Sqlite(p) => p.close().await,
             Db::Postgres(p) => p.close().await,
         }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Counted {
+    Tickets,
+    /// Mail that reached the mailbox.
+    Inbound,
+    Outbox,
+}
+
+impl Store {
+    pub async fn count(&self, what: Counted) -> Result<i64> {
+        let sql = match what {
+            Counted::Tickets => "SELECT COUNT(*) FROM tickets",
+            Counted::Inbound => "SELECT COUNT(*) FROM messages WHERE direction = 'in'",
+            Counted::Outbox => "SELECT COUNT(*) FROM outbox",
+        };
+        let (n,): (i64,) = db!(self, fetch_one, sql).context("counting")?;
+        Ok(n)
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        let _: (i64,) = db!(self, fetch_one, "SELECT CAST(1 AS BIGINT)").context("the database does not answer")?;
+        Ok(())
     }
 }
 

@@ -6,20 +6,41 @@ use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
 use super::Db;
-use super::read::OUTBOX_COLUMNS;
-use super::{NewMessage, Store};
+use super::Store;
+use super::Tx;
+use super::messages::NewMessage;
 use crate::text::address::EmailAddress;
+
+pub struct NewOutbox<'a> {
+    pub ticket_id: Option<i64>,
+    pub kind: &'a str,
+    pub message_id: &'a str,
+    pub envelope_from: &'a str,
+    pub to: &'a [EmailAddress],
+    pub cc: &'a [EmailAddress],
+    pub in_reply_to: Option<&'a str>,
+    pub report_message: Option<i64>,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub status: &'a str,
+    pub at: OffsetDateTime,
+}
+
+pub(super) const OUTBOX_COLUMNS: &str = "id, ticket_id, kind, message_id, envelope_from, in_reply_to, \
+     report_message, subject, body, status, attempts, last_error, created_at";
 
 /// Due mail not held by a live claim: unclaimed, its claim run out, or its claimer's heartbeat
 /// lease gone (the instance died mid-send).
 const DUE: &str = "status = 'queued' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2 \
      OR NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'instance:' || outbox.claimed_by AND l.expires_at > $2))";
+
 const CLAIM_SQLITE: &str = const_format::concatcp!(
     "UPDATE outbox SET locked_until = $1, claimed_by = $3, attempts = attempts + 1 WHERE id = (SELECT id FROM outbox WHERE ",
     DUE,
     " ORDER BY id LIMIT 1) RETURNING ",
     OUTBOX_COLUMNS
 );
+
 const CLAIM_POSTGRES: &str = const_format::concatcp!(
     "UPDATE outbox SET locked_until = $1, claimed_by = $3, attempts = attempts + 1 WHERE id = (SELECT id FROM outbox WHERE ",
     DUE,
@@ -27,15 +48,18 @@ const CLAIM_POSTGRES: &str = const_format::concatcp!(
     OUTBOX_COLUMNS
 );
 
-/// A queued or sent mail, with its recipients.
-#[derive(Debug, Clone)]
+/// A queued or sent mail, with its recipients (read from their own table by
+/// [`Store::fill_recipients`]).
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxRow {
     pub id: i64,
     pub ticket_id: Option<i64>,
     pub kind: String,
     pub message_id: String,
     pub envelope_from: String,
+    #[sqlx(skip)]
     pub to: Vec<EmailAddress>,
+    #[sqlx(skip)]
     pub cc: Vec<EmailAddress>,
     pub in_reply_to: Option<String>,
     pub report_message: Option<i64>,
@@ -60,46 +84,29 @@ impl OutboxRow {
     }
 }
 
-/// Read by column name; the recipients come from their own table ([`Store::fill_recipients`]).
-impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for OutboxRow
-where
-    &'static str: sqlx::ColumnIndex<R>,
-    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    OffsetDateTime: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-{
-    fn from_row(r: &'r R) -> Result<Self, sqlx::Error> {
-        Ok(Self {
-            id: r.try_get("id")?,
-            ticket_id: r.try_get("ticket_id")?,
-            kind: r.try_get("kind")?,
-            message_id: r.try_get("message_id")?,
-            envelope_from: r.try_get("envelope_from")?,
-            to: Vec::new(),
-            cc: Vec::new(),
-            in_reply_to: r.try_get("in_reply_to")?,
-            report_message: r.try_get("report_message")?,
-            subject: r.try_get("subject")?,
-            body: r.try_get("body")?,
-            status: r.try_get("status")?,
-            attempts: r.try_get("attempts")?,
-            last_error: r.try_get("last_error")?,
-            created_at: r.try_get("created_at")?,
-        })
-    }
-}
-
-/// An attachment of a ticket, to go with its routing mail.
-#[derive(Debug, Clone)]
-pub struct FileData {
-    pub filename: Option<String>,
-    pub content_type: String,
-    pub data: Vec<u8>,
-}
-
 impl Store {
+    pub async fn outbox_of(&self, ticket_id: i64) -> Result<Vec<OutboxRow>> {
+        const SQL: &str =
+            const_format::concatcp!("SELECT ", OUTBOX_COLUMNS, " FROM outbox WHERE ticket_id = $1 ORDER BY id");
+        let mut rows: Vec<OutboxRow> =
+            db!(self, fetch_all, SQL, ticket_id).context("reading a ticket's outgoing mail")?;
+        for row in &mut rows {
+            self.fill_recipients(row).await?;
+        }
+        Ok(rows)
+    }
+
+    /// Every outgoing mail of one kind (e.g. `alert`), oldest first.
+    pub async fn outbox_of_kind(&self, kind: &str) -> Result<Vec<OutboxRow>> {
+        const SQL: &str =
+            const_format::concatcp!("SELECT ", OUTBOX_COLUMNS, " FROM outbox WHERE kind = $1 ORDER BY id");
+        let mut rows: Vec<OutboxRow> = db!(self, fetch_all, SQL, kind).context("reading outgoing mail")?;
+        for row in &mut rows {
+            self.fill_recipients(row).await?;
+        }
+        Ok(rows)
+    }
+
     /// Takes the next due mail for `lease` on behalf of instance `holder`; `None` when nothing is due.
     pub async fn claim_outbox(
         &self,
@@ -131,11 +138,8 @@ impl Store {
     pub(super) async fn fill_recipients(&self, row: &mut OutboxRow) -> Result<()> {
         const SQL: &str =
             "SELECT role, address FROM outbox_recipients WHERE outbox_id = $1 ORDER BY role DESC, position";
-        let list: Vec<(String, String)> = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQL).bind(row.id).fetch_all(p).await,
-            Db::Postgres(p) => sqlx::query_as(SQL).bind(row.id).fetch_all(p).await,
-        }
-        .context("reading an outgoing mail's recipients")?;
+        let list: Vec<(String, String)> = db!(self, p => sqlx::query_as(SQL).bind(row.id).fetch_all(p).await)
+            .context("reading an outgoing mail's recipients")?;
         for (role, address) in list {
             match EmailAddress::parse(&address) {
                 Ok(a) if role == "cc" => row.cc.push(a),
@@ -151,11 +155,8 @@ impl Store {
     pub async fn outbox_next_due(&self) -> Result<Option<OffsetDateTime>> {
         const SQL: &str = "SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > next_attempt_at \
              THEN locked_until ELSE next_attempt_at END) FROM outbox WHERE status = 'queued'";
-        let (at,): (Option<OffsetDateTime>,) = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQL).fetch_one(p).await,
-            Db::Postgres(p) => sqlx::query_as(SQL).fetch_one(p).await,
-        }
-        .context("reading when the next mail is due")?;
+        let (at,): (Option<OffsetDateTime>,) =
+            db!(self, p => sqlx::query_as(SQL).fetch_one(p).await).context("reading when the next mail is due")?;
         Ok(at)
     }
 
@@ -169,7 +170,7 @@ impl Store {
         let key = format!("out:{}", row.message_id);
         tx.insert_message(
             &NewMessage {
-                direction: "out",
+                direction: crate::domain::Direction::Out,
                 dedup_key: &key,
                 message_id: Some(&row.message_id),
                 verdict: "outbound",
@@ -209,36 +210,89 @@ impl Store {
         tx.commit().await
     }
 
-    /// The raw bytes of a recorded mail.
-    pub async fn message_raw(&self, id: i64) -> Result<Option<Vec<u8>>> {
-        const SQL: &str = "SELECT raw FROM messages WHERE id = $1";
-        let row: Option<(Vec<u8>,)> = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQL).bind(id).fetch_optional(p).await,
-            Db::Postgres(p) => sqlx::query_as(SQL).bind(id).fetch_optional(p).await,
-        }
-        .context("reading a message")?;
-        Ok(row.map(|r| r.0))
-    }
-
-    /// Every file of a ticket (report and replies), in order.
-    pub async fn ticket_files(&self, ticket_id: i64) -> Result<Vec<FileData>> {
-        const SQL: &str = "SELECT filename, content_type, data FROM attachments WHERE ticket_id = $1 ORDER BY id";
-        let rows: Vec<(Option<String>, String, Vec<u8>)> = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQL).bind(ticket_id).fetch_all(p).await,
-            Db::Postgres(p) => sqlx::query_as(SQL).bind(ticket_id).fetch_all(p).await,
-        }
-        .context("reading a ticket's files")?;
-        Ok(rows.into_iter().map(|(filename, content_type, data)| FileData { filename, content_type, data }).collect())
-    }
-
     /// Mail waiting to be sent (the queue depth).
     pub async fn outbox_pending(&self) -> Result<i64> {
         const SQL: &str = "SELECT COUNT(*) FROM outbox WHERE status = 'queued'";
-        let (n,): (i64,) = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQL).fetch_one(p).await,
-            Db::Postgres(p) => sqlx::query_as(SQL).fetch_one(p).await,
-        }
-        .context("counting queued mail")?;
+        let (n,): (i64,) = db!(self, p => sqlx::query_as(SQL).fetch_one(p).await).context("counting queued mail")?;
         Ok(n)
+    }
+}
+
+impl Tx {
+    /// Queues a mail with its recipients, each a row of its own.
+    pub async fn insert_outbox(&mut self, o: &NewOutbox<'_>) -> Result<i64> {
+        const SQL: &str = "INSERT INTO outbox (ticket_id, kind, message_id, envelope_from, in_reply_to, \
+             report_message, subject, body, status, attempts, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10) RETURNING id";
+        const RECIPIENT: &str =
+            "INSERT INTO outbox_recipients (outbox_id, role, position, address) VALUES ($1, $2, $3, $4)";
+        anyhow::ensure!(!o.to.is_empty(), "an outgoing mail needs at least one recipient");
+        self.queued_mail = true;
+        let (id,): (i64,) = db!(self, c => sqlx::query_as(SQL)
+            .bind(o.ticket_id)
+            .bind(o.kind)
+            .bind(o.message_id)
+            .bind(o.envelope_from)
+            .bind(o.in_reply_to)
+            .bind(o.report_message)
+            .bind(o.subject)
+            .bind(o.body)
+            .bind(o.status)
+            .bind(o.at)
+            .fetch_one(c)
+            .await)
+        .context("queueing an outgoing mail")?;
+        let list = o.to.iter().map(|a| ("to", a)).enumerate().chain(o.cc.iter().map(|a| ("cc", a)).enumerate());
+        for (position, (role, address)) in list {
+            let position = i64::try_from(position).unwrap_or(i64::MAX);
+            db!(self, c => sqlx::query(RECIPIENT).bind(id).bind(role).bind(position).bind(address.as_str()).execute(c).await.map(drop))
+                .context("queueing an outgoing mail's recipients")?;
+        }
+        Ok(id)
+    }
+
+    /// Automatic replies queued to the single address `address` since `since` (the per-sender
+    /// rate limit counts each address, whatever else a mail went to).
+    pub async fn replies_to_since(&mut self, address: &EmailAddress, since: OffsetDateTime) -> Result<i64> {
+        const SQL: &str = "SELECT COUNT(*) FROM outbox_recipients r JOIN outbox o ON o.id = r.outbox_id \
+             WHERE r.address = $1 AND o.kind IN ('acknowledgement', 'request-info') AND o.created_at > $2";
+        let (n,): (i64,) = db!(self, c => sqlx::query_as(SQL).bind(address.as_str()).bind(since).fetch_one(c).await)
+            .context("counting replies")?;
+        Ok(n)
+    }
+
+    /// Whether a ticket has already had an automatic reply to `address`.
+    pub async fn ticket_replied_to(&mut self, ticket_id: i64, address: &EmailAddress) -> Result<bool> {
+        const SQL: &str = "SELECT COUNT(*) FROM outbox_recipients r JOIN outbox o ON o.id = r.outbox_id \
+             WHERE o.ticket_id = $1 AND r.address = $2 AND o.kind IN ('acknowledgement', 'request-info')";
+        let (n,): (i64,) =
+            db!(self, c => sqlx::query_as(SQL).bind(ticket_id).bind(address.as_str()).fetch_one(c).await)
+                .context("checking earlier replies")?;
+        Ok(n > 0)
+    }
+
+    /// Records how an attempt to send a queued mail ended; `false` when the mail is no longer
+    /// queued (withdrawn while it was being sent: its texts were removed, nothing is recorded).
+    pub(super) async fn exec_outbox_status(
+        &mut self,
+        id: i64,
+        status: &str,
+        next_attempt_at: Option<OffsetDateTime>,
+        error: Option<&str>,
+        sent_at: Option<OffsetDateTime>,
+    ) -> Result<bool> {
+        const SQL: &str = "UPDATE outbox SET status = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
+             last_error = COALESCE($3, last_error), sent_at = $4, locked_until = NULL WHERE id = $5 AND status = 'queued'";
+        db!(self, c => sqlx::query(SQL)
+            .bind(status)
+            .bind(next_attempt_at)
+            .bind(error)
+            .bind(sent_at)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))
+        .context("updating an outgoing mail")
+        .map(|n| n > 0)
     }
 }

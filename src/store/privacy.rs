@@ -1,35 +1,33 @@
 //! Privacy incidents: stage, coordinator, deadline and the incident report.
 
 use anyhow::{Context as _, Result};
-use sqlx::Row as _;
 use time::OffsetDateTime;
 
-use super::Db;
-use super::{Store, Tx};
+use super::Store;
+use super::Tx;
 
-row! {
-    pub struct PrivacyRow {
-        pub id: i64,
-        pub number: String,
-        pub ticket_id: i64,
-        pub ticket: String,
-        pub municipality: Option<String>,
-        pub stage: String,
-        pub coordinator: Option<String>,
-        pub recorded_at: OffsetDateTime,
-        pub deadline_at: OffsetDateTime,
-        pub warned_at: Option<OffsetDateTime>,
-        pub authority_notified_at: Option<OffsetDateTime>,
-        pub timeline: String,
-        pub root_cause: String,
-        pub data_subjects: String,
-        pub personal_data: String,
-        pub mitigation: String,
-        pub crisis: bool,
-        pub controller: String,
-        pub review_note: String,
-        pub closed_at: Option<OffsetDateTime>,
-    }
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PrivacyRow {
+    pub id: i64,
+    pub number: String,
+    pub ticket_id: i64,
+    pub ticket: String,
+    pub municipality: Option<String>,
+    pub stage: String,
+    pub coordinator: Option<String>,
+    pub recorded_at: OffsetDateTime,
+    pub deadline_at: OffsetDateTime,
+    pub warned_at: Option<OffsetDateTime>,
+    pub authority_notified_at: Option<OffsetDateTime>,
+    pub timeline: String,
+    pub root_cause: String,
+    pub data_subjects: String,
+    pub personal_data: String,
+    pub mitigation: String,
+    pub crisis: bool,
+    pub controller: String,
+    pub review_note: String,
+    pub closed_at: Option<OffsetDateTime>,
 }
 
 const COLUMNS: &str = "p.id, p.number, p.ticket_id, t.number AS ticket, t.municipality, p.stage, p.coordinator, \
@@ -51,6 +49,31 @@ pub struct PrivacyReport {
     pub controller: String,
 }
 
+#[derive(Debug, Clone, Copy)]
+pub enum PrivacyField {
+    Stage,
+    Coordinator,
+}
+
+impl Store {
+    pub async fn privacy_incidents(&self, limit: i64) -> Result<Vec<PrivacyRow>> {
+        const SQL: &str = const_format::concatcp!(SELECT, " ORDER BY p.id DESC LIMIT $1");
+        db!(self, fetch_all, SQL, limit).context("listing privacy incidents")
+    }
+
+    pub async fn privacy_by_number(&self, number: &str) -> Result<Option<PrivacyRow>> {
+        const SQL: &str = const_format::concatcp!(SELECT, " WHERE p.number = $1");
+        db!(self, fetch_optional, SQL, number).context("reading a privacy incident")
+    }
+
+    /// The privacy incident of a ticket, if any: its number.
+    pub async fn privacy_of_ticket(&self, ticket: i64) -> Result<Option<String>> {
+        const SQL: &str = "SELECT number FROM privacy_incidents WHERE ticket_id = $1";
+        let row: Option<(String,)> = db!(self, fetch_optional, SQL, ticket).context("reading a privacy incident")?;
+        Ok(row.map(|r| r.0))
+    }
+}
+
 impl Tx {
     /// Opens the privacy incident of a ticket (none if it has one); returns its id and number.
     pub async fn open_privacy(
@@ -64,24 +87,24 @@ impl Tx {
              ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value";
         const SQL: &str = "INSERT INTO privacy_incidents (number, ticket_id, stage, recorded_at, deadline_at, updated_at) \
              VALUES ($1, $2, 'alert-received', $3, $4, $3) RETURNING id";
-        let existing: Option<(i64,)> = on_conn!(self, c => sqlx::query_as(EXISTS).bind(ticket).fetch_optional(c).await)
+        let existing: Option<(i64,)> = db!(self, c => sqlx::query_as(EXISTS).bind(ticket).fetch_optional(c).await)
             .context("reading privacy incidents")?;
         if existing.is_some() {
             return Ok(None);
         }
         let name = format!("privacy-{}", at.year());
-        let (n,): (i64,) = on_conn!(self, c => sqlx::query_as(COUNTER).bind(&name).fetch_one(c).await)
+        let (n,): (i64,) = db!(self, c => sqlx::query_as(COUNTER).bind(&name).fetch_one(c).await)
             .context("allocating a privacy incident number")?;
         let number = format!("PRV-{}-{n:04}", at.year());
-        let (id,): (i64,) = on_conn!(self, c => sqlx::query_as(SQL).bind(&number).bind(ticket).bind(at).bind(deadline).fetch_one(c).await)
-            .context("recording a privacy incident")?;
+        let (id,): (i64,) =
+            db!(self, c => sqlx::query_as(SQL).bind(&number).bind(ticket).bind(at).bind(deadline).fetch_one(c).await)
+                .context("recording a privacy incident")?;
         Ok(Some((id, number)))
     }
 
     pub async fn privacy(&mut self, number: &str) -> Result<Option<PrivacyRow>> {
         const SQL: &str = const_format::concatcp!(SELECT, " WHERE p.number = $1");
-        on_conn!(self, c => sqlx::query_as(SQL).bind(number).fetch_optional(c).await)
-            .context("reading a privacy incident")
+        db!(self, c => sqlx::query_as(SQL).bind(number).fetch_optional(c).await).context("reading a privacy incident")
     }
 
     /// Sets one of: `stage`, `coordinator`; with the update time.
@@ -96,14 +119,14 @@ impl Tx {
             PrivacyField::Stage => "UPDATE privacy_incidents SET stage = $1, updated_at = $2 WHERE id = $3",
             PrivacyField::Coordinator => "UPDATE privacy_incidents SET coordinator = $1, updated_at = $2 WHERE id = $3",
         };
-        on_conn!(self, c => sqlx::query(sql).bind(value).bind(at).bind(id).execute(c).await.map(drop))
+        db!(self, c => sqlx::query(sql).bind(value).bind(at).bind(id).execute(c).await.map(drop))
             .context("updating a privacy incident")
     }
 
     pub async fn set_privacy_report(&mut self, id: i64, r: &PrivacyReport, at: OffsetDateTime) -> Result<()> {
         const SQL: &str = "UPDATE privacy_incidents SET timeline = $1, root_cause = $2, data_subjects = $3, \
              personal_data = $4, mitigation = $5, crisis = $6, controller = $7, updated_at = $8 WHERE id = $9";
-        on_conn!(self, c => sqlx::query(SQL)
+        db!(self, c => sqlx::query(SQL)
             .bind(&r.timeline).bind(&r.root_cause).bind(&r.data_subjects).bind(&r.personal_data)
             .bind(&r.mitigation).bind(r.crisis).bind(&r.controller).bind(at).bind(id)
             .execute(c).await.map(drop))
@@ -112,14 +135,14 @@ impl Tx {
 
     pub async fn set_privacy_authority(&mut self, id: i64, at: OffsetDateTime) -> Result<()> {
         const SQL: &str = "UPDATE privacy_incidents SET authority_notified_at = $1, updated_at = $1 WHERE id = $2";
-        on_conn!(self, c => sqlx::query(SQL).bind(at).bind(id).execute(c).await.map(drop))
+        db!(self, c => sqlx::query(SQL).bind(at).bind(id).execute(c).await.map(drop))
             .context("recording the notification of the authority")
     }
 
     pub async fn close_privacy(&mut self, id: i64, note: &str, at: OffsetDateTime) -> Result<()> {
         const SQL: &str = "UPDATE privacy_incidents SET stage = 'closed', review_note = $1, closed_at = $2, updated_at = $2 \
              WHERE id = $3";
-        on_conn!(self, c => sqlx::query(SQL).bind(note).bind(at).bind(id).execute(c).await.map(drop))
+        db!(self, c => sqlx::query(SQL).bind(note).bind(at).bind(id).execute(c).await.map(drop))
             .context("closing a privacy incident")
     }
 
@@ -131,79 +154,20 @@ impl Tx {
             " WHERE p.stage <> 'closed' AND p.authority_notified_at IS NULL AND p.warned_at IS NULL \
              AND p.deadline_at <= $1 ORDER BY p.deadline_at"
         );
-        let due: Vec<PrivacyRow> = on_conn!(self, c => sqlx::query_as(SQL).bind(by).fetch_all(c).await)
-            .context("finding privacy deadlines")?;
+        let due: Vec<PrivacyRow> =
+            db!(self, c => sqlx::query_as(SQL).bind(by).fetch_all(c).await).context("finding privacy deadlines")?;
         for p in &due {
-            on_conn!(self, c => sqlx::query("UPDATE privacy_incidents SET warned_at = $1 WHERE id = $2").bind(at).bind(p.id).execute(c).await.map(drop))
+            db!(self, c => sqlx::query("UPDATE privacy_incidents SET warned_at = $1 WHERE id = $2").bind(at).bind(p.id).execute(c).await.map(drop))
                 .context("recording a deadline warning")?;
         }
         Ok(due)
     }
 
-    /// Sets a ticket's privacy flag.
-    pub async fn set_ticket_privacy(&mut self, ticket: i64, at: OffsetDateTime) -> Result<()> {
-        const SQL: &str = "UPDATE tickets SET privacy = TRUE, updated_at = $1 WHERE id = $2";
-        on_conn!(self, c => sqlx::query(SQL).bind(at).bind(ticket).execute(c).await.map(drop))
-            .context("flagging a ticket")
-    }
-
     /// The number of a ticket's privacy incident, if it has one.
     pub async fn privacy_of(&mut self, ticket: i64) -> Result<Option<String>> {
         const SQL: &str = "SELECT number FROM privacy_incidents WHERE ticket_id = $1";
-        let row: Option<(String,)> = on_conn!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_optional(c).await)
+        let row: Option<(String,)> = db!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_optional(c).await)
             .context("reading a privacy incident")?;
         Ok(row.map(|r| r.0))
-    }
-
-    /// A ticket's subject.
-    pub async fn ticket_subject(&mut self, ticket: i64) -> Result<String> {
-        const SQL: &str = "SELECT subject FROM tickets WHERE id = $1";
-        let (s,): (String,) =
-            on_conn!(self, c => sqlx::query_as(SQL).bind(ticket).fetch_one(c).await).context("reading a ticket")?;
-        Ok(s)
-    }
-
-    /// A staff member's e-mail address, if recorded.
-    pub async fn user_email(&mut self, username: &str) -> Result<Option<String>> {
-        let row: Option<(Option<String>,)> =
-            on_conn!(self, c => sqlx::query_as("SELECT email FROM users WHERE username = $1")
-            .bind(username).fetch_optional(c).await)
-            .context("reading a user")?;
-        Ok(row.and_then(|r| r.0))
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub enum PrivacyField {
-    Stage,
-    Coordinator,
-}
-
-impl Store {
-    pub async fn privacy_incidents(&self, limit: i64) -> Result<Vec<PrivacyRow>> {
-        const SQL: &str = const_format::concatcp!(SELECT, " ORDER BY p.id DESC LIMIT $1");
-        fetch!(self, SQL, fetch_all, limit).context("listing privacy incidents")
-    }
-
-    pub async fn privacy_by_number(&self, number: &str) -> Result<Option<PrivacyRow>> {
-        const SQL: &str = const_format::concatcp!(SELECT, " WHERE p.number = $1");
-        fetch!(self, SQL, fetch_optional, number).context("reading a privacy incident")
-    }
-
-    /// The privacy incident of a ticket, if any: its number.
-    pub async fn privacy_of_ticket(&self, ticket: i64) -> Result<Option<String>> {
-        const SQL: &str = "SELECT number FROM privacy_incidents WHERE ticket_id = $1";
-        let row: Option<(String,)> = fetch!(self, SQL, fetch_optional, ticket).context("reading a privacy incident")?;
-        Ok(row.map(|r| r.0))
-    }
-
-    pub async fn set_user_email(&self, username: &str, email: Option<&str>) -> Result<bool> {
-        const SQL: &str = "UPDATE users SET email = $1 WHERE username = $2";
-        let done = match &self.db {
-            Db::Sqlite(p) => sqlx::query(SQL).bind(email).bind(username).execute(p).await.map(|r| r.rows_affected()),
-            Db::Postgres(p) => sqlx::query(SQL).bind(email).bind(username).execute(p).await.map(|r| r.rows_affected()),
-        }
-        .context("updating a user")?;
-        Ok(done > 0)
     }
 }

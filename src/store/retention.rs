@@ -7,8 +7,10 @@
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
-use super::read::{MessageRow, TicketRow};
-use super::{Store, Tx};
+use super::Store;
+use super::Tx;
+use super::messages::MessageRow;
+use super::tickets::TicketRow;
 
 /// What stands in for a removed subject.
 pub const REMOVED: &str = "[personal data removed]";
@@ -72,13 +74,13 @@ impl Store {
             Unkept::Resolved => RESOLVED,
             Unkept::NeverResolved => OPEN,
         };
-        fetch!(self, sql, fetch_all, cutoff, limit).context("finding tickets past their retention period")
+        db!(self, fetch_all, sql, cutoff, limit).context("finding tickets past their retention period")
     }
 
     /// How many set-aside mails received before `cutoff` still hold their content.
     pub async fn set_aside_to_purge(&self, cutoff: OffsetDateTime) -> Result<i64> {
         const SQL: &str = "SELECT COUNT(*) FROM messages WHERE ticket_id IS NULL AND direction = 'in' AND size > 0 AND received_at < $1";
-        let (n,): (i64,) = fetch!(self, SQL, fetch_one, cutoff).context("counting set-aside mail")?;
+        let (n,): (i64,) = db!(self, fetch_one, SQL, cutoff).context("counting set-aside mail")?;
         Ok(n)
     }
 
@@ -86,22 +88,21 @@ impl Store {
     pub async fn person_data(&self, address: &str) -> Result<(Vec<TicketRow>, Vec<MessageRow>)> {
         const TICKETS: &str = const_format::concatcp!(
             "SELECT ",
-            super::read::TICKET_COLUMNS,
+            super::tickets::TICKET_COLUMNS,
             " FROM tickets WHERE LOWER(reporter) = $1 OR id IN (SELECT ticket_id FROM messages WHERE LOWER(from_addr) = $1) ORDER BY id"
         );
         const MESSAGES: &str = "SELECT id, ticket_id, direction, message_id, verdict, reason, from_addr, subject, size, received_at \
              FROM messages WHERE LOWER(from_addr) = $1 ORDER BY id";
         let address = address.trim().to_lowercase();
-        let tickets = fetch!(self, TICKETS, fetch_all, &address).context("finding a person's tickets")?;
-        let messages = fetch!(self, MESSAGES, fetch_all, &address).context("finding a person's mail")?;
+        let tickets = db!(self, fetch_all, TICKETS, &address).context("finding a person's tickets")?;
+        let messages = db!(self, fetch_all, MESSAGES, &address).context("finding a person's mail")?;
         Ok((tickets, messages))
     }
 
-    /// The raw text of a message (for an access request's copy).
-    pub async fn message_text(&self, id: i64) -> Result<String> {
-        const SQL: &str = "SELECT raw FROM messages WHERE id = $1";
-        let (raw,): (Vec<u8>,) = fetch!(self, SQL, fetch_one, id).context("reading a message")?;
-        Ok(String::from_utf8_lossy(&raw).into_owned())
+    /// The newest retention runs: `(at, actor, tickets, messages)`.
+    pub async fn purge_runs(&self, limit: i64) -> Result<Vec<(OffsetDateTime, String, i64, i64)>> {
+        const SQL: &str = "SELECT at, actor, tickets, messages FROM purge_runs ORDER BY id DESC LIMIT $1";
+        db!(self, fetch_all, SQL, limit).context("reading the retention record")
     }
 }
 
@@ -142,23 +143,23 @@ impl Tx {
              reasons = '', missing = '', purged_at = $2 WHERE id = $3";
         const NUMBER: &str = "SELECT number FROM tickets WHERE id = $1";
         let empty: &[u8] = &[];
-        let (number,): (String,) = on_conn!(self, c => sqlx::query_as(NUMBER).bind(id).fetch_one(c).await)
+        let (number,): (String,) = db!(self, c => sqlx::query_as(NUMBER).bind(id).fetch_one(c).await)
             .context("reading the ticket to purge")?;
-        let mentions: Vec<(String,)> = on_conn!(self, c => sqlx::query_as(MENTIONS).bind(id).fetch_all(c).await)
+        let mentions: Vec<(String,)> = db!(self, c => sqlx::query_as(MENTIONS).bind(id).fetch_all(c).await)
             .context("reading the ticket to purge")?;
         let done = async {
-            on_conn!(self, c => sqlx::query(ATTACHMENTS).bind(id).execute(c).await.map(drop))?;
-            on_conn!(self, c => sqlx::query(MESSAGES).bind(empty).bind(id).execute(c).await.map(drop))?;
-            on_conn!(self, c => sqlx::query(REPLIED_TO).bind(id).execute(c).await.map(drop))?;
-            on_conn!(self, c => sqlx::query(OUTBOX).bind(id).execute(c).await.map(drop))?;
-            on_conn!(self, c => sqlx::query(EVENTS).bind(id).execute(c).await.map(drop))?;
+            db!(self, c => sqlx::query(ATTACHMENTS).bind(id).execute(c).await.map(drop))?;
+            db!(self, c => sqlx::query(MESSAGES).bind(empty).bind(id).execute(c).await.map(drop))?;
+            db!(self, c => sqlx::query(REPLIED_TO).bind(id).execute(c).await.map(drop))?;
+            db!(self, c => sqlx::query(OUTBOX).bind(id).execute(c).await.map(drop))?;
+            db!(self, c => sqlx::query(EVENTS).bind(id).execute(c).await.map(drop))?;
             let mentioned = format!("{number} mentions this ticket");
             let pattern = format!("{} from %", like_escaped(&number));
             for other in mentions.iter().filter_map(|(detail,)| first_ticket_number(detail)) {
-                on_conn!(self, c => sqlx::query(MENTIONED).bind(&mentioned).bind(&other).bind(&pattern).execute(c).await.map(drop))?;
+                db!(self, c => sqlx::query(MENTIONED).bind(&mentioned).bind(&other).bind(&pattern).execute(c).await.map(drop))?;
             }
-            on_conn!(self, c => sqlx::query(INCIDENT).bind(REMOVED).bind(id).execute(c).await.map(drop))?;
-            on_conn!(self, c => sqlx::query(TICKET).bind(REMOVED).bind(at).bind(id).execute(c).await.map(drop))?;
+            db!(self, c => sqlx::query(INCIDENT).bind(REMOVED).bind(id).execute(c).await.map(drop))?;
+            db!(self, c => sqlx::query(TICKET).bind(REMOVED).bind(at).bind(id).execute(c).await.map(drop))?;
             Ok::<_, sqlx::Error>(())
         };
         done.await.context("removing personal data")?;
@@ -176,14 +177,14 @@ impl Tx {
             "UPDATE messages SET raw = $1, size = 0, subject = '' WHERE direction = 'out' AND message_id = $2";
         let pattern = format!("%{}%", like_escaped(number));
         let mails: Vec<(i64, String, String, Option<i64>)> =
-            on_conn!(self, c => sqlx::query_as(LISTING).bind(&pattern).fetch_all(c).await)
+            db!(self, c => sqlx::query_as(LISTING).bind(&pattern).fetch_all(c).await)
                 .context("finding the mail about an incident")?;
         let empty: &[u8] = &[];
         let mut tickets = Vec::new();
         for (id, message_id, _, ticket) in mails.iter().filter(|(_, _, body, _)| names_ticket(body, number)) {
-            on_conn!(self, c => sqlx::query(OUTBOX).bind(id).execute(c).await.map(drop))
+            db!(self, c => sqlx::query(OUTBOX).bind(id).execute(c).await.map(drop))
                 .context("emptying the mail about an incident")?;
-            on_conn!(self, c => sqlx::query(SENT).bind(empty).bind(message_id).execute(c).await.map(drop))
+            db!(self, c => sqlx::query(SENT).bind(empty).bind(message_id).execute(c).await.map(drop))
                 .context("emptying the mail about an incident")?;
             tickets.extend(*ticket);
         }
@@ -195,7 +196,7 @@ impl Tx {
         const SQL: &str = "UPDATE messages SET raw = $1, size = 0, from_addr = NULL, subject = '' \
              WHERE ticket_id IS NULL AND direction = 'in' AND size > 0 AND received_at < $2";
         let empty: &[u8] = &[];
-        on_conn!(self, c => sqlx::query(SQL).bind(empty).bind(cutoff).execute(c).await.map(|r| r.rows_affected()))
+        db!(self, c => sqlx::query(SQL).bind(empty).bind(cutoff).execute(c).await.map(|r| r.rows_affected()))
             .context("removing set-aside mail")
     }
 
@@ -209,16 +210,8 @@ impl Tx {
         detail: &str,
     ) -> Result<()> {
         const SQL: &str = "INSERT INTO purge_runs (at, actor, tickets, messages, detail) VALUES ($1, $2, $3, $4, $5)";
-        on_conn!(self, c => sqlx::query(SQL).bind(at).bind(actor).bind(tickets).bind(messages).bind(detail).execute(c).await.map(drop))
+        db!(self, c => sqlx::query(SQL).bind(at).bind(actor).bind(tickets).bind(messages).bind(detail).execute(c).await.map(drop))
             .context("recording a retention run")
-    }
-}
-
-impl Store {
-    /// The newest retention runs: `(at, actor, tickets, messages)`.
-    pub async fn purge_runs(&self, limit: i64) -> Result<Vec<(OffsetDateTime, String, i64, i64)>> {
-        const SQL: &str = "SELECT at, actor, tickets, messages FROM purge_runs ORDER BY id DESC LIMIT $1";
-        fetch!(self, SQL, fetch_all, limit).context("reading the retention record")
     }
 }
 

@@ -182,7 +182,7 @@ impl Store {
             progress(done);
         }
         // New tickets continue the numbering; the planner learns the new sizes.
-        let greatest = if self.backend() == "sqlite" { "MAX" } else { "GREATEST" };
+        let greatest = if self.backend() == super::Backend::Sqlite { "MAX" } else { "GREATEST" };
         for (year, seq) in per_year {
             self.run_raw(format!(
                 "INSERT INTO counters (name, value) VALUES ('ticket-{year}', {seq}) \

@@ -1,69 +1,72 @@
-//! Staff accounts, sign-in sessions and API tokens. Passwords are stored only as argon2id hashes,
-//! session ids and API tokens only as SHA-256 hashes: the database never holds a usable secret.
+//! Staff accounts: password accounts, accounts made at sign-in at the region's OpenID provider,
+//! break-glass accounts, API tokens. Passwords are stored only as argon2id hashes and API tokens
+//! only as SHA-256 hashes: the database never holds a usable secret.
 
 use anyhow::{Context as _, Result};
-use sqlx::Row as _;
 use time::OffsetDateTime;
 
 use super::Store;
+use super::Tx;
+use crate::domain::Role;
+use crate::text::address::EmailAddress;
 
-row! {
-    pub struct UserRow {
-        pub id: i64,
-        pub username: String,
-        pub name: String,
-        pub role: String,
-        pub municipality: Option<String>,
-        pub password_hash: String,
-        pub disabled: bool,
-        pub api_token_expires_at: Option<OffsetDateTime>,
-        pub sso_subject: Option<String>,
-        pub break_glass: bool,
-    }
-}
-
-row! {
-    pub struct SessionRow {
-        pub id: i64,
-        pub username: String,
-        pub name: String,
-        pub role: String,
-        pub municipality: Option<String>,
-        pub password_hash: String,
-        pub disabled: bool,
-        pub api_token_expires_at: Option<OffsetDateTime>,
-        pub sso_subject: Option<String>,
-        pub break_glass: bool,
-        pub csrf: String,
-        pub last_seen_at: Option<OffsetDateTime>,
-    }
-}
-
-/// How long a session lives: from sign-in, and since it was last used.
-#[derive(Debug, Clone, Copy)]
-pub struct SessionLimits {
-    pub absolute: time::Duration,
-    pub idle: time::Duration,
-    /// The last-seen time is written at most this often (not on every request).
-    pub touch_every: time::Duration,
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub name: String,
+    pub role: Role,
+    pub municipality: Option<String>,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub api_token_expires_at: Option<OffsetDateTime>,
+    pub sso_subject: Option<String>,
+    pub break_glass: bool,
 }
 
 pub(super) const USER_COLUMNS: &str =
     "id, username, name, role, municipality, password_hash, disabled, api_token_expires_at, sso_subject, break_glass";
 
+/// Who the provider says signed in, and what routedesk makes of it.
+#[derive(Debug, Clone, Copy)]
+pub struct SsoAccount<'a> {
+    pub subject: &'a str,
+    pub username: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub municipality: Option<&'a str>,
+}
+
+/// What became of an account at a sign-in.
+#[derive(Debug)]
+pub enum SsoUpsert {
+    Created(UserRow),
+    Updated(UserRow),
+    /// Another account (with a password, or another subject) has the name.
+    NameTaken,
+}
+
 impl Store {
+    pub async fn set_user_email(&self, username: &str, email: Option<&str>) -> Result<bool> {
+        const SQL: &str = "UPDATE users SET email = $1 WHERE username = $2";
+        let done =
+            db!(self, p => sqlx::query(SQL).bind(email).bind(username).execute(p).await.map(|r| r.rows_affected()))
+                .context("updating a user")?;
+        Ok(done > 0)
+    }
+
     pub async fn create_user(
         &self,
         username: &str,
         name: &str,
-        role: &str,
+        role: Role,
         municipality: Option<&str>,
         hash: &str,
     ) -> Result<i64> {
         const SQL: &str = "INSERT INTO users (username, name, role, municipality, password_hash, disabled, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
         let row: Result<(i64,), sqlx::Error> =
-            fetch!(self, SQL, fetch_one, username, name, role, municipality, hash, false, OffsetDateTime::now_utc());
+            db!(self, fetch_one, SQL, username, name, role, municipality, hash, false, OffsetDateTime::now_utc());
         match row {
             Ok((id,)) => Ok(id),
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -75,39 +78,47 @@ impl Store {
 
     pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>> {
         const SQL: &str = const_format::concatcp!("SELECT ", USER_COLUMNS, " FROM users WHERE username = $1");
-        fetch!(self, SQL, fetch_optional, username).context("reading a user")
+        db!(self, fetch_optional, SQL, username).context("reading a user")
     }
 
     pub async fn users(&self) -> Result<Vec<UserRow>> {
         const SQL: &str = const_format::concatcp!("SELECT ", USER_COLUMNS, " FROM users ORDER BY username");
-        fetch!(self, SQL, fetch_all).context("listing users")
+        db!(self, fetch_all, SQL).context("listing users")
     }
 
     /// `false` when there is no such user. A new password ends every session of the old one and
     /// revokes the API token.
     pub async fn set_password(&self, username: &str, hash: &str) -> Result<bool> {
-        let n = execute!(
+        let n = db!(
             self,
+            execute,
             "UPDATE users SET password_hash = $1, api_token = NULL, api_token_expires_at = NULL WHERE username = $2",
             hash,
             username
         )
         .context("setting a password")?;
-        execute!(self, "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)", username)?;
+        db!(
+            self,
+            execute,
+            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)",
+            username
+        )?;
         Ok(n > 0)
     }
 
     pub async fn set_disabled(&self, username: &str, disabled: bool) -> Result<bool> {
-        let n = execute!(self, "UPDATE users SET disabled = $1 WHERE username = $2", disabled, username)
+        let n = db!(self, execute, "UPDATE users SET disabled = $1 WHERE username = $2", disabled, username)
             .context("disabling a user")?;
         if disabled {
-            execute!(
+            db!(
                 self,
+                execute,
                 "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = $1)",
                 username
             )?;
-            execute!(
+            db!(
                 self,
+                execute,
                 "UPDATE users SET api_token = NULL, api_token_expires_at = NULL WHERE username = $1",
                 username
             )?;
@@ -117,8 +128,9 @@ impl Store {
 
     /// Gives the user a new API token (its hash), valid until `expires`; the old one stops working.
     pub async fn set_api_token(&self, username: &str, token_hash: &str, expires: OffsetDateTime) -> Result<bool> {
-        let n = execute!(
+        let n = db!(
             self,
+            execute,
             "UPDATE users SET api_token = $1, api_token_expires_at = $2 WHERE username = $3",
             token_hash,
             expires,
@@ -135,77 +147,82 @@ impl Store {
             USER_COLUMNS,
             " FROM users WHERE api_token = $1 AND api_token_expires_at > $2 AND NOT disabled"
         );
-        fetch!(self, SQL, fetch_optional, token_hash, now).context("reading a token")
+        db!(self, fetch_optional, SQL, token_hash, now).context("reading a token")
     }
 
-    /// A new session; `id_token`: the ID token of a sign-in at the provider, for its sign-out.
-    pub async fn create_session(
-        &self,
-        id_hash: &str,
-        user_id: i64,
-        csrf: &str,
-        now: OffsetDateTime,
-        expires: OffsetDateTime,
-        id_token: Option<&str>,
-    ) -> Result<()> {
-        execute!(
-            self,
-            "INSERT INTO sessions (id, user_id, csrf, created_at, expires_at, last_seen_at, id_token) \
-             VALUES ($1, $2, $3, $4, $5, $4, $6)",
-            id_hash,
-            user_id,
-            csrf,
-            now,
-            expires,
-            id_token
-        )
-        .context("creating a session")?;
-        Ok(())
+    pub async fn user_by_sso_subject(&self, subject: &str) -> Result<Option<UserRow>> {
+        const SQL: &str = const_format::concatcp!("SELECT ", USER_COLUMNS, " FROM users WHERE sso_subject = $1");
+        db!(self, fetch_optional, SQL, subject).context("reading a user")
     }
 
-    /// The signed-in user and the session's CSRF token, if the session is live (before its
-    /// absolute end, used within the idle limit) and the user enabled. Notes the use, at most
-    /// once per `touch_every`.
-    pub async fn session(
-        &self,
-        id_hash: &str,
-        now: OffsetDateTime,
-        limits: SessionLimits,
-    ) -> Result<Option<(UserRow, String)>> {
-        const SQL: &str = "SELECT u.id, u.username, u.name, u.role, u.municipality, u.password_hash, u.disabled, \
-             u.api_token_expires_at, u.sso_subject, u.break_glass, s.csrf, s.last_seen_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND NOT u.disabled";
-        let row: Option<SessionRow> =
-            fetch!(self, SQL, fetch_optional, id_hash, now, now - limits.idle).context("reading a session")?;
-        let Some(r) = row else { return Ok(None) };
-        if r.last_seen_at.is_none_or(|seen| now - seen >= limits.touch_every) {
-            execute!(self, "UPDATE sessions SET last_seen_at = $1 WHERE id = $2", now, id_hash)
-                .context("noting a session's use")?;
+    /// Makes the account at its first sign-in (no password: it signs in at the provider only), or
+    /// brings its name, role and municipality up to date with the provider's answer.
+    pub async fn upsert_sso_user(&self, a: &SsoAccount<'_>, now: OffsetDateTime) -> Result<SsoUpsert> {
+        if let Some(user) = self.user_by_sso_subject(a.subject).await? {
+            let username = match self.user_by_name(a.username).await? {
+                // A new address that another account has: the old name stays.
+                Some(other) if other.id != user.id => user.username.clone(),
+                _ => a.username.to_string(),
+            };
+            db!(
+                self,
+                execute,
+                "UPDATE users SET username = $1, name = $2, role = $3, municipality = $4 WHERE id = $5",
+                &username,
+                a.name,
+                a.role,
+                a.municipality,
+                user.id
+            )
+            .context("updating a user from the sign-in")?;
+            let updated = self.user_by_sso_subject(a.subject).await?.context("the account just updated")?;
+            return Ok(SsoUpsert::Updated(updated));
         }
-        let user = UserRow {
-            id: r.id,
-            username: r.username,
-            name: r.name,
-            role: r.role,
-            municipality: r.municipality,
-            password_hash: r.password_hash,
-            disabled: r.disabled,
-            api_token_expires_at: r.api_token_expires_at,
-            sso_subject: r.sso_subject,
-            break_glass: r.break_glass,
-        };
-        Ok(Some((user, r.csrf)))
+        if self.user_by_name(a.username).await?.is_some() {
+            return Ok(SsoUpsert::NameTaken);
+        }
+        const SQL: &str = "INSERT INTO users (username, name, role, municipality, password_hash, disabled, created_at, \
+             sso_subject) VALUES ($1, $2, $3, $4, '', $5, $6, $7)";
+        match db!(self, execute, SQL, a.username, a.name, a.role, a.municipality, false, now, a.subject) {
+            Ok(_) => {}
+            // Two first sign-ins at once: the other made it.
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(SsoUpsert::NameTaken),
+            Err(e) => return Err(e).context("creating a user from the sign-in"),
+        }
+        let created = self.user_by_sso_subject(a.subject).await?.context("the account just made")?;
+        Ok(SsoUpsert::Created(created))
     }
 
-    /// Removes sessions past their absolute end or idle longer than `idle`; how many.
-    pub async fn delete_expired_sessions(&self, now: OffsetDateTime, idle: time::Duration) -> Result<u64> {
-        execute!(self, "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2", now, now - idle)
-            .context("removing expired sessions")
+    /// Marks a password account as one that may sign in with its password when sign-in is
+    /// otherwise at the provider. `false` when there is no such password account.
+    pub async fn set_break_glass(&self, username: &str, on: bool) -> Result<bool> {
+        let n = db!(
+            self,
+            execute,
+            "UPDATE users SET break_glass = $1 WHERE username = $2 AND sso_subject IS NULL",
+            on,
+            username
+        )
+        .context("marking a break-glass account")?;
+        Ok(n > 0)
+    }
+}
+
+impl Tx {
+    /// Whether `address` belongs to an enabled staff account.
+    pub async fn is_staff_address(&mut self, address: &EmailAddress) -> Result<bool> {
+        const SQL: &str = "SELECT COUNT(*) FROM users WHERE LOWER(email) = $1 AND NOT disabled";
+        let (n,): (i64,) = db!(self, c => sqlx::query_as(SQL).bind(address.as_str()).fetch_one(c).await)
+            .context("looking up a staff address")?;
+        Ok(n > 0)
     }
 
-    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
-        execute!(self, "DELETE FROM sessions WHERE id = $1", id_hash).context("ending a session")?;
-        Ok(())
+    /// A staff member's e-mail address, if recorded.
+    pub async fn user_email(&mut self, username: &str) -> Result<Option<String>> {
+        let row: Option<(Option<String>,)> =
+            db!(self, c => sqlx::query_as("SELECT email FROM users WHERE username = $1")
+            .bind(username).fetch_optional(c).await)
+            .context("reading a user")?;
+        Ok(row.and_then(|r| r.0))
     }
 }

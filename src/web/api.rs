@@ -16,12 +16,13 @@ use super::auth::{self, Staff};
 use super::error::WebError;
 use super::pages::log::LogQuery;
 use super::{AppState, client};
+use crate::domain::TicketStatus;
 use crate::store::TicketRow;
 
 #[derive(Serialize)]
 pub struct ApiTicket {
     number: String,
-    status: String,
+    status: TicketStatus,
     class: String,
     confidence: f64,
     municipality: Option<String>,
@@ -36,16 +37,12 @@ pub struct ApiTicket {
     updated_at: String,
 }
 
-fn split(s: &str) -> Vec<String> {
-    s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect()
-}
-
 impl From<TicketRow> for ApiTicket {
     fn from(t: TicketRow) -> Self {
         ApiTicket {
-            missing: split(&t.missing),
-            route_to: split(&t.route_to),
-            route_cc: split(&t.route_cc),
+            missing: t.missing.iter().map(|d| d.as_str().to_string()).collect(),
+            route_to: t.route_to,
+            route_cc: t.route_cc,
             created_at: rfc3339(t.created_at),
             updated_at: rfc3339(t.updated_at),
             number: t.number,

@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use super::error::{WebError, WebResult};
 use super::i18n::Lang;
 use super::{AppState, client};
+use crate::domain::Role;
 use crate::secret::{same_secret, token_hash, verify_password};
 use crate::store::{SessionLimits, UserRow};
 
@@ -33,10 +34,6 @@ pub const SESSIONS: SessionLimits = SessionLimits {
 };
 /// How long an API token works unless `routedesk user token --days N` says otherwise.
 pub const API_TOKEN_DAYS: i64 = 90;
-
-/// The roles staff can have.
-/// `privacy`: a data-protection contact (sees privacy incidents; otherwise like the helpdesk).
-pub const ROLES: [&str; 4] = ["admin", "helpdesk", "municipal", "privacy"];
 
 /// The value of the request's cookie `name`.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -105,7 +102,7 @@ impl Staff {
 
     /// A municipal user's municipality: all they may see. `None` for helpdesk and admin.
     pub fn scope(&self) -> Option<String> {
-        (self.user.role == "municipal").then(|| self.user.municipality.clone().unwrap_or_default())
+        (self.user.role == Role::Municipal).then(|| self.user.municipality.clone().unwrap_or_default())
     }
 
     /// Whether a ticket of `municipality` is visible to this user.
@@ -148,7 +145,7 @@ pub async fn staff_from(
     let found = state.desk.store().session(&hash, OffsetDateTime::now_utc(), SESSIONS).await?;
     let address = peer.map(|p| client::address(p, headers, &state.trusted_proxies));
     Ok(found.map(|(user, csrf)| {
-        let alerts = if user.role == "municipal" { Vec::new() } else { state.alerts.current() };
+        let alerts = if user.role == Role::Municipal { Vec::new() } else { state.alerts.current() };
         Staff { user, csrf, lang: lang_of(headers), session: hash, address, alerts }
     }))
 }

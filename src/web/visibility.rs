@@ -9,6 +9,7 @@ use std::ops::Range;
 use super::AppState;
 use super::auth::Staff;
 use super::error::WebResult;
+use crate::domain::Role;
 use crate::store::PrivacyRow;
 
 /// Outgoing mail kinds about more than one municipality (for the helpdesk only).
@@ -83,7 +84,7 @@ impl<'a> Sight<'a> {
 
 /// Admins and data-protection contacts see every privacy case.
 pub fn sees_every_privacy_case(staff: &Staff) -> bool {
-    matches!(staff.user.role.as_str(), "admin" | "privacy")
+    matches!(staff.user.role, Role::Admin | Role::Privacy)
 }
 
 /// Whether `staff` may see this privacy case: those who see every case, and its coordinator.

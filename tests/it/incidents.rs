@@ -110,7 +110,7 @@ async fn several_users_with_the_same_fault_make_one_incident(db: Db) {
     assert_eq!(incident_of(first.clone()).await.as_deref(), Some(amelding.as_str()));
     assert!(routing(first).await.cc.iter().any(|a| a == HELPDESK), "before the incident the helpdesk has its copy");
     let route_cc = store.ticket_by_number(&later).await.expect("q").expect("ticket").route_cc;
-    assert!(route_cc.contains(HELPDESK), "the route has the helpdesk copy: {route_cc}");
+    assert!(route_cc.iter().any(|a| a == HELPDESK), "the route has the helpdesk copy: {route_cc:?}");
     let folded = routing(later.clone()).await;
     assert!(!folded.cc.iter().any(|a| a == HELPDESK), "the helpdesk follows {amelding} instead: {:?}", folded.cc);
 

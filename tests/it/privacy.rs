@@ -22,7 +22,7 @@ async fn a_privacy_incident_follows_the_vendors_process(db: Db) {
     let store = app.state.desk.store();
     let desk = &app.state.desk;
     let hash = routedesk::secret::hash_password(PASSWORD).expect("hash");
-    store.create_user("dpo", "Personvernombud", "privacy", None, &hash).await.expect("user");
+    store.create_user("dpo", "Personvernombud", routedesk::domain::Role::Privacy, None, &hash).await.expect("user");
     assert!(store.set_user_email("kari", Some("kari.helpdesk@gjovik.kommune.no")).await.expect("email"));
 
     // The classifier flags it: the incident opens with the report, and the contacts are told.

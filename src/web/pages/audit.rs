@@ -6,6 +6,7 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 
 use super::Chrome;
+use crate::domain::Role;
 use crate::store::AuditRow;
 use crate::text::time::when;
 use crate::web::AppState;
@@ -23,7 +24,7 @@ struct AuditPage {
 }
 
 pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl axum::response::IntoResponse> {
-    if staff.user.role != "admin" {
+    if staff.user.role != Role::Admin {
         return Err(WebError::NotFound);
     }
     let rows = state.desk.store().audit_recent(SHOWN).await?.into_iter().map(|r| (when(r.at), r)).collect();

@@ -9,6 +9,7 @@ use axum::extract::State;
 use time::OffsetDateTime;
 
 use super::Chrome;
+use crate::domain::TicketStatus;
 use crate::web::AppState;
 use crate::web::auth::Staff;
 use crate::web::error::WebResult;
@@ -48,15 +49,15 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl
     let mut per_municipality: BTreeMap<String, usize> = BTreeMap::new();
     let mut per_class: BTreeMap<String, usize> = BTreeMap::new();
     let (mut open, mut urgent_open, mut awaiting) = (0, 0, 0);
-    for (at, class, municipality, status, urgent) in &rows {
-        *per_day.entry(at.date()).or_default() += 1;
-        *per_municipality.entry(municipality.clone().unwrap_or_else(|| "–".into())).or_default() += 1;
-        *per_class.entry(class.clone()).or_default() += 1;
-        if status != crate::desk::status::RESOLVED {
+    for r in &rows {
+        *per_day.entry(r.created_at.date()).or_default() += 1;
+        *per_municipality.entry(r.municipality.clone().unwrap_or_else(|| "–".into())).or_default() += 1;
+        *per_class.entry(r.class.clone()).or_default() += 1;
+        if r.status != TicketStatus::Resolved {
             open += 1;
-            urgent_open += usize::from(*urgent);
+            urgent_open += usize::from(r.urgent);
         }
-        awaiting += usize::from(status == crate::desk::status::AWAITING_INFO);
+        awaiting += usize::from(r.status == TicketStatus::AwaitingInfo);
     }
     let max = per_day.values().copied().max().unwrap_or(0).max(1);
     let bars = per_day

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::Chrome;
 use crate::desk::incidents::STAGES;
+use crate::domain::IncidentState;
 use crate::store::{IncidentRow, IncidentUpdate, TicketRow};
 use crate::text::time::when;
 use crate::web::AppState;

@@ -6,6 +6,7 @@ use axum::extract::{Query, State};
 use serde::Deserialize;
 
 use super::Chrome;
+use crate::domain::TicketStatus;
 use crate::store::TicketFilter;
 use crate::text::time::when;
 use crate::web::AppState;
@@ -80,7 +81,7 @@ impl LogQuery {
 pub struct Row {
     pub number: String,
     pub subject: String,
-    pub status: String,
+    pub status: TicketStatus,
     pub class: String,
     pub municipality: String,
     pub urgent: bool,

@@ -9,6 +9,7 @@ use axum::response::Redirect;
 use serde::Deserialize;
 
 use super::Chrome;
+use crate::domain::Direction;
 use crate::text::time::when;
 use crate::web::AppState;
 use crate::web::auth::Staff;
@@ -40,7 +41,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl
         .untracked_messages(200)
         .await?
         .into_iter()
-        .filter(|m| m.direction == "in")
+        .filter(|m| m.direction == Direction::In)
         .map(|m| Row {
             id: m.id,
             at: when(m.received_at),

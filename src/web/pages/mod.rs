@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Redirect};
 
 use super::auth::Staff;
 use super::i18n::{Lang, Texts};
+use crate::domain::Role;
 
 /// What every page's frame needs: the words, the user, the form token.
 pub struct Chrome {
@@ -24,13 +25,23 @@ pub struct Chrome {
     pub lang: &'static str,
     pub other_lang: &'static str,
     pub user: String,
+    /// The role as shown: `municipal (gjovik)`.
     pub role: String,
+    staff_role: Role,
     pub csrf: String,
     /// What keeps routedesk from its job now, in the reader's language.
     pub alerts: Vec<String>,
 }
 
 impl Chrome {
+    pub fn is_admin(&self) -> bool {
+        self.staff_role == Role::Admin
+    }
+
+    pub fn is_municipal(&self) -> bool {
+        self.staff_role == Role::Municipal
+    }
+
     pub fn of(staff: &Staff) -> Chrome {
         Chrome {
             t: staff.lang.texts(),
@@ -38,9 +49,10 @@ impl Chrome {
             other_lang: if staff.lang == Lang::Nb { "en" } else { "nb" },
             user: staff.user.name.clone(),
             role: match &staff.user.municipality {
-                Some(m) if staff.user.role == "municipal" => format!("{} ({m})", staff.user.role),
-                _ => staff.user.role.clone(),
+                Some(m) if staff.user.role == Role::Municipal => format!("{} ({m})", staff.user.role),
+                _ => staff.user.role.to_string(),
             },
+            staff_role: staff.user.role,
             csrf: staff.csrf.clone(),
             alerts: staff
                 .alerts

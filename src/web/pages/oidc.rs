@@ -157,7 +157,7 @@ pub async fn callback(
         subject: &who.subject,
         username: &who.username,
         name: &who.name,
-        role: &mapping.role,
+        role: mapping.role.parse().map_err(anyhow::Error::from)?,
         municipality: mapping.municipality.as_deref(),
     };
     let (user, made) = match store.upsert_sso_user(&account, now).await? {

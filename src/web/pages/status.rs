@@ -13,6 +13,7 @@ use axum::extract::State;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::domain::IncidentState;
 use crate::text::time::{rfc3339, when};
 use crate::web::AppState;
 use crate::web::error::WebResult;
@@ -90,7 +91,7 @@ async fn status(state: &AppState) -> anyhow::Result<Status> {
     let mut incidents = Vec::new();
     let mut past: BTreeMap<String, Vec<Incident>> = BTreeMap::new();
     let since = OffsetDateTime::now_utc() - time::Duration::days(14);
-    for i in store.incidents(false, 200).await?.into_iter().filter(|i| i.state == "confirmed") {
+    for i in store.incidents(false, 200).await?.into_iter().filter(|i| i.state == IncidentState::Confirmed) {
         let updates: Vec<Update> = store
             .incident_updates(i.id)
             .await?

@@ -12,7 +12,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use super::Chrome;
-use crate::domain::Class;
+use crate::domain::{Class, Direction, IncidentState, TicketStatus};
 use crate::pipeline::parse::{ParseLimits, parse, parts::image_info};
 use crate::store::{EventRow, TicketRow};
 use crate::text::address::join;
@@ -44,7 +44,7 @@ pub struct MailView {
 }
 
 pub struct MessageView {
-    pub direction: String,
+    pub direction: Direction,
     pub from: String,
     pub subject: String,
     pub verdict: String,
@@ -76,7 +76,7 @@ struct TicketPage {
     cc: String,
     mails: Vec<MailView>,
     messages: Vec<MessageView>,
-    links: Vec<(String, String, String)>,
+    links: Vec<(String, String, TicketStatus)>,
     events: Vec<EventView>,
     classes: Vec<&'static str>,
     municipalities: Vec<(String, String)>,
@@ -150,14 +150,14 @@ pub async fn page(
             size: size(a.size),
         })
         .collect();
-    let incident = state.desk.store().incident_of_ticket(t.id).await?.filter(|i| i.state != "dismissed");
+    let incident = state.desk.store().incident_of_ticket(t.id).await?.filter(|i| i.state != IncidentState::Dismissed);
     let privacy_case = match store.privacy_of_ticket(t.id).await? {
         Some(n) => store.privacy_by_number(&n).await?,
         None => None,
     };
     let sight = Sight::new(&staff, privacy_case.as_ref());
     let privacy_incident = privacy_case.filter(|p| visibility::may_see_privacy_case(&staff, p)).map(|p| p.number);
-    let links: Vec<(String, String, String)> = store
+    let links: Vec<(String, String, TicketStatus)> = store
         .linked_tickets(t.id)
         .await?
         .into_iter()
@@ -204,11 +204,11 @@ pub async fn page(
         text: mail.as_ref().map(|m| m.text.clone()).unwrap_or_default(),
         html: mail.as_ref().and_then(|m| m.html.as_deref()).map(sanitize),
         files,
-        missing: t.missing.split(',').filter_map(crate::domain::Detail::parse).map(|d| d.label_nb()).collect(),
+        missing: t.missing.iter().map(|d| d.label_nb()).collect(),
         reasons: t.reasons.lines().map(str::to_string).collect(),
         confidence: format!("{:.0} %", t.confidence * 100.0),
-        to: t.route_to.replace(',', ", "),
-        cc: t.route_cc.replace(',', ", "),
+        to: t.route_to.join(", "),
+        cc: t.route_cc.join(", "),
         mails,
         messages: store
             .messages_of(t.id)

@@ -150,7 +150,7 @@ async fn each_condition_mails_once_when_it_starts_and_once_when_it_ends(db: Db) 
     let raw: Vec<u8> = (0..4 * 1024 * 1024).map(|_| fastrand::u8(..)).collect();
     let key = unique("big-");
     let new = routedesk::store::NewMessage {
-        direction: "in",
+        direction: routedesk::domain::Direction::In,
         dedup_key: &key,
         message_id: None,
         verdict: "quarantined",

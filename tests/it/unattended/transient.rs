@@ -43,7 +43,7 @@ async fn a_failing_database_read_is_retried_not_failed(db: Db) {
     let raw = format!("From: a@gjovik.kommune.no\r\nSubject: {token}\r\n\r\nx\r\n");
     let key = unique("key-");
     let new = NewMessage {
-        direction: "in",
+        direction: routedesk::domain::Direction::In,
         dedup_key: &key,
         message_id: None,
         verdict: "ticket",

@@ -31,8 +31,8 @@ async fn reclassify_change_municipality_and_reroute(db: Db) {
     ok(app.post(&format!("/tickets/{n}/reroute"), Some(&s), &[("csrf", &s.csrf)]).await);
     let t = store.ticket_by_number(&n).await.expect("q").expect("t");
     assert_eq!((t.class.as_str(), t.municipality.as_deref()), ("application", Some("nordre-land")));
-    assert_eq!(t.route_to, "anne.m.t.eng@nordre-land.kommune.no");
-    assert_eq!(t.route_cc, "pureservice@gjovik.kommune.no");
+    assert_eq!(t.route_to, ["anne.m.t.eng@nordre-land.kommune.no"]);
+    assert_eq!(t.route_cc, ["pureservice@gjovik.kommune.no"]);
     let outbox = store.outbox_of(t.id).await.expect("outbox");
     let last = outbox.iter().rev().find(|o| o.kind == "routing").expect("a new routing mail");
     assert_eq!(last.to, ["anne.m.t.eng@nordre-land.kommune.no"]);

@@ -158,7 +158,16 @@ async fn world(db: Db) -> World {
         let t = store.ticket_by_number(&own.ticket).await.expect("q").expect("ticket");
         tx.set_ticket_incident(t.id, Some(incident_id)).await.expect("member");
     }
-    tx.set_incident_state(incident_id, "suspected", None, now, "test", "two municipalities").await.expect("state");
+    tx.set_incident_state(
+        incident_id,
+        routedesk::domain::IncidentState::Suspected,
+        None,
+        now,
+        "test",
+        "two municipalities",
+    )
+    .await
+    .expect("state");
     tx.commit().await.expect("commit");
     let set_aside = store.untracked_messages(10).await.expect("q").first().expect("set aside").id;
     let toten = owns.pop().expect("toten");

@@ -42,7 +42,7 @@ pub async fn spawn_with_kari() -> (Helpdesk, Running, Store) {
     let (hd, svc) = spawn_helpdesk(Db::Sqlite).await;
     let store = hd.store().await;
     let hash = routedesk::secret::hash_password(PASSWORD).expect("hash");
-    store.create_user("kari", "Kari Helpdesk", "helpdesk", None, &hash).await.expect("user");
+    store.create_user("kari", "Kari Helpdesk", routedesk::domain::Role::Helpdesk, None, &hash).await.expect("user");
     (hd, svc, store)
 }
 
@@ -76,9 +76,12 @@ impl App {
         cfg.web.public_url = "https://helpdesk.example".into();
         let desk = Desk::new(&cfg, store.clone()).await.expect("desk");
         let hash = routedesk::secret::hash_password(PASSWORD).expect("hash");
-        store.create_user("admin", "Admin", "admin", None, &hash).await.expect("user");
-        store.create_user("kari", "Kari Helpdesk", "helpdesk", None, &hash).await.expect("user");
-        store.create_user("ola", "Ola Østre Toten", "municipal", Some("ostre-toten"), &hash).await.expect("user");
+        store.create_user("admin", "Admin", routedesk::domain::Role::Admin, None, &hash).await.expect("user");
+        store.create_user("kari", "Kari Helpdesk", routedesk::domain::Role::Helpdesk, None, &hash).await.expect("user");
+        store
+            .create_user("ola", "Ola Østre Toten", routedesk::domain::Role::Municipal, Some("ostre-toten"), &hash)
+            .await
+            .expect("user");
         let state = AppState::new(desk, Arc::default(), web).expect("web state");
         App { _database: Some(database), ..App::serving(state, url) }
     }
@@ -93,7 +96,12 @@ impl App {
     /// Adds a staff account with the test password.
     pub async fn add_user(&self, username: &str, role: &str, municipality: Option<&str>) {
         let hash = routedesk::secret::hash_password(PASSWORD).expect("hash");
-        self.state.desk.store().create_user(username, username, role, municipality, &hash).await.expect("user");
+        self.state
+            .desk
+            .store()
+            .create_user(username, username, role.parse().expect("a role"), municipality, &hash)
+            .await
+            .expect("user");
     }
 
     /// Records fixture reports as if they had arrived; returns the ticket numbers in order.

@@ -73,7 +73,7 @@ fn fixture(name: &str) -> Vec<u8> {
 fn an_outlook_report_inside_winmail_dat_is_read_checked_and_complete() {
     let policy = crate::policy::Policy::default_region().expect("policy");
     let limits = crate::pipeline::parse::ParseLimits::default();
-    let d = crate::pipeline::triage(&fixture("winmail-screenshot.eml"), &policy, &limits).expect("triage");
+    let d = crate::pipeline::triage(&fixture("ticket-winmail-screenshot.eml"), &policy, &limits).expect("triage");
     assert!(d.mail.text.contains("Lønnskjøringen stopper med feilmelding"), "{:?}", d.mail.text);
     let shot = d.mail.parts.iter().find(|p| p.filename.as_deref() == Some("skjermbilde lønn.png")).expect("file");
     assert_eq!(shot.content_type, "image/png");
@@ -81,7 +81,7 @@ fn an_outlook_report_inside_winmail_dat_is_read_checked_and_complete() {
     assert!(d.checks.complete(), "missing {:?}", d.checks.missing);
     assert!(d.is_ticket());
 
-    let real = crate::pipeline::parse::parse(&fixture("winmail-real.eml"), &limits).expect("parses");
+    let real = crate::pipeline::parse::parse(&fixture("ticket-winmail-real.eml"), &limits).expect("parses");
     let names: Vec<&str> = real.parts.iter().filter_map(|p| p.filename.as_deref()).collect();
     assert_eq!(names, ["winmail.dat", "TBZ PARIV GmbH.jpg", "image003.jpg", "UmlautAnhang-äüö.txt"]);
     assert_eq!(real.parts[1].image.map(|i| (i.format, i.width, i.height)), Some(("jpeg", 100, 66)));

@@ -34,33 +34,24 @@ impl Store {
     /// Who holds the lease `name` at `now`, if anyone.
     pub async fn lease_holder(&self, name: &str, now: OffsetDateTime) -> Result<Option<String>> {
         const SQL: &str = "SELECT holder FROM leases WHERE name = $1 AND expires_at > $2";
-        let row: Option<(String,)> = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQL).bind(name).bind(now).fetch_optional(p).await,
-            Db::Postgres(p) => sqlx::query_as(SQL).bind(name).bind(now).fetch_optional(p).await,
-        }
-        .context("reading a lease")?;
+        let row: Option<(String,)> = db!(self, p => sqlx::query_as(SQL).bind(name).bind(now).fetch_optional(p).await)
+            .context("reading a lease")?;
         Ok(row.map(|r| r.0))
     }
 
     /// Instances whose heartbeat lives at `now`.
     pub async fn live_instances(&self, now: OffsetDateTime) -> Result<i64> {
         const SQL: &str = "SELECT COUNT(*) FROM leases WHERE name LIKE 'instance:%' AND expires_at > $1";
-        let (n,): (i64,) = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQL).bind(now).fetch_one(p).await,
-            Db::Postgres(p) => sqlx::query_as(SQL).bind(now).fetch_one(p).await,
-        }
-        .context("counting instances")?;
+        let (n,): (i64,) =
+            db!(self, p => sqlx::query_as(SQL).bind(now).fetch_one(p).await).context("counting instances")?;
         Ok(n)
     }
 
     /// Gives a lease up (on a clean stop), so another instance need not wait for it to run out.
     pub async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
         const SQL: &str = "DELETE FROM leases WHERE name = $1 AND holder = $2";
-        match &self.db {
-            Db::Sqlite(p) => sqlx::query(SQL).bind(name).bind(holder).execute(p).await.map(|_| ()),
-            Db::Postgres(p) => sqlx::query(SQL).bind(name).bind(holder).execute(p).await.map(|_| ()),
-        }
-        .context("releasing a lease")
+        db!(self, p => sqlx::query(SQL).bind(name).bind(holder).execute(p).await.map(|_| ()))
+            .context("releasing a lease")
     }
 
     /// Forgets every lease: only for SQLite at start, where the instance lock proves that whoever
@@ -77,38 +68,23 @@ impl Store {
         const INSERT: &str = "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING";
         const SELECT: &str = "SELECT value FROM settings WHERE name = $1";
         let value = make();
-        let row: (String,) = match &self.db {
-            Db::Sqlite(p) => {
-                sqlx::query(INSERT).bind(name).bind(&value).execute(p).await?;
-                sqlx::query_as(SELECT).bind(name).fetch_one(p).await?
-            }
-            Db::Postgres(p) => {
-                sqlx::query(INSERT).bind(name).bind(&value).execute(p).await?;
-                sqlx::query_as(SELECT).bind(name).fetch_one(p).await?
-            }
-        };
-        Ok(row.0)
+        db!(self, execute, INSERT, name, &value).context("writing a setting")?;
+        let (value,): (String,) = db!(self, fetch_one, SELECT, name).context("reading a setting")?;
+        Ok(value)
     }
 
     /// A setting's value, if set.
     pub async fn setting(&self, name: &str) -> Result<Option<String>> {
         const SQL: &str = "SELECT value FROM settings WHERE name = $1";
-        let row: Option<(String,)> = match &self.db {
-            Db::Sqlite(p) => sqlx::query_as(SQL).bind(name).fetch_optional(p).await,
-            Db::Postgres(p) => sqlx::query_as(SQL).bind(name).fetch_optional(p).await,
-        }
-        .context("reading a setting")?;
+        let row: Option<(String,)> =
+            db!(self, p => sqlx::query_as(SQL).bind(name).fetch_optional(p).await).context("reading a setting")?;
         Ok(row.map(|r| r.0))
     }
 
     pub async fn set_setting(&self, name: &str, value: &str) -> Result<()> {
         const SQL: &str =
             "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = $2";
-        match &self.db {
-            Db::Sqlite(p) => sqlx::query(SQL).bind(name).bind(value).execute(p).await.map(drop),
-            Db::Postgres(p) => sqlx::query(SQL).bind(name).bind(value).execute(p).await.map(drop),
-        }
-        .context("writing a setting")
+        db!(self, p => sqlx::query(SQL).bind(name).bind(value).execute(p).await.map(drop)).context("writing a setting")
     }
 
     /// For SQLite files: a lock next to the database, held while `serve` runs, so a second
