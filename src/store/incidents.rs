@@ -1,5 +1,7 @@
 //! Incidents: groups of tickets that report the same fault, their state and timeline.
 
+use std::collections::HashMap;
+
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
@@ -38,6 +40,14 @@ pub struct IncidentUpdate {
     pub status: String,
     pub body: String,
     pub public: bool,
+}
+
+/// An update with the incident it belongs to.
+#[derive(sqlx::FromRow)]
+struct PublicUpdate {
+    incident_id: i64,
+    #[sqlx(flatten)]
+    update: IncidentUpdate,
 }
 
 /// A report in an incident, as its mail lists it.
@@ -100,6 +110,21 @@ impl Store {
         const SQL: &str =
             const_format::concatcp!("SELECT ", TICKET_COLUMNS, " FROM tickets WHERE incident_id = $1 ORDER BY id");
         db!(self, fetch_all, SQL, id).context("reading an incident's tickets")
+    }
+
+    /// The lines staff wrote for the public on confirmed incidents, newest first, by incident: the
+    /// public status page in one query. Never a line written by routedesk itself (those come
+    /// before confirming, and may name tickets).
+    pub async fn public_updates(&self) -> Result<HashMap<i64, Vec<IncidentUpdate>>> {
+        const SQL: &str = "SELECT u.incident_id, u.id, u.at, u.actor, u.status, u.body, u.public \
+             FROM incident_updates u JOIN incidents i ON i.id = u.incident_id \
+             WHERE i.state = 'confirmed' AND u.public AND u.actor <> 'routedesk' ORDER BY u.id DESC";
+        let rows: Vec<PublicUpdate> = db!(self, fetch_all, SQL).context("reading the public updates")?;
+        let mut by_incident: HashMap<i64, Vec<IncidentUpdate>> = HashMap::new();
+        for r in rows {
+            by_incident.entry(r.incident_id).or_default().push(r.update);
+        }
+        Ok(by_incident)
     }
 
     pub async fn incident_updates(&self, id: i64) -> Result<Vec<IncidentUpdate>> {

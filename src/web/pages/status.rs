@@ -91,15 +91,13 @@ async fn status(state: &AppState) -> anyhow::Result<Status> {
     let mut incidents = Vec::new();
     let mut past: BTreeMap<String, Vec<Incident>> = BTreeMap::new();
     let since = OffsetDateTime::now_utc() - time::Duration::days(14);
+    // Only what staff marked for the public (see `public_updates`), all incidents in one query.
+    let mut public = store.public_updates().await?;
     for i in store.incidents(false, 200).await?.into_iter().filter(|i| i.state == IncidentState::Confirmed) {
-        let updates: Vec<Update> = store
-            .incident_updates(i.id)
-            .await?
+        let updates: Vec<Update> = public
+            .remove(&i.id)
+            .unwrap_or_default()
             .into_iter()
-            .rev()
-            // Only what staff marked for the public: never a line written before confirming,
-            // which may name tickets.
-            .filter(|u| u.public && u.actor != "routedesk")
             .map(|u| Update { status: u.status, body: u.body, created_at: rfc3339(u.at) })
             .collect();
         let status = i.status.clone().unwrap_or_default();
