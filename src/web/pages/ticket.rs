@@ -122,6 +122,75 @@ fn size(n: i64) -> String {
     if n >= 1024 * 1024 { format!("{:.1} MB", n as f64 / 1048576.0) } else { format!("{} kB", (n + 1023) / 1024) }
 }
 
+/// The report as sent, read from its raw mail: sender, date, text and sanitised HTML.
+#[derive(Default)]
+struct ReportView {
+    from: String,
+    date: String,
+    text: String,
+    html: Option<String>,
+}
+
+impl ReportView {
+    /// Parsing a large mail is CPU work: it runs on a blocking thread, beside the page's queries.
+    async fn of(raw: Option<Vec<u8>>) -> WebResult<ReportView> {
+        let Some(raw) = raw else { return Ok(ReportView::default()) };
+        let view = tokio::task::spawn_blocking(move || {
+            let Ok(mail) = parse(&raw, &ParseLimits::default()) else { return ReportView::default() };
+            ReportView {
+                from: mail
+                    .from
+                    .as_ref()
+                    .map(|f| f.name.as_ref().map_or_else(|| f.address.to_string(), |n| format!("{n} <{}>", f.address)))
+                    // No valid sender: show what the header said, so staff see what was refused.
+                    .or_else(|| mail.header("From").map(crate::pipeline::parse::clean_line))
+                    .unwrap_or_default(),
+                date: mail.date.clone().unwrap_or_default(),
+                html: mail.html.as_deref().map(sanitize),
+                text: mail.text,
+            }
+        });
+        view.await.map_err(|e| WebError::from(anyhow::anyhow!("reading the report: {e}")))
+    }
+}
+
+fn file_view(a: crate::store::AttachmentRow) -> FileView {
+    FileView {
+        id: a.id,
+        name: a.filename.as_deref().map_or_else(|| "(uten navn)".into(), file_name),
+        thumbnail: a.width.is_some(),
+        dims: match (a.width, a.height) {
+            (Some(w), Some(h)) => format!("{w}×{h}"),
+            _ => String::new(),
+        },
+        screenshot: a.screenshot,
+        content_type: a.content_type,
+        size: size(a.size),
+    }
+}
+
+fn mail_view(o: crate::store::OutboxRow) -> MailView {
+    MailView {
+        kind: o.kind,
+        to: join(&o.to, ", "),
+        cc: join(&o.cc, ", "),
+        subject: o.subject,
+        status: o.status,
+        attempts: o.attempts,
+        error: o.last_error.unwrap_or_default(),
+    }
+}
+
+fn message_view(m: crate::store::MessageRow) -> MessageView {
+    MessageView {
+        direction: m.direction,
+        from: m.from_addr.unwrap_or_default(),
+        subject: m.subject,
+        verdict: m.verdict,
+        at: when(m.received_at),
+    }
+}
+
 pub async fn page(
     State(state): State<AppState>,
     staff: Staff,
@@ -131,55 +200,32 @@ pub async fn page(
     // The page shows the report as sent.
     audit::by(&state, &staff, Action::ViewTicket, &number, "ok").await?;
     let store = state.desk.store();
-    let raw = store.report_raw(t.id).await?.unwrap_or_default();
-    let mail = parse(&raw, &ParseLimits::default()).ok();
-    let files = store
-        .attachments_of(t.id)
-        .await?
-        .into_iter()
-        .map(|a| FileView {
-            id: a.id,
-            name: a.filename.as_deref().map_or_else(|| "(uten navn)".into(), file_name),
-            thumbnail: a.width.is_some(),
-            dims: match (a.width, a.height) {
-                (Some(w), Some(h)) => format!("{w}×{h}"),
-                _ => String::new(),
-            },
-            screenshot: a.screenshot,
-            content_type: a.content_type,
-            size: size(a.size),
-        })
-        .collect();
-    let incident = state.desk.store().incident_of_ticket(t.id).await?.filter(|i| i.state != IncidentState::Dismissed);
-    let privacy_case = match store.privacy_of_ticket(t.id).await? {
-        Some(n) => store.privacy_by_number(&n).await?,
-        None => None,
+    // Everything the page shows about the ticket, read at once rather than one query after another.
+    let privacy_case = async {
+        match store.privacy_of_ticket(t.id).await? {
+            Some(n) => store.privacy_by_number(&n).await,
+            None => Ok(None),
+        }
     };
+    let report = async { ReportView::of(store.report_raw(t.id).await?).await };
+    let (report, files, incident, privacy_case, links, outbox, events, messages) = tokio::try_join!(
+        report,
+        async { Ok::<_, WebError>(store.attachments_of(t.id).await?) },
+        async { Ok(store.incident_of_ticket(t.id).await?) },
+        async { Ok(privacy_case.await?) },
+        async { Ok(store.linked_tickets(t.id).await?) },
+        async { Ok(store.outbox_of(t.id).await?) },
+        async { Ok(store.events_of(t.id).await?) },
+        async { Ok(store.messages_of(t.id).await?) },
+    )?;
     let sight = Sight::new(&staff, privacy_case.as_ref());
     let privacy_incident = privacy_case.filter(|p| visibility::may_see_privacy_case(&staff, p)).map(|p| p.number);
-    let links: Vec<(String, String, TicketStatus)> = store
-        .linked_tickets(t.id)
-        .await?
+    let links: Vec<(String, String, TicketStatus)> = links
         .into_iter()
         .filter(|l| staff.can_see(l.municipality.as_deref()))
         .map(|l| (l.number, l.subject, l.status))
         .collect();
-    let mails: Vec<MailView> = store
-        .outbox_of(t.id)
-        .await?
-        .into_iter()
-        .filter(|o| sight.mail(&o.kind))
-        .map(|o| MailView {
-            kind: o.kind,
-            to: join(&o.to, ", "),
-            cc: join(&o.cc, ", "),
-            subject: o.subject,
-            status: o.status,
-            attempts: o.attempts,
-            error: o.last_error.unwrap_or_default(),
-        })
-        .collect();
-    let mut events: Vec<EventRow> = store.events_of(t.id).await?.into_iter().filter(|e| sight.event(&e.kind)).collect();
+    let mut events: Vec<EventRow> = events.into_iter().filter(|e| sight.event(&e.kind)).collect();
     // The history names other tickets (grouped with, linked to): those of other municipalities
     // are withheld from a municipal user.
     let mut details: Vec<String> = events.iter_mut().map(|e| std::mem::take(&mut e.detail)).collect();
@@ -190,38 +236,21 @@ pub async fn page(
         .map(|(e, detail)| EventView { at: when(e.at), actor: e.actor, kind: e.kind, detail })
         .collect();
     let page = TicketPage {
-        incident,
+        incident: incident.filter(|i| i.state != IncidentState::Dismissed),
         privacy_incident,
         created: when(t.created_at),
-        from: mail
-            .as_ref()
-            .and_then(|m| m.from.as_ref())
-            .map(|f| f.name.as_ref().map_or_else(|| f.address.to_string(), |n| format!("{n} <{}>", f.address)))
-            // No valid sender: show what the header said, so staff see what was refused.
-            .or_else(|| mail.as_ref().and_then(|m| m.header("From")).map(crate::pipeline::parse::clean_line))
-            .unwrap_or_default(),
-        date: mail.as_ref().and_then(|m| m.date.clone()).unwrap_or_default(),
-        text: mail.as_ref().map(|m| m.text.clone()).unwrap_or_default(),
-        html: mail.as_ref().and_then(|m| m.html.as_deref()).map(sanitize),
-        files,
+        from: report.from,
+        date: report.date,
+        text: report.text,
+        html: report.html,
+        files: files.into_iter().map(file_view).collect(),
         missing: t.missing.iter().map(|d| d.label_nb()).collect(),
         reasons: t.reasons.lines().map(str::to_string).collect(),
         confidence: format!("{:.0} %", t.confidence * 100.0),
         to: t.route_to.join(", "),
         cc: t.route_cc.join(", "),
-        mails,
-        messages: store
-            .messages_of(t.id)
-            .await?
-            .into_iter()
-            .map(|m| MessageView {
-                direction: m.direction,
-                from: m.from_addr.unwrap_or_default(),
-                subject: m.subject,
-                verdict: m.verdict,
-                at: when(m.received_at),
-            })
-            .collect(),
+        mails: outbox.into_iter().filter(|o| sight.mail(&o.kind)).map(mail_view).collect(),
+        messages: messages.into_iter().map(message_view).collect(),
         links,
         events,
         classes: Class::ALL.iter().map(|c| c.as_str()).collect(),
