@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 mod states;
+pub mod ticket_number;
 
 pub use states::{Direction, IncidentState, Role, TicketStatus, UnknownValue};
 

@@ -16,7 +16,7 @@ use thread::Thread;
 
 pub use actions::ActionError;
 pub use group::GroupingState;
-pub use thread::{Party, ticket_number_in};
+pub use thread::Party;
 
 use std::sync::Arc;
 

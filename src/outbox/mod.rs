@@ -93,7 +93,7 @@ impl Worker {
         let now = OffsetDateTime::now_utc();
         let Some(row) = self.store.claim_outbox(now, LEASE, &self.instance).await? else { return Ok(None) };
         // Every line logged about this mail names its ticket (the number is in every subject we send).
-        let ticket = crate::desk::ticket_number_in(&row.subject).unwrap_or_default();
+        let ticket = crate::domain::ticket_number::tag_in(&row.subject).unwrap_or_default();
         let span = tracing::info_span!("outbox", ticket = %ticket, id = row.id, kind = %row.kind);
         Ok(Some(tracing::Instrument::instrument(self.attempt(&row), span).await?))
     }

@@ -37,16 +37,6 @@ fn names_ticket(body: &str, number: &str) -> bool {
     body.match_indices(number).any(|(i, _)| !body[i + number.len()..].starts_with(|c: char| c.is_ascii_digit()))
 }
 
-/// The first ticket number (`RD-2026-000123`) in a text.
-fn first_ticket_number(text: &str) -> Option<String> {
-    text.match_indices("RD-").find_map(|(i, _)| {
-        let rest = &text[i + 3..];
-        let year = rest.get(..4).filter(|y| y.bytes().all(|b| b.is_ascii_digit()))?;
-        let digits = rest.get(5..)?.bytes().take_while(u8::is_ascii_digit).count();
-        (rest.as_bytes().get(4) == Some(&b'-') && digits >= 6).then(|| format!("RD-{year}-{}", &rest[5..5 + digits]))
-    })
-}
-
 /// Which tickets a retention run purges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unkept {
@@ -155,7 +145,7 @@ impl Tx {
             db!(self, c => sqlx::query(EVENTS).bind(id).execute(c).await.map(drop))?;
             let mentioned = format!("{number} mentions this ticket");
             let pattern = format!("{} from %", like_escaped(&number));
-            for other in mentions.iter().filter_map(|(detail,)| first_ticket_number(detail)) {
+            for other in mentions.iter().filter_map(|(detail,)| crate::domain::ticket_number::first_in(detail)) {
                 db!(self, c => sqlx::query(MENTIONED).bind(&mentioned).bind(&other).bind(&pattern).execute(c).await.map(drop))?;
             }
             db!(self, c => sqlx::query(INCIDENT).bind(REMOVED).bind(id).execute(c).await.map(drop))?;
@@ -217,13 +207,10 @@ impl Tx {
 
 #[cfg(test)]
 mod tests {
-    use super::{first_ticket_number, like_escaped, names_ticket};
+    use super::{like_escaped, names_ticket};
 
     #[test]
     fn ticket_numbers_are_found_whole() {
-        assert_eq!(first_ticket_number("mentions RD-2026-000123 (the sender …)").as_deref(), Some("RD-2026-000123"));
-        assert_eq!(first_ticket_number("RD-2026-1000000 x").as_deref(), Some("RD-2026-1000000"));
-        assert_eq!(first_ticket_number("RD-20x6-000123, RD-2026-12"), None);
         assert!(names_ticket("  - RD-2026-000123 (Gjøvik): x", "RD-2026-000123"));
         assert!(!names_ticket("  - RD-2026-0001234 (Gjøvik): x", "RD-2026-000123"));
         assert_eq!(like_escaped("a_b%c\\d"), "a\\_b\\%c\\\\d");

@@ -157,7 +157,7 @@ impl Store {
                 let when = at.format(&time::format_description::well_known::Rfc3339).context("formatting a time")?;
                 values.push(format!(
                     "({}, {}, {}, 0.8, {}, {}, {}, '', {}, {}, {}, {}, '', 'synthetic', {}, {}, {})",
-                    lit(&format!("RD-{}-{:06}", at.year(), seq)),
+                    lit(&crate::domain::ticket_number::format(at.year(), *seq)),
                     lit(weighted(&mut rng, STATUSES)),
                     lit(weighted(&mut rng, CLASSES)),
                     lit(MUNICIPALITIES[m]),

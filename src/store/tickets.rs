@@ -192,7 +192,7 @@ impl Tx {
         let name = format!("ticket-{year}");
         let (value,): (i64,) =
             db!(self, c => sqlx::query_as(SQL).bind(&name).fetch_one(c).await).context("allocating a ticket number")?;
-        Ok(format!("RD-{year}-{value:06}"))
+        Ok(crate::domain::ticket_number::format(year, value))
     }
 
     pub async fn insert_ticket(&mut self, t: &NewTicket<'_>) -> Result<i64> {
