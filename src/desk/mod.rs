@@ -24,7 +24,7 @@ use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
 use crate::config::Config;
-use crate::domain::{Detail, Direction, TicketStatus};
+use crate::domain::{Detail, Direction, TicketStatus, Verdict};
 use crate::pipeline::parse::ParseLimits;
 use crate::pipeline::route::Reply;
 use crate::pipeline::{Decision, triage};
@@ -239,14 +239,14 @@ impl Desk {
         });
 
         let (verdict, reason, subject, from, message_id) = match &decision {
-            Err(e) => ("quarantined", Some(e.to_string()), String::new(), None, None),
+            Err(e) => (Verdict::Quarantined, Some(e.to_string()), String::new(), None, None),
             Ok(d) => {
                 let reason = if own_mail {
                     Some("own mail coming back (loop protection)".to_string())
                 } else {
                     d.ignored.as_ref().map(|i| i.reason())
                 };
-                let verdict = if reason.is_some() { "ignored" } else { "pending" };
+                let verdict = if reason.is_some() { Verdict::Ignored } else { Verdict::Pending };
                 (verdict, reason, d.mail.subject.clone(), d.mail.from_address(), d.mail.message_id.clone())
             }
         };
@@ -321,7 +321,7 @@ impl Desk {
                     direction: Direction::In,
                     dedup_key: &key,
                     message_id: parsed.as_ref().and_then(|m| m.message_id()),
-                    verdict: "quarantined",
+                    verdict: Verdict::Quarantined,
                     reason: Some(reason),
                     from_addr: from.as_deref(),
                     subject: &subject,
@@ -384,7 +384,7 @@ impl Desk {
                 at: now,
             })
             .await?;
-        tx.set_message_ticket(message, ticket, "ticket").await?;
+        tx.set_message_ticket(message, ticket, Verdict::Ticket).await?;
         self.store_attachments(tx, message, ticket, d).await?;
 
         let from = d.mail.from_address().map_or_else(|| "(no valid sender)".into(), String::from);
@@ -447,7 +447,7 @@ impl Desk {
         d: &Decision,
         now: OffsetDateTime,
     ) -> Result<Outcome> {
-        tx.set_message_ticket(message, ticket.id, "reply").await?;
+        tx.set_message_ticket(message, ticket.id, Verdict::Reply).await?;
         self.store_attachments(tx, message, ticket.id, d).await?;
         let from = d.mail.from_address().map(String::from).unwrap_or_default();
         let detail = format!("reply from {from} ({}): {}", party.as_str(), d.mail.subject);

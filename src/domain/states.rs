@@ -99,3 +99,20 @@ text_enum! {
         Privacy = "privacy",
     }
 }
+
+text_enum! {
+    /// What became of a recorded mail.
+    Verdict("message verdict") {
+        /// Taken in, not yet a ticket or a reply (kept so if handling it failed).
+        Pending = "pending",
+        Ignored = "ignored",
+        /// Could not be read or fetched; kept for the helpdesk to look at.
+        Quarantined = "quarantined",
+        /// Opened a ticket.
+        Ticket = "ticket",
+        /// Joined an existing ticket.
+        Reply = "reply",
+        /// A copy of mail we sent.
+        Outbound = "outbound",
+    }
+}

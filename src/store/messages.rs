@@ -6,13 +6,13 @@ use time::OffsetDateTime;
 
 use super::Store;
 use super::Tx;
-use crate::domain::Direction;
+use crate::domain::{Direction, Verdict};
 
 pub struct NewMessage<'a> {
     pub direction: Direction,
     pub dedup_key: &'a str,
     pub message_id: Option<&'a str>,
-    pub verdict: &'a str,
+    pub verdict: Verdict,
     pub reason: Option<&'a str>,
     pub from_addr: Option<&'a str>,
     pub subject: &'a str,
@@ -29,7 +29,7 @@ pub struct MessageRow {
     pub ticket_id: Option<i64>,
     pub direction: Direction,
     pub message_id: Option<String>,
-    pub verdict: String,
+    pub verdict: Verdict,
     pub reason: Option<String>,
     pub from_addr: Option<String>,
     pub subject: String,
@@ -109,7 +109,7 @@ impl Tx {
         Ok(row.map(|r| r.0))
     }
 
-    pub async fn set_message_ticket(&mut self, message: i64, ticket_id: i64, verdict: &str) -> Result<()> {
+    pub async fn set_message_ticket(&mut self, message: i64, ticket_id: i64, verdict: Verdict) -> Result<()> {
         const SQL: &str = "UPDATE messages SET ticket_id = $1, verdict = $2 WHERE id = $3";
         db!(self, c => sqlx::query(SQL).bind(ticket_id).bind(verdict).bind(message).execute(c).await.map(|r| r.rows_affected()))
             .context("linking a message to its ticket")?;

@@ -173,7 +173,7 @@ impl Store {
                 direction: crate::domain::Direction::Out,
                 dedup_key: &key,
                 message_id: Some(&row.message_id),
-                verdict: "outbound",
+                verdict: crate::domain::Verdict::Outbound,
                 reason: Some(&row.kind),
                 from_addr: None,
                 subject: &row.subject,

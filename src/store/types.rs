@@ -5,7 +5,7 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
-use crate::domain::{Detail, Direction, IncidentState, Role, TicketStatus};
+use crate::domain::{Detail, Direction, IncidentState, Role, TicketStatus, Verdict};
 
 macro_rules! text_column {
     ($($t:ty),* $(,)?) => {$(
@@ -41,7 +41,7 @@ macro_rules! text_column {
     )*};
 }
 
-text_column!(TicketStatus, Direction, IncidentState, Role);
+text_column!(TicketStatus, Direction, IncidentState, Role, Verdict);
 
 /// A list kept in one column, comma-joined (`a,b`): a ticket's missing details, products and
 /// route. Rows read it as a list (`#[sqlx(try_from = "CommaList")]`); [`join_list`] writes it.

@@ -9,7 +9,7 @@ use axum::response::Redirect;
 use serde::Deserialize;
 
 use super::Chrome;
-use crate::domain::Direction;
+use crate::domain::{Direction, Verdict};
 use crate::text::time::when;
 use crate::web::AppState;
 use crate::web::auth::Staff;
@@ -20,7 +20,7 @@ pub struct Row {
     pub at: String,
     pub from: String,
     pub subject: String,
-    pub verdict: String,
+    pub verdict: Verdict,
     pub reason: String,
 }
 

@@ -12,7 +12,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use super::Chrome;
-use crate::domain::{Class, Direction, IncidentState, TicketStatus};
+use crate::domain::{Class, Direction, IncidentState, TicketStatus, Verdict};
 use crate::pipeline::parse::{ParseLimits, parse, parts::image_info};
 use crate::store::{EventRow, TicketRow};
 use crate::text::address::join;
@@ -47,7 +47,7 @@ pub struct MessageView {
     pub direction: Direction,
     pub from: String,
     pub subject: String,
-    pub verdict: String,
+    pub verdict: Verdict,
     pub at: String,
 }
 

@@ -153,7 +153,7 @@ async fn each_condition_mails_once_when_it_starts_and_once_when_it_ends(db: Db) 
         direction: routedesk::domain::Direction::In,
         dedup_key: &key,
         message_id: None,
-        verdict: "quarantined",
+        verdict: routedesk::domain::Verdict::Quarantined,
         reason: None,
         from_addr: None,
         subject: "",

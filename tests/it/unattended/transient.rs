@@ -46,7 +46,7 @@ async fn a_failing_database_read_is_retried_not_failed(db: Db) {
         direction: routedesk::domain::Direction::In,
         dedup_key: &key,
         message_id: None,
-        verdict: "ticket",
+        verdict: routedesk::domain::Verdict::Ticket,
         reason: None,
         from_addr: None,
         subject: &token,
