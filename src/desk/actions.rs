@@ -6,8 +6,9 @@
 use anyhow::Context as _;
 use time::OffsetDateTime;
 
-use super::{Desk, Outcome, status};
+use super::{Desk, Outcome};
 use crate::domain::Class;
+use crate::domain::TicketStatus;
 use crate::pipeline::route::{self, Recipients, Reply};
 use crate::pipeline::triage;
 use crate::store::{TicketBrief, TicketField, Tx};
@@ -62,8 +63,8 @@ impl Desk {
         let mut tx = self.store.begin().await?;
         let t = self.ticket(&mut tx, number).await?;
         let new = match wanted {
-            "resolved" => status::RESOLVED,
-            "open" if t.status == status::RESOLVED => status::ROUTED,
+            "resolved" => TicketStatus::Resolved,
+            "open" if t.status == TicketStatus::Resolved => TicketStatus::Routed,
             "open" => return Err(ActionError::Invalid("the ticket is not resolved".into())),
             other => return Err(ActionError::Invalid(format!("unknown status {other:?}"))),
         };
@@ -72,7 +73,7 @@ impl Desk {
             t.id,
             now,
             actor,
-            if new == status::RESOLVED { "resolved" } else { "reopened" },
+            if new == TicketStatus::Resolved { "resolved" } else { "reopened" },
             &format!("{} → {new}", t.status),
         )
         .await?;
@@ -133,8 +134,8 @@ impl Desk {
             routing.manual_triage = r.manual_triage;
             routing.held = false;
         }
-        let new_status = if r.manual_triage { status::TRIAGE } else { status::ROUTED };
-        let released = t.status == status::AWAITING_INFO;
+        let new_status = if r.manual_triage { TicketStatus::Triage } else { TicketStatus::Routed };
+        let released = t.status == TicketStatus::AwaitingInfo;
         tx.set_ticket_route(t.id, &r.to, &r.cc, new_status, now).await?;
         if released {
             tx.event(t.id, now, actor, "released", "routed without waiting for the missing details").await?;

@@ -61,18 +61,6 @@ pub enum Outcome {
     Duplicate,
 }
 
-/// Ticket statuses.
-pub mod status {
-    use crate::domain::TicketStatus;
-
-    /// Held until the reporter sends the missing details.
-    pub const AWAITING_INFO: TicketStatus = TicketStatus::AwaitingInfo;
-    /// Sent to the helpdesk for manual triage.
-    pub const TRIAGE: TicketStatus = TicketStatus::Triage;
-    pub const ROUTED: TicketStatus = TicketStatus::Routed;
-    pub const RESOLVED: TicketStatus = TicketStatus::Resolved;
-}
-
 /// The application layer: what happens to mail, and what staff do with tickets, incidents and
 /// privacy cases. Built once by [`Desk::new`]; clones share everything.
 #[derive(Clone)]
@@ -351,11 +339,11 @@ impl Desk {
         let routing = d.routing.as_ref().context("a ticket decision always has a route")?;
         let number = tx.next_ticket_number(now.year()).await?;
         let status = if routing.held {
-            status::AWAITING_INFO
+            TicketStatus::AwaitingInfo
         } else if routing.manual_triage {
-            status::TRIAGE
+            TicketStatus::Triage
         } else {
-            status::ROUTED
+            TicketStatus::Routed
         };
         let c = &d.classification;
         let reporter = d.mail.from.as_ref();
@@ -453,13 +441,13 @@ impl Desk {
         let detail = format!("reply from {from} ({}): {}", party.as_str(), d.mail.subject);
         tx.event(ticket.id, now, ACTOR, "reply", &detail).await?;
 
-        if ticket.status != status::AWAITING_INFO || party == Party::Recipient {
+        if ticket.status != TicketStatus::AwaitingInfo || party == Party::Recipient {
             return Ok(Outcome::Reply { number: ticket.number, completed: false });
         }
         let still_missing: Vec<Detail> =
             ticket.missing.iter().filter(|m| d.checks.missing.contains(m)).copied().collect();
         if !still_missing.is_empty() {
-            tx.update_ticket_state(ticket.id, status::AWAITING_INFO, &still_missing, now).await?;
+            tx.update_ticket_state(ticket.id, TicketStatus::AwaitingInfo, &still_missing, now).await?;
             tx.event(ticket.id, now, ACTOR, "checked", &format!("still missing: {}", join_details(&still_missing)))
                 .await?;
             return Ok(Outcome::Reply { number: ticket.number, completed: false });
@@ -474,7 +462,7 @@ impl Desk {
         original.checks.email = original.checks.email.or(d.checks.email.clone());
         original.checks.screenshot = original.checks.screenshot.or(d.checks.screenshot.clone());
         let manual = original.routing.as_ref().is_some_and(|r| r.manual_triage);
-        let new_status = if manual { status::TRIAGE } else { status::ROUTED };
+        let new_status = if manual { TicketStatus::Triage } else { TicketStatus::Routed };
         tx.update_ticket_state(ticket.id, new_status, &[], now).await?;
         tx.event(ticket.id, now, ACTOR, "completed", "the reporter sent the missing details").await?;
         self.queue_routing(tx, ticket.id, &ticket.number, report_message, &original, now, ACTOR).await?;

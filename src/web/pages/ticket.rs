@@ -255,8 +255,8 @@ pub async fn page(
         events,
         classes: Class::ALL.iter().map(|c| c.as_str()).collect(),
         municipalities: state.desk.policy().municipalities.iter().map(|m| (m.id.clone(), m.name.clone())).collect(),
-        held: t.status == crate::desk::status::AWAITING_INFO,
-        resolved: t.status == crate::desk::status::RESOLVED,
+        held: t.status == TicketStatus::AwaitingInfo,
+        resolved: t.status == TicketStatus::Resolved,
         chrome: Chrome::of(&staff),
         t,
     };
