@@ -6,7 +6,10 @@ use std::fmt;
 mod states;
 pub mod ticket_number;
 
-pub use states::{Direction, IncidentState, Role, TicketStatus, UnknownValue, Verdict};
+pub use states::{
+    Direction, IncidentState, IncidentStatus, OutboxKind, OutboxStatus, PrivacyStage, Role, TicketStatus, UnknownValue,
+    Verdict,
+};
 
 /// What kind of fault a report describes, which decides where it goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

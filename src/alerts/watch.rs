@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use super::{Condition, Facts, Finding, Schedule, evaluate};
 use crate::config::AlertsConfig;
 use crate::desk::message_id::MessageIds;
+use crate::domain::{OutboxKind, OutboxStatus};
 use crate::intake::IntakeStats;
 use crate::store::{ActiveAlert, NewOutbox, Store};
 use crate::text::address::EmailAddress;
@@ -139,7 +140,7 @@ impl Checks {
             if started { format!("[routedesk] Varsel: {first}") } else { format!("[routedesk] I orden: {first}") };
         tx.insert_outbox(&NewOutbox {
             ticket_id: None,
-            kind: "alert",
+            kind: OutboxKind::Alert,
             message_id: &self.ids.new_id(),
             envelope_from: &self.mailbox,
             to: &to,
@@ -148,7 +149,7 @@ impl Checks {
             report_message: None,
             subject: &subject,
             body: &body,
-            status: if self.dry_run { "dry-run" } else { "queued" },
+            status: if self.dry_run { OutboxStatus::DryRun } else { OutboxStatus::Queued },
             at: now,
         })
         .await?;

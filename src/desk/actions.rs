@@ -11,7 +11,7 @@ use crate::domain::Class;
 use crate::domain::TicketStatus;
 use crate::pipeline::route::{self, Recipients, Reply};
 use crate::pipeline::triage;
-use crate::store::{TicketBrief, TicketField, Tx};
+use crate::store::{StoredMail, TicketBrief, Tx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
@@ -35,7 +35,7 @@ impl Desk {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
         let t = self.ticket(&mut tx, number).await?;
-        tx.set_ticket_field(t.id, TicketField::Class, Some(class.as_str()), now).await?;
+        tx.set_ticket_class(t.id, class, now).await?;
         tx.event(t.id, now, actor, "reclassified", &format!("{} → {class}", t.class)).await?;
         tx.commit().await?;
         Ok(())
@@ -50,7 +50,7 @@ impl Desk {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
         let t = self.ticket(&mut tx, number).await?;
-        tx.set_ticket_field(t.id, TicketField::Municipality, municipality, now).await?;
+        tx.set_ticket_municipality(t.id, municipality, now).await?;
         let from = t.municipality.as_deref().unwrap_or("-");
         tx.event(t.id, now, actor, "municipality", &format!("{from} → {}", municipality.unwrap_or("-"))).await?;
         tx.commit().await?;
@@ -68,7 +68,7 @@ impl Desk {
             "open" => return Err(ActionError::Invalid("the ticket is not resolved".into())),
             other => return Err(ActionError::Invalid(format!("unknown status {other:?}"))),
         };
-        tx.set_ticket_field(t.id, TicketField::Status, Some(new.as_str()), now).await?;
+        tx.set_ticket_status(t.id, new, now).await?;
         tx.event(
             t.id,
             now,
@@ -120,7 +120,7 @@ impl Desk {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
         let t = self.ticket(&mut tx, number).await?;
-        let (report, raw) = tx.opening_message(t.id).await?.ok_or(ActionError::NotFound)?;
+        let StoredMail { id: report, raw } = tx.opening_message(t.id).await?.ok_or(ActionError::NotFound)?;
         let mut d = triage(&raw, &self.policy, &self.limits).context("re-reading the report")?;
         let class = Class::parse(&t.class).unwrap_or(Class::Unclassified);
         let municipality = t.municipality.as_deref().and_then(|m| self.policy.municipality(m));
@@ -149,7 +149,7 @@ impl Desk {
     pub async fn make_ticket(&self, message: i64, actor: &str) -> Result<String> {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
-        let (id, raw) = tx.untracked_message(message).await?.ok_or(ActionError::NotFound)?;
+        let StoredMail { id, raw } = tx.untracked_message(message).await?.ok_or(ActionError::NotFound)?;
         let mut d = self
             .triage(&raw)
             .map_err(|e| ActionError::Invalid(format!("this mail cannot be read as a report: {e}")))?;

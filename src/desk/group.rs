@@ -9,11 +9,11 @@ use anyhow::Result;
 use time::OffsetDateTime;
 
 use super::{ACTOR, Desk};
-use crate::domain::IncidentState;
+use crate::domain::{IncidentState, OutboxKind};
 use crate::grouping::{Corpus, GROUP_SAMPLE, Report, Vector, best_match};
 use crate::pipeline::Decision;
 use crate::reply;
-use crate::store::{Candidate, IncidentBrief, IncidentReport, NewOutbox, Tx};
+use crate::store::{Candidate, IncidentBrief, IncidentReport, IncidentSize, NewOutbox, Tx};
 
 /// Open tickets a new one is compared with, at most (the newest).
 const CANDIDATES: i64 = 100;
@@ -190,7 +190,7 @@ impl Desk {
         tx.set_ticket_incident(ticket, Some(incident)).await?;
         let IncidentBrief { number: inc, state, .. } = tx.incident_state(incident).await?;
         // Counted, not listed: a flood of one fault must not make every new report slower.
-        let (reports, municipalities) = tx.incident_size(incident).await?;
+        let IncidentSize { reports, municipalities } = tx.incident_size(incident).await?;
         let shown = tx.incident_numbers(incident, number, 10).await?;
         let more = if reports - 1 > 10 { format!(" and {} more", reports - 11) } else { String::new() };
         let detail = format!("same fault as {}{more} ({inc}, similarity {score:.2})", shown.join(", "));
@@ -247,7 +247,7 @@ impl Desk {
         let id = self.new_message_id();
         tx.insert_outbox(&NewOutbox {
             ticket_id: Some(ticket),
-            kind: "incident",
+            kind: OutboxKind::Incident,
             message_id: &id,
             envelope_from: &self.mailbox,
             to: std::slice::from_ref(&self.policy.helpdesk.email),

@@ -5,13 +5,10 @@
 use time::OffsetDateTime;
 
 use super::{ActionError, Desk};
-use crate::domain::IncidentState;
-use crate::store::{IncidentBrief, Tx};
+use crate::domain::{IncidentState, IncidentStatus};
+use crate::store::{IncidentBrief, IncidentReport, Tx};
 
 type Result<T> = std::result::Result<T, ActionError>;
-
-/// The stages of a confirmed incident, as on the vendor's status page.
-pub const STAGES: &[&str] = &["investigating", "identified", "monitoring", "resolved"];
 
 impl Desk {
     async fn incident(&self, tx: &mut Tx, number: &str) -> Result<IncidentBrief> {
@@ -31,8 +28,16 @@ impl Desk {
         // no report's own words).
         let body = if text.trim().is_empty() { "Feil under utredning" } else { text.trim() };
         tx.set_incident_title(id, body).await?;
-        tx.set_incident_state_shown(id, IncidentState::Confirmed, Some("investigating"), now, actor, body, public)
-            .await?;
+        tx.set_incident_state_shown(
+            id,
+            IncidentState::Confirmed,
+            Some(IncidentStatus::Investigating),
+            now,
+            actor,
+            body,
+            public,
+        )
+        .await?;
         self.note_on_tickets(&mut tx, id, now, actor, &format!("{number} confirmed")).await?;
         tx.commit().await?;
         Ok(())
@@ -43,16 +48,13 @@ impl Desk {
     pub async fn update_incident(
         &self,
         number: &str,
-        stage: &str,
+        stage: IncidentStatus,
         text: &str,
         public: bool,
         actor: &str,
     ) -> Result<()> {
         let now = OffsetDateTime::now_utc();
         let text = text.trim();
-        if !STAGES.contains(&stage) {
-            return Err(ActionError::Invalid(format!("unknown stage {stage:?}")));
-        }
         if text.is_empty() || text.len() > 10_000 {
             return Err(ActionError::Invalid("an update needs a text (at most 10,000 characters)".into()));
         }
@@ -90,7 +92,7 @@ impl Desk {
         tx.set_ticket_incident(t.id, None).await?;
         tx.event(t.id, now, actor, "ungrouped", &format!("taken out of {number}: another fault")).await?;
         let body = format!("{} taken out: another fault", t.number);
-        tx.set_incident_state(id, state, status.as_deref(), now, actor, &body).await?;
+        tx.set_incident_state(id, state, status, now, actor, &body).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -103,7 +105,7 @@ impl Desk {
         actor: &str,
         what: &str,
     ) -> Result<()> {
-        for (n, _) in tx.incident_members(incident).await? {
+        for IncidentReport { number: n, .. } in tx.incident_reports(incident).await? {
             if let Some(t) = tx.ticket_brief(&n).await? {
                 tx.event(t.id, now, actor, "incident", what).await?;
             }

@@ -29,7 +29,7 @@ use crate::pipeline::parse::ParseLimits;
 use crate::pipeline::route::Reply;
 use crate::pipeline::{Decision, triage};
 use crate::policy::Policy;
-use crate::store::{NewAttachment, NewMessage, NewTicket, Store, Tx};
+use crate::store::{NewAttachment, NewMessage, NewTicket, Store, StoredMail, Tx};
 use crate::text::address::EmailAddress;
 
 /// Where a mail came from on the IMAP server.
@@ -454,7 +454,8 @@ impl Desk {
         }
 
         // Complete now: route it as the original report was decided, with the reply's details.
-        let (report_message, raw) = tx.opening_message(ticket.id).await?.context("a ticket keeps its report")?;
+        let StoredMail { id: report_message, raw } =
+            tx.opening_message(ticket.id).await?.context("a ticket keeps its report")?;
         let mut original = triage(&raw, &self.policy, &self.limits).context("re-reading the report")?;
         original.checks.missing.clear();
         original.checks.phone = original.checks.phone.or(d.checks.phone.clone());

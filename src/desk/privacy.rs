@@ -9,16 +9,14 @@
 use time::OffsetDateTime;
 
 use super::{ACTOR, ActionError, Desk};
-use crate::store::{NewOutbox, PrivacyField, PrivacyReport, Tx};
+use crate::domain::{OutboxKind, PrivacyStage};
+use crate::store::{NewOutbox, PrivacyReport, Tx};
 use crate::text::address::{EmailAddress, join};
 
 type Result<T> = std::result::Result<T, ActionError>;
 
 /// GDPR art. 33: notify the authority within 72 hours of becoming aware.
 pub const DEADLINE_HOURS: i64 = 72;
-
-/// The stages, in order.
-pub const STAGES: &[&str] = &["alert-received", "assessing", "review", "closed"];
 
 impl Desk {
     /// The data-protection contacts for a ticket of `municipality`: its own and the region's.
@@ -47,7 +45,7 @@ impl Desk {
         actor: &str,
     ) -> anyhow::Result<()> {
         let deadline = now + time::Duration::hours(DEADLINE_HOURS);
-        let Some((_, prv)) = tx.open_privacy(ticket, now, deadline).await? else { return Ok(()) };
+        let Some(prv) = tx.open_privacy(ticket, now, deadline).await? else { return Ok(()) };
         tx.event(
             ticket,
             now,
@@ -73,7 +71,7 @@ impl Desk {
         self.queue_plain(
             tx,
             ticket,
-            "privacy",
+            OutboxKind::Privacy,
             &to,
             &format!("[{prv}] Mulig avvik med personopplysninger – {number}"),
             &body,
@@ -96,7 +94,7 @@ impl Desk {
         &self,
         tx: &mut Tx,
         ticket: i64,
-        kind: &str,
+        kind: OutboxKind,
         to: &[EmailAddress],
         subject: &str,
         body: &str,
@@ -147,7 +145,7 @@ impl Desk {
         let mut tx = self.store.begin().await?;
         let p = self.privacy_incident(&mut tx, number).await?;
         open(&p)?;
-        tx.set_privacy_field(p.id, PrivacyField::Coordinator, Some(&user.username), now).await?;
+        tx.set_privacy_coordinator(p.id, &user.username, now).await?;
         tx.event(p.ticket_id, now, actor, "privacy-coordinator", &format!("{number}: coordinator {}", user.username))
             .await?;
         tx.commit().await?;
@@ -155,20 +153,19 @@ impl Desk {
     }
 
     /// Moves to the next stage: `assessing` (assess and resolve) or `review` (review and close).
-    pub async fn privacy_stage(&self, number: &str, stage: &str, actor: &str) -> Result<()> {
+    /// Closing has its own step, [`Desk::close_privacy`], with the review note.
+    pub async fn privacy_stage(&self, number: &str, stage: PrivacyStage, actor: &str) -> Result<()> {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
         let p = self.privacy_incident(&mut tx, number).await?;
         open(&p)?;
-        let (from, to) = (STAGES.iter().position(|s| *s == p.stage), STAGES.iter().position(|s| *s == stage));
-        match (from, to) {
-            (Some(f), Some(t)) if t == f + 1 && stage != "closed" => {}
-            _ => return Err(ActionError::Invalid(format!("cannot go from {} to {stage}", p.stage))),
+        if p.stage.next() != Some(stage) || stage == PrivacyStage::Closed {
+            return Err(ActionError::Invalid(format!("cannot go from {} to {stage}", p.stage)));
         }
         if p.coordinator.is_none() {
             return Err(ActionError::Invalid("appoint a coordinator first".into()));
         }
-        tx.set_privacy_field(p.id, PrivacyField::Stage, Some(stage), now).await?;
+        tx.set_privacy_stage(p.id, stage, now).await?;
         tx.event(p.ticket_id, now, actor, "privacy-stage", &format!("{number}: {} → {stage}", p.stage)).await?;
         tx.commit().await?;
         Ok(())
@@ -233,7 +230,7 @@ impl Desk {
         }
         let mut tx = self.store.begin().await?;
         let p = self.privacy_incident(&mut tx, number).await?;
-        if p.stage != "review" {
+        if p.stage != PrivacyStage::Review {
             return Err(ActionError::Invalid(format!("close from review, not from {}", p.stage)));
         }
         tx.close_privacy(p.id, note, now).await?;
@@ -272,7 +269,7 @@ impl Desk {
             );
             if !to.is_empty() {
                 let subject = format!("[{}] Frist om {left} timer: melding til Datatilsynet", p.number);
-                self.queue_plain(&mut tx, p.ticket_id, "privacy-deadline", &to, &subject, &body, now).await?;
+                self.queue_plain(&mut tx, p.ticket_id, OutboxKind::PrivacyDeadline, &to, &subject, &body, now).await?;
             }
             tx.event(
                 p.ticket_id,
@@ -313,7 +310,7 @@ pub async fn warn_loop(desk: Desk, instance: String, mut shutdown: tokio::sync::
 }
 
 fn open(p: &crate::store::PrivacyRow) -> Result<()> {
-    if p.stage == "closed" { Err(ActionError::Invalid(format!("{} is closed", p.number))) } else { Ok(()) }
+    if p.stage == PrivacyStage::Closed { Err(ActionError::Invalid(format!("{} is closed", p.number))) } else { Ok(()) }
 }
 
 /// `2026-05-18 10:15 UTC`.

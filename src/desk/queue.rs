@@ -5,7 +5,7 @@ use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
 use super::{ACTOR, Desk};
-use crate::domain::{Class, IncidentState};
+use crate::domain::{Class, IncidentState, OutboxKind, OutboxStatus};
 use crate::pipeline::Decision;
 use crate::pipeline::route::Reply;
 use crate::reply;
@@ -32,7 +32,7 @@ impl Desk {
         let mut cc = routing.cc.clone();
         let mut folded = false;
         if let Some(IncidentBrief { id, number: inc, state, .. }) = &incident {
-            let (size, _) = tx.incident_size(*id).await?;
+            let size = tx.incident_size(*id).await?.reports;
             let shown = tx.incident_numbers(*id, number, 10).await?;
             let count = usize::try_from(size - 1).unwrap_or(0).max(shown.len());
             if matches!(state, IncidentState::Suspected | IncidentState::Confirmed) {
@@ -48,7 +48,7 @@ impl Desk {
         let id = self.new_message_id();
         tx.insert_outbox(&NewOutbox {
             ticket_id: Some(ticket),
-            kind: "routing",
+            kind: OutboxKind::Routing,
             message_id: &id,
             envelope_from: &self.mailbox,
             to: &routing.to,
@@ -103,7 +103,10 @@ impl Desk {
         let id = self.new_message_id();
         tx.insert_outbox(&NewOutbox {
             ticket_id: Some(ticket),
-            kind: kind.as_str(),
+            kind: match kind {
+                Reply::RequestInfo => OutboxKind::RequestInfo,
+                _ => OutboxKind::Acknowledgement,
+            },
             message_id: &id,
             // RFC 3834: automatic replies go out with a null envelope sender, so bounces cannot loop.
             envelope_from: "",
@@ -120,8 +123,8 @@ impl Desk {
         tx.event(ticket, now, ACTOR, kind.as_str(), &format!("{} queued to {to}", kind.as_str())).await
     }
 
-    pub(super) fn initial_status(&self) -> &'static str {
-        if self.dry_run { "dry-run" } else { "queued" }
+    pub(super) fn initial_status(&self) -> OutboxStatus {
+        if self.dry_run { OutboxStatus::DryRun } else { OutboxStatus::Queued }
     }
 
     /// A fresh, signed Message-ID (without brackets), fixed for every retry.

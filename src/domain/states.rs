@@ -37,13 +37,6 @@ macro_rules! text_enum {
             }
         }
 
-        /// Compares with the stored text (tests and tools read rows and compare them with it).
-        impl PartialEq<&str> for $name {
-            fn eq(&self, other: &&str) -> bool {
-                self.as_str() == *other
-            }
-        }
-
         impl std::str::FromStr for $name {
             type Err = UnknownValue;
             fn from_str(s: &str) -> Result<Self, UnknownValue> {
@@ -114,5 +107,75 @@ text_enum! {
         Reply = "reply",
         /// A copy of mail we sent.
         Outbound = "outbound",
+    }
+}
+
+text_enum! {
+    /// What an outgoing mail is for.
+    OutboxKind("outgoing mail kind") {
+        /// A report sent on to whoever handles it, with its copies.
+        Routing = "routing",
+        /// An answer to the reporter that the report was received.
+        Acknowledgement = "acknowledgement",
+        /// An answer asking the reporter for missing details.
+        RequestInfo = "request-info",
+        /// A suspected incident, to the helpdesk.
+        Incident = "incident",
+        /// An operational alert, to the operators.
+        Alert = "alert",
+        /// A privacy incident, to the data-protection contacts.
+        Privacy = "privacy",
+        /// A privacy incident's notification deadline is near.
+        PrivacyDeadline = "privacy-deadline",
+    }
+}
+
+impl OutboxKind {
+    /// An automatic answer to a reporter (marked so, and counted by the reply caps).
+    pub fn is_auto_reply(self) -> bool {
+        matches!(self, OutboxKind::Acknowledgement | OutboxKind::RequestInfo)
+    }
+}
+
+text_enum! {
+    /// Where an outgoing mail stands.
+    OutboxStatus("outgoing mail status") {
+        /// Waiting to be sent (or for its next attempt).
+        Queued = "queued",
+        Sent = "sent",
+        /// Given up after the last attempt, or refused for good.
+        Failed = "failed",
+        /// Removed by retention or erasure before it was sent.
+        Withdrawn = "withdrawn",
+        /// Recorded by an instance started with `--dry-run`: never sent.
+        DryRun = "dry-run",
+    }
+}
+
+text_enum! {
+    /// A privacy incident's stage, in the vendor's process order.
+    PrivacyStage("privacy stage") {
+        AlertReceived = "alert-received",
+        Assessing = "assessing",
+        Review = "review",
+        Closed = "closed",
+    }
+}
+
+impl PrivacyStage {
+    /// The stage after this one, if any.
+    pub fn next(self) -> Option<PrivacyStage> {
+        let i = PrivacyStage::ALL.iter().position(|s| *s == self)?;
+        PrivacyStage::ALL.get(i + 1).copied()
+    }
+}
+
+text_enum! {
+    /// A confirmed incident's public status, as the status page shows it.
+    IncidentStatus("incident status") {
+        Investigating = "investigating",
+        Identified = "identified",
+        Monitoring = "monitoring",
+        Resolved = "resolved",
     }
 }

@@ -88,7 +88,7 @@ impl FolderSession<'_> {
         let mailbox = self.step(&select, t, session.select(&self.cfg.folder)).await?;
         let uidvalidity = mailbox.uid_validity.unwrap_or(0);
         let store = self.desk.store();
-        if let Some((known, _)) = store.mailbox_state(&self.cfg.folder).await?
+        if let Some(known) = store.mailbox_state(&self.cfg.folder).await?.map(|s| s.uidvalidity)
             && known != uidvalidity
         {
             // The server renumbered the folder: everything still in it is scanned again; the dedup key

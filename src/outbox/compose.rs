@@ -45,15 +45,11 @@ impl Composer {
         }
         // RFC 3834: replies are auto-replied, routed copies auto-generated; both must never be answered
         // automatically, and Exchange is asked not to send its own auto-replies back.
-        let auto = if matches!(row.kind.as_str(), "acknowledgement" | "request-info") {
-            "auto-replied"
-        } else {
-            "auto-generated"
-        };
+        let auto = if row.kind.is_auto_reply() { "auto-replied" } else { "auto-generated" };
         b = b
             .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), auto.into()))
             .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Auto-Response-Suppress"), "All".into()))
-            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Routedesk-Kind"), row.kind.clone()));
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("X-Routedesk-Kind"), row.kind.as_str().into()));
 
         let text = SinglePart::plain(row.body.clone());
         let message = if enclosures.report.is_none() && enclosures.files.is_empty() {

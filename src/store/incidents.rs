@@ -9,7 +9,7 @@ use super::Store;
 use super::Tx;
 use super::tickets::TICKET_COLUMNS;
 use super::tickets::TicketRow;
-use crate::domain::IncidentState;
+use crate::domain::{IncidentState, IncidentStatus};
 
 /// An open ticket that a new report may be the same fault as.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -25,7 +25,7 @@ pub struct IncidentRow {
     pub number: String,
     pub title: String,
     pub state: IncidentState,
-    pub status: Option<String>,
+    pub status: Option<IncidentStatus>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub reports: i64,
@@ -37,6 +37,7 @@ pub struct IncidentUpdate {
     pub id: i64,
     pub at: OffsetDateTime,
     pub actor: String,
+    /// What the incident moved to: its public status, or its state when it has none.
     pub status: String,
     pub body: String,
     pub public: bool,
@@ -59,6 +60,13 @@ pub struct IncidentReport {
     pub subject: String,
 }
 
+/// How large an incident is.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct IncidentSize {
+    pub reports: i64,
+    pub municipalities: i64,
+}
+
 /// Where an incident stands.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct IncidentBrief {
@@ -66,7 +74,7 @@ pub struct IncidentBrief {
     pub number: String,
     pub state: IncidentState,
     /// A confirmed incident's status, as the status page shows it.
-    pub status: Option<String>,
+    pub status: Option<IncidentStatus>,
 }
 
 const INCIDENT_COLUMNS: &str = "i.id, i.number, i.title, i.state, i.status, i.created_at, i.updated_at, \
@@ -173,8 +181,8 @@ impl Tx {
     }
 
     /// How many tickets an incident has, and from how many municipalities.
-    pub async fn incident_size(&mut self, incident: i64) -> Result<(i64, i64)> {
-        const SQL: &str = "SELECT COUNT(*), COUNT(DISTINCT municipality) FROM tickets WHERE incident_id = $1";
+    pub async fn incident_size(&mut self, incident: i64) -> Result<IncidentSize> {
+        const SQL: &str = "SELECT COUNT(*) AS reports, COUNT(DISTINCT municipality) AS municipalities FROM tickets WHERE incident_id = $1";
         db!(self, c => sqlx::query_as(SQL).bind(incident).fetch_one(c).await).context("counting an incident's reports")
     }
 
@@ -185,12 +193,6 @@ impl Tx {
             db!(self, c => sqlx::query_as(SQL).bind(incident).bind(except).bind(limit).fetch_all(c).await)
                 .context("reading an incident's reports")?;
         Ok(rows.into_iter().map(|r| r.0).collect())
-    }
-
-    /// `(ticket number, municipality)` of every ticket in the incident, oldest first.
-    pub async fn incident_members(&mut self, incident: i64) -> Result<Vec<(String, Option<String>)>> {
-        const SQL: &str = "SELECT number, municipality FROM tickets WHERE incident_id = $1 ORDER BY id";
-        db!(self, c => sqlx::query_as(SQL).bind(incident).fetch_all(c).await).context("reading an incident")
     }
 
     /// Every report in the incident, oldest first.
@@ -223,7 +225,7 @@ impl Tx {
         &mut self,
         incident: i64,
         state: IncidentState,
-        status: Option<&str>,
+        status: Option<IncidentStatus>,
         at: OffsetDateTime,
         actor: &str,
         body: &str,
@@ -237,7 +239,7 @@ impl Tx {
         &mut self,
         incident: i64,
         state: IncidentState,
-        status: Option<&str>,
+        status: Option<IncidentStatus>,
         at: OffsetDateTime,
         actor: &str,
         body: &str,
@@ -246,7 +248,8 @@ impl Tx {
         const SQL: &str = "UPDATE incidents SET state = $1, status = $2, updated_at = $3 WHERE id = $4";
         db!(self, c => sqlx::query(SQL).bind(state).bind(status).bind(at).bind(incident).execute(c).await.map(drop))
             .context("updating an incident")?;
-        self.record_update(incident, at, actor, status.unwrap_or(state.as_str()), body, public).await
+        self.record_update(incident, at, actor, status.map_or(state.as_str(), IncidentStatus::as_str), body, public)
+            .await
     }
 
     /// A line in the incident's timeline, off the public status page.

@@ -37,6 +37,20 @@ pub struct MessageRow {
     pub received_at: OffsetDateTime,
 }
 
+/// Where intake stands in one mailbox folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxState {
+    pub uidvalidity: u32,
+    pub last_uid: u32,
+}
+
+/// A recorded mail's row id and its raw bytes.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredMail {
+    pub id: i64,
+    pub raw: Vec<u8>,
+}
+
 impl Store {
     pub async fn messages_of(&self, ticket_id: i64) -> Result<Vec<MessageRow>> {
         const SQL: &str = "SELECT id, ticket_id, direction, message_id, verdict, reason, from_addr, subject, size, received_at \
@@ -52,10 +66,14 @@ impl Store {
     }
 
     /// The last processed UID of a mailbox and the UIDVALIDITY it belongs to.
-    pub async fn mailbox_state(&self, mailbox: &str) -> Result<Option<(u32, u32)>> {
+    pub async fn mailbox_state(&self, mailbox: &str) -> Result<Option<MailboxState>> {
         const SQL: &str = "SELECT uidvalidity, last_uid FROM mailbox_state WHERE mailbox = $1";
         let row: Option<(i64, i64)> = db!(self, fetch_optional, SQL, mailbox).context("reading mailbox state")?;
-        Ok(row.map(|(v, u)| (u32::try_from(v).unwrap_or(0), u32::try_from(u).unwrap_or(0))))
+        // Both are written from u32 values; anything else would be a hand-edited row, read as 0.
+        Ok(row.map(|(v, u)| MailboxState {
+            uidvalidity: u32::try_from(v).unwrap_or(0),
+            last_uid: u32::try_from(u).unwrap_or(0),
+        }))
     }
 
     /// The raw report that opened a ticket.
@@ -156,14 +174,14 @@ impl Tx {
     }
 
     /// The raw report that opened a ticket, and its message row id.
-    pub async fn opening_message(&mut self, ticket_id: i64) -> Result<Option<(i64, Vec<u8>)>> {
+    pub async fn opening_message(&mut self, ticket_id: i64) -> Result<Option<StoredMail>> {
         const SQL: &str =
             "SELECT id, raw FROM messages WHERE ticket_id = $1 AND verdict = 'ticket' ORDER BY id LIMIT 1";
         db!(self, c => sqlx::query_as(SQL).bind(ticket_id).fetch_optional(c).await).context("reading the report")
     }
 
     /// A recorded mail without a ticket (ignored or quarantined), with its raw bytes.
-    pub async fn untracked_message(&mut self, id: i64) -> Result<Option<(i64, Vec<u8>)>> {
+    pub async fn untracked_message(&mut self, id: i64) -> Result<Option<StoredMail>> {
         const SQL: &str = "SELECT id, raw FROM messages WHERE id = $1 AND ticket_id IS NULL AND direction = 'in'";
         db!(self, c => sqlx::query_as(SQL).bind(id).fetch_optional(c).await).context("reading a message")
     }

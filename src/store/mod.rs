@@ -56,15 +56,15 @@ pub use alerts::{ActiveAlert, IntakeStatus};
 pub use attachments::{AttachmentRow, FileRow, NewAttachment};
 pub use audit::{AuditEntry, AuditRow};
 pub use erasure::{ADDRESS_REMOVED, Erased};
-pub use incidents::{Candidate, IncidentBrief, IncidentReport, IncidentRow, IncidentUpdate};
+pub use incidents::{Candidate, IncidentBrief, IncidentReport, IncidentRow, IncidentSize, IncidentUpdate};
 pub use log::{Facets, TicketFilter};
-pub use messages::{MessageRow, NewMessage};
+pub use messages::{MailboxState, MessageRow, NewMessage, StoredMail};
 pub use outbox::{NewOutbox, OutboxRow};
-pub use privacy::{PrivacyField, PrivacyReport, PrivacyRow};
-pub use retention::{REMOVED, Unkept};
+pub use privacy::{PrivacyReport, PrivacyRow};
+pub use retention::{PurgeRun, REMOVED, Unkept};
 pub use sessions::{PendingSignIn, SessionLimits};
 pub use staff::{SsoAccount, SsoUpsert, UserRow};
-pub use tickets::{EventRow, LinkedTicket, NewTicket, ReportText, TicketBrief, TicketField, TicketRow, TicketStat};
+pub use tickets::{EventRow, LinkedTicket, NewTicket, ReportText, TicketBrief, TicketRow, TicketStat};
 pub use tx::Tx;
 
 /// The database, and the signal its outbox worker waits on. Clones share both.

@@ -9,11 +9,12 @@ use super::Db;
 use super::Store;
 use super::Tx;
 use super::messages::NewMessage;
+use crate::domain::{OutboxKind, OutboxStatus};
 use crate::text::address::EmailAddress;
 
 pub struct NewOutbox<'a> {
     pub ticket_id: Option<i64>,
-    pub kind: &'a str,
+    pub kind: OutboxKind,
     pub message_id: &'a str,
     pub envelope_from: &'a str,
     pub to: &'a [EmailAddress],
@@ -22,7 +23,7 @@ pub struct NewOutbox<'a> {
     pub report_message: Option<i64>,
     pub subject: &'a str,
     pub body: &'a str,
-    pub status: &'a str,
+    pub status: OutboxStatus,
     pub at: OffsetDateTime,
 }
 
@@ -54,7 +55,7 @@ const CLAIM_POSTGRES: &str = const_format::concatcp!(
 pub struct OutboxRow {
     pub id: i64,
     pub ticket_id: Option<i64>,
-    pub kind: String,
+    pub kind: OutboxKind,
     pub message_id: String,
     pub envelope_from: String,
     #[sqlx(skip)]
@@ -65,7 +66,7 @@ pub struct OutboxRow {
     pub report_message: Option<i64>,
     pub subject: String,
     pub body: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub created_at: OffsetDateTime,
@@ -97,7 +98,7 @@ impl Store {
     }
 
     /// Every outgoing mail of one kind (e.g. `alert`), oldest first.
-    pub async fn outbox_of_kind(&self, kind: &str) -> Result<Vec<OutboxRow>> {
+    pub async fn outbox_of_kind(&self, kind: OutboxKind) -> Result<Vec<OutboxRow>> {
         const SQL: &str =
             const_format::concatcp!("SELECT ", OUTBOX_COLUMNS, " FROM outbox WHERE kind = $1 ORDER BY id");
         let mut rows: Vec<OutboxRow> = db!(self, fetch_all, SQL, kind).context("reading outgoing mail")?;
@@ -163,7 +164,7 @@ impl Store {
     /// Marks a mail sent, keeps its raw form on the ticket and notes it in the audit trail.
     pub async fn outbox_sent(&self, row: &OutboxRow, raw: &[u8], now: OffsetDateTime) -> Result<()> {
         let mut tx = self.begin().await?;
-        if !tx.exec_outbox_status(row.id, "sent", None, None, Some(now)).await? {
+        if !tx.exec_outbox_status(row.id, OutboxStatus::Sent, None, None, Some(now)).await? {
             // Withdrawn while it was being sent (its ticket's data was removed): no copy is kept.
             return tx.commit().await;
         }
@@ -174,7 +175,7 @@ impl Store {
                 dedup_key: &key,
                 message_id: Some(&row.message_id),
                 verdict: crate::domain::Verdict::Outbound,
-                reason: Some(&row.kind),
+                reason: Some(row.kind.as_str()),
                 from_addr: None,
                 subject: &row.subject,
                 mailbox: None,
@@ -195,14 +196,14 @@ impl Store {
     /// A temporary failure: try again at `next`.
     pub async fn outbox_retry(&self, row: &OutboxRow, next: OffsetDateTime, error: &str) -> Result<()> {
         let mut tx = self.begin().await?;
-        tx.exec_outbox_status(row.id, "queued", Some(next), Some(error), None).await?;
+        tx.exec_outbox_status(row.id, OutboxStatus::Queued, Some(next), Some(error), None).await?;
         tx.commit().await
     }
 
     /// A permanent failure (5xx, or out of attempts): shown on the ticket, never retried.
     pub async fn outbox_failed(&self, row: &OutboxRow, error: &str, now: OffsetDateTime) -> Result<()> {
         let mut tx = self.begin().await?;
-        let failed = tx.exec_outbox_status(row.id, "failed", None, Some(error), None).await?;
+        let failed = tx.exec_outbox_status(row.id, OutboxStatus::Failed, None, Some(error), None).await?;
         if let Some(t) = row.ticket_id.filter(|_| failed) {
             let detail = format!("{} to {}: {error}", row.kind, row.describe_recipients());
             tx.event(t, now, "routedesk", "delivery-failed", &detail).await?;
@@ -276,7 +277,7 @@ impl Tx {
     pub(super) async fn exec_outbox_status(
         &mut self,
         id: i64,
-        status: &str,
+        status: OutboxStatus,
         next_attempt_at: Option<OffsetDateTime>,
         error: Option<&str>,
         sent_at: Option<OffsetDateTime>,

@@ -5,6 +5,7 @@ use time::OffsetDateTime;
 
 use super::Store;
 use super::Tx;
+use crate::domain::PrivacyStage;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PrivacyRow {
@@ -13,7 +14,7 @@ pub struct PrivacyRow {
     pub ticket_id: i64,
     pub ticket: String,
     pub municipality: Option<String>,
-    pub stage: String,
+    pub stage: PrivacyStage,
     pub coordinator: Option<String>,
     pub recorded_at: OffsetDateTime,
     pub deadline_at: OffsetDateTime,
@@ -49,12 +50,6 @@ pub struct PrivacyReport {
     pub controller: String,
 }
 
-#[derive(Debug, Clone, Copy)]
-pub enum PrivacyField {
-    Stage,
-    Coordinator,
-}
-
 impl Store {
     pub async fn privacy_incidents(&self, limit: i64) -> Result<Vec<PrivacyRow>> {
         const SQL: &str = const_format::concatcp!(SELECT, " ORDER BY p.id DESC LIMIT $1");
@@ -75,18 +70,18 @@ impl Store {
 }
 
 impl Tx {
-    /// Opens the privacy incident of a ticket (none if it has one); returns its id and number.
+    /// Opens the privacy incident of a ticket (none if it has one); returns its number.
     pub async fn open_privacy(
         &mut self,
         ticket: i64,
         at: OffsetDateTime,
         deadline: OffsetDateTime,
-    ) -> Result<Option<(i64, String)>> {
+    ) -> Result<Option<String>> {
         const EXISTS: &str = "SELECT id FROM privacy_incidents WHERE ticket_id = $1";
         const COUNTER: &str = "INSERT INTO counters (name, value) VALUES ($1, 1) \
              ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value";
         const SQL: &str = "INSERT INTO privacy_incidents (number, ticket_id, stage, recorded_at, deadline_at, updated_at) \
-             VALUES ($1, $2, 'alert-received', $3, $4, $3) RETURNING id";
+             VALUES ($1, $2, $3, $4, $5, $4)";
         let existing: Option<(i64,)> = db!(self, c => sqlx::query_as(EXISTS).bind(ticket).fetch_optional(c).await)
             .context("reading privacy incidents")?;
         if existing.is_some() {
@@ -96,10 +91,9 @@ impl Tx {
         let (n,): (i64,) = db!(self, c => sqlx::query_as(COUNTER).bind(&name).fetch_one(c).await)
             .context("allocating a privacy incident number")?;
         let number = format!("PRV-{}-{n:04}", at.year());
-        let (id,): (i64,) =
-            db!(self, c => sqlx::query_as(SQL).bind(&number).bind(ticket).bind(at).bind(deadline).fetch_one(c).await)
-                .context("recording a privacy incident")?;
-        Ok(Some((id, number)))
+        db!(self, execute, SQL, &number, ticket, PrivacyStage::AlertReceived, at, deadline)
+            .context("recording a privacy incident")?;
+        Ok(Some(number))
     }
 
     pub async fn privacy(&mut self, number: &str) -> Result<Option<PrivacyRow>> {
@@ -107,20 +101,16 @@ impl Tx {
         db!(self, c => sqlx::query_as(SQL).bind(number).fetch_optional(c).await).context("reading a privacy incident")
     }
 
-    /// Sets one of: `stage`, `coordinator`; with the update time.
-    pub async fn set_privacy_field(
-        &mut self,
-        id: i64,
-        field: PrivacyField,
-        value: Option<&str>,
-        at: OffsetDateTime,
-    ) -> Result<()> {
-        let sql = match field {
-            PrivacyField::Stage => "UPDATE privacy_incidents SET stage = $1, updated_at = $2 WHERE id = $3",
-            PrivacyField::Coordinator => "UPDATE privacy_incidents SET coordinator = $1, updated_at = $2 WHERE id = $3",
-        };
-        db!(self, c => sqlx::query(sql).bind(value).bind(at).bind(id).execute(c).await.map(drop))
-            .context("updating a privacy incident")
+    pub async fn set_privacy_stage(&mut self, id: i64, stage: PrivacyStage, at: OffsetDateTime) -> Result<()> {
+        const SQL: &str = "UPDATE privacy_incidents SET stage = $1, updated_at = $2 WHERE id = $3";
+        db!(self, c => sqlx::query(SQL).bind(stage).bind(at).bind(id).execute(c).await.map(drop))
+            .context("moving a privacy incident to its next stage")
+    }
+
+    pub async fn set_privacy_coordinator(&mut self, id: i64, username: &str, at: OffsetDateTime) -> Result<()> {
+        const SQL: &str = "UPDATE privacy_incidents SET coordinator = $1, updated_at = $2 WHERE id = $3";
+        db!(self, c => sqlx::query(SQL).bind(username).bind(at).bind(id).execute(c).await.map(drop))
+            .context("appointing a privacy incident's coordinator")
     }
 
     pub async fn set_privacy_report(&mut self, id: i64, r: &PrivacyReport, at: OffsetDateTime) -> Result<()> {

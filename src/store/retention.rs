@@ -89,11 +89,22 @@ impl Store {
         Ok((tickets, messages))
     }
 
-    /// The newest retention runs: `(at, actor, tickets, messages)`.
-    pub async fn purge_runs(&self, limit: i64) -> Result<Vec<(OffsetDateTime, String, i64, i64)>> {
+    /// The newest retention runs.
+    pub async fn purge_runs(&self, limit: i64) -> Result<Vec<PurgeRun>> {
         const SQL: &str = "SELECT at, actor, tickets, messages FROM purge_runs ORDER BY id DESC LIMIT $1";
         db!(self, fetch_all, SQL, limit).context("reading the retention record")
     }
+}
+
+/// One retention or erasure run, as recorded.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PurgeRun {
+    pub at: OffsetDateTime,
+    pub actor: String,
+    /// Tickets whose data was removed.
+    pub tickets: i64,
+    /// Mail without a ticket that was removed.
+    pub messages: i64,
 }
 
 impl Tx {

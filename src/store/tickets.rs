@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use super::Store;
 use super::Tx;
 use super::types::{CommaList, join_list};
-use crate::domain::{Detail, TicketStatus};
+use crate::domain::{Class, Detail, TicketStatus};
 use crate::text::address::EmailAddress;
 
 pub struct NewTicket<'a> {
@@ -34,14 +34,6 @@ pub struct NewTicket<'a> {
     /// A known vendor issue the report is likely about: `title (stage) link`.
     pub vendor_issue: Option<&'a str>,
     pub at: OffsetDateTime,
-}
-
-/// Ticket fields staff may change.
-#[derive(Debug, Clone, Copy)]
-pub enum TicketField {
-    Class,
-    Municipality,
-    Status,
 }
 
 /// The few ticket fields the intake needs to thread a reply.
@@ -143,13 +135,6 @@ impl Store {
     pub async fn events_of(&self, ticket_id: i64) -> Result<Vec<EventRow>> {
         const SQL: &str = "SELECT id, at, actor, kind, detail FROM ticket_events WHERE ticket_id = $1 ORDER BY id";
         db!(self, fetch_all, SQL, ticket_id).context("reading a ticket's audit trail")
-    }
-
-    /// Tickets linked to this one as the same fault: `(number, subject, status)`.
-    pub async fn links_of(&self, ticket_id: i64) -> Result<Vec<(String, String, String)>> {
-        const SQL: &str = "SELECT t.number, t.subject, t.status FROM ticket_links l JOIN tickets t ON t.id = l.other_id \
-             WHERE l.ticket_id = $1 ORDER BY t.id";
-        db!(self, fetch_all, SQL, ticket_id).context("reading linked tickets")
     }
 
     /// What the dashboard counts of the tickets created since `since`.
@@ -297,21 +282,27 @@ impl Tx {
         Ok(row.and_then(|r| r.0))
     }
 
-    /// Sets one staff-editable field of a ticket (`class`, `municipality`, `status`).
-    pub async fn set_ticket_field(
+    pub async fn set_ticket_class(&mut self, id: i64, class: Class, at: OffsetDateTime) -> Result<()> {
+        const SQL: &str = "UPDATE tickets SET class = $1, updated_at = $2 WHERE id = $3";
+        db!(self, execute, SQL, class.as_str(), at, id).context("reclassifying a ticket")?;
+        Ok(())
+    }
+
+    /// `None`: the ticket belongs to no municipality (staff could not tell).
+    pub async fn set_ticket_municipality(
         &mut self,
         id: i64,
-        field: TicketField,
-        value: Option<&str>,
+        municipality: Option<&str>,
         at: OffsetDateTime,
     ) -> Result<()> {
-        let sql = match field {
-            TicketField::Class => "UPDATE tickets SET class = $1, updated_at = $2 WHERE id = $3",
-            TicketField::Municipality => "UPDATE tickets SET municipality = $1, updated_at = $2 WHERE id = $3",
-            TicketField::Status => "UPDATE tickets SET status = $1, updated_at = $2 WHERE id = $3",
-        };
-        db!(self, c => sqlx::query(sql).bind(value).bind(at).bind(id).execute(c).await.map(|r| r.rows_affected()))
-            .context("updating a ticket")?;
+        const SQL: &str = "UPDATE tickets SET municipality = $1, updated_at = $2 WHERE id = $3";
+        db!(self, execute, SQL, municipality, at, id).context("setting a ticket's municipality")?;
+        Ok(())
+    }
+
+    pub async fn set_ticket_status(&mut self, id: i64, status: TicketStatus, at: OffsetDateTime) -> Result<()> {
+        const SQL: &str = "UPDATE tickets SET status = $1, updated_at = $2 WHERE id = $3";
+        db!(self, execute, SQL, status, at, id).context("setting a ticket's status")?;
         Ok(())
     }
 

@@ -5,7 +5,10 @@ use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
-use crate::domain::{Detail, Direction, IncidentState, Role, TicketStatus, Verdict};
+use crate::domain::{
+    Detail, Direction, IncidentState, IncidentStatus, OutboxKind, OutboxStatus, PrivacyStage, Role, TicketStatus,
+    Verdict,
+};
 
 macro_rules! text_column {
     ($($t:ty),* $(,)?) => {$(
@@ -41,7 +44,17 @@ macro_rules! text_column {
     )*};
 }
 
-text_column!(TicketStatus, Direction, IncidentState, Role, Verdict);
+text_column!(
+    TicketStatus,
+    Direction,
+    IncidentState,
+    Role,
+    Verdict,
+    OutboxKind,
+    OutboxStatus,
+    PrivacyStage,
+    IncidentStatus
+);
 
 /// A list kept in one column, comma-joined (`a,b`): a ticket's missing details, products and
 /// route. Rows read it as a list (`#[sqlx(try_from = "CommaList")]`); [`join_list`] writes it.

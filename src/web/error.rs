@@ -4,6 +4,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use crate::desk::ActionError;
+use crate::domain::UnknownValue;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
@@ -26,6 +27,13 @@ impl From<ActionError> for WebError {
             ActionError::Invalid(m) => WebError::BadRequest(m),
             ActionError::Other(e) => WebError::Internal(e),
         }
+    }
+}
+
+/// A form value that names no known state or stage.
+impl From<UnknownValue> for WebError {
+    fn from(e: UnknownValue) -> Self {
+        WebError::BadRequest(e.to_string())
     }
 }
 

@@ -9,11 +9,11 @@ use std::ops::Range;
 use super::AppState;
 use super::auth::Staff;
 use super::error::WebResult;
-use crate::domain::Role;
+use crate::domain::{OutboxKind, Role};
 use crate::store::PrivacyRow;
 
 /// Outgoing mail kinds about more than one municipality (for the helpdesk only).
-const REGIONAL_MAIL: &[&str] = &["incident"];
+const REGIONAL_MAIL: &[OutboxKind] = &[OutboxKind::Incident];
 
 /// Numbers named in one text that a page may look up; more are all withheld.
 const MAX_LOOKUPS: usize = 50;
@@ -42,8 +42,8 @@ impl<'a> Sight<'a> {
 
     /// Whether an outgoing mail of `kind` is shown: the incident mail names other municipalities'
     /// reports, the privacy mail the privacy case.
-    pub fn mail(&self, kind: &str) -> bool {
-        (self.staff.scope().is_none() || !REGIONAL_MAIL.contains(&kind)) && self.event(kind)
+    pub fn mail(&self, kind: OutboxKind) -> bool {
+        (self.staff.scope().is_none() || !REGIONAL_MAIL.contains(&kind)) && self.event(kind.as_str())
     }
 
     /// `texts` with every ticket number the viewer may not see replaced by `withheld`.

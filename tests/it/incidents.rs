@@ -8,6 +8,7 @@ use routedesk::desk::Outcome;
 use crate::service::{HELPDESK, on_both_databases};
 use crate::support::Db;
 use crate::web::{App, text};
+use routedesk::domain::{IncidentState, IncidentStatus, OutboxKind};
 
 on_both_databases!(
     several_users_with_the_same_fault_make_one_incident,
@@ -78,7 +79,7 @@ async fn several_users_with_the_same_fault_make_one_incident(db: Db) {
     for n in [&a, &b, &c, &d] {
         let t = store.ticket_by_number(n).await.expect("q").expect("ticket");
         for o in store.outbox_of(t.id).await.expect("outbox") {
-            if o.kind == "incident" {
+            if o.kind == OutboxKind::Incident {
                 incident_mails += 1;
                 assert_eq!(o.to, [HELPDESK]);
                 assert!(o.subject.starts_with(&format!("[{inc}] Mulig felles feil: 3 meldinger")), "{}", o.subject);
@@ -89,7 +90,13 @@ async fn several_users_with_the_same_fault_make_one_incident(db: Db) {
     assert_eq!(incident_mails, 1, "one mail to the helpdesk, not one per report");
     let routing = |n: String| async move {
         let t = store.ticket_by_number(&n).await.expect("q").expect("ticket");
-        store.outbox_of(t.id).await.expect("outbox").into_iter().find(|o| o.kind == "routing").expect("routing mail")
+        store
+            .outbox_of(t.id)
+            .await
+            .expect("outbox")
+            .into_iter()
+            .find(|o| o.kind == OutboxKind::Routing)
+            .expect("routing mail")
     };
     let last = routing(d.clone()).await;
     assert!(
@@ -148,7 +155,7 @@ async fn several_users_with_the_same_fault_make_one_incident(db: Db) {
     assert_eq!(post("split", vec![("ticket", d.clone())]).await, StatusCode::SEE_OTHER);
     assert_eq!(post("split", vec![("ticket", printer.clone())]).await, StatusCode::BAD_REQUEST, "not in the incident");
     let row = store.incident_by_number(&inc).await.expect("q").expect("incident");
-    assert_eq!((row.state.as_str(), row.status.as_deref(), row.reports), ("confirmed", Some("identified"), 3));
+    assert_eq!((row.state, row.status, row.reports), (IncidentState::Confirmed, Some(IncidentStatus::Identified), 3));
     let timeline: Vec<(String, String)> =
         store.incident_updates(row.id).await.expect("q").into_iter().map(|u| (u.status, u.actor)).collect();
     assert_eq!(

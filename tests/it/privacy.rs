@@ -8,6 +8,7 @@ use time::{Duration, OffsetDateTime};
 use crate::service::on_both_databases;
 use crate::support::Db;
 use crate::web::{App, PASSWORD, Session, text};
+use routedesk::domain::{OutboxKind, PrivacyStage};
 
 on_both_databases!(a_privacy_incident_follows_the_vendors_process);
 
@@ -30,11 +31,12 @@ async fn a_privacy_incident_follows_the_vendors_process(db: Db) {
     let t = store.ticket_by_number(&n).await.expect("q").expect("ticket");
     assert!(t.privacy);
     let prv = store.privacy_of_ticket(t.id).await.expect("q").expect("a privacy incident");
-    let told = store.outbox_of(t.id).await.expect("outbox").into_iter().find(|m| m.kind == "privacy").expect("told");
+    let told =
+        store.outbox_of(t.id).await.expect("outbox").into_iter().find(|m| m.kind == OutboxKind::Privacy).expect("told");
     assert_eq!(told.to, ["personvernombud@gjovik.kommune.no"]);
     assert!(told.subject.contains(&prv) && told.body.contains("72 timer"), "{}", told.body);
     let p = store.privacy_by_number(&prv).await.expect("q").expect("row");
-    assert_eq!(p.stage, "alert-received");
+    assert_eq!(p.stage, PrivacyStage::AlertReceived);
     assert_eq!(p.deadline_at - p.recorded_at, Duration::hours(72), "72 hours from when it was recorded");
 
     // Only admins, data-protection contacts and the coordinator see it.
@@ -148,7 +150,7 @@ async fn a_privacy_incident_follows_the_vendors_process(db: Db) {
         .await
         .expect("outbox")
         .into_iter()
-        .find(|m| m.kind == "privacy-deadline")
+        .find(|m| m.kind == OutboxKind::PrivacyDeadline)
         .expect("warning");
     assert_eq!(warning.to, ["kari.helpdesk@gjovik.kommune.no"], "to the coordinator");
     assert!(warning.subject.contains(&prv2), "{}", warning.subject);

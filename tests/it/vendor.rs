@@ -11,6 +11,7 @@ use routedesk::vendor::poll::client;
 use crate::service::on_both_databases;
 use crate::support::Db;
 use crate::web::{App, text};
+use routedesk::domain::{IncidentStatus, OutboxKind};
 
 on_both_databases!(known_vendor_issues_and_the_regional_status_page);
 
@@ -75,10 +76,10 @@ async fn known_vendor_issues_and_the_regional_status_page(db: Db) {
     let known = events.iter().find(|e| e.kind == "vendor-issue").expect("marked as a known vendor issue");
     assert!(known.detail.contains("Sign in is not working for Visma.net (identified) https://"), "{}", known.detail);
     let mails = store.outbox_of(t.id).await.expect("outbox");
-    let ack = mails.iter().find(|m| m.kind == "acknowledgement").expect("acknowledgement");
+    let ack = mails.iter().find(|m| m.kind == OutboxKind::Acknowledgement).expect("acknowledgement");
     assert!(ack.body.contains("Leverandøren har allerede meldt om en feil"), "{}", ack.body);
     assert!(ack.body.contains("https://helpdesk.example/status"), "the acknowledgement links to the status page");
-    let routing = mails.iter().find(|m| m.kind == "routing").expect("routing mail");
+    let routing = mails.iter().find(|m| m.kind == OutboxKind::Routing).expect("routing mail");
     assert!(
         routing.body.contains("KJENT FEIL HOS LEVERANDØR: Sign in is not working for Visma.net"),
         "{}",
@@ -122,7 +123,7 @@ async fn known_vendor_issues_and_the_regional_status_page(db: Db) {
         .expect("confirm");
     app.state
         .desk
-        .update_incident(&inc, "identified", "Feilen ligger hos leverandøren", true, "kari (helpdesk)")
+        .update_incident(&inc, IncidentStatus::Identified, "Feilen ligger hos leverandøren", true, "kari (helpdesk)")
         .await
         .expect("update");
     let feed: serde_json::Value = serde_json::from_str(&text(app.get("/status.json", None).await).await).expect("json");
@@ -141,7 +142,7 @@ async fn known_vendor_issues_and_the_regional_status_page(db: Db) {
     assert!(!feed.to_string().contains("Ola Nordmann"));
     app.state
         .desk
-        .update_incident(&inc, "resolved", "Innlogging virker igjen", true, "kari (helpdesk)")
+        .update_incident(&inc, IncidentStatus::Resolved, "Innlogging virker igjen", true, "kari (helpdesk)")
         .await
         .expect("update");
     let feed: serde_json::Value = serde_json::from_str(&text(app.get("/status.json", None).await).await).expect("json");

@@ -10,8 +10,7 @@ use axum::response::Redirect;
 use serde::Deserialize;
 
 use super::Chrome;
-use crate::desk::incidents::STAGES;
-use crate::domain::IncidentState;
+use crate::domain::{IncidentState, IncidentStatus};
 use crate::store::{IncidentRow, IncidentUpdate, TicketRow};
 use crate::text::time::when;
 use crate::web::AppState;
@@ -38,8 +37,8 @@ struct DetailPage {
     i: IncidentRow,
     created: String,
     tickets: Vec<TicketRow>,
-    updates: Vec<(String, IncidentUpdate)>,
-    stages: &'static [&'static str],
+    updates: Vec<UpdateView>,
+    stages: &'static [IncidentStatus],
 }
 
 pub async fn page(
@@ -51,8 +50,21 @@ pub async fn page(
     let store = state.desk.store();
     let i = store.incident_by_number(&number).await?.ok_or(WebError::NotFound)?;
     let tickets = store.incident_tickets(i.id).await?;
-    let updates = store.incident_updates(i.id).await?.into_iter().map(|u| (when(u.at), u)).collect();
-    Ok(DetailPage { chrome: Chrome::of(&staff), created: when(i.created_at), i, tickets, updates, stages: STAGES })
+    let updates = store.incident_updates(i.id).await?.into_iter().map(|u| UpdateView { when: when(u.at), u }).collect();
+    Ok(DetailPage {
+        chrome: Chrome::of(&staff),
+        created: when(i.created_at),
+        i,
+        tickets,
+        updates,
+        stages: IncidentStatus::ALL,
+    })
+}
+
+/// A line of the timeline with its time as the page shows it.
+struct UpdateView {
+    when: String,
+    u: IncidentUpdate,
 }
 
 #[derive(Deserialize)]
@@ -84,7 +96,7 @@ pub async fn act(
     let desk = &state.desk;
     match action.as_str() {
         "confirm" => desk.confirm_incident(&number, &f.text, f.public.is_some(), &actor).await?,
-        "update" => desk.update_incident(&number, &f.stage, &f.text, f.public.is_some(), &actor).await?,
+        "update" => desk.update_incident(&number, f.stage.parse()?, &f.text, f.public.is_some(), &actor).await?,
         "split" => desk.split_incident(&number, &f.ticket, &actor).await?,
         "dismiss" => desk.dismiss_incident(&number, &f.text, &actor).await?,
         _ => return Err(WebError::NotFound),

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 
 use super::Chrome;
 use crate::desk::privacy::stamp;
+use crate::domain::PrivacyStage;
 use crate::store::{PrivacyReport, PrivacyRow};
 use crate::text::time::when;
 use crate::web::AppState;
@@ -135,7 +136,7 @@ pub async fn act(
     let desk = &state.desk;
     match action.as_str() {
         "coordinator" => desk.appoint_coordinator(&number, &f.coordinator, &actor).await?,
-        "stage" => desk.privacy_stage(&number, &f.stage, &actor).await?,
+        "stage" => desk.privacy_stage(&number, f.stage.parse()?, &actor).await?,
         "authority" => desk.privacy_authority_notified(&number, &actor).await?,
         "close" => desk.close_privacy(&number, &f.note, &actor).await?,
         "report" => {

@@ -13,7 +13,7 @@ use axum::extract::State;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::domain::IncidentState;
+use crate::domain::{IncidentState, IncidentStatus};
 use crate::text::time::{rfc3339, when};
 use crate::web::AppState;
 use crate::web::error::WebResult;
@@ -100,15 +100,16 @@ async fn status(state: &AppState) -> anyhow::Result<Status> {
             .into_iter()
             .map(|u| Update { status: u.status, body: u.body, created_at: rfc3339(u.at) })
             .collect();
-        let status = i.status.clone().unwrap_or_default();
+        // A confirmed incident always has a status; one without is shown as under investigation.
+        let status = i.status.unwrap_or(IncidentStatus::Investigating);
         let entry = Incident {
             name: i.title.clone(),
-            status: status.clone(),
+            status: status.to_string(),
             source: "region",
             shortlink: String::new(),
             incident_updates: updates,
         };
-        if status == "resolved" {
+        if status == IncidentStatus::Resolved {
             if i.updated_at >= since {
                 past.entry(i.updated_at.date().to_string()).or_default().push(entry);
             }

@@ -12,7 +12,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use super::Chrome;
-use crate::domain::{Class, Direction, IncidentState, TicketStatus, Verdict};
+use crate::domain::{Class, Direction, IncidentState, OutboxKind, OutboxStatus, TicketStatus, Verdict};
 use crate::pipeline::parse::{ParseLimits, parse, parts::image_info};
 use crate::store::{EventRow, TicketRow};
 use crate::text::address::join;
@@ -34,11 +34,11 @@ pub struct FileView {
 }
 
 pub struct MailView {
-    pub kind: String,
+    pub kind: OutboxKind,
     pub to: String,
     pub cc: String,
     pub subject: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i64,
     pub error: String,
 }
@@ -249,7 +249,7 @@ pub async fn page(
         confidence: format!("{:.0} %", t.confidence * 100.0),
         to: t.route_to.join(", "),
         cc: t.route_cc.join(", "),
-        mails: outbox.into_iter().filter(|o| sight.mail(&o.kind)).map(mail_view).collect(),
+        mails: outbox.into_iter().filter(|o| sight.mail(o.kind)).map(mail_view).collect(),
         messages: messages.into_iter().map(message_view).collect(),
         links,
         events,

@@ -9,6 +9,7 @@ use routedesk::store::{Counted, Store};
 use crate::service::on_both_databases;
 use crate::support::mail::{base64_lines, png};
 use crate::support::{Db, desk_on_new, unique};
+use routedesk::domain::OutboxKind;
 
 const FROM: &str = "From: Kari Røhne <kari.rohne@sondre-land.kommune.no>\r\nTo: pureservice@gjovik.kommune.no\r\n";
 const SIG: &str = "Mvh Kari\r\nDir. tlf. 61 12 64 26 - Mobil: 951 17 655\r\n";
@@ -164,7 +165,7 @@ async fn hostile_mail_gets_a_ticket_or_a_reason_and_nothing_is_lost(db: Db) {
     let t = store.ticket_by_number(&n).await.expect("q").expect("t");
     assert_eq!(t.auth_result.as_deref(), Some("dmarc=fail (by mx.gjovik.kommune.no)"));
     assert!(
-        store.outbox_of(t.id).await.expect("outbox").iter().all(|o| o.kind == "routing"),
+        store.outbox_of(t.id).await.expect("outbox").iter().all(|o| o.kind == OutboxKind::Routing),
         "no automatic reply to a forged sender"
     );
     // A pass claimed by a foreign server counts for nothing.
@@ -202,7 +203,8 @@ async fn treatment(store: &Store, o: &Outcome) -> Treatment {
         other => panic!("{other:?}"),
     };
     let t = store.ticket_by_number(&number).await.expect("q").expect("ticket");
-    let mut mail: Vec<String> = store.outbox_of(t.id).await.expect("outbox").into_iter().map(|o| o.kind).collect();
+    let mut mail: Vec<String> =
+        store.outbox_of(t.id).await.expect("outbox").into_iter().map(|o| o.kind.to_string()).collect();
     mail.sort();
     Treatment {
         outcome,

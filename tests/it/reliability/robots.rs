@@ -10,6 +10,7 @@ use crate::service::on_both_databases;
 use crate::support::mail::{Report, inbox, send};
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, eventually, spawn_helpdesk, unique};
+use routedesk::domain::Direction;
 
 on_both_databases!(an_answering_robot_gets_at_most_one_automatic_reply);
 
@@ -71,7 +72,7 @@ async fn an_answering_robot_gets_at_most_one_automatic_reply(db: Db) {
     let t = store.tickets(1).await.expect("tickets").remove(0);
     eventually("the robot's answer on the ticket", Duration::from_secs(20), || async {
         let m = store.messages_of(t.id).await.ok()?;
-        (m.iter().filter(|m| m.direction == "in").count() == 2).then_some(())
+        (m.iter().filter(|m| m.direction == Direction::In).count() == 2).then_some(())
     })
     .await;
 

@@ -18,6 +18,7 @@ use crate::support::mail::{every_mail, png, send};
 use crate::support::rig::RIG_LOCK;
 use crate::support::scan::{database_bytes, found, holds};
 use crate::support::{Db, eventually, spawn_helpdesk, unique};
+use routedesk::domain::{OutboxKind, TicketStatus};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -131,9 +132,14 @@ async fn an_erased_person_leaves_no_trace_in_the_database_or_the_mailbox(db: Db)
     // The person answers the request for details with the screenshot, their phone and the word.
     let held =
         store.tickets(10).await.expect("tickets").into_iter().find(|t| t.subject == first).expect("the first report");
-    assert_eq!(held.status, "awaiting-info", "{held:?}");
-    let request =
-        store.outbox_of(held.id).await.expect("outbox").into_iter().find(|o| o.kind == "request-info").expect("asked");
+    assert_eq!(held.status, TicketStatus::AwaitingInfo, "{held:?}");
+    let request = store
+        .outbox_of(held.id)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .find(|o| o.kind == OutboxKind::RequestInfo)
+        .expect("asked");
     let answer = format!("Her er skjermbildet. Ring meg på {phone}.\nStikkord: {marker}.{signature}");
     let parent = format!("<{}>", request.message_id);
     send(
@@ -144,7 +150,7 @@ async fn an_erased_person_leaves_no_trace_in_the_database_or_the_mailbox(db: Db)
     .await;
     eventually("the answer to complete the report", WAIT, || async {
         let t = store.ticket_by_number(&held.number).await.expect("q").expect("ticket");
-        (t.status != "awaiting-info").then_some(())
+        (t.status != TicketStatus::AwaitingInfo).then_some(())
     })
     .await;
     // Their out-of-office reply to something: set aside, never a ticket.
@@ -216,7 +222,7 @@ async fn an_erased_person_leaves_no_trace_in_the_database_or_the_mailbox(db: Db)
         assert_eq!((last.kind.as_str(), last.actor.as_str()), ("erased", "routedesk erase (test)"));
     }
     let run = store.purge_runs(1).await.expect("runs").pop().expect("the run is recorded");
-    assert_eq!((run.1.as_str(), run.2), ("routedesk erase (test)", 2));
+    assert_eq!((run.actor.as_str(), run.tickets), ("routedesk erase (test)", 2));
 
     // Nothing is left to find: a second erasure removes nothing.
     let again = routedesk::retention::erase(&hd.config, &store, &person, "test", true).await.expect("dry run");

@@ -14,6 +14,7 @@ use time::{Duration, OffsetDateTime};
 use crate::service::on_both_databases;
 use crate::support::Db;
 use crate::web::App;
+use routedesk::domain::{OutboxKind, OutboxStatus};
 
 on_both_databases!(
     old_resolved_tickets_lose_their_personal_data,
@@ -76,7 +77,7 @@ async fn old_resolved_tickets_lose_their_personal_data(db: Db) {
     )
     .await;
     let queued = store.outbox_of(before.id).await.expect("outbox");
-    assert!(queued.iter().any(|o| o.status == "queued"), "{queued:?}");
+    assert!(queued.iter().any(|o| o.status == OutboxStatus::Queued), "{queued:?}");
     let statistics_before = statistics(store).await;
 
     // A group of reports not confirmed by staff carries the report's subject as its title.
@@ -128,7 +129,7 @@ async fn old_resolved_tickets_lose_their_personal_data(db: Db) {
             o.kind
         );
         assert!(
-            o.status == "failed" || o.status == "withdrawn",
+            o.status == OutboxStatus::Failed || o.status == OutboxStatus::Withdrawn,
             "queued mail is withdrawn, not sent empty: {}",
             o.status
         );
@@ -159,8 +160,8 @@ async fn old_resolved_tickets_lose_their_personal_data(db: Db) {
     assert!(purge(store, kept, much_later, "test", true).await.expect("dry run").open.is_empty());
 
     let runs = store.purge_runs(10).await.expect("runs");
-    assert_eq!(runs.iter().map(|r| (r.2, r.3)).collect::<Vec<_>>(), [(1, 0), (0, 0), (1, 1), (0, 0)]);
-    assert_eq!(runs[2].1, "retention policy");
+    assert_eq!(runs.iter().map(|r| (r.tickets, r.messages)).collect::<Vec<_>>(), [(1, 0), (0, 0), (1, 1), (0, 0)]);
+    assert_eq!(runs[2].actor, "retention policy");
 
     // The same mail fetched again (a re-scan) is still known: no new ticket.
     let again = app.state.desk.ingest(&fixture("01-gjovik-lonn-complete.eml"), None).await.expect("ingest");
@@ -180,7 +181,7 @@ async fn a_purged_report_leaves_no_copy_elsewhere(db: Db) {
     let third = store.ticket_by_number(&c).await.expect("q").expect("ticket");
     let incident_mail = || async {
         let all = store.outbox_of(third.id).await.expect("outbox");
-        all.into_iter().find(|o| o.kind == "incident").expect("the mail about the incident")
+        all.into_iter().find(|o| o.kind == OutboxKind::Incident).expect("the mail about the incident")
     };
     let mail = incident_mail().await;
     assert!(mail.body.contains(&first.subject) && mail.subject.contains(&first.subject), "{mail:?}");

@@ -11,6 +11,7 @@ use super::super::service::{GJOVIK_CONTACTS, HELPDESK, on_both_databases};
 use crate::support::mail::{Report, inbox_with, send};
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, eventually, spawn_helpdesk_with, unique};
+use routedesk::domain::{Direction, TicketStatus};
 
 const WAIT: Duration = Duration::from_secs(30);
 const STRANGER: &str = "stranger@evil.example";
@@ -58,7 +59,7 @@ async fn a_stranger_cannot_complete_or_join_but_the_reporter_and_contacts_can(db
     .await;
     let number = ask.subject[1..15].to_string();
     let held = store.ticket_by_number(&number).await.expect("query").expect("ticket");
-    assert_eq!(held.status, "awaiting-info");
+    assert_eq!(held.status, TicketStatus::AwaitingInfo);
 
     // A stranger answers with the tag, details and a picture: a new ticket that mentions it.
     let answer = strangers_answer(&token, &hd.address, &ask.subject, &ask.message_id);
@@ -75,9 +76,12 @@ async fn a_stranger_cannot_complete_or_join_but_the_reporter_and_contacts_can(db
     })
     .await;
     let held_now = store.ticket_by_number(&number).await.expect("query").expect("ticket");
-    assert_eq!(held_now.status, "awaiting-info", "a stranger does not complete the ticket");
+    assert_eq!(held_now.status, TicketStatus::AwaitingInfo, "a stranger does not complete the ticket");
     assert_eq!(files_of(&store, held.id).await, 0, "no file of theirs on the ticket");
-    assert_eq!(store.messages_of(held.id).await.expect("messages").iter().filter(|m| m.direction == "in").count(), 1);
+    assert_eq!(
+        store.messages_of(held.id).await.expect("messages").iter().filter(|m| m.direction == Direction::In).count(),
+        1
+    );
     let events = store.events_of(held.id).await.expect("events");
     assert!(events.iter().any(|e| e.kind == "mentioned" && e.detail.contains(&theirs.number)), "{events:?}");
     let their_events = store.events_of(theirs.id).await.expect("events");
@@ -105,7 +109,7 @@ async fn a_stranger_cannot_complete_or_join_but_the_reporter_and_contacts_can(db
     })
     .await;
     let still = store.ticket_by_number(&number).await.expect("query").expect("ticket");
-    assert_eq!(still.status, "awaiting-info", "only the reporter completes the ticket");
+    assert_eq!(still.status, TicketStatus::AwaitingInfo, "only the reporter completes the ticket");
 
     // The reporter answers with the screenshot: the ticket is complete and routed.
     let reply = Report {
@@ -122,7 +126,7 @@ async fn a_stranger_cannot_complete_or_join_but_the_reporter_and_contacts_can(db
     .await;
     assert!(routed.subject.contains(&number));
     let done = store.ticket_by_number(&number).await.expect("query").expect("ticket");
-    assert_eq!(done.status, "routed");
+    assert_eq!(done.status, TicketStatus::Routed);
 
     // The stranger answers the routing mail itself: still not added to the ticket.
     let before = store.messages_of(held.id).await.expect("messages").len();

@@ -10,6 +10,7 @@ use super::on_both_databases;
 use crate::support::mail::{Report, append};
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, Helpdesk, eventually, spawn_helpdesk_with, unique};
+use routedesk::domain::{OutboxStatus, Verdict};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -63,7 +64,7 @@ async fn permanent_rejection_fails_at_once_and_shows_on_the_ticket(db: Db) {
     let outbox = eventually("the mail marked failed", WAIT, || async {
         let t = store.tickets(1).await.ok()?.into_iter().next()?;
         let o = store.outbox_of(t.id).await.ok()?;
-        o.iter().all(|o| o.status == "failed").then_some(o)
+        o.iter().all(|o| o.status == OutboxStatus::Failed).then_some(o)
     })
     .await;
     for o in &outbox {
@@ -94,7 +95,7 @@ async fn temporary_rejection_is_retried(db: Db) {
     .await;
     let t = store.tickets(1).await.expect("tickets").remove(0);
     for o in store.outbox_of(t.id).await.expect("outbox") {
-        assert_eq!(o.status, "queued", "still queued for another try");
+        assert_eq!(o.status, OutboxStatus::Queued, "still queued for another try");
         assert!(o.last_error.as_deref().is_some_and(|e| e.contains("451")), "{:?}", o.last_error);
     }
     svc.stop(WAIT).await.expect("stops");
@@ -118,7 +119,11 @@ async fn dry_run_records_everything_and_sends_nothing(db: Db) {
         (o.len() == 2).then_some(o)
     })
     .await;
-    assert!(outbox.iter().all(|o| o.status == "dry-run"), "{:?}", outbox.iter().map(|o| &o.status).collect::<Vec<_>>());
+    assert!(
+        outbox.iter().all(|o| o.status == OutboxStatus::DryRun),
+        "{:?}",
+        outbox.iter().map(|o| &o.status).collect::<Vec<_>>()
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(crate::support::mail::inbox_with(super::GJOVIK_CONTACTS[0], &token).await.is_empty(), "nothing is sent");
     svc.stop(WAIT).await.expect("stops");
@@ -142,7 +147,7 @@ async fn oversized_mail_is_quarantined_not_lost(db: Db) {
     assert_eq!(store.count(routedesk::store::Counted::Tickets).await.expect("count"), 0);
     let q = store.untracked_messages(5).await.expect("quarantine");
     assert_eq!(q.len(), 1);
-    assert_eq!(q[0].verdict, "quarantined");
+    assert_eq!(q[0].verdict, Verdict::Quarantined);
     assert!(q[0].reason.as_deref().is_some_and(|r| r.contains("the limit is 4096")), "{:?}", q[0].reason);
     assert!(q[0].subject.contains("Feil ved lønnskjøring"), "the header was kept: {}", q[0].subject);
     svc.stop(WAIT).await.expect("stops");

@@ -9,6 +9,7 @@ use super::{GJOVIK_CONTACTS, on_both_databases};
 use crate::support::mail::{Report, append, folder, inbox_with, send};
 use crate::support::rig::{self, RIG_LOCK};
 use crate::support::{Db, Helpdesk, eventually, spawn_helpdesk, unique};
+use routedesk::domain::OutboxStatus;
 
 const WAIT: Duration = Duration::from_secs(45);
 
@@ -61,7 +62,10 @@ async fn outbox_holds_mail_through_an_smtp_outage(db: Db) {
     let retried = eventually("a failed delivery attempt", WAIT, || async {
         let t = store.tickets(1).await.ok()?.into_iter().next()?;
         let outbox = store.outbox_of(t.id).await.ok()?;
-        outbox.iter().all(|o| o.status == "queued" && o.attempts >= 1 && o.last_error.is_some()).then_some(outbox)
+        outbox
+            .iter()
+            .all(|o| o.status == OutboxStatus::Queued && o.attempts >= 1 && o.last_error.is_some())
+            .then_some(outbox)
     })
     .await;
     assert_eq!(retried.len(), 2, "routing mail and acknowledgement are queued");
@@ -76,7 +80,7 @@ async fn outbox_holds_mail_through_an_smtp_outage(db: Db) {
     eventually("every queued mail sent", WAIT, || async { (store.outbox_pending().await.ok()? == 0).then_some(()) })
         .await;
     let t = store.tickets(1).await.expect("tickets").remove(0);
-    assert!(store.outbox_of(t.id).await.expect("outbox").iter().all(|o| o.status == "sent"));
+    assert!(store.outbox_of(t.id).await.expect("outbox").iter().all(|o| o.status == OutboxStatus::Sent));
     svc.stop(WAIT).await.expect("stops");
 }
 
@@ -141,7 +145,7 @@ async fn a_uidvalidity_change_rescans_without_duplicates(db: Db) {
     eventually("the folder emptied", WAIT, || async { folder(&hd.address, "Reports").await.is_empty().then_some(()) })
         .await;
     first.stop(WAIT).await.expect("stops");
-    let (old_validity, _) = store.mailbox_state("Reports").await.expect("state").expect("recorded");
+    let old_validity = store.mailbox_state("Reports").await.expect("state").expect("recorded").uidvalidity;
 
     // The server renumbers the folder and the same mail shows up again, plus one new report.
     crate::support::mail::recreate_folder(&hd.address, "Reports").await;
@@ -160,6 +164,6 @@ async fn a_uidvalidity_change_rescans_without_duplicates(db: Db) {
     .await;
     second.stop(WAIT).await.expect("stops");
     assert_eq!(store.count(Counted::Tickets).await.expect("count"), 4, "the old mail was not recorded twice");
-    let (new_validity, _) = store.mailbox_state("Reports").await.expect("state").expect("recorded");
+    let new_validity = store.mailbox_state("Reports").await.expect("state").expect("recorded").uidvalidity;
     assert_ne!(old_validity, new_validity, "the new UIDVALIDITY is recorded");
 }

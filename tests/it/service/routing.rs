@@ -9,6 +9,7 @@ use super::{GJOVIK_CONTACTS, HELPDESK, on_both_databases};
 use crate::support::mail::{Report, folder, inbox_with, send};
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, eventually, spawn_helpdesk, unique};
+use routedesk::domain::{Direction, TicketStatus, Verdict};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -103,7 +104,9 @@ async fn complete_report_is_routed_with_copy_and_acknowledged(db: Db) {
     send(&answer.to_bytes(), answer.from, &hd.address).await;
     eventually("the contact's answer on the ticket", WAIT, || async {
         let m = store.messages_of(t.id).await.ok()?;
-        m.iter().any(|m| m.verdict == "reply" && m.from_addr.as_deref() == Some(GJOVIK_CONTACTS[0])).then_some(())
+        m.iter()
+            .any(|m| m.verdict == Verdict::Reply && m.from_addr.as_deref() == Some(GJOVIK_CONTACTS[0]))
+            .then_some(())
     })
     .await;
     assert_eq!(store.count(Counted::Tickets).await.expect("count"), 1, "an answer is no new ticket");
@@ -152,11 +155,11 @@ async fn incomplete_report_waits_for_the_reporters_answer(db: Db) {
     let store = hd.store().await;
     let number = &ask.subject[1..15];
     let t = store.ticket_by_number(number).await.expect("query").expect("ticket");
-    assert_eq!(t.status, "routed");
+    assert_eq!(t.status, TicketStatus::Routed);
     assert!(t.missing.is_empty());
     assert_eq!(store.count(Counted::Tickets).await.expect("count"), 1, "the reply joined the ticket");
     let messages = store.messages_of(t.id).await.expect("messages");
-    assert_eq!(messages.iter().filter(|m| m.direction == "in").count(), 2);
+    assert_eq!(messages.iter().filter(|m| m.direction == Direction::In).count(), 2);
     // One automatic reply per sender per ticket: no acknowledgement after the request.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(inbox_with(report.from, &token).await.len(), 1);

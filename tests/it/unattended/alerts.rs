@@ -18,6 +18,7 @@ use crate::support::mail::inbox_with;
 use crate::support::rig::RIG_LOCK;
 use crate::support::scratch::TestDatabase;
 use crate::support::{Db, eventually, exec, spawn_helpdesk_with, unique};
+use routedesk::domain::{OutboxKind, OutboxStatus};
 
 on_both_databases!(
     each_condition_mails_once_when_it_starts_and_once_when_it_ends,
@@ -46,7 +47,7 @@ fn checks(store: &Store, url: &str, cfg: AlertsConfig, ids: routedesk::desk::mes
 /// The alert mails queued so far: `(subject, to)`.
 async fn alert_mails(store: &Store) -> Vec<(String, Vec<String>)> {
     store
-        .outbox_of_kind("alert")
+        .outbox_of_kind(OutboxKind::Alert)
         .await
         .expect("outbox")
         .into_iter()
@@ -54,13 +55,13 @@ async fn alert_mails(store: &Store) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
-async fn queue(store: &Store, url: &str, status: &str, at: OffsetDateTime) {
+async fn queue(store: &Store, url: &str, status: OutboxStatus, at: OffsetDateTime) {
     let mut tx = store.begin().await.expect("begin");
     let to = [EmailAddress::parse("x@gjovik.kommune.no").expect("address")];
     let subject = unique("S");
     tx.insert_outbox(&NewOutbox {
         ticket_id: None,
-        kind: "routing",
+        kind: OutboxKind::Routing,
         message_id: &format!("{}@routedesk.test", unique("a-")),
         envelope_from: "helpdesk@routedesk.test",
         to: &to,
@@ -75,7 +76,7 @@ async fn queue(store: &Store, url: &str, status: &str, at: OffsetDateTime) {
     .await
     .expect("queue");
     tx.commit().await.expect("commit");
-    if status == "failed" {
+    if status == OutboxStatus::Failed {
         exec(url, format!("UPDATE outbox SET last_error = '550 5.1.1 no such user' WHERE subject = '{subject}'")).await;
     }
 }
@@ -134,8 +135,8 @@ async fn each_condition_mails_once_when_it_starts_and_once_when_it_ends(db: Db) 
     assert_eq!(c.check(&facts, NOW).await.expect("check").ended, [Condition::NoMail]);
 
     // Mail stuck in the outbox, and a mail that failed for good.
-    queue(&store, &url, "queued", NOW - time::Duration::minutes(45)).await;
-    queue(&store, &url, "failed", OffsetDateTime::now_utc()).await;
+    queue(&store, &url, OutboxStatus::Queued, NOW - time::Duration::minutes(45)).await;
+    queue(&store, &url, OutboxStatus::Failed, OffsetDateTime::now_utc()).await;
     let mut facts = c.facts().await.expect("facts");
     facts.intake_ok_at = Some(NOW);
     facts.last_mail_at = Some(NOW);

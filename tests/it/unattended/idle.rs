@@ -12,6 +12,7 @@ use crate::support::process::Serve;
 use crate::support::rig::RIG_LOCK;
 use crate::support::scratch::TestDatabase;
 use crate::support::{Db, Helpdesk, eventually, spawn_helpdesk, unique};
+use routedesk::domain::{OutboxKind, OutboxStatus};
 
 on_both_databases!(an_idle_instance_uses_under_one_percent_of_a_core, queued_mail_wakes_its_own_outbox_only);
 
@@ -56,7 +57,7 @@ async fn queue_one(store: &Store, to: &EmailAddress, subject: &str) {
     let mut tx = store.begin().await.expect("begin");
     tx.insert_outbox(&NewOutbox {
         ticket_id: None,
-        kind: "routing",
+        kind: OutboxKind::Routing,
         message_id: &format!("{}@routedesk.test", unique("wake-")),
         envelope_from: "helpdesk@routedesk.test",
         to: std::slice::from_ref(to),
@@ -65,7 +66,7 @@ async fn queue_one(store: &Store, to: &EmailAddress, subject: &str) {
         report_message: None,
         subject,
         body: "Vekking.",
-        status: "queued",
+        status: OutboxStatus::Queued,
         at: time::OffsetDateTime::now_utc(),
     })
     .await

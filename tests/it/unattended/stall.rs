@@ -12,6 +12,7 @@ use crate::support::mail::{Report, append, folder, inbox_with};
 use crate::support::rig::RIG_LOCK;
 use crate::support::stall::{self, Later};
 use crate::support::{Db, Helpdesk, eventually, spawn_helpdesk_with, unique};
+use routedesk::domain::OutboxStatus;
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -104,7 +105,7 @@ async fn a_silent_smtp_server_does_not_hold_the_outbox(db: Db) {
     let t = store.tickets(1).await.expect("tickets").remove(0);
     let outbox = store.outbox_of(t.id).await.expect("outbox");
     let first = &outbox[0];
-    assert_eq!(first.status, "sent");
+    assert_eq!(first.status, OutboxStatus::Sent);
     assert!(first.attempts >= 2, "retried after the silent session: {first:?}");
     assert!(first.last_error.as_deref().unwrap_or_default().contains("did not answer"), "{first:?}");
     svc.stop(WAIT).await.expect("stops");

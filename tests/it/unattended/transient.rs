@@ -10,6 +10,7 @@ use crate::service::on_both_databases;
 use crate::support::mail::inbox_with;
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, eventually, exec, spawn_helpdesk, unique};
+use routedesk::domain::{OutboxKind, OutboxStatus};
 
 on_both_databases!(a_failing_database_read_is_retried_not_failed);
 
@@ -62,7 +63,7 @@ async fn a_failing_database_read_is_retried_not_failed(db: Db) {
     let mut tx = svc.store.begin().await.expect("begin");
     tx.insert_outbox(&NewOutbox {
         ticket_id: None,
-        kind: "routing",
+        kind: OutboxKind::Routing,
         message_id: &format!("{}@routedesk.test", unique("t-")),
         envelope_from: "helpdesk@routedesk.test",
         to: std::slice::from_ref(&to),
@@ -71,7 +72,7 @@ async fn a_failing_database_read_is_retried_not_failed(db: Db) {
         report_message: Some(report),
         subject: &token,
         body: "Rapporten følger.",
-        status: "queued",
+        status: OutboxStatus::Queued,
         at: now,
     })
     .await

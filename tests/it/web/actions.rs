@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use super::{App, text};
 use crate::service::on_both_databases;
 use crate::support::Db;
+use routedesk::domain::{OutboxKind, OutboxStatus, TicketStatus};
 
 on_both_databases!(
     reclassify_change_municipality_and_reroute,
@@ -34,9 +35,9 @@ async fn reclassify_change_municipality_and_reroute(db: Db) {
     assert_eq!(t.route_to, ["anne.m.t.eng@nordre-land.kommune.no"]);
     assert_eq!(t.route_cc, ["pureservice@gjovik.kommune.no"]);
     let outbox = store.outbox_of(t.id).await.expect("outbox");
-    let last = outbox.iter().rev().find(|o| o.kind == "routing").expect("a new routing mail");
+    let last = outbox.iter().rev().find(|o| o.kind == OutboxKind::Routing).expect("a new routing mail");
     assert_eq!(last.to, ["anne.m.t.eng@nordre-land.kommune.no"]);
-    assert_eq!(last.status, "queued");
+    assert_eq!(last.status, OutboxStatus::Queued);
     let events = kinds(&app, &n).await;
     for (kind, detail) in [
         ("reclassified", "operations → application"),
@@ -66,23 +67,23 @@ async fn resolve_reopen_link_and_release(db: Db) {
     let store = app.state.desk.store();
     let status = |n: String| async move { store.ticket_by_number(&n).await.expect("q").expect("t").status };
     app.post(&format!("/tickets/{}/status", n[0]), Some(&s), &[("csrf", &s.csrf), ("status", "resolved")]).await;
-    assert_eq!(status(n[0].clone()).await, "resolved");
+    assert_eq!(status(n[0].clone()).await, TicketStatus::Resolved);
     app.post(&format!("/tickets/{}/status", n[0]), Some(&s), &[("csrf", &s.csrf), ("status", "open")]).await;
-    assert_eq!(status(n[0].clone()).await, "routed");
+    assert_eq!(status(n[0].clone()).await, TicketStatus::Routed);
 
     app.post(&format!("/tickets/{}/link", n[0]), Some(&s), &[("csrf", &s.csrf), ("other", &n[1].to_lowercase())]).await;
     let t0 = store.ticket_by_number(&n[0]).await.expect("q").expect("t");
     let t1 = store.ticket_by_number(&n[1]).await.expect("q").expect("t");
-    assert_eq!(store.links_of(t0.id).await.expect("links")[0].0, n[1]);
-    assert_eq!(store.links_of(t1.id).await.expect("links")[0].0, n[0], "links go both ways");
+    assert_eq!(store.linked_tickets(t0.id).await.expect("links")[0].number, n[1]);
+    assert_eq!(store.linked_tickets(t1.id).await.expect("links")[0].number, n[0], "links go both ways");
     let page = text(app.get(&format!("/tickets/{}", n[1]), Some(&s)).await).await;
     assert!(page.contains(&format!("href=\"/tickets/{}\"", n[0])), "linked tickets are shown");
 
-    assert_eq!(status(n[2].clone()).await, "awaiting-info");
+    assert_eq!(status(n[2].clone()).await, TicketStatus::AwaitingInfo);
     let page = text(app.get(&format!("/tickets/{}", n[2]), Some(&s)).await).await;
     assert!(page.contains("Send videre nå uten å vente"), "a held ticket offers release");
     app.post(&format!("/tickets/{}/reroute", n[2]), Some(&s), &[("csrf", &s.csrf)]).await;
-    assert_eq!(status(n[2].clone()).await, "routed");
+    assert_eq!(status(n[2].clone()).await, TicketStatus::Routed);
     assert!(kinds(&app, &n[2]).await.iter().any(|(k, _, _)| k == "released"));
 }
 
@@ -104,7 +105,7 @@ async fn a_set_aside_mail_becomes_a_ticket(db: Db) {
     let t = app.state.desk.store().ticket_by_number(&number).await.expect("q").expect("a ticket was made");
     let outbox = app.state.desk.store().outbox_of(t.id).await.expect("outbox");
     assert!(
-        outbox.iter().all(|o| o.kind == "routing"),
+        outbox.iter().all(|o| o.kind == OutboxKind::Routing),
         "no automatic reply to the robot: {:?}",
         outbox.iter().map(|o| &o.kind).collect::<Vec<_>>()
     );

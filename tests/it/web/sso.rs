@@ -24,6 +24,7 @@ use super::{App, Session, location, set_cookie, text};
 use crate::service::on_both_databases;
 use crate::support::oidc::{self, ADMIN, HELPDESK, KARI, NOBODY};
 use crate::support::{Db, eventually};
+use routedesk::domain::Role;
 
 /// Where routedesk is said to listen: the provider sends the browser here (any loopback port is
 /// allowed), and the tests bring the answer to the router.
@@ -200,7 +201,7 @@ async fn a_person_without_a_mapped_group_or_with_a_taken_name_is_refused(db: Db)
     app.add_user(HELPDESK, "admin", None).await;
     refused(&app, sign_in(&app, HELPDESK).await, NB.sso_name_taken, "name-taken", "").await;
     let user = app.state.desk.store().user_by_name(HELPDESK).await.expect("q").expect("user");
-    assert!(user.sso_subject.is_none() && user.role == "admin", "untouched: {user:?}");
+    assert!(user.sso_subject.is_none() && user.role == Role::Admin, "untouched: {user:?}");
 
     // An account disabled in routedesk stays out, whatever the provider says.
     let admin = signed_in(&app, sign_in(&app, ADMIN).await).await;
@@ -291,7 +292,7 @@ async fn forged_expired_and_misaddressed_id_tokens_are_refused(db: Db) {
         refused(&app, sign_in(&app, KARI).await, NB.sso_failed, "bad-token", check).await;
     }
     let kari = app.state.desk.store().user_by_name(KARI).await.expect("q").expect("account");
-    assert_eq!(kari.role, "municipal", "no forged token made anyone an admin");
+    assert_eq!(kari.role, Role::Municipal, "no forged token made anyone an admin");
     assert!(app.state.desk.store().user_by_name(ADMIN).await.expect("q").is_none());
 }
 

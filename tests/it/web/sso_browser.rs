@@ -9,6 +9,7 @@ use super::App;
 use super::e2e::browse;
 use crate::support::Db;
 use crate::support::oidc::{self, HELPDESK, KARI, NOBODY};
+use routedesk::domain::Role;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_sign_in_at_the_provider_in_a_real_browser() {
@@ -64,7 +65,7 @@ async fn staff_sign_in_at_the_provider_in_a_real_browser() {
     let kari = user(KARI).await.expect("kari's account");
     assert_eq!((kari.role.as_str(), kari.municipality.as_deref()), ("municipal", Some("gjovik")));
     assert!(kari.sso_subject.is_some());
-    assert_eq!(user(HELPDESK).await.expect("hege's account").role, "helpdesk");
+    assert_eq!(user(HELPDESK).await.expect("hege's account").role, Role::Helpdesk);
     assert!(user(NOBODY).await.is_none(), "no account for someone without a role");
     let audit = store.audit_recent(50).await.expect("audit");
     let has = |action: &str, actor: &str, result: &str| {
