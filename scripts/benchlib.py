@@ -31,7 +31,7 @@ def imap(env, mailbox):
 class Instance:
     """A fresh database and config for `mailbox`, and `routedesk serve` running on them."""
 
-    def __init__(self, env, mailbox, backend, tag, extra_args=(), web_port=None, before_start=None):
+    def __init__(self, env, mailbox, backend, tag, extra_args=(), web_port=None, before_start=None, extra_config=""):
         self.backend = backend
         self.work = Path(tempfile.mkdtemp(prefix="routedesk-bench-"))
         if backend == "postgres":
@@ -55,13 +55,27 @@ batch = 200
 url = "smtp://127.0.0.1:{env['RIG_SMTP_PORT']}"
 [web]
 bind = "{f'127.0.0.1:{web_port}' if web_port else ''}"
-""")
+{extra_config}""")
         if before_start:
             before_start(self)
         self.log = self.work / "log"
+        self.start(extra_args)
+
+    def start(self, extra_args=()):
+        """Starts `routedesk serve` (again) on this instance's config and database."""
         self.started = time.time()
         self.proc = subprocess.Popen([binary, "serve", *extra_args, "--config", self.work / "routedesk.toml"],
-                                     stderr=open(self.log, "w"), env={**os.environ, "ROUTEDESK_LOG": os.environ.get("ROUTEDESK_LOG", "info,routedesk::intake=debug")})
+                                     stderr=open(self.log, "a"), env={**os.environ, "ROUTEDESK_LOG": os.environ.get("ROUTEDESK_LOG", "info,routedesk::intake=debug")})
+
+    def execute(self, sql):
+        """One statement on routedesk's database (routedesk stopped or not)."""
+        if self.backend == "postgres":
+            subprocess.run(["psql", self.url.split("?")[0], "-qc", sql], check=True)
+        else:
+            c = sqlite3.connect(f"{self.work}/routedesk.db", timeout=10)
+            c.execute(sql)
+            c.commit()
+            c.close()
 
     def run(self, *args, stdin=None):
         """A routedesk command on this instance's config."""

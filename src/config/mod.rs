@@ -321,11 +321,28 @@ pub struct OutboxConfig {
     /// First retry delay; doubles with each attempt (with jitter), capped at 30 minutes.
     #[serde(default = "default_retry_secs")]
     pub retry_secs: u64,
+    /// SMTP sessions sending at once.
+    #[serde(default = "default_sessions")]
+    pub sessions: u32,
+    /// Mails one session claims at a time; their "sent" marks are committed together, so a crash
+    /// may send at most this many again (each with its same Message-ID).
+    #[serde(default = "default_outbox_batch")]
+    pub batch: u32,
+    /// Sessions that may carry mail to one recipient domain at once, so a municipality's own
+    /// server is never flooded.
+    #[serde(default = "default_sessions")]
+    pub per_domain: u32,
 }
 
 impl Default for OutboxConfig {
     fn default() -> Self {
-        Self { max_attempts: default_max_attempts(), retry_secs: default_retry_secs() }
+        Self {
+            max_attempts: default_max_attempts(),
+            retry_secs: default_retry_secs(),
+            sessions: default_sessions(),
+            batch: default_outbox_batch(),
+            per_domain: default_sessions(),
+        }
     }
 }
 
@@ -369,6 +386,12 @@ fn default_max_depth() -> usize {
 }
 fn default_replies_per_hour() -> u32 {
     5
+}
+fn default_sessions() -> u32 {
+    4
+}
+fn default_outbox_batch() -> u32 {
+    10
 }
 fn default_max_attempts() -> u32 {
     12
@@ -498,6 +521,12 @@ impl Config {
         }
         if self.outbox.max_attempts == 0 || self.outbox.retry_secs == 0 {
             p.push("outbox.max_attempts and outbox.retry_secs must be at least 1".into());
+        }
+        if !(1..=32).contains(&self.outbox.sessions)
+            || !(1..=500).contains(&self.outbox.batch)
+            || self.outbox.per_domain == 0
+        {
+            p.push("outbox: sessions (1–32), batch (1–500) and per_domain (at least 1) are out of range".into());
         }
         for a in self.alerts.to.iter().filter(|a| !address::is_valid(a)) {
             p.push(format!("alerts.to: {a:?} is not a valid e-mail address"));

@@ -3,8 +3,10 @@
 //! marked failed on the ticket at once.
 
 pub mod compose;
+pub mod domains;
 pub mod transport;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
@@ -13,8 +15,9 @@ use time::OffsetDateTime;
 use tokio::sync::watch;
 
 use crate::config::OutboxConfig;
-use crate::store::{OutboxRow, Store};
+use crate::store::{OutboxRow, SentMail, Store};
 use compose::{Composer, Enclosures};
+use domains::Domains;
 
 /// How long a claim lasts even while its instance lives (a send hung that long is given up); a dead
 /// instance's claims end with its heartbeat.
@@ -25,40 +28,75 @@ const IDLE_POLL: Duration = Duration::from_secs(10);
 /// The shortest sleep, so a clock step or a row due "now" cannot make the loop spin.
 const MIN_SLEEP: Duration = Duration::from_millis(50);
 const MAX_BACKOFF_SECS: u64 = 30 * 60;
+/// Tries at recording a sent batch before giving up (its mails are then sent again after the
+/// claim runs out, with the same Message-IDs).
+const RECORD_TRIES: u32 = 5;
 
+/// The outbox: `sessions` workers, each claiming a small batch, sending it over its own SMTP
+/// session and recording the batch in one transaction.
+#[derive(Clone)]
 pub struct Worker {
-    pub store: Store,
-    pub transport: transport::Transport,
-    pub composer: Composer,
-    pub settings: OutboxConfig,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    transport: transport::Transport,
+    composer: Composer,
+    settings: OutboxConfig,
     /// This instance's id: its claims are valid while its heartbeat lease lives.
-    pub instance: String,
+    instance: String,
+    domains: Domains,
 }
 
 /// How one attempt ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Attempt {
-    Sent,
-    Retry,
+    /// Accepted by the server, as these bytes.
+    Sent(Vec<u8>),
+    /// To be tried again after this long.
+    Retry(Duration),
     Failed,
+    /// Put back untried: its domain is resting after a "try later".
+    Deferred,
 }
 
 impl Worker {
-    /// Sends until `shutdown` turns true; a mail being sent is finished first.
-    /// It sleeps until the next mail is due, mail is queued, or `IDLE_POLL` passes — never in a
-    /// loop that does not wait.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    pub fn new(
+        store: Store,
+        transport: transport::Transport,
+        composer: Composer,
+        settings: OutboxConfig,
+        instance: String,
+    ) -> Worker {
+        let domains = Domains::new(settings.per_domain);
+        Worker { inner: Arc::new(Inner { store, transport, composer, settings, instance, domains }) }
+    }
+
+    /// Sends until `shutdown` turns true, with `sessions` workers; each finishes its batch first.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        let mut lanes = tokio::task::JoinSet::new();
+        for _ in 0..self.inner.settings.sessions.max(1) {
+            lanes.spawn(self.clone().lane(shutdown.clone()));
+        }
+        while lanes.join_next().await.is_some() {}
+    }
+
+    /// One worker. It sleeps until the next mail is due, mail is queued, or `IDLE_POLL` passes —
+    /// never in a loop that does not wait.
+    async fn lane(self, mut shutdown: watch::Receiver<bool>) {
+        let store = &self.inner.store;
         let mut failures: u32 = 0;
         loop {
             if *shutdown.borrow() {
                 return;
             }
-            let wait = match self.send_next().await {
-                Ok(Some(_)) => {
+            let wait = match self.send_batch().await {
+                Ok(n) if n > 0 => {
                     failures = 0;
                     continue;
                 }
-                Ok(None) => {
+                Ok(_) => {
                     failures = 0;
                     self.until_next_due().await
                 }
@@ -70,7 +108,7 @@ impl Worker {
             };
             tokio::select! {
                 _ = tokio::time::sleep(wait.max(MIN_SLEEP)) => {}
-                _ = self.store.mail_queued() => {}
+                _ = store.mail_queued() => {}
                 _ = shutdown.changed() => {}
             }
         }
@@ -78,7 +116,7 @@ impl Worker {
 
     /// How long until the next queued mail may be tried (a retry's time, or a claim running out).
     async fn until_next_due(&self) -> Duration {
-        match self.store.outbox_next_due().await {
+        match self.inner.store.outbox_next_due().await {
             Ok(Some(at)) => Duration::try_from(at - OffsetDateTime::now_utc()).unwrap_or(Duration::ZERO).min(IDLE_POLL),
             Ok(None) => IDLE_POLL,
             Err(e) => {
@@ -88,77 +126,141 @@ impl Worker {
         }
     }
 
-    /// Claims and sends one due mail; `None` when nothing is due.
-    pub async fn send_next(&self) -> Result<Option<Attempt>> {
+    /// Claims a batch of due mail and sends it; the number claimed (0: nothing was due).
+    pub async fn send_batch(&self) -> Result<usize> {
+        let Inner { store, settings, instance, .. } = &*self.inner;
         let now = OffsetDateTime::now_utc();
-        let Some(row) = self.store.claim_outbox(now, LEASE, &self.instance).await? else { return Ok(None) };
-        // Every line logged about this mail names its ticket (the number is in every subject we send).
-        let ticket = crate::domain::ticket_number::tag_in(&row.subject).unwrap_or_default();
-        let span = tracing::info_span!("outbox", ticket = %ticket, id = row.id, kind = %row.kind);
-        Ok(Some(tracing::Instrument::instrument(self.attempt(&row), span).await?))
+        let rows = store.claim_outbox(now, LEASE, instance, i64::from(settings.batch.max(1))).await?;
+        if rows.len() >= usize::try_from(settings.batch).unwrap_or(usize::MAX) {
+            // More may be waiting: let another worker take the next batch meanwhile.
+            store.wake_outbox();
+        }
+        let mut sent = Vec::with_capacity(rows.len());
+        let mut trouble = None;
+        for row in &rows {
+            // Every line logged about this mail names its ticket (the number is in every subject we send).
+            let ticket = crate::domain::ticket_number::tag_in(&row.subject).unwrap_or_default();
+            let span = tracing::info_span!("outbox", ticket = %ticket, id = row.id, kind = %row.kind);
+            match tracing::Instrument::instrument(self.attempt(row), span).await {
+                Ok(Attempt::Sent(raw)) => sent.push(SentMail { row, raw }),
+                Ok(_) => {}
+                // What was sent is still recorded below; this mail's claim runs out and it is tried again.
+                Err(e) => trouble = Some(e),
+            }
+        }
+        self.record(&sent).await?;
+        match trouble {
+            Some(e) => Err(e),
+            None => Ok(rows.len()),
+        }
+    }
+
+    /// Records a sent batch, trying again for a while if the database is briefly away.
+    async fn record(&self, sent: &[SentMail<'_>]) -> Result<()> {
+        if sent.is_empty() {
+            return Ok(());
+        }
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.inner.store.outbox_sent(sent, OffsetDateTime::now_utc()).await {
+                Ok(()) => break,
+                Err(e) if tries < RECORD_TRIES => {
+                    tracing::warn!(error = format!("{e:#}"), mails = sent.len(), "outbox: cannot record sent mail yet");
+                    tokio::time::sleep(backoff(1, i64::from(tries))).await;
+                }
+                Err(e) => return Err(e.context("recording sent mail")),
+            }
+        }
+        for mail in sent {
+            tracing::info!(id = mail.row.id, message_id = %mail.row.message_id, "sent");
+        }
+        metrics::counter!("routedesk_outbox_sent_total").increment(u64::try_from(sent.len()).unwrap_or(0));
+        Ok(())
     }
 
     async fn attempt(&self, row: &OutboxRow) -> Result<Attempt> {
+        let Inner { store, transport, composer, domains, .. } = &*self.inner;
+        let to = domains::of(row);
+        if let Some(rest) = domains.resting(&to) {
+            let until =
+                OffsetDateTime::now_utc() + time::Duration::try_from(rest.left).unwrap_or(time::Duration::minutes(30));
+            store.outbox_defer(row, until, &format!("waiting for {}", rest.why)).await?;
+            return Ok(Attempt::Deferred);
+        }
         // Reading the report and files can fail for a while (a busy or restarting database): that
         // is retried like a 4xx. Only a mail that can never be built fails for good.
         let enclosures = match self.enclosures(row).await {
             Ok(e) => e,
             Err(e) => return self.temporary(row, format!("cannot read the mail's report and files: {e:#}")).await,
         };
-        let built = self.composer.compose(row, enclosures).and_then(|m| Ok((m, envelope(row)?)));
+        let built = composer.compose(row, enclosures).and_then(|m| Ok((m, envelope(row)?)));
         let (message, envelope) = match built {
             Ok(m) => m,
             Err(e) => {
                 let why = format!("cannot build the mail: {e:#}");
-                self.store.outbox_failed(row, &why, OffsetDateTime::now_utc()).await?;
+                store.outbox_failed(row, &why, OffsetDateTime::now_utc()).await?;
                 metrics::counter!("routedesk_outbox_failed_total", "kind" => "permanent").increment(1);
                 return Ok(Attempt::Failed);
             }
         };
         let raw = message.formatted();
-        let result = self.transport.send_raw(&envelope, &raw).await;
+        let result = {
+            let _passage = domains.enter(&to).await;
+            transport.send_raw(&envelope, &raw).await
+        };
         let now = OffsetDateTime::now_utc();
         match result {
-            Ok(_) => {
-                self.store.outbox_sent(row, &raw, now).await?;
-                metrics::counter!("routedesk_outbox_sent_total").increment(1);
-                tracing::info!(message_id = %row.message_id, "sent");
-                Ok(Attempt::Sent)
+            Ok(()) => {
+                domains.recovered(&to);
+                Ok(Attempt::Sent(raw))
             }
             Err(e) if e.is_permanent() => {
                 let why = format!("rejected: {e}");
                 tracing::warn!(error = %why, "permanent delivery failure");
-                self.store.outbox_failed(row, &why, now).await?;
+                store.outbox_failed(row, &why, now).await?;
                 metrics::counter!("routedesk_outbox_failed_total", "kind" => "permanent").increment(1);
                 Ok(Attempt::Failed)
             }
-            Err(e) => self.temporary(row, e.to_string()).await,
+            Err(e) => {
+                let why = e.to_string();
+                let attempt = self.temporary(row, why.clone()).await?;
+                // The rest of the domain's mail waits as long as this one, instead of each being
+                // refused in turn.
+                // It ends just before this mail's own retry, so that one is not held up by it.
+                if let Attempt::Retry(after) = attempt {
+                    domains.rest(&to, after.saturating_sub(MIN_SLEEP), &why);
+                }
+                Ok(attempt)
+            }
         }
     }
 
     /// A failure that may pass: retried with backoff, until the attempts run out.
     async fn temporary(&self, row: &OutboxRow, error: String) -> Result<Attempt> {
+        let Inner { store, settings, .. } = &*self.inner;
         let now = OffsetDateTime::now_utc();
-        if row.attempts >= i64::from(self.settings.max_attempts) {
+        if row.attempts >= i64::from(settings.max_attempts) {
             let why = format!("gave up after {} attempts: {error}", row.attempts);
-            self.store.outbox_failed(row, &why, now).await?;
+            store.outbox_failed(row, &why, now).await?;
             metrics::counter!("routedesk_outbox_failed_total", "kind" => "permanent").increment(1);
             return Ok(Attempt::Failed);
         }
-        let delay = backoff(self.settings.retry_secs, row.attempts);
+        let delay = backoff(settings.retry_secs, row.attempts);
         tracing::info!(error = %error, retry_in = delay.as_secs(), "temporary delivery failure");
         let next = now + time::Duration::try_from(delay).unwrap_or(time::Duration::minutes(30));
-        self.store.outbox_retry(row, next, &error).await?;
+        store.outbox_retry(row, next, &error).await?;
         metrics::counter!("routedesk_outbox_failed_total", "kind" => "temporary").increment(1);
-        Ok(Attempt::Retry)
+        Ok(Attempt::Retry(delay))
     }
 
     async fn enclosures(&self, row: &OutboxRow) -> Result<Enclosures> {
+        let store = &self.inner.store;
         let mut enclosures = Enclosures::default();
         if let Some(report) = row.report_message {
-            enclosures.report = self.store.message_raw(report).await?;
+            enclosures.report = store.message_raw(report).await?;
             if let Some(t) = row.ticket_id {
-                enclosures.files = self.store.ticket_files(t).await?;
+                enclosures.files = store.ticket_files(t).await?;
             }
         }
         Ok(enclosures)

@@ -15,8 +15,6 @@ use tokio::sync::Mutex;
 use crate::config::{AuthMethod, Config, Endpoint, Mechanism, Security};
 use crate::tokens::TokenSource;
 
-/// Sessions kept open between mails.
-const KEEP: usize = 4;
 /// A kept session older than this is closed rather than reused (servers drop idle clients).
 const KEEP_FOR: Duration = Duration::from_secs(60);
 /// The slowest transfer rate allowed before a DATA transfer counts as stalled.
@@ -51,6 +49,8 @@ pub struct Transport {
     /// of DATA); the DATA transfer gets more by its size.
     step: Duration,
     kept: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
+    /// Sessions kept open between mails: one per outbox worker.
+    keep: usize,
 }
 
 /// How the outbox signs in to the relay.
@@ -95,6 +95,7 @@ pub fn build(cfg: &Config, tokens: Option<std::sync::Arc<TokenSource>>) -> Resul
         login,
         step: Duration::from_secs(cfg.smtp.timeout_secs.max(1)),
         kept: Mutex::new(Vec::new()),
+        keep: usize::try_from(cfg.outbox.sessions).unwrap_or(1),
     })
 }
 
@@ -139,7 +140,7 @@ impl Transport {
 
     async fn keep(&self, conn: AsyncSmtpConnection) {
         let mut kept = self.kept.lock().await;
-        if kept.len() < KEEP && !conn.has_broken() {
+        if kept.len() < self.keep && !conn.has_broken() {
             kept.push((conn, Instant::now()));
         }
     }

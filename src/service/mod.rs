@@ -87,13 +87,13 @@ pub async fn start(cfg: &Config) -> Result<Running> {
     if cfg.dry_run {
         tracing::warn!("dry run: decisions are recorded, no mail is sent");
     } else {
-        let worker = Worker {
-            store: store.clone(),
-            transport: outbox::transport::build(cfg, tokens.clone())?,
-            composer: Composer::new(&cfg.mailbox, &cfg.display_name)?,
-            settings: cfg.outbox.clone(),
-            instance: instance.clone(),
-        };
+        let worker = Worker::new(
+            store.clone(),
+            outbox::transport::build(cfg, tokens.clone())?,
+            Composer::new(&cfg.mailbox, &cfg.display_name)?,
+            cfg.outbox.clone(),
+            instance.clone(),
+        );
         tasks.push(tokio::spawn(worker.run(rx.clone())));
         tasks.push(tokio::spawn(crate::retention::daily(store.clone(), retention, instance.clone(), rx.clone())));
         tasks.push(tokio::spawn(crate::desk::privacy::warn_loop(privacy_desk, instance.clone(), rx)));

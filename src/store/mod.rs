@@ -59,7 +59,7 @@ pub use erasure::{ADDRESS_REMOVED, Erased};
 pub use incidents::{Candidate, IncidentBrief, IncidentReport, IncidentRow, IncidentSize, IncidentUpdate};
 pub use log::{Facets, TicketFilter};
 pub use messages::{MailboxState, MessageRow, NewMessage, StoredMail};
-pub use outbox::{NewOutbox, OutboxRow};
+pub use outbox::{NewOutbox, OutboxRow, SentMail};
 pub use privacy::{PrivacyReport, PrivacyRow};
 pub use retention::{PurgeRun, REMOVED, Unkept};
 pub use sessions::{PendingSignIn, SessionLimits};
@@ -134,6 +134,11 @@ impl Store {
     /// queued while nobody waited.
     pub async fn mail_queued(&self) {
         self.queued.notified().await;
+    }
+
+    /// Wakes one more outbox worker (one that found a full batch asks a neighbour to help).
+    pub fn wake_outbox(&self) {
+        self.queued.notify_one();
     }
 
     /// Opens (creating an SQLite file and its folder on first start) and migrates the database.

@@ -36,18 +36,24 @@ const DUE: &str = "status = 'queued' AND next_attempt_at <= $2 AND (locked_until
      OR NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'instance:' || outbox.claimed_by AND l.expires_at > $2))";
 
 const CLAIM_SQLITE: &str = const_format::concatcp!(
-    "UPDATE outbox SET locked_until = $1, claimed_by = $3, attempts = attempts + 1 WHERE id = (SELECT id FROM outbox WHERE ",
+    "UPDATE outbox SET locked_until = $1, claimed_by = $3, attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE ",
     DUE,
-    " ORDER BY id LIMIT 1) RETURNING ",
+    " ORDER BY id LIMIT $4) RETURNING ",
     OUTBOX_COLUMNS
 );
 
 const CLAIM_POSTGRES: &str = const_format::concatcp!(
-    "UPDATE outbox SET locked_until = $1, claimed_by = $3, attempts = attempts + 1 WHERE id = (SELECT id FROM outbox WHERE ",
+    "UPDATE outbox SET locked_until = $1, claimed_by = $3, attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE ",
     DUE,
-    " ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING ",
+    " ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ",
     OUTBOX_COLUMNS
 );
+
+/// A mail the server accepted, with the bytes it was sent as (kept on its ticket).
+pub struct SentMail<'a> {
+    pub row: &'a OutboxRow,
+    pub raw: Vec<u8>,
+}
 
 /// A queued or sent mail, with its recipients (read from their own table by
 /// [`Store::fill_recipients`]).
@@ -108,29 +114,45 @@ impl Store {
         Ok(rows)
     }
 
-    /// Takes the next due mail for `lease` on behalf of instance `holder`; `None` when nothing is due.
+    /// Takes up to `limit` due mails, oldest first, for `lease` on behalf of instance `holder`;
+    /// empty when nothing is due. Each claim counts as an attempt.
     pub async fn claim_outbox(
         &self,
         now: OffsetDateTime,
         lease: time::Duration,
         holder: &str,
-    ) -> Result<Option<OutboxRow>> {
+        limit: i64,
+    ) -> Result<Vec<OutboxRow>> {
         let until = now + lease;
-        let row: Option<OutboxRow> = match &self.db {
+        let mut rows: Vec<OutboxRow> = match &self.db {
             Db::Sqlite(p) => {
                 let mut tx = super::tx::SqliteTx::begin(p).await?;
-                let row =
-                    sqlx::query_as(CLAIM_SQLITE).bind(until).bind(now).bind(holder).fetch_optional(&mut **tx).await?;
+                let rows = sqlx::query_as(CLAIM_SQLITE)
+                    .bind(until)
+                    .bind(now)
+                    .bind(holder)
+                    .bind(limit)
+                    .fetch_all(&mut **tx)
+                    .await
+                    .context("claiming due mail")?;
                 tx.end("COMMIT").await?;
-                row
+                rows
             }
-            Db::Postgres(p) => {
-                sqlx::query_as(CLAIM_POSTGRES).bind(until).bind(now).bind(holder).fetch_optional(p).await?
-            }
+            Db::Postgres(p) => sqlx::query_as(CLAIM_POSTGRES)
+                .bind(until)
+                .bind(now)
+                .bind(holder)
+                .bind(limit)
+                .fetch_all(p)
+                .await
+                .context("claiming due mail")?,
         };
-        let Some(mut row) = row else { return Ok(None) };
-        self.fill_recipients(&mut row).await?;
-        Ok(Some(row))
+        // RETURNING gives no order; mail goes out in the order it was queued.
+        rows.sort_by_key(|r| r.id);
+        for row in &mut rows {
+            self.fill_recipients(row).await?;
+        }
+        Ok(rows)
     }
 
     /// Reads a mail's recipients into it. A stored address that is not valid (only possible in rows
@@ -161,34 +183,12 @@ impl Store {
         Ok(at)
     }
 
-    /// Marks a mail sent, keeps its raw form on the ticket and notes it in the audit trail.
-    pub async fn outbox_sent(&self, row: &OutboxRow, raw: &[u8], now: OffsetDateTime) -> Result<()> {
+    /// Marks mails sent, keeps each one's raw form on its ticket and notes it in the audit trail:
+    /// one transaction for a batch, so a busy queue costs one commit per batch, not per mail.
+    pub async fn outbox_sent(&self, sent: &[SentMail<'_>], now: OffsetDateTime) -> Result<()> {
         let mut tx = self.begin().await?;
-        if !tx.exec_outbox_status(row.id, OutboxStatus::Sent, None, None, Some(now)).await? {
-            // Withdrawn while it was being sent (its ticket's data was removed): no copy is kept.
-            return tx.commit().await;
-        }
-        let key = format!("out:{}", row.message_id);
-        tx.insert_message(
-            &NewMessage {
-                direction: crate::domain::Direction::Out,
-                dedup_key: &key,
-                message_id: Some(&row.message_id),
-                verdict: crate::domain::Verdict::Outbound,
-                reason: Some(row.kind.as_str()),
-                from_addr: None,
-                subject: &row.subject,
-                mailbox: None,
-                uidvalidity: None,
-                uid: None,
-                raw,
-                at: now,
-            },
-            row.ticket_id,
-        )
-        .await?;
-        if let Some(t) = row.ticket_id {
-            tx.event(t, now, "routedesk", "sent", &format!("{} to {}", row.kind, row.describe_recipients())).await?;
+        for mail in sent {
+            tx.record_sent(mail.row, &mail.raw, now).await?;
         }
         tx.commit().await
     }
@@ -198,6 +198,15 @@ impl Store {
         let mut tx = self.begin().await?;
         tx.exec_outbox_status(row.id, OutboxStatus::Queued, Some(next), Some(error), None).await?;
         tx.commit().await
+    }
+
+    /// Puts a claimed mail back untried until `until` (its recipients' server is being given a
+    /// rest): the claim does not count as an attempt, and `why` shows on the ticket page.
+    pub async fn outbox_defer(&self, row: &OutboxRow, until: OffsetDateTime, why: &str) -> Result<()> {
+        const SQL: &str = "UPDATE outbox SET next_attempt_at = $1, last_error = $2, locked_until = NULL, \
+             attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE id = $3 AND status = 'queued'";
+        db!(self, execute, SQL, until, why, row.id).context("putting back an outgoing mail")?;
+        Ok(())
     }
 
     /// A permanent failure (5xx, or out of attempts): shown on the ticket, never retried.
@@ -270,6 +279,37 @@ impl Tx {
             db!(self, c => sqlx::query_as(SQL).bind(ticket_id).bind(address.as_str()).fetch_one(c).await)
                 .context("checking earlier replies")?;
         Ok(n > 0)
+    }
+
+    /// Marks one mail sent and keeps its copy; nothing is kept of a mail withdrawn while it was
+    /// being sent (its ticket's data was removed).
+    async fn record_sent(&mut self, row: &OutboxRow, raw: &[u8], now: OffsetDateTime) -> Result<()> {
+        if !self.exec_outbox_status(row.id, OutboxStatus::Sent, None, None, Some(now)).await? {
+            return Ok(());
+        }
+        let key = format!("out:{}", row.message_id);
+        self.insert_message(
+            &NewMessage {
+                direction: crate::domain::Direction::Out,
+                dedup_key: &key,
+                message_id: Some(&row.message_id),
+                verdict: crate::domain::Verdict::Outbound,
+                reason: Some(row.kind.as_str()),
+                from_addr: None,
+                subject: &row.subject,
+                mailbox: None,
+                uidvalidity: None,
+                uid: None,
+                raw,
+                at: now,
+            },
+            row.ticket_id,
+        )
+        .await?;
+        if let Some(t) = row.ticket_id {
+            self.event(t, now, "routedesk", "sent", &format!("{} to {}", row.kind, row.describe_recipients())).await?;
+        }
+        Ok(())
     }
 
     /// Records how an attempt to send a queued mail ended; `false` when the mail is no longer
