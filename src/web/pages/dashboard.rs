@@ -41,23 +41,28 @@ const CHART_HEIGHT: u32 = 120;
 
 pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl axum::response::IntoResponse> {
     let today = OffsetDateTime::now_utc().date();
-    let since = (today - time::Duration::days(DAYS - 1)).midnight().assume_utc();
+    let since = today - time::Duration::days(DAYS - 1);
     let scope = staff.scope();
     let rows = state.desk.store().ticket_stats_since(since, scope.as_deref()).await?;
     let mut per_day: BTreeMap<time::Date, usize> =
         (0..DAYS).map(|i| (today - time::Duration::days(DAYS - 1 - i), 0)).collect();
     let mut per_municipality: BTreeMap<String, usize> = BTreeMap::new();
     let mut per_class: BTreeMap<String, usize> = BTreeMap::new();
-    let (mut open, mut urgent_open, mut awaiting) = (0, 0, 0);
+    let (mut open, mut urgent_open, mut awaiting, mut total) = (0, 0, 0, 0);
     for r in &rows {
-        *per_day.entry(r.created_at.date()).or_default() += 1;
-        *per_municipality.entry(r.municipality.clone().unwrap_or_else(|| "–".into())).or_default() += 1;
-        *per_class.entry(r.class.clone()).or_default() += 1;
+        let (n, urgent) = (count(r.n), count(r.urgent));
+        total += n;
+        *per_day.entry(r.day).or_default() += n;
+        let municipality = if r.municipality.is_empty() { "–".to_string() } else { r.municipality.clone() };
+        *per_municipality.entry(municipality).or_default() += n;
+        *per_class.entry(r.class.clone()).or_default() += n;
         if r.status != TicketStatus::Resolved {
-            open += 1;
-            urgent_open += usize::from(r.urgent);
+            open += n;
+            urgent_open += urgent;
         }
-        awaiting += usize::from(r.status == TicketStatus::AwaitingInfo);
+        if r.status == TicketStatus::AwaitingInfo {
+            awaiting += n;
+        }
     }
     let max = per_day.values().copied().max().unwrap_or(0).max(1);
     let bars = per_day
@@ -83,10 +88,16 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl
         open,
         urgent_open,
         awaiting,
-        total: rows.len(),
+        total,
         bars,
         max,
         per_municipality,
         per_class,
     })
+}
+
+/// A kept count as a number of tickets (never negative; a negative one would be a bug in the
+/// triggers, and is shown as none rather than failing the page).
+fn count(n: i64) -> usize {
+    usize::try_from(n).unwrap_or(0)
 }
