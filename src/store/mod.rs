@@ -49,7 +49,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 pub use alerts::{ActiveAlert, IntakeStatus};
@@ -145,10 +145,15 @@ impl Store {
     /// `sqlite://data/routedesk.db`, `sqlite::memory:`, `postgres://user@host/db`.
     pub async fn connect(url: &str) -> Result<Store> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // No JIT compilation: a search's lookups over a million tickets are costed high enough
+            // for it, and compiling (some 40 ms) took ten times longer than running them.
+            let opts = PgConnectOptions::from_str(url)
+                .with_context(|| format!("bad PostgreSQL database url {}", redact(url)))?
+                .options([("jit", "off")]);
             let pool = PgPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                .connect_with(opts)
                 .await
                 .with_context(|| format!("cannot connect to PostgreSQL at {}", redact(url)))?;
             migrate::postgres().run(&pool).await.context("applying PostgreSQL migrations")?;
