@@ -37,6 +37,7 @@ enum Bind {
 }
 
 /// `WHERE …` and its binds; placeholders are numbered from 1.
+#[derive(Clone)]
 struct Where {
     clauses: Vec<String>,
     binds: Vec<Bind>,
@@ -44,11 +45,13 @@ struct Where {
     from: &'static str,
     /// Newest first, in the order the `from` can stream without sorting.
     newest_first: &'static str,
+    /// Whether the words of a search are among the clauses.
+    text: bool,
 }
 
 impl Where {
     fn new() -> Self {
-        Where { clauses: vec![], binds: vec![], from: "tickets", newest_first: "id DESC" }
+        Where { clauses: vec![], binds: vec![], from: "tickets", newest_first: "id DESC", text: false }
     }
 
     /// Adds a clause whose `?`s take `binds` in order.
@@ -90,16 +93,25 @@ fn is_ticket_number(word: &str) -> bool {
         if p.eq_ignore_ascii_case("rd") && y.len() == 4 && [y, n].iter().all(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())))
 }
 
+/// Words shorter than this are matched whole only: as a word beginning, `i` would match nearly
+/// every ticket (`i`, `ikke`, `igjen`, …) and cost a search seconds for no use.
+const PREFIX_CHARS: usize = 3;
+
 /// The full-text query for `words`: all must match, whole words, or with `prefix` as word
-/// beginnings (`kristian` finds Kristiansen).
+/// beginnings (`kristian` finds Kristiansen) those of at least [`PREFIX_CHARS`] characters.
 fn text_query(words: &[String], prefix: bool, backend: Backend) -> String {
-    let star = if prefix { "*" } else { "" };
-    if backend == Backend::Postgres {
-        let star = if prefix { ":*" } else { "" };
-        words.iter().map(|w| format!("'{w}'{star}")).collect::<Vec<_>>().join(" & ")
-    } else {
-        words.iter().map(|w| format!("\"{w}\"{star}")).collect::<Vec<_>>().join(" ")
-    }
+    let (star, quote, and) = match backend {
+        Backend::Postgres => (":*", "'", " & "),
+        Backend::Sqlite => ("*", "\"", " "),
+    };
+    words
+        .iter()
+        .map(|w| {
+            let star = if prefix && w.chars().count() >= PREFIX_CHARS { star } else { "" };
+            format!("{quote}{w}{quote}{star}")
+        })
+        .collect::<Vec<_>>()
+        .join(and)
 }
 
 /// The words of a search that are not ticket numbers.
@@ -120,6 +132,7 @@ fn scoped(f: &TicketFilter, with_facets: bool, prefix: bool, backend: Backend) -
     }
     if !words.is_empty() {
         let query = text_query(&words, prefix, backend);
+        w.text = true;
         if backend == Backend::Postgres {
             w.push("search @@ to_tsquery('simple', ?)", [Bind::Text(query)]);
         } else {
@@ -206,9 +219,21 @@ pub struct Facets {
     pub municipality: Vec<(String, i64)>,
     pub urgent: i64,
     pub privacy: i64,
-    /// A search matched more than [`SEARCH_COUNT_LIMIT`] tickets: the counts are of the newest ones.
+    /// A search matched more than [`SEARCH_COUNT_LIMIT`] tickets: the counts are of some of them
+    /// only, and not to be shown as counts.
     pub capped: bool,
 }
+
+/// On PostgreSQL, how many of the newest tickets a search reads in order before it asks the
+/// full-text index (see [`Store::newest_matches`]).
+const NEWEST: i64 = 2_000;
+
+/// The columns a search's filter counts are made of, one row per ticket.
+const FACET_COLUMNS: &str = "status, class, COALESCE(municipality, '') AS municipality, 1 AS n, \
+     CASE WHEN urgent THEN 1 ELSE 0 END AS urgent, CASE WHEN privacy THEN 1 ELSE 0 END AS privacy";
+
+/// Counts of one status, class and municipality: tickets, urgent ones, privacy ones.
+type Group = (String, String, String, i64, i64, i64);
 
 impl Store {
     /// Whether a search's words are matched as word beginnings: only when they do not all occur
@@ -218,34 +243,76 @@ impl Store {
         if words.is_empty() {
             return Ok(false);
         }
-        let exact = text_query(&words, false, self.backend());
-        // On PostgreSQL a plain `… LIMIT 1` is planned to read the table in order until a match, and
-        // reads all of it when no ticket has the words (seconds at a million). So: the newest
-        // tickets in order (common words are found there at once), then the index alone, planned
-        // apart from the LIMIT (few matches, or none, are found there at once).
-        let lookups: &[&str] = match self.backend() {
-            Backend::Sqlite => &["SELECT 1 FROM tickets_fts WHERE tickets_fts MATCH $1 LIMIT 1"],
-            Backend::Postgres => &[
-                "SELECT 1 FROM tickets WHERE id > (SELECT MAX(id) FROM tickets) - 1000 \
-                 AND search @@ to_tsquery('simple', $1) LIMIT 1",
-                "WITH m AS MATERIALIZED (SELECT id FROM tickets WHERE search @@ to_tsquery('simple', $1)) \
-                 SELECT 1 FROM m LIMIT 1",
-            ],
-        };
-        for sql in lookups {
-            let found: Option<(i32,)> =
-                db!(self, c => query(sql.to_string(), vec![Bind::Text(exact.clone())]).fetch_optional(c).await)
-                    .context("searching tickets")?;
-            if found.is_some() {
-                return Ok(false);
+        let mut w = Where::new();
+        let found: Vec<(i64,)> = match self.backend() {
+            Backend::Sqlite => {
+                w.push("tickets_fts MATCH ?", [Bind::Text(text_query(&words, false, Backend::Sqlite))]);
+                let sql = format!("SELECT rowid FROM tickets_fts{} LIMIT 1", w.sql());
+                db!(self, c => query(sql, w.binds).fetch_all(c).await).context("searching tickets")?
             }
+            Backend::Postgres => {
+                w.push("search @@ to_tsquery('simple', ?)", [Bind::Text(text_query(&words, false, Backend::Postgres))]);
+                let top = self.top_id().await?;
+                self.newest_matches(&w, "id", top, 1).await?
+            }
+        };
+        Ok(found.is_empty())
+    }
+
+    /// One more than the greatest ticket id: the start of a walk from the newest ticket down.
+    async fn top_id(&self) -> Result<i64> {
+        let (top,): (i64,) = db!(self, fetch_one, "SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM tickets")
+            .context("listing tickets")?;
+        Ok(top)
+    }
+
+    /// Up to `limit` of the tickets `w` selects below id `top`, newest first, as `columns`; for a
+    /// search on PostgreSQL. There `… @@ q ORDER BY id DESC LIMIT n` is planned as a walk down the
+    /// primary key (a word without statistics is guessed to be in 0.5 % of the tickets), and reads
+    /// every row when few or none match. So: the newest [`NEWEST`] tickets in order first (common
+    /// words fill the page there), then the matches below them from the full-text index alone (a
+    /// `MATERIALIZED` CTE, planned apart from the LIMIT; few when the newest held few), sorted.
+    async fn newest_matches<O>(&self, w: &Where, columns: &str, top: i64, limit: i64) -> Result<Vec<O>>
+    where
+        O: Send + Unpin,
+        O: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        let mut recent = w.clone();
+        recent.push("id < ?", [Bind::Int(top)]);
+        recent.push("id >= ?", [Bind::Int(top - NEWEST)]);
+        recent.binds.push(Bind::Int(limit));
+        let sql =
+            format!("SELECT {columns} FROM tickets{} ORDER BY id DESC LIMIT ${}", recent.sql(), recent.binds.len());
+        let mut rows: Vec<O> =
+            db!(self, c => query(sql, recent.binds).fetch_all(c).await).context("searching tickets")?;
+        let missing = limit - rows.len() as i64;
+        if missing > 0 {
+            let mut older = w.clone();
+            older.push("id < ?", [Bind::Int(top - NEWEST)]);
+            older.binds.push(Bind::Int(missing));
+            let sql = format!(
+                "WITH m AS MATERIALIZED (SELECT id FROM tickets{}) SELECT {columns} FROM tickets \
+                 WHERE id IN (SELECT id FROM m ORDER BY id DESC LIMIT ${}) ORDER BY id DESC",
+                older.sql(),
+                older.binds.len()
+            );
+            rows.extend(
+                db!(self, c => query::<_, O>(sql, older.binds).fetch_all(c).await).context("searching tickets")?,
+            );
         }
-        Ok(true)
+        Ok(rows)
     }
 
     /// One page of the log: up to `limit` tickets older than `before` (a ticket id), newest first.
     pub async fn ticket_page(&self, f: &TicketFilter, before: Option<i64>, limit: i64) -> Result<Vec<TicketRow>> {
         let mut w = scoped(f, true, self.prefix_search(f).await?, self.backend());
+        if w.text && self.backend() == Backend::Postgres {
+            let top = match before {
+                Some(b) => b,
+                None => self.top_id().await?,
+            };
+            return self.newest_matches(&w, TICKET_COLUMNS, top, limit).await;
+        }
         if let Some(b) = before {
             w.push("id < ?", [Bind::Int(b)]);
         }
@@ -260,34 +327,66 @@ impl Store {
         db!(self, c => query(sql, w.binds).fetch_all(c).await).context("listing tickets")
     }
 
-    /// The filter counts, in one grouped query: without a search, added up from the kept counts;
-    /// with one, counted over its newest matches (at most [`SEARCH_COUNT_LIMIT`] + 1).
-    pub async fn facets(&self, f: &TicketFilter) -> Result<Facets> {
-        let searching = f.search.as_deref().is_some_and(|q| !search_terms(q).is_empty());
-        let (source, w) = match counted(f, self.backend()).filter(|_| !searching) {
-            Some(w) => (w.from.to_string(), w),
-            None => {
-                let mut w = scoped(f, false, self.prefix_search(f).await?, self.backend());
-                let source = format!(
-                    "(SELECT status, class, COALESCE(municipality, '') AS municipality, 1 AS n, \
-                     CASE WHEN urgent THEN 1 ELSE 0 END AS urgent, CASE WHEN privacy THEN 1 ELSE 0 END AS privacy \
-                     FROM {}{} ORDER BY {} LIMIT {}) AS m",
-                    w.from,
-                    w.sql(),
-                    w.newest_first,
-                    SEARCH_COUNT_LIMIT + 1
-                );
-                w.clauses.clear();
-                (source, w)
-            }
-        };
+    /// Counts per status, class and municipality of the rows `source` (a subquery named `m`, of
+    /// [`FACET_COLUMNS`]) gives, with `w`'s binds.
+    async fn groups(&self, source: &str, w: Where) -> Result<Vec<Group>> {
         let sql = format!(
-            "SELECT status, class, municipality, CAST(SUM(n) AS BIGINT), CAST(SUM(urgent) AS BIGINT), \
-             CAST(SUM(privacy) AS BIGINT) FROM {source}{} GROUP BY status, class, municipality",
+            "{source} SELECT status, class, municipality, CAST(SUM(n) AS BIGINT), CAST(SUM(urgent) AS BIGINT), \
+             CAST(SUM(privacy) AS BIGINT) FROM m{} GROUP BY status, class, municipality",
             w.sql()
         );
-        let groups: Vec<(String, String, String, i64, i64, i64)> =
-            db!(self, c => query(sql, w.binds).fetch_all(c).await).context("counting tickets")?;
+        db!(self, c => query(sql, w.binds).fetch_all(c).await).context("counting tickets")
+    }
+
+    /// The counts of a search: of all its matches while they are at most [`SEARCH_COUNT_LIMIT`];
+    /// beyond that only that there are more (counting them all would read them all).
+    async fn search_groups(&self, f: &TicketFilter) -> Result<Vec<Group>> {
+        let w = scoped(f, false, self.prefix_search(f).await?, self.backend());
+        let limit = SEARCH_COUNT_LIMIT + 1;
+        if self.backend() == Backend::Sqlite {
+            let source = format!(
+                "WITH m AS (SELECT {FACET_COLUMNS} FROM {}{} ORDER BY {} LIMIT {limit})",
+                w.from,
+                w.sql(),
+                w.newest_first
+            );
+            return self.groups(&source, Where { clauses: vec![], ..w }).await;
+        }
+        // As for the page (`newest_matches`): the newest tickets in order, then the full-text index
+        // alone for the rest, read only as far as the limit (a CTE is read as it is asked for).
+        let top = self.top_id().await?;
+        let mut recent = w.clone();
+        recent.push("id < ?", [Bind::Int(top)]);
+        recent.push("id >= ?", [Bind::Int(top - NEWEST)]);
+        let source = format!("WITH m AS (SELECT {FACET_COLUMNS} FROM tickets{})", recent.sql());
+        let mut groups = self.groups(&source, Where { clauses: vec![], ..recent }).await?;
+        let found: i64 = groups.iter().map(|g| g.3).sum();
+        if found < limit {
+            let mut older = w;
+            older.push("id < ?", [Bind::Int(top - NEWEST)]);
+            let source = format!(
+                "WITH o AS MATERIALIZED (SELECT {FACET_COLUMNS} FROM tickets{}), m AS (SELECT * FROM o LIMIT {})",
+                older.sql(),
+                limit - found
+            );
+            groups.extend(self.groups(&source, Where { clauses: vec![], ..older }).await?);
+        }
+        Ok(groups)
+    }
+
+    /// The filter counts, in one grouped query: without a search, added up from the kept counts;
+    /// with one, counted over its matches (see [`Store::search_groups`]).
+    pub async fn facets(&self, f: &TicketFilter) -> Result<Facets> {
+        let searching = f.search.as_deref().is_some_and(|q| !search_terms(q).is_empty());
+        let groups = match counted(f, self.backend()).filter(|_| !searching) {
+            Some(w) => self.groups(&format!("WITH m AS (SELECT * FROM {})", w.from), w).await?,
+            None if searching => self.search_groups(f).await?,
+            None => {
+                let w = scoped(f, false, false, self.backend());
+                let source = format!("WITH m AS (SELECT {FACET_COLUMNS} FROM tickets{})", w.sql());
+                self.groups(&source, Where { clauses: vec![], ..w }).await?
+            }
+        };
         let mut out = Facets::default();
         let (mut status, mut class, mut municipality) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
         for (s, c, m, count, urgent, privacy) in groups {

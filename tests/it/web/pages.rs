@@ -23,6 +23,7 @@ const CORPUS: &[&str] = &[
 
 on_both_databases!(
     the_log_filters_counts_searches_and_pages,
+    search_words_are_whole_or_beginnings_and_short_words_whole,
     the_ticket_page_shows_everything_and_no_hostile_html,
     files_are_served_safely,
     the_tester_and_the_dashboard_work,
@@ -116,6 +117,31 @@ async fn the_log_filters_counts_searches_and_pages(db: Db) {
     let mut expected: Vec<String> = n.iter().filter(|x| x.starts_with("RD-")).cloned().collect();
     expected.reverse();
     assert_eq!(seen, expected, "every ticket once, newest first");
+}
+
+/// Both databases find the same tickets: words whole when some ticket has them all whole, else as
+/// word beginnings (inflections), except words shorter than three letters, which stay whole.
+async fn search_words_are_whole_or_beginnings_and_short_words_whole(db: Db) {
+    let app = App::new(db).await;
+    let n = app.ingest(CORPUS).await;
+    let s = app.sign_in("kari").await;
+    let case = |q: &str| {
+        let (app, s, path) = (&app, &s, format!("/tickets?q={q}"));
+        async move { rows(&text(app.get(&path, Some(s)).await).await) }
+    };
+    assert_eq!(case("l%C3%B8nnskj%C3%B8ring").await, [n[0].clone()], "a word some ticket has whole is matched whole");
+    assert_eq!(case("utbetalingsfil").await, [n[5].clone()], "a long word finds its inflection");
+    assert_eq!(
+        case("haster+l%C3%B8nnskj%C3%B8ring").await,
+        [n[5].clone()],
+        "words no ticket has all whole are word beginnings: HASTER: Lønnskjøringen stopper"
+    );
+    assert!(case("utbetalingsfil+ut").await.is_empty(), "a short word is whole only: `ut` does not find utbetales");
+    assert_eq!(
+        case("l%C3%B8nnskj%C3%B8ringe+i").await,
+        [n[6].clone(), n[5].clone()],
+        "a long word as a beginning, a short one whole"
+    );
 }
 
 const HOSTILE: &str = "From: Kari <kari.rohne@sondre-land.kommune.no>\r\nTo: pureservice@gjovik.kommune.no\r\nSubject: Feil i faktura <script>alert(1)</script>\r\n\
