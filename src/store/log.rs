@@ -148,6 +148,11 @@ fn scoped(f: &TicketFilter, with_facets: bool, prefix: bool, backend: Backend) -
     if let Some(t) = f.until {
         w.push("created_at < ?", [Bind::Time(t)]);
     }
+    if !w.text && (f.from.is_some() || f.until.is_some()) {
+        // The dates' index in its order: the page is a short range of it. In id order the rows
+        // newer than the range would be read first (a third of a million for half a year, 1.5 s).
+        w.newest_first = "created_at DESC, id DESC";
+    }
     if with_facets {
         if let Some(s) = &f.status {
             w.push("status = ?", [Bind::Text(s.clone())]);
@@ -314,7 +319,15 @@ impl Store {
             return self.newest_matches(&w, TICKET_COLUMNS, top, limit).await;
         }
         if let Some(b) = before {
-            w.push("id < ?", [Bind::Int(b)]);
+            if w.newest_first.starts_with("created_at") {
+                // In the dates' order, the cursor ticket's place is its time, then its id.
+                w.push(
+                    "(created_at, id) < ((SELECT created_at FROM tickets WHERE id = ?), ?)",
+                    [Bind::Int(b), Bind::Int(b)],
+                );
+            } else {
+                w.push("id < ?", [Bind::Int(b)]);
+            }
         }
         w.binds.push(Bind::Int(limit));
         let sql = format!(
