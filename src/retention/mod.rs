@@ -15,10 +15,16 @@ use crate::text::time::rfc3339;
 use tokio::sync::watch;
 
 use crate::policy::Retention;
-use crate::store::{Store, Unkept};
+use crate::store::{Backend, Store, Unkept};
 
-/// Tickets purged per transaction.
+/// Tickets looked up per round.
 const BATCH: i64 = 200;
+
+/// The longest a purge holds a write transaction. On SQLite that is the only write lock, and a
+/// purged ticket's words leave the search index at once (secure delete, some 10 ms each): 200 in
+/// one transaction kept staff's writes, such as the record of a ticket viewed, waiting for seconds.
+/// There the job also pauses as long between transactions, so those writes get their turn.
+const LOCK_SLICE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// What a retention run removed (or, dry, would remove).
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -50,12 +56,23 @@ pub async fn purge(store: &Store, r: Retention, now: OffsetDateTime, actor: &str
         loop {
             let batch = store.purge_candidates(kind, cutoff, if dry_run { i64::MAX } else { BATCH }).await?;
             let last = (batch.len() as i64) < BATCH || dry_run;
-            if !dry_run && !batch.is_empty() {
+            let mut rest = if dry_run { &[][..] } else { &batch[..] };
+            while !rest.is_empty() {
+                let started = std::time::Instant::now();
                 let mut tx = store.begin().await?;
-                for (id, _) in &batch {
+                let mut done = 0;
+                for (id, _) in rest {
                     tx.purge_ticket(*id, now, actor, &why).await?;
+                    done += 1;
+                    if started.elapsed() >= LOCK_SLICE {
+                        break;
+                    }
                 }
                 tx.commit().await?;
+                rest = &rest[done..];
+                if store.backend() == Backend::Sqlite {
+                    tokio::time::sleep(LOCK_SLICE).await;
+                }
             }
             list.extend(batch.into_iter().map(|(_, n)| n));
             if last {
