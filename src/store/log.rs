@@ -202,13 +202,16 @@ pub const SEARCH_COUNT_LIMIT: i64 = 1_000;
 /// The log's query: `sql` (built here from fixed parts) with `binds` in order, on either backend.
 fn query<'q, DB, O>(sql: String, binds: Vec<Bind>) -> sqlx::query::QueryAs<'q, DB, O, DB::Arguments>
 where
-    DB: sqlx::Database,
+    DB: sqlx::Database + sqlx::database::HasStatementCache,
     O: for<'r> sqlx::FromRow<'r, DB::Row>,
     String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     OffsetDateTime: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
-    binds.into_iter().fold(sqlx::query_as(AssertSqlSafe(sql)), |q, b| match b {
+    // Not kept prepared: PostgreSQL would then reuse one generic plan, made without the words and
+    // ids, for every search (the full-text index read whole, hundreds of ms), where each search's
+    // own plan takes a few.
+    binds.into_iter().fold(sqlx::query_as(AssertSqlSafe(sql)).persistent(false), |q, b| match b {
         Bind::Text(s) => q.bind(s),
         Bind::Time(t) => q.bind(t),
         Bind::Int(i) => q.bind(i),
