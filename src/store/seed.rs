@@ -193,7 +193,7 @@ impl Store {
         // Four years of tickets in a live database would have been vacuumed many times over: on
         // PostgreSQL that also moves the full-text index's pending entries into the index proper,
         // which every search otherwise reads one by one (seconds under load after a bulk load).
-        let tidy = if self.backend() == super::Backend::Postgres { "VACUUM ANALYZE tickets" } else { "ANALYZE" };
+        let tidy = if self.backend() == super::Backend::Postgres { "VACUUM ANALYZE" } else { "ANALYZE" };
         self.run_raw(tidy.into()).await
     }
 
