@@ -48,10 +48,16 @@ impl Domains {
         Domains { per_domain: usize::try_from(per_domain.max(1)).unwrap_or(1), known: Mutex::default() }
     }
 
+    /// The table of domains; a worker that panicked holding it left it consistent (every change
+    /// is one assignment), so it is used as it stands.
+    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<String, Domain>> {
+        self.known.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// How long mail to these domains must still wait, and why; `None` when none is resting.
     pub fn resting(&self, domains: &[String]) -> Option<Rest> {
         let now = Instant::now();
-        let known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        let known = self.known();
         domains
             .iter()
             .filter_map(|d| {
@@ -67,7 +73,7 @@ impl Domains {
         let mut permits = Vec::with_capacity(domains.len());
         for d in domains {
             let sessions = {
-                let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+                let mut known = self.known();
                 let entry = known.entry(d.clone()).or_insert_with(|| Domain {
                     sessions: Arc::new(Semaphore::new(self.per_domain)),
                     rest_until: None,
@@ -86,7 +92,7 @@ impl Domains {
     /// The server answered "try later" (`why`) for mail to these domains: they rest for `rest`.
     pub fn rest(&self, domains: &[String], rest: Duration, why: &str) {
         let until = Instant::now() + rest;
-        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        let mut known = self.known();
         for d in domains {
             if let Some(entry) = known.get_mut(d) {
                 entry.rest_until = Some(entry.rest_until.map_or(until, |u| u.max(until)));
@@ -97,7 +103,7 @@ impl Domains {
 
     /// Mail to these domains went through: any rest is over.
     pub fn recovered(&self, domains: &[String]) {
-        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        let mut known = self.known();
         for d in domains {
             if let Some(entry) = known.get_mut(d) {
                 entry.rest_until = None;

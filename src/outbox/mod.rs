@@ -183,9 +183,7 @@ impl Worker {
         let Inner { store, transport, composer, domains, .. } = &*self.inner;
         let to = domains::of(row);
         if let Some(rest) = domains.resting(&to) {
-            let until =
-                OffsetDateTime::now_utc() + time::Duration::try_from(rest.left).unwrap_or(time::Duration::minutes(30));
-            store.outbox_defer(row, until, &format!("waiting for {}", rest.why)).await?;
+            store.outbox_defer(row, after(rest.left), &format!("waiting for {}", rest.why)).await?;
             return Ok(Attempt::Deferred);
         }
         // Reading the report and files can fail for a while (a busy or restarting database): that
@@ -248,8 +246,7 @@ impl Worker {
         }
         let delay = backoff(settings.retry_secs, row.attempts);
         tracing::info!(error = %error, retry_in = delay.as_secs(), "temporary delivery failure");
-        let next = now + time::Duration::try_from(delay).unwrap_or(time::Duration::minutes(30));
-        store.outbox_retry(row, next, &error).await?;
+        store.outbox_retry(row, after(delay), &error).await?;
         metrics::counter!("routedesk_outbox_failed_total", "kind" => "temporary").increment(1);
         Ok(Attempt::Retry(delay))
     }
@@ -273,6 +270,12 @@ fn envelope(row: &OutboxRow) -> Result<Envelope> {
     let to = row.recipients().map(compose::lettre_address).collect::<Result<Vec<_>>>()?;
     anyhow::ensure!(!to.is_empty(), "the mail has no valid recipient");
     Envelope::new(from, to).context("building the envelope")
+}
+
+/// The moment `wait` from now (a wait too long to represent counts as 30 minutes, the longest
+/// backoff).
+fn after(wait: Duration) -> OffsetDateTime {
+    OffsetDateTime::now_utc() + time::Duration::try_from(wait).unwrap_or(time::Duration::minutes(30))
 }
 
 /// `base * 2^(attempt-1)`, capped at 30 minutes, with ±25 % jitter so retries do not come in waves.
