@@ -7,8 +7,8 @@ mod states;
 pub mod ticket_number;
 
 pub use states::{
-    Direction, IncidentState, IncidentStatus, OutboxKind, OutboxStatus, PrivacyStage, Role, TicketStatus, UnknownValue,
-    Verdict,
+    Direction, IncidentState, IncidentStatus, IncidentStep, OutboxKind, OutboxStatus, PrivacyStage, Role, TicketStatus,
+    UnknownValue, Verdict,
 };
 
 /// What kind of fault a report describes, which decides where it goes.
@@ -48,9 +48,15 @@ impl Class {
             Class::Unclassified => "ikke klassifisert",
         }
     }
+}
 
-    pub fn parse(s: &str) -> Option<Class> {
-        Class::ALL.into_iter().find(|c| c.as_str() == s)
+impl std::str::FromStr for Class {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Class, UnknownValue> {
+        Class::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownValue { kind: "fault class", value: s.into() })
     }
 }
 

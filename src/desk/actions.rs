@@ -30,8 +30,7 @@ impl Desk {
         tx.ticket_brief(number).await?.ok_or(ActionError::NotFound)
     }
 
-    pub async fn reclassify(&self, number: &str, class: &str, actor: &str) -> Result<()> {
-        let class = Class::parse(class).ok_or_else(|| ActionError::Invalid(format!("unknown class {class:?}")))?;
+    pub async fn reclassify(&self, number: &str, class: Class, actor: &str) -> Result<()> {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
         let t = self.ticket(&mut tx, number).await?;
@@ -122,7 +121,7 @@ impl Desk {
         let t = self.ticket(&mut tx, number).await?;
         let StoredMail { id: report, raw } = tx.opening_message(t.id).await?.ok_or(ActionError::NotFound)?;
         let mut d = triage(&raw, &self.policy, &self.limits).context("re-reading the report")?;
-        let class = Class::parse(&t.class).unwrap_or(Class::Unclassified);
+        let class = t.class;
         let municipality = t.municipality.as_deref().and_then(|m| self.policy.municipality(m));
         let r = route::recipients(class, municipality, &self.policy);
         d.classification.class = class;

@@ -9,7 +9,7 @@ use anyhow::Result;
 use time::OffsetDateTime;
 
 use super::{ACTOR, Desk};
-use crate::domain::{IncidentState, OutboxKind};
+use crate::domain::{IncidentState, IncidentStep, OutboxKind};
 use crate::grouping::{Corpus, GROUP_SAMPLE, Report, Vector, best_match};
 use crate::pipeline::Decision;
 use crate::reply;
@@ -181,8 +181,14 @@ impl Desk {
                 let title = tx.ticket_text(first).await?.subject;
                 let (id, inc) = tx.create_incident(&title, now).await?;
                 tx.set_ticket_incident(first, Some(id)).await?;
-                tx.incident_update(id, now, ACTOR, IncidentState::Group.as_str(), "two reports of the same fault")
-                    .await?;
+                tx.incident_update(
+                    id,
+                    now,
+                    ACTOR,
+                    IncidentStep::State(IncidentState::Group),
+                    "two reports of the same fault",
+                )
+                .await?;
                 tracing::info!(incident = %inc, ticket = %number, "reports grouped");
                 id
             }

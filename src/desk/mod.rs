@@ -353,7 +353,7 @@ impl Desk {
             .insert_ticket(&NewTicket {
                 number: &number,
                 status,
-                class: c.class.as_str(),
+                class: c.class,
                 confidence: c.confidence,
                 municipality: routing.municipality.as_deref(),
                 urgent: c.urgent,

@@ -16,7 +16,7 @@ pub struct UnknownValue {
 macro_rules! text_enum {
     ($(#[$m:meta])* $name:ident ($what:literal) { $($(#[$vm:meta])* $variant:ident = $text:literal,)* }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
         pub enum $name {
             $($(#[$vm])* #[serde(rename = $text)] $variant,)*
         }
@@ -177,5 +177,38 @@ text_enum! {
         Identified = "identified",
         Monitoring = "monitoring",
         Resolved = "resolved",
+    }
+}
+
+/// What an incident moved to, as one line of its timeline records it: its public status once it
+/// has one, its state before that (the two sets share no text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncidentStep {
+    State(IncidentState),
+    Status(IncidentStatus),
+}
+
+impl IncidentStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentStep::State(s) => s.as_str(),
+            IncidentStep::Status(s) => s.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for IncidentStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for IncidentStep {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, UnknownValue> {
+        s.parse()
+            .map(IncidentStep::Status)
+            .or_else(|_| s.parse().map(IncidentStep::State))
+            .map_err(|_| UnknownValue { kind: "incident step", value: s.to_string() })
     }
 }

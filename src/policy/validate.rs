@@ -62,7 +62,7 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
 
     let mut routes = Vec::new();
     for (key, route) in &f.route {
-        match Class::parse(key) {
+        match key.parse::<Class>().ok() {
             Some(class) => routes.push((class, route_rule(&mut p, &format!("route.{key}"), route))),
             None => {
                 p.push(format!("route.{key}: unknown class (known: application, operations, access, unclassified)"))
@@ -80,7 +80,7 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
         if !ids.contains(r.municipality.as_str()) {
             p.push(format!("{at}: unknown municipality {:?}", r.municipality));
         }
-        let Some(class) = Class::parse(&r.class) else {
+        let Ok(class) = r.class.parse::<Class>() else {
             p.push(format!("{at}: unknown class {:?}", r.class));
             continue;
         };
@@ -265,7 +265,7 @@ fn classify_rules(p: &mut Vec<String>, f: &PolicyFile) -> Option<ClassifyRules> 
     }
     let mut entries: Vec<(&str, f64, Tag)> = Vec::new();
     for (class_name, terms) in &c.terms {
-        match Class::parse(class_name).filter(|c| *c != Class::Unclassified) {
+        match class_name.parse::<Class>().ok().filter(|c| *c != Class::Unclassified) {
             Some(class) => entries.extend(terms.iter().map(|(t, w)| (t.as_str(), *w, Tag::Class(class)))),
             None => {
                 p.push(format!("classify.terms.{class_name}: unknown class (known: application, operations, access)"))

@@ -9,7 +9,7 @@ use super::Store;
 use super::Tx;
 use super::tickets::TICKET_COLUMNS;
 use super::tickets::TicketRow;
-use crate::domain::{IncidentState, IncidentStatus};
+use crate::domain::{IncidentState, IncidentStatus, IncidentStep};
 
 /// An open ticket that a new report may be the same fault as.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -37,8 +37,8 @@ pub struct IncidentUpdate {
     pub id: i64,
     pub at: OffsetDateTime,
     pub actor: String,
-    /// What the incident moved to: its public status, or its state when it has none.
-    pub status: String,
+    /// What the incident moved to.
+    pub status: IncidentStep,
     pub body: String,
     pub public: bool,
 }
@@ -248,8 +248,15 @@ impl Tx {
         const SQL: &str = "UPDATE incidents SET state = $1, status = $2, updated_at = $3 WHERE id = $4";
         db!(self, c => sqlx::query(SQL).bind(state).bind(status).bind(at).bind(incident).execute(c).await.map(drop))
             .context("updating an incident")?;
-        self.record_update(incident, at, actor, status.map_or(state.as_str(), IncidentStatus::as_str), body, public)
-            .await
+        self.record_update(
+            incident,
+            at,
+            actor,
+            status.map_or(IncidentStep::State(state), IncidentStep::Status),
+            body,
+            public,
+        )
+        .await
     }
 
     /// A line in the incident's timeline, off the public status page.
@@ -258,7 +265,7 @@ impl Tx {
         incident: i64,
         at: OffsetDateTime,
         actor: &str,
-        status: &str,
+        status: IncidentStep,
         body: &str,
     ) -> Result<()> {
         self.record_update(incident, at, actor, status, body, false).await
@@ -269,7 +276,7 @@ impl Tx {
         incident: i64,
         at: OffsetDateTime,
         actor: &str,
-        status: &str,
+        status: IncidentStep,
         body: &str,
         public: bool,
     ) -> Result<()> {

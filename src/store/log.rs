@@ -11,12 +11,13 @@ use super::Backend;
 use super::Store;
 use super::tickets::TICKET_COLUMNS;
 use super::tickets::TicketRow;
+use crate::domain::{Class, TicketStatus};
 
 /// What the log shows. Empty fields do not filter.
 #[derive(Debug, Clone, Default)]
 pub struct TicketFilter {
-    pub status: Option<String>,
-    pub class: Option<String>,
+    pub status: Option<TicketStatus>,
+    pub class: Option<Class>,
     pub municipality: Option<String>,
     pub urgent: bool,
     pub privacy: bool,
@@ -155,10 +156,10 @@ fn scoped(f: &TicketFilter, with_facets: bool, prefix: bool, backend: Backend) -
     }
     if with_facets {
         if let Some(s) = &f.status {
-            w.push("status = ?", [Bind::Text(s.clone())]);
+            w.push("status = ?", [Bind::Text(s.to_string())]);
         }
         if let Some(c) = &f.class {
-            w.push("class = ?", [Bind::Text(c.clone())]);
+            w.push("class = ?", [Bind::Text(c.to_string())]);
         }
         if let Some(m) = &f.municipality {
             w.push("COALESCE(municipality, '') = ?", [Bind::Text(m.clone())]);
@@ -222,14 +223,22 @@ where
 #[derive(Debug, Clone, Default)]
 pub struct Facets {
     pub total: i64,
-    pub status: Vec<(String, i64)>,
-    pub class: Vec<(String, i64)>,
-    pub municipality: Vec<(String, i64)>,
+    pub status: Vec<Count<TicketStatus>>,
+    pub class: Vec<Count<Class>>,
+    /// Empty for tickets of no known municipality.
+    pub municipality: Vec<Count<String>>,
     pub urgent: i64,
     pub privacy: i64,
     /// A search matched more than [`SEARCH_COUNT_LIMIT`] tickets: the counts are of some of them
     /// only, and not to be shown as counts.
     pub capped: bool,
+}
+
+/// How many tickets have one value of a filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Count<T> {
+    pub value: T,
+    pub tickets: i64,
 }
 
 /// On PostgreSQL, how many of the newest tickets a search reads in order before it asks the
@@ -241,7 +250,15 @@ const FACET_COLUMNS: &str = "status, class, COALESCE(municipality, '') AS munici
      CASE WHEN urgent THEN 1 ELSE 0 END AS urgent, CASE WHEN privacy THEN 1 ELSE 0 END AS privacy";
 
 /// Counts of one status, class and municipality: tickets, urgent ones, privacy ones.
-type Group = (String, String, String, i64, i64, i64);
+#[derive(sqlx::FromRow)]
+struct Group {
+    status: TicketStatus,
+    class: Class,
+    municipality: String,
+    n: i64,
+    urgent: i64,
+    privacy: i64,
+}
 
 impl Store {
     /// Whether a search's words are matched as word beginnings: only when they do not all occur
@@ -347,8 +364,8 @@ impl Store {
     /// [`FACET_COLUMNS`]) gives, with `w`'s binds.
     async fn groups(&self, source: &str, w: Where) -> Result<Vec<Group>> {
         let sql = format!(
-            "{source} SELECT status, class, municipality, CAST(SUM(n) AS BIGINT), CAST(SUM(urgent) AS BIGINT), \
-             CAST(SUM(privacy) AS BIGINT) FROM m{} GROUP BY status, class, municipality",
+            "{source} SELECT status, class, municipality, CAST(SUM(n) AS BIGINT) AS n, \
+             CAST(SUM(urgent) AS BIGINT) AS urgent, CAST(SUM(privacy) AS BIGINT) AS privacy FROM m{} GROUP BY status, class, municipality",
             w.sql()
         );
         db!(self, c => query(sql, w.binds).fetch_all(c).await).context("counting tickets")
@@ -376,7 +393,7 @@ impl Store {
         recent.push("id >= ?", [Bind::Int(top - NEWEST)]);
         let source = format!("WITH m AS (SELECT {FACET_COLUMNS} FROM tickets{})", recent.sql());
         let mut groups = self.groups(&source, Where { clauses: vec![], ..recent }).await?;
-        let found: i64 = groups.iter().map(|g| g.3).sum();
+        let found: i64 = groups.iter().map(|g| g.n).sum();
         if found < limit {
             let mut older = w;
             older.push("id < ?", [Bind::Int(top - NEWEST)]);
@@ -405,21 +422,26 @@ impl Store {
         };
         let mut out = Facets::default();
         let (mut status, mut class, mut municipality) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-        for (s, c, m, count, urgent, privacy) in groups {
-            out.total += count;
-            out.urgent += urgent;
-            out.privacy += privacy;
-            *status.entry(s).or_insert(0) += count;
-            *class.entry(c).or_insert(0) += count;
-            *municipality.entry(m).or_insert(0) += count;
+        for g in groups {
+            out.total += g.n;
+            out.urgent += g.urgent;
+            out.privacy += g.privacy;
+            *status.entry(g.status).or_insert(0) += g.n;
+            *class.entry(g.class).or_insert(0) += g.n;
+            *municipality.entry(g.municipality).or_insert(0) += g.n;
         }
         out.capped = searching && out.total > SEARCH_COUNT_LIMIT;
-        let ranked = |m: BTreeMap<String, i64>| {
-            let mut v: Vec<_> = m.into_iter().filter(|(_, n)| *n > 0).collect();
-            v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            v
-        };
-        (out.status, out.class, out.municipality) = (ranked(status), ranked(class), ranked(municipality));
+        out.status = ranked(status);
+        out.class = ranked(class);
+        out.municipality = ranked(municipality);
         Ok(out)
     }
+}
+
+/// The values that have tickets, most tickets first, then by value.
+fn ranked<K: Ord + Clone>(m: BTreeMap<K, i64>) -> Vec<Count<K>> {
+    let mut v: Vec<_> =
+        m.into_iter().filter(|(_, n)| *n > 0).map(|(value, tickets)| Count { value, tickets }).collect();
+    v.sort_by(|a, b| b.tickets.cmp(&a.tickets).then_with(|| a.value.cmp(&b.value)));
+    v
 }

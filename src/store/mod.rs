@@ -57,7 +57,7 @@ pub use attachments::{AttachmentRow, FileRow, NewAttachment};
 pub use audit::{AuditEntry, AuditRow};
 pub use erasure::{ADDRESS_REMOVED, Erased};
 pub use incidents::{Candidate, IncidentBrief, IncidentReport, IncidentRow, IncidentSize, IncidentUpdate};
-pub use log::{Facets, TicketFilter};
+pub use log::{Count, Facets, TicketFilter};
 pub use messages::{MailboxState, MessageRow, NewMessage, StoredMail};
 pub use outbox::{NewOutbox, OutboxRow, SentMail};
 pub use privacy::{PrivacyReport, PrivacyRow};

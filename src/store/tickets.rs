@@ -13,7 +13,7 @@ use crate::text::address::EmailAddress;
 pub struct NewTicket<'a> {
     pub number: &'a str,
     pub status: TicketStatus,
-    pub class: &'a str,
+    pub class: Class,
     pub confidence: f64,
     pub municipality: Option<&'a str>,
     pub urgent: bool,
@@ -45,7 +45,7 @@ pub struct TicketBrief {
     #[sqlx(try_from = "CommaList")]
     pub missing: Vec<Detail>,
     pub reporter: Option<String>,
-    pub class: String,
+    pub class: Class,
     pub municipality: Option<String>,
 }
 
@@ -54,7 +54,7 @@ pub struct TicketRow {
     pub id: i64,
     pub number: String,
     pub status: TicketStatus,
-    pub class: String,
+    pub class: Class,
     pub confidence: f64,
     pub municipality: Option<String>,
     pub urgent: bool,
@@ -89,7 +89,7 @@ pub struct EventRow {
 pub struct TicketStat {
     /// The UTC day the tickets were created.
     pub day: time::Date,
-    pub class: String,
+    pub class: Class,
     /// Empty for none.
     pub municipality: String,
     pub status: TicketStatus,

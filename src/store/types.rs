@@ -6,8 +6,8 @@ use sqlx::error::BoxDynError;
 use sqlx::{Database, Decode, Encode, Type};
 
 use crate::domain::{
-    Detail, Direction, IncidentState, IncidentStatus, OutboxKind, OutboxStatus, PrivacyStage, Role, TicketStatus,
-    Verdict,
+    Class, Detail, Direction, IncidentState, IncidentStatus, IncidentStep, OutboxKind, OutboxStatus, PrivacyStage,
+    Role, TicketStatus, Verdict,
 };
 
 macro_rules! text_column {
@@ -45,6 +45,7 @@ macro_rules! text_column {
 }
 
 text_column!(
+    Class,
     TicketStatus,
     Direction,
     IncidentState,
@@ -53,7 +54,8 @@ text_column!(
     OutboxKind,
     OutboxStatus,
     PrivacyStage,
-    IncidentStatus
+    IncidentStatus,
+    IncidentStep,
 );
 
 /// A list kept in one column, comma-joined (`a,b`): a ticket's missing details, products and
@@ -102,4 +104,56 @@ pub(super) fn split_list(joined: &str) -> Vec<String> {
 /// A list as its column keeps it.
 pub(super) fn join_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     items.into_iter().collect::<Vec<_>>().join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::domain::{IncidentState, IncidentStatus, OutboxStatus, PrivacyStage, TicketStatus};
+
+    /// The state values the store's fixed SQL names: each must be a value of the column's enum.
+    /// They are written out rather than bound so the partial indexes (`WHERE status = 'queued'`)
+    /// are used; this keeps them in step with the enums.
+    #[test]
+    fn every_state_written_in_sql_is_a_known_value() {
+        let known: Vec<&str> = [
+            TicketStatus::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>(),
+            OutboxStatus::ALL.iter().map(|v| v.as_str()).collect(),
+            IncidentState::ALL.iter().map(|v| v.as_str()).collect(),
+            IncidentStatus::ALL.iter().map(|v| v.as_str()).collect(),
+            PrivacyStage::ALL.iter().map(|v| v.as_str()).collect(),
+        ]
+        .concat();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("the store's sources") {
+            let path = entry.expect("a source").path();
+            let text = std::fs::read_to_string(&path).expect("readable");
+            // The queries, not the tests (this one names what it looks for).
+            let queries = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for literal in state_literals(queries) {
+                seen += 1;
+                assert!(known.contains(&literal), "{}: {literal:?} is no known state", path.display());
+            }
+        }
+        assert!(seen >= 10, "the check found only {seen} state literals: the scan is broken");
+    }
+
+    /// The quoted values compared with (or assigned to) a `status`, `state` or `stage` column.
+    fn state_literals(text: &str) -> Vec<&str> {
+        let mut out = vec![];
+        for column in ["status", "state", "stage"] {
+            for (at, _) in text.match_indices(column) {
+                let rest = text[at + column.len()..].trim_start();
+                let Some(rest) = ["=", "<>", "THEN"].iter().find_map(|op| rest.strip_prefix(op)) else { continue };
+                let rest = rest.trim_start();
+                let rest = rest.strip_prefix("CASE WHEN status = ").unwrap_or(rest);
+                if let Some(value) = rest.strip_prefix('\'').and_then(|r| r.split('\'').next()) {
+                    out.push(value);
+                }
+            }
+        }
+        // A state set by a `CASE` (`THEN 'withdrawn'`).
+        out.extend(text.match_indices("THEN '").filter_map(|(at, _)| text[at + 6..].split('\'').next()));
+        out
+    }
 }

@@ -16,14 +16,14 @@ use super::auth::{self, Staff};
 use super::error::WebError;
 use super::pages::log::LogQuery;
 use super::{AppState, client};
-use crate::domain::TicketStatus;
+use crate::domain::{Class, TicketStatus};
 use crate::store::TicketRow;
 
 #[derive(Serialize)]
 pub struct ApiTicket {
     number: String,
     status: TicketStatus,
-    class: String,
+    class: Class,
     confidence: f64,
     municipality: Option<String>,
     urgent: bool,
@@ -100,7 +100,10 @@ pub async fn tickets(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let filter = q.filter(&staff);
+    let filter = match q.filter(&staff) {
+        Ok(f) => f,
+        Err(e) => return WebError::from(e).into_response(),
+    };
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     match state.desk.store().ticket_page(&filter, q.before, limit + 1).await {
         Ok(mut rows) => {

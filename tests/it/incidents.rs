@@ -157,7 +157,7 @@ async fn several_users_with_the_same_fault_make_one_incident(db: Db) {
     let row = store.incident_by_number(&inc).await.expect("q").expect("incident");
     assert_eq!((row.state, row.status, row.reports), (IncidentState::Confirmed, Some(IncidentStatus::Identified), 3));
     let timeline: Vec<(String, String)> =
-        store.incident_updates(row.id).await.expect("q").into_iter().map(|u| (u.status, u.actor)).collect();
+        store.incident_updates(row.id).await.expect("q").into_iter().map(|u| (u.status.to_string(), u.actor)).collect();
     assert_eq!(
         timeline.iter().map(|t| t.0.as_str()).collect::<Vec<_>>(),
         ["group", "suspected", "investigating", "identified", "identified"]

@@ -20,13 +20,20 @@ const SHOWN: i64 = 500;
 #[template(path = "web/audit.html")]
 struct AuditPage {
     chrome: Chrome,
-    rows: Vec<(String, AuditRow)>,
+    rows: Vec<super::Dated<AuditRow>>,
 }
 
 pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl axum::response::IntoResponse> {
     if staff.user.role != Role::Admin {
         return Err(WebError::NotFound);
     }
-    let rows = state.desk.store().audit_recent(SHOWN).await?.into_iter().map(|r| (when(r.at), r)).collect();
+    let rows = state
+        .desk
+        .store()
+        .audit_recent(SHOWN)
+        .await?
+        .into_iter()
+        .map(|r| super::Dated { when: when(r.at), item: r })
+        .collect();
     Ok(AuditPage { chrome: Chrome::of(&staff), rows })
 }

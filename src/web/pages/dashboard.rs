@@ -9,7 +9,7 @@ use axum::extract::State;
 use time::OffsetDateTime;
 
 use super::Chrome;
-use crate::domain::TicketStatus;
+use crate::domain::{Class, TicketStatus};
 use crate::web::AppState;
 use crate::web::auth::Staff;
 use crate::web::error::WebResult;
@@ -32,8 +32,21 @@ struct Dashboard {
     total: usize,
     bars: Vec<Bar>,
     max: usize,
-    per_municipality: Vec<(String, usize)>,
-    per_class: Vec<(String, usize)>,
+    per_municipality: Vec<Line>,
+    per_class: Vec<Line>,
+}
+
+/// A line of a breakdown: what, and how many tickets.
+struct Line {
+    label: String,
+    tickets: usize,
+}
+
+/// The lines of a breakdown, most tickets first.
+fn lines<K>(counts: BTreeMap<K, usize>, label: impl Fn(K) -> String) -> Vec<Line> {
+    let mut v: Vec<Line> = counts.into_iter().map(|(k, tickets)| Line { label: label(k), tickets }).collect();
+    v.sort_by_key(|l| std::cmp::Reverse(l.tickets));
+    v
 }
 
 const DAYS: i64 = 30;
@@ -47,7 +60,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl
     let mut per_day: BTreeMap<time::Date, usize> =
         (0..DAYS).map(|i| (today - time::Duration::days(DAYS - 1 - i), 0)).collect();
     let mut per_municipality: BTreeMap<String, usize> = BTreeMap::new();
-    let mut per_class: BTreeMap<String, usize> = BTreeMap::new();
+    let mut per_class: BTreeMap<Class, usize> = BTreeMap::new();
     let (mut open, mut urgent_open, mut awaiting, mut total) = (0, 0, 0, 0);
     for r in &rows {
         let (n, urgent) = (count(r.n), count(r.urgent));
@@ -55,7 +68,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl
         *per_day.entry(r.day).or_default() += n;
         let municipality = if r.municipality.is_empty() { "–".to_string() } else { r.municipality.clone() };
         *per_municipality.entry(municipality).or_default() += n;
-        *per_class.entry(r.class.clone()).or_default() += n;
+        *per_class.entry(r.class).or_default() += n;
         if r.status != TicketStatus::Resolved {
             open += n;
             urgent_open += urgent;
@@ -79,10 +92,9 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl
             }
         })
         .collect();
-    let mut per_municipality: Vec<_> = per_municipality.into_iter().collect();
-    per_municipality.sort_by_key(|r| std::cmp::Reverse(r.1));
-    let mut per_class: Vec<_> = per_class.into_iter().collect();
-    per_class.sort_by_key(|r| std::cmp::Reverse(r.1));
+    let t = staff.lang.texts();
+    let per_municipality = lines(per_municipality, |m| m);
+    let per_class = lines(per_class, |c| t.label(c.as_str()).to_string());
     Ok(Dashboard {
         chrome: Chrome::of(&staff),
         open,

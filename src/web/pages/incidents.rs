@@ -37,7 +37,7 @@ struct DetailPage {
     i: IncidentRow,
     created: String,
     tickets: Vec<TicketRow>,
-    updates: Vec<UpdateView>,
+    updates: Vec<super::Dated<IncidentUpdate>>,
     stages: &'static [IncidentStatus],
 }
 
@@ -50,7 +50,8 @@ pub async fn page(
     let store = state.desk.store();
     let i = store.incident_by_number(&number).await?.ok_or(WebError::NotFound)?;
     let tickets = store.incident_tickets(i.id).await?;
-    let updates = store.incident_updates(i.id).await?.into_iter().map(|u| UpdateView { when: when(u.at), u }).collect();
+    let updates =
+        store.incident_updates(i.id).await?.into_iter().map(|u| super::Dated { when: when(u.at), item: u }).collect();
     Ok(DetailPage {
         chrome: Chrome::of(&staff),
         created: when(i.created_at),
@@ -59,12 +60,6 @@ pub async fn page(
         updates,
         stages: IncidentStatus::ALL,
     })
-}
-
-/// A line of the timeline with its time as the page shows it.
-struct UpdateView {
-    when: String,
-    u: IncidentUpdate,
 }
 
 #[derive(Deserialize)]

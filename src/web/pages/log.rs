@@ -6,12 +6,13 @@ use axum::extract::{Query, State};
 use serde::Deserialize;
 
 use super::Chrome;
-use crate::domain::TicketStatus;
-use crate::store::TicketFilter;
+use crate::domain::{Class, TicketStatus, UnknownValue};
+use crate::store::{Count, TicketFilter};
 use crate::text::time::when;
 use crate::web::AppState;
 use crate::web::auth::{Staff, urlencode};
 use crate::web::error::WebResult;
+use crate::web::i18n::Texts;
 
 pub const PAGE: i64 = 50;
 
@@ -39,11 +40,12 @@ fn nonempty(s: &Option<String>) -> Option<String> {
 }
 
 impl LogQuery {
-    /// The store filter, with a municipal user's boundary applied whatever the query says.
-    pub fn filter(&self, staff: &Staff) -> TicketFilter {
-        TicketFilter {
-            status: nonempty(&self.status),
-            class: nonempty(&self.class),
+    /// The store filter, with a municipal user's boundary applied whatever the query says. A
+    /// status or class no ticket can have is an error, not an empty log.
+    pub fn filter(&self, staff: &Staff) -> Result<TicketFilter, UnknownValue> {
+        Ok(TicketFilter {
+            status: nonempty(&self.status).map(|s| s.parse()).transpose()?,
+            class: nonempty(&self.class).map(|s| s.parse()).transpose()?,
             municipality: nonempty(&self.municipality),
             urgent: self.urgent.as_deref() == Some("1"),
             privacy: self.privacy.as_deref() == Some("1"),
@@ -51,7 +53,7 @@ impl LogQuery {
             until: date(self.to.as_deref()).map(|d| d + time::Duration::days(1)),
             search: nonempty(&self.q),
             scope: staff.scope(),
-        }
+        })
     }
 
     /// This query with one parameter changed (`None` removes it), without the page cursor.
@@ -82,7 +84,7 @@ pub struct Row {
     pub number: String,
     pub subject: String,
     pub status: TicketStatus,
-    pub class: String,
+    pub class: Class,
     pub municipality: String,
     pub urgent: bool,
     pub privacy: bool,
@@ -123,7 +125,7 @@ pub async fn page(
     staff: Staff,
     Query(q): Query<LogQuery>,
 ) -> WebResult<impl axum::response::IntoResponse> {
-    let filter = q.filter(&staff);
+    let filter = q.filter(&staff)?;
     let store = state.desk.store();
     let mut rows = store.ticket_page(&filter, q.before, PAGE + 1).await?;
     let more = rows.len() as i64 > PAGE;
@@ -131,17 +133,6 @@ pub async fn page(
     let facets = store.facets(&filter).await?;
     let older = if more { rows.last().map(|t| format!("{}&before={}", q.with("", None), t.id)) } else { None };
     let t = staff.lang.texts();
-    let facet = |key: &str, items: &[(String, i64)], current: &Option<String>| -> Vec<Facet> {
-        items
-            .iter()
-            .map(|(v, n)| Facet {
-                label: if v.is_empty() { t.unknown.to_string() } else { t.label(v).to_string() },
-                count: *n,
-                active: current.as_deref() == Some(v.as_str()),
-                href: q.with(key, if current.as_deref() == Some(v.as_str()) { None } else { Some(v) }),
-            })
-            .collect()
-    };
     let flags = vec![
         Facet {
             label: t.urgent.into(),
@@ -174,12 +165,12 @@ pub async fn page(
         total: facets.total,
         capped: facets.capped,
         incidents: if staff.scope().is_some() { vec![] } else { store.incidents(true, 10).await? },
-        statuses: facet("status", &facets.status, &q.status),
-        classes: facet("class", &facets.class, &q.class),
+        statuses: facet(&q, t, "status", &facets.status, filter.status.as_ref()),
+        classes: facet(&q, t, "class", &facets.class, filter.class.as_ref()),
         municipalities: if staff.scope().is_some() {
             vec![]
         } else {
-            facet("municipality", &facets.municipality, &q.municipality)
+            facet(&q, t, "municipality", &facets.municipality, filter.municipality.as_ref())
         },
         flags,
         q: q.q.clone().unwrap_or_default(),
@@ -191,4 +182,27 @@ pub async fn page(
         chrome: Chrome::of(&staff),
     };
     Ok(page)
+}
+
+/// The links of one filter: each value with its count, a click setting it or (when set) clearing it.
+fn facet<T: std::fmt::Display + PartialEq>(
+    q: &LogQuery,
+    t: &Texts,
+    key: &str,
+    counts: &[Count<T>],
+    current: Option<&T>,
+) -> Vec<Facet> {
+    counts
+        .iter()
+        .map(|c| {
+            let value = c.value.to_string();
+            let active = current == Some(&c.value);
+            Facet {
+                label: if value.is_empty() { t.unknown.to_string() } else { t.label(&value).to_string() },
+                count: c.tickets,
+                active,
+                href: q.with(key, (!active).then_some(value.as_str())),
+            }
+        })
+        .collect()
 }

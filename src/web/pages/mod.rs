@@ -19,6 +19,12 @@ use super::auth::Staff;
 use super::i18n::{Lang, Texts};
 use crate::domain::Role;
 
+/// A record with its time as pages show it (`when`).
+pub struct Dated<T> {
+    pub when: String,
+    pub item: T,
+}
+
 /// What every page's frame needs: the words, the user, the form token.
 pub struct Chrome {
     pub t: &'static Texts,

@@ -65,7 +65,7 @@ struct DetailPage {
     recorded: String,
     notified: String,
     closed: String,
-    events: Vec<(String, String, String, String)>,
+    events: Vec<super::Dated<crate::store::EventRow>>,
 }
 
 async fn visible(state: &AppState, staff: &Staff, number: &str) -> WebResult<PrivacyRow> {
@@ -93,7 +93,7 @@ pub async fn page(
         .await?
         .into_iter()
         .filter(|e| e.kind.starts_with("privacy"))
-        .map(|e| (when(e.at), e.actor, e.kind, e.detail))
+        .map(|e| super::Dated { when: when(e.at), item: e })
         .collect();
     let now = OffsetDateTime::now_utc();
     Ok(DetailPage {

@@ -98,7 +98,7 @@ async fn status(state: &AppState) -> anyhow::Result<Status> {
             .remove(&i.id)
             .unwrap_or_default()
             .into_iter()
-            .map(|u| Update { status: u.status, body: u.body, created_at: rfc3339(u.at) })
+            .map(|u| Update { status: u.status.to_string(), body: u.body, created_at: rfc3339(u.at) })
             .collect();
         // A confirmed incident always has a status; one without is shown as under investigation.
         let status = i.status.unwrap_or(IncidentStatus::Investigating);

@@ -76,10 +76,10 @@ struct TicketPage {
     cc: String,
     mails: Vec<MailView>,
     messages: Vec<MessageView>,
-    links: Vec<(String, String, TicketStatus)>,
+    links: Vec<crate::store::LinkedTicket>,
     events: Vec<EventView>,
-    classes: Vec<&'static str>,
-    municipalities: Vec<(String, String)>,
+    classes: &'static [Class],
+    municipalities: Vec<crate::policy::Municipality>,
     held: bool,
     resolved: bool,
     /// The group of reports of the same fault this ticket is in.
@@ -220,11 +220,7 @@ pub async fn page(
     )?;
     let sight = Sight::new(&staff, privacy_case.as_ref());
     let privacy_incident = privacy_case.filter(|p| visibility::may_see_privacy_case(&staff, p)).map(|p| p.number);
-    let links: Vec<(String, String, TicketStatus)> = links
-        .into_iter()
-        .filter(|l| staff.can_see(l.municipality.as_deref()))
-        .map(|l| (l.number, l.subject, l.status))
-        .collect();
+    let links: Vec<_> = links.into_iter().filter(|l| staff.can_see(l.municipality.as_deref())).collect();
     let mut events: Vec<EventRow> = events.into_iter().filter(|e| sight.event(&e.kind)).collect();
     // The history names other tickets (grouped with, linked to): those of other municipalities
     // are withheld from a municipal user.
@@ -253,8 +249,8 @@ pub async fn page(
         messages: messages.into_iter().map(message_view).collect(),
         links,
         events,
-        classes: Class::ALL.iter().map(|c| c.as_str()).collect(),
-        municipalities: state.desk.policy().municipalities.iter().map(|m| (m.id.clone(), m.name.clone())).collect(),
+        classes: &Class::ALL,
+        municipalities: state.desk.policy().municipalities.clone(),
         held: t.status == TicketStatus::AwaitingInfo,
         resolved: t.status == TicketStatus::Resolved,
         chrome: Chrome::of(&staff),
@@ -361,7 +357,7 @@ pub async fn act(
     tracing::info!(ticket = %n, action = %action, by = %actor, "staff action");
     let desk = &s.desk;
     match action.as_str() {
-        "class" => desk.reclassify(&n, f.class.as_deref().unwrap_or(""), &actor).await?,
+        "class" => desk.reclassify(&n, f.class.as_deref().unwrap_or("").parse()?, &actor).await?,
         "municipality" => {
             desk.set_municipality(&n, f.municipality.as_deref().filter(|m| !m.is_empty()), &actor).await?
         }

@@ -51,7 +51,7 @@ async fn reclassify_change_municipality_and_reroute(db: Db) {
     }
     let bad = app.post(&format!("/tickets/{n}/class"), Some(&s), &[("csrf", &s.csrf), ("class", "whatever")]).await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
-    assert!(text(bad).await.contains("unknown class"));
+    assert!(text(bad).await.contains("is not a fault class"));
 }
 
 async fn resolve_reopen_link_and_release(db: Db) {
