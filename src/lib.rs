@@ -17,6 +17,7 @@ pub mod secret;
 pub mod service;
 pub mod store;
 pub mod text;
+pub mod tls;
 pub mod tokens;
 pub mod vendor;
 pub mod web;

@@ -2,14 +2,11 @@
 //! rustls and the Mozilla roots plus an optional extra CA.
 
 use std::fmt::Debug;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls::{self, pki_types::ServerName};
 
 use crate::config::{AuthMethod, Endpoint, ImapConfig, Mechanism, Security};
 use crate::tokens::{Bearer, TokenSource};
@@ -128,23 +125,5 @@ async fn greeting<T: ImapIo>(client: &mut async_imap::Client<T>, limit: Duration
 }
 
 async fn tls<T: ImapIo + 'static>(cfg: &ImapConfig, host: &str, tcp: T) -> Result<tokio_rustls::client::TlsStream<T>> {
-    let mut roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(ca) = &cfg.ca_cert {
-        use rustls_pki_types::pem::PemObject as _;
-        for cert in
-            rustls_pki_types::CertificateDer::pem_file_iter(ca).with_context(|| format!("reading {}", ca.display()))?
-        {
-            roots.add(cert.with_context(|| format!("{} holds a bad certificate", ca.display()))?)?;
-        }
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let name =
-        ServerName::try_from(host.to_string()).with_context(|| format!("{host:?} is not a valid TLS server name"))?;
-    TlsConnector::from(Arc::new(config))
-        .connect(name, tcp)
-        .await
-        .with_context(|| format!("TLS handshake with {host} failed"))
+    crate::tls::handshake(&crate::tls::connector(cfg.ca_cert.as_deref())?, host, tcp).await
 }

@@ -89,3 +89,49 @@ async fn a_server_without_idle_or_move_is_polled_and_mail_is_flagged() {
     again.stop(Duration::from_secs(30)).await.expect("stops");
     assert_eq!(store.count(Counted::Inbound).await.expect("count"), 2, "no mail recorded twice");
 }
+
+/// The outbox's SMTP in each way it can be secured: implicit TLS (SMTPS), STARTTLS on the
+/// submission port (both signed in) and plain SMTP on loopback; each mail arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtps_starttls_and_loopback_plain_all_send() {
+    crate::support::level::needs!(Rig);
+    let _rig = RIG_LOCK.read().await;
+    let r = rig::ensure();
+    let hd = Helpdesk::new(Db::Sqlite).await;
+    let to = format!("{}@vestre-toten.kommune.no", crate::support::unique("smtp").to_lowercase());
+    let token = crate::support::unique("S");
+    for (i, (url, starttls, login)) in [
+        (format!("smtps://127.0.0.1:{}", r.smtps_port), false, true),
+        (format!("smtp://127.0.0.1:{}", r.submission_port), true, true),
+        (format!("smtp://127.0.0.1:{}", r.smtp_port), false, false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut cfg = hd.config.clone();
+        cfg.smtp.url = url.clone();
+        cfg.smtp.starttls = starttls;
+        cfg.smtp.ca_cert = Some(r.ca_cert.clone().into());
+        if login {
+            cfg.smtp.user = Some(hd.address.clone());
+            cfg.smtp.password = Some(routedesk::config::Secret::new(r.password.clone()));
+        }
+        let transport = routedesk::outbox::transport::build(&cfg, None).expect("a transport");
+        let envelope =
+            lettre::address::Envelope::new(Some(hd.address.parse().expect("from")), vec![to.parse().expect("to")])
+                .expect("envelope");
+        let raw = format!(
+            "From: <{}>\r\nTo: <{to}>\r\nSubject: {token} {i}\r\nMessage-ID: <{token}-{i}@routedesk.test>\r\n\r\nvia {url}\r\n",
+            hd.address
+        );
+        transport.send_raw(&envelope, raw.as_bytes()).await.unwrap_or_else(|e| panic!("{url}: {e}"));
+    }
+    let arrived = crate::support::eventually("the three mails", std::time::Duration::from_secs(30), || async {
+        let m = crate::support::mail::inbox_with(&to, &token).await;
+        (m.len() >= 3).then_some(m)
+    })
+    .await;
+    let mut subjects: Vec<_> = arrived.iter().map(|m| m.subject.clone()).collect();
+    subjects.sort();
+    assert_eq!(subjects, [0, 1, 2].map(|i| format!("{token} {i}")));
+}

@@ -18,6 +18,8 @@ pub struct Rig {
     pub smtp_port: u16,
     /// SMTP submission with AUTH (password, XOAUTH2, OAUTHBEARER).
     pub submission_port: u16,
+    /// The same behind implicit TLS.
+    pub smtps_port: u16,
     pub ca_cert: String,
     pub password: String,
 }
@@ -51,6 +53,7 @@ pub fn ensure() -> &'static Rig {
             imaps_port: port("RIG_IMAPS_PORT"),
             smtp_port: port("RIG_SMTP_PORT"),
             submission_port: port("RIG_SUBMISSION_PORT"),
+            smtps_port: port("RIG_SMTPS_PORT"),
             ca_cert: var("RIG_CA_CERT"),
             password: var("RIG_PASSWORD"),
         }
