@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod desk;
 pub mod domain;
+pub mod faults;
 pub mod grouping;
 pub mod http;
 pub mod intake;

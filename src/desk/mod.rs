@@ -186,6 +186,7 @@ impl Desk {
                 let outcome = self.record(&mut tx, raw, Some(*source), decision).await;
                 outcomes.push(outcome.with_context(|| format!("recording UID {}", source.uid))?);
             }
+            crate::faults::reached(crate::faults::Point::FetchedNotCommitted);
             tx.commit().await?;
             anyhow::Ok(outcomes)
         };

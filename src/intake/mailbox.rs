@@ -161,6 +161,7 @@ impl FolderSession<'_> {
                 }
             }
             done.extend(self.ingest_batch(session, &batch, batch_bytes, uidvalidity).await?);
+            crate::faults::reached(crate::faults::Point::CommittedNotMoved);
             self.mark_processed(session, caps, &done).await?;
             if let Some(&last) = done.iter().max() {
                 let mut tx = self.desk.store().begin().await?;

@@ -135,6 +135,9 @@ impl Worker {
             // More may be waiting: let another worker take the next batch meanwhile.
             store.wake_outbox();
         }
+        if !rows.is_empty() {
+            crate::faults::reached(crate::faults::Point::ClaimedNotSent);
+        }
         let mut sent = Vec::with_capacity(rows.len());
         let mut trouble = None;
         for row in &rows {
@@ -210,6 +213,7 @@ impl Worker {
         let now = OffsetDateTime::now_utc();
         match result {
             Ok(()) => {
+                crate::faults::reached(crate::faults::Point::AcceptedNotRecorded);
                 domains.recovered(&to);
                 Ok(Attempt::Sent(raw))
             }

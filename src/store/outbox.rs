@@ -28,22 +28,31 @@ pub struct NewOutbox<'a> {
 }
 
 pub(super) const OUTBOX_COLUMNS: &str = "id, ticket_id, kind, message_id, envelope_from, in_reply_to, \
-     report_message, subject, body, status, attempts, last_error, created_at";
+     report_message, subject, body, status, attempts, last_error, maybe_sent, created_at";
 
 /// Due mail not held by a live claim: unclaimed, its claim run out, or its claimer's heartbeat
 /// lease gone (the instance died mid-send).
 const DUE: &str = "status = 'queued' AND next_attempt_at <= $2 AND (locked_until IS NULL OR locked_until < $2 \
      OR NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'instance:' || outbox.claimed_by AND l.expires_at > $2))";
 
+/// A claim; a row still holding an earlier claim's lock was claimed by a sender that never recorded
+/// how its attempt ended (every outcome clears the lock): that attempt may have reached the server.
+const RECLAIM: &str = "locked_until = $1, claimed_by = $3, attempts = attempts + 1, \
+     maybe_sent = CASE WHEN locked_until IS NULL THEN maybe_sent ELSE TRUE END";
+
 const CLAIM_SQLITE: &str = const_format::concatcp!(
-    "UPDATE outbox SET locked_until = $1, claimed_by = $3, attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE ",
+    "UPDATE outbox SET ",
+    RECLAIM,
+    " WHERE id IN (SELECT id FROM outbox WHERE ",
     DUE,
     " ORDER BY id LIMIT $4) RETURNING ",
     OUTBOX_COLUMNS
 );
 
 const CLAIM_POSTGRES: &str = const_format::concatcp!(
-    "UPDATE outbox SET locked_until = $1, claimed_by = $3, attempts = attempts + 1 WHERE id IN (SELECT id FROM outbox WHERE ",
+    "UPDATE outbox SET ",
+    RECLAIM,
+    " WHERE id IN (SELECT id FROM outbox WHERE ",
     DUE,
     " ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ",
     OUTBOX_COLUMNS
@@ -75,6 +84,9 @@ pub struct OutboxRow {
     pub status: OutboxStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
+    /// An earlier attempt may have reached the server: the recipients may have it twice (with
+    /// the same Message-ID).
+    pub maybe_sent: bool,
     pub created_at: OffsetDateTime,
 }
 

@@ -115,6 +115,8 @@ pub struct Texts {
     /// Our receiving server found the sender's address forged or unproven (DMARC/DKIM/SPF fail).
     pub unverified_sender: &'static str,
     pub attempts: &'static str,
+    /// An outgoing mail that may have reached its recipients twice.
+    pub maybe_twice: &'static str,
     pub when: &'static str,
     pub who: &'static str,
     pub what: &'static str,
@@ -240,6 +242,7 @@ pub static NB: Texts = Texts {
     unknown: "ukjent",
     unverified_sender: "Uverifisert avsender: kan være forfalsket. Ingen automatisk svar, og e-posten ble ikke lagt til en annen sak.",
     attempts: "forsøk",
+    maybe_twice: "Kan ha kommet fram to ganger (samme Message-ID): et forsøk ble avbrutt før utfallet ble lagret.",
     when: "Når",
     who: "Hvem",
     what: "Hva",
@@ -369,6 +372,7 @@ pub static EN: Texts = Texts {
     unknown: "unknown",
     unverified_sender: "Unverified sender: may be forged. No automatic reply, and the mail was not added to another ticket.",
     attempts: "attempts",
+    maybe_twice: "May have arrived twice (same Message-ID): an attempt was cut off before its outcome was recorded.",
     when: "When",
     who: "Who",
     what: "What",

@@ -41,6 +41,7 @@ pub struct MailView {
     pub status: OutboxStatus,
     pub attempts: i64,
     pub error: String,
+    pub maybe_twice: bool,
 }
 
 pub struct MessageView {
@@ -178,6 +179,7 @@ fn mail_view(o: crate::store::OutboxRow) -> MailView {
         status: o.status,
         attempts: o.attempts,
         error: o.last_error.unwrap_or_default(),
+        maybe_twice: o.maybe_sent,
     }
 }
 

@@ -12,11 +12,11 @@ use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, Helpdesk, eventually, unique};
 
 const WAIT: Duration = Duration::from_secs(180);
-const CONTACT: &str = "par@vestre-toten.kommune.no";
+pub(super) const CONTACT: &str = "par@vestre-toten.kommune.no";
 
 /// `n` complete reports from Vestre Toten (one contact, cc the helpdesk), each from its own
 /// reporter so each also gets an acknowledgement.
-fn reports(token: &str, to: &str, n: usize) -> Vec<(String, Vec<u8>)> {
+pub(super) fn reports(token: &str, to: &str, n: usize) -> Vec<(String, Vec<u8>)> {
     (0..n)
         .map(|i| {
             let from = format!("reporter{i}.{}@vestre-toten.kommune.no", token.to_lowercase());
@@ -32,7 +32,7 @@ fn reports(token: &str, to: &str, n: usize) -> Vec<(String, Vec<u8>)> {
 /// routing mail per report at the contact (duplicates only as re-sends of the same Message-ID after
 /// a kill between the SMTP server's 250 and our commit: at most the batches in flight, one per
 /// outbox session, per kill).
-async fn assert_exactly_once(hd: &Helpdesk, token: &str, n: usize, kills: usize) -> (usize, usize) {
+pub(super) async fn assert_exactly_once(hd: &Helpdesk, token: &str, n: usize, kills: usize) -> Delivered {
     let in_flight = (hd.config.outbox.sessions * hd.config.outbox.batch) as usize;
     let store = hd.store().await;
     eventually("every report a ticket and every mail sent", WAIT, || async {
@@ -56,17 +56,24 @@ async fn assert_exactly_once(hd: &Helpdesk, token: &str, n: usize, kills: usize)
         per_report.entry(m.subject.clone()).or_default().push(m.message_id.clone());
     }
     assert_eq!(per_report.len(), n, "every report routed");
-    let mut duplicates = 0;
+    let mut resent = vec![];
     for (subject, ids) in &per_report {
         let distinct: std::collections::HashSet<_> = ids.iter().collect();
         assert_eq!(distinct.len(), 1, "{subject}: one routing mail, not two different ones: {ids:?}");
-        duplicates += ids.len() - 1;
+        resent.extend(ids.iter().skip(1).cloned());
     }
     assert!(
-        duplicates <= kills * in_flight,
-        "{duplicates} re-sent copies after {kills} kills, with at most {in_flight} mails in flight"
+        resent.len() <= kills * in_flight,
+        "{} re-sent copies after {kills} kills, with at most {in_flight} mails in flight",
+        resent.len()
     );
-    (delivered.len(), duplicates)
+    Delivered { mails: delivered.len(), resent }
+}
+
+/// The routing mail that reached the contact: how many, and the Message-IDs that came twice.
+pub(super) struct Delivered {
+    pub mails: usize,
+    pub resent: Vec<String>,
 }
 
 on_both_databases!(sigkill_mid_stream_loses_and_doubles_nothing);
@@ -97,7 +104,8 @@ async fn sigkill_mid_stream_loses_and_doubles_nothing(db: Db) {
         serve = Serve::start(&config, "serve");
     }
     sender.await.expect("all reports delivered to the rig");
-    let (delivered, duplicates) = assert_exactly_once(&hd, &token, n, kills).await;
+    let Delivered { mails: delivered, resent } = assert_exactly_once(&hd, &token, n, kills).await;
+    let duplicates = resent.len();
     eprintln!(
         "sigkill ({db:?}): {n} reports, {n} tickets, {delivered} routing mails at the contact, {duplicates} re-sent copies, {kills} kills"
     );
@@ -122,14 +130,30 @@ async fn two_instances_on_postgres_one_killed() {
     let store = hd.store().await;
     eventually("some tickets", WAIT, || async { (store.count(Counted::Tickets).await.ok()? >= 40).then_some(()) })
         .await;
-    // Kill whichever holds the mailbox; the other takes over when the lease runs out.
-    a.kill9();
+    // Kill whichever holds the mailbox (as the database says); the other takes over when the
+    // lease runs out.
+    let lease = format!("imap:{}", routedesk::intake::key(&hd.config.imap));
+    let first = store.lease_holder(&lease, time::OffsetDateTime::now_utc()).await.expect("lease").expect("a holder");
+    let (victim, survivor) = if first.starts_with(&format!("{}-", a.pid())) { (a, b) } else { (b, a) };
+    assert!(first.starts_with(&format!("{}-", victim.pid())), "the holder {first} is one of the two instances");
+    let killed = std::time::Instant::now();
+    victim.kill9();
+    let second = eventually("the other instance holds the mailbox", WAIT, || async {
+        let h = store.lease_holder(&lease, time::OffsetDateTime::now_utc()).await.ok()??;
+        (h != first).then_some(h)
+    })
+    .await;
+    let took = killed.elapsed();
+    assert!(second.starts_with(&format!("{}-", survivor.pid())), "{second} is the surviving instance");
+    let ttl = std::time::Duration::try_from(routedesk::intake::LEASE_TTL).expect("a positive lease");
+    assert!(took <= ttl + std::time::Duration::from_secs(5), "taken over in {took:?}, the lease is {ttl:?}");
     sender.await.expect("all reports delivered");
-    let (delivered, duplicates) = assert_exactly_once(&hd, &token, n, 1).await;
-    eprintln!("two instances: {n} reports, {n} tickets, {delivered} routing mails, {duplicates} re-sent copies");
-    let log = b.log_text();
-    assert!(log.contains("watching the helpdesk mailbox"), "the surviving instance took the mailbox over");
-    b.terminate();
+    let Delivered { mails: delivered, resent } = assert_exactly_once(&hd, &token, n, 1).await;
+    let duplicates = resent.len();
+    eprintln!(
+        "two instances: {n} reports, {n} tickets, {delivered} routing mails, {duplicates} re-sent copies; taken over in {took:?}"
+    );
+    survivor.terminate();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,8 +2,8 @@
 //! PostgreSQL, the OpenID provider, Chromium, or root to mount a file system) says so with
 //! [`needs!`]. When the service is absent it skips with a message on stderr — unless
 //! `ROUTEDESK_TEST_SERVICES` makes that service required (`all`, or a comma list of `rig`,
-//! `postgres`, `oidc`, `browser`, `root`; `scripts/test` sets `all`), in which case an absent
-//! service fails the test.
+//! `postgres`, `oidc`, `browser`, `root`, `faults`; `scripts/test` sets `all`), in which case an
+//! absent service fails the test. (`faults` is the build's crash points, `--features fault-injection`.)
 
 use std::io::Write as _;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs as _};
@@ -18,6 +18,8 @@ pub enum Service {
     Oidc,
     Browser,
     Root,
+    /// The crash points of `src/faults.rs`, built in.
+    Faults,
 }
 
 impl Service {
@@ -28,6 +30,7 @@ impl Service {
             Service::Oidc => "oidc",
             Service::Browser => "browser",
             Service::Root => "root",
+            Service::Faults => "faults",
         }
     }
 
@@ -38,6 +41,7 @@ impl Service {
             Service::Oidc => "the OpenID provider",
             Service::Browser => "Chromium and tests/e2e/node_modules",
             Service::Root => "root (to mount a small file system)",
+            Service::Faults => "a build with the crash points (cargo test --features fault-injection)",
         }
     }
 
@@ -49,7 +53,7 @@ impl Service {
 
     /// Whether the service answers, probed once per run; `Err` says where it was looked for.
     fn probe(self) -> &'static Result<(), String> {
-        static PROBES: [OnceLock<Result<(), String>>; 5] = [const { OnceLock::new() }; 5];
+        static PROBES: [OnceLock<Result<(), String>>; 6] = [const { OnceLock::new() }; 6];
         PROBES[self as usize].get_or_init(|| match self {
             Service::Rig => {
                 let env = script_env("rig");
@@ -81,6 +85,8 @@ impl Service {
                 let uid = String::from_utf8_lossy(&uid.stdout).trim().to_string();
                 if uid == "0" { Ok(()) } else { Err(format!("running as uid {uid}")) }
             }
+            Service::Faults if cfg!(feature = "fault-injection") => Ok(()),
+            Service::Faults => Err("built without the fault-injection feature".into()),
         })
     }
 }

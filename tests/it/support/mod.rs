@@ -158,6 +158,21 @@ pub async fn exec(url: &str, sql: impl Into<String>) {
     }
 }
 
+/// A number one SQL statement gives on a test's database (`SELECT COUNT(*) …`).
+pub async fn count(url: &str, sql: &'static str) -> i64 {
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
+        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.expect("count");
+        pool.close().await;
+        n
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.expect("count");
+        pool.close().await;
+        n
+    }
+}
+
 /// Polls `check` until it returns `Some`, or fails the test after `timeout` with `what`.
 pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
 where

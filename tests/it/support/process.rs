@@ -10,12 +10,18 @@ pub struct Serve {
 
 impl Serve {
     pub fn start(config: &Path, name: &str) -> Serve {
+        Serve::start_with(config, name, &[])
+    }
+
+    /// Started with extra environment variables (the crash points of `src/faults.rs`).
+    pub fn start_with(config: &Path, name: &str, env: &[(&str, &str)]) -> Serve {
         let log = config.with_file_name(format!("{name}.log"));
         let out = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("log file");
         let child = Command::new(env!("CARGO_BIN_EXE_routedesk"))
             .args(["serve", "--config"])
             .arg(config)
             .env("ROUTEDESK_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(out)
             .spawn()
@@ -33,6 +39,21 @@ impl Serve {
     pub fn terminate(mut self) {
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
         let _ = self.child.wait();
+    }
+
+    /// Waits up to `limit` for the process to end by itself; its exit status, or `None` if it
+    /// still runs.
+    pub async fn ended(&mut self, limit: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the process can be waited for") {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     pub fn pid(&self) -> u32 {

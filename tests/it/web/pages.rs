@@ -179,6 +179,12 @@ async fn the_ticket_page_shows_everything_and_no_hostile_html(db: Db) {
         assert!(page.contains(expected), "the ticket page shows {expected:?}");
     }
     assert!(page.contains("?inline=1\" alt="), "the screenshot has a thumbnail");
+    // A mail whose attempt was cut off after it may have reached the server says so.
+    const TWICE: &str = "Kan ha kommet fram to ganger";
+    assert!(!page.contains(TWICE), "no mail is marked before any attempt was cut off");
+    crate::support::exec(&app.database_url, "UPDATE outbox SET maybe_sent = TRUE WHERE kind = 'routing'").await;
+    let page = text(app.get(&format!("/tickets/{n}"), Some(&s)).await).await;
+    assert_eq!(page.matches(TWICE).count(), 1, "the routing mail is marked, the acknowledgement not");
 
     let outcome = app.state.desk.ingest(HOSTILE.as_bytes(), None).await.expect("ingest");
     let routedesk::desk::Outcome::Ticket { number, .. } = outcome else { panic!("{outcome:?}") };

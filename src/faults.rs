@@ -1,0 +1,50 @@
+//! Named crash points for the reliability tests. Built with the `fault-injection` feature, the
+//! process kills itself (SIGKILL: no destructor, no flush, no goodbye) the first time it reaches
+//! the point named in `RD_CRASH_AT` (not `ROUTEDESK_…`: those are configuration), leaving the
+//! file `RD_CRASH_MARK` behind so a restarted process runs on. Without the feature (every
+//! release build) a point is nothing.
+
+/// A moment between two steps that must not lose or double anything when the process dies there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Point {
+    /// Intake: a batch fetched and written, not yet committed.
+    FetchedNotCommitted,
+    /// Intake: a batch committed, not yet moved out of the helpdesk folder.
+    CommittedNotMoved,
+    /// Outbox: mail claimed, nothing sent yet.
+    ClaimedNotSent,
+    /// Outbox: the server accepted a mail (250 after DATA), not yet recorded as sent.
+    AcceptedNotRecorded,
+}
+
+impl Point {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Point::FetchedNotCommitted => "fetched-not-committed",
+            Point::CommittedNotMoved => "committed-not-moved",
+            Point::ClaimedNotSent => "claimed-not-sent",
+            Point::AcceptedNotRecorded => "accepted-not-recorded",
+        }
+    }
+}
+
+/// Kills the process here when a test asked for it (and it has not happened yet).
+#[cfg(feature = "fault-injection")]
+pub fn reached(point: Point) {
+    let wanted = std::env::var("RD_CRASH_AT").ok();
+    let Some(mark) = std::env::var_os("RD_CRASH_MARK") else { return };
+    if wanted.as_deref() != Some(point.as_str()) || std::path::Path::new(&mark).exists() {
+        return;
+    }
+    if std::fs::write(&mark, point.as_str()).is_err() {
+        return;
+    }
+    // SAFETY: kill(2) on our own pid with a valid signal number; it does not return.
+    unsafe {
+        libc::kill(libc::getpid(), libc::SIGKILL);
+    }
+}
+
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub fn reached(_: Point) {}

@@ -1,0 +1,98 @@
+//! SIGKILL at each named crash point (`src/faults.rs`, built in with the `fault-injection`
+//! feature), on both databases: after the restart every report is one ticket, every routing mail
+//! reached its recipient once — or, when the kill came between the server's 250 and our record,
+//! twice with the same Message-ID and marked for staff as possibly sent twice — and nothing is
+//! left half done.
+
+use std::time::Duration;
+
+use routedesk::domain::{OutboxKind, OutboxStatus};
+use routedesk::faults::Point;
+
+use super::crash::{CONTACT, Delivered, assert_exactly_once, reports};
+use crate::service::on_both_databases;
+use crate::support::mail::append;
+use crate::support::process::Serve;
+use crate::support::rig::RIG_LOCK;
+use crate::support::{Db, Helpdesk, unique};
+
+const REPORTS: usize = 12;
+
+on_both_databases!(
+    killed_after_the_fetch_before_the_commit,
+    killed_after_the_commit_before_the_move,
+    killed_after_the_claim_before_the_send,
+    killed_after_the_servers_250_before_the_record
+);
+
+async fn killed_after_the_fetch_before_the_commit(db: Db) {
+    crate::support::level::needs!(Rig, Faults);
+    let resent = crash_at(db, Point::FetchedNotCommitted).await;
+    assert!(resent.is_empty(), "nothing was sent before the kill: {resent:?}");
+}
+
+async fn killed_after_the_commit_before_the_move(db: Db) {
+    crate::support::level::needs!(Rig, Faults);
+    // The outbox may have sent some of the committed mail before the kill: only as marked re-sends.
+    crash_at(db, Point::CommittedNotMoved).await;
+}
+
+async fn killed_after_the_claim_before_the_send(db: Db) {
+    crate::support::level::needs!(Rig, Faults);
+    let resent = crash_at(db, Point::ClaimedNotSent).await;
+    assert!(resent.is_empty(), "nothing was sent before the kill: {resent:?}");
+}
+
+async fn killed_after_the_servers_250_before_the_record(db: Db) {
+    crate::support::level::needs!(Rig, Faults);
+    let resent = crash_at(db, Point::AcceptedNotRecorded).await;
+    assert!(!resent.is_empty(), "the mail accepted before the kill is sent again, with the same Message-ID");
+}
+
+/// Puts [`REPORTS`] reports in the helpdesk folder, runs routedesk until it kills itself at `point`,
+/// runs it again to the end, and checks exactly-once; the Message-IDs delivered twice.
+async fn crash_at(db: Db, point: Point) -> Vec<String> {
+    let _rig = RIG_LOCK.read().await;
+    let hd = Helpdesk::new(db).await;
+    let config = hd.config_file();
+    let token = unique("W");
+    for (_, raw) in reports(&token, &hd.address, REPORTS) {
+        append(&hd.address, "INBOX", &raw).await;
+    }
+    let mark = config.with_file_name(format!("{}.crashed", unique("mark")));
+    let mark_text = mark.to_string_lossy().into_owned();
+    let mut first =
+        Serve::start_with(&config, "first", &[("RD_CRASH_AT", point.as_str()), ("RD_CRASH_MARK", &mark_text)]);
+    let status = first.ended(Duration::from_secs(60)).await;
+    let log = first.log_text();
+    let status = status.unwrap_or_else(|| panic!("routedesk never reached {point:?}:\n{log}"));
+    use std::os::unix::process::ExitStatusExt as _;
+    assert_eq!(status.signal(), Some(9), "killed by SIGKILL at {point:?}: {status:?}\n{log}");
+    assert_eq!(std::fs::read_to_string(&mark).expect("the crash point left its mark"), point.as_str());
+
+    let second = Serve::start(&config, "second");
+    let Delivered { resent, .. } = assert_exactly_once(&hd, &token, REPORTS, 1).await;
+    second.terminate();
+
+    let store = hd.store().await;
+    let routing = store.outbox_of_kind(OutboxKind::Routing).await.expect("the routing mail");
+    assert_eq!(routing.len(), REPORTS, "one routing mail per report, never queued twice");
+    assert!(routing.iter().all(|r| r.status == OutboxStatus::Sent), "every routing mail recorded sent");
+    for id in &resent {
+        let row = routing.iter().find(|r| &r.message_id == id).expect("a re-sent mail is one of ours");
+        assert!(row.maybe_sent, "{id} reached {CONTACT} twice and is marked so for staff");
+    }
+    // Nothing half done: no mail left pending, none left claimed.
+    for (what, sql) in [
+        ("pending mail", "SELECT COUNT(*) FROM messages WHERE verdict = 'pending'"),
+        ("claimed mail", "SELECT COUNT(*) FROM outbox WHERE locked_until IS NOT NULL"),
+    ] {
+        assert_eq!(
+            crate::support::count(&hd.config.database_url, sql).await,
+            0,
+            "{what} after the restart ({point:?}, {db:?})"
+        );
+    }
+    eprintln!("crash at {} ({db:?}): {REPORTS} reports, {REPORTS} tickets, {} re-sent", point.as_str(), resent.len());
+    resent
+}
