@@ -2,8 +2,10 @@
 //! robot answering everything, a database that is locked or full, a connection cut mid-FETCH, and
 //! hostile mail. Nothing may be lost, nothing doubled.
 
+mod contention;
 mod crash;
 mod faults;
 mod hostile;
+mod poison;
 mod robots;
 mod windows;
