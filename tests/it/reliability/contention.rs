@@ -94,7 +94,8 @@ async fn web_writes_intake_and_outbox_at_once_on_sqlite() {
         notes += answers.len();
     }
     assert!(notes >= WRITERS, "the writers wrote while the backlog came in ({notes} notes)");
-    let saved = crate::support::count(&hd.config.database_url, "SELECT COUNT(*) FROM ticket_events WHERE kind = 'note'").await;
+    let saved =
+        crate::support::count(&hd.config.database_url, "SELECT COUNT(*) FROM ticket_events WHERE kind = 'note'").await;
     assert_eq!(saved, notes as i64, "every note is in the ticket history");
     serve.terminate();
     let log = std::fs::read_to_string(config.with_file_name("serve.log")).expect("the service's log");

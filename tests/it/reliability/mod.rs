@@ -8,4 +8,5 @@ mod faults;
 mod hostile;
 mod poison;
 mod robots;
+mod twice;
 mod windows;
