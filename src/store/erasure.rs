@@ -104,6 +104,7 @@ impl Tx {
         at: OffsetDateTime,
         actor: &str,
     ) -> Result<Erased> {
+        self.flush_events().await?;
         const THEIR_TICKETS: &str = "SELECT id, number FROM tickets WHERE LOWER(reporter) = $1 OR id IN \
              (SELECT ticket_id FROM messages WHERE LOWER(from_addr) = $1 AND verdict = 'ticket' AND ticket_id IS NOT NULL) \
              ORDER BY id";

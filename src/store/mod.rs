@@ -221,7 +221,7 @@ impl Store {
             Db::Sqlite(p) => tx::TxConn::Sqlite(tx::SqliteTx::begin(p).await?),
             Db::Postgres(p) => tx::TxConn::Postgres(p.begin().await.context("starting a transaction")?),
         };
-        Ok(Tx { conn, wake: self.queued.clone(), queued_mail: false })
+        Ok(Tx { conn, wake: self.queued.clone(), queued_mail: false, events: Vec::new() })
     }
 
     pub async fn close(&self) {

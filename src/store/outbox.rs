@@ -246,8 +246,7 @@ impl Tx {
         const SQL: &str = "INSERT INTO outbox (ticket_id, kind, message_id, envelope_from, in_reply_to, \
              report_message, subject, body, status, attempts, next_attempt_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10) RETURNING id";
-        const RECIPIENT: &str =
-            "INSERT INTO outbox_recipients (outbox_id, role, position, address) VALUES ($1, $2, $3, $4)";
+        const RECIPIENTS: &str = "INSERT INTO outbox_recipients (outbox_id, role, position, address) ";
         anyhow::ensure!(!o.to.is_empty(), "an outgoing mail needs at least one recipient");
         self.queued_mail = true;
         let (id,): (i64,) = db!(self, c => sqlx::query_as(SQL)
@@ -264,12 +263,20 @@ impl Tx {
             .fetch_one(c)
             .await)
         .context("queueing an outgoing mail")?;
-        let list = o.to.iter().map(|a| ("to", a)).enumerate().chain(o.cc.iter().map(|a| ("cc", a)).enumerate());
-        for (position, (role, address)) in list {
-            let position = i64::try_from(position).unwrap_or(i64::MAX);
-            db!(self, c => sqlx::query(RECIPIENT).bind(id).bind(role).bind(position).bind(address.as_str()).execute(c).await.map(drop))
-                .context("queueing an outgoing mail's recipients")?;
-        }
+        // Every recipient in one statement: a round trip fewer per address.
+        let list: Vec<_> =
+            o.to.iter().map(|a| ("to", a)).enumerate().chain(o.cc.iter().map(|a| ("cc", a)).enumerate()).collect();
+        db!(self, c => {
+            let mut q = sqlx::QueryBuilder::new(RECIPIENTS);
+            q.push_values(&list, |mut row, (position, (role, address))| {
+                row.push_bind(id)
+                    .push_bind(*role)
+                    .push_bind(i64::try_from(*position).unwrap_or(i64::MAX))
+                    .push_bind(address.as_str());
+            });
+            q.build().execute(c).await.map(drop)
+        })
+        .context("queueing an outgoing mail's recipients")?;
         Ok(id)
     }
 

@@ -122,6 +122,7 @@ impl Tx {
     /// statistics need: number, status, class, municipality, flags and dates. Returns the other
     /// tickets it changed (those whose incident mail listed it).
     pub(super) async fn remove_ticket_data(&mut self, id: i64, at: OffsetDateTime) -> Result<Vec<i64>> {
+        self.flush_events().await?;
         const ATTACHMENTS: &str = "DELETE FROM attachments WHERE ticket_id = $1";
         // The dedup key stays: the same mail fetched again is still known, not a new ticket.
         const MESSAGES: &str =

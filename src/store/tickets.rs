@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use super::Store;
 use super::Tx;
+use super::tx::PendingEvent;
 use super::types::{CommaList, join_list};
 use crate::domain::{Class, Detail, TicketStatus};
 use crate::text::address::EmailAddress;
@@ -217,7 +218,8 @@ impl Tx {
         Ok(id)
     }
 
-    /// Appends to the ticket's audit trail.
+    /// Appends to the ticket's audit trail (written with the transaction's other events, in order;
+    /// see [`Tx::flush_events`]).
     pub async fn event(
         &mut self,
         ticket_id: i64,
@@ -226,9 +228,33 @@ impl Tx {
         kind: &str,
         detail: &str,
     ) -> Result<()> {
-        const SQL: &str = "INSERT INTO ticket_events (ticket_id, at, actor, kind, detail) VALUES ($1, $2, $3, $4, $5)";
-        db!(self, c => sqlx::query(SQL).bind(ticket_id).bind(at).bind(actor).bind(kind).bind(detail).execute(c).await.map(|r| r.rows_affected()))
-            .context("recording an event")?;
+        self.events.push(PendingEvent {
+            ticket_id,
+            at,
+            actor: actor.to_string(),
+            kind: kind.to_string(),
+            detail: detail.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Inserts the events written so far, in order, a few hundred to a statement. Called at the
+    /// commit, and first by whatever reads or changes the trail inside the transaction.
+    pub(super) async fn flush_events(&mut self) -> Result<()> {
+        // Five values an event, well under both databases' limit on a statement's parameters.
+        const CHUNK: usize = 500;
+        const SQL: &str = "INSERT INTO ticket_events (ticket_id, at, actor, kind, detail) ";
+        let events = std::mem::take(&mut self.events);
+        for chunk in events.chunks(CHUNK) {
+            db!(self, c => {
+                let mut q = sqlx::QueryBuilder::new(SQL);
+                q.push_values(chunk, |mut row, e| {
+                    row.push_bind(e.ticket_id).push_bind(e.at).push_bind(&e.actor).push_bind(&e.kind).push_bind(&e.detail);
+                });
+                q.build().execute(c).await.map(drop)
+            })
+            .context("recording events")?;
+        }
         Ok(())
     }
 
