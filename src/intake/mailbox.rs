@@ -39,6 +39,9 @@ pub struct FolderSession<'a> {
     pub cfg: &'a ImapConfig,
     pub desk: &'a Desk,
     pub stats: &'a IntakeStats,
+    /// The mailbox lease this session works under, and this instance's name in it.
+    pub lease: &'a str,
+    pub holder: &'a str,
 }
 
 impl FolderSession<'_> {
@@ -162,6 +165,14 @@ impl FolderSession<'_> {
             }
             done.extend(self.ingest_batch(session, &batch, batch_bytes, uidvalidity).await?);
             crate::faults::reached(crate::faults::Point::CommittedNotMoved);
+            // Fencing: an instance that stalled past its lease (frozen, paused) wakes up here with
+            // mail the new holder has moved already; moving it again would file a second copy.
+            let now = OffsetDateTime::now_utc();
+            if self.desk.store().lease_holder(self.lease, now).await?.as_deref() != Some(self.holder) {
+                anyhow::bail!(
+                    "the mailbox lease was taken over while this instance stalled; its new holder files the mail"
+                );
+            }
             self.mark_processed(session, caps, &done).await?;
             if let Some(&last) = done.iter().max() {
                 let mut tx = self.desk.store().begin().await?;

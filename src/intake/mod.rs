@@ -81,7 +81,8 @@ pub async fn run(
         let result = match connect::connect(&cfg, &login).await {
             Ok(session) => {
                 stats.succeeded();
-                let watch = mailbox::FolderSession { cfg: &cfg, desk: &desk, stats: &stats };
+                let watch =
+                    mailbox::FolderSession { cfg: &cfg, desk: &desk, stats: &stats, lease: &lease, holder: &holder };
                 let r = watch
                     .run(session, &mut stop, || {
                         failures = 0;

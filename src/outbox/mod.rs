@@ -59,6 +59,8 @@ pub enum Attempt {
     Failed,
     /// Put back untried: its domain is resting after a "try later".
     Deferred,
+    /// Not ours any more: another instance took the claim over while this one stalled.
+    TakenOver,
 }
 
 impl Worker {
@@ -206,6 +208,12 @@ impl Worker {
             }
         };
         let raw = message.formatted();
+        // Fencing: a worker that stalled past its lease (and whose mail another instance took over
+        // meanwhile) must not send it a second time when it wakes up.
+        if !store.outbox_still_claimed(row.id, &self.inner.instance).await? {
+            tracing::warn!("outbox: claim taken over by another instance while this one stalled; not sending");
+            return Ok(Attempt::TakenOver);
+        }
         let result = {
             let _passage = domains.enter(&to).await;
             transport.send_raw(&envelope, &raw).await

@@ -147,9 +147,12 @@ impl Store {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // No JIT compilation: a search's lookups over a million tickets are costed high enough
             // for it, and compiling (some 40 ms) took ten times longer than running them.
+            // A transaction left open (its instance frozen or paused mid-write) is ended by the
+            // server, so its locks cannot hold up the instance that took over: routedesk never
+            // waits on anything else inside a transaction.
             let opts = PgConnectOptions::from_str(url)
                 .with_context(|| format!("bad PostgreSQL database url {}", redact(url)))?
-                .options([("jit", "off")]);
+                .options([("jit", "off"), ("idle_in_transaction_session_timeout", "20s")]);
             let pool = PgPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(10))

@@ -232,6 +232,15 @@ impl Store {
         tx.commit().await
     }
 
+    /// Whether this mail is still queued under `holder`'s claim: not taken over by another
+    /// instance while `holder` was stalled (frozen, paused, cut off) past its lease.
+    pub async fn outbox_still_claimed(&self, id: i64, holder: &str) -> Result<bool> {
+        const SQL: &str = "SELECT COUNT(*) FROM outbox WHERE id = $1 AND claimed_by = $2 AND status = 'queued'";
+        let (n,): (i64,) =
+            db!(self, p => sqlx::query_as(SQL).bind(id).bind(holder).fetch_one(p).await).context("checking a claim")?;
+        Ok(n > 0)
+    }
+
     /// Mail waiting to be sent (the queue depth).
     pub async fn outbox_pending(&self) -> Result<i64> {
         const SQL: &str = "SELECT COUNT(*) FROM outbox WHERE status = 'queued'";

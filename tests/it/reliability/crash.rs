@@ -168,3 +168,56 @@ async fn a_second_instance_on_one_sqlite_file_is_refused() {
     let again = hd.start().await;
     again.stop(Duration::from_secs(30)).await.expect("stops");
 }
+
+/// A poller frozen (SIGSTOP) past its lease while it held the mailbox, then thawed (test plan 12):
+/// the other instance took over meanwhile; the thawed one finds its lease gone and takes nothing
+/// twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_instance_thawed_after_the_takeover_doubles_nothing() {
+    crate::support::level::needs!(Rig, Postgres);
+    let _rig = RIG_LOCK.read().await;
+    let hd = Helpdesk::new(Db::Postgres).await;
+    let config = hd.config_file();
+    let token = unique("Z");
+    let n = 200;
+    let a = Serve::start(&config, "a");
+    let b = Serve::start(&config, "b");
+    let sender = tokio::spawn({
+        let mail = reports(&token, &hd.address, n);
+        let to = hd.address.clone();
+        async move { send_many(&mail, &to).await }
+    });
+    let store = hd.store().await;
+    eventually("some tickets", WAIT, || async { (store.count(Counted::Tickets).await.ok()? >= 30).then_some(()) })
+        .await;
+    let lease = format!("imap:{}", routedesk::intake::key(&hd.config.imap));
+    let first = store.lease_holder(&lease, time::OffsetDateTime::now_utc()).await.expect("lease").expect("a holder");
+    let (frozen, other) = if first.starts_with(&format!("{}-", a.pid())) { (a, b) } else { (b, a) };
+    frozen.signal("STOP");
+    let second = eventually("the other instance holds the mailbox", WAIT, || async {
+        let h = store.lease_holder(&lease, time::OffsetDateTime::now_utc()).await.ok()??;
+        (h != first).then_some(h)
+    })
+    .await;
+    assert!(second.starts_with(&format!("{}-", other.pid())), "{second} is the other instance");
+    // The other works on for a while; then the frozen one wakes up in the middle of what it did.
+    eventually("more tickets by the other", WAIT, || async {
+        (store.count(Counted::Tickets).await.ok()? >= 60).then_some(())
+    })
+    .await;
+    frozen.signal("CONT");
+    sender.await.expect("all reports delivered");
+    let Delivered { mails, resent } = assert_exactly_once(&hd, &token, n, 1).await;
+    assert_eq!(store.count(Counted::Inbound).await.expect("count"), n as i64, "each mail recorded once");
+    // As after a kill, only the batches in flight when it froze can arrive twice (checked above),
+    // each marked for staff; a claim taken over is not sent again by the thawed instance (it says
+    // so in its log when it happens).
+    let routing = store.outbox_of_kind(routedesk::domain::OutboxKind::Routing).await.expect("routing mail");
+    for id in &resent {
+        let row = routing.iter().find(|r| &r.message_id == id).expect("a re-sent mail is one of ours");
+        assert!(row.maybe_sent, "{id} arrived twice and is marked so");
+    }
+    eprintln!("frozen and thawed: {n} reports, {n} tickets, {mails} routing mails, {} re-sent", resent.len());
+    frozen.terminate();
+    other.terminate();
+}

@@ -6,6 +6,7 @@ mod contention;
 mod crash;
 mod faults;
 mod hostile;
+mod other_client;
 mod poison;
 mod robots;
 mod twice;

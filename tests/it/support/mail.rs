@@ -99,9 +99,9 @@ pub async fn send(raw: &[u8], from: &str, to: &str) {
     t.send_raw(&env, raw).await.expect("the rig accepts the mail");
 }
 
-type Session = async_imap::Session<tokio::net::TcpStream>;
+pub type Session = async_imap::Session<tokio::net::TcpStream>;
 
-async fn login(address: &str) -> Session {
+pub async fn login(address: &str) -> Session {
     let rig = rig::ensure();
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", rig.imap_port)).await.expect("IMAP connects");
     let mut client = async_imap::Client::new(tcp);

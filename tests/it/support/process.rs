@@ -56,6 +56,12 @@ impl Serve {
         }
     }
 
+    /// Sends a signal by name (`STOP`, `CONT`).
+    pub fn signal(&self, name: &str) {
+        let ok = Command::new("kill").arg(format!("-{name}")).arg(self.child.id().to_string()).status();
+        assert!(ok.is_ok_and(|s| s.success()), "kill -{name} {}", self.child.id());
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
