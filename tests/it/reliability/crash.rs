@@ -76,6 +76,57 @@ pub(super) struct Delivered {
     pub resent: Vec<String>,
 }
 
+/// Two `serve` processes on one PostgreSQL database and mailbox while `n` reports arrive: once
+/// `tickets` are made, the instance holding the mailbox lease (as the database says) and the other.
+struct TwoInstances {
+    hd: Helpdesk,
+    token: String,
+    n: usize,
+    store: routedesk::store::Store,
+    lease: String,
+    /// The holder's name in the lease.
+    first: String,
+    holder: Serve,
+    other: Serve,
+    sender: tokio::task::JoinHandle<()>,
+}
+
+impl TwoInstances {
+    async fn start(tag: &str, n: usize, tickets: i64) -> TwoInstances {
+        let hd = Helpdesk::new(Db::Postgres).await;
+        let config = hd.config_file();
+        let token = unique(tag);
+        let a = Serve::start(&config, "a");
+        let b = Serve::start(&config, "b");
+        let sender = tokio::spawn({
+            let mail = reports(&token, &hd.address, n);
+            let to = hd.address.clone();
+            async move { send_many(&mail, &to).await }
+        });
+        let store = hd.store().await;
+        eventually("some tickets", WAIT, || async {
+            (store.count(Counted::Tickets).await.ok()? >= tickets).then_some(())
+        })
+        .await;
+        let lease = format!("imap:{}", routedesk::intake::key(&hd.config.imap));
+        let first =
+            store.lease_holder(&lease, time::OffsetDateTime::now_utc()).await.expect("lease").expect("a holder");
+        let (holder, other) = if first.starts_with(&format!("{}-", a.pid())) { (a, b) } else { (b, a) };
+        assert!(first.starts_with(&format!("{}-", holder.pid())), "the holder {first} is one of the two instances");
+        TwoInstances { hd, token, n, store, lease, first, holder, other, sender }
+    }
+
+    /// Waits until the other instance holds the mailbox lease.
+    async fn taken_over(&self) {
+        let second = eventually("the other instance holds the mailbox", WAIT, || async {
+            let h = self.store.lease_holder(&self.lease, time::OffsetDateTime::now_utc()).await.ok()??;
+            (h != self.first).then_some(h)
+        })
+        .await;
+        assert!(second.starts_with(&format!("{}-", self.other.pid())), "{second} is the other instance");
+    }
+}
+
 on_both_databases!(sigkill_mid_stream_loses_and_doubles_nothing);
 
 async fn sigkill_mid_stream_loses_and_doubles_nothing(db: Db) {
@@ -116,44 +167,22 @@ async fn sigkill_mid_stream_loses_and_doubles_nothing(db: Db) {
 async fn two_instances_on_postgres_one_killed() {
     crate::support::level::needs!(Rig, Postgres);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(Db::Postgres).await;
-    let config = hd.config_file();
-    let token = unique("D");
-    let n = 200;
-    let a = Serve::start(&config, "a");
-    let b = Serve::start(&config, "b");
-    let sender = tokio::spawn({
-        let mail = reports(&token, &hd.address, n);
-        let to = hd.address.clone();
-        async move { send_many(&mail, &to).await }
-    });
-    let store = hd.store().await;
-    eventually("some tickets", WAIT, || async { (store.count(Counted::Tickets).await.ok()? >= 40).then_some(()) })
-        .await;
-    // Kill whichever holds the mailbox (as the database says); the other takes over when the
-    // lease runs out.
-    let lease = format!("imap:{}", routedesk::intake::key(&hd.config.imap));
-    let first = store.lease_holder(&lease, time::OffsetDateTime::now_utc()).await.expect("lease").expect("a holder");
-    let (victim, survivor) = if first.starts_with(&format!("{}-", a.pid())) { (a, b) } else { (b, a) };
-    assert!(first.starts_with(&format!("{}-", victim.pid())), "the holder {first} is one of the two instances");
+    let mut t = TwoInstances::start("D", 200, 40).await;
+    // Kill whichever holds the mailbox; the other takes over when the lease runs out.
     let killed = std::time::Instant::now();
-    victim.kill9();
-    let second = eventually("the other instance holds the mailbox", WAIT, || async {
-        let h = store.lease_holder(&lease, time::OffsetDateTime::now_utc()).await.ok()??;
-        (h != first).then_some(h)
-    })
-    .await;
+    t.holder.kill9();
+    t.taken_over().await;
     let took = killed.elapsed();
-    assert!(second.starts_with(&format!("{}-", survivor.pid())), "{second} is the surviving instance");
     let ttl = std::time::Duration::try_from(routedesk::intake::LEASE_TTL).expect("a positive lease");
     assert!(took <= ttl + std::time::Duration::from_secs(5), "taken over in {took:?}, the lease is {ttl:?}");
-    sender.await.expect("all reports delivered");
-    let Delivered { mails: delivered, resent } = assert_exactly_once(&hd, &token, n, 1).await;
+    t.sender.await.expect("all reports delivered");
+    let (n, token) = (t.n, &t.token);
+    let Delivered { mails: delivered, resent } = assert_exactly_once(&t.hd, token, n, 1).await;
     let duplicates = resent.len();
     eprintln!(
         "two instances: {n} reports, {n} tickets, {delivered} routing mails, {duplicates} re-sent copies; taken over in {took:?}"
     );
-    survivor.terminate();
+    t.other.terminate();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,38 +205,18 @@ async fn a_second_instance_on_one_sqlite_file_is_refused() {
 async fn a_frozen_instance_thawed_after_the_takeover_doubles_nothing() {
     crate::support::level::needs!(Rig, Postgres);
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(Db::Postgres).await;
-    let config = hd.config_file();
-    let token = unique("Z");
-    let n = 200;
-    let a = Serve::start(&config, "a");
-    let b = Serve::start(&config, "b");
-    let sender = tokio::spawn({
-        let mail = reports(&token, &hd.address, n);
-        let to = hd.address.clone();
-        async move { send_many(&mail, &to).await }
-    });
-    let store = hd.store().await;
-    eventually("some tickets", WAIT, || async { (store.count(Counted::Tickets).await.ok()? >= 30).then_some(()) })
-        .await;
-    let lease = format!("imap:{}", routedesk::intake::key(&hd.config.imap));
-    let first = store.lease_holder(&lease, time::OffsetDateTime::now_utc()).await.expect("lease").expect("a holder");
-    let (frozen, other) = if first.starts_with(&format!("{}-", a.pid())) { (a, b) } else { (b, a) };
-    frozen.signal("STOP");
-    let second = eventually("the other instance holds the mailbox", WAIT, || async {
-        let h = store.lease_holder(&lease, time::OffsetDateTime::now_utc()).await.ok()??;
-        (h != first).then_some(h)
-    })
-    .await;
-    assert!(second.starts_with(&format!("{}-", other.pid())), "{second} is the other instance");
+    let t = TwoInstances::start("Z", 200, 30).await;
+    t.holder.signal("STOP");
+    t.taken_over().await;
     // The other works on for a while; then the frozen one wakes up in the middle of what it did.
     eventually("more tickets by the other", WAIT, || async {
-        (store.count(Counted::Tickets).await.ok()? >= 60).then_some(())
+        (t.store.count(Counted::Tickets).await.ok()? >= 60).then_some(())
     })
     .await;
-    frozen.signal("CONT");
-    sender.await.expect("all reports delivered");
-    let Delivered { mails, resent } = assert_exactly_once(&hd, &token, n, 1).await;
+    t.holder.signal("CONT");
+    let (n, token, store) = (t.n, t.token.clone(), t.store.clone());
+    t.sender.await.expect("all reports delivered");
+    let Delivered { mails, resent } = assert_exactly_once(&t.hd, &token, n, 1).await;
     assert_eq!(store.count(Counted::Inbound).await.expect("count"), n as i64, "each mail recorded once");
     // As after a kill, only the batches in flight when it froze can arrive twice (checked above),
     // each marked for staff; a claim taken over is not sent again by the thawed instance (it says
@@ -218,6 +227,6 @@ async fn a_frozen_instance_thawed_after_the_takeover_doubles_nothing() {
         assert!(row.maybe_sent, "{id} arrived twice and is marked so");
     }
     eprintln!("frozen and thawed: {n} reports, {n} tickets, {mails} routing mails, {} re-sent", resent.len());
-    frozen.terminate();
-    other.terminate();
+    t.holder.terminate();
+    t.other.terminate();
 }

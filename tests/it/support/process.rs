@@ -30,7 +30,7 @@ impl Serve {
     }
 
     /// SIGKILL: no chance to finish anything.
-    pub fn kill9(mut self) {
+    pub fn kill9(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
