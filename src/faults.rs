@@ -1,8 +1,9 @@
 //! Named crash points for the reliability tests. Built with the `fault-injection` feature, the
 //! process kills itself (SIGKILL: no destructor, no flush, no goodbye) the first time it reaches
 //! the point named in `RD_CRASH_AT` (not `ROUTEDESK_…`: those are configuration), leaving the
-//! file `RD_CRASH_MARK` behind so a restarted process runs on. Without the feature (every
-//! release build) a point is nothing.
+//! file `RD_CRASH_MARK` behind so a restarted process runs on; or it waits a while there
+//! (`RD_PAUSE_AT`) so a test can act inside the window. Without the feature (every release build)
+//! a point is nothing.
 
 /// A moment between two steps that must not lose or double anything when the process dies there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +16,8 @@ pub enum Point {
     ClaimedNotSent,
     /// Outbox: the server accepted a mail (250 after DATA), not yet recorded as sent.
     AcceptedNotRecorded,
+    /// Intake: the folder looked through, the IDLE command not yet sent (a pause, not a kill).
+    DrainedNotIdling,
 }
 
 impl Point {
@@ -24,6 +27,7 @@ impl Point {
             Point::CommittedNotMoved => "committed-not-moved",
             Point::ClaimedNotSent => "claimed-not-sent",
             Point::AcceptedNotRecorded => "accepted-not-recorded",
+            Point::DrainedNotIdling => "drained-not-idling",
         }
     }
 }
@@ -48,3 +52,23 @@ pub fn reached(point: Point) {
 #[cfg(not(feature = "fault-injection"))]
 #[inline(always)]
 pub fn reached(_: Point) {}
+
+/// Holds the process here for `RD_PAUSE_MS` the first time it reaches the point named in
+/// `RD_PAUSE_AT` (leaving `RD_PAUSE_MARK` behind as it starts), so a test can act inside the window.
+#[cfg(feature = "fault-injection")]
+pub async fn pause(point: Point) {
+    let wanted = std::env::var("RD_PAUSE_AT").ok();
+    let Some(mark) = std::env::var_os("RD_PAUSE_MARK") else { return };
+    if wanted.as_deref() != Some(point.as_str()) || std::path::Path::new(&mark).exists() {
+        return;
+    }
+    if std::fs::write(&mark, point.as_str()).is_err() {
+        return;
+    }
+    let ms = std::env::var("RD_PAUSE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(3_000);
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
+
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub async fn pause(_: Point) {}

@@ -112,6 +112,7 @@ impl FolderSession<'_> {
                 continue;
             }
             if caps.idle {
+                crate::faults::pause(crate::faults::Point::DrainedNotIdling).await;
                 session = self.idle(session, shutdown).await?;
             } else {
                 self.stats.expect_within(Duration::from_secs(self.cfg.poll_secs) + t);

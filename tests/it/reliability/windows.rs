@@ -96,3 +96,38 @@ async fn crash_at(db: Db, point: Point) -> Vec<String> {
     eprintln!("crash at {} ({db:?}): {REPORTS} reports, {REPORTS} tickets, {} re-sent", point.as_str(), resent.len());
     resent
 }
+
+/// A mail arriving between the last look at the folder and the IDLE command (test plan 6): the
+/// intake is held in that window while the mail is put in, and it must be taken in at once, not at
+/// the next IDLE refresh (minutes away).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mail_arriving_just_before_idle_is_taken_in_at_once() {
+    crate::support::level::needs!(Rig, Faults);
+    let _rig = RIG_LOCK.read().await;
+    let hd = Helpdesk::new(Db::Sqlite).await;
+    assert!(hd.config.imap.idle_secs >= 60, "the IDLE refresh is far away: {} s", hd.config.imap.idle_secs);
+    let config = hd.config_file();
+    let mark = config.with_file_name(format!("{}.paused", unique("mark")));
+    let mark_text = mark.to_string_lossy().into_owned();
+    let serve = Serve::start_with(
+        &config,
+        "serve",
+        &[("RD_PAUSE_AT", Point::DrainedNotIdling.as_str()), ("RD_PAUSE_MARK", &mark_text), ("RD_PAUSE_MS", "2000")],
+    );
+    crate::support::eventually("the intake held before IDLE", Duration::from_secs(30), || async {
+        mark.exists().then_some(())
+    })
+    .await;
+    let token = unique("I");
+    let (_, raw) = reports(&token, &hd.address, 1).remove(0);
+    append(&hd.address, "INBOX", &raw).await;
+    let put = std::time::Instant::now();
+    let store = hd.store().await;
+    crate::support::eventually("the ticket, long before the IDLE refresh", Duration::from_secs(20), || async {
+        (store.count(routedesk::store::Counted::Tickets).await.ok()? == 1).then_some(())
+    })
+    .await;
+    let took = put.elapsed();
+    eprintln!("mail put in inside the window before IDLE: a ticket {took:?} later");
+    serve.terminate();
+}
