@@ -32,20 +32,24 @@ impl Point {
     }
 }
 
-/// Kills the process here when a test asked for it (and it has not happened yet).
+/// Whether a test asked for `point` (named in the variable `at`) and it has not been reached
+/// before: then the file named in `mark` is written, so it happens once.
+#[cfg(feature = "fault-injection")]
+fn first_time(point: Point, at: &str, mark: &str) -> bool {
+    let Some(mark) = std::env::var_os(mark) else { return false };
+    std::env::var(at).ok().as_deref() == Some(point.as_str())
+        && !std::path::Path::new(&mark).exists()
+        && std::fs::write(&mark, point.as_str()).is_ok()
+}
+
+/// Kills the process here when a test asked for it (`RD_CRASH_AT`, `RD_CRASH_MARK`).
 #[cfg(feature = "fault-injection")]
 pub fn reached(point: Point) {
-    let wanted = std::env::var("RD_CRASH_AT").ok();
-    let Some(mark) = std::env::var_os("RD_CRASH_MARK") else { return };
-    if wanted.as_deref() != Some(point.as_str()) || std::path::Path::new(&mark).exists() {
-        return;
-    }
-    if std::fs::write(&mark, point.as_str()).is_err() {
-        return;
-    }
-    // SAFETY: kill(2) on our own pid with a valid signal number; it does not return.
-    unsafe {
-        libc::kill(libc::getpid(), libc::SIGKILL);
+    if first_time(point, "RD_CRASH_AT", "RD_CRASH_MARK") {
+        // SAFETY: kill(2) on our own pid with a valid signal number; it does not return.
+        unsafe {
+            libc::kill(libc::getpid(), libc::SIGKILL);
+        }
     }
 }
 
@@ -53,20 +57,14 @@ pub fn reached(point: Point) {
 #[inline(always)]
 pub fn reached(_: Point) {}
 
-/// Holds the process here for `RD_PAUSE_MS` the first time it reaches the point named in
-/// `RD_PAUSE_AT` (leaving `RD_PAUSE_MARK` behind as it starts), so a test can act inside the window.
+/// Holds the process here for `RD_PAUSE_MS` (default 3 s) when a test asked for it (`RD_PAUSE_AT`,
+/// `RD_PAUSE_MARK`, written as the pause starts), so the test can act inside the window.
 #[cfg(feature = "fault-injection")]
 pub async fn pause(point: Point) {
-    let wanted = std::env::var("RD_PAUSE_AT").ok();
-    let Some(mark) = std::env::var_os("RD_PAUSE_MARK") else { return };
-    if wanted.as_deref() != Some(point.as_str()) || std::path::Path::new(&mark).exists() {
-        return;
+    if first_time(point, "RD_PAUSE_AT", "RD_PAUSE_MARK") {
+        let ms = std::env::var("RD_PAUSE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(3_000);
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
     }
-    if std::fs::write(&mark, point.as_str()).is_err() {
-        return;
-    }
-    let ms = std::env::var("RD_PAUSE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(3_000);
-    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
 }
 
 #[cfg(not(feature = "fault-injection"))]
