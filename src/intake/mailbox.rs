@@ -166,12 +166,13 @@ impl FolderSession<'_> {
             }
             done.extend(self.ingest_batch(session, &batch, batch_bytes, uidvalidity).await?);
             crate::faults::reached(crate::faults::Point::CommittedNotMoved);
-            // Fencing: an instance that stalled past its lease (frozen, paused) wakes up here with
-            // mail the new holder has moved already; moving it again would file a second copy.
+            // Fencing: an instance that stalled past its lease (frozen, paused) may wake up here with
+            // mail a new holder has moved already; moving it again would file a second copy. A lease
+            // that merely ran out is taken again, and the mail found again (recorded already).
             let now = OffsetDateTime::now_utc();
             if self.desk.store().lease_holder(self.lease, now).await?.as_deref() != Some(self.holder) {
                 anyhow::bail!(
-                    "the mailbox lease was taken over while this instance stalled; its new holder files the mail"
+                    "the mailbox lease ran out while this instance stalled; the mail is left to the lease's next holder"
                 );
             }
             self.mark_processed(session, caps, &done).await?;

@@ -72,7 +72,8 @@ enum Login {
 pub fn build(cfg: &Config, tokens: Option<std::sync::Arc<TokenSource>>) -> Result<Transport> {
     let ep = Endpoint::parse(&cfg.smtp.url, &["smtp", "smtps"], cfg.smtp.starttls, cfg.smtp.allow_plain)
         .map_err(anyhow::Error::msg)?;
-    let tls = if ep.security == Security::Plain {
+    // STARTTLS is lettre's (on our socket); implicit TLS is ours (`wrap`).
+    let tls = if ep.security != Security::StartTls {
         None
     } else {
         let mut params = TlsParameters::builder(ep.host.clone());

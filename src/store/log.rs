@@ -302,9 +302,7 @@ impl Store {
         O: Send + Unpin,
         O: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
     {
-        let mut recent = w.clone();
-        recent.push("id < ?", [Bind::Int(top)]);
-        recent.push("id >= ?", [Bind::Int(top - NEWEST)]);
+        let (mut recent, mut older) = newest_and_older(w, top);
         recent.binds.push(Bind::Int(limit));
         let sql =
             format!("SELECT {columns} FROM tickets{} ORDER BY id DESC LIMIT ${}", recent.sql(), recent.binds.len());
@@ -312,8 +310,6 @@ impl Store {
             db!(self, c => query(sql, recent.binds).fetch_all(c).await).context("searching tickets")?;
         let missing = limit - rows.len() as i64;
         if missing > 0 {
-            let mut older = w.clone();
-            older.push("id < ?", [Bind::Int(top - NEWEST)]);
             older.binds.push(Bind::Int(missing));
             let sql = format!(
                 "WITH m AS MATERIALIZED (SELECT id FROM tickets{}) SELECT {columns} FROM tickets \
@@ -387,16 +383,11 @@ impl Store {
         }
         // As for the page (`newest_matches`): the newest tickets in order, then the full-text index
         // alone for the rest, read only as far as the limit (a CTE is read as it is asked for).
-        let top = self.top_id().await?;
-        let mut recent = w.clone();
-        recent.push("id < ?", [Bind::Int(top)]);
-        recent.push("id >= ?", [Bind::Int(top - NEWEST)]);
+        let (recent, older) = newest_and_older(&w, self.top_id().await?);
         let source = format!("WITH m AS (SELECT {FACET_COLUMNS} FROM tickets{})", recent.sql());
         let mut groups = self.groups(&source, Where { clauses: vec![], ..recent }).await?;
         let found: i64 = groups.iter().map(|g| g.n).sum();
         if found < limit {
-            let mut older = w;
-            older.push("id < ?", [Bind::Int(top - NEWEST)]);
             let source = format!(
                 "WITH o AS MATERIALIZED (SELECT {FACET_COLUMNS} FROM tickets{}), m AS (SELECT * FROM o LIMIT {})",
                 older.sql(),
@@ -436,6 +427,16 @@ impl Store {
         out.municipality = ranked(municipality);
         Ok(out)
     }
+}
+
+/// `w` split at the newest [`NEWEST`] tickets below id `top`: those, and the ones below them.
+fn newest_and_older(w: &Where, top: i64) -> (Where, Where) {
+    let mut recent = w.clone();
+    recent.push("id < ?", [Bind::Int(top)]);
+    recent.push("id >= ?", [Bind::Int(top - NEWEST)]);
+    let mut older = w.clone();
+    older.push("id < ?", [Bind::Int(top - NEWEST)]);
+    (recent, older)
 }
 
 /// The values that have tickets, most tickets first, then by value.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use routedesk::store::Counted;
 
 use crate::service::on_both_databases;
-use crate::support::mail::{Report, folder, inbox_with, send_many};
+use crate::support::mail::{Report, folder, inbox_emptied, inbox_with, send_many};
 use crate::support::process::Serve;
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, Helpdesk, eventually, unique};
@@ -41,8 +41,7 @@ pub(super) async fn assert_exactly_once(hd: &Helpdesk, token: &str, n: usize, ki
     })
     .await;
     assert_eq!(store.count(Counted::Tickets).await.expect("count"), n as i64, "exactly one ticket per report");
-    eventually("the inbox emptied", WAIT, || async { folder(&hd.address, "INBOX").await.is_empty().then_some(()) })
-        .await;
+    inbox_emptied(&hd.address, WAIT).await;
     assert_eq!(folder(&hd.address, "Processed").await.len(), n, "every report moved once");
 
     let delivered = eventually("every routing mail delivered", WAIT, || async {

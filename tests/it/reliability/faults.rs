@@ -7,7 +7,7 @@ use std::time::Duration;
 use routedesk::store::Counted;
 
 use crate::service::on_both_databases;
-use crate::support::mail::{Report, append, folder, send};
+use crate::support::mail::{Report, append, inbox_emptied, send};
 use crate::support::rig::{self, RIG_LOCK};
 use crate::support::{Db, Helpdesk, eventually, spawn_helpdesk, spawn_helpdesk_with, unique};
 
@@ -33,8 +33,7 @@ async fn a_connection_cut_mid_fetch_loses_and_doubles_nothing(db: Db) {
     let svc = hd.start().await;
     let store = hd.store().await;
     eventually("five tickets", WAIT, || async { (store.count(Counted::Tickets).await.ok()? == 5).then_some(()) }).await;
-    eventually("the inbox emptied", WAIT, || async { folder(&hd.address, "INBOX").await.is_empty().then_some(()) })
-        .await;
+    inbox_emptied(&hd.address, WAIT).await;
     assert_eq!(store.count(Counted::Tickets).await.expect("count"), 5);
     assert!(proxy.cut.load(Ordering::Relaxed) >= 1, "connections were cut");
     assert!(svc.intake.reconnects.load(Ordering::Relaxed) >= 1, "the intake reconnected");
@@ -64,8 +63,7 @@ async fn intake_rides_out_a_long_imap_outage(db: Db) {
         (store.count(Counted::Tickets).await.ok()? == reports as i64).then_some(())
     })
     .await;
-    eventually("the inbox emptied", WAIT, || async { folder(&hd.address, "INBOX").await.is_empty().then_some(()) })
-        .await;
+    inbox_emptied(&hd.address, WAIT).await;
     assert_eq!(store.count(Counted::Tickets).await.expect("count"), reports as i64, "nothing lost, nothing doubled");
     eprintln!(
         "imap outage ({db:?}): {secs} s down, {reports} reports sent meanwhile, {reports} tickets, {} reconnect attempts",
@@ -101,8 +99,7 @@ async fn a_locked_sqlite_database_delays_but_loses_nothing() {
         svc.intake.reconnects.load(Ordering::Relaxed) >= 1,
         "the locked database was an error the intake recovered from"
     );
-    eventually("the inbox emptied", WAIT, || async { folder(&hd.address, "INBOX").await.is_empty().then_some(()) })
-        .await;
+    inbox_emptied(&hd.address, WAIT).await;
     assert_eq!(store.count(Counted::Tickets).await.expect("count"), 1);
     assert_eq!(store.count(Counted::Inbound).await.expect("count"), 1, "recorded once");
     svc.stop(WAIT).await.expect("stops");

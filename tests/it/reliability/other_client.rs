@@ -11,7 +11,7 @@ use routedesk::store::Counted;
 
 use super::crash::{CONTACT, reports};
 use crate::service::on_both_databases;
-use crate::support::mail::{append, folder, inbox_with, login};
+use crate::support::mail::{append, folder, inbox_emptied, inbox_with, login};
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, eventually, spawn_helpdesk, unique};
 
@@ -64,8 +64,7 @@ async fn a_person_reading_and_flagging_the_mailbox_loses_nothing(db: Db) {
         (store.count(Counted::Tickets).await.ok()? == N as i64).then_some(())
     })
     .await;
-    eventually("the inbox emptied", WAIT, || async { folder(&hd.address, "INBOX").await.is_empty().then_some(()) })
-        .await;
+    inbox_emptied(&hd.address, WAIT).await;
     done.store(true, Ordering::Relaxed);
     reader.await.expect("the person's client");
     assert!(reads.load(Ordering::Relaxed) > 0, "the person did read mail while routedesk worked");

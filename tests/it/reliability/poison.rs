@@ -8,7 +8,7 @@ use routedesk::store::Counted;
 
 use super::crash::{CONTACT, reports};
 use crate::service::on_both_databases;
-use crate::support::mail::{append, folder, inbox_with};
+use crate::support::mail::{append, folder, inbox_emptied, inbox_with};
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, eventually, spawn_helpdesk, unique};
 
@@ -44,10 +44,7 @@ async fn a_poison_mail_is_set_aside_once_and_holds_up_nothing(db: Db) {
         (store.count(Counted::Inbound).await.ok()? == (GOOD + 1) as i64).then_some(())
     })
     .await;
-    eventually("the helpdesk folder emptied", WAIT, || async {
-        folder(&hd.address, "INBOX").await.is_empty().then_some(())
-    })
-    .await;
+    inbox_emptied(&hd.address, WAIT).await;
     assert_eq!(store.count(Counted::Tickets).await.expect("count"), GOOD as i64, "every good report a ticket");
     assert_eq!(folder(&hd.address, "Processed").await.len(), GOOD + 1, "every mail moved once, the poison too");
     let set_aside = store.untracked_messages(1000).await.expect("set-aside mail");

@@ -6,7 +6,7 @@ use std::time::Duration;
 use routedesk::store::Counted;
 
 use super::{GJOVIK_CONTACTS, on_both_databases};
-use crate::support::mail::{Report, append, folder, inbox_with, send};
+use crate::support::mail::{Report, append, folder, inbox_emptied, inbox_with, send};
 use crate::support::rig::{self, RIG_LOCK};
 use crate::support::{Db, Helpdesk, eventually, spawn_helpdesk, unique};
 use routedesk::domain::OutboxStatus;
@@ -106,8 +106,7 @@ async fn a_restart_mid_stream_neither_loses_nor_doubles(db: Db) {
     })
     .await;
     eventually("every mail sent", WAIT, || async { (store.outbox_pending().await.ok()? == 0).then_some(()) }).await;
-    eventually("the inbox emptied", WAIT, || async { folder(&hd.address, "INBOX").await.is_empty().then_some(()) })
-        .await;
+    inbox_emptied(&hd.address, WAIT).await;
     assert_eq!(store.count(Counted::Tickets).await.expect("count"), N as i64);
     // One routing mail each; the one sender gets acknowledgements only up to the hourly cap.
     let cap = i64::from(hd.config.limits.replies_per_sender_per_hour);

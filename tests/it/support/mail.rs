@@ -154,6 +154,12 @@ pub async fn folder(address: &str, folder: &str) -> Vec<Received> {
     fetches.iter().filter_map(|f| f.body()).map(parse).collect()
 }
 
+/// Waits until the helpdesk folder of `address` is empty: every mail in it handled and moved out.
+pub async fn inbox_emptied(address: &str, wait: std::time::Duration) {
+    super::eventually("the inbox emptied", wait, || async { folder(address, "INBOX").await.is_empty().then_some(()) })
+        .await;
+}
+
 pub async fn inbox(address: &str) -> Vec<Received> {
     folder(address, "INBOX").await
 }
