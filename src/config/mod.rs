@@ -220,6 +220,12 @@ pub struct ImapConfig {
     /// more by the bytes it moves.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
+    /// How often the mailbox is compared with the ledger (daily by default; 0 turns it off).
+    #[serde(default = "default_reconcile_secs")]
+    pub reconcile_secs: u64,
+    /// How many days of processed mail each comparison looks at.
+    #[serde(default = "default_reconcile_days")]
+    pub reconcile_days: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -366,6 +372,12 @@ fn default_idle_secs() -> u64 {
 fn default_timeout_secs() -> u64 {
     60
 }
+fn default_reconcile_secs() -> u64 {
+    24 * 3600
+}
+fn default_reconcile_days() -> u32 {
+    7
+}
 fn default_poll_secs() -> u64 {
     60
 }
@@ -470,6 +482,9 @@ impl Config {
             || self.imap.folder == self.imap.processed_folder
         {
             p.push("imap.folder and imap.processed_folder must be set and differ".into());
+        }
+        if self.imap.reconcile_days == 0 || self.imap.reconcile_days > 366 {
+            p.push("imap.reconcile_days must be between 1 and 366".into());
         }
         if self.imap.idle_secs == 0 || self.imap.idle_secs > 29 * 60 {
             p.push("imap.idle_secs must be between 1 and 1740 (servers end IDLE after 30 minutes)".into());

@@ -19,6 +19,10 @@ fn minimal_config_gets_defaults() {
     assert_eq!(c.limits.max_message_bytes, 25 * 1024 * 1024);
     assert!(!c.dry_run);
     assert_eq!(format!("{:?}", c.imap.password), "\"***\"", "secrets never show");
+    // IDLE is re-issued well before the 29 minutes after which servers may drop an idle client
+    // (RFC 2177), and a connection gone silent in IDLE is noticed within six minutes.
+    assert!(c.imap.idle_secs <= 25 * 60);
+    assert!(c.imap.idle_secs + c.imap.timeout_secs <= 6 * 60);
 }
 
 #[test]

@@ -91,12 +91,22 @@ impl FolderSession<'_> {
         let mailbox = self.step(&select, t, session.select(&self.cfg.folder)).await?;
         let uidvalidity = mailbox.uid_validity.unwrap_or(0);
         let store = self.desk.store();
-        if let Some(known) = store.mailbox_state(&self.cfg.folder).await?.map(|s| s.uidvalidity)
-            && known != uidvalidity
-        {
-            // The server renumbered the folder: everything still in it is scanned again; the dedup key
-            // keeps what was already recorded from being recorded twice.
-            tracing::warn!(folder = %self.cfg.folder, old = known, new = uidvalidity, "UIDVALIDITY changed; re-scanning");
+        // Every drain searches the whole folder (processed mail leaves it), so a renumbered folder or
+        // a UIDNEXT gone backwards costs nothing but a look: the dedup key keeps what was recorded
+        // already from being recorded twice. Both are worth a warning, as a sign of a server restore.
+        match store.mailbox_state(&self.cfg.folder).await? {
+            Some(known) if known.uidvalidity != uidvalidity => {
+                tracing::warn!(folder = %self.cfg.folder, old = known.uidvalidity, new = uidvalidity, "UIDVALIDITY changed; re-scanning");
+            }
+            Some(known) if mailbox.uid_next.is_some_and(|next| next <= known.last_uid) => {
+                tracing::warn!(
+                    folder = %self.cfg.folder,
+                    last_processed = known.last_uid,
+                    uidnext = mailbox.uid_next,
+                    "UIDNEXT went backwards with the same UIDVALIDITY; re-scanning"
+                );
+            }
+            _ => {}
         }
         on_ready();
         tracing::info!(folder = %self.cfg.folder, uidvalidity, "watching the helpdesk mailbox");

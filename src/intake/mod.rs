@@ -4,6 +4,7 @@
 pub mod connect;
 mod health;
 mod mailbox;
+pub mod reconcile;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

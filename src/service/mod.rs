@@ -57,6 +57,14 @@ pub async fn start(cfg: &Config) -> Result<Running> {
     web.alerts = alerts.clone();
     let mut tasks = vec![
         tokio::spawn(intake::heartbeat(store.clone(), instance.clone(), rx.clone())),
+        tokio::spawn(intake::reconcile::run(
+            cfg.imap.clone(),
+            login.clone(),
+            store.clone(),
+            desk.limits().max_bytes as u64,
+            stats.clone(),
+            rx.clone(),
+        )),
         tokio::spawn(intake::run(cfg.imap.clone(), login, desk, stats.clone(), instance.clone(), rx.clone())),
     ];
     if let Some(sso) = web.sso.clone() {

@@ -121,6 +121,9 @@ impl Tx {
         const SENT_COPY: &str =
             "UPDATE messages SET raw = $1, size = 0, subject = '' WHERE direction = 'out' AND message_id = $2";
         const RECIPIENT: &str = "DELETE FROM outbox_recipients WHERE address = $1";
+        // The reconciliation's list names the sender of mail found on the server; the next run
+        // finds none of it (the erasure expunges the copies).
+        const UNMATCHED: &str = "DELETE FROM reconcile_findings WHERE LOWER(from_addr) = $1";
         const NAMED_IN_EVENTS: &str =
             "SELECT DISTINCT ticket_id FROM ticket_events WHERE LOWER(detail) LIKE $1 ESCAPE '\\'";
         const EVENTS: &str = "UPDATE ticket_events SET detail = '' WHERE LOWER(detail) LIKE $1 ESCAPE '\\'";
@@ -167,6 +170,8 @@ impl Tx {
         out.sent_to = sent.len() as u64;
         db!(self, c => sqlx::query(RECIPIENT).bind(address).execute(c).await.map(drop))
             .context("removing the person from the recipients")?;
+        db!(self, c => sqlx::query(UNMATCHED).bind(address).execute(c).await.map(drop))
+            .context("removing the person from the reconciliation's list")?;
 
         // Entries of the audit trail that name them lose their details.
         let named: Vec<(i64,)> = db!(self, c => sqlx::query_as(NAMED_IN_EVENTS).bind(&pattern).fetch_all(c).await)

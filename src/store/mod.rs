@@ -34,6 +34,7 @@ mod messages;
 mod migrate;
 mod outbox;
 mod privacy;
+mod reconcile;
 mod retention;
 #[cfg(feature = "bench")]
 mod seed;
@@ -61,6 +62,7 @@ pub use log::{Count, Facets, TicketFilter};
 pub use messages::{MailboxState, MessageRow, NewMessage, StoredMail};
 pub use outbox::{NewOutbox, OutboxRow, SentMail};
 pub use privacy::{PrivacyReport, PrivacyRow};
+pub use reconcile::{ReconcileRun, Unmatched};
 pub use retention::{PurgeRun, REMOVED, Unkept};
 pub use sessions::{PendingSignIn, SessionLimits};
 pub use staff::{SsoAccount, SsoUpsert, UserRow};

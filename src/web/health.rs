@@ -54,6 +54,14 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
     if let Ok(depth) = state.desk.store().outbox_pending().await {
         metrics::gauge!("routedesk_outbox_queued").set(depth as f64);
     }
+    // What the last reconciliation of the mailbox with the ledger found, and when it ran.
+    if let Ok(Some(run)) = state.desk.store().last_reconcile().await {
+        if let Ok(found) = state.desk.store().unmatched_mail().await {
+            metrics::gauge!("routedesk_reconcile_unmatched").set(found.len() as f64);
+        }
+        metrics::gauge!("routedesk_reconcile_last_run_timestamp_seconds").set(run.finished_at.unix_timestamp() as f64);
+        metrics::gauge!("routedesk_reconcile_failed").set(if run.error.is_some() { 1.0 } else { 0.0 });
+    }
     metrics::gauge!("routedesk_imap_reconnects").set(state.intake.reconnects.load(Ordering::Relaxed) as f64);
     metrics::gauge!("routedesk_imap_connected").set(if state.intake.connected.load(Ordering::Relaxed) {
         1.0

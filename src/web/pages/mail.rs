@@ -24,17 +24,45 @@ pub struct Row {
     pub reason: String,
 }
 
+/// A mail on the server the ledger lacks, as the last reconciliation found it.
+pub struct Unmatched {
+    pub folder: String,
+    pub uid: i64,
+    pub at: String,
+    pub from: String,
+    pub subject: String,
+    pub message_id: String,
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "web/mail.html")]
 struct MailPage {
     chrome: Chrome,
     rows: Vec<Row>,
+    unmatched: Vec<Unmatched>,
+    /// When the mailbox was last compared with the ledger, and whether that failed.
+    reconciled: Option<(String, bool)>,
 }
 
 // Mail that is no ticket belongs to no municipality, so it is for the helpdesk and admins.
 
 pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl axum::response::IntoResponse> {
     staff.require_regional()?;
+    let store = state.desk.store();
+    let reconciled = store.last_reconcile().await?.map(|r| (when(r.finished_at), r.error.is_some()));
+    let unmatched = store
+        .unmatched_mail()
+        .await?
+        .into_iter()
+        .map(|u| Unmatched {
+            folder: u.folder,
+            uid: u.uid,
+            at: u.received_at.map(when).unwrap_or_default(),
+            from: u.from_addr.unwrap_or_default(),
+            subject: u.subject,
+            message_id: u.message_id.unwrap_or_default(),
+        })
+        .collect();
     let rows = state
         .desk
         .store()
@@ -51,7 +79,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl
             reason: m.reason.unwrap_or_default(),
         })
         .collect();
-    Ok(MailPage { chrome: Chrome::of(&staff), rows })
+    Ok(MailPage { chrome: Chrome::of(&staff), rows, unmatched, reconciled })
 }
 
 #[derive(Deserialize)]

@@ -8,6 +8,7 @@ mod faults;
 mod hostile;
 mod other_client;
 mod poison;
+mod reconcile;
 mod robots;
 mod twice;
 mod windows;

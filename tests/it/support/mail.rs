@@ -283,3 +283,25 @@ pub async fn send_many(mails: &[(String, Vec<u8>)], to: &str) {
         t.send_raw(&env, raw).await.expect("the rig accepts the mail");
     }
 }
+
+/// Puts a mail into a folder with `flags` set (e.g. `(\Deleted)`: flagged by another client).
+pub async fn append_flagged(address: &str, folder: &str, raw: &[u8], flags: &str) {
+    let mut s = login(address).await;
+    let _ = s.create(folder).await;
+    s.append(folder, Some(flags), None, raw).await.expect("APPEND");
+    let _ = s.logout().await;
+}
+
+/// Moves the mails whose Message-ID contains `token` from one folder to another, as a person in
+/// a mail client would; returns how many.
+pub async fn move_by_message_id(address: &str, from: &str, to: &str, token: &str) -> usize {
+    let mut s = login(address).await;
+    s.select(from).await.expect("SELECT");
+    let uids = s.uid_search(format!("HEADER Message-ID \"{token}\"")).await.expect("SEARCH");
+    if !uids.is_empty() {
+        let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        s.uid_mv(&set, to).await.expect("MOVE");
+    }
+    let _ = s.logout().await;
+    uids.len()
+}

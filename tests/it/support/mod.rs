@@ -11,6 +11,7 @@ pub mod rig;
 pub mod scan;
 pub mod scratch;
 pub mod stall;
+pub mod trace;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -107,6 +108,8 @@ ca_cert = "{ca}"
 user = "{address}"
 password = "{pw}"
 idle_secs = 60
+# Off, so that no test counting IMAP connections meets the reconciliation's; its own test turns it on.
+reconcile_secs = 0
 [smtp]
 url = "smtp://127.0.0.1:{smtp}"
 [outbox]

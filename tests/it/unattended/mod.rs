@@ -3,5 +3,6 @@
 
 mod alerts;
 mod idle;
+mod refresh;
 mod stall;
 mod transient;

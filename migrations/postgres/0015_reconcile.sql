@@ -1,0 +1,21 @@
+-- The periodic reconciliation of the mailbox with the ledger: each run, and the mail it found on
+-- the server that routedesk has no record of (replaced by every run).
+CREATE TABLE reconcile_runs (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    started_at  TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ NOT NULL,
+    scanned     BIGINT NOT NULL,
+    unmatched   BIGINT NOT NULL,
+    error       TEXT
+);
+
+CREATE TABLE reconcile_findings (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    folder      TEXT   NOT NULL,
+    uid         BIGINT NOT NULL,
+    message_id  TEXT,
+    from_addr   TEXT,
+    subject     TEXT   NOT NULL,
+    received_at TIMESTAMPTZ,
+    found_at    TIMESTAMPTZ NOT NULL
+);

@@ -1,0 +1,21 @@
+-- The periodic reconciliation of the mailbox with the ledger: each run, and the mail it found on
+-- the server that routedesk has no record of (replaced by every run).
+CREATE TABLE reconcile_runs (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at  TEXT    NOT NULL,
+    finished_at TEXT    NOT NULL,
+    scanned     INTEGER NOT NULL,
+    unmatched   INTEGER NOT NULL,
+    error       TEXT
+);
+
+CREATE TABLE reconcile_findings (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    folder      TEXT    NOT NULL,
+    uid         INTEGER NOT NULL,
+    message_id  TEXT,
+    from_addr   TEXT,
+    subject     TEXT    NOT NULL,
+    received_at TEXT,
+    found_at    TEXT    NOT NULL
+);
