@@ -162,6 +162,12 @@ pub async fn exec(url: &str, sql: impl Into<String>) {
 }
 
 /// A number one SQL statement gives on a test's database (`SELECT COUNT(*) …`).
+/// A scale test's size: `short` in every run, `long` under `scripts/test --long`
+/// (`ROUTEDESK_TEST_LONG=1`), the test plan's full size for a nightly run.
+pub fn scale(short: usize, long: usize) -> usize {
+    if std::env::var("ROUTEDESK_TEST_LONG").is_ok_and(|v| v == "1") { long } else { short }
+}
+
 pub async fn count(url: &str, sql: &'static str) -> i64 {
     if url.starts_with("sqlite:") {
         let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
