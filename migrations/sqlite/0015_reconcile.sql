@@ -19,3 +19,6 @@ CREATE TABLE reconcile_findings (
     received_at TEXT,
     found_at    TEXT    NOT NULL
 );
+
+-- The helpdesk's automatic replies of the last hour, counted for its limit in all.
+CREATE INDEX outbox_kind_created ON outbox (kind, created_at);

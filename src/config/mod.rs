@@ -305,6 +305,10 @@ pub struct LimitsConfig {
     /// Automatic replies one sender may get per hour (two robots must not loop).
     #[serde(default = "default_replies_per_hour")]
     pub replies_per_sender_per_hour: u32,
+    /// Automatic replies the helpdesk sends per hour in all (a flood of forged senders must not
+    /// turn it into a spam source); 0: no limit. Routing mail is never held by it.
+    #[serde(default = "default_replies_per_hour_in_all")]
+    pub replies_per_hour: u32,
 }
 
 impl Default for LimitsConfig {
@@ -314,6 +318,7 @@ impl Default for LimitsConfig {
             max_parts: default_max_parts(),
             max_depth: default_max_depth(),
             replies_per_sender_per_hour: default_replies_per_hour(),
+            replies_per_hour: default_replies_per_hour_in_all(),
         }
     }
 }
@@ -398,6 +403,9 @@ fn default_max_depth() -> usize {
 }
 fn default_replies_per_hour() -> u32 {
     5
+}
+fn default_replies_per_hour_in_all() -> u32 {
+    500
 }
 fn default_sessions() -> u32 {
     4

@@ -72,6 +72,8 @@ pub struct Desk {
     mailbox: String,
     dry_run: bool,
     replies_per_sender_per_hour: u32,
+    /// Automatic replies per hour in all (0: no limit).
+    replies_per_hour: u32,
     /// Makes and recognises routedesk's own (signed) Message-IDs.
     ids: message_id::MessageIds,
     /// The authserv-id of our own receiving server; its `Authentication-Results` are believed.
@@ -99,6 +101,7 @@ impl Desk {
             mailbox: cfg.mailbox.to_lowercase(),
             dry_run: cfg.dry_run,
             replies_per_sender_per_hour: cfg.limits.replies_per_sender_per_hour,
+            replies_per_hour: cfg.limits.replies_per_hour,
             ids,
             trusted_authserv_id: cfg.trusted_authserv_id.clone(),
             grouping: Arc::default(),

@@ -93,6 +93,16 @@ impl Desk {
             let why = format!("no {} to {to}: {recent} automatic replies in the last hour (limit)", kind.as_str());
             return tx.event(ticket, now, ACTOR, "reply-suppressed", &why).await;
         }
+        if self.replies_per_hour > 0 {
+            let all = tx.replies_since(now - time::Duration::hours(1)).await?;
+            if all >= i64::from(self.replies_per_hour) {
+                let why = format!(
+                    "no {} to {to}: {all} automatic replies from the helpdesk in the last hour (limit for all senders)",
+                    kind.as_str()
+                );
+                return tx.event(ticket, now, ACTOR, "reply-suppressed", &why).await;
+            }
+        }
         let vendor_issue = tx.ticket_vendor_issue(ticket).await?;
         let cx = reply::Context { vendor_issue: vendor_issue.as_deref(), status_page: self.status_page.as_deref() };
         let text = match kind {

@@ -69,7 +69,11 @@ pub async fn run(
                 if found.is_empty() {
                     tracing::info!(scanned, "mailbox reconciled: every mail is in the ledger");
                 } else {
-                    tracing::warn!(scanned, unmatched = found.len(), "mailbox reconciled: mail on the server is not in the ledger");
+                    tracing::warn!(
+                        scanned,
+                        unmatched = found.len(),
+                        "mailbox reconciled: mail on the server is not in the ledger"
+                    );
                 }
                 let run = ReconcileRun {
                     started_at,
@@ -82,7 +86,8 @@ pub async fn run(
             }
             Err(e) => {
                 tracing::warn!(error = format!("{e:#}"), "the mailbox could not be reconciled");
-                let run = ReconcileRun { started_at, finished_at, scanned: 0, unmatched: 0, error: Some(format!("{e:#}")) };
+                let run =
+                    ReconcileRun { started_at, finished_at, scanned: 0, unmatched: 0, error: Some(format!("{e:#}")) };
                 (run, vec![])
             }
         };
@@ -122,8 +127,7 @@ async fn once(cfg: &ImapConfig, login: &Login, store: &Store, max_bytes: u64) ->
             Err(e) if folder == cfg.processed_folder && e.root_cause().to_string().contains("exist") => continue,
             Err(e) => return Err(e),
         }
-        let mut uids: Vec<u32> =
-            step("UID SEARCH", t, session.uid_search(&query)).await?.into_iter().collect();
+        let mut uids: Vec<u32> = step("UID SEARCH", t, session.uid_search(&query)).await?.into_iter().collect();
         uids.sort_unstable();
         scanned += uids.len();
         for chunk in uids.chunks(CHUNK) {

@@ -289,6 +289,15 @@ impl Tx {
         Ok(id)
     }
 
+    /// Automatic replies queued to anyone since `since` (the helpdesk's limit in all).
+    pub async fn replies_since(&mut self, since: OffsetDateTime) -> Result<i64> {
+        const SQL: &str =
+            "SELECT COUNT(*) FROM outbox WHERE kind IN ('acknowledgement', 'request-info') AND created_at > $1";
+        let (n,): (i64,) =
+            db!(self, c => sqlx::query_as(SQL).bind(since).fetch_one(c).await).context("counting replies")?;
+        Ok(n)
+    }
+
     /// Automatic replies queued to the single address `address` since `since` (the per-sender
     /// rate limit counts each address, whatever else a mail went to).
     pub async fn replies_to_since(&mut self, address: &EmailAddress, since: OffsetDateTime) -> Result<i64> {

@@ -2,10 +2,13 @@
 //! robot answering everything, a database that is locked or full, a connection cut mid-FETCH, and
 //! hostile mail. Nothing may be lost, nothing doubled.
 
+mod backlog;
 mod contention;
 mod crash;
 mod faults;
+mod flood;
 mod hostile;
+mod load;
 mod other_client;
 mod poison;
 mod reconcile;

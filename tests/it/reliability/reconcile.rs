@@ -71,8 +71,7 @@ async fn a_reconciliation_lists_the_mail_the_ledger_lacks(db: Db) {
     append_flagged(&hd.address, "INBOX", &Report::complete(&deleted, &hd.address).to_bytes(), "(\\Deleted)").await;
     let changed = OffsetDateTime::now_utc();
     let found = run_after(&store, changed).await;
-    let mut expected: Vec<String> =
-        [&deleted, &moved, &ooo].iter().map(|t| format!("{t}@gjovik.kommune.no")).collect();
+    let mut expected: Vec<String> = [&deleted, &moved, &ooo].iter().map(|t| format!("{t}@gjovik.kommune.no")).collect();
     expected.sort();
     assert_eq!(found, expected, "exactly the three mails the ledger lacks");
     assert_eq!(store.count(Counted::Tickets).await.expect("count"), 1, "none of them was taken in");

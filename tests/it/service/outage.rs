@@ -185,8 +185,7 @@ async fn a_uidnext_gone_backwards_rescans_without_loss_or_duplicates(db: Db) {
     }
     let store = hd.store().await;
     let first = hd.start().await;
-    eventually("two tickets", WAIT, || async { (store.count(Counted::Tickets).await.ok()? == 2).then_some(()) })
-        .await;
+    eventually("two tickets", WAIT, || async { (store.count(Counted::Tickets).await.ok()? == 2).then_some(()) }).await;
     eventually("the folder emptied", WAIT, || async { folder(&hd.address, "Restored").await.is_empty().then_some(()) })
         .await;
     first.stop(WAIT).await.expect("stops");

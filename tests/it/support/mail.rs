@@ -305,3 +305,13 @@ pub async fn move_by_message_id(address: &str, from: &str, to: &str, token: &str
     let _ = s.logout().await;
     uids.len()
 }
+
+/// Puts many mails into a folder over one IMAP session (a backlog in seconds).
+pub async fn append_all(address: &str, folder: &str, mails: &[Vec<u8>]) {
+    let mut s = login(address).await;
+    let _ = s.create(folder).await;
+    for raw in mails {
+        s.append(folder, None, None, raw).await.expect("APPEND");
+    }
+    let _ = s.logout().await;
+}

@@ -77,3 +77,16 @@ impl Drop for Serve {
         let _ = self.child.wait();
     }
 }
+
+impl Serve {
+    /// The process's peak resident memory so far (VmHWM), in MB.
+    pub fn peak_rss_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("the process runs");
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in /proc/PID/status");
+        kb / 1024.0
+    }
+}

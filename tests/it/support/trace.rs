@@ -29,12 +29,7 @@ impl TraceProxy {
 pub async fn start(target_port: u16, keepalive: Duration) -> TraceProxy {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    let proxy = TraceProxy {
-        port,
-        lines: Arc::default(),
-        keepalives: Arc::default(),
-        accepted: Arc::default(),
-    };
+    let proxy = TraceProxy { port, lines: Arc::default(), keepalives: Arc::default(), accepted: Arc::default() };
     let (lines, keepalives, accepted) = (proxy.lines.clone(), proxy.keepalives.clone(), proxy.accepted.clone());
     tokio::spawn(async move {
         while let Ok((client, _)) = listener.accept().await {

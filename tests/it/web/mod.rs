@@ -88,8 +88,12 @@ impl App {
 
     /// The web view of `state` (e.g. one changed by a test) on the database at `database_url`.
     pub fn serving(state: AppState, database_url: String) -> App {
-        let router =
-            routedesk::web::router(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        App::serving_from(state, database_url, SocketAddr::from(([127, 0, 0, 1], 40000)))
+    }
+
+    /// As [`App::serving`], for requests from `peer` (a staff member at their own machine).
+    pub fn serving_from(state: AppState, database_url: String, peer: SocketAddr) -> App {
+        let router = routedesk::web::router(state.clone()).layer(MockConnectInfo(peer));
         App { router, state, database_url, _database: None }
     }
 
