@@ -22,3 +22,9 @@ CREATE TABLE reconcile_findings (
 
 -- The helpdesk's automatic replies of the last hour, counted for its limit in all.
 CREATE INDEX outbox_kind_created ON outbox (kind, created_at);
+
+-- When the mailbox was last renumbered (a new UIDVALIDITY), for the alert.
+ALTER TABLE mailbox_state ADD COLUMN renumbered_at TEXT;
+
+-- Replies held back by the limits in the last day, read by the alert checks every minute.
+CREATE INDEX ticket_events_held ON ticket_events (at) WHERE kind = 'reply-suppressed';

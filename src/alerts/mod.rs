@@ -28,15 +28,24 @@ pub enum Condition {
     OutboxFailed,
     /// The database is near its size limit, or its disk near full.
     DatabaseFull,
+    /// The mailbox was renumbered (a new UIDVALIDITY) in the last day: restored from a backup?
+    MailboxRenumbered,
+    /// Mail was set aside as unreadable or too large in the last day.
+    Quarantined,
+    /// Automatic replies were held by the limits, or our own mail came back, in the last day.
+    LoopSuspected,
 }
 
 impl Condition {
-    pub const ALL: [Condition; 5] = [
+    pub const ALL: [Condition; 8] = [
         Condition::IntakeDown,
         Condition::NoMail,
         Condition::OutboxStuck,
         Condition::OutboxFailed,
         Condition::DatabaseFull,
+        Condition::MailboxRenumbered,
+        Condition::Quarantined,
+        Condition::LoopSuspected,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +55,9 @@ impl Condition {
             Condition::OutboxStuck => "outbox-stuck",
             Condition::OutboxFailed => "outbox-failed",
             Condition::DatabaseFull => "database-full",
+            Condition::MailboxRenumbered => "mailbox-renumbered",
+            Condition::Quarantined => "quarantined",
+            Condition::LoopSuspected => "loop-suspected",
         }
     }
 }
@@ -84,6 +96,13 @@ pub struct Facts {
     /// The database's size, and the free share of its disk (SQLite) when known.
     pub database_bytes: Option<u64>,
     pub disk_free_percent: Option<f64>,
+    /// When the mailbox was last renumbered (UIDVALIDITY changed).
+    pub renumbered_at: Option<OffsetDateTime>,
+    /// Mail quarantined in the last day, and the newest one's reason.
+    pub quarantined_recently: i64,
+    pub last_quarantine: String,
+    /// Automatic replies held by the limits, and our own mail coming back, in the last day.
+    pub loops_recently: i64,
 }
 
 /// A condition that holds, with the figures people need to know about it.
@@ -130,6 +149,18 @@ impl Finding {
                 Some(p) => format!("Databasen er {} MB, og {p:.1} % av disken er ledig.", self.count),
                 None => format!("Databasen er {} MB.", self.count),
             },
+            Condition::MailboxRenumbered => format!(
+                "Helpdesk-mappen fikk nye UID-er (ny UIDVALIDITY) for {} minutter siden. All e-post i den ble sett på igjen, og ingenting ble registrert to ganger; men er postkassen gjenopprettet fra en sikkerhetskopi, kan e-post som kom etter kopien mangle.",
+                self.minutes
+            ),
+            Condition::Quarantined => format!(
+                "{} e-poster er lagt til side det siste døgnet fordi de ikke kunne leses eller var for store. Se «Lagt til side».{said}",
+                self.count
+            ),
+            Condition::LoopSuspected => format!(
+                "{} automatiske svar er holdt tilbake, eller vår egen e-post har kommet tilbake, det siste døgnet: en robot eller en videresending kan gå i ring.",
+                self.count
+            ),
         }
     }
 
@@ -152,6 +183,18 @@ impl Finding {
                 Some(p) => format!("The database is {} MB, and {p:.1} % of its disk is free.", self.count),
                 None => format!("The database is {} MB.", self.count),
             },
+            Condition::MailboxRenumbered => format!(
+                "The helpdesk folder was renumbered (a new UIDVALIDITY) {} minutes ago. Every mail in it was looked at again and nothing was recorded twice; but if the mailbox was restored from a backup, mail that came after the backup may be missing.",
+                self.minutes
+            ),
+            Condition::Quarantined => format!(
+                "{} mails were set aside in the last day as unreadable or too large. See \"Set aside\".{said}",
+                self.count
+            ),
+            Condition::LoopSuspected => format!(
+                "{} automatic replies were held back, or our own mail came back, in the last day: a robot or a forward may be looping.",
+                self.count
+            ),
         }
     }
 }
@@ -200,6 +243,21 @@ pub fn evaluate(f: &Facts, cfg: &AlertsConfig, schedule: &Schedule, now: OffsetD
             said: f.last_failure.clone(),
             ..Finding::new(Condition::OutboxFailed)
         });
+    }
+    if let Some(at) = f.renumbered_at
+        && minutes(at) < 24 * 60
+    {
+        out.push(Finding { minutes: minutes(at), ..Finding::new(Condition::MailboxRenumbered) });
+    }
+    if f.quarantined_recently > 0 {
+        out.push(Finding {
+            count: f.quarantined_recently,
+            said: f.last_quarantine.clone(),
+            ..Finding::new(Condition::Quarantined)
+        });
+    }
+    if f.loops_recently > 0 {
+        out.push(Finding { count: f.loops_recently, ..Finding::new(Condition::LoopSuspected) });
     }
     let mb = f.database_bytes.map(|b| i64::try_from(b / (1024 * 1024)).unwrap_or(i64::MAX));
     let too_big = cfg.database_max_mb > 0 && mb.is_some_and(|m| m >= i64::from(cfg.database_max_mb));

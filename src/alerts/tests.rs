@@ -81,3 +81,21 @@ fn each_condition_starts_after_its_limit_and_not_before() {
     assert_eq!(found.iter().map(|f| f.condition).collect::<Vec<_>>(), [Condition::DatabaseFull]);
     assert!(found[0].text_nb().contains("1024 MB") && found[0].text_nb().contains("2.0 %"), "{}", found[0].text_nb());
 }
+
+#[test]
+fn a_renumbered_mailbox_quarantined_mail_and_a_loop_are_told_for_a_day() {
+    let now = datetime!(2026-12-04 12:00 UTC);
+    let fresh = Facts { started_at: Some(now), intake_ok_at: Some(now), last_mail_at: Some(now), ..Facts::default() };
+    let renumbered = Facts { renumbered_at: Some(now - time::Duration::hours(2)), ..fresh.clone() };
+    assert_eq!(conditions(&renumbered, now), [Condition::MailboxRenumbered]);
+    let long_ago = Facts { renumbered_at: Some(now - time::Duration::hours(25)), ..fresh.clone() };
+    assert!(conditions(&long_ago, now).is_empty(), "a renumbering is told for a day");
+    let poison = Facts { quarantined_recently: 2, last_quarantine: "2000 parts".into(), ..fresh.clone() };
+    let found = evaluate(&poison, &cfg(), &schedule(), now);
+    assert_eq!(found.iter().map(|f| f.condition).collect::<Vec<_>>(), [Condition::Quarantined]);
+    assert!(found[0].text_nb().contains("2 e-poster") && found[0].text_nb().contains("2000 parts"));
+    let looping = Facts { loops_recently: 7, ..fresh };
+    let found = evaluate(&looping, &cfg(), &schedule(), now);
+    assert_eq!(found.iter().map(|f| f.condition).collect::<Vec<_>>(), [Condition::LoopSuspected]);
+    assert!(found[0].text_en().contains("7 automatic replies"), "{}", found[0].text_en());
+}

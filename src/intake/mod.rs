@@ -187,8 +187,30 @@ async fn keep_lease(
     }
 }
 
-/// 0.5 s doubling to at most 60 s, with ±25 % jitter.
+/// 0.5 s doubling, with ±25 % jitter, never over 60 s: a server back after a long outage is
+/// found within a minute.
 fn backoff(failures: u32) -> Duration {
     let base = 0.5 * f64::from(2u32.saturating_pow(failures.saturating_sub(1).min(10)));
-    Duration::from_secs_f64(base.min(60.0) * (0.75 + fastrand::f64() * 0.5))
+    Duration::from_secs_f64((base * (0.75 + fastrand::f64() * 0.5)).min(MAX_BACKOFF_SECS))
+}
+
+const MAX_BACKOFF_SECS: f64 = 60.0;
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_never_passes_a_minute() {
+        for _ in 0..1000 {
+            let first = super::backoff(1);
+            assert!(first >= Duration::from_millis(375) && first <= Duration::from_millis(625), "{first:?}");
+            let third = super::backoff(3);
+            assert!(third >= Duration::from_millis(1500) && third <= Duration::from_millis(2500), "{third:?}");
+            for n in [8, 9, 20, u32::MAX] {
+                assert!(super::backoff(n) <= Duration::from_secs(60), "{n} failures");
+            }
+        }
+        assert!((0..100).any(|_| super::backoff(8) < Duration::from_secs(60)), "jitter below the cap too");
+    }
 }

@@ -64,6 +64,15 @@ impl Store {
         const FAILED: &str = "SELECT COUNT(*) FROM outbox WHERE status = 'failed' AND created_at > $1";
         const LAST_FAILED: &str =
             "SELECT COALESCE(last_error, '') FROM outbox WHERE status = 'failed' ORDER BY id DESC LIMIT 1";
+        const RENUMBERED: &str = "SELECT MAX(renumbered_at) FROM mailbox_state";
+        const QUARANTINED: &str =
+            "SELECT COUNT(*) FROM messages WHERE verdict = 'quarantined' AND direction = 'in' AND received_at > $1";
+        const LAST_QUARANTINED: &str =
+            "SELECT COALESCE(reason, '') FROM messages WHERE verdict = 'quarantined' ORDER BY id DESC LIMIT 1";
+        // The limits holding replies back, and our own mail coming back: the two signs of a loop.
+        const HELD: &str = "SELECT COUNT(*) FROM ticket_events WHERE kind = 'reply-suppressed' AND at > $1";
+        const OWN: &str = "SELECT COUNT(*) FROM messages WHERE direction = 'in' AND verdict = 'ignored' AND received_at > $1 \
+             AND reason LIKE 'own mail coming back%'";
         let day_ago = OffsetDateTime::now_utc() - time::Duration::days(1);
         let mut f = Facts::default();
         let result: Result<(), sqlx::Error> = async {
@@ -72,6 +81,13 @@ impl Store {
             (f.failed_recently,) = db!(self, fetch_one, FAILED, day_ago)?;
             let last: Option<(String,)> = db!(self, fetch_optional, LAST_FAILED)?;
             f.last_failure = last.unwrap_or_default().0;
+            (f.renumbered_at,) = db!(self, fetch_one, RENUMBERED)?;
+            (f.quarantined_recently,) = db!(self, fetch_one, QUARANTINED, day_ago)?;
+            let last: Option<(String,)> = db!(self, fetch_optional, LAST_QUARANTINED)?;
+            f.last_quarantine = last.unwrap_or_default().0;
+            let (held,): (i64,) = db!(self, fetch_one, HELD, day_ago)?;
+            let (own,): (i64,) = db!(self, fetch_one, OWN, day_ago)?;
+            f.loops_recently = held + own;
             Ok(())
         }
         .await;

@@ -142,8 +142,10 @@ impl Tx {
         last_uid: u32,
         at: OffsetDateTime,
     ) -> Result<()> {
+        // A new UIDVALIDITY is remembered with its time, for the alert that tells somebody.
         const SQL: &str = "INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = $2, last_uid = $3, updated_at = $4";
+             ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = $2, last_uid = $3, updated_at = $4, \
+             renumbered_at = CASE WHEN mailbox_state.uidvalidity <> $2 THEN $4 ELSE mailbox_state.renumbered_at END";
         db!(self, c => sqlx::query(SQL)
             .bind(mailbox)
             .bind(i64::from(uidvalidity))

@@ -68,6 +68,8 @@ async fn a_flood_is_taken_in_and_answered_within_the_limits(db: Db) {
     assert_eq!(replies.len(), per_sender, "the sender's automatic replies stop at the limit per sender");
     assert!(replies.iter().all(|o| o.to.iter().all(|a| a.as_str() == sender)));
     assert_eq!(suppressed(&store, "in the last hour (limit)").await, 100 - per_sender, "each held reply is noted");
+    let alerts = crate::support::alerts_now(&store, &hd.config).await;
+    assert!(alerts.contains(&routedesk::alerts::Condition::LoopSuspected), "replies held: {alerts:?}");
     let got = eventually("the replies delivered", WAIT, || async {
         let m = inbox_with(&sender, &token).await;
         (m.len() >= per_sender).then_some(m)

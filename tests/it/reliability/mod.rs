@@ -13,5 +13,6 @@ mod other_client;
 mod poison;
 mod reconcile;
 mod robots;
+mod self_loop;
 mod twice;
 mod windows;

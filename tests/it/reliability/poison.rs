@@ -54,6 +54,9 @@ async fn a_poison_mail_is_set_aside_once_and_holds_up_nothing(db: Db) {
     assert!(q.reason.as_deref().unwrap_or_default().contains("more than 500 MIME parts"), "{:?}", q.reason);
     let kept = store.message_raw(q.id).await.expect("read").expect("its bytes are kept");
     assert_eq!(kept, poison.as_bytes(), "kept exactly as it came");
+    // And somebody is told.
+    let alerts = crate::support::alerts_now(&store, &hd.config).await;
+    assert!(alerts.contains(&routedesk::alerts::Condition::Quarantined), "{alerts:?}");
     eventually("every routing mail delivered", WAIT, || async {
         (inbox_with(CONTACT, &token).await.len() >= GOOD).then_some(())
     })

@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use routedesk::domain::{OutboxKind, OutboxStatus};
 use routedesk::faults::Point;
+use routedesk::store::Counted;
 
 use super::crash::{CONTACT, Delivered, assert_exactly_once, reports};
 use crate::service::on_both_databases;
-use crate::support::mail::append;
-use crate::support::process::Serve;
+use crate::support::mail::{Report, append, folder, png, seen};
+use crate::support::process::{Serve, free_port, http_get};
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, Helpdesk, unique};
 
@@ -25,39 +26,69 @@ on_both_databases!(
     killed_after_the_servers_250_before_the_record
 );
 
+on_both_databases!(
+    killed_after_fetching_a_1_mb_report_before_the_commit,
+    killed_after_fetching_a_20_mb_report_before_the_commit
+);
+
 async fn killed_after_the_fetch_before_the_commit(db: Db) {
     crate::support::level::needs!(Rig, Faults);
-    let resent = crash_at(db, Point::FetchedNotCommitted).await;
+    let resent = crash_at(db, Point::FetchedNotCommitted, 0).await;
     assert!(resent.is_empty(), "nothing was sent before the kill: {resent:?}");
+}
+
+/// Test plan 1's size classes: the first mail fetched carries a screenshot of this size.
+async fn killed_after_fetching_a_1_mb_report_before_the_commit(db: Db) {
+    crate::support::level::needs!(Rig, Faults);
+    crash_at(db, Point::FetchedNotCommitted, 1_000_000).await;
+}
+
+async fn killed_after_fetching_a_20_mb_report_before_the_commit(db: Db) {
+    crate::support::level::needs!(Rig, Faults);
+    // 17 MB of picture is 23 MB as base64: under the 25 MB limit, so it is fetched, not set aside.
+    crash_at(db, Point::FetchedNotCommitted, 17_000_000).await;
 }
 
 async fn killed_after_the_commit_before_the_move(db: Db) {
     crate::support::level::needs!(Rig, Faults);
     // The outbox may have sent some of the committed mail before the kill: only as marked re-sends.
-    crash_at(db, Point::CommittedNotMoved).await;
+    crash_at(db, Point::CommittedNotMoved, 0).await;
 }
 
 async fn killed_after_the_claim_before_the_send(db: Db) {
     crate::support::level::needs!(Rig, Faults);
-    let resent = crash_at(db, Point::ClaimedNotSent).await;
+    let resent = crash_at(db, Point::ClaimedNotSent, 0).await;
     assert!(resent.is_empty(), "nothing was sent before the kill: {resent:?}");
 }
 
 async fn killed_after_the_servers_250_before_the_record(db: Db) {
     crate::support::level::needs!(Rig, Faults);
-    let resent = crash_at(db, Point::AcceptedNotRecorded).await;
+    let resent = crash_at(db, Point::AcceptedNotRecorded, 0).await;
     assert!(!resent.is_empty(), "the mail accepted before the kill is sent again, with the same Message-ID");
 }
 
-/// Puts [`REPORTS`] reports in the helpdesk folder, runs routedesk until it kills itself at `point`,
-/// runs it again to the end, and checks exactly-once; the Message-IDs delivered twice.
-async fn crash_at(db: Db, point: Point) -> Vec<String> {
+/// Puts [`REPORTS`] reports in the helpdesk folder — the first with a screenshot of `first_bytes`
+/// when not 0 — runs routedesk until it kills itself at `point`, runs it again to the end, and
+/// checks exactly-once; the Message-IDs delivered twice.
+async fn crash_at(db: Db, point: Point, first_bytes: usize) -> Vec<String> {
     let _rig = RIG_LOCK.read().await;
-    let hd = Helpdesk::new(db).await;
+    let mut hd = Helpdesk::new(db).await;
+    let port = free_port();
+    hd.toml = hd.toml.replace("bind = \"127.0.0.1:0\"", &format!("bind = \"127.0.0.1:{port}\""));
     let config = hd.config_file();
     let token = unique("W");
-    for (_, raw) in reports(&token, &hd.address, REPORTS) {
-        append(&hd.address, "INBOX", &raw).await;
+    let mut mail = reports(&token, &hd.address, REPORTS);
+    if first_bytes > 0 {
+        let mut big = Report::complete(&format!("{token}-{:03}", 0), &hd.address);
+        big.from = Box::leak(mail[0].0.clone().into_boxed_str());
+        big.message_id = format!("{token}-0@vestre-toten.kommune.no");
+        let mut shot = png(1280, 800);
+        shot.resize(first_bytes, 0x5a);
+        big.screenshot_png = Some(shot);
+        mail[0].1 = big.to_bytes();
+    }
+    for (_, raw) in &mail {
+        append(&hd.address, "INBOX", raw).await;
     }
     let mark = config.with_file_name(format!("{}.crashed", unique("mark")));
     let mark_text = mark.to_string_lossy().into_owned();
@@ -69,12 +100,34 @@ async fn crash_at(db: Db, point: Point) -> Vec<String> {
     use std::os::unix::process::ExitStatusExt as _;
     assert_eq!(status.signal(), Some(9), "killed by SIGKILL at {point:?}: {status:?}\n{log}");
     assert_eq!(std::fs::read_to_string(&mark).expect("the crash point left its mark"), point.as_str());
+    // The mailbox is touched only after the commit: killed before the move, every mail is still
+    // in the helpdesk folder and unread (fetched with PEEK), whatever was recorded.
+    let store = hd.store().await;
+    let recorded = store.count(Counted::Tickets).await.expect("count");
+    if matches!(point, Point::FetchedNotCommitted | Point::CommittedNotMoved) {
+        assert_eq!(folder(&hd.address, "INBOX").await.len(), REPORTS, "nothing moved before the kill ({point:?})");
+        assert_eq!(seen(&hd.address, "INBOX").await, 0, "nothing marked read ({point:?})");
+    }
+    match point {
+        Point::FetchedNotCommitted => assert_eq!(recorded, 0, "nothing recorded before the commit"),
+        Point::CommittedNotMoved => assert!(recorded > 0, "the batch was committed before the kill"),
+        _ => {}
+    }
 
     let second = Serve::start(&config, "second");
     let Delivered { resent, .. } = assert_exactly_once(&hd, &token, REPORTS, 1).await;
+    // Test plan 2: what was recorded before the kill is found again, known, and counted.
+    let metrics = http_get(port, "/metrics").await;
+    let known = second.log_text().matches("already recorded").count();
+    if point == Point::CommittedNotMoved {
+        assert_eq!(known as i64, recorded, "each mail recorded before the kill found again once");
+        let line = format!("routedesk_mail_ingested_total{{verdict=\"duplicate\"}} {recorded}");
+        assert!(metrics.lines().any(|l| l == line), "the ledger conflicts are counted: {line}\n{metrics}");
+    } else {
+        assert_eq!(known, 0, "nothing was recorded twice over");
+    }
     second.terminate();
 
-    let store = hd.store().await;
     let routing = store.outbox_of_kind(OutboxKind::Routing).await.expect("the routing mail");
     assert_eq!(routing.len(), REPORTS, "one routing mail per report, never queued twice");
     assert!(routing.iter().all(|r| r.status == OutboxStatus::Sent), "every routing mail recorded sent");
@@ -86,6 +139,16 @@ async fn crash_at(db: Db, point: Point) -> Vec<String> {
     for (what, sql) in [
         ("pending mail", "SELECT COUNT(*) FROM messages WHERE verdict = 'pending'"),
         ("claimed mail", "SELECT COUNT(*) FROM outbox WHERE locked_until IS NOT NULL"),
+        ("files of no mail", "SELECT COUNT(*) FROM attachments WHERE message_id NOT IN (SELECT id FROM messages)"),
+        (
+            "mail of no ticket",
+            "SELECT COUNT(*) FROM outbox WHERE ticket_id IS NOT NULL AND ticket_id NOT IN (SELECT id FROM tickets)",
+        ),
+        ("history of no ticket", "SELECT COUNT(*) FROM ticket_events WHERE ticket_id NOT IN (SELECT id FROM tickets)"),
+        (
+            "reports of no ticket",
+            "SELECT COUNT(*) FROM messages WHERE verdict IN ('ticket', 'reply') AND ticket_id IS NULL",
+        ),
     ] {
         assert_eq!(
             crate::support::count(&hd.config.database_url, sql).await,

@@ -77,27 +77,49 @@ async fn permanent_rejection_fails_at_once_and_shows_on_the_ticket(db: Db) {
         events.iter().any(|e| e.kind == "delivery-failed" && e.detail.contains("550")),
         "the failure shows on the ticket"
     );
+    // Staff see it on the ticket's page.
+    let app = crate::web::App::serving(svc.web.clone(), hd.config.database_url.clone());
+    app.add_user("kari", "helpdesk", None).await;
+    let kari = app.sign_in("kari").await;
+    let page = crate::web::text(app.get(&format!("/tickets/{}", t.number), Some(&kari)).await).await;
+    assert!(
+        page.contains("delivery failed") && page.contains("(550): 5.1.1 No such user"),
+        "the refusal is on the ticket page:\n{page}"
+    );
     svc.stop(WAIT).await.expect("stops");
 }
 
 async fn temporary_rejection_is_retried(db: Db) {
     crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
-    let hd = helpdesk_with_smtp(db, refusing_smtp("451 4.3.0 Try again later").await).await;
+    let mut hd = helpdesk_with_smtp(db, refusing_smtp("451 4.3.0 Try again later").await).await;
+    hd.config.outbox.max_attempts = 3;
     let svc = hd.start().await;
     append(&hd.address, "INBOX", &Report::complete(&unique("T"), &hd.address).to_bytes()).await;
     let store = hd.store().await;
-    eventually("a second attempt", WAIT, || async {
+    eventually("a refused attempt, queued for another try", WAIT, || async {
         let t = store.tickets(1).await.ok()?.into_iter().next()?;
         let o = store.outbox_of(t.id).await.ok()?;
-        o.iter().any(|o| o.attempts >= 2).then_some(())
+        o.iter()
+            .any(|o| o.status == OutboxStatus::Queued && o.last_error.as_deref().is_some_and(|e| e.contains("451")))
+            .then_some(())
     })
     .await;
+    // Test plan 23: retried up to the limit, then failed for good, not retried for ever.
     let t = store.tickets(1).await.expect("tickets").remove(0);
-    for o in store.outbox_of(t.id).await.expect("outbox") {
-        assert_eq!(o.status, OutboxStatus::Queued, "still queued for another try");
-        assert!(o.last_error.as_deref().is_some_and(|e| e.contains("451")), "{:?}", o.last_error);
+    let failed = eventually("the attempts used up", WAIT, || async {
+        let o = store.outbox_of(t.id).await.ok()?;
+        o.iter().all(|o| o.status == OutboxStatus::Failed).then_some(o)
+    })
+    .await;
+    for o in &failed {
+        assert_eq!(o.attempts, 3, "retried up to max_attempts");
+        let error = o.last_error.as_deref().unwrap_or_default();
+        assert!(error.starts_with("gave up after 3 attempts") && error.contains("451"), "{error}");
     }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let later = store.outbox_of(t.id).await.expect("outbox");
+    assert!(later.iter().all(|o| o.attempts == 3), "no attempt after giving up");
     svc.stop(WAIT).await.expect("stops");
 }
 

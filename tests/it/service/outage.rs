@@ -165,6 +165,9 @@ async fn a_uidvalidity_change_rescans_without_duplicates(db: Db) {
     assert_eq!(store.count(Counted::Tickets).await.expect("count"), 4, "the old mail was not recorded twice");
     let new_validity = store.mailbox_state("Reports").await.expect("state").expect("recorded").uidvalidity;
     assert_ne!(old_validity, new_validity, "the new UIDVALIDITY is recorded");
+    // Somebody is told: a renumbered mailbox may be one restored from a backup.
+    let alerts = crate::support::alerts_now(&store, &hd.config).await;
+    assert!(alerts.contains(&routedesk::alerts::Condition::MailboxRenumbered), "{alerts:?}");
 }
 
 on_both_databases!(a_uidnext_gone_backwards_rescans_without_loss_or_duplicates);
@@ -212,5 +215,7 @@ async fn a_uidnext_gone_backwards_rescans_without_loss_or_duplicates(db: Db) {
     let after = store.mailbox_state("Restored").await.expect("state").expect("recorded");
     assert_eq!(after.uidvalidity, state.uidvalidity);
     assert!(after.last_uid < 1_000_000, "the checkpoint follows the server again: {after:?}");
+    let alerts = crate::support::alerts_now(&store, &hd.config).await;
+    assert!(!alerts.contains(&routedesk::alerts::Condition::MailboxRenumbered), "same UIDVALIDITY: {alerts:?}");
     assert_eq!(folder(&hd.address, "Processed").await.len(), 5, "every copy filed");
 }

@@ -315,3 +315,24 @@ pub async fn append_all(address: &str, folder: &str, mails: &[Vec<u8>]) {
     }
     let _ = s.logout().await;
 }
+
+/// How many mails of a folder carry `\Seen` (a mail read, by us or a person).
+pub async fn seen(address: &str, folder: &str) -> usize {
+    let mut s = login(address).await;
+    s.select(folder).await.unwrap_or_else(|e| panic!("cannot select {folder} of {address}: {e}"));
+    let n = s.uid_search("SEEN").await.expect("SEARCH").len();
+    let _ = s.logout().await;
+    n
+}
+
+/// The raw bytes of the mail with this Message-ID in a folder of `address`.
+pub async fn raw_by_message_id(address: &str, folder: &str, message_id: &str) -> Vec<u8> {
+    let mut s = login(address).await;
+    s.examine(folder).await.unwrap_or_else(|e| panic!("cannot examine {folder} of {address}: {e}"));
+    let uids = s.uid_search(format!("HEADER Message-ID \"{message_id}\"")).await.expect("SEARCH");
+    let uid = uids.into_iter().next().unwrap_or_else(|| panic!("{message_id} is in {folder} of {address}"));
+    let fetches: Vec<_> =
+        s.uid_fetch(uid.to_string(), "BODY.PEEK[]").await.expect("FETCH").try_collect().await.expect("FETCH");
+    let _ = s.logout().await;
+    fetches.iter().find_map(|f| f.body()).expect("the mail's body").to_vec()
+}

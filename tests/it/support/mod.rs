@@ -162,6 +162,16 @@ pub async fn exec(url: &str, sql: impl Into<String>) {
 }
 
 /// A number one SQL statement gives on a test's database (`SELECT COUNT(*) …`).
+/// The alerts the facts in `store` make hold now, as the once-a-minute check would find them.
+pub async fn alerts_now(store: &Store, cfg: &Config) -> Vec<routedesk::alerts::Condition> {
+    let facts = store.alert_facts().await.expect("the facts for alerts");
+    let schedule = routedesk::alerts::Schedule::new(&cfg.alerts).expect("the schedule");
+    routedesk::alerts::evaluate(&facts, &cfg.alerts, &schedule, time::OffsetDateTime::now_utc())
+        .into_iter()
+        .map(|f| f.condition)
+        .collect()
+}
+
 /// A scale test's size: `short` in every run, `long` under `scripts/test --long`
 /// (`ROUTEDESK_TEST_LONG=1`), the test plan's full size for a nightly run.
 pub fn scale(short: usize, long: usize) -> usize {

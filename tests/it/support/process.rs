@@ -90,3 +90,19 @@ impl Serve {
         kb / 1024.0
     }
 }
+
+/// A free loopback port for a child's web view (taken again at once by the child).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// A plain HTTP GET of `path` on a loopback port; the body.
+pub async fn http_get(port: u16, path: &str) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("the web view listens");
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes()).await.expect("request");
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.expect("response");
+    out.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default()
+}
