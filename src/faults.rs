@@ -70,3 +70,19 @@ pub async fn pause(point: Point) {
 #[cfg(not(feature = "fault-injection"))]
 #[inline(always)]
 pub async fn pause(_: Point) {}
+
+/// A mail carrying this header line makes the reader panic, in builds with the crash points only:
+/// the test of a mail that no limit catches but that the reader cannot survive.
+pub const PANIC_MARKER: &[u8] = b"X-Routedesk-Fault-Injection: panic";
+
+/// Panics on a mail carrying [`PANIC_MARKER`].
+#[cfg(feature = "fault-injection")]
+pub fn poison(raw: &[u8]) {
+    if raw.windows(PANIC_MARKER.len()).any(|w| w == PANIC_MARKER) {
+        panic!("the reader failed on a mail (fault injection)");
+    }
+}
+
+#[cfg(not(feature = "fault-injection"))]
+#[inline(always)]
+pub fn poison(_: &[u8]) {}

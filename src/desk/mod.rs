@@ -286,8 +286,23 @@ impl Desk {
     }
 
     /// The pipeline's decision, with our receiving server's verdict on the sender.
+    /// A panic in the pipeline (a bug that odd input found) sets that one mail aside as
+    /// quarantined — with its bytes, at the first attempt — instead of failing the batch for ever.
     fn triage(&self, raw: &[u8]) -> Result<Decision, crate::pipeline::parse::ParseError> {
-        triage(raw, &self.policy, &self.limits).map(|mut d| {
+        let decided = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            crate::faults::poison(raw);
+            triage(raw, &self.policy, &self.limits)
+        }));
+        let decided = decided.unwrap_or_else(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "an internal error".into());
+            tracing::error!(error = %what, "the mail reader failed on a mail; it is set aside");
+            Err(crate::pipeline::parse::ParseError::ReaderFailed(what))
+        });
+        decided.map(|mut d| {
             d.auth = crate::pipeline::authres::verdict(&d.mail, &self.trusted_authserv_id);
             d
         })

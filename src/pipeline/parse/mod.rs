@@ -43,6 +43,9 @@ pub enum ParseError {
     TooManyParts { limit: usize },
     #[error("the message nests MIME parts {depth} deep; the limit is {limit}")]
     TooDeep { depth: usize, limit: usize },
+    /// The reader itself failed on the mail (a bug met by odd input): set aside, never retried.
+    #[error("the message could not be read: {0}")]
+    ReaderFailed(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

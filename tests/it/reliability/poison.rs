@@ -64,3 +64,38 @@ async fn a_poison_mail_is_set_aside_once_and_holds_up_nothing(db: Db) {
     assert_eq!(inbox_with(CONTACT, &token).await.len(), GOOD, "one routing mail per good report, none for the poison");
     svc.stop(WAIT).await.expect("stops");
 }
+
+on_both_databases!(a_mail_the_reader_fails_on_is_set_aside_at_once);
+
+/// A mail that no limit catches but that the reader cannot survive (a panic, made by the crash
+/// points' marker): set aside at the first attempt, with its bytes — not retried for ever — and
+/// the mail around it, in the same batch, taken in.
+async fn a_mail_the_reader_fails_on_is_set_aside_at_once(db: Db) {
+    crate::support::level::needs!(Rig, Faults);
+    let _rig = RIG_LOCK.read().await;
+    let (hd, svc) = spawn_helpdesk(db).await;
+    let token = unique("Q");
+    let mail = reports(&token, &hd.address, 20);
+    let mut poison = routedesk::faults::PANIC_MARKER.to_vec();
+    poison.extend_from_slice(b"\r\n");
+    poison.extend_from_slice(&mail[10].1);
+    for (i, (_, raw)) in mail.iter().enumerate() {
+        append(&hd.address, "INBOX", if i == 10 { &poison } else { raw }).await;
+    }
+    let store = hd.store().await;
+    eventually("every mail taken in", WAIT, || async {
+        (store.count(Counted::Inbound).await.ok()? == 20).then_some(())
+    })
+    .await;
+    inbox_emptied(&hd.address, WAIT).await;
+    assert_eq!(store.count(Counted::Tickets).await.expect("count"), 19, "the others all tickets");
+    let set_aside = store.untracked_messages(100).await.expect("set-aside mail");
+    let q: Vec<_> = set_aside.iter().filter(|m| m.verdict == Verdict::Quarantined).collect();
+    assert_eq!(q.len(), 1, "set aside once: {set_aside:?}");
+    assert!(q[0].reason.as_deref().unwrap_or_default().starts_with("the message could not be read"), "{:?}", q[0]);
+    assert_eq!(store.message_raw(q[0].id).await.expect("read").expect("kept"), poison, "its bytes kept");
+    assert_eq!(folder(&hd.address, "Processed").await.len(), 20, "filed with the others");
+    let alerts = crate::support::alerts_now(&store, &hd.config).await;
+    assert!(alerts.contains(&routedesk::alerts::Condition::Quarantined), "{alerts:?}");
+    svc.stop(WAIT).await.expect("stops");
+}
