@@ -1,6 +1,7 @@
 //! Faults put into the real rig: SIGKILL in the middle of a backlog, a second instance, a mail
-//! robot answering everything, a database that is locked or full, a connection cut mid-FETCH, and
-//! hostile mail. Nothing may be lost, nothing doubled.
+//! robot answering everything, a database that is locked or full, a connection cut mid-FETCH,
+//! hostile mail, and the outbox at scale (an SMTP outage under a backlog, two instances' senders on
+//! one queue). Nothing may be lost, nothing doubled.
 
 mod backlog;
 mod contention;
@@ -10,6 +11,7 @@ mod flood;
 mod hostile;
 mod load;
 mod other_client;
+mod outbox_scale;
 mod poison;
 mod reconcile;
 mod robots;

@@ -18,8 +18,10 @@ use std::time::Duration;
 
 use routedesk::config::Config;
 use routedesk::desk::Desk;
+use routedesk::domain::{OutboxKind, OutboxStatus};
 use routedesk::service::{self, Running};
-use routedesk::store::Store;
+use routedesk::store::{NewOutbox, Store};
+use routedesk::text::address::EmailAddress;
 use scratch::TestDatabase;
 
 /// Which database a test runs on.
@@ -161,7 +163,6 @@ pub async fn exec(url: &str, sql: impl Into<String>) {
     }
 }
 
-/// A number one SQL statement gives on a test's database (`SELECT COUNT(*) …`).
 /// The alerts the facts in `store` make hold now, as the once-a-minute check would find them.
 pub async fn alerts_now(store: &Store, cfg: &Config) -> Vec<routedesk::alerts::Condition> {
     let facts = store.alert_facts().await.expect("the facts for alerts");
@@ -178,6 +179,7 @@ pub fn scale(short: usize, long: usize) -> usize {
     if std::env::var("ROUTEDESK_TEST_LONG").is_ok_and(|v| v == "1") { long } else { short }
 }
 
+/// A number one SQL statement gives on a test's database (`SELECT COUNT(*) …`).
 pub async fn count(url: &str, sql: &'static str) -> i64 {
     if url.starts_with("sqlite:") {
         let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
@@ -190,6 +192,35 @@ pub async fn count(url: &str, sql: &'static str) -> i64 {
         pool.close().await;
         n
     }
+}
+
+/// Queues one routing mail to `to` per subject straight through the store, as the desk does for a
+/// ticket, in one transaction; their Message-IDs, in the same order.
+pub async fn queue_mail(store: &Store, to: &EmailAddress, subjects: &[String]) -> Vec<String> {
+    let mut tx = store.begin().await.expect("begin");
+    let mut ids = Vec::with_capacity(subjects.len());
+    for subject in subjects {
+        let message_id = format!("{}@routedesk.test", unique("queued-"));
+        tx.insert_outbox(&NewOutbox {
+            ticket_id: None,
+            kind: OutboxKind::Routing,
+            message_id: &message_id,
+            envelope_from: "helpdesk@routedesk.test",
+            to: std::slice::from_ref(to),
+            cc: &[],
+            in_reply_to: None,
+            report_message: None,
+            subject,
+            body: "Prøvemelding.",
+            status: OutboxStatus::Queued,
+            at: time::OffsetDateTime::now_utc(),
+        })
+        .await
+        .expect("queue");
+        ids.push(message_id);
+    }
+    tx.commit().await.expect("commit");
+    ids
 }
 
 /// Polls `check` until it returns `Some`, or fails the test after `timeout` with `what`.

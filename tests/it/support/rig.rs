@@ -59,3 +59,24 @@ pub fn ensure() -> &'static Rig {
         }
     })
 }
+
+/// Postfix stopped until the guard is dropped — at the end of the test or when it fails, so a
+/// failing test never leaves the rig without SMTP. Only for a test holding `RIG_LOCK.write()`.
+pub struct SmtpDown(());
+
+impl SmtpDown {
+    pub fn begin() -> SmtpDown {
+        run(&["stop-smtp"]);
+        SmtpDown(())
+    }
+}
+
+impl Drop for SmtpDown {
+    fn drop(&mut self) {
+        let started = Command::new(script()).arg("start-smtp").status();
+        // A second panic while the test unwinds would abort the whole run.
+        if !std::thread::panicking() {
+            assert!(started.is_ok_and(|s| s.success()), "scripts/rig start-smtp failed");
+        }
+    }
+}

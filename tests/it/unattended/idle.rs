@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use routedesk::store::{NewOutbox, Store};
+use routedesk::store::Store;
 use routedesk::text::address::EmailAddress;
 
 use crate::service::on_both_databases;
@@ -11,8 +11,7 @@ use crate::support::mail::inbox_with;
 use crate::support::process::Serve;
 use crate::support::rig::RIG_LOCK;
 use crate::support::scratch::TestDatabase;
-use crate::support::{Db, Helpdesk, eventually, spawn_helpdesk, unique};
-use routedesk::domain::{OutboxKind, OutboxStatus};
+use crate::support::{Db, Helpdesk, eventually, queue_mail, spawn_helpdesk, unique};
 
 on_both_databases!(an_idle_instance_uses_under_one_percent_of_a_core, queued_mail_wakes_its_own_outbox_only);
 
@@ -53,27 +52,6 @@ async fn an_idle_instance_uses_under_one_percent_of_a_core(db: Db) {
     serve.terminate();
 }
 
-async fn queue_one(store: &Store, to: &EmailAddress, subject: &str) {
-    let mut tx = store.begin().await.expect("begin");
-    tx.insert_outbox(&NewOutbox {
-        ticket_id: None,
-        kind: OutboxKind::Routing,
-        message_id: &format!("{}@routedesk.test", unique("wake-")),
-        envelope_from: "helpdesk@routedesk.test",
-        to: std::slice::from_ref(to),
-        cc: &[],
-        in_reply_to: None,
-        report_message: None,
-        subject,
-        body: "Vekking.",
-        status: OutboxStatus::Queued,
-        at: time::OffsetDateTime::now_utc(),
-    })
-    .await
-    .expect("queue");
-    tx.commit().await.expect("commit");
-}
-
 async fn queued_mail_wakes_its_own_outbox_only(db: Db) {
     crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.read().await;
@@ -90,7 +68,7 @@ async fn queued_mail_wakes_its_own_outbox_only(db: Db) {
     assert!(tokio::time::timeout(quiet, a.mail_queued()).await.is_err(), "no mail queued: no wake");
 
     // Mail queued in one store wakes that store's worker, and not the other's.
-    queue_one(&a, &to, "x").await;
+    queue_mail(&a, &to, &["x".into()]).await;
     assert!(tokio::time::timeout(quiet, b.mail_queued()).await.is_err(), "another store is not woken");
     assert!(tokio::time::timeout(quiet, a.mail_queued()).await.is_ok(), "its own store is woken");
 
@@ -99,7 +77,7 @@ async fn queued_mail_wakes_its_own_outbox_only(db: Db) {
     let token = unique("W");
     tokio::time::sleep(Duration::from_secs(1)).await;
     let committed = Instant::now();
-    queue_one(&svc.store, &to, &token).await;
+    queue_mail(&svc.store, &to, std::slice::from_ref(&token)).await;
     eventually("the queued mail delivered", Duration::from_secs(9), || async {
         (!inbox_with(to.as_str(), &token).await.is_empty()).then_some(())
     })
