@@ -4,6 +4,7 @@
 
 pub mod compose;
 pub mod domains;
+mod end_of_data;
 pub mod transport;
 
 use std::sync::Arc;
@@ -234,6 +235,10 @@ impl Worker {
             }
             Err(e) => {
                 let why = e.to_string();
+                if e.may_have_arrived() {
+                    // Sent again with the same Message-ID; staff see it may have arrived twice.
+                    store.outbox_maybe_sent(row.id).await?;
+                }
                 let attempt = self.temporary(row, why.clone()).await?;
                 // The rest of the domain's mail waits as long as this one, instead of each being
                 // refused in turn.

@@ -4,6 +4,8 @@
 //! one is kept for the next mail.
 
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -16,6 +18,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
+use super::end_of_data::Watched;
 use crate::config::{AuthMethod, Config, Endpoint, Mechanism, Security};
 use crate::tokens::TokenSource;
 
@@ -35,6 +38,9 @@ pub enum SendError {
     Token(anyhow::Error),
     #[error("cannot connect to the SMTP server: {0:#}")]
     Connect(anyhow::Error),
+    /// The session was lost after the end of the mail went out: the server may have it.
+    #[error("the connection was lost after the mail was handed over, before the server's answer: {0}")]
+    AfterData(String),
 }
 
 impl SendError {
@@ -42,6 +48,18 @@ impl SendError {
     pub fn is_permanent(&self) -> bool {
         matches!(self, SendError::Smtp(e) if e.is_permanent())
     }
+
+    /// The server may have accepted the mail although its answer never came.
+    pub fn may_have_arrived(&self) -> bool {
+        matches!(self, SendError::AfterData(_))
+    }
+}
+
+/// A signed-in session, and whether the end of its current mail's DATA went out.
+struct Session {
+    conn: AsyncSmtpConnection,
+    since: Instant,
+    data_ended: Arc<AtomicBool>,
 }
 
 pub struct Transport {
@@ -57,7 +75,7 @@ pub struct Transport {
     /// The deadline of one SMTP step (connect, greeting, EHLO, STARTTLS, AUTH, MAIL, RCPT, the end
     /// of DATA); the DATA transfer gets more by its size.
     step: Duration,
-    kept: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
+    kept: Mutex<Vec<Session>>,
     /// Sessions kept open between mails: one per outbox worker.
     keep: usize,
 }
@@ -117,7 +135,7 @@ pub fn build(cfg: &Config, tokens: Option<std::sync::Arc<TokenSource>>) -> Resul
 impl Transport {
     /// Hands one mail to the server: `Ok` once it answered 250 to the end of DATA.
     pub async fn send_raw(&self, envelope: &Envelope, raw: &[u8]) -> Result<(), SendError> {
-        let mut conn = match self.reuse().await {
+        let mut session = match self.reuse().await {
             Some(c) => c,
             None => match self.connect().await {
                 // A refused token (expired early, revoked) is replaced once, on a new session.
@@ -129,39 +147,49 @@ impl Transport {
         };
         let size = u64::try_from(raw.len()).unwrap_or(u64::MAX);
         let limit = self.step + Duration::from_secs(size / MIN_BYTES_PER_SEC);
-        match tokio::time::timeout(limit, conn.send(envelope, raw)).await {
+        session.data_ended.store(false, Ordering::Release);
+        let result = tokio::time::timeout(limit, session.conn.send(envelope, raw)).await;
+        // An answer (4xx, 5xx) says the server does not have the mail; silence or a lost
+        // connection after the end of DATA leaves it unknown.
+        let unknown = session.data_ended.load(Ordering::Acquire);
+        match result {
             Ok(Ok(_)) => {
-                self.keep(conn).await;
+                self.keep(session).await;
                 Ok(())
             }
             // The session may be anywhere in its dialogue: it is dropped, not reused.
+            Ok(Err(e)) if unknown && !e.is_transient() && !e.is_permanent() => Err(SendError::AfterData(e.to_string())),
             Ok(Err(e)) => Err(e.into()),
+            Err(_) if unknown => {
+                Err(SendError::AfterData(format!("no answer to the end of the mail within {} s", limit.as_secs())))
+            }
             Err(_) => Err(SendError::Timeout("the mail", limit.as_secs())),
         }
     }
 
     /// A kept session that still answers NOOP in time.
-    async fn reuse(&self) -> Option<AsyncSmtpConnection> {
+    async fn reuse(&self) -> Option<Session> {
         loop {
-            let (mut conn, since) = self.kept.lock().await.pop()?;
-            if since.elapsed() < KEEP_FOR
-                && !conn.has_broken()
-                && tokio::time::timeout(self.step, conn.test_connected()).await.unwrap_or(false)
+            let mut s = self.kept.lock().await.pop()?;
+            if s.since.elapsed() < KEEP_FOR
+                && !s.conn.has_broken()
+                && tokio::time::timeout(self.step, s.conn.test_connected()).await.unwrap_or(false)
             {
-                return Some(conn);
+                return Some(s);
             }
         }
     }
 
-    async fn keep(&self, conn: AsyncSmtpConnection) {
+    async fn keep(&self, mut session: Session) {
         let mut kept = self.kept.lock().await;
-        if kept.len() < self.keep && !conn.has_broken() {
-            kept.push((conn, Instant::now()));
+        if kept.len() < self.keep && !session.conn.has_broken() {
+            session.since = Instant::now();
+            kept.push(session);
         }
     }
 
     /// A new session: connect, greeting and EHLO, STARTTLS where configured, AUTH.
-    async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
+    async fn connect(&self) -> Result<Session, SendError> {
         let secs = self.step.as_secs();
         let tcp = tokio::time::timeout(self.step, TcpStream::connect((self.host.as_str(), self.port)))
             .await
@@ -181,6 +209,8 @@ impl Transport {
             }
             None => Box::new(tcp),
         };
+        let data_ended = Arc::new(AtomicBool::new(false));
+        let stream: Box<dyn AsyncTokioStream> = Box::new(Watched::new(stream, data_ended.clone()));
         let mut conn =
             tokio::time::timeout(self.step, AsyncSmtpConnection::connect_with_transport(stream, &self.hello))
                 .await
@@ -214,7 +244,7 @@ impl Transport {
                 }
             }
         }
-        Ok(conn)
+        Ok(Session { conn, since: Instant::now(), data_ended })
     }
 }
 

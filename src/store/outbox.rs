@@ -212,6 +212,13 @@ impl Store {
         tx.commit().await
     }
 
+    /// Marks a mail as possibly delivered already: its session was lost after the end of its DATA.
+    pub async fn outbox_maybe_sent(&self, id: i64) -> Result<()> {
+        const SQL: &str = "UPDATE outbox SET maybe_sent = TRUE WHERE id = $1";
+        db!(self, execute, SQL, id).context("marking an outgoing mail as possibly delivered")?;
+        Ok(())
+    }
+
     /// Puts a claimed mail back untried until `until` (its recipients' server is being given a
     /// rest): the claim does not count as an attempt, and `why` shows on the ticket page.
     pub async fn outbox_defer(&self, row: &OutboxRow, until: OffsetDateTime, why: &str) -> Result<()> {

@@ -10,6 +10,7 @@ mod faults;
 mod flood;
 mod hostile;
 mod load;
+mod lost_answer;
 mod other_client;
 mod outbox_scale;
 mod poison;

@@ -3,6 +3,7 @@
 //! helpers to send mail and read mailboxes over IMAP.
 
 pub mod level;
+pub mod lose_answer;
 pub mod mail;
 pub mod oidc;
 pub mod process;
