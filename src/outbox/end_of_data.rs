@@ -19,23 +19,29 @@ const END: &[u8] = b"\r\n.\r\n";
 pub struct Watched {
     inner: Box<dyn AsyncTokioStream>,
     ended: Arc<AtomicBool>,
-    /// The last bytes written, for an end split over two writes.
-    tail: Vec<u8>,
+    seen: EndSeen,
 }
 
 impl Watched {
     pub fn new(inner: Box<dyn AsyncTokioStream>, ended: Arc<AtomicBool>) -> Watched {
-        Watched { inner, ended, tail: Vec::with_capacity(END.len() * 2) }
+        Watched { inner, ended, seen: EndSeen::default() }
     }
+}
 
-    fn saw(&mut self, written: &[u8]) {
+/// Looks for the end of DATA in what is written, also when it is split over two writes.
+#[derive(Debug, Default)]
+struct EndSeen {
+    /// The last bytes written.
+    tail: Vec<u8>,
+}
+
+impl EndSeen {
+    fn saw(&mut self, written: &[u8]) -> bool {
         self.tail.extend_from_slice(&written[written.len().saturating_sub(END.len())..]);
         let seen = written.windows(END.len()).any(|w| w == END) || self.tail.windows(END.len()).any(|w| w == END);
-        if seen {
-            self.ended.store(true, Ordering::Release);
-        }
         let keep = self.tail.len().saturating_sub(END.len() - 1);
         self.tail.drain(..keep);
+        seen
     }
 }
 
@@ -55,8 +61,10 @@ impl AsyncWrite for Watched {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
         let result = Pin::new(&mut this.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = &result {
-            this.saw(&buf[..*n]);
+        if let Poll::Ready(Ok(n)) = &result
+            && this.seen.saw(&buf[..*n])
+        {
+            this.ended.store(true, Ordering::Release);
         }
         result
     }
@@ -70,54 +78,17 @@ impl AsyncWrite for Watched {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn watched() -> (Watched, Arc<AtomicBool>) {
-        let ended = Arc::new(AtomicBool::new(false));
-        let (a, _b) = tokio::io::duplex(64);
-        (Watched::new(Box::new(Duplex(a)), ended.clone()), ended)
-    }
-
-    #[derive(Debug)]
-    struct Duplex(tokio::io::DuplexStream);
-    impl AsyncTokioStream for Duplex {
-        fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
-            Err(std::io::Error::other("in memory"))
-        }
-    }
-    impl AsyncRead for Duplex {
-        fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
-            Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
-        }
-    }
-    impl AsyncWrite for Duplex {
-        fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-            Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
-        }
-        fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-            Pin::new(&mut self.get_mut().0).poll_flush(cx)
-        }
-        fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-            Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
-        }
-    }
+    use super::EndSeen;
 
     #[test]
     fn the_end_is_seen_whole_or_split_and_nothing_else_is() {
-        let (mut w, ended) = watched();
-        w.saw(b"MAIL FROM:<a@b>\r\nDATA\r\nSubject: x\r\n\r\n..dot-stuffed line\r\n");
-        assert!(!ended.load(Ordering::Acquire), "a doubled dot is not the end");
-        w.saw(b"last line\r\n.");
-        assert!(!ended.load(Ordering::Acquire));
-        w.saw(b"\r\n");
-        assert!(ended.load(Ordering::Acquire), "the end split over two writes");
-        let (mut w, ended) = watched();
-        w.saw(b"body\r\n.\r\n");
-        assert!(ended.load(Ordering::Acquire), "the end in one write");
-        let (mut w, ended) = watched();
-        for b in b"x\r\n.\r\n" {
-            w.saw(std::slice::from_ref(b));
-        }
-        assert!(ended.load(Ordering::Acquire), "byte by byte");
+        let mut w = EndSeen::default();
+        assert!(!w.saw(b"MAIL FROM:<a@b>\r\nDATA\r\nSubject: x\r\n\r\n..dot-stuffed line\r\n"), "a doubled dot");
+        assert!(!w.saw(b"last line\r\n."));
+        assert!(w.saw(b"\r\n"), "the end split over two writes");
+        assert!(EndSeen::default().saw(b"body\r\n.\r\n"), "the end in one write");
+        let mut w = EndSeen::default();
+        let seen: Vec<bool> = b"x\r\n.\r\n".iter().map(|b| w.saw(std::slice::from_ref(b))).collect();
+        assert_eq!(seen.iter().filter(|s| **s).count(), 1, "byte by byte: {seen:?}");
     }
 }
