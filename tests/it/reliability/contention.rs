@@ -66,6 +66,7 @@ async fn web_writes_intake_and_outbox_at_once_on_sqlite() {
                 while !done.load(std::sync::atomic::Ordering::Relaxed) {
                     let n = &numbers[(w + i) % numbers.len()];
                     let text = format!("merknad {w}-{i}");
+                    let started = std::time::Instant::now();
                     let res = app
                         .post(
                             &format!("/tickets/{n}/note"),
@@ -73,7 +74,7 @@ async fn web_writes_intake_and_outbox_at_once_on_sqlite() {
                             &[("csrf", &session.csrf), ("text", &text)],
                         )
                         .await;
-                    answers.push(res.status());
+                    answers.push((res.status(), started.elapsed()));
                     i += 1;
                 }
                 answers
@@ -88,19 +89,29 @@ async fn web_writes_intake_and_outbox_at_once_on_sqlite() {
     .await;
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     let mut notes = 0;
+    let mut took = Vec::new();
     for w in writers {
         let answers = w.await.expect("a writer");
-        assert!(answers.iter().all(|s| *s == StatusCode::SEE_OTHER), "every note saved: {answers:?}");
+        assert!(answers.iter().all(|(s, _)| *s == StatusCode::SEE_OTHER), "every note saved: {answers:?}");
         notes += answers.len();
+        took.extend(answers.into_iter().map(|(_, t)| t));
     }
+    took.sort();
+    let p99 = took[(took.len() * 99 / 100).min(took.len() - 1)];
+    // The write budget: a staff action never waits out the busy timeout (10 s) behind the intake.
+    assert!(p99 < Duration::from_secs(2), "p99 of a note while the intake writes: {p99:?}");
     assert!(notes >= WRITERS, "the writers wrote while the backlog came in ({notes} notes)");
     let saved =
         crate::support::count(&hd.config.database_url, "SELECT COUNT(*) FROM ticket_events WHERE kind = 'note'").await;
     assert_eq!(saved, notes as i64, "every note is in the ticket history");
     serve.terminate();
     let log = std::fs::read_to_string(config.with_file_name("serve.log")).expect("the service's log");
-    let locked: Vec<&str> = log.lines().filter(|l| l.contains("ERROR") && l.contains("locked")).collect();
-    assert!(locked.is_empty(), "no `database is locked` error in the log:\n{}", locked.join("\n"));
+    // Not even retried quietly: no lock or busy error at any level.
+    let locked: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("ERROR") || l.contains("locked") || l.contains("SQLITE_BUSY") || l.contains("busy"))
+        .collect();
+    assert!(locked.is_empty(), "no `database is locked` in the log:\n{}", locked.join("\n"));
     assert!(log.contains("new ticket"), "the log is the service's own");
-    eprintln!("contention: {} tickets, {notes} notes by {WRITERS} writers, no error", FIRST + BACKLOG);
+    eprintln!("contention: {} tickets, {notes} notes by {WRITERS} writers, p99 {p99:?}, no error", FIRST + BACKLOG);
 }

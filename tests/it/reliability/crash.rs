@@ -115,14 +115,15 @@ impl TwoInstances {
         TwoInstances { hd, token, n, store, lease, first, holder, other, sender }
     }
 
-    /// Waits until the other instance holds the mailbox lease.
-    async fn taken_over(&self) {
+    /// Waits until the other instance holds the mailbox lease; its name in the lease.
+    async fn taken_over(&self) -> String {
         let second = eventually("the other instance holds the mailbox", WAIT, || async {
             let h = self.store.lease_holder(&self.lease, time::OffsetDateTime::now_utc()).await.ok()??;
             (h != self.first).then_some(h)
         })
         .await;
         assert!(second.starts_with(&format!("{}-", self.other.pid())), "{second} is the other instance");
+        second
     }
 }
 
@@ -170,7 +171,7 @@ async fn two_instances_on_postgres_one_killed() {
     // Kill whichever holds the mailbox; the other takes over when the lease runs out.
     let killed = std::time::Instant::now();
     t.holder.kill9();
-    t.taken_over().await;
+    let _ = t.taken_over().await;
     let took = killed.elapsed();
     let ttl = std::time::Duration::try_from(routedesk::intake::LEASE_TTL).expect("a positive lease");
     assert!(took <= ttl + std::time::Duration::from_secs(5), "taken over in {took:?}, the lease is {ttl:?}");
@@ -205,17 +206,42 @@ async fn a_frozen_instance_thawed_after_the_takeover_doubles_nothing() {
     crate::support::level::needs!(Rig, Postgres);
     let _rig = RIG_LOCK.read().await;
     let t = TwoInstances::start("Z", 200, 30).await;
+    let frozen = std::time::Instant::now();
     t.holder.signal("STOP");
-    t.taken_over().await;
+    let second = t.taken_over().await;
+    let took = frozen.elapsed();
+    let ttl = std::time::Duration::try_from(routedesk::intake::LEASE_TTL).expect("a positive lease");
+    assert!(took <= ttl + std::time::Duration::from_secs(5), "taken over in {took:?}, the lease is {ttl:?}");
+    // One poller at a time: from the takeover on, the lease names the other instance only.
+    let watching = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let samples = tokio::spawn({
+        let (store, lease, watching) = (t.store.clone(), t.lease.clone(), watching.clone());
+        async move {
+            let mut seen = std::collections::BTreeSet::new();
+            while watching.load(std::sync::atomic::Ordering::Relaxed) {
+                let now = time::OffsetDateTime::now_utc();
+                seen.insert(store.lease_holder(&lease, now).await.expect("lease").unwrap_or_default());
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            seen
+        }
+    });
     // The other works on for a while; then the frozen one wakes up in the middle of what it did.
     eventually("more tickets by the other", WAIT, || async {
         (t.store.count(Counted::Tickets).await.ok()? >= 60).then_some(())
     })
     .await;
+    let before_thaw = t.holder.log_text().len();
     t.holder.signal("CONT");
     let (n, token, store) = (t.n, t.token.clone(), t.store.clone());
     t.sender.await.expect("all reports delivered");
     let Delivered { mails, resent } = assert_exactly_once(&t.hd, &token, n, 1).await;
+    watching.store(false, std::sync::atomic::Ordering::Relaxed);
+    let holders = samples.await.expect("the lease was watched");
+    assert_eq!(holders, [second].into_iter().collect(), "only the other instance held the mailbox after the takeover");
+    // Thawed, it takes nothing in: no ticket, no reply recorded by it after it woke.
+    let woke = t.holder.log_text().get(before_thaw..).unwrap_or_default().to_string();
+    assert!(!woke.contains("new ticket") && !woke.contains("reply added"), "the thawed instance took mail in:\n{woke}");
     assert_eq!(store.count(Counted::Inbound).await.expect("count"), n as i64, "each mail recorded once");
     // As after a kill, only the batches in flight when it froze can arrive twice (checked above),
     // each marked for staff; a claim taken over is not sent again by the thawed instance (it says

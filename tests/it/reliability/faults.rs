@@ -40,6 +40,57 @@ async fn a_connection_cut_mid_fetch_loses_and_doubles_nothing(db: Db) {
     svc.stop(WAIT).await.expect("stops");
 }
 
+on_both_databases!(a_20_mb_fetch_cut_five_times_holds_up_no_other_mailbox);
+
+/// Test plan 3 at its size: a 20 MB report whose FETCH is cut five times part way through the
+/// literal; meanwhile another helpdesk's mailbox is served as usual.
+async fn a_20_mb_fetch_cut_five_times_holds_up_no_other_mailbox(db: Db) {
+    crate::support::level::needs!(Rig);
+    let _rig = RIG_LOCK.read().await;
+    let mut hd = Helpdesk::new(db).await;
+    let r = rig::ensure();
+    let proxy = crate::support::proxy::start(r.imap_port, 5, 2_000_000).await;
+    hd.config.imap.url = format!("imap://127.0.0.1:{}", proxy.port);
+    hd.config.imap.ca_cert = None;
+    let token = unique("G");
+    let mut report = Report::complete(&token, &hd.address);
+    let mut shot = crate::support::mail::png(1280, 800);
+    shot.resize(15_000_000, 0x5a);
+    report.screenshot_png = Some(shot);
+    let raw = report.to_bytes();
+    assert!(raw.len() > 19_000_000, "a 20 MB mail: {}", raw.len());
+    append(&hd.address, "INBOX", &raw).await;
+    let svc = hd.start().await;
+    let store = hd.store().await;
+
+    // Another mailbox, while the first is being cut.
+    let (other, other_svc) = crate::support::spawn_helpdesk(db).await;
+    let other_store = other.store().await;
+    eventually("the first cut", WAIT, || async { (proxy.cut.load(Ordering::Relaxed) >= 1).then_some(()) }).await;
+    append(&other.address, "INBOX", &Report::complete(&unique("H"), &other.address).to_bytes()).await;
+    let put = std::time::Instant::now();
+    eventually("the other mailbox's ticket", WAIT, || async {
+        (other_store.count(Counted::Tickets).await.ok()? == 1).then_some(())
+    })
+    .await;
+    let other_took = put.elapsed();
+    let cuts_meanwhile = proxy.cut.load(Ordering::Relaxed);
+
+    eventually("the big report a ticket", WAIT, || async {
+        (store.count(Counted::Tickets).await.ok()? == 1).then_some(())
+    })
+    .await;
+    inbox_emptied(&hd.address, WAIT).await;
+    assert_eq!(store.count(Counted::Tickets).await.expect("count"), 1, "one ticket in the end");
+    assert_eq!(proxy.cut.load(Ordering::Relaxed), 5, "cut five times");
+    assert!(svc.intake.reconnects.load(Ordering::Relaxed) >= 5, "each cut retried");
+    assert!(cuts_meanwhile < 5, "the other mailbox was served while the first was still being cut");
+    assert!(other_took < Duration::from_secs(10), "the other mailbox waited {other_took:?}");
+    eprintln!("20 MB fetch cut 5 times ({db:?}): the other mailbox's ticket after {other_took:?}");
+    other_svc.stop(WAIT).await.expect("stops");
+    svc.stop(WAIT).await.expect("stops");
+}
+
 async fn intake_rides_out_a_long_imap_outage(db: Db) {
     crate::support::level::needs!(Rig);
     let _rig = RIG_LOCK.write().await;
