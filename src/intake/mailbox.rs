@@ -209,6 +209,11 @@ impl FolderSession<'_> {
         let started = Instant::now();
         let bodies = self.fetch(session, uids, "BODY.PEEK[]", bytes).await?;
         let fetched = started.elapsed();
+        if bodies.len() < uids.len() {
+            // Another client (a person in Outlook) moved or deleted them after our search: theirs now.
+            let gone: Vec<u32> = uids.iter().copied().filter(|u| !bodies.contains_key(u)).collect();
+            tracing::info!(?gone, "mail gone before it was fetched: another client moved or deleted it");
+        }
         let mails: Vec<_> =
             bodies.into_iter().map(|(uid, raw)| (raw, Source { folder: &self.cfg.folder, uidvalidity, uid })).collect();
         let outcomes = self.desk.ingest_batch(&mails).await?;
