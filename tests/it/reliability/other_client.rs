@@ -114,7 +114,7 @@ async fn a_person_filing_and_deleting_mail_meanwhile_crashes_nothing(db: Db) {
                 s.select("INBOX").await.expect("the person opens the inbox");
                 // The oldest mail, by sequence number, as a simple client would; routedesk may take it first.
                 round += 1;
-                let result = if round % 2 == 0 {
+                let result = if round.is_multiple_of(2) {
                     s.mv("1", "Arkiv").await.map(|()| filed.fetch_add(1, Ordering::Relaxed)).map(drop)
                 } else {
                     let flagged = match s.store("1", "+FLAGS (\\Deleted)").await {
