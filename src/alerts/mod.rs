@@ -32,7 +32,8 @@ pub enum Condition {
     MailboxRenumbered,
     /// Mail was set aside as unreadable or too large in the last day.
     Quarantined,
-    /// Automatic replies were held by the limits, or our own mail came back, in the last day.
+    /// Automatic replies were held by the limits, our own mail came back, or a robot answered
+    /// our automatic reply, in the last day.
     LoopSuspected,
 }
 
@@ -101,7 +102,8 @@ pub struct Facts {
     /// Mail quarantined in the last day, and the newest one's reason.
     pub quarantined_recently: i64,
     pub last_quarantine: String,
-    /// Automatic replies held by the limits, and our own mail coming back, in the last day.
+    /// Automatic replies held by the limits, our own mail coming back, and automatic replies to
+    /// our automatic replies, in the last day.
     pub loops_recently: i64,
 }
 
@@ -158,7 +160,7 @@ impl Finding {
                 self.count
             ),
             Condition::LoopSuspected => format!(
-                "{} automatiske svar er holdt tilbake, eller vår egen e-post har kommet tilbake, det siste døgnet: en robot eller en videresending kan gå i ring.",
+                "{} ganger det siste døgnet er automatiske svar holdt tilbake, har vår egen e-post kommet tilbake, eller har en robot svart på vårt automatiske svar: en robot eller en videresending kan gå i ring. Sløyfen er stoppet.",
                 self.count
             ),
         }
@@ -192,7 +194,7 @@ impl Finding {
                 self.count
             ),
             Condition::LoopSuspected => format!(
-                "{} automatic replies were held back, or our own mail came back, in the last day: a robot or a forward may be looping.",
+                "{} times in the last day automatic replies were held back, our own mail came back, or a robot answered our automatic reply: a robot or a forward may be looping. The loop was stopped.",
                 self.count
             ),
         }

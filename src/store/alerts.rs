@@ -73,6 +73,12 @@ impl Store {
         const HELD: &str = "SELECT COUNT(*) FROM ticket_events WHERE kind = 'reply-suppressed' AND at > $1";
         const OWN: &str = "SELECT COUNT(*) FROM messages WHERE direction = 'in' AND verdict = 'ignored' AND received_at > $1 \
              AND reason LIKE 'own mail coming back%'";
+        // An automatic reply from someone we sent an automatic reply to: two robots met, and our
+        // limits stopped it; worth knowing (a vacation responder, or a misrouted mailbox).
+        const ANSWERED: &str = "SELECT COUNT(DISTINCT m.id) FROM messages m \
+             JOIN outbox_recipients r ON r.address = m.from_addr JOIN outbox o ON o.id = r.outbox_id \
+             WHERE m.direction = 'in' AND m.verdict = 'ignored' AND m.reason LIKE 'auto-reply%' \
+             AND m.received_at > $1 AND o.kind IN ('acknowledgement', 'request-info') AND o.created_at > $1";
         let day_ago = OffsetDateTime::now_utc() - time::Duration::days(1);
         let mut f = Facts::default();
         let result: Result<(), sqlx::Error> = async {
@@ -87,7 +93,8 @@ impl Store {
             f.last_quarantine = last.unwrap_or_default().0;
             let (held,): (i64,) = db!(self, fetch_one, HELD, day_ago)?;
             let (own,): (i64,) = db!(self, fetch_one, OWN, day_ago)?;
-            f.loops_recently = held + own;
+            let (answered,): (i64,) = db!(self, fetch_one, ANSWERED, day_ago)?;
+            f.loops_recently = held + own + answered;
             Ok(())
         }
         .await;

@@ -88,5 +88,50 @@ async fn an_answering_robot_gets_at_most_one_automatic_reply(db: Db) {
     .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(inbox(robot).await.len(), 1, "no answer to the vacation reply");
+    // Two robots met — our automatic reply was answered by theirs — and somebody is told.
+    let alerts = crate::support::alerts_now(&store, &hd.config).await;
+    assert!(alerts.contains(&routedesk::alerts::Condition::LoopSuspected), "{alerts:?}");
     svc.stop(Duration::from_secs(30)).await.expect("stops");
+}
+
+/// Test plan 17 with two routedesk helpdesks pointed at each other — each one's mailbox is a
+/// reporter of the other's (a forward gone wrong): each asks the other for a screenshot once, each
+/// sets the other's request aside as an automatic reply, and then there is silence; both say a
+/// loop was stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_helpdesks_pointed_at_each_other_stop_at_once() {
+    crate::support::level::needs!(Rig);
+    let _rig = RIG_LOCK.read().await;
+    // Mailboxes inside the region, so each counts as a reporter the other may answer.
+    let a = crate::support::Helpdesk::at(Db::Sqlite, &format!("{}@gjovik.kommune.no", unique("servicedesk-"))).await;
+    let b = crate::support::Helpdesk::at(Db::Sqlite, &format!("{}@gjovik.kommune.no", unique("servicedesk-"))).await;
+    let (sa, sb) = (a.start().await, b.start().await);
+    for (to, from) in [(&a, &b), (&b, &a)] {
+        let mut report = Report::complete(&unique("PP"), &to.address);
+        report.from = Box::leak(from.address.clone().into_boxed_str());
+        report.screenshot = false;
+        send(&report.to_bytes(), &from.address, &to.address).await;
+    }
+    let (store_a, store_b) = (a.store().await, b.store().await);
+    for store in [&store_a, &store_b] {
+        eventually("the other's request set aside", Duration::from_secs(30), || async {
+            let set_aside = store.untracked_messages(10).await.ok()?;
+            set_aside.iter().any(|m| m.reason.as_deref().is_some_and(|r| r.starts_with("auto-reply"))).then_some(())
+        })
+        .await;
+    }
+    // Time for a loop to show, if there were one.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    for (store, other) in [(&store_a, &b.address), (&store_b, &a.address)] {
+        assert_eq!(store.count(Counted::Tickets).await.expect("count"), 1, "one ticket: the report");
+        assert_eq!(store.count(Counted::Inbound).await.expect("count"), 2, "the report and one automatic reply");
+        let t = store.tickets(1).await.expect("tickets").remove(0);
+        let replies = store.outbox_of(t.id).await.expect("outbox");
+        let to_other = replies.iter().filter(|o| o.to.iter().any(|r| r.as_str() == other.as_str())).count();
+        assert_eq!(to_other, 1, "one automatic reply to the other helpdesk");
+        let alerts = crate::support::alerts_now(store, &a.config).await;
+        assert!(alerts.contains(&routedesk::alerts::Condition::LoopSuspected), "{alerts:?}");
+    }
+    sa.stop(Duration::from_secs(30)).await.expect("stops");
+    sb.stop(Duration::from_secs(30)).await.expect("stops");
 }

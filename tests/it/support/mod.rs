@@ -97,9 +97,14 @@ pub struct Helpdesk {
 
 impl Helpdesk {
     pub async fn new(db: Db) -> Helpdesk {
+        Helpdesk::at(db, &format!("{}@routedesk.test", unique("helpdesk-"))).await
+    }
+
+    /// A helpdesk whose mailbox is `address` (e.g. one inside the region's domains).
+    pub async fn at(db: Db, address: &str) -> Helpdesk {
         let rig = rig::ensure();
         let database = TestDatabase::new(db).await;
-        let address = format!("{}@routedesk.test", unique("helpdesk-"));
+        let address = address.to_string();
         let text = format!(
             r#"
 mailbox = "{address}"
