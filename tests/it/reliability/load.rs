@@ -103,6 +103,20 @@ async fn reports_at_ten_a_second_while_staff_browse(db: Db) {
         })
         .collect();
 
+    // What the service holds, every half second: a soak must not grow it.
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let sampler = tokio::spawn({
+        let (held, done, pid) = (held.clone(), done.clone(), serve.pid());
+        async move {
+            while !done.load(Ordering::Relaxed) {
+                if std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                    held.lock().expect("held").push(crate::support::process::held_by(pid));
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    });
+
     // Ten reports a second, each sent when its time comes; when each was handed over is kept.
     let started = Instant::now();
     let mut sent_at = Vec::with_capacity(n);
@@ -120,6 +134,7 @@ async fn reports_at_ten_a_second_while_staff_browse(db: Db) {
     for b in browsers {
         b.await.expect("every page answered");
     }
+    sampler.await.expect("the sampler");
     let rss = serve.peak_rss_mb();
     let log = serve.log_text();
     serve.terminate();
@@ -143,13 +158,26 @@ async fn reports_at_ten_a_second_while_staff_browse(db: Db) {
     assert!(web.len() >= staff * 3, "staff browsed: {} pages", web.len());
     let (p50, p99, web95) = (percentile(&lag, 0.5), percentile(&lag, 0.99), percentile(&web, 0.95));
     assert!(!log.contains("database is locked"), "no lock error in the log");
+    // Bounded: memory, file handles and database connections do not grow with the mail.
+    let held = held.lock().expect("held").clone();
+    assert!(held.len() >= 10, "sampled through the run: {}", held.len());
+    let quarter = &held[..held.len() / 4];
+    let early_fds = quarter.iter().map(|h| h.fds).max().unwrap_or(0);
+    let max_fds = held.iter().map(|h| h.fds).max().unwrap_or(0);
+    let max_db = held.iter().map(|h| h.db_connections).max().unwrap_or(0);
+    let max_rss = held.iter().map(|h| h.rss_mb).fold(0.0, f64::max);
+    assert!(max_fds <= early_fds + 16, "file handles grew: {early_fds} early, {max_fds} at most");
+    let pool = if db == Db::Postgres { 10 } else { 4 };
+    assert!(max_db <= pool, "{max_db} database connections; the pool has {pool}");
+    assert!(max_db >= 1, "the database connections were seen");
+    assert!(max_rss < 512.0, "resident memory {max_rss:.0} MB");
     let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();
     assert!(errors.is_empty(), "no error in the log:\n{}", errors.join("\n"));
     // Functional bounds only (the figures themselves are benchmarks): nothing waits for minutes.
     assert!(p99 < Duration::from_secs(60), "delivery to ticket p99 {p99:?}");
     assert!(web95 < Duration::from_secs(5), "web p95 {web95:?}");
     eprintln!(
-        "load ({db:?}): {n} reports in {sending:.0?}, delivery to ticket p50 {p50:.2?} p99 {p99:.2?}; {staff} staff, {} pages, p95 {web95:.2?}; peak RSS {rss:.0} MB",
+        "load ({db:?}): {n} reports in {sending:.0?}, delivery to ticket p50 {p50:.2?} p99 {p99:.2?}; {staff} staff, {} pages, p95 {web95:.2?}; peak RSS {rss:.0} MB, file handles {early_fds} early / {max_fds} at most, database connections at most {max_db}",
         web.len()
     );
 }

@@ -106,3 +106,41 @@ pub async fn http_get(port: u16, path: &str) -> String {
     s.read_to_string(&mut out).await.expect("response");
     out.split_once("\r\n\r\n").map(|(_, body)| body.to_string()).unwrap_or_default()
 }
+
+/// What a running process holds, read from /proc: for a soak's bounds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Held {
+    pub rss_mb: f64,
+    pub fds: usize,
+    /// Its database connections: open SQLite files (`.db`), or TCP connections to PostgreSQL.
+    pub db_connections: usize,
+}
+
+/// What process `pid` holds now.
+pub fn held_by(pid: u32) -> Held {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the process runs");
+    let rss_kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS");
+    let links: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("its fds")
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    let sockets: std::collections::HashSet<&str> =
+        links.iter().filter_map(|l| l.strip_prefix("socket:[")?.strip_suffix(']')).collect();
+    // /proc/net/tcp*: local, remote (hex ip:port), ..., the socket's inode tenth.
+    let to_postgres = ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .flat_map(|t| t.lines().skip(1).map(str::to_string).collect::<Vec<_>>())
+        .filter(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            cols.get(2).is_some_and(|r| r.ends_with(":1538")) && cols.get(9).is_some_and(|i| sockets.contains(i))
+        })
+        .count();
+    let sqlite_files = links.iter().filter(|l| l.ends_with(".db")).count();
+    Held { rss_mb: rss_kb / 1024.0, fds: links.len(), db_connections: to_postgres + sqlite_files }
+}
