@@ -11,6 +11,9 @@ pub mod health;
 pub mod i18n;
 pub mod limiter;
 mod pages;
+
+/// The report section of a ticket's page, as staff read it (also what the fuzz target renders).
+pub use pages::ticket::render_report;
 mod security;
 pub mod sso;
 pub mod visibility;

@@ -199,6 +199,11 @@ fn fuzz_regressions_never_panic() {
                     let _ = routedesk::reply::routing(&d, "RD-2026-000001", &policy, None, Default::default());
                     let _ = routedesk::reply::request_info(&d, "RD-2026-000001", &policy);
                 }
+                // What staff read of it, as the `render` fuzz target checks it.
+                let html = routedesk::web::render_report(&raw, routedesk::web::i18n::Lang::Nb.texts())
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                assert!(!html.contains("<script") && !html.contains("javascript:"), "a script survived");
             }))
             .is_err()
         })

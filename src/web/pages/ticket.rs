@@ -65,10 +65,8 @@ struct TicketPage {
     chrome: Chrome,
     t: TicketRow,
     created: String,
-    from: String,
-    date: String,
-    text: String,
-    html: Option<String>,
+    /// The report as sent, rendered by [`render_report`].
+    report: String,
     files: Vec<FileView>,
     missing: Vec<&'static str>,
     reasons: Vec<String>,
@@ -124,35 +122,45 @@ fn size(n: i64) -> String {
 }
 
 /// The report as sent, read from its raw mail: sender, date, text and sanitised HTML.
-#[derive(Default)]
+#[derive(Template)]
+#[template(path = "web/report.html")]
 struct ReportView {
+    t: &'static crate::web::i18n::Texts,
     from: String,
     date: String,
     text: String,
     html: Option<String>,
 }
 
-impl ReportView {
-    /// Parsing a large mail is CPU work: it runs on a blocking thread, beside the page's queries.
-    async fn of(raw: Option<Vec<u8>>) -> WebResult<ReportView> {
-        let Some(raw) = raw else { return Ok(ReportView::default()) };
-        let view = tokio::task::spawn_blocking(move || {
-            let Ok(mail) = parse(&raw, &ParseLimits::default()) else { return ReportView::default() };
-            ReportView {
-                from: mail
-                    .from
-                    .as_ref()
-                    .map(|f| f.name.as_ref().map_or_else(|| f.address.to_string(), |n| format!("{n} <{}>", f.address)))
-                    // No valid sender: show what the header said, so staff see what was refused.
-                    .or_else(|| mail.header("From").map(crate::pipeline::parse::clean_line))
-                    .unwrap_or_default(),
-                date: mail.date.clone().unwrap_or_default(),
-                html: mail.html.as_deref().map(sanitize),
-                text: mail.text,
-            }
-        });
-        view.await.map_err(|e| WebError::from(anyhow::anyhow!("reading the report: {e}")))
+/// The report section of a ticket's page, from its raw mail: what staff read of any mail, so the
+/// fuzz target renders exactly this (`fuzz/fuzz_targets/render.rs`).
+pub fn render_report(raw: &[u8], t: &'static crate::web::i18n::Texts) -> Result<String, askama::Error> {
+    let Ok(mail) = parse(raw, &ParseLimits::default()) else {
+        return ReportView { t, from: String::new(), date: String::new(), text: String::new(), html: None }.render();
+    };
+    ReportView {
+        t,
+        from: mail
+            .from
+            .as_ref()
+            .map(|f| f.name.as_ref().map_or_else(|| f.address.to_string(), |n| format!("{n} <{}>", f.address)))
+            // No valid sender: show what the header said, so staff see what was refused.
+            .or_else(|| mail.header("From").map(crate::pipeline::parse::clean_line))
+            .unwrap_or_default(),
+        date: mail.date.clone().unwrap_or_default(),
+        html: mail.html.as_deref().map(sanitize),
+        text: mail.text,
     }
+    .render()
+}
+
+/// Parsing a large mail is CPU work: it runs on a blocking thread, beside the page's queries.
+async fn report_of(raw: Option<Vec<u8>>, t: &'static crate::web::i18n::Texts) -> WebResult<String> {
+    let raw = raw.unwrap_or_default();
+    let view = tokio::task::spawn_blocking(move || render_report(&raw, t));
+    view.await
+        .map_err(|e| WebError::from(anyhow::anyhow!("reading the report: {e}")))?
+        .map_err(|e| WebError::from(anyhow::anyhow!("rendering the report: {e}")))
 }
 
 fn file_view(a: crate::store::AttachmentRow) -> FileView {
@@ -209,7 +217,7 @@ pub async fn page(
             None => Ok(None),
         }
     };
-    let report = async { ReportView::of(store.report_raw(t.id).await?).await };
+    let report = async { report_of(store.report_raw(t.id).await?, staff.lang.texts()).await };
     let (report, files, incident, privacy_case, links, outbox, events, messages) = tokio::try_join!(
         report,
         async { Ok::<_, WebError>(store.attachments_of(t.id).await?) },
@@ -237,10 +245,7 @@ pub async fn page(
         incident: incident.filter(|i| i.state != IncidentState::Dismissed),
         privacy_incident,
         created: when(t.created_at),
-        from: report.from,
-        date: report.date,
-        text: report.text,
-        html: report.html,
+        report,
         files: files.into_iter().map(file_view).collect(),
         missing: t.missing.iter().map(|d| d.label_nb()).collect(),
         reasons: t.reasons.lines().map(str::to_string).collect(),
