@@ -28,3 +28,11 @@ ALTER TABLE mailbox_state ADD COLUMN renumbered_at TIMESTAMPTZ;
 
 -- Replies held back by the limits in the last day, read by the alert checks every minute.
 CREATE INDEX ticket_events_held ON ticket_events (at) WHERE kind = 'reply-suppressed';
+
+-- Addresses mail to which bounced: no automatic reply goes to them until the block ends.
+CREATE TABLE blocked_addresses (
+    address TEXT PRIMARY KEY,
+    until   TIMESTAMPTZ NOT NULL,
+    reason  TEXT NOT NULL,
+    at      TIMESTAMPTZ NOT NULL
+);

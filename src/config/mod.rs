@@ -309,6 +309,9 @@ pub struct LimitsConfig {
     /// turn it into a spam source); 0: no limit. Routing mail is never held by it.
     #[serde(default = "default_replies_per_hour_in_all")]
     pub replies_per_hour: u32,
+    /// Days an address whose mail bounced gets no automatic reply.
+    #[serde(default = "default_bounce_block_days")]
+    pub bounce_block_days: u32,
 }
 
 impl Default for LimitsConfig {
@@ -319,6 +322,7 @@ impl Default for LimitsConfig {
             max_depth: default_max_depth(),
             replies_per_sender_per_hour: default_replies_per_hour(),
             replies_per_hour: default_replies_per_hour_in_all(),
+            bounce_block_days: default_bounce_block_days(),
         }
     }
 }
@@ -406,6 +410,9 @@ fn default_replies_per_hour() -> u32 {
 }
 fn default_replies_per_hour_in_all() -> u32 {
     500
+}
+fn default_bounce_block_days() -> u32 {
+    7
 }
 fn default_sessions() -> u32 {
     4

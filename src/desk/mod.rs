@@ -4,6 +4,7 @@
 //! transaction; the outbox worker sends the mail afterwards.
 
 mod actions;
+mod bounces;
 pub mod dedup;
 mod group;
 pub mod incidents;
@@ -74,6 +75,8 @@ pub struct Desk {
     replies_per_sender_per_hour: u32,
     /// Automatic replies per hour in all (0: no limit).
     replies_per_hour: u32,
+    /// How long an address whose mail bounced gets no automatic reply.
+    bounce_block_days: u32,
     /// Makes and recognises routedesk's own (signed) Message-IDs.
     ids: message_id::MessageIds,
     /// The authserv-id of our own receiving server; its `Authentication-Results` are believed.
@@ -102,6 +105,7 @@ impl Desk {
             dry_run: cfg.dry_run,
             replies_per_sender_per_hour: cfg.limits.replies_per_sender_per_hour,
             replies_per_hour: cfg.limits.replies_per_hour,
+            bounce_block_days: cfg.limits.bounce_block_days,
             ids,
             trusted_authserv_id: cfg.trusted_authserv_id.clone(),
             grouping: Arc::default(),
@@ -262,7 +266,13 @@ impl Desk {
         };
         Ok(match (decision, reason) {
             (Err(_), Some(reason)) => Outcome::Quarantined { reason },
-            (Ok(_), Some(reason)) => Outcome::Ignored { reason },
+            (Ok(d), Some(reason)) => {
+                let bounce = d.ignored.as_ref().is_some_and(|i| i.kind == crate::pipeline::ignore::IgnoreKind::Bounce);
+                if bounce && !own_mail {
+                    self.bounced(tx, raw, message, now).await?;
+                }
+                Outcome::Ignored { reason }
+            }
             (Err(e), None) => Outcome::Quarantined { reason: e.to_string() },
             (Ok(d), None) => {
                 // A sender our server could not verify joins no existing ticket and gets no automatic

@@ -88,6 +88,14 @@ impl Desk {
         if tx.ticket_replied_to(ticket, to).await? {
             return Ok(());
         }
+        if let Some(until) = tx.blocked_until(to, now).await? {
+            let why = format!(
+                "no {} to {to}: mail to it bounced (blocked until {})",
+                kind.as_str(),
+                crate::text::time::when(until)
+            );
+            return tx.event(ticket, now, ACTOR, "reply-suppressed", &why).await;
+        }
         let recent = tx.replies_to_since(to, now - time::Duration::hours(1)).await?;
         if recent >= i64::from(self.replies_per_sender_per_hour) {
             let why = format!("no {} to {to}: {recent} automatic replies in the last hour (limit)", kind.as_str());

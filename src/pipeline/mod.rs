@@ -2,6 +2,7 @@
 //! module with plain data in and out; nothing here knows of IMAP, SMTP, SQL or HTTP.
 
 pub mod authres;
+pub mod bounce;
 pub mod check;
 pub mod classify;
 pub mod ignore;

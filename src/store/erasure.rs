@@ -124,6 +124,7 @@ impl Tx {
         // The reconciliation's list names the sender of mail found on the server; the next run
         // finds none of it (the erasure expunges the copies).
         const UNMATCHED: &str = "DELETE FROM reconcile_findings WHERE LOWER(from_addr) = $1";
+        const BLOCKED: &str = "DELETE FROM blocked_addresses WHERE address = $1";
         const NAMED_IN_EVENTS: &str =
             "SELECT DISTINCT ticket_id FROM ticket_events WHERE LOWER(detail) LIKE $1 ESCAPE '\\'";
         const EVENTS: &str = "UPDATE ticket_events SET detail = '' WHERE LOWER(detail) LIKE $1 ESCAPE '\\'";
@@ -172,6 +173,8 @@ impl Tx {
             .context("removing the person from the recipients")?;
         db!(self, c => sqlx::query(UNMATCHED).bind(address).execute(c).await.map(drop))
             .context("removing the person from the reconciliation's list")?;
+        db!(self, c => sqlx::query(BLOCKED).bind(address).execute(c).await.map(drop))
+            .context("removing the person's bounce block")?;
 
         // Entries of the audit trail that name them lose their details.
         let named: Vec<(i64,)> = db!(self, c => sqlx::query_as(NAMED_IN_EVENTS).bind(&pattern).fetch_all(c).await)

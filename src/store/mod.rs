@@ -26,6 +26,7 @@ macro_rules! db {
 mod alerts;
 mod attachments;
 mod audit;
+mod bounces;
 mod erasure;
 mod incidents;
 mod leases;

@@ -4,6 +4,7 @@
 //! one queue). Nothing may be lost, nothing doubled.
 
 mod backlog;
+mod bounce;
 mod contention;
 mod crash;
 mod faults;
