@@ -63,10 +63,11 @@ pub fn read(raw: &[u8]) -> Bounce {
             }
         } else if let Some(v) = field(line, "Action") {
             failed = v.eq_ignore_ascii_case("failed");
-        } else if let Some(v) = field(line, "Diagnostic-Code").or_else(|| field(line, "Status")) {
-            if out.diagnostic.is_none() || field(line, "Diagnostic-Code").is_some() {
-                out.diagnostic = Some(v.chars().take(300).collect());
-            }
+        } else if let Some(v) = field(line, "Diagnostic-Code").or_else(|| field(line, "Status"))
+            // The diagnostic says more than the status code: it wins over an earlier Status.
+            && (out.diagnostic.is_none() || field(line, "Diagnostic-Code").is_some())
+        {
+            out.diagnostic = Some(v.chars().take(300).collect());
         }
     }
     out
