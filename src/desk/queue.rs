@@ -84,6 +84,11 @@ impl Desk {
         d: &Decision,
         now: OffsetDateTime,
     ) -> Result<()> {
+        if let Some(why) = d.routing.as_ref().and_then(|r| r.withheld.as_deref()) {
+            // Not `reply-suppressed`: that kind counts towards the "loop suspected" alert.
+            let what = format!("no {} to {to}: {why}", kind.as_str());
+            return tx.event(ticket, now, ACTOR, "reply-withheld", &what).await;
+        }
         // Two robots must not be able to loop: one automatic reply per sender per ticket, and a cap per hour.
         if tx.ticket_replied_to(ticket, to).await? {
             return Ok(());

@@ -1,5 +1,5 @@
 //! Faults put into the real rig: SIGKILL in the middle of a backlog, a second instance, a mail
-//! robot answering everything, a database that is locked or full, a connection cut mid-FETCH,
+//! robot answering everything, every robot signal through a desk, a database that is locked or full, a connection cut mid-FETCH,
 //! hostile mail, and the outbox at scale (an SMTP outage under a backlog, two instances' senders on
 //! one queue). Nothing may be lost, nothing doubled.
 
@@ -16,5 +16,6 @@ mod poison;
 mod reconcile;
 mod robots;
 mod self_loop;
+mod signals;
 mod twice;
 mod windows;
