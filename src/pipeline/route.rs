@@ -48,8 +48,8 @@ pub struct Routing {
     /// the region (see [`reply_address`]).
     pub reply_to: Option<EmailAddress>,
     /// Why the reporter, who could be answered, gets no automatic reply (the mail asked for none,
-    /// or came from a program). Nobody is asked for missing details then, so the report is never
-    /// held.
+    /// came from a program, or did not name the helpdesk in To or Cc). Nobody is asked for
+    /// missing details then, so the report is never held.
     pub withheld: Option<String>,
     pub reasons: Vec<String>,
 }
