@@ -57,6 +57,9 @@ pub fn check(config: Option<&Path>) -> ExitCode {
     }
     println!("Configuration valid.");
     println!("  mailbox:   {} ({})", cfg.mailbox, cfg.display_name);
+    if !cfg.addressed_as.is_empty() {
+        println!("  also:      {} (answered when in To or Cc)", cfg.addressed_as.join(", "));
+    }
     println!("  database:  {}", crate::store::redact(&cfg.database_url));
     println!(
         "  IMAP:      {} as {}, folder {} → {}",

@@ -65,6 +65,11 @@ pub struct Config {
     pub mailbox: String,
     #[serde(default = "default_display_name")]
     pub display_name: String,
+    /// Other addresses that deliver to the mailbox (aliases, e.g. `support@gjovik.kommune.no`).
+    /// A report gets an automatic reply only when the mailbox or one of these is in its To or Cc:
+    /// mail that reached the helpdesk by Bcc, a list or a forward was not written to it.
+    #[serde(default)]
+    pub addressed_as: Vec<String>,
     /// The authserv-id of our own receiving mail server (e.g. `mx.gjovik.kommune.no`): its
     /// `Authentication-Results` headers are believed, anyone else's are ignored. Empty: none.
     #[serde(default)]
@@ -473,6 +478,9 @@ impl Config {
         let mut p = Vec::new();
         if !address::is_valid(&self.mailbox) {
             p.push(format!("mailbox: {:?} is not a valid e-mail address", self.mailbox));
+        }
+        for a in self.addressed_as.iter().filter(|a| !address::is_valid(a)) {
+            p.push(format!("addressed_as: {a:?} is not a valid e-mail address"));
         }
         if !(self.database_url.starts_with("sqlite:")
             || self.database_url.starts_with("postgres://")

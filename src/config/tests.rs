@@ -33,6 +33,9 @@ fn every_problem_is_reported() {
     let Err(ConfigError::Invalid(p)) = Config::from_toml(&bad) else { panic!("expected validation errors") };
     assert!(p.iter().any(|m| m.contains("mailbox")), "{p:?}");
     assert!(p.iter().any(|m| m.contains("only to loopback")), "{p:?}");
+    let aliases = MINIMAL.replace("[imap]", "addressed_as = [\"support@gjovik.kommune.no\", \"support\"]\n[imap]");
+    let Err(ConfigError::Invalid(p)) = Config::from_toml(&aliases) else { panic!("expected validation errors") };
+    assert_eq!(p, ["addressed_as: \"support\" is not a valid e-mail address"]);
 }
 
 #[test]

@@ -71,6 +71,8 @@ pub struct Desk {
     limits: ParseLimits,
     /// The helpdesk address routedesk reads and sends as.
     mailbox: String,
+    /// The addresses a report must name in To or Cc to be answered: the mailbox and its aliases.
+    addressed_as: Arc<[EmailAddress]>,
     dry_run: bool,
     replies_per_sender_per_hour: u32,
     /// Automatic replies per hour in all (0: no limit).
@@ -102,6 +104,7 @@ impl Desk {
             policy: Arc::new(policy),
             limits: cfg.parse_limits(),
             mailbox: cfg.mailbox.to_lowercase(),
+            addressed_as: queue::addressed_as(cfg),
             dry_run: cfg.dry_run,
             replies_per_sender_per_hour: cfg.limits.replies_per_sender_per_hour,
             replies_per_hour: cfg.limits.replies_per_hour,
@@ -314,6 +317,7 @@ impl Desk {
         });
         decided.map(|mut d| {
             d.auth = crate::pipeline::authres::verdict(&d.mail, &self.trusted_authserv_id);
+            self.withhold_unaddressed_reply(&mut d);
             d
         })
     }

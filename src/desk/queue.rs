@@ -1,10 +1,13 @@
 //! The mail a ticket causes, queued in the outbox within the ticket's own transaction: the routing
 //! mail to the contacts and the automatic reply to the reporter (with the loop guards).
 
+use std::sync::Arc;
+
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
 use super::{ACTOR, Desk};
+use crate::config::Config;
 use crate::domain::{Class, IncidentState, OutboxKind, OutboxStatus};
 use crate::pipeline::Decision;
 use crate::pipeline::route::Reply;
@@ -84,6 +87,11 @@ impl Desk {
         d: &Decision,
         now: OffsetDateTime,
     ) -> Result<()> {
+        if let Some(why) = d.routing.as_ref().and_then(|r| r.withheld.as_deref()) {
+            // Not `reply-suppressed`: that kind counts towards the "loop suspected" alert.
+            let what = format!("no {} to {to}: {why}", kind.as_str());
+            return tx.event(ticket, now, ACTOR, "reply-withheld", &what).await;
+        }
         // Two robots must not be able to loop: one automatic reply per sender per ticket, and a cap per hour.
         if tx.ticket_replied_to(ticket, to).await? {
             return Ok(());
@@ -141,6 +149,19 @@ impl Desk {
         tx.event(ticket, now, ACTOR, kind.as_str(), &format!("{} queued to {to}", kind.as_str())).await
     }
 
+    /// Answers only mail written to the helpdesk: a report that named neither the mailbox nor one
+    /// of its aliases in To or Cc reached us by Bcc, a list or a forward, and its sender never
+    /// asked us anything. Decided before the ticket is opened, so such a report is not held for
+    /// details nobody will ask for.
+    pub(super) fn withhold_unaddressed_reply(&self, d: &mut Decision) {
+        let named = d.mail.to.iter().chain(&d.mail.cc).any(|m| self.addressed_as.contains(&m.address));
+        if let Some(routing) = d.routing.as_mut().filter(|_| !named) {
+            let why =
+                format!("the helpdesk ({}) is not in To or Cc: sent by Bcc, through a list or forwarded", self.mailbox);
+            routing.withhold_reply(why);
+        }
+    }
+
     pub(super) fn initial_status(&self) -> OutboxStatus {
         if self.dry_run { OutboxStatus::DryRun } else { OutboxStatus::Queued }
     }
@@ -149,4 +170,9 @@ impl Desk {
     pub(super) fn new_message_id(&self) -> String {
         self.ids.new_id()
     }
+}
+
+/// The mailbox and every alias of it, as addresses (the configuration has checked them).
+pub(super) fn addressed_as(cfg: &Config) -> Arc<[EmailAddress]> {
+    std::iter::once(&cfg.mailbox).chain(&cfg.addressed_as).filter_map(|a| EmailAddress::parse(a).ok()).collect()
 }

@@ -1,6 +1,7 @@
 //! Mail that must never become a ticket nor get a reply: auto-replies, bounces, bulk mail, read
 //! receipts and calendar mail (RFC 3834 and the headers real robots set; and, for the robots that
 //! set none, what their subjects and bodies always say). Answering them is how mail loops start.
+//! Also the mail that is a person's report but must get no automatic reply ([`no_automatic_reply`]).
 
 mod robots;
 
@@ -84,7 +85,7 @@ pub fn screen(mail: &ParsedMail) -> Option<Ignored> {
     if let Some(v) = header("Auto-Submitted").filter(|v| !v.is_empty() && !v.starts_with("no")) {
         return found(IgnoreKind::AutoReply, format!("Auto-Submitted: {v}"));
     }
-    for name in ["X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"] {
+    for name in ["X-Autoreply", "X-Autorespond"] {
         if let Some(v) = mail.header(name) {
             return found(IgnoreKind::AutoReply, format!("{name}: {v}"));
         }
@@ -113,13 +114,46 @@ pub fn screen(mail: &ParsedMail) -> Option<Ignored> {
     if let Some(evidence) = robots::absence(mail, &subject) {
         return found(IgnoreKind::AutoReply, evidence);
     }
-    for name in ["List-Id", "List-Unsubscribe", "Feedback-ID"] {
+    for name in LIST_HEADERS.iter().chain(&["Feedback-ID"]) {
         if let Some(v) = mail.header(name) {
             return found(IgnoreKind::Bulk, format!("{name}: {}", crate::pipeline::parse::clean_line(v)));
         }
     }
     None
 }
+
+/// The fields a mailing list adds (RFC 2369, RFC 2919, RFC 8058): any one of them marks list mail.
+const LIST_HEADERS: &[&str] = &[
+    "List-Id",
+    "List-Unsubscribe",
+    "List-Unsubscribe-Post",
+    "List-Subscribe",
+    "List-Post",
+    "List-Help",
+    "List-Owner",
+    "List-Archive",
+];
+
+/// Why a person's mail, which does become a ticket, must still get no automatic reply — or `None`.
+///
+/// `X-Auto-Response-Suppress` (Exchange) is a request to the recipient, not a sign that a robot
+/// wrote the mail: Outlook and forms that send on a person's behalf set it on real reports, so the
+/// report is kept and the request honoured. Any value but `None` counts, even `DR` or `OOF` alone:
+/// an acknowledgement is a courtesy, and a sender who asks to be spared robots' answers is spared
+/// ours. A null envelope sender (`Return-Path: <>`) is how programs send notifications (RFC 5321
+/// 4.5.5); answering one is how loops start.
+pub fn no_automatic_reply(mail: &ParsedMail) -> Option<String> {
+    if let Some(v) = mail.header("X-Auto-Response-Suppress") {
+        let v = crate::pipeline::parse::clean_line(v);
+        let asked = v.split([',', ' ']).any(|t| !t.is_empty() && !t.eq_ignore_ascii_case("none"));
+        if asked {
+            return Some(format!("the sender asked for none (X-Auto-Response-Suppress: {v})"));
+        }
+    }
+    let null_sender = mail.header("Return-Path").is_some_and(|v| v.split_whitespace().collect::<String>() == "<>");
+    null_sender.then(|| "sent with a null envelope sender (Return-Path: <>), as programs send".to_string())
+}
+
 /// The local part of the `From` header as written, lower-cased, valid address or not.
 fn written_local_part(mail: &ParsedMail) -> Option<String> {
     let v = mail.header("From")?;
@@ -128,3 +162,6 @@ fn written_local_part(mail: &ParsedMail) -> Option<String> {
     let local = inner.split('@').next()?.trim().to_ascii_lowercase();
     (!local.is_empty()).then_some(local)
 }
+
+#[cfg(test)]
+mod tests;

@@ -41,7 +41,7 @@ impl Decision {
     }
 
     pub fn reply(&self) -> Reply {
-        self.routing.as_ref().map_or(Reply::None, |r| r.reply)
+        self.routing.as_ref().map_or(Reply::None, Routing::reply_sent)
     }
 
     /// Every reason, in pipeline order, for people to read.

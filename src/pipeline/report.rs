@@ -56,7 +56,7 @@ impl<'a> Report<'a> {
             privacy: ticket && c.privacy,
             route: Route { to: routing.map_or(&[], |r| &r.to), cc: routing.map_or(&[], |r| &r.cc) },
             reply: d.reply().as_str(),
-            reply_to: routing.and_then(|r| r.reply_to.as_ref()),
+            reply_to: routing.filter(|r| r.withheld.is_none()).and_then(|r| r.reply_to.as_ref()),
             held: routing.is_some_and(|r| r.held),
             manual_triage: routing.is_some_and(|r| r.manual_triage),
             subject: &d.mail.subject,

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::domain::Class;
 use crate::pipeline::check::{Checks, email};
 use crate::pipeline::classify::Classification;
+use crate::pipeline::ignore;
 use crate::pipeline::parse::ParsedMail;
 use crate::policy::{Municipality, Policy, Target};
 use crate::text::address::EmailAddress;
@@ -41,12 +42,40 @@ pub struct Routing {
     pub held: bool,
     /// The routine's words for this route, included in the routing mail.
     pub note: String,
+    /// The automatic reply the report calls for; none goes out while [`Routing::withheld`] says why.
     pub reply: Reply,
     /// Where the reply goes (the reporter), when there is one: always a single address inside
     /// the region (see [`reply_address`]).
     pub reply_to: Option<EmailAddress>,
+    /// Why the reporter, who could be answered, gets no automatic reply (the mail asked for none,
+    /// came from a program, or did not name the helpdesk in To or Cc). Nobody is asked for
+    /// missing details then, so the report is never held.
+    pub withheld: Option<String>,
     pub reasons: Vec<String>,
 }
+
+impl Routing {
+    /// No automatic reply for this report, for `why`: a held report is routed at once instead,
+    /// since nobody will be asked for its missing details.
+    pub fn withhold_reply(&mut self, why: String) {
+        if self.reply_to.is_none() || self.withheld.is_some() {
+            return;
+        }
+        self.reasons.push(format!("no automatic reply: {why}"));
+        if self.held {
+            self.held = false;
+            self.reasons.push(NOBODY_ASKED.to_string());
+        }
+        self.withheld = Some(why);
+    }
+
+    /// The reply that goes out: none while it is withheld.
+    pub fn reply_sent(&self) -> Reply {
+        if self.withheld.is_some() { Reply::None } else { self.reply }
+    }
+}
+
+const NOBODY_ASKED: &str = "routed at once although details are missing: nobody can be asked for them";
 
 pub fn route(mail: &ParsedMail, checks: &Checks, classification: &Classification, policy: &Policy) -> Routing {
     let mut reasons = Vec::new();
@@ -71,7 +100,7 @@ pub fn route(mail: &ParsedMail, checks: &Checks, classification: &Classification
     // Held only when someone can be asked for the details; otherwise it would wait for good.
     let held = incomplete && reply_to.is_some() && (policy.hold_urgent_incomplete || !classification.urgent);
     if incomplete && reply_to.is_none() {
-        reasons.push("routed at once although details are missing: nobody can be asked for them".to_string());
+        reasons.push(NOBODY_ASKED.to_string());
     } else if incomplete && !held {
         reasons.push("urgent: routed at once although details are missing".to_string());
     } else if held {
@@ -84,7 +113,7 @@ pub fn route(mail: &ParsedMail, checks: &Checks, classification: &Classification
         Some(_) => Reply::Acknowledgement,
     };
 
-    Routing {
+    let mut routing = Routing {
         municipality: municipality.map(|m| m.id.clone()),
         to,
         cc,
@@ -93,8 +122,13 @@ pub fn route(mail: &ParsedMail, checks: &Checks, classification: &Classification
         note,
         reply,
         reply_to,
+        withheld: None,
         reasons,
+    };
+    if let Some(why) = ignore::no_automatic_reply(mail) {
+        routing.withhold_reply(why);
     }
+    routing
 }
 
 /// The one address an automatic reply may go to — or none. Automatic mail from the helpdesk's own

@@ -91,6 +91,13 @@ impl Store {
         Ok(row.map(|r| r.0))
     }
 
+    /// The raw bytes of a set-aside mail: inbound and on no ticket (ignored or quarantined).
+    pub async fn set_aside_raw(&self, id: i64) -> Result<Option<Vec<u8>>> {
+        const SQL: &str = "SELECT raw FROM messages WHERE id = $1 AND ticket_id IS NULL AND direction = 'in'";
+        let row: Option<(Vec<u8>,)> = db!(self, fetch_optional, SQL, id).context("reading a set-aside mail")?;
+        Ok(row.map(|r| r.0))
+    }
+
     /// The raw text of a message (for an access request's copy).
     pub async fn message_text(&self, id: i64) -> Result<String> {
         const SQL: &str = "SELECT raw FROM messages WHERE id = $1";

@@ -25,6 +25,8 @@ pub enum Action {
     ViewTicket,
     ViewFile,
     ViewPrivacy,
+    /// A set-aside mail's raw text.
+    ViewMail,
 }
 
 impl Action {
@@ -37,6 +39,7 @@ impl Action {
             Action::ViewTicket => "view-ticket",
             Action::ViewFile => "view-file",
             Action::ViewPrivacy => "view-privacy",
+            Action::ViewMail => "view-mail",
         }
     }
 }

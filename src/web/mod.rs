@@ -119,6 +119,7 @@ fn table() -> Vec<Route> {
         get_("/privacy/{number}", privacy::page),
         post_("/privacy/{number}/{action}", privacy::act),
         get_("/mail", mail::page),
+        get_("/mail/{id}/raw", mail::raw),
         post_("/mail/{id}/ticket", mail::make_ticket),
         get_("/tester", tester::form),
         post_("/tester", tester::decide),

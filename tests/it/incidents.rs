@@ -82,6 +82,9 @@ async fn several_users_with_the_same_fault_make_one_incident(db: Db) {
             if o.kind == OutboxKind::Incident {
                 incident_mails += 1;
                 assert_eq!(o.to, [HELPDESK]);
+                // A notification: sent as the helpdesk, with an id our key verifies (test plan 20).
+                assert!(app.state.desk.ids().is_ours(&o.message_id), "{}", o.message_id);
+                assert_eq!(o.envelope_from, "helpdesk@routedesk.test");
                 assert!(o.subject.starts_with(&format!("[{inc}] Mulig felles feil: 3 meldinger")), "{}", o.subject);
                 assert!(o.body.contains(&a) && o.body.contains(&b) && o.body.contains(&c), "{}", o.body);
             }

@@ -1,19 +1,23 @@
 //! Mail that did not become a ticket — auto-replies, bounces, bulk mail, our own mail coming back,
-//! unparseable or oversized mail — with the reason, and a button to make a ticket of one.
+//! unparseable or oversized mail — with the reason, its raw text, and a button to make a ticket of
+//! one.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::response::Redirect;
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::Chrome;
+use super::ticket::content_disposition;
 use crate::domain::{Direction, Verdict};
 use crate::text::time::when;
 use crate::web::AppState;
+use crate::web::audit::{self, Action};
 use crate::web::auth::Staff;
-use crate::web::error::WebResult;
+use crate::web::error::{WebError, WebResult};
 
 pub struct Row {
     pub id: i64,
@@ -80,6 +84,21 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl
         })
         .collect();
     Ok(MailPage { chrome: Chrome::of(&staff), rows, unmatched, reconciled })
+}
+
+/// A set-aside mail as it came, byte for byte, as plain text: what staff read when the reason is
+/// not enough — also for mail too large, too deep or too broken to be read as a report. Never
+/// rendered: plain text in a sandbox, so nothing in it runs or loads.
+pub async fn raw(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> WebResult<Response> {
+    staff.require_regional()?;
+    let raw = state.desk.store().set_aside_raw(id).await?.ok_or(WebError::NotFound)?;
+    audit::by(&state, &staff, Action::ViewMail, &format!("mail/{id}"), "ok").await?;
+    let headers = [
+        (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+        (header::CONTENT_DISPOSITION, content_disposition("inline", &format!("e-post-{id}.eml"))),
+        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_string()),
+    ];
+    Ok((headers, raw).into_response())
 }
 
 #[derive(Deserialize)]

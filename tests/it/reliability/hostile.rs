@@ -121,7 +121,7 @@ async fn hostile_mail_gets_a_ticket_or_a_reason_and_nothing_is_lost(db: Db) {
 
     // Header injection through the subject and the display name never reaches our mail's headers.
     let inject = format!(
-        "From: =?utf-8?Q?Kari=0D=0ABcc:_evil@x.no?= <kari.rohne@sondre-land.kommune.no>\r\nTo: x@y.no\r\n\
+        "From: =?utf-8?Q?Kari=0D=0ABcc:_evil@x.no?= <kari.rohne@sondre-land.kommune.no>\r\nTo: helpdesk@routedesk.test\r\n\
          Subject: =?utf-8?Q?Feil_i_faktura=0D=0ABcc:_evil@x.no=0D=0AX-Evil:_1?=\r\n\r\nFaktura feiler.\r\n{SIG}"
     );
     let n = ticket(&check(inject.into_bytes()).await);
@@ -159,7 +159,7 @@ async fn hostile_mail_gets_a_ticket_or_a_reason_and_nothing_is_lost(db: Db) {
     // A forged sender of another municipality: our server says DMARC failed. No reply, a warning.
     let forged = format!(
         "Authentication-Results: mx.gjovik.kommune.no; spf=fail smtp.mailfrom=evil.example; dmarc=fail (p=reject) header.from=gjovik.kommune.no\r\n\
-         From: Tor Espen Berg <tor-espen.berg@gjovik.kommune.no>\r\nTo: x@y.no\r\nSubject: Endre kontonummer for lønn\r\n\r\nLønn skal til ny konto.\r\n{SIG}"
+         From: Tor Espen Berg <tor-espen.berg@gjovik.kommune.no>\r\nTo: helpdesk@routedesk.test\r\nSubject: Endre kontonummer for lønn\r\n\r\nLønn skal til ny konto.\r\n{SIG}"
     );
     let n = ticket(&check(forged.into_bytes()).await);
     let t = store.ticket_by_number(&n).await.expect("q").expect("t");

@@ -19,9 +19,10 @@ on_both_databases!(
     an_outside_sender_gets_no_reply_whatever_its_reply_to
 );
 
-fn raw(token: &str, headers: &str, body: &str) -> Vec<u8> {
+/// A report to the helpdesk `to`.
+fn raw(token: &str, to: &str, headers: &str, body: &str) -> Vec<u8> {
     format!(
-        "{headers}To: helpdesk@routedesk.test\r\nSubject: {token} Lønnskjøringen stopper med feilmelding\r\n\
+        "{headers}To: {to}\r\nSubject: {token} Lønnskjøringen stopper med feilmelding\r\n\
          Message-ID: <{token}@sender.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\
          Hei,\r\n\r\nlønnskjøringen i Visma stopper med en feilmelding.\r\n{body}\r\n\r\nMvh\r\nKari\r\nTlf. 61 18 97 26, mobil 928 41 377\r\n"
     )
@@ -51,6 +52,7 @@ async fn a_list_in_one_from_address_mails_nobody_outside(db: Db) {
     let token = unique("T");
     let mail = raw(
         &token,
+        &hd.address,
         "From: Kari Nordmann <a@x.example,b@y.example,kari.nordmann@gjovik.kommune.no>\r\n",
         "Svar gjerne til c@z.example.",
     );
@@ -83,7 +85,7 @@ async fn reply_to_lists_and_body_addresses_never_get_replies(db: Db) {
     for reply_to in [format!("a@x.example, {ola}"), "evil@x.example".to_string(), format!("{ola}, {ola}")] {
         let token = unique("T");
         let headers = format!("From: Kari Nordmann <{kari}>\r\nReply-To: {reply_to}\r\n");
-        let mail = raw(&token, &headers, "Kopi til evil@x.example og c@z.example, takk.");
+        let mail = raw(&token, &hd.address, &headers, "Kopi til evil@x.example og c@z.example, takk.");
         append(&hd.address, "INBOX", &mail).await;
         let mut nobody = OUTSIDE.to_vec();
         nobody.push(&ola);
@@ -102,7 +104,7 @@ async fn an_outside_sender_gets_no_reply_whatever_its_reply_to(db: Db) {
     let token = unique("T");
     let victim = format!("{}@gjovik.kommune.no", unique("victim-").to_lowercase());
     let headers = format!("From: Stranger <stranger@evil.example>\r\nReply-To: {victim}\r\n");
-    append(&hd.address, "INBOX", &raw(&token, &headers, &format!("Svar til {victim}."))).await;
+    append(&hd.address, "INBOX", &raw(&token, &hd.address, &headers, &format!("Svar til {victim}."))).await;
     let mut nobody = OUTSIDE.to_vec();
     nobody.extend([victim.as_str(), "stranger@evil.example"]);
     only(HELPDESK, &token, &nobody).await;

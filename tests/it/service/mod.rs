@@ -3,6 +3,7 @@
 
 mod connect;
 mod delivery;
+mod headers;
 mod outage;
 mod routing;
 

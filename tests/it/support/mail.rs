@@ -125,8 +125,12 @@ pub struct Received {
     pub cc: Vec<String>,
     pub message_id: String,
     pub in_reply_to: Vec<String>,
+    pub references: Vec<String>,
     pub text: String,
     pub auto_submitted: Option<String>,
+    pub auto_response_suppress: Option<String>,
+    /// The envelope sender, as the rig's Dovecot wrote it on delivery (`<>` for a null sender).
+    pub return_path: Option<String>,
     /// `(content type, file name, size)`
     pub attachments: Vec<(String, Option<String>, usize)>,
 }
@@ -223,19 +227,23 @@ fn parse(raw: &[u8]) -> Received {
     let addrs = |a: Option<&mail_parser::Address<'_>>| -> Vec<String> {
         a.map(|a| a.iter().filter_map(|x| x.address().map(str::to_lowercase)).collect()).unwrap_or_default()
     };
-    let ids = match m.in_reply_to() {
+    let ids = |v: &mail_parser::HeaderValue<'_>| match v {
         mail_parser::HeaderValue::Text(t) => vec![t.to_string()],
         mail_parser::HeaderValue::TextList(l) => l.iter().map(|s| s.to_string()).collect(),
         _ => vec![],
     };
+    let header = |name: &str| m.header_raw(name).map(|v| v.trim().to_string());
     Received {
         subject: m.subject().unwrap_or_default().to_string(),
         to: addrs(m.to()),
         cc: addrs(m.cc()),
         message_id: m.message_id().unwrap_or_default().to_string(),
-        in_reply_to: ids,
+        in_reply_to: ids(m.in_reply_to()),
+        references: ids(m.references()),
         text: m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
-        auto_submitted: m.header_raw("Auto-Submitted").map(|v| v.trim().to_string()),
+        auto_submitted: header("Auto-Submitted"),
+        auto_response_suppress: header("X-Auto-Response-Suppress"),
+        return_path: header("Return-Path"),
         attachments: m
             .attachments()
             .map(|p| {
@@ -346,6 +354,17 @@ pub async fn seen(address: &str, folder: &str) -> usize {
     let n = s.uid_search("SEEN").await.expect("SEARCH").len();
     let _ = s.logout().await;
     n
+}
+
+/// The mail with this Message-ID (without brackets) in `address`'s inbox, if it is there.
+pub async fn inbox_by_message_id(address: &str, message_id: &str) -> Option<Received> {
+    let mut s = login(address).await;
+    s.select("INBOX").await.unwrap_or_else(|e| panic!("cannot select the inbox of {address}: {e}"));
+    let uids = s.uid_search(format!("HEADER Message-ID \"{message_id}\"")).await.expect("SEARCH");
+    let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+    let found = if set.is_empty() { vec![] } else { uid_fetch(&mut s, &set, "BODY.PEEK[]", address).await };
+    let _ = s.logout().await;
+    found.iter().filter_map(|f| f.body()).map(parse).find(|m| m.message_id == message_id)
 }
 
 /// The raw bytes of the mail with this Message-ID in a folder of `address`.

@@ -42,10 +42,13 @@ pub fn unique(prefix: &str) -> String {
 
 /// The configuration of a desk without the rig: the built-in policy, our receiving server
 /// `mx.gjovik.kommune.no`, the helpdesk address `helpdesk@routedesk.test`, the database at `url`.
+/// The fixture reports are written to the region's helpdesk address, which counts as an alias of
+/// the mailbox here, so they are answered as mail written to it.
 pub fn desk_config(url: &str) -> Config {
     let text = format!(
         r#"
 mailbox = "helpdesk@routedesk.test"
+addressed_as = ["pureservice@gjovik.kommune.no"]
 database_url = "{url}"
 trusted_authserv_id = "mx.gjovik.kommune.no"
 [imap]

@@ -81,14 +81,48 @@ impl Drop for Serve {
 impl Serve {
     /// The process's peak resident memory so far (VmHWM), in MB.
     pub fn peak_rss_mb(&self) -> f64 {
+        self.status_mb("VmHWM:")
+    }
+
+    /// The process's resident memory now (VmRSS), in MB.
+    pub fn rss_mb(&self) -> f64 {
+        self.status_mb("VmRSS:")
+    }
+
+    fn status_mb(&self, field: &str) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("the process runs");
         let kb: f64 = status
             .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM in /proc/PID/status");
+            .unwrap_or_else(|| panic!("{field} in /proc/PID/status"));
         kb / 1024.0
     }
+
+    /// Sets the peak (VmHWM) back to the memory in use now, so the next peak read is what came
+    /// after (Linux: `5` to `/proc/PID/clear_refs`).
+    pub fn reset_peak(&self) {
+        std::fs::write(format!("/proc/{}/clear_refs", self.pid()), "5").expect("the peak can be reset");
+    }
+
+    /// The CPU time the process has used so far, every thread, user and system, in seconds.
+    pub fn cpu_secs(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).expect("the process runs");
+        // After the command's name, in parentheses: state is the 3rd field, utime the 14th.
+        let fields: Vec<&str> =
+            stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default().split_whitespace().collect();
+        let ticks: f64 = fields[11..13].iter().map(|f| f.parse::<f64>().expect("clock ticks")).sum();
+        ticks / clock_ticks_per_second()
+    }
+}
+
+/// `getconf CLK_TCK`: what `/proc/PID/stat` counts time in (100 on Linux).
+fn clock_ticks_per_second() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        let out = Command::new("getconf").arg("CLK_TCK").output().expect("getconf runs");
+        String::from_utf8_lossy(&out.stdout).trim().parse().expect("CLK_TCK is a number")
+    })
 }
 
 /// A free loopback port for a child's web view (taken again at once by the child).

@@ -40,6 +40,11 @@ async fn sign_ins_refusals_and_views_are_in_the_audit_log(db: Db) {
     assert_eq!(app.get(&format!("/tickets/{toten}"), Some(&ola)).await.status(), StatusCode::OK);
     assert_eq!(app.get(&format!("/tickets/{gjovik}/files/{file}"), Some(&kari)).await.status(), StatusCode::OK);
     assert_eq!(app.get(&format!("/privacy/{prv}"), Some(&admin)).await.status(), StatusCode::OK);
+    // A robot's mail, set aside: its raw text is a view like a report's.
+    app.ingest(&["60-autosvar-auto-submitted.eml"]).await;
+    let set_aside = store.untracked_messages(1).await.expect("set-aside mail")[0].id;
+    assert_eq!(app.get(&format!("/mail/{set_aside}/raw"), Some(&kari)).await.status(), StatusCode::OK);
+    assert_eq!(app.get(&format!("/mail/{set_aside}/raw"), Some(&ola)).await.status(), StatusCode::NOT_FOUND);
 
     let log = entries(&app).await;
     let failed = format!("name#{}", fingerprint(typed));
@@ -53,6 +58,7 @@ async fn sign_ins_refusals_and_views_are_in_the_audit_log(db: Db) {
     assert!(has(&log, "ola (municipal)", "view-ticket", toten, "ok"), "the report viewed");
     assert!(has(&log, "kari (helpdesk)", "view-file", &format!("{gjovik}/files/{file}"), "ok"), "the file");
     assert!(has(&log, "admin (admin)", "view-privacy", &prv, "ok"), "the privacy case");
+    assert!(has(&log, "kari (helpdesk)", "view-mail", &format!("mail/{set_aside}"), "ok"), "a set-aside mail");
     assert!(log.iter().all(|r| r.address.as_deref() == Some("127.0.0.1")), "with the client's address");
 
     // No secret anywhere: no password, no session or token, no name typed at a failed sign-in.

@@ -60,6 +60,7 @@ const EXPECT: &[(&str, &str, Expect)] = &[
     ("GET", "/privacy/{number}", Expect::PrivacyCase),
     ("POST", "/privacy/{number}/{action}", Expect::PrivacyAction),
     ("GET", "/mail", Expect::Regional),
+    ("GET", "/mail/{id}/raw", Expect::Regional),
     ("POST", "/mail/{id}/ticket", Expect::RegionalAction),
     ("GET", "/tester", Expect::NoTicketData),
     ("POST", "/tester", Expect::NoTicketData),
