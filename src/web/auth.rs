@@ -21,7 +21,9 @@ use crate::domain::Role;
 use crate::secret::{same_secret, token_hash, verify_password};
 use crate::store::{SessionLimits, UserRow};
 
+/// The session cookie's name over plain HTTP; see [`session_cookie`].
 pub const SESSION_COOKIE: &str = "rd_session";
+/// The sign-in form's token cookie's name over plain HTTP; see [`login_cookie`].
 pub const LOGIN_COOKIE: &str = "rd_login";
 pub const LANG_COOKIE: &str = "rd_lang";
 /// Binds a sign-in at the OpenID provider to the browser that began it (sent to `/auth/…` only).
@@ -38,6 +40,19 @@ pub const API_TOKEN_DAYS: i64 = 90;
 /// The value of the request's cookie `name`.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     CookieJar::from_headers(headers).get(name).map(|c| c.value().to_string())
+}
+
+/// The session cookie's name. `Secure` cookies carry the `__Host-` prefix: a browser then keeps
+/// only one set by this host over HTTPS for the whole site, so neither a neighbouring subdomain nor
+/// a plain-HTTP answer can plant or shadow it. Browsers refuse the prefix without `Secure`, so
+/// plain HTTP keeps the plain name.
+pub fn session_cookie(secure: bool) -> &'static str {
+    if secure { "__Host-rd_session" } else { SESSION_COOKIE }
+}
+
+/// The sign-in form's token cookie's name, prefixed as [`session_cookie`]'s is.
+pub fn login_cookie(secure: bool) -> &'static str {
+    if secure { "__Host-rd_login" } else { LOGIN_COOKIE }
 }
 
 /// A cookie for the whole site, never readable by scripts, not sent on cross-site requests other
@@ -140,7 +155,7 @@ pub async fn staff_from(
     peer: Option<IpAddr>,
     state: &AppState,
 ) -> Result<Option<Staff>, WebError> {
-    let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
+    let Some(token) = cookie(headers, state.session_cookie()) else { return Ok(None) };
     let hash = token_hash(&token);
     let found = state.desk.store().session(&hash, OffsetDateTime::now_utc(), SESSIONS).await?;
     let address = peer.map(|p| client::address(p, headers, &state.trusted_proxies));
