@@ -6,11 +6,13 @@ mod access;
 mod actions;
 mod audit;
 mod e2e;
+mod enumeration;
 
 pub use e2e::browse as browse_page;
 mod isolation;
 mod neighbours;
 mod pages;
+mod passwords;
 mod sessions;
 mod sso;
 mod sso_browser;
