@@ -86,6 +86,15 @@ impl Store {
         db!(self, fetch_all, SQL).context("listing users")
     }
 
+    /// Replaces user `id`'s password hash `old` by `new`, the same password hashed with stronger
+    /// parameters: sessions and API token stay. `false` when the hash is no longer `old` (the
+    /// password was changed meanwhile, and that change stands).
+    pub async fn upgrade_password_hash(&self, id: i64, old: &str, new: &str) -> Result<bool> {
+        const SQL: &str = "UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3";
+        let n = db!(self, execute, SQL, new, id, old).context("upgrading a password hash")?;
+        Ok(n > 0)
+    }
+
     /// `false` when there is no such user. A new password ends every session of the old one and
     /// revokes the API token.
     pub async fn set_password(&self, username: &str, hash: &str) -> Result<bool> {

@@ -18,10 +18,12 @@ use super::error::{WebError, WebResult};
 use super::i18n::Lang;
 use super::{AppState, client};
 use crate::domain::Role;
-use crate::secret::{same_secret, token_hash, verify_password};
+use crate::secret::{PasswordCheck, check_password, same_secret, token_hash};
 use crate::store::{SessionLimits, UserRow};
 
+/// The session cookie's name over plain HTTP; see [`session_cookie`].
 pub const SESSION_COOKIE: &str = "rd_session";
+/// The sign-in form's token cookie's name over plain HTTP; see [`login_cookie`].
 pub const LOGIN_COOKIE: &str = "rd_login";
 pub const LANG_COOKIE: &str = "rd_lang";
 /// Binds a sign-in at the OpenID provider to the browser that began it (sent to `/auth/…` only).
@@ -38,6 +40,19 @@ pub const API_TOKEN_DAYS: i64 = 90;
 /// The value of the request's cookie `name`.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     CookieJar::from_headers(headers).get(name).map(|c| c.value().to_string())
+}
+
+/// The session cookie's name. `Secure` cookies carry the `__Host-` prefix: a browser then keeps
+/// only one set by this host over HTTPS for the whole site, so neither a neighbouring subdomain nor
+/// a plain-HTTP answer can plant or shadow it. Browsers refuse the prefix without `Secure`, so
+/// plain HTTP keeps the plain name.
+pub fn session_cookie(secure: bool) -> &'static str {
+    if secure { "__Host-rd_session" } else { SESSION_COOKIE }
+}
+
+/// The sign-in form's token cookie's name, prefixed as [`session_cookie`]'s is.
+pub fn login_cookie(secure: bool) -> &'static str {
+    if secure { "__Host-rd_login" } else { LOGIN_COOKIE }
 }
 
 /// A cookie for the whole site, never readable by scripts, not sent on cross-site requests other
@@ -140,7 +155,7 @@ pub async fn staff_from(
     peer: Option<IpAddr>,
     state: &AppState,
 ) -> Result<Option<Staff>, WebError> {
-    let Some(token) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
+    let Some(token) = cookie(headers, state.session_cookie()) else { return Ok(None) };
     let hash = token_hash(&token);
     let found = state.desk.store().session(&hash, OffsetDateTime::now_utc(), SESSIONS).await?;
     let address = peer.map(|p| client::address(p, headers, &state.trusted_proxies));
@@ -166,15 +181,27 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
-/// Checks a password off the async executor (argon2 takes tens of milliseconds by design).
+/// Checks a password off the async executor. A right password whose stored hash is weaker than
+/// today's gets today's hash in its place.
 pub async fn check_login(state: &AppState, username: &str, password: &str) -> WebResult<Option<UserRow>> {
     // An account of the provider's has no password: it is refused like an unknown one.
     let user = state.desk.store().user_by_name(username).await?.filter(|u| u.sso_subject.is_none());
     // An unknown user costs the same time as a wrong password, so names cannot be probed.
     let phc = user.as_ref().map_or_else(|| DUMMY_HASH.to_string(), |u| u.password_hash.clone());
-    let password = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await.context("password check")?;
-    Ok(user.filter(|u| ok && !u.disabled))
+    let check = check_off_executor(password.to_string(), phc.clone()).await?;
+    let Some(user) = user.filter(|u| check != PasswordCheck::Wrong && !u.disabled) else { return Ok(None) };
+    if let PasswordCheck::RightUpgraded(new) = check
+        && state.desk.store().upgrade_password_hash(user.id, &phc, &new).await?
+    {
+        tracing::info!(user = %user.username, "password hash upgraded to today's parameters");
+    }
+    Ok(Some(user))
+}
+
+/// [`check_password`] on the blocking pool: argon2 takes tens of milliseconds by design, and on an
+/// executor thread it would hold up every request served there meanwhile.
+pub async fn check_off_executor(password: String, phc: String) -> anyhow::Result<PasswordCheck> {
+    tokio::task::spawn_blocking(move || check_password(&password, &phc)).await.context("password check")
 }
 
 /// A valid argon2id hash of a random string, verified against when the user does not exist.
@@ -190,6 +217,30 @@ mod tests {
         // A malformed one would fail before hashing, and answer faster for unknown users.
         let parsed = argon2::PasswordHash::new(DUMMY_HASH).expect("a PHC string");
         assert_eq!(parsed.algorithm.as_str(), "argon2id");
-        assert!(!verify_password("anything", DUMMY_HASH));
+        assert!(!crate::secret::verify_password("anything", DUMMY_HASH));
+    }
+
+    /// Test-plan 40: on a runtime of one thread, another task keeps running while a password is
+    /// checked — which it could not if the check held the executor.
+    #[tokio::test(flavor = "current_thread")]
+    async fn other_tasks_go_on_while_a_password_is_checked() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU32, Ordering};
+        let phc = crate::secret::hash_password("correct horse battery").expect("hash");
+        let ticks = Arc::new(AtomicU32::new(0));
+        let ticker = tokio::spawn({
+            let ticks = ticks.clone();
+            async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                    ticks.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        });
+        let check = check_off_executor("correct horse battery".into(), phc).await.expect("checked");
+        let during = ticks.load(Ordering::Relaxed);
+        ticker.abort();
+        assert_eq!(check, PasswordCheck::Right);
+        assert!(during >= 2, "the other task ticked {during} times while the password was checked");
     }
 }

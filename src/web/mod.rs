@@ -74,6 +74,16 @@ impl AppState {
         })
     }
 
+    /// The session cookie's name (`__Host-` prefixed when cookies are `Secure`).
+    pub fn session_cookie(&self) -> &'static str {
+        auth::session_cookie(self.secure_cookies)
+    }
+
+    /// The sign-in form's token cookie's name (prefixed as the session cookie's).
+    pub fn login_cookie(&self) -> &'static str {
+        auth::login_cookie(self.secure_cookies)
+    }
+
     /// Whether everyone may sign in with a password (otherwise break-glass accounts only).
     pub fn password_login(&self) -> bool {
         self.sso.as_ref().is_none_or(|s| s.config().password_login)

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::web::audit::{self, Action};
-use crate::web::auth::{self, LANG_COOKIE, LOGIN_COOKIE, SESSION_COOKIE, SESSIONS, Staff};
+use crate::web::auth::{self, LANG_COOKIE, SESSIONS, Staff};
 use crate::web::error::{WebError, WebResult};
 use crate::web::i18n::{Lang, Texts};
 use crate::web::{AppState, client, limiter};
@@ -97,7 +97,7 @@ pub(super) fn login_page(
         password_form: password_login || password,
         break_glass: !password_login,
     };
-    let cookie = auth::set_cookie(LOGIN_COOKIE, &token, 3600, state.secure_cookies);
+    let cookie = auth::set_cookie(state.login_cookie(), &token, 3600, state.secure_cookies);
     (status, [(header::SET_COOKIE, cookie)], page).into_response()
 }
 
@@ -135,7 +135,7 @@ pub async fn submit(
     headers: HeaderMap,
     Form(c): Form<Credentials>,
 ) -> WebResult<Response> {
-    let expected = auth::cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    let expected = auth::cookie(&headers, state.login_cookie()).unwrap_or_default();
     if expected.is_empty() || !crate::secret::same_secret(&expected, &c.csrf) {
         return Err(WebError::Forbidden);
     }
@@ -172,7 +172,7 @@ pub async fn submit(
     tracing::info!(user = %user.username, %address, "signed in");
     audit::record(&state, &auth::actor(&user), Action::SignIn, "", "ok", Some(address)).await?;
     let mut res = start_session(&state, &headers, &user, None, &next).await?;
-    append_cookie(&mut res, &auth::set_cookie(LOGIN_COOKIE, "", 0, state.secure_cookies))?;
+    append_cookie(&mut res, &auth::set_cookie(state.login_cookie(), "", 0, state.secure_cookies))?;
     Ok(res)
 }
 
@@ -186,7 +186,7 @@ pub(super) async fn start_session(
     id_token: Option<&str>,
     next: &str,
 ) -> WebResult<Response> {
-    if let Some(old) = auth::cookie(headers, SESSION_COOKIE) {
+    if let Some(old) = auth::cookie(headers, state.session_cookie()) {
         state.desk.store().delete_session(&crate::secret::token_hash(&old)).await?;
     }
     let token = crate::secret::random_token();
@@ -197,7 +197,8 @@ pub(super) async fn start_session(
     let (id, csrf) = (crate::secret::token_hash(&token), crate::secret::random_token());
     state.desk.store().create_session(&id, user.id, &csrf, now, expires, id_token).await?;
     let mut res = Redirect::to(next).into_response();
-    let session = auth::set_cookie(SESSION_COOKIE, &token, SESSIONS.absolute.whole_seconds(), state.secure_cookies);
+    let session =
+        auth::set_cookie(state.session_cookie(), &token, SESSIONS.absolute.whole_seconds(), state.secure_cookies);
     append_cookie(&mut res, &session)?;
     Ok(res)
 }
@@ -224,7 +225,7 @@ pub async fn logout(State(state): State<AppState>, staff: Staff, Form(f): Form<T
     let provider = sso.zip(id_token.as_deref()).and_then(|(s, token)| s.end_session_url(token));
     let object = if provider.is_some() { "provider" } else { "" };
     audit::by(&state, &staff, Action::SignOut, object, "ok").await?;
-    let cookie = auth::set_cookie(SESSION_COOKIE, "", 0, state.secure_cookies);
+    let cookie = auth::set_cookie(state.session_cookie(), "", 0, state.secure_cookies);
     let (Some(url), Some(sso)) = (provider, sso) else {
         return Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response());
     };

@@ -25,6 +25,7 @@ on_both_databases!(
     the_api_takes_a_bearer_token,
     metrics_and_readiness_ask_for_the_token_when_one_is_set,
     browsers_are_told_to_keep_to_https_when_served_over_it,
+    over_https_the_cookies_are_host_only_and_secure,
     readiness_warns_while_no_sender_can_be_verified,
 );
 
@@ -124,6 +125,13 @@ async fn a_guesser_is_slowed_but_the_rightful_user_still_signs_in(db: Db) {
         let res = app.try_sign_in_from(guesser, variant, "guess").await.expect_err("slowed");
         assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "{variant:?}");
     }
+    // Every failure is in the audit log: one row per wrong password, one per refused attempt.
+    let audit = app.state.desk.store().audit_recent(1000).await.expect("audit log");
+    let rows = |result: &str| {
+        audit.iter().filter(|r| r.action == "sign-in" && r.result == result && r.address.as_deref() == guesser).count()
+    };
+    assert_eq!((rows("failed"), rows("throttled")), (5, 4), "{audit:?}");
+    assert!(audit.iter().all(|r| !r.actor.contains("kari") && !r.object.contains("guess")), "{audit:?}");
     assert!(
         app.try_sign_in_from(rightful, "kari", PASSWORD).await.is_ok(),
         "the rightful user, at another address, signs in at once"
@@ -319,6 +327,65 @@ async fn browsers_are_told_to_keep_to_https_when_served_over_it(db: Db) {
         let res = https.get(path, Some(&s)).await;
         let hsts = res.headers().get(header::STRICT_TRANSPORT_SECURITY).and_then(|v| v.to_str().ok());
         assert_eq!(hsts, Some("max-age=31536000"), "{path}");
+    }
+}
+
+/// The whole `Set-Cookie` line of cookie `name` in `res`.
+fn set_cookie_line(res: &axum::http::Response<Body>, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+/// Signs `kari` in through the form: the `Set-Cookie` lines of the form's token cookie and of the
+/// session cookie, under the names `login` and `session`.
+async fn cookies_of_a_sign_in(app: &App, login: &str, session: &str) -> (String, String) {
+    let form = app.get("/login", None).await;
+    let login_line = set_cookie_line(&form, login).unwrap_or_else(|| panic!("{login} set by the form"));
+    let token = set_cookie(&form, login).expect("token");
+    let req = Request::post("/login")
+        .header(header::HOST, "localhost")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("{login}={token}"))
+        .body(Body::from(format!("username=kari&password={}&csrf={token}", PASSWORD.replace(' ', "+"))))
+        .expect("request");
+    let res = app.send(req).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "signed in");
+    (login_line, set_cookie_line(&res, session).unwrap_or_else(|| panic!("{session} set at sign-in")))
+}
+
+/// Test-plan 37: served over HTTPS (`secure_cookies`), the session and sign-in cookies are
+/// `__Host-` cookies — `Secure`, `Path=/`, no `Domain` — so nothing else under the domain and
+/// nothing over plain HTTP can plant or shadow them, and a cookie of the plain name is no session.
+/// Over plain HTTP, where browsers refuse the prefix, they keep the plain names without `Secure`.
+async fn over_https_the_cookies_are_host_only_and_secure(db: Db) {
+    let web = WebConfig { secure_cookies: true, ..WebConfig::default() };
+    let https = App::with_web(db, &web).await;
+    let (login, session) = cookies_of_a_sign_in(&https, "__Host-rd_login", "__Host-rd_session").await;
+    for line in [&login, &session] {
+        let attributes: Vec<&str> = line.split(';').skip(1).map(str::trim).collect();
+        for wanted in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(attributes.contains(&wanted), "{wanted} in {line}");
+        }
+        assert!(!line.to_ascii_lowercase().contains("domain="), "a __Host- cookie names no domain: {line}");
+    }
+    let s = https.sign_in("kari").await;
+    assert_eq!(https.get("/tickets", Some(&s)).await.status(), StatusCode::OK, "the __Host- cookie is the session");
+    let plain_name = Request::get("/tickets")
+        .header(header::HOST, "localhost")
+        .header(header::COOKIE, format!("rd_session={}", s.cookie))
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(https.send(plain_name).await.status(), StatusCode::SEE_OTHER, "the plain name is no session over HTTPS");
+
+    let plain = App::new(db).await;
+    let (login, session) = cookies_of_a_sign_in(&plain, "rd_login", "rd_session").await;
+    for line in [&login, &session] {
+        assert!(!line.split(';').any(|a| a.trim() == "Secure"), "no Secure over plain HTTP: {line}");
+        assert!(line.contains("HttpOnly") && line.contains("SameSite=Lax") && line.contains("Path=/"), "{line}");
     }
 }
 

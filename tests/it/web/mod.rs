@@ -6,11 +6,13 @@ mod access;
 mod actions;
 mod audit;
 mod e2e;
+mod enumeration;
 
 pub use e2e::browse as browse_page;
 mod isolation;
 mod neighbours;
 mod pages;
+mod passwords;
 mod sessions;
 mod sso;
 mod sso_browser;
@@ -127,7 +129,7 @@ impl App {
     pub async fn get(&self, path: &str, session: Option<&Session>) -> Response<Body> {
         let mut b = Request::get(path).header(header::HOST, "localhost");
         if let Some(s) = session {
-            b = b.header(header::COOKIE, format!("{}={}", auth::SESSION_COOKIE, s.cookie));
+            b = b.header(header::COOKIE, format!("{}={}", self.state.session_cookie(), s.cookie));
         }
         self.send(b.body(Body::empty()).expect("request")).await
     }
@@ -144,7 +146,7 @@ impl App {
             .header(header::ORIGIN, "http://localhost")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if let Some(s) = session {
-            b = b.header(header::COOKIE, format!("{}={}", auth::SESSION_COOKIE, s.cookie));
+            b = b.header(header::COOKIE, format!("{}={}", self.state.session_cookie(), s.cookie));
         }
         self.send(b.body(Body::from(body)).expect("request")).await
     }
@@ -167,7 +169,7 @@ impl App {
         password: &str,
     ) -> Result<Session, Response<Body>> {
         let form = self.get("/login", None).await;
-        let token = set_cookie(&form, auth::LOGIN_COOKIE).expect("the login form sets its token cookie");
+        let token = set_cookie(&form, self.state.login_cookie()).expect("the login form sets its token cookie");
         let body = format!(
             "username={}&password={}&csrf={token}&next=%2Ftickets",
             auth::urlencode(user),
@@ -176,12 +178,12 @@ impl App {
         let mut req = Request::post("/login")
             .header(header::HOST, "localhost")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, format!("{}={token}", auth::LOGIN_COOKIE));
+            .header(header::COOKIE, format!("{}={token}", self.state.login_cookie()));
         if let Some(f) = forwarded {
             req = req.header("x-forwarded-for", f);
         }
         let res = self.send(req.body(Body::from(body)).expect("request")).await;
-        match set_cookie(&res, auth::SESSION_COOKIE) {
+        match set_cookie(&res, self.state.session_cookie()) {
             Some(cookie) if res.status() == StatusCode::SEE_OTHER => Ok(self.session(cookie).await),
             _ => Err(res),
         }
