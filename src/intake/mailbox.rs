@@ -330,6 +330,6 @@ impl FolderSession<'_> {
 }
 
 /// `1,2,5` — explicit UIDs only; `n:*` would also match the newest mail when its UID is below n.
-fn uid_set(uids: &[u32]) -> String {
+pub(super) fn uid_set(uids: &[u32]) -> String {
     uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
 }

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 
 use super::IntakeStats;
 use super::connect::{self, Login, Session};
-use super::mailbox::DONE_KEYWORD;
+use super::mailbox::{DONE_KEYWORD, uid_set};
 use crate::config::ImapConfig;
 use crate::desk::dedup;
 use crate::store::{ReconcileRun, Store, Unmatched};
@@ -147,9 +147,8 @@ async fn unrecorded(
     uids: &[u32],
     max_bytes: u64,
 ) -> Result<Vec<Unmatched>> {
-    let set = |u: &[u32]| u.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
     let sizes: Vec<_> = step("UID FETCH sizes", t, async {
-        session.uid_fetch(&set(uids), "(UID RFC822.SIZE)").await?.try_collect::<Vec<_>>().await
+        session.uid_fetch(&uid_set(uids), "(UID RFC822.SIZE)").await?.try_collect::<Vec<_>>().await
     })
     .await?;
     // Too large for the intake: it recorded the header only, as quarantined; so is it looked up.
@@ -166,7 +165,11 @@ async fn unrecorded(
         }
         let limit = t + Duration::from_secs(uids.len() as u64 * max_bytes.min(1 << 20) / 50_000);
         let fetched: Vec<_> = step("UID FETCH", limit, async {
-            session.uid_fetch(&set(&uids), format!("(UID INTERNALDATE {item})")).await?.try_collect::<Vec<_>>().await
+            session
+                .uid_fetch(&uid_set(&uids), format!("(UID INTERNALDATE {item})"))
+                .await?
+                .try_collect::<Vec<_>>()
+                .await
         })
         .await?;
         for f in fetched {

@@ -81,7 +81,7 @@ impl Drop for Serve {
 impl Serve {
     /// The process's peak resident memory so far (VmHWM), in MB.
     pub fn peak_rss_mb(&self) -> f64 {
-        self.status_mb("VmHWM:")
+        status_kb(self.pid(), "VmHWM") / 1024.0
     }
 
     /// The process's resident memory now (VmRSS), in MB.
@@ -152,12 +152,7 @@ pub struct Held {
 
 /// What process `pid` holds now.
 pub fn held_by(pid: u32) -> Held {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the process runs");
-    let rss_kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS");
+    let rss_kb = status_kb(pid, "VmRSS");
     let links: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
         .expect("its fds")
         .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
@@ -177,4 +172,14 @@ pub fn held_by(pid: u32) -> Held {
         .count();
     let sqlite_files = links.iter().filter(|l| l.ends_with(".db")).count();
     Held { rss_mb: rss_kb / 1024.0, fds: links.len(), db_connections: to_postgres + sqlite_files }
+}
+
+/// A figure in kB from /proc/PID/status (`VmRSS`, `VmHWM`).
+fn status_kb(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the process runs");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
 }
