@@ -125,8 +125,10 @@ async fn reports_at_ten_a_second_while_staff_browse(db: Db) {
     for i in 0..n {
         tokio::time::sleep_until((started + Duration::from_millis(100 * i as u64)).into()).await;
         let (from, raw) = report(&token, i, &hd.address);
-        send(&raw, &from, &hd.address).await;
+        // Taken before the handing over: on a busy machine the ticket can be made before `send`
+        // returns, and a lag must never come out negative.
         sent_at.push(OffsetDateTime::now_utc());
+        send(&raw, &from, &hd.address).await;
     }
     let sending = started.elapsed();
     eventually("every report recorded", WAIT, || async { (count(&url, RECORDED).await >= n as i64).then_some(()) })
@@ -150,7 +152,8 @@ async fn reports_at_ten_a_second_while_staff_browse(db: Db) {
         .iter()
         .filter_map(|t| {
             let i: usize = t.subject.split_whitespace().next()?.rsplit('-').next()?.parse().ok()?;
-            Duration::try_from(t.created_at - sent_at[i]).ok()
+            // The database's clock and ours may differ by a little: never below zero.
+            Some(Duration::try_from(t.created_at - sent_at[i]).unwrap_or_default())
         })
         .collect();
     assert_eq!(lag.len(), n, "one ticket per report");
@@ -163,9 +166,12 @@ async fn reports_at_ten_a_second_while_staff_browse(db: Db) {
     // Bounded: memory, file handles and database connections do not grow with the mail.
     let held = held.lock().expect("held").clone();
     assert!(held.len() >= 10, "sampled through the run: {}", held.len());
+    // Database connections are bounded below by the pool; the pool fills as the load rises, so
+    // the other handles are what must stay flat.
     let quarter = &held[..held.len() / 4];
-    let early_fds = quarter.iter().map(|h| h.fds).max().unwrap_or(0);
-    let max_fds = held.iter().map(|h| h.fds).max().unwrap_or(0);
+    let others = |h: &crate::support::process::Held| h.fds.saturating_sub(h.db_connections);
+    let early_fds = quarter.iter().map(others).max().unwrap_or(0);
+    let max_fds = held.iter().map(others).max().unwrap_or(0);
     let max_db = held.iter().map(|h| h.db_connections).max().unwrap_or(0);
     let max_rss = held.iter().map(|h| h.rss_mb).fold(0.0, f64::max);
     assert!(max_fds <= early_fds + 16, "file handles grew: {early_fds} early, {max_fds} at most");
@@ -180,7 +186,7 @@ async fn reports_at_ten_a_second_while_staff_browse(db: Db) {
     assert!(p99 < Duration::from_secs(60), "delivery to ticket p99 {p99:?}");
     assert!(web95 < Duration::from_secs(5), "web p95 {web95:?}");
     eprintln!(
-        "load ({db:?}): {n} reports in {sending:.0?}, delivery to ticket p50 {p50:.2?} p99 {p99:.2?}; {staff} staff, {} pages, p95 {web95:.2?}; peak RSS {rss:.0} MB, file handles {early_fds} early / {max_fds} at most, database connections at most {max_db}",
+        "load ({db:?}): {n} reports in {sending:.0?}, delivery to ticket p50 {p50:.2?} p99 {p99:.2?}; {staff} staff, {} pages, p95 {web95:.2?}; peak RSS {rss:.0} MB, file handles besides the database {early_fds} early / {max_fds} at most, database connections at most {max_db}",
         web.len()
     );
 }
