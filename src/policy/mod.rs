@@ -193,6 +193,12 @@ impl Policy {
         self.municipalities.iter().find(|m| m.id == id)
     }
 
+    /// A municipality as people read it ("Østre Toten" for `ostre-toten`); an id the policy no
+    /// longer knows (a ticket from before a policy change) as itself.
+    pub fn municipality_name<'a>(&'a self, id: &'a str) -> &'a str {
+        self.municipality(id).map_or(id, |m| m.name.as_str())
+    }
+
     /// The municipality of an address: the one whose domain (or a subdomain of it) it is in.
     pub fn municipality_of(&self, address: &EmailAddress) -> Option<&Municipality> {
         self.municipality_for_domain(address.domain())

@@ -25,7 +25,10 @@ pub struct ApiTicket {
     status: TicketStatus,
     class: Class,
     confidence: f64,
+    /// The policy's id (`ostre-toten`): what filters and other programs match on.
     municipality: Option<String>,
+    /// Its name as people read it (`Østre Toten`).
+    municipality_name: Option<String>,
     urgent: bool,
     privacy: bool,
     missing: Vec<String>,
@@ -37,9 +40,10 @@ pub struct ApiTicket {
     updated_at: String,
 }
 
-impl From<TicketRow> for ApiTicket {
-    fn from(t: TicketRow) -> Self {
+impl ApiTicket {
+    fn of(t: TicketRow, policy: &crate::policy::Policy) -> Self {
         ApiTicket {
+            municipality_name: t.municipality.as_deref().map(|m| policy.municipality_name(m).to_string()),
             missing: t.missing.iter().map(|d| d.as_str().to_string()).collect(),
             route_to: t.route_to,
             route_cc: t.route_cc,
@@ -110,7 +114,11 @@ pub async fn tickets(
             let more = rows.len() as i64 > limit;
             rows.truncate(limit as usize);
             let next_before = if more { rows.last().map(|t| t.id) } else { None };
-            Json(Page { tickets: rows.into_iter().map(ApiTicket::from).collect(), next_before }).into_response()
+            Json(Page {
+                tickets: rows.into_iter().map(|t| ApiTicket::of(t, state.desk.policy())).collect(),
+                next_before,
+            })
+            .into_response()
         }
         Err(e) => WebError::Internal(e).into_response(),
     }
@@ -131,7 +139,7 @@ pub async fn ticket(
         match state.desk.store().ticket_by_number(&number).await? {
             Some(t) if staff.can_see(t.municipality.as_deref()) => {
                 audit::by(&state, &staff, Action::ViewTicket, &number, "ok").await?;
-                Ok(Json(ApiTicket::from(t)).into_response())
+                Ok(Json(ApiTicket::of(t, state.desk.policy())).into_response())
             }
             Some(_) => {
                 audit::by(&state, &staff, Action::Refused, &number, "hidden").await?;

@@ -66,7 +66,11 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl
         let (n, urgent) = (count(r.n), count(r.urgent));
         total += n;
         *per_day.entry(r.day).or_default() += n;
-        let municipality = if r.municipality.is_empty() { "–".to_string() } else { r.municipality.clone() };
+        let municipality = if r.municipality.is_empty() {
+            staff.lang.texts().unknown.to_string()
+        } else {
+            state.desk.policy().municipality_name(&r.municipality).to_string()
+        };
         *per_municipality.entry(municipality).or_default() += n;
         *per_class.entry(r.class).or_default() += n;
         if r.status != TicketStatus::Resolved {

@@ -36,7 +36,8 @@ struct DetailPage {
     chrome: Chrome,
     i: IncidentRow,
     created: String,
-    tickets: Vec<TicketRow>,
+    /// Each ticket with its municipality as people read it.
+    tickets: Vec<(TicketRow, String)>,
     updates: Vec<super::Dated<IncidentUpdate>>,
     stages: &'static [IncidentStatus],
 }
@@ -49,7 +50,17 @@ pub async fn page(
     staff.require_regional()?;
     let store = state.desk.store();
     let i = store.incident_by_number(&number).await?.ok_or(WebError::NotFound)?;
-    let tickets = store.incident_tickets(i.id).await?;
+    let t = staff.lang.texts();
+    let tickets = store
+        .incident_tickets(i.id)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let m = row.municipality.as_deref().map_or(t.unknown, |m| state.desk.policy().municipality_name(m));
+            let m = m.to_string();
+            (row, m)
+        })
+        .collect();
     let updates =
         store.incident_updates(i.id).await?.into_iter().map(|u| super::Dated { when: when(u.at), item: u }).collect();
     Ok(DetailPage {

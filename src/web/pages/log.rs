@@ -127,6 +127,7 @@ pub async fn page(
 ) -> WebResult<impl axum::response::IntoResponse> {
     let filter = q.filter(&staff)?;
     let store = state.desk.store();
+    let policy = state.desk.policy();
     let mut rows = store.ticket_page(&filter, q.before, PAGE + 1).await?;
     let more = rows.len() as i64 > PAGE;
     rows.truncate(PAGE as usize);
@@ -153,7 +154,11 @@ pub async fn page(
             .map(|r| Row {
                 created: when(r.created_at),
                 reporter: r.reporter_name.or(r.reporter).unwrap_or_default(),
-                municipality: r.municipality.unwrap_or_default(),
+                municipality: r
+                    .municipality
+                    .as_deref()
+                    .map(|m| policy.municipality_name(m).to_string())
+                    .unwrap_or_default(),
                 number: r.number,
                 subject: r.subject,
                 status: r.status,
@@ -165,12 +170,14 @@ pub async fn page(
         total: facets.total,
         capped: facets.capped,
         incidents: if staff.scope().is_some() { vec![] } else { store.incidents(true, 10).await? },
-        statuses: facet(&q, t, "status", &facets.status, filter.status.as_ref()),
-        classes: facet(&q, t, "class", &facets.class, filter.class.as_ref()),
+        statuses: facet(&q, t, "status", &facets.status, filter.status.as_ref(), |v| t.label(v).to_string()),
+        classes: facet(&q, t, "class", &facets.class, filter.class.as_ref(), |v| t.label(v).to_string()),
         municipalities: if staff.scope().is_some() {
             vec![]
         } else {
-            facet(&q, t, "municipality", &facets.municipality, filter.municipality.as_ref())
+            facet(&q, t, "municipality", &facets.municipality, filter.municipality.as_ref(), |v| {
+                policy.municipality_name(v).to_string()
+            })
         },
         flags,
         q: q.q.clone().unwrap_or_default(),
@@ -184,13 +191,15 @@ pub async fn page(
     Ok(page)
 }
 
-/// The links of one filter: each value with its count, a click setting it or (when set) clearing it.
+/// The links of one filter: each value with its count, a click setting it or (when set) clearing it;
+/// `label` says a value as people read it.
 fn facet<T: std::fmt::Display + PartialEq>(
     q: &LogQuery,
     t: &Texts,
     key: &str,
     counts: &[Count<T>],
     current: Option<&T>,
+    label: impl Fn(&str) -> String,
 ) -> Vec<Facet> {
     counts
         .iter()
@@ -198,7 +207,7 @@ fn facet<T: std::fmt::Display + PartialEq>(
             let value = c.value.to_string();
             let active = current == Some(&c.value);
             Facet {
-                label: if value.is_empty() { t.unknown.to_string() } else { t.label(&value).to_string() },
+                label: if value.is_empty() { t.unknown.to_string() } else { label(&value) },
                 count: c.tickets,
                 active,
                 href: q.with(key, (!active).then_some(value.as_str())),

@@ -64,6 +64,8 @@ pub struct EventView {
 struct TicketPage {
     chrome: Chrome,
     t: TicketRow,
+    /// The ticket's municipality as people read it.
+    municipality: String,
     created: String,
     /// The report as sent, rendered by [`render_report`].
     report: String,
@@ -242,6 +244,11 @@ pub async fn page(
         .map(|(e, detail)| EventView { at: when(e.at), actor: e.actor, kind: e.kind, detail })
         .collect();
     let page = TicketPage {
+        municipality: t
+            .municipality
+            .as_deref()
+            .map_or(staff.lang.texts().unknown, |m| state.desk.policy().municipality_name(m))
+            .to_string(),
         incident: incident.filter(|i| i.state != IncidentState::Dismissed),
         privacy_incident,
         created: when(t.created_at),

@@ -223,6 +223,10 @@ async fn a_municipal_user_sees_only_their_municipality(db: Db) {
     assert_eq!(app.get("/mail", Some(&ola)).await.status(), StatusCode::NOT_FOUND, "mail set aside is the helpdesk's");
     let api = text(app.get("/api/tickets", Some(&ola)).await).await;
     assert!(api.contains(toten.as_str()) && !api.contains(gjovik.as_str()), "{api}");
+    assert!(
+        api.contains(r#""municipality":"ostre-toten","municipality_name":"Østre Toten kommune""#),
+        "the id to match on and the name to show: {api}"
+    );
     assert_eq!(app.get(&format!("/api/tickets/{gjovik}"), Some(&ola)).await.status(), StatusCode::NOT_FOUND);
     let kari = app.sign_in("kari").await;
     assert_eq!(

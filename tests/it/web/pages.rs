@@ -51,6 +51,10 @@ async fn the_log_filters_counts_searches_and_pages(db: Db) {
     assert!(all.contains("Saker <span class=\"count\">9</span>"), "the total is shown");
     assert!(all.contains("class=\"urgent"), "urgent tickets stand out");
     assert!(all.contains("badge privacy"), "privacy tickets stand out");
+    // Municipalities as people write them, in the rows and in the filter; the id only in links.
+    assert!(all.contains("<td>Østre Toten kommune</td>"), "{all}");
+    assert!(all.contains(">Østre Toten kommune</a>"), "the filter names it");
+    assert!(!all.contains(">ostre-toten<"), "no id shown as text");
 
     let case = |q: String| {
         let app = &app;
@@ -300,13 +304,13 @@ async fn the_tester_and_the_dashboard_work(db: Db) {
         "nine open tickets: {}",
         &dash[dash.find("cards").unwrap_or(0)..][..400.min(dash.len())]
     );
-    assert!(dash.contains("<td>gjovik</td><td>6</td>"), "per municipality");
+    assert!(dash.contains("<td>Gjøvik kommune</td><td>6</td>"), "per municipality");
 
     // The dashboard reads the kept per-day counts: they follow a ticket as staff resolve it.
     app.post(&format!("/tickets/{}/status", n[7]), Some(&s), &[("csrf", &s.csrf), ("status", "resolved")]).await;
     let dash = text(app.get("/dashboard", Some(&s)).await).await;
     assert!(dash.contains("<span class=\"big\">8</span>"), "eight open tickets after one is resolved");
-    assert!(dash.contains("<td>gjovik</td><td>6</td>"), "still six from Gjøvik: resolved tickets count there");
+    assert!(dash.contains("<td>Gjøvik kommune</td><td>6</td>"), "still six from Gjøvik: resolved tickets count there");
 }
 
 /// A report whose sender failed DMARC at our own receiving server: the ticket says so in words, and
