@@ -188,6 +188,13 @@ pub struct ProductFile {
     /// own name when not given.
     #[serde(default)]
     pub components: Vec<String>,
+    /// Listed on the public status page; `false` for a catch-all such as "Visma" without a product.
+    #[serde(default = "listed")]
+    pub status_page: bool,
+}
+
+fn listed() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize)]

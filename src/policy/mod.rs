@@ -28,6 +28,8 @@ pub struct Policy {
     pub classify: ClassifyRules,
     /// Product names, indexed by `Tag::Product`.
     pub products: Vec<String>,
+    /// The products the public status page lists, in the policy's order.
+    pub status_products: Vec<String>,
     /// `(status page component, product)`: which vendor components each product depends on.
     pub components: Vec<(String, String)>,
     pub routes: Vec<(Class, RouteRule)>,

@@ -165,6 +165,7 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
         },
         classify,
         products: f.products.iter().map(|pr| pr.name.clone()).collect(),
+        status_products: f.products.iter().filter(|pr| pr.status_page).map(|pr| pr.name.clone()).collect(),
         components: f
             .products
             .iter()

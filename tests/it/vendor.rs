@@ -91,6 +91,20 @@ async fn known_vendor_issues_and_the_regional_status_page(db: Db) {
     assert_eq!(page.status(), StatusCode::OK);
     let page = text(page).await;
     assert!(page.contains("Sign in is not working for Visma.net"), "{page}");
+    // In bokmål, every word of ours; the catch-all product is no system of its own.
+    assert!(page.contains("<html lang=\"nb\">") && page.contains(">Driftsforstyrrelse<"), "{page}");
+    assert!(
+        page.contains("<td>Visma.net Payroll</td><td><span class=\"component partial_outage\">Delvis nede</span>"),
+        "{page}"
+    );
+    assert!(page.contains(">I drift<"), "the products that are fine");
+    for english in
+        [">operational<", ">partial_outage<", "All Systems", "Service Disruption", "unspecified", ">investigating<"]
+    {
+        assert!(!page.contains(english), "{english} on the bokmål page");
+    }
+    let english = text(app.get("/status?lang=en", None).await).await;
+    assert!(english.contains("<html lang=\"en\">") && english.contains(">Partial outage<"), "{english}");
     let feed: serde_json::Value = serde_json::from_str(&text(app.get("/status.json", None).await).await).expect("json");
     let payroll =
         feed["components"].as_array().expect("components").iter().find(|c| c["name"] == "Visma.net Payroll").cloned();

@@ -9,14 +9,17 @@ use std::collections::BTreeMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Json;
-use axum::extract::State;
-use serde::Serialize;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::domain::{IncidentState, IncidentStatus};
 use crate::text::time::{rfc3339, when};
 use crate::web::AppState;
+use crate::web::auth::lang_of;
 use crate::web::error::WebResult;
+use crate::web::i18n::{Lang, Texts};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Component {
@@ -70,8 +73,12 @@ async fn status(state: &AppState) -> anyhow::Result<Status> {
     let desk = &state.desk;
     let (summary, fetched, _) = desk.vendor().latest();
     // Each product takes the worst state of the vendor components it depends on.
-    let mut components: Vec<Component> =
-        desk.policy().products.iter().map(|p| Component { name: p.clone(), status: "operational".into() }).collect();
+    let mut components: Vec<Component> = desk
+        .policy()
+        .status_products
+        .iter()
+        .map(|p| Component { name: p.clone(), status: "operational".into() })
+        .collect();
     if let Some(s) = &summary {
         for c in components.iter_mut() {
             for (component, product) in &desk.policy().components {
@@ -171,13 +178,41 @@ pub async fn json(State(state): State<AppState>) -> WebResult<Json<Status>> {
 #[derive(Template, WebTemplate)]
 #[template(path = "web/status.html")]
 struct StatusPage {
+    t: &'static Texts,
+    lang: &'static str,
     region: String,
+    /// The summary in the reader's language (the JSON keeps the status-page words).
+    summary: &'static str,
     s: Status,
     checked: String,
 }
 
-pub async fn page(State(state): State<AppState>) -> WebResult<impl axum::response::IntoResponse> {
+#[derive(Deserialize)]
+pub struct StatusQuery {
+    lang: Option<String>,
+}
+
+/// Bokmål unless the reader asked for another language (`?lang=en`, or the staff view's choice).
+pub async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<StatusQuery>,
+) -> WebResult<impl axum::response::IntoResponse> {
+    let lang = q.lang.as_deref().and_then(Lang::parse).unwrap_or_else(|| lang_of(&headers));
+    let t = lang.texts();
     let s = status(&state).await?;
     let (_, fetched, _) = state.desk.vendor().latest();
-    Ok(StatusPage { region: state.desk.policy().region.clone(), checked: fetched.map(when).unwrap_or_default(), s })
+    let summary = match s.status["indicator"].as_str() {
+        Some("none") => t.status_all_ok,
+        Some("minor") => t.status_minor,
+        _ => t.status_major,
+    };
+    Ok(StatusPage {
+        t,
+        lang: lang.code(),
+        region: state.desk.policy().region.clone(),
+        summary,
+        checked: fetched.map(when).unwrap_or_default(),
+        s,
+    })
 }
