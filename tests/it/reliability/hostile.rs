@@ -119,27 +119,76 @@ async fn hostile_mail_gets_a_ticket_or_a_reason_and_nothing_is_lost(db: Db) {
     ticket(&check(b.into_bytes()).await);
     assert_eq!(check(a.into_bytes()).await, Outcome::Duplicate);
 
-    // Header injection through the subject and the display name never reaches our mail's headers.
-    let inject = format!(
-        "From: =?utf-8?Q?Kari=0D=0ABcc:_evil@x.no?= <kari.rohne@sondre-land.kommune.no>\r\nTo: helpdesk@routedesk.test\r\n\
-         Subject: =?utf-8?Q?Feil_i_faktura=0D=0ABcc:_evil@x.no=0D=0AX-Evil:_1?=\r\n\r\nFaktura feiler.\r\n{SIG}"
-    );
-    let n = ticket(&check(inject.into_bytes()).await);
-    let t = store.ticket_by_number(&n).await.expect("q").expect("t");
+    // Header injection (test plan 34): CR, LF, CRLF and NUL — raw, or in RFC 2047 encoded words (Q
+    // and B) — in the subject, the display name, the address and a header we copy never reach the
+    // headers of any mail we send: routing, acknowledgement or request for details.
+    let b64 = |s: &str| base64::Engine::encode(&base64::engine::general_purpose::STANDARD, s);
+    let evil = "Bcc: evil@x.no";
+    let injections = [
+        format!(
+            "From: =?utf-8?Q?Kari=0D=0A{}?= <kari.rohne@sondre-land.kommune.no>\r\nTo: helpdesk@routedesk.test\r\n\
+             Subject: =?utf-8?Q?Feil_i_faktura=0D=0ABcc:_evil@x.no=0D=0AX-Evil:_1?=\r\n",
+            evil.replace(' ', "_")
+        ),
+        format!(
+            "From: =?utf-8?B?{}?= <kari.rohne@sondre-land.kommune.no>\r\nTo: helpdesk@routedesk.test\r\nSubject: =?utf-8?B?{}?=\r\n",
+            b64("Kari\r\nBcc: evil@x.no"),
+            b64("Feil i faktura\nX-Evil: 1\u{0}\rBcc: evil@x.no")
+        ),
+        "From: Kari =?utf-8?Q?R=00hne?= <kari.rohne@sondre-land.kommune.no>\r\nTo: helpdesk@routedesk.test\r\n\
+         Subject: Feil i faktura\rBcc: evil@x.no\u{0}X-Evil: 1\r\nX-Mailer: x\rBcc: evil@x.no\r\n"
+            .to_string(),
+        "From: Kari <kari.rohne@sondre-land.kommune.no\r\nBcc: evil@x.no>\r\nTo: helpdesk@routedesk.test\r\n\
+         Subject: Feil i faktura\r\nMessage-ID: <a\rBcc: evil@x.no@x>\r\nIn-Reply-To: <b=0D=0ABcc:_evil@x.no>\r\n"
+            .to_string(),
+    ];
     let composer = Composer::new("helpdesk@routedesk.test", "Helpdesk").expect("composer");
-    for row in store.outbox_of(t.id).await.expect("outbox") {
-        let raw =
-            String::from_utf8_lossy(&composer.compose(&row, Enclosures::default()).expect("composes").formatted())
-                .into_owned();
-        let head = raw.split("\r\n\r\n").next().unwrap_or_default();
-        for line in head.lines() {
-            assert!(
-                !line.starts_with("Bcc:") && !line.starts_with("X-Evil"),
-                "injected header line {line:?} in\n{head}"
-            );
+    let names = [
+        "From",
+        "To",
+        "Cc",
+        "Reply-To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "In-Reply-To",
+        "References",
+        "Auto-Submitted",
+        "X-Auto-Response-Suppress",
+        "MIME-Version",
+        "Content-Type",
+        "Content-Transfer-Encoding",
+        "Precedence",
+        "Content-Language",
+        "X-Routedesk-Kind",
+    ];
+    let mut composed = 0;
+    for head in &injections {
+        // A sender of its own each: the replies to one sender are limited.
+        let head = head.replace("kari.rohne@", &format!("{}@", unique("kari")));
+        let n = ticket(&check(format!("{head}\r\nFaktura feiler.\r\n{SIG}").into_bytes()).await);
+        let t = store.ticket_by_number(&n).await.expect("q").expect("t");
+        for row in store.outbox_of(t.id).await.expect("outbox") {
+            let raw = composer.compose(&row, Enclosures::default()).expect("composes").formatted();
+            let end = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a head");
+            let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+            assert!(!head.contains('\0'), "a NUL in\n{head}");
+            for line in head.split("\r\n") {
+                assert!(!line.contains('\r') && !line.contains('\n'), "a bare CR or LF in {line:?} of\n{head}");
+                if line.starts_with([' ', '\t']) {
+                    continue;
+                }
+                let name = line.split(':').next().unwrap_or_default();
+                assert!(
+                    names.iter().any(|n| n.eq_ignore_ascii_case(name)),
+                    "header {name:?} ({line:?}) is not one of ours in\n{head}"
+                );
+            }
+            assert_eq!(head.lines().filter(|l| l.starts_with("Subject:")).count(), 1);
+            composed += 1;
         }
-        assert_eq!(head.lines().filter(|l| l.starts_with("Subject:")).count(), 1);
     }
+    assert!(composed >= injections.len(), "each report caused mail: {composed}");
 
     // Scripts in HTML and SVG, and javascript: links, are stored as sent (shown only sanitised).
     let html = format!(
