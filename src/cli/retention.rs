@@ -6,7 +6,8 @@ use anyhow::{Context as _, Result};
 
 use crate::config::Config;
 use crate::policy::Policy;
-use crate::store::Store;
+use crate::store::{AuditEntry, Store};
+use crate::web::audit::Action;
 
 pub async fn purge(config: Option<PathBuf>, dry_run: bool) -> Result<()> {
     let cfg = Config::load(config.as_deref())?;
@@ -33,7 +34,10 @@ pub async fn export(config: Option<PathBuf>, person: String) -> Result<()> {
     let cfg = Config::load(config.as_deref())?;
     let store = Store::connect(&cfg.database_url).await?;
     let data = crate::retention::export(&store, &person).await?;
-    println!("{}", serde_json::to_string_pretty(&data).context("writing JSON")?);
+    let json = serde_json::to_string_pretty(&data).context("writing JSON")?;
+    // Handed out only once the audit log has it.
+    audited(&store, "routedesk export", Action::Export, &person, "ok").await?;
+    println!("{json}");
     store.close().await;
     Ok(())
 }
@@ -43,8 +47,15 @@ pub async fn erase(config: Option<PathBuf>, person: String, dry_run: bool) -> Re
     let store = Store::connect(&cfg.database_url).await?;
     let actor = format!("routedesk erase ({})", whoami());
     let done = crate::retention::erase(&cfg, &store, &person, &actor, dry_run).await;
+    let result = match &done {
+        Ok(d) if dry_run => format!("dry run: {} tickets", d.store.tickets.len()),
+        Ok(d) => format!("ok: {} tickets, {} copies in the mailbox", d.store.tickets.len(), d.mailbox),
+        Err(e) => format!("failed: {e}"),
+    };
+    let logged = audited(&store, "routedesk erase", Action::Erase, &person, &result).await;
     store.close().await;
     let done = done?;
+    logged?;
     let verb = if dry_run { "would remove" } else { "removed" };
     println!(
         "{verb} the data of {}: {} tickets reported, {} mails emptied, {} mails sent to them, {} other records \
@@ -60,6 +71,15 @@ pub async fn erase(config: Option<PathBuf>, person: String, dry_run: bool) -> Re
         println!("  {n}");
     }
     Ok(())
+}
+
+/// Writes the command's audit row. The person is named by a fingerprint of their address, so the
+/// log keeps no personal data after an erasure, yet repeated requests about one person can be told apart.
+async fn audited(store: &Store, command: &str, action: Action, person: &str, result: &str) -> Result<()> {
+    let actor = format!("{command} ({})", whoami());
+    let object = format!("person {}", crate::web::limiter::fingerprint(person));
+    let entry = AuditEntry { actor: &actor, action: action.as_str(), object: &object, result, address: None };
+    store.audit(&entry, time::OffsetDateTime::now_utc()).await.context("writing the audit log")
 }
 
 /// Who ran the command, for the record.

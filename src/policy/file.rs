@@ -76,6 +76,9 @@ pub struct RetentionFile {
     pub set_aside_days: u32,
     #[serde(default = "default_max_open_days")]
     pub max_open_days: u32,
+    /// The audit log (sign-ins, views, re-routes, exports, erasures): five years by default.
+    #[serde(default = "default_audit_log_days")]
+    pub audit_log_days: u32,
 }
 
 impl Default for RetentionFile {
@@ -84,6 +87,7 @@ impl Default for RetentionFile {
             resolved_days: default_resolved_days(),
             set_aside_days: default_set_aside_days(),
             max_open_days: default_max_open_days(),
+            audit_log_days: default_audit_log_days(),
         }
     }
 }
@@ -94,6 +98,10 @@ fn default_resolved_days() -> u32 {
 
 fn default_set_aside_days() -> u32 {
     90
+}
+
+fn default_audit_log_days() -> u32 {
+    1825
 }
 
 fn default_max_open_days() -> u32 {

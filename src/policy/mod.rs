@@ -156,6 +156,8 @@ pub struct Retention {
     pub set_aside_days: Option<u32>,
     /// Tickets never resolved (counted from their last change).
     pub max_open_days: Option<u32>,
+    /// Entries of the audit log.
+    pub audit_log_days: Option<u32>,
 }
 
 #[derive(Debug, Clone)]

@@ -108,6 +108,7 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
         ("retention.resolved_days", f.retention.resolved_days),
         ("retention.set_aside_days", f.retention.set_aside_days),
         ("retention.max_open_days", f.retention.max_open_days),
+        ("retention.audit_log_days", f.retention.audit_log_days),
     ] {
         if days > 36_500 {
             p.push(format!("{key} is {days}: at most 36500 days (100 years); 0 keeps data for good"));
@@ -141,6 +142,7 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
         resolved_days: Some(f.retention.resolved_days).filter(|d| *d > 0),
         set_aside_days: Some(f.retention.set_aside_days).filter(|d| *d > 0),
         max_open_days: Some(f.retention.max_open_days).filter(|d| *d > 0),
+        audit_log_days: Some(f.retention.audit_log_days).filter(|d| *d > 0),
     };
     let incidents = Incidents {
         window_hours: inc.window_hours,

@@ -34,6 +34,8 @@ pub struct Purged {
     /// Tickets never resolved.
     pub open: Vec<String>,
     pub set_aside: i64,
+    /// Audit log entries past their time.
+    pub audit_log: u64,
 }
 
 /// Removes the personal data of tickets (resolved, or never resolved) and set-aside mail older
@@ -89,13 +91,20 @@ pub async fn purge(store: &Store, r: Retention, now: OffsetDateTime, actor: &str
             tx.commit().await?;
         }
     }
+    if let (Some(days), false) = (r.audit_log_days, dry_run) {
+        let mut tx = store.begin().await?;
+        out.audit_log = tx.purge_audit_log(now - time::Duration::days(i64::from(days))).await?;
+        tx.commit().await?;
+    }
     if !dry_run {
         let kept = |d: Option<u32>| d.map_or("forever".to_string(), |d| format!("{d} days"));
         let detail = format!(
-            "resolved tickets kept {}, tickets never resolved {}, set-aside mail {}",
+            "resolved tickets kept {}, tickets never resolved {}, set-aside mail {}, audit log {} ({} entries removed)",
             kept(r.resolved_days),
             kept(r.max_open_days),
-            kept(r.set_aside_days)
+            kept(r.set_aside_days),
+            kept(r.audit_log_days),
+            out.audit_log
         );
         let mut tx = store.begin().await?;
         let tickets = (out.tickets.len() + out.open.len()) as i64;

@@ -202,6 +202,15 @@ impl Tx {
             .context("removing set-aside mail")
     }
 
+    /// Removes the audit log's entries from before `cutoff`. The database refuses any other removal:
+    /// the cut is recorded first, in this transaction, and its trigger lets only older rows go.
+    pub async fn purge_audit_log(&mut self, cutoff: OffsetDateTime) -> Result<u64> {
+        db!(self, c => sqlx::query("UPDATE audit_log_cut SET purge_before = $1 WHERE id = 1").bind(cutoff).execute(c).await.map(drop))
+            .context("recording the audit log's cut")?;
+        db!(self, c => sqlx::query("DELETE FROM audit_log WHERE at < $1").bind(cutoff).execute(c).await.map(|r| r.rows_affected()))
+            .context("removing old audit log entries")
+    }
+
     /// One line in the record of retention runs.
     pub async fn record_purge(
         &mut self,

@@ -1,7 +1,8 @@
 //! What the web view writes to the audit log (`store::audit`): sign-ins (with a password or at the
 //! OpenID provider) and failed or refused ones, sign-outs, access refused to a ticket or case the
-//! user may not see, and views of reports, files and privacy cases. A view that cannot be logged is
-//! not shown.
+//! user may not see, views of reports, files and privacy cases, changes of a ticket's municipality
+//! and re-routes; the command line adds exports and erasures of a person's data. A view that cannot
+//! be logged is not shown.
 
 use std::net::IpAddr;
 
@@ -27,6 +28,14 @@ pub enum Action {
     ViewPrivacy,
     /// A set-aside mail's raw text.
     ViewMail,
+    /// A ticket's municipality changed by staff.
+    SetMunicipality,
+    /// A ticket's routing mail sent again, to the recipients of its municipality and class now.
+    Reroute,
+    /// Everything kept about a person, handed out (`routedesk export`).
+    Export,
+    /// Everything kept about a person removed (`routedesk erase`).
+    Erase,
 }
 
 impl Action {
@@ -40,6 +49,10 @@ impl Action {
             Action::ViewFile => "view-file",
             Action::ViewPrivacy => "view-privacy",
             Action::ViewMail => "view-mail",
+            Action::SetMunicipality => "set-municipality",
+            Action::Reroute => "reroute",
+            Action::Export => "export",
+            Action::Erase => "erase",
         }
     }
 }

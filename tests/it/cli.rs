@@ -131,6 +131,14 @@ fn purge_and_export_work_on_the_configured_database() {
         serde_json::from_str(&run(&["export", "--person", "Kari@Example.org"])).expect("json");
     assert_eq!(export["person"], "kari@example.org");
     assert_eq!(export["tickets"].as_array().map(Vec::len), Some(0));
+    // The export is in the audit log, the person by a fingerprint of the address only.
+    let audit = run(&["audit"]);
+    let person = format!("person {}", routedesk::web::limiter::fingerprint("kari@example.org"));
+    assert!(
+        audit.lines().any(|l| l.contains("routedesk export (") && l.contains("export") && l.contains(&person)),
+        "{audit}"
+    );
+    assert!(!audit.to_lowercase().contains("kari@example.org"), "{audit}");
     let status = run(&["status"]);
     for line in [
         "database    sqlite",

@@ -373,11 +373,14 @@ pub async fn act(
     match action.as_str() {
         "class" => desk.reclassify(&n, f.class.as_deref().unwrap_or("").parse()?, &actor).await?,
         "municipality" => {
-            desk.set_municipality(&n, f.municipality.as_deref().filter(|m| !m.is_empty()), &actor).await?
+            let to = f.municipality.as_deref().filter(|m| !m.is_empty());
+            desk.set_municipality(&n, to, &actor).await?;
+            audit::by(&s, &staff, Action::SetMunicipality, &n, &format!("ok: {}", to.unwrap_or("-"))).await?;
         }
         "reroute" => {
             let r = desk.reroute(&n, &actor).await?;
             tracing::info!(ticket = %n, to = %join(&r.to, ","), "re-routed");
+            audit::by(&s, &staff, Action::Reroute, &n, &format!("ok: to {}", join(&r.to, ","))).await?;
         }
         "status" => desk.set_status(&n, f.status.as_deref().unwrap_or(""), &actor).await?,
         "note" => desk.add_note(&n, f.text.as_deref().unwrap_or(""), &actor).await?,

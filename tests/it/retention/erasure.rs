@@ -201,6 +201,12 @@ async fn an_erased_person_leaves_no_trace_in_the_database_or_the_mailbox(db: Db)
     assert!(said.contains(&format!("would remove the data of {person}: 2 tickets reported")), "{said}");
     assert!(said.contains("5 copies in the helpdesk mailbox"), "{said}");
     assert_eq!(every_mail(&hd.address).await.len(), 6, "a dry run removes nothing");
+    let person_fp = format!("person {}", routedesk::web::limiter::fingerprint(&person));
+    let audit = store.audit_recent(100).await.expect("audit log");
+    assert!(
+        audit.iter().any(|r| r.action == "erase" && r.object == person_fp && r.result == "dry run: 2 tickets"),
+        "the request is in the audit log: {audit:?}"
+    );
 
     let done = routedesk::retention::erase(&hd.config, &store, &person, "routedesk erase (test)", false)
         .await

@@ -22,7 +22,12 @@ on_both_databases!(
     a_person_gets_their_data
 );
 
-const POLICY: Retention = Retention { resolved_days: Some(730), set_aside_days: Some(90), max_open_days: Some(1095) };
+const POLICY: Retention = Retention {
+    resolved_days: Some(730),
+    set_aside_days: Some(90),
+    max_open_days: Some(1095),
+    audit_log_days: Some(1825),
+};
 
 /// Runs one statement on the store's own pool (to put rows in states the test needs).
 pub async fn sql(store: &Store, sql: &str) {
