@@ -16,6 +16,7 @@ mod pages;
 pub use pages::ticket::render_report;
 mod security;
 pub mod sso;
+mod thumbnail;
 pub mod visibility;
 
 use std::net::SocketAddr;
@@ -120,7 +121,8 @@ fn table() -> Vec<Route> {
         get_("/lang/{code}", login::language),
         get_("/tickets", log::page),
         get_("/tickets/{number}", ticket::page),
-        get_("/tickets/{number}/files/{id}", ticket::file),
+        get_("/tickets/{number}/files/{id}", files::file),
+        get_("/tickets/{number}/files/{id}/thumbnail", files::thumbnail),
         post_("/tickets/{number}/{action}", ticket::act),
         get_("/incidents", incidents::list),
         get_("/incidents/{number}", incidents::page),

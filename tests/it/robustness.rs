@@ -53,7 +53,9 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
         if p.is_dir() {
             files_under(&p, out);
         } else if !p.extension().is_some_and(|x| x == "json" || x == "py" || x == "gz" || x == "md")
-            && !p.file_name().is_some_and(|n| n == "COPYING" || n == "LICENSE-MIT" || n == ".gitattributes")
+            && !p
+                .file_name()
+                .is_some_and(|n| n == "COPYING" || n == ".gitattributes" || n.to_string_lossy().starts_with("LICENSE"))
         {
             out.push(p);
         }
@@ -123,7 +125,7 @@ fn real_world_mime_gets_a_decision_or_a_clear_error_and_never_panics() {
         "| corpus | files | tickets | ignored by reason | quarantined | panics | with U+FFFD |".to_string(),
         "|---|---|---|---|---|---|---|".to_string(),
     ];
-    for d in corpora().iter().chain([&real_world()]) {
+    for d in corpora().iter().chain([&real_world(), &real_bounces()]) {
         let t = Tally::of(d, &policy, &limits);
         table.push(t.line(&d.display().to_string().replace(env!("CARGO_MANIFEST_DIR"), ".")));
         total.files += t.files;
@@ -145,12 +147,42 @@ fn real_world_mime_gets_a_decision_or_a_clear_error_and_never_panics() {
     );
 }
 
+fn real_bounces() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bounces")
+}
+
+/// The real bounces of `tests/fixtures/bounces` (flufl.bounce's test data, see its README): every
+/// one is known as a robot's mail, not a report — most carry no DSN structure and no
+/// `Auto-Submitted` — but two: `groupwise_03.txt` is a person's reply ("RE: …") that upstream keeps
+/// as its example of a mail that is *not* a bounce, and `simple_20.txt` is a gateway's notice titled
+/// as a reply ("RE: Your message … awaits moderator approval : non remis") whose only robot sign is
+/// its body, words a person may quote in a report.
+#[test]
+fn real_bounces_become_no_ticket() {
+    let policy = Policy::default_region().expect("default policy");
+    let limits = ParseLimits::default();
+    let mut files = Vec::new();
+    files_under(&real_bounces(), &mut files);
+    assert!(files.len() >= 100, "{} files", files.len());
+    files.sort();
+    let tickets: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let raw = std::fs::read(f).expect("fixture reads");
+            triage(&raw, &policy, &limits).map(|d| d.ignored.is_none()).unwrap_or(false)
+        })
+        .map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        .collect();
+    assert_eq!(tickets, ["groupwise_03.txt", "simple_20.txt"], "became tickets");
+}
+
 fn real_world() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real-world")
 }
 
-/// Each mail of `tests/fixtures/real-world` (made by its `make.py`) says in its name what it must
-/// become: `ticket-…` or `ignored-<kind>-…`; and every one of them decodes without U+FFFD.
+/// Each mail of `tests/fixtures/real-world` (made by its `make.py` and `make_images.py`) says in
+/// its name what it must become: `ticket-…` or `ignored-<kind>-…`, and a picture's size as seen;
+/// and every one of them decodes without U+FFFD.
 #[test]
 fn real_world_mail_reads_right_and_robots_without_headers_are_known() {
     let policy = Policy::default_region().expect("default policy");
@@ -171,6 +203,14 @@ fn real_world_mail_reads_right_and_robots_without_headers_are_known() {
         for (what, text) in [("subject", &d.mail.subject), ("text", &d.mail.text)] {
             if text.contains('\u{FFFD}') {
                 wrong.push(format!("{name}: U+FFFD in the {what}: {text:?}"));
+            }
+        }
+        // `ticket-image-…-<w>x<h>.eml` (make_images.py): a screenshot of the size a person sees.
+        if let Some(size) = name.strip_prefix("ticket-image-").and_then(|n| n.strip_suffix(".eml")?.rsplit('-').next())
+        {
+            let seen = d.checks.screenshot.as_ref().map(|s| format!("{}x{}", s.width, s.height));
+            if seen.as_deref() != Some(size) {
+                wrong.push(format!("{name}: screenshot {seen:?}, not {size}"));
             }
         }
         if name.starts_with("ticket-") && d.mail.from_address().is_none() {

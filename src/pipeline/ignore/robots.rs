@@ -29,7 +29,9 @@ const BOUNCE_SUBJECT_STARTS: &[&str] = &[
     "ikke leverbar:",
     "mail delivery failed",
     "delivery failure",
-    "returned mail:",
+    "returned mail",
+    "mail could not be delivered",
+    "mail delivery warning",
     "delivery status notification",
     "your message to ",
     "din melding til ",
@@ -55,6 +57,15 @@ const BOUNCE_BODIES: &[&str] = &[
     "diagnostic-code:",
     "final-recipient:",
     "remote server returned",
+    // Exchange 5.5, InterScan, Symantec and other gateways (tests/fixtures/bounces).
+    "did not reach the following recipient",
+    "could not be delivered to the following recipient",
+    "could not deliver message to the following recipient",
+    "unable to deliver message to",
+    "your message has not been delivered",
+    "-------- returned mail --------",
+    "delivery attempts will continue to be made",
+    "has been postponed due to",
 ];
 
 /// Local parts robots send from.

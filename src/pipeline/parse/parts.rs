@@ -143,10 +143,13 @@ fn unwrap_tnef(container: &Part, problems: &mut Vec<String>) -> Vec<Part> {
         .collect()
 }
 
-/// The format and pixel size of a raster image, read from its header; `None` for anything else
-/// (including SVG, which is a document, not a picture of a screen).
+/// The format and pixel size of a raster image as a person sees it, read from its header; `None`
+/// for anything else (including SVG, which is a document, not a picture of a screen). A phone
+/// stores an upright photo on its side with an EXIF orientation that turns it (5–8 swap width and
+/// height); HEIF's own `irot` turn is already applied by `imagesize`, and its EXIF is ignored, as
+/// the HEIF standard says.
 pub fn image_info(data: &[u8]) -> Option<ImageInfo> {
-    use imagesize::ImageType as T;
+    use imagesize::{Compression, ImageType as T};
     let format = match imagesize::image_type(data).ok()? {
         T::Png => "png",
         T::Jpeg => "jpeg",
@@ -154,10 +157,20 @@ pub fn image_info(data: &[u8]) -> Option<ImageInfo> {
         T::Bmp => "bmp",
         T::Webp => "webp",
         T::Tiff => "tiff",
+        T::Heif(Compression::Av1) => "avif",
         T::Heif(_) => "heif",
         T::Jxl => "jxl",
         _ => return None,
     };
     let size = imagesize::blob_size(data).ok()?;
-    Some(ImageInfo { format, width: size.width as u64, height: size.height as u64 })
+    let (width, height) = (size.width as u64, size.height as u64);
+    let turned = matches!(format, "jpeg" | "tiff" | "webp" | "png") && exif_orientation(data).is_some_and(|o| o >= 5);
+    Some(if turned { ImageInfo { format, width: height, height: width } } else { ImageInfo { format, width, height } })
+}
+
+/// EXIF `Orientation` (1–8), if the image carries one.
+fn exif_orientation(data: &[u8]) -> Option<u32> {
+    let exif = exif::Reader::new().read_from_container(&mut std::io::Cursor::new(data)).ok()?;
+    let field = exif.get_field(exif::Tag::Orientation, exif::In::PRIMARY)?;
+    field.value.get_uint(0).filter(|o| (1..=8).contains(o))
 }

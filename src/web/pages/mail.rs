@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::Chrome;
-use super::ticket::content_disposition;
+use super::files::content_disposition;
 use crate::domain::{Direction, Verdict};
 use crate::text::time::when;
 use crate::web::AppState;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod dashboard;
+pub mod files;
 pub mod incidents;
 pub mod log;
 pub mod login;

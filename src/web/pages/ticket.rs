@@ -5,15 +5,14 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Redirect, Response};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::Chrome;
+use super::files::file_name;
 use crate::domain::{Class, Direction, IncidentState, OutboxKind, OutboxStatus, TicketStatus, Verdict};
-use crate::pipeline::parse::{ParseLimits, parse, parts::image_info};
+use crate::pipeline::parse::{ParseLimits, parse};
 use crate::store::{EventRow, TicketRow};
 use crate::text::address::join;
 use crate::text::time::when;
@@ -91,7 +90,7 @@ struct TicketPage {
 
 /// The ticket, if it exists and the user may see it; 404 otherwise (a municipal user cannot learn
 /// that another municipality's ticket exists).
-async fn visible(state: &AppState, staff: &Staff, number: &str) -> WebResult<TicketRow> {
+pub(super) async fn visible(state: &AppState, staff: &Staff, number: &str) -> WebResult<TicketRow> {
     match state.desk.store().ticket_by_number(number).await? {
         Some(t) if staff.can_see(t.municipality.as_deref()) => Ok(t),
         Some(_) => {
@@ -271,74 +270,6 @@ pub async fn page(
         t,
     };
     Ok(page)
-}
-
-#[derive(Deserialize)]
-pub struct FileQuery {
-    inline: Option<String>,
-}
-
-/// A ticket's file. Only a raster image whose bytes say so is shown inline (as a thumbnail);
-/// everything else — SVG and HTML included — is a download.
-pub async fn file(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path((number, id)): Path<(String, i64)>,
-    Query(q): Query<FileQuery>,
-) -> WebResult<Response> {
-    let t = visible(&state, &staff, &number).await?;
-    let f = state.desk.store().ticket_file(t.id, id).await?.ok_or(WebError::NotFound)?;
-    audit::by(&state, &staff, Action::ViewFile, &format!("{number}/files/{id}"), "ok").await?;
-    let raster = image_info(&f.data).map(|i| i.format);
-    let name = f.filename.as_deref().map_or_else(|| "vedlegg".into(), file_name);
-    let (content_type, disposition) = match (raster, q.inline.is_some()) {
-        (Some(format), true) => (format!("image/{format}"), content_disposition("inline", &name)),
-        _ => ("application/octet-stream".to_string(), content_disposition("attachment", &name)),
-    };
-    let headers = [
-        (header::CONTENT_TYPE, content_type),
-        (header::CONTENT_DISPOSITION, disposition),
-        (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_string()),
-    ];
-    Ok((headers, f.data).into_response())
-}
-
-/// The characters `filename*` keeps as they are (RFC 8187 `attr-char`); the rest is percent-encoded.
-const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'!')
-    .remove(b'#')
-    .remove(b'$')
-    .remove(b'&')
-    .remove(b'+')
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'^')
-    .remove(b'_')
-    .remove(b'`')
-    .remove(b'|')
-    .remove(b'~');
-
-/// A file's name as shown and saved: the last part of any path, without control characters or
-/// bidirectional controls (which make `faktura\u{202E}fdp.exe` read as `fakturaexe.pdf`), no
-/// leading dots, at most 150 characters.
-pub fn file_name(sent: &str) -> String {
-    let bidi =
-        |c: char| matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
-    let last = sent.rsplit(['/', '\\']).next().unwrap_or_default();
-    let kept: String = last.chars().filter(|&c| !c.is_control() && !bidi(c)).take(150).collect();
-    let kept = kept.trim().trim_start_matches('.').trim_start();
-    if kept.is_empty() { "vedlegg".into() } else { kept.to_string() }
-}
-
-/// `Content-Disposition` per RFC 6266: an ASCII stand-in in `filename` for old clients, and the
-/// name itself, UTF-8 and percent-encoded, in `filename*`. Neither can end the quoted string or
-/// the header.
-pub fn content_disposition(kind: &str, name: &str) -> String {
-    let ascii: String = name
-        .chars()
-        .map(|c| if c == ' ' || (c.is_ascii_graphic() && !"\"\\%".contains(c)) { c } else { '_' })
-        .collect();
-    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{}", utf8_percent_encode(name, ATTR_CHAR))
 }
 
 #[derive(Deserialize)]

@@ -214,6 +214,10 @@ async fn a_municipal_user_sees_only_their_municipality(db: Db) {
         StatusCode::NOT_FOUND
     );
     assert_eq!(
+        app.get(&format!("/tickets/{gjovik}/files/{}/thumbnail", file.id), Some(&ola)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
         app.get(&format!("/tickets/{toten}/files/{}", file.id), Some(&ola)).await.status(),
         StatusCode::NOT_FOUND,
         "a file id of another ticket is not found through one's own"

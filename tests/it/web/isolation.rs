@@ -52,6 +52,7 @@ const EXPECT: &[(&str, &str, Expect)] = &[
     ("GET", "/tickets", Expect::TicketList),
     ("GET", "/tickets/{number}", Expect::TicketPage),
     ("GET", "/tickets/{number}/files/{id}", Expect::File),
+    ("GET", "/tickets/{number}/files/{id}/thumbnail", Expect::File),
     ("POST", "/tickets/{number}/{action}", Expect::TicketAction),
     ("GET", "/incidents", Expect::Regional),
     ("GET", "/incidents/{number}", Expect::Regional),

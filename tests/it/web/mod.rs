@@ -13,6 +13,7 @@ mod isolation;
 mod neighbours;
 mod pages;
 mod passwords;
+mod pictures;
 mod sessions;
 mod sso;
 mod sso_browser;

@@ -182,7 +182,7 @@ async fn the_ticket_page_shows_everything_and_no_hostile_html(db: Db) {
     ] {
         assert!(page.contains(expected), "the ticket page shows {expected:?}");
     }
-    assert!(page.contains("?inline=1\" alt="), "the screenshot has a thumbnail");
+    assert!(page.contains("/thumbnail\" alt="), "the screenshot has a thumbnail");
     // A mail whose attempt was cut off after it may have reached the server says so.
     const TWICE: &str = "Kan ha kommet fram to ganger";
     assert!(!page.contains(TWICE), "no mail is marked before any attempt was cut off");
