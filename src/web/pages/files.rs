@@ -47,8 +47,8 @@ pub async fn file(
 
 /// A picture's thumbnail for the ticket page (not audited on its own: the page that shows it is).
 /// Where none can be made — HEIC, JPEG XL, a broken or oversized picture — a stand-in in the
-/// reader's language says so; the original stays a download. Files never change, so the browser
-/// keeps it for a day.
+/// reader's language says so; the original stays a download. Like every page it is not cached
+/// (`no-store`): an erased file or a withdrawn access must not live on in a browser.
 pub async fn thumbnail(
     State(state): State<AppState>,
     staff: Staff,
@@ -72,7 +72,6 @@ pub async fn thumbnail(
     };
     let headers = [
         (header::CONTENT_TYPE, content_type),
-        (header::CACHE_CONTROL, "private, max-age=86400".to_string()),
         (header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".to_string()),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
     ];

@@ -53,6 +53,7 @@ async fn phone_photos_and_every_format_get_a_thumbnail_or_say_why_not(db: Db) {
         assert_eq!(res.status(), StatusCode::OK, "{fixture}");
         assert_eq!(header_of(&res, header::CONTENT_TYPE), thumbnail_type, "{fixture}");
         assert_eq!(header_of(&res, header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{fixture}");
+        assert_eq!(header_of(&res, header::CACHE_CONTROL), "no-store", "{fixture}: an erased file leaves no copy");
         let body = bytes(res).await;
         match thumbnail_type {
             "image/jpeg" => {
