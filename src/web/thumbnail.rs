@@ -38,16 +38,16 @@ pub fn browser_shows(format: &str) -> bool {
     matches!(format, "png" | "jpeg" | "gif" | "bmp" | "webp" | "avif")
 }
 
-/// The thumbnail of an image file. CPU work: call it on a blocking thread.
-pub fn make(data: &[u8]) -> Result<Thumbnail, NoThumbnail> {
-    let format = match crate::pipeline::parse::parts::image_info(data).map(|i| i.format) {
-        Some("avif") => return Err(NoThumbnail::BrowserShows),
-        Some(f @ ("png" | "jpeg" | "gif" | "bmp" | "webp" | "tiff")) => f,
-        _ => return Err(NoThumbnail::Unsupported),
+/// The thumbnail of an image file whose header `image_info` read as `format` (the caller has it
+/// already: it is not read twice). CPU work: call it on a blocking thread.
+pub fn make(data: &[u8], format: &str) -> Result<Thumbnail, NoThumbnail> {
+    let decodable = match format {
+        "avif" => return Err(NoThumbnail::BrowserShows),
+        "png" | "jpeg" | "gif" | "bmp" | "webp" | "tiff" => ImageFormat::from_extension(format),
+        _ => None,
     };
-    let mut reader = ImageReader::new(Cursor::new(data))
-        .with_guessed_format()
-        .map_err(|e| NoThumbnail::Unreadable(image::ImageError::IoError(e)))?;
+    let Some(decodable) = decodable else { return Err(NoThumbnail::Unsupported) };
+    let mut reader = ImageReader::with_format(Cursor::new(data), decodable);
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
@@ -100,7 +100,7 @@ mod tests {
     #[test]
     fn a_large_screenshot_becomes_a_small_jpeg_of_the_same_shape() {
         let shot = DynamicImage::new_rgb8(1920, 1080);
-        let t = make(&encoded(&shot, ImageFormat::Png)).expect("thumbnail");
+        let t = make(&encoded(&shot, ImageFormat::Png), "png").expect("thumbnail");
         assert_eq!(t.content_type, "image/jpeg");
         let back = image::load_from_memory(&t.data).expect("decodes");
         assert_eq!((back.width(), back.height()), (480, 270));
@@ -109,7 +109,7 @@ mod tests {
     #[test]
     fn tiff_which_browsers_cannot_show_gets_a_thumbnail() {
         let shot = DynamicImage::new_rgb8(800, 600);
-        let t = make(&encoded(&shot, ImageFormat::Tiff)).expect("thumbnail");
+        let t = make(&encoded(&shot, ImageFormat::Tiff), "tiff").expect("thumbnail");
         let back = image::load_from_memory(&t.data).expect("decodes");
         assert_eq!((back.width(), back.height()), (427, 320));
     }
@@ -120,12 +120,15 @@ mod tests {
         let mut png = encoded(&DynamicImage::new_rgb8(1, 1), ImageFormat::Png);
         png[16..20].copy_from_slice(&100_000u32.to_be_bytes());
         png[20..24].copy_from_slice(&100_000u32.to_be_bytes());
-        assert!(matches!(make(&png), Err(NoThumbnail::Unreadable(_))));
+        assert!(matches!(make(&png, "png"), Err(NoThumbnail::Unreadable(_))));
     }
 
     #[test]
-    fn not_a_picture_and_heic_have_none() {
-        assert!(matches!(make(b"%PDF-1.7"), Err(NoThumbnail::Unsupported)));
+    fn heic_and_jpeg_xl_have_none_and_avif_is_left_to_the_browser() {
+        for format in ["heif", "jxl"] {
+            assert!(matches!(make(b"\0\0\0\x18ftypheic", format), Err(NoThumbnail::Unsupported)), "{format}");
+        }
+        assert!(matches!(make(b"\0\0\0\x18ftypavif", "avif"), Err(NoThumbnail::BrowserShows)));
         let svg = placeholder("Ingen forhåndsvisning", "heif");
         assert!(svg.contains("HEIF") && svg.contains("Ingen forhåndsvisning"));
         assert!(placeholder("<script>", "x").contains("&lt;script&gt;"));

@@ -58,7 +58,7 @@ pub async fn thumbnail(
     let f = state.desk.store().ticket_file(t.id, id).await?.ok_or(WebError::NotFound)?;
     let Some(info) = image_info(&f.data) else { return Err(WebError::NotFound) };
     let data = f.data;
-    let made = tokio::task::spawn_blocking(move || thumbnail::make(&data).map_err(|e| (e, data)))
+    let made = tokio::task::spawn_blocking(move || thumbnail::make(&data, info.format).map_err(|e| (e, data)))
         .await
         .map_err(|e| WebError::from(anyhow::anyhow!("making a thumbnail: {e}")))?;
     let (content_type, body) = match made {

@@ -246,6 +246,8 @@ Content-Type: image/svg+xml; name=\"bilde.svg\"\r\nContent-Disposition: attachme
 
     let t = store.ticket_by_number(&svg_ticket).await.expect("q").expect("t");
     let f = store.attachments_of(t.id).await.expect("files").remove(0);
+    let thumb = app.get(&format!("/tickets/{svg_ticket}/files/{}/thumbnail", f.id), Some(&s)).await;
+    assert_eq!(thumb.status(), StatusCode::NOT_FOUND, "a file that is no raster picture has no thumbnail");
     let res = app.get(&format!("/tickets/{svg_ticket}/files/{}?inline=1", f.id), Some(&s)).await;
     assert_eq!(
         res.headers().get(header::CONTENT_TYPE).map(|v| v.as_bytes()),
