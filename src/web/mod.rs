@@ -16,7 +16,7 @@ mod pages;
 pub use pages::ticket::render_report;
 mod security;
 pub mod sso;
-mod thumbnail;
+pub mod thumbnail;
 pub mod visibility;
 
 use std::net::SocketAddr;

@@ -156,7 +156,9 @@ fn real_bounces() -> PathBuf {
 /// `Auto-Submitted` — but two: `groupwise_03.txt` is a person's reply ("RE: …") that upstream keeps
 /// as its example of a mail that is *not* a bounce, and `simple_20.txt` is a gateway's notice titled
 /// as a reply ("RE: Your message … awaits moderator approval : non remis") whose only robot sign is
-/// its body, words a person may quote in a report.
+/// its body, words a person may quote in a report. And every one reads without U+FFFD, including a
+/// subject split inside a character across two encoded words (`simple_39.txt`), a body in an
+/// unknown charset (`qmail_08.txt`) and GB2312 HTML that names no charset (`simple_25.txt`).
 #[test]
 fn real_bounces_become_no_ticket() {
     let policy = Policy::default_region().expect("default policy");
@@ -174,6 +176,16 @@ fn real_bounces_become_no_ticket() {
         .map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
         .collect();
     assert_eq!(tickets, ["groupwise_03.txt", "simple_20.txt"], "became tickets");
+    let unreadable: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let raw = std::fs::read(f).expect("fixture reads");
+            triage(&raw, &policy, &limits)
+                .is_ok_and(|d| d.mail.subject.contains('\u{FFFD}') || d.mail.text.contains('\u{FFFD}'))
+        })
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(unreadable.is_empty(), "U+FFFD in: {unreadable:?}");
 }
 
 fn real_world() -> PathBuf {

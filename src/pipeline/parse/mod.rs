@@ -3,12 +3,13 @@
 //! between what the sender wrote and the text they quoted.
 
 mod body;
+mod charset;
 mod eight_bit;
 pub mod parts;
 mod quote;
 pub mod tnef;
 
-use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders};
+use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders};
 use serde::Serialize;
 
 use crate::text::address::EmailAddress;
@@ -107,6 +108,7 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<ParsedMail, ParseError>
     }
     let parsed = MessageParser::default().parse(raw).ok_or(ParseError::NotAMessage)?;
     let transcoded = eight_bit::transcode_headers(&parsed, raw);
+    let bytes = transcoded.as_deref().unwrap_or(raw);
     let msg = match &transcoded {
         Some(fixed) => MessageParser::default().parse(fixed).ok_or(ParseError::NotAMessage)?,
         None => parsed,
@@ -117,8 +119,8 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<ParsedMail, ParseError>
     parts::check_structure(&msg, limits)?;
 
     let mut problems = Vec::new();
-    let (text, html) = body::text_and_html(&msg, &mut problems);
-    let subject = msg.subject().map(clean_line).map(|s| cut(s, MAX_SUBJECT)).unwrap_or_default();
+    let (text, html) = body::text_and_html(&msg, bytes, &mut problems);
+    let subject = subject(&msg).map(|s| cut(clean_line(&s), MAX_SUBJECT)).unwrap_or_default();
     let parts = parts::collect(&msg, &mut problems);
     // A mail Outlook sent only as TNEF has its body inside `winmail.dat`.
     let tnef = if text.trim().is_empty() { tnef_body(&parts) } else { None };
@@ -154,6 +156,13 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<ParsedMail, ParseError>
         content_type,
         problems,
     })
+}
+
+/// The subject as written, read again where mail-parser left U+FFFD (see `charset`).
+fn subject(msg: &Message<'_>) -> Option<String> {
+    let first = msg.subject()?;
+    let raw = msg.headers_raw().find(|(name, _)| name.eq_ignore_ascii_case("Subject")).map(|(_, v)| v);
+    Some(raw.and_then(|raw| charset::reread_header(raw, first)).unwrap_or_else(|| first.to_string()))
 }
 
 /// The plain and HTML body of the mail's own `winmail.dat`, if it has one with a body.

@@ -154,3 +154,27 @@ Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filen
     let utf8 = "From: a@gjovik.kommune.no\r\nSubject: Lønn feiler – hjelp\r\n\r\nx\r\n";
     assert_eq!(parse(utf8.as_bytes(), &ParseLimits::default()).expect("parses").subject, "Lønn feiler – hjelp");
 }
+
+#[test]
+fn bodies_in_an_unknown_or_missing_charset_and_split_encoded_words_read_as_written() {
+    // An unknown label over windows-1252, quoted-printable.
+    let raw = b"From: a@gjovik.kommune.no\r\nSubject: x\r\nContent-Type: text/plain; charset=ansi_x3.110-1983\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nP=E5l =D8deg=E5rd f=E5r \xabugyldig bel=F8p\xbb.\r\n";
+    let m = parse(raw, &ParseLimits::default()).expect("parses");
+    assert!(m.text.contains("Pål Ødegård får «ugyldig beløp»."), "{:?}", m.text);
+    // No charset at all over GB2312 bytes, base64, in HTML.
+    let gb = encoding_rs::GBK.encode("工资单错误，请帮助。系统显示错误信息，无法打印工资单。").0;
+    let raw = format!(
+        "From: a@gjovik.kommune.no\r\nSubject: x\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+        STANDARD.encode([b"<p>".as_slice(), &gb, b"</p>"].concat())
+    );
+    let m = parse(raw.as_bytes(), &ParseLimits::default()).expect("parses");
+    assert!(m.text.contains("工资单错误，请帮助。"), "{:?}", m.text);
+    // windows-1252 labelled UTF-8.
+    let raw = b"From: a@gjovik.kommune.no\r\nSubject: x\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nL\xf8nnskj\xf8ringen stopper p\xe5 \xabA-melding\xbb\r\n";
+    let m = parse(raw, &ParseLimits::default()).expect("parses");
+    assert!(m.text.contains("Lønnskjøringen stopper på «A-melding»"), "{:?}", m.text);
+    // "ø" (C3 B8) split across two encoded words.
+    let m =
+        parse_str("From: a@gjovik.kommune.no\nSubject: =?utf-8?b?TMM=?=\n =?utf-8?b?uG5uc2tqw7hyaW5n?= feiler\n\nx\n");
+    assert_eq!(m.subject, "Lønnskjøring feiler");
+}
