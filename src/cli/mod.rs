@@ -16,6 +16,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::text::lang::Lang;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "routedesk",
@@ -37,6 +39,9 @@ enum Command {
         /// One JSON object per input file, one per line, in input order.
         #[arg(long)]
         json: bool,
+        /// The language of the reasons: `nb` (bokmål) or `en`.
+        #[arg(long, default_value = "nb", value_parser = parse_lang)]
+        lang: Lang,
         /// Mail files (RFC 5322); `-` reads standard input.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -150,7 +155,7 @@ enum Command {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Triage { policy, json, files } => triage::run(policy.as_deref(), json, &files),
+        Command::Triage { policy, json, lang, files } => triage::run(policy.as_deref(), json, lang, &files),
         Command::CheckPolicy { file } => check_policy::run(&file),
         Command::Serve { config, dry_run, log_json } => serve::run(config.as_deref(), dry_run, log_json),
         Command::CheckConfig { config } => serve::check(config.as_deref()),
@@ -218,6 +223,10 @@ fn healthcheck(address: &str) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("unknown language {s:?}: nb or en"))
 }
 
 #[cfg(test)]

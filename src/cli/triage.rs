@@ -1,4 +1,4 @@
-//! `routedesk triage [--policy FILE] [--json] FILE...`: the pipeline's decision for each mail file.
+//! `routedesk triage [--policy FILE] [--json] [--lang nb|en] FILE...`: the pipeline's decision for each mail file.
 //! The JSON form is a contract other tools rely on: one object per input file, one per line, in
 //! input order; unreadable files give `{"file", "error"}` and exit status 2 once all are done.
 
@@ -11,8 +11,9 @@ use crate::pipeline::report::Report;
 use crate::pipeline::triage;
 use crate::policy::Policy;
 use crate::text::address::{EmailAddress, join};
+use crate::text::lang::Lang;
 
-pub fn run(policy: Option<&Path>, json: bool, files: &[PathBuf]) -> ExitCode {
+pub fn run(policy: Option<&Path>, json: bool, lang: Lang, files: &[PathBuf]) -> ExitCode {
     let policy = match Policy::load_or_default(policy) {
         Ok(p) => p,
         Err(e) => {
@@ -29,10 +30,9 @@ pub fn run(policy: Option<&Path>, json: bool, files: &[PathBuf]) -> ExitCode {
         let result =
             read(path).and_then(|raw| triage(&raw, &policy, &limits).map_err(|e| format!("cannot triage: {e}")));
         let line = match (&result, json) {
-            (Ok(d), true) => {
-                serde_json::to_string(&Report::new(&name, d)).unwrap_or_else(|e| error_json(&name, &e.to_string()))
-            }
-            (Ok(d), false) => human(&Report::new(&name, d)),
+            (Ok(d), true) => serde_json::to_string(&Report::new(&name, d, lang))
+                .unwrap_or_else(|e| error_json(&name, &e.to_string())),
+            (Ok(d), false) => human(&Report::new(&name, d, lang)),
             (Err(e), true) => error_json(&name, e),
             (Err(e), false) => format!("{name}: error: {e}\n"),
         };

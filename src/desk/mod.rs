@@ -397,7 +397,7 @@ impl Desk {
                 reporter_name: reporter.and_then(|r| r.name.as_deref()),
                 route_to: &routing.to,
                 route_cc: &routing.cc,
-                reasons: &d.reasons().join("\n"),
+                reasons: &crate::pipeline::reason::to_stored(&d.reasons()),
                 body: &d.mail.own_text.chars().take(20_000).collect::<String>(),
                 auth_result: d.auth.as_ref().map(|a| a.describe()).as_deref(),
                 products: &c.products,

@@ -10,10 +10,12 @@ use super::{ACTOR, Desk};
 use crate::config::Config;
 use crate::domain::{Class, IncidentState, OutboxKind, OutboxStatus};
 use crate::pipeline::Decision;
+use crate::pipeline::reason::Withheld;
 use crate::pipeline::route::Reply;
 use crate::reply;
 use crate::store::{IncidentBrief, NewOutbox, Tx};
 use crate::text::address::{EmailAddress, join};
+use crate::text::lang::Lang;
 
 impl Desk {
     #[allow(clippy::too_many_arguments)]
@@ -87,7 +89,7 @@ impl Desk {
         d: &Decision,
         now: OffsetDateTime,
     ) -> Result<()> {
-        if let Some(why) = d.routing.as_ref().and_then(|r| r.withheld.as_deref()) {
+        if let Some(why) = d.routing.as_ref().and_then(|r| r.withheld.as_ref()).map(|w| w.text(Lang::En)) {
             // Not `reply-suppressed`: that kind counts towards the "loop suspected" alert.
             let what = format!("no {} to {to}: {why}", kind.as_str());
             return tx.event(ticket, now, ACTOR, "reply-withheld", &what).await;
@@ -156,9 +158,7 @@ impl Desk {
     pub(super) fn withhold_unaddressed_reply(&self, d: &mut Decision) {
         let named = d.mail.to.iter().chain(&d.mail.cc).any(|m| self.addressed_as.contains(&m.address));
         if let Some(routing) = d.routing.as_mut().filter(|_| !named) {
-            let why =
-                format!("the helpdesk ({}) is not in To or Cc: sent by Bcc, through a list or forwarded", self.mailbox);
-            routing.withhold_reply(why);
+            routing.withhold_reply(Withheld::NotAddressed { mailbox: self.mailbox.to_string() });
         }
     }
 

@@ -5,11 +5,12 @@
 
 mod robots;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::pipeline::parse::ParsedMail;
+use crate::pipeline::reason::Withheld;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum IgnoreKind {
     AutoReply,
@@ -142,16 +143,16 @@ const LIST_HEADERS: &[&str] = &[
 /// an acknowledgement is a courtesy, and a sender who asks to be spared robots' answers is spared
 /// ours. A null envelope sender (`Return-Path: <>`) is how programs send notifications (RFC 5321
 /// 4.5.5); answering one is how loops start.
-pub fn no_automatic_reply(mail: &ParsedMail) -> Option<String> {
+pub fn no_automatic_reply(mail: &ParsedMail) -> Option<Withheld> {
     if let Some(v) = mail.header("X-Auto-Response-Suppress") {
         let v = crate::pipeline::parse::clean_line(v);
         let asked = v.split([',', ' ']).any(|t| !t.is_empty() && !t.eq_ignore_ascii_case("none"));
         if asked {
-            return Some(format!("the sender asked for none (X-Auto-Response-Suppress: {v})"));
+            return Some(Withheld::SenderAskedNone { value: v });
         }
     }
     let null_sender = mail.header("Return-Path").is_some_and(|v| v.split_whitespace().collect::<String>() == "<>");
-    null_sender.then(|| "sent with a null envelope sender (Return-Path: <>), as programs send".to_string())
+    null_sender.then_some(Withheld::NullSender)
 }
 
 /// The local part of the `From` header as written, lower-cased, valid address or not.

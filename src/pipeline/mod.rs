@@ -7,6 +7,7 @@ pub mod check;
 pub mod classify;
 pub mod ignore;
 pub mod parse;
+pub mod reason;
 pub mod report;
 pub mod route;
 
@@ -17,6 +18,7 @@ use check::Checks;
 use classify::Classification;
 use ignore::Ignored;
 use parse::{ParseError, ParseLimits, ParsedMail};
+use reason::Reason;
 use route::{Reply, Routing};
 
 /// Everything routedesk decided about one mail.
@@ -44,10 +46,10 @@ impl Decision {
         self.routing.as_ref().map_or(Reply::None, Routing::reply_sent)
     }
 
-    /// Every reason, in pipeline order, for people to read.
-    pub fn reasons(&self) -> Vec<String> {
+    /// Every reason, in pipeline order, as data (`Reason::text` words it for a reader).
+    pub fn reasons(&self) -> Vec<Reason> {
         if let Some(i) = &self.ignored {
-            return vec![format!("ignored: {}", i.reason())];
+            return vec![Reason::Ignored { what: i.kind, evidence: i.evidence.clone() }];
         }
         let mut out = self.check_reasons();
         out.extend(self.classification.reasons.iter().cloned());
@@ -57,28 +59,23 @@ impl Decision {
         out
     }
 
-    fn check_reasons(&self) -> Vec<String> {
+    fn check_reasons(&self) -> Vec<Reason> {
         let c = &self.checks;
         let mut out = Vec::new();
         if let Some(s) = &c.screenshot {
-            out.push(format!(
-                "screenshot: {} ({}×{})",
-                s.filename.as_deref().unwrap_or("inline image"),
-                s.width,
-                s.height
-            ));
+            out.push(Reason::Screenshot { file: s.filename.clone(), width: s.width, height: s.height });
         }
         if let Some(p) = &c.phone {
-            out.push(format!("phone: {}", p.written));
+            out.push(Reason::Phone { number: p.written.clone() });
         }
         if let Some(m) = &c.mobile {
-            out.push(format!("mobile: {}", m.written));
+            out.push(Reason::Mobile { number: m.written.clone() });
         }
         if let Some(e) = &c.email {
-            out.push(format!("email: {e}"));
+            out.push(Reason::Email { address: e.to_string() });
         }
         if !c.missing.is_empty() {
-            out.push(format!("missing: {}", c.missing.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")));
+            out.push(Reason::Missing { details: c.missing.clone() });
         }
         out
     }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::Decision;
 use crate::domain::{Class, Detail};
 use crate::text::address::{EmailAddress, join};
+use crate::text::lang::Lang;
 
 #[derive(Debug, Serialize)]
 pub struct Report<'a> {
@@ -38,7 +39,8 @@ pub struct Route<'a> {
 }
 
 impl<'a> Report<'a> {
-    pub fn new(file: &'a str, d: &'a Decision) -> Self {
+    /// The report of `d`, its reasons worded in `lang`.
+    pub fn new(file: &'a str, d: &'a Decision, lang: Lang) -> Self {
         let routing = d.routing.as_ref();
         // Ignored mail is no report: it carries no class, flags or missing details.
         let ticket = d.is_ticket();
@@ -63,7 +65,7 @@ impl<'a> Report<'a> {
             from: d.mail.from_address(),
             message_id: d.mail.message_id.as_deref(),
             products: &d.classification.products,
-            reasons: d.reasons(),
+            reasons: d.reasons().iter().map(|r| r.text(lang)).collect(),
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::pipeline::check::{Checks, email};
 use crate::pipeline::classify::Classification;
 use crate::pipeline::ignore;
 use crate::pipeline::parse::ParsedMail;
+use crate::pipeline::reason::{NoReply, Reason, Withheld};
 use crate::policy::{Municipality, Policy, Target};
 use crate::text::address::EmailAddress;
 
@@ -50,21 +51,21 @@ pub struct Routing {
     /// Why the reporter, who could be answered, gets no automatic reply (the mail asked for none,
     /// came from a program, or did not name the helpdesk in To or Cc). Nobody is asked for
     /// missing details then, so the report is never held.
-    pub withheld: Option<String>,
-    pub reasons: Vec<String>,
+    pub withheld: Option<Withheld>,
+    pub reasons: Vec<Reason>,
 }
 
 impl Routing {
     /// No automatic reply for this report, for `why`: a held report is routed at once instead,
     /// since nobody will be asked for its missing details.
-    pub fn withhold_reply(&mut self, why: String) {
+    pub fn withhold_reply(&mut self, why: Withheld) {
         if self.reply_to.is_none() || self.withheld.is_some() {
             return;
         }
-        self.reasons.push(format!("no automatic reply: {why}"));
+        self.reasons.push(Reason::Withheld { why: why.clone() });
         if self.held {
             self.held = false;
-            self.reasons.push(NOBODY_ASKED.to_string());
+            self.reasons.push(Reason::NobodyAsked);
         }
         self.withheld = Some(why);
     }
@@ -75,23 +76,24 @@ impl Routing {
     }
 }
 
-const NOBODY_ASKED: &str = "routed at once although details are missing: nobody can be asked for them";
-
 pub fn route(mail: &ParsedMail, checks: &Checks, classification: &Classification, policy: &Policy) -> Routing {
     let mut reasons = Vec::new();
     let sender = mail.from_address();
     let municipality = sender.as_ref().and_then(|s| policy.municipality_of(s));
     match (municipality, &sender) {
-        (Some(m), Some(s)) => reasons.push(format!("municipality {}: sender {s}", m.id)),
-        (None, Some(s)) => reasons.push(format!("sender {s} is outside the region's domains")),
-        (_, None) => reasons.push("the mail has no valid sender address".to_string()),
+        (Some(m), Some(s)) => {
+            reasons.push(Reason::Municipality { id: m.id.clone(), name: m.name.clone(), sender: s.to_string() })
+        }
+        (None, Some(s)) => reasons.push(Reason::OutsideRegion { sender: s.to_string() }),
+        (_, None) => reasons.push(Reason::NoSender),
     }
 
     let r = recipients(classification.class, municipality, policy);
     if r.manual_triage {
-        reasons.push(format!("manual triage by the helpdesk ({})", policy.helpdesk.email));
+        reasons.push(Reason::ManualTriage { helpdesk: policy.helpdesk.email.to_string() });
     } else {
-        reasons.push(format!("route {}: to {}", classification.class, crate::text::address::join(&r.to, ", ")));
+        reasons
+            .push(Reason::Routed { class: classification.class, to: r.to.iter().map(ToString::to_string).collect() });
     }
     let Recipients { to, cc, note, manual_triage } = r;
 
@@ -100,11 +102,11 @@ pub fn route(mail: &ParsedMail, checks: &Checks, classification: &Classification
     // Held only when someone can be asked for the details; otherwise it would wait for good.
     let held = incomplete && reply_to.is_some() && (policy.hold_urgent_incomplete || !classification.urgent);
     if incomplete && reply_to.is_none() {
-        reasons.push(NOBODY_ASKED.to_string());
+        reasons.push(Reason::NobodyAsked);
     } else if incomplete && !held {
-        reasons.push("urgent: routed at once although details are missing".to_string());
+        reasons.push(Reason::UrgentIncomplete);
     } else if held {
-        reasons.push("held until the reporter sends the missing details".to_string());
+        reasons.push(Reason::Held);
     }
 
     let reply = match &reply_to {
@@ -144,10 +146,10 @@ pub fn reply_address(
     checks: &Checks,
     municipality: Option<&Municipality>,
     policy: &Policy,
-    reasons: &mut Vec<String>,
+    reasons: &mut Vec<Reason>,
 ) -> Option<EmailAddress> {
     let Some(from) = mail.from_address() else {
-        reasons.push("no reply: the mail has no valid sender address".to_string());
+        reasons.push(Reason::NoReply { why: NoReply::NoSender });
         return None;
     };
     let in_region = |a: &EmailAddress| policy.municipality_of(a).is_some();
@@ -165,19 +167,19 @@ pub fn reply_address(
         if policy.senders.reply_to_unknown && answerable(&from) {
             return Some(from);
         }
-        reasons.push("no reply to senders outside the region".to_string());
+        reasons.push(Reason::NoReply { why: NoReply::OutsideRegion });
         return None;
     }
     let sender = match mail.reply_to.as_slice() {
         [one] if in_region(&one.address) && answerable(&one.address) => one.address.clone(),
         [] => from,
         _ => {
-            reasons.push("Reply-To is not one answerable address in the region: not used".to_string());
+            reasons.push(Reason::ReplyToUnused);
             from
         }
     };
     if !answerable(&sender) {
-        reasons.push(format!("no reply: {sender} cannot be answered and the report names no other address"));
+        reasons.push(Reason::NoReply { why: NoReply::CannotBeAnswered { sender: sender.to_string() } });
         return None;
     }
     Some(sender)

@@ -6,6 +6,7 @@ use askama::Template;
 
 use crate::pipeline::Decision;
 use crate::policy::Policy;
+use crate::text::lang::Lang;
 
 /// A rendered mail: subject and plain-text body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,7 +217,7 @@ pub fn routing(
         contact: if contact.is_empty() { "(ingen oppgitt)".to_string() } else { contact },
         missing: c.missing.iter().map(|m| m.label_nb()).collect::<Vec<_>>().join(", "),
         note: routing.map_or("", |r| r.note.as_str()),
-        reasons: d.reasons(),
+        reasons: d.reasons().iter().map(|r| r.text(Lang::Nb)).collect(),
         same_fault,
         vendor_issue: cx.vendor_issue,
     }

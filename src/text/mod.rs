@@ -1,6 +1,7 @@
 //! Text utilities shared by the pipeline steps: normalising text for matching, and weighted term sets.
 
 pub mod address;
+pub mod lang;
 pub mod terms;
 pub mod time;
 

@@ -1,28 +1,9 @@
 //! The staff view speaks Norwegian bokmål by default; English is one click away (`?lang=en`, kept
 //! in a cookie).
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Nb,
-    En,
-}
+pub use crate::text::lang::Lang;
 
 impl Lang {
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Nb => "nb",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Lang> {
-        match s {
-            "nb" | "no" => Some(Lang::Nb),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
     pub fn texts(self) -> &'static Texts {
         match self {
             Lang::Nb => &NB,

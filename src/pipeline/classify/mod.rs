@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::domain::Class;
 use crate::pipeline::parse::ParsedMail;
+use crate::pipeline::reason::Reason;
 use crate::policy::{Policy, Tag};
 use crate::text::normalize;
 use crate::text::terms::Hit;
@@ -27,7 +28,7 @@ pub struct Classification {
     /// Vendor products named in the report (policy names).
     pub products: Vec<String>,
     /// Which terms and headers decided, for people to read.
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
@@ -100,7 +101,7 @@ pub fn classify(mail: &ParsedMail, policy: &Policy) -> Classification {
             Tag::Class(c) => {
                 if let Some(s) = scores.get_mut(c) {
                     *s += term.weight;
-                    reasons.push(format!("{c}: \"{}\" (+{})", term.text, term.weight));
+                    reasons.push(Reason::Term { class: c, term: term.text.clone(), weight: term.weight });
                 }
             }
             Tag::Urgent => urgent_terms.push(term.text.clone()),
@@ -114,7 +115,7 @@ pub fn classify(mail: &ParsedMail, policy: &Policy) -> Classification {
 
     if !products.is_empty() && rules.product_weight > 0.0 {
         scores.application += rules.product_weight;
-        reasons.push(format!("application: product {} (+{})", products.join(", "), rules.product_weight));
+        reasons.push(Reason::Product { products: products.clone(), weight: rules.product_weight });
     }
 
     let ranked = scores.ranked();
@@ -123,34 +124,33 @@ pub fn classify(mail: &ParsedMail, policy: &Policy) -> Classification {
     let confidence = if total > 0.0 { best_score / (total + PRIOR) } else { 0.0 };
     let confidence = (confidence * 1000.0).round() / 1000.0;
     let class = if best_score >= rules.min_score && confidence >= rules.min_confidence {
-        reasons.push(format!("class {best}: score {best_score:.1} of {total:.1}, confidence {confidence:.2}"));
+        reasons.push(Reason::Classified { class: best, score: best_score, total, confidence });
         best
     } else {
-        reasons.push(format!(
-            "unclassified: best guess {best} with score {best_score:.1} and confidence {confidence:.2} (needs {:.1} and {:.2})",
-            rules.min_score, rules.min_confidence
-        ));
+        reasons.push(Reason::Unclassified {
+            best,
+            score: best_score,
+            confidence,
+            min_score: rules.min_score,
+            min_confidence: rules.min_confidence,
+        });
         Class::Unclassified
     };
 
     let header_urgency = urgent_headers(mail);
     let urgent = !urgent_terms.is_empty() || header_urgency.is_some();
     if !urgent_terms.is_empty() {
-        reasons.push(format!("urgent: {}", quoted_list(&urgent_terms)));
+        reasons.push(Reason::UrgentTerms { terms: urgent_terms.clone() });
     }
     if let Some(h) = header_urgency {
-        reasons.push(format!("urgent: header {h}"));
+        reasons.push(Reason::UrgentHeader { header: h.to_string() });
     }
     let privacy = privacy_score > 0.0 && privacy_score >= rules.privacy_min_score;
     if privacy {
-        reasons.push(format!("privacy: {} (score {privacy_score:.1})", quoted_list(&privacy_terms)));
+        reasons.push(Reason::Privacy { terms: privacy_terms.clone(), score: privacy_score });
     }
 
     Classification { class, confidence, scores, urgent, privacy, products, reasons }
-}
-
-fn quoted_list(terms: &[String]) -> String {
-    terms.iter().map(|t| format!("\"{t}\"")).collect::<Vec<_>>().join(", ")
 }
 
 /// `Importance: high`, `X-Priority: 1`/`2`, `Priority: urgent`, `X-MSMail-Priority: High`.

@@ -57,7 +57,7 @@ fn verdict(raw: &[u8], policy: &Policy) -> (Option<&'static str>, bool, Vec<Stri
     let mail = parse(raw, &ParseLimits::default()).expect("parses");
     let kind = screen(&mail).map(|i| i.kind.as_str());
     let d = decide(mail, policy);
-    (kind, d.reply() != Reply::None, d.reasons())
+    (kind, d.reply() != Reply::None, d.reasons().iter().map(|r| r.text(crate::text::lang::Lang::En)).collect())
 }
 
 #[test]

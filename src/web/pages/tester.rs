@@ -44,7 +44,7 @@ pub async fn decide(
     let input = String::from_utf8_lossy(&raw).chars().take(200_000).collect::<String>();
     // A pasted mail has bare line feeds; mail-parser reads those as well as CRLF.
     let (result, error) = match triage(&raw, state.desk.policy(), state.desk.limits()) {
-        Ok(d) => (Some(crate::pipeline::report::Report::new("", &d).fields()), None),
+        Ok(d) => (Some(crate::pipeline::report::Report::new("", &d, staff.lang).fields()), None),
         Err(e) => (None, Some(e.to_string())),
     };
     Ok(TesterPage { chrome: Chrome::of(&staff), input, result, error })

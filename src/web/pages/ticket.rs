@@ -254,7 +254,7 @@ pub async fn page(
         report,
         files: files.into_iter().map(file_view).collect(),
         missing: t.missing.iter().map(|d| d.label_nb()).collect(),
-        reasons: t.reasons.lines().map(str::to_string).collect(),
+        reasons: crate::pipeline::reason::stored_texts(&t.reasons, staff.lang),
         confidence: format!("{:.0} %", t.confidence * 100.0),
         to: t.route_to.join(", "),
         cc: t.route_cc.join(", "),

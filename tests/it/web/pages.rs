@@ -4,6 +4,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use routedesk::domain::TicketStatus;
+use routedesk::web::auth;
 
 use super::{App, text};
 use crate::service::on_both_databases;
@@ -178,10 +179,23 @@ async fn the_ticket_page_shows_everything_and_no_hostile_html(db: Db) {
         "queued",
         "received",
         "classified",
-        "phone: 61 18 97 26",
+        "Telefon: 61 18 97 26",
+        "Klasse programfeil / faglig feil:",
     ] {
         assert!(page.contains(expected), "the ticket page shows {expected:?}");
     }
+    // The reasons are data, worded in the reader's language.
+    let reasons = page.split("<ul class=\"reasons\">").nth(1).and_then(|r| r.split("</ul>").next()).expect("reasons");
+    for english in ["phone:", "class application", "score", "confidence", "route application", "municipality"] {
+        assert!(!reasons.contains(english), "{english:?} in the bokmål reasons: {reasons}");
+    }
+    let english = Request::get(format!("/tickets/{n}"))
+        .header(header::HOST, "localhost")
+        .header(header::COOKIE, format!("{}={}; {}=en", app.state.session_cookie(), s.cookie, auth::LANG_COOKIE))
+        .body(Body::empty())
+        .expect("request");
+    let en = text(app.send(english).await).await;
+    assert!(en.contains("Phone: 61 18 97 26") && en.contains("Class application fault: score"), "{en}");
     assert!(page.contains("/thumbnail\" alt="), "the screenshot has a thumbnail");
     // A mail whose attempt was cut off after it may have reached the server says so.
     const TWICE: &str = "Kan ha kommet fram to ganger";
