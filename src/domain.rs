@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod event;
 mod states;
 pub mod ticket_number;
 

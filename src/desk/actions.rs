@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use super::{Desk, Outcome};
 use crate::domain::Class;
 use crate::domain::TicketStatus;
+use crate::domain::event::Event;
 use crate::pipeline::route::{self, Recipients, Reply};
 use crate::pipeline::triage;
 use crate::store::{StoredMail, TicketBrief, Tx};
@@ -35,7 +36,7 @@ impl Desk {
         let mut tx = self.store.begin().await?;
         let t = self.ticket(&mut tx, number).await?;
         tx.set_ticket_class(t.id, class, now).await?;
-        tx.event(t.id, now, actor, "reclassified", &format!("{} → {class}", t.class)).await?;
+        tx.record(t.id, now, actor, &Event::Reclassified { from: t.class, to: class }).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -50,8 +51,10 @@ impl Desk {
         let mut tx = self.store.begin().await?;
         let t = self.ticket(&mut tx, number).await?;
         tx.set_ticket_municipality(t.id, municipality, now).await?;
-        let from = t.municipality.as_deref().unwrap_or("-");
-        tx.event(t.id, now, actor, "municipality", &format!("{from} → {}", municipality.unwrap_or("-"))).await?;
+        let name = |id: &str| self.policy.municipality_name(id).to_string();
+        let changed =
+            Event::MunicipalityChanged { from: t.municipality.as_deref().map(name), to: municipality.map(name) };
+        tx.record(t.id, now, actor, &changed).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -106,8 +109,8 @@ impl Desk {
             return Err(ActionError::Invalid("a ticket cannot be linked to itself".into()));
         }
         if tx.link_tickets(a.id, b.id).await? {
-            tx.event(a.id, now, actor, "linked", &format!("same fault as {}", b.number)).await?;
-            tx.event(b.id, now, actor, "linked", &format!("same fault as {}", a.number)).await?;
+            tx.record(a.id, now, actor, &Event::Linked { other: b.number.clone() }).await?;
+            tx.record(b.id, now, actor, &Event::Linked { other: a.number.clone() }).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -137,7 +140,7 @@ impl Desk {
         let released = t.status == TicketStatus::AwaitingInfo;
         tx.set_ticket_route(t.id, &r.to, &r.cc, new_status, now).await?;
         if released {
-            tx.event(t.id, now, actor, "released", "routed without waiting for the missing details").await?;
+            tx.record(t.id, now, actor, &Event::Released).await?;
         }
         self.queue_routing(&mut tx, t.id, &t.number, report, &d, now, actor).await?;
         tx.commit().await?;
@@ -163,7 +166,7 @@ impl Desk {
             return Err(ActionError::Invalid("no ticket was made".into()));
         };
         let ticket = self.ticket(&mut tx, &number).await?;
-        tx.event(ticket.id, now, actor, "made-ticket", "from a mail that had been set aside").await?;
+        tx.record(ticket.id, now, actor, &Event::MadeTicket).await?;
         tx.commit().await?;
         Ok(number)
     }

@@ -25,6 +25,7 @@ use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
 use crate::config::Config;
+use crate::domain::event::Event;
 use crate::domain::{Detail, Direction, TicketStatus, Verdict};
 use crate::pipeline::parse::ParseLimits;
 use crate::pipeline::route::Reply;
@@ -408,17 +409,13 @@ impl Desk {
         tx.set_message_ticket(message, ticket, Verdict::Ticket).await?;
         self.store_attachments(tx, message, ticket, d).await?;
 
-        let from = d.mail.from_address().map_or_else(|| "(no valid sender)".into(), String::from);
-        tx.event(ticket, now, actor, "received", &format!("report from {from}: {}", d.mail.subject)).await?;
-        let checked = if d.checks.missing.is_empty() {
-            "complete: screenshot, phone, mobile and e-mail present".to_string()
-        } else {
-            format!("missing: {}", join_details(&d.checks.missing))
-        };
-        tx.event(ticket, now, ACTOR, "checked", &checked).await?;
-        tx.event(ticket, now, ACTOR, "classified", &format!("{} (confidence {:.2})", c.class, c.confidence)).await?;
+        let received =
+            Event::Received { from: d.mail.from_address().map(String::from), subject: d.mail.subject.clone() };
+        tx.record(ticket, now, actor, &received).await?;
+        tx.record(ticket, now, ACTOR, &Event::Checked { missing: d.checks.missing.clone() }).await?;
+        tx.record(ticket, now, ACTOR, &Event::Classified { class: c.class, confidence: c.confidence }).await?;
         if let Some(v) = &vendor_issue {
-            tx.event(ticket, now, ACTOR, "vendor-issue", &format!("known vendor issue: {v}")).await?;
+            tx.record(ticket, now, ACTOR, &Event::VendorIssue { issue: v.clone() }).await?;
         }
         if let Some(a) = &d.auth {
             let note = if a.failed() {
@@ -444,7 +441,7 @@ impl Desk {
             self.open_privacy(tx, ticket, &number, municipality, &d.mail.subject, now, actor).await?;
         }
         if routing.held {
-            tx.event(ticket, now, ACTOR, "held", "waiting for the reporter's missing details").await?;
+            tx.record(ticket, now, ACTOR, &Event::Held).await?;
         } else {
             self.queue_routing(tx, ticket, &number, message, d, now, ACTOR).await?;
         }
@@ -471,8 +468,8 @@ impl Desk {
         tx.set_message_ticket(message, ticket.id, Verdict::Reply).await?;
         self.store_attachments(tx, message, ticket.id, d).await?;
         let from = d.mail.from_address().map(String::from).unwrap_or_default();
-        let detail = format!("reply from {from} ({}): {}", party.as_str(), d.mail.subject);
-        tx.event(ticket.id, now, ACTOR, "reply", &detail).await?;
+        let reply = Event::Reply { from, party: party.as_str().to_string(), subject: d.mail.subject.clone() };
+        tx.record(ticket.id, now, ACTOR, &reply).await?;
 
         if ticket.status != TicketStatus::AwaitingInfo || party == Party::Recipient {
             return Ok(Outcome::Reply { number: ticket.number, completed: false });
@@ -481,8 +478,7 @@ impl Desk {
             ticket.missing.iter().filter(|m| d.checks.missing.contains(m)).copied().collect();
         if !still_missing.is_empty() {
             tx.update_ticket_state(ticket.id, TicketStatus::AwaitingInfo, &still_missing, now).await?;
-            tx.event(ticket.id, now, ACTOR, "checked", &format!("still missing: {}", join_details(&still_missing)))
-                .await?;
+            tx.record(ticket.id, now, ACTOR, &Event::StillMissing { missing: still_missing.clone() }).await?;
             return Ok(Outcome::Reply { number: ticket.number, completed: false });
         }
 
@@ -498,7 +494,7 @@ impl Desk {
         let manual = original.routing.as_ref().is_some_and(|r| r.manual_triage);
         let new_status = if manual { TicketStatus::Triage } else { TicketStatus::Routed };
         tx.update_ticket_state(ticket.id, new_status, &[], now).await?;
-        tx.event(ticket.id, now, ACTOR, "completed", "the reporter sent the missing details").await?;
+        tx.record(ticket.id, now, ACTOR, &Event::Completed).await?;
         self.queue_routing(tx, ticket.id, &ticket.number, report_message, &original, now, ACTOR).await?;
         Ok(Outcome::Reply { number: ticket.number, completed: true })
     }
@@ -534,8 +530,4 @@ fn observe(outcome: &Outcome, took: std::time::Duration) {
         Outcome::Duplicate => "duplicate",
     };
     metrics::counter!("routedesk_mail_ingested_total", "verdict" => verdict).increment(1);
-}
-
-fn join_details(d: &[Detail]) -> String {
-    d.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(",")
 }

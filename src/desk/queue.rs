@@ -8,14 +8,14 @@ use time::OffsetDateTime;
 
 use super::{ACTOR, Desk};
 use crate::config::Config;
+use crate::domain::event::Event;
 use crate::domain::{Class, IncidentState, OutboxKind, OutboxStatus};
 use crate::pipeline::Decision;
 use crate::pipeline::reason::Withheld;
 use crate::pipeline::route::Reply;
 use crate::reply;
 use crate::store::{IncidentBrief, NewOutbox, Tx};
-use crate::text::address::{EmailAddress, join};
-use crate::text::lang::Lang;
+use crate::text::address::EmailAddress;
 
 impl Desk {
     #[allow(clippy::too_many_arguments)]
@@ -66,16 +66,17 @@ impl Desk {
             at: now,
         })
         .await?;
-        let cc = if cc.is_empty() { String::new() } else { format!("; cc {}", join(&cc, ", ")) };
-        let what =
-            if d.classification.class == Class::Unclassified || routing.manual_triage { "manual triage: " } else { "" };
-        let note = match (&incident, folded) {
-            (Some(IncidentBrief { number: inc, .. }), true) => {
-                format!(" (the helpdesk follows {inc} instead of a copy)")
-            }
-            _ => String::new(),
+        let followed_in = match (&incident, folded) {
+            (Some(IncidentBrief { number: inc, .. }), true) => Some(inc.clone()),
+            _ => None,
         };
-        tx.event(ticket, now, actor, "routed", &format!("{what}to {}{cc}{note}", join(&routing.to, ", "))).await
+        let routed = Event::Routed {
+            manual: d.classification.class == Class::Unclassified || routing.manual_triage,
+            to: routing.to.iter().map(ToString::to_string).collect(),
+            cc: cc.iter().map(ToString::to_string).collect(),
+            followed_in,
+        };
+        tx.record(ticket, now, actor, &routed).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -89,10 +90,13 @@ impl Desk {
         d: &Decision,
         now: OffsetDateTime,
     ) -> Result<()> {
-        if let Some(why) = d.routing.as_ref().and_then(|r| r.withheld.as_ref()).map(|w| w.text(Lang::En)) {
+        let mail = match kind {
+            Reply::RequestInfo => OutboxKind::RequestInfo,
+            _ => OutboxKind::Acknowledgement,
+        };
+        if let Some(why) = d.routing.as_ref().and_then(|r| r.withheld.clone()) {
             // Not `reply-suppressed`: that kind counts towards the "loop suspected" alert.
-            let what = format!("no {} to {to}: {why}", kind.as_str());
-            return tx.event(ticket, now, ACTOR, "reply-withheld", &what).await;
+            return tx.record(ticket, now, ACTOR, &Event::ReplyWithheld { mail, to: to.to_string(), why }).await;
         }
         // Two robots must not be able to loop: one automatic reply per sender per ticket, and a cap per hour.
         if tx.ticket_replied_to(ticket, to).await? {
@@ -131,10 +135,7 @@ impl Desk {
         let id = self.new_message_id();
         tx.insert_outbox(&NewOutbox {
             ticket_id: Some(ticket),
-            kind: match kind {
-                Reply::RequestInfo => OutboxKind::RequestInfo,
-                _ => OutboxKind::Acknowledgement,
-            },
+            kind: mail,
             message_id: &id,
             // RFC 3834: automatic replies go out with a null envelope sender, so bounces cannot loop.
             envelope_from: "",
@@ -148,7 +149,7 @@ impl Desk {
             at: now,
         })
         .await?;
-        tx.event(ticket, now, ACTOR, kind.as_str(), &format!("{} queued to {to}", kind.as_str())).await
+        tx.record(ticket, now, ACTOR, &Event::Queued { mail, to: to.to_string() }).await
     }
 
     /// Answers only mail written to the helpdesk: a report that named neither the mailbox nor one

@@ -175,7 +175,8 @@ pub fn class_name(class: Class, lang: Lang) -> &'static str {
     }
 }
 
-fn detail_name(detail: Detail, lang: Lang) -> &'static str {
+/// A required detail as named in a sentence.
+pub fn detail_name(detail: Detail, lang: Lang) -> &'static str {
     match (detail, lang) {
         (Detail::Screenshot, Lang::Nb) => "skjermbilde",
         (Detail::Phone, Lang::Nb) => "telefonnummer",
@@ -344,7 +345,7 @@ impl Reason {
     }
 }
 
-fn capitalised(s: &str) -> String {
+pub(crate) fn capitalised(s: &str) -> String {
     let mut c = s.chars();
     c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }

@@ -9,6 +9,7 @@ use super::Db;
 use super::Store;
 use super::Tx;
 use super::messages::NewMessage;
+use crate::domain::event::Event;
 use crate::domain::{OutboxKind, OutboxStatus};
 use crate::text::address::EmailAddress;
 
@@ -351,7 +352,17 @@ impl Tx {
         )
         .await?;
         if let Some(t) = row.ticket_id {
-            self.event(t, now, "routedesk", "sent", &format!("{} to {}", row.kind, row.describe_recipients())).await?;
+            self.record(
+                t,
+                now,
+                "routedesk",
+                &Event::Sent {
+                    mail: row.kind,
+                    to: row.to.iter().map(ToString::to_string).collect(),
+                    cc: row.cc.iter().map(ToString::to_string).collect(),
+                },
+            )
+            .await?;
         }
         Ok(())
     }

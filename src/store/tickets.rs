@@ -8,6 +8,7 @@ use super::Store;
 use super::Tx;
 use super::tx::PendingEvent;
 use super::types::{CommaList, join_list};
+use crate::domain::event::Event;
 use crate::domain::{Class, Detail, TicketStatus};
 use crate::text::address::EmailAddress;
 
@@ -236,6 +237,12 @@ impl Tx {
             detail: detail.to_string(),
         });
         Ok(())
+    }
+
+    /// An entry of the audit trail that is data (see [`Event`]): filed under its kind, worded
+    /// when read.
+    pub async fn record(&mut self, ticket_id: i64, at: OffsetDateTime, actor: &str, event: &Event) -> Result<()> {
+        self.event(ticket_id, at, actor, event.kind(), &event.to_stored()).await
     }
 
     /// Inserts the events written so far, in order, a few hundred to a statement. Called at the

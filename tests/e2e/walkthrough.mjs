@@ -65,7 +65,7 @@ try {
   const outgoing = await page.locator("section:has(h2:has-text('Utgående e-post'))").innerText();
   check(outgoing.includes("anne.m.t.eng@nordre-land.kommune.no"), "the new routing mail is listed");
   const audit = await page.locator("table.audit").innerText();
-  check(audit.includes("gjovik → nordre-land"), "the change is in the audit trail");
+  check(audit.includes("Gjøvik kommune → Nordre Land kommune"), "the change is in the audit trail");
 
   // The other main pages.
   await page.goto(`${base}/dashboard`);

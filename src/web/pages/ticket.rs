@@ -232,15 +232,17 @@ pub async fn page(
     let sight = Sight::new(&staff, privacy_case.as_ref());
     let privacy_incident = privacy_case.filter(|p| visibility::may_see_privacy_case(&staff, p)).map(|p| p.number);
     let links: Vec<_> = links.into_iter().filter(|l| staff.can_see(l.municipality.as_deref())).collect();
-    let mut events: Vec<EventRow> = events.into_iter().filter(|e| sight.event(&e.kind)).collect();
+    let events: Vec<EventRow> = events.into_iter().filter(|e| sight.event(&e.kind)).collect();
     // The history names other tickets (grouped with, linked to): those of other municipalities
     // are withheld from a municipal user.
-    let mut details: Vec<String> = events.iter_mut().map(|e| std::mem::take(&mut e.detail)).collect();
+    let mut details: Vec<String> =
+        events.iter().map(|e| crate::domain::event::detail_text(&e.detail, staff.lang)).collect();
     sight.redact(&state, &mut details, staff.lang.texts().other_ticket).await?;
+    let texts = staff.lang.texts();
     let events = events
         .into_iter()
         .zip(details)
-        .map(|(e, detail)| EventView { at: when(e.at), actor: e.actor, kind: e.kind, detail })
+        .map(|(e, detail)| EventView { at: when(e.at), actor: e.actor, kind: texts.label(&e.kind).to_string(), detail })
         .collect();
     let page = TicketPage {
         municipality: t

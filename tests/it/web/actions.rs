@@ -5,7 +5,9 @@ use axum::http::StatusCode;
 use super::{App, text};
 use crate::service::on_both_databases;
 use crate::support::Db;
+use routedesk::domain::event::detail_text;
 use routedesk::domain::{OutboxKind, OutboxStatus, TicketStatus};
+use routedesk::text::lang::Lang;
 
 on_both_databases!(
     reclassify_change_municipality_and_reroute,
@@ -16,7 +18,8 @@ on_both_databases!(
 async fn kinds(app: &App, number: &str) -> Vec<(String, String, String)> {
     let store = app.state.desk.store();
     let t = store.ticket_by_number(number).await.expect("q").expect("t");
-    store.events_of(t.id).await.expect("events").into_iter().map(|e| (e.kind, e.actor, e.detail)).collect()
+    let events = store.events_of(t.id).await.expect("events").into_iter();
+    events.map(|e| (e.kind, e.actor, detail_text(&e.detail, Lang::Nb))).collect()
 }
 
 async fn reclassify_change_municipality_and_reroute(db: Db) {
@@ -40,9 +43,9 @@ async fn reclassify_change_municipality_and_reroute(db: Db) {
     assert_eq!(last.status, OutboxStatus::Queued);
     let events = kinds(&app, &n).await;
     for (kind, detail) in [
-        ("reclassified", "operations → application"),
-        ("municipality", "gjovik → nordre-land"),
-        ("routed", "to anne.m.t.eng@nordre-land.kommune.no"),
+        ("reclassified", "drift / IT-teknisk feil → programfeil / faglig feil"),
+        ("municipality", "Gjøvik kommune → Nordre Land kommune"),
+        ("routed", "til anne.m.t.eng@nordre-land.kommune.no"),
     ] {
         assert!(
             events.iter().any(|(k, a, d)| k == kind && a == "kari (helpdesk)" && d.contains(detail)),
