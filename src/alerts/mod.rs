@@ -13,6 +13,7 @@ use std::str::FromStr;
 use time::OffsetDateTime;
 
 use crate::config::AlertsConfig;
+use crate::text::lang::Lang;
 pub use schedule::Schedule;
 
 /// What can be wrong.
@@ -126,9 +127,15 @@ impl Finding {
         Finding { condition, minutes: 0, count: 0, free_percent: None, said: String::new() }
     }
 
+    /// The last error in `lang`: why the last mail was set aside (kept as data), or a server's
+    /// own words as they said them.
+    fn said(&self, lang: Lang) -> String {
+        crate::pipeline::set_aside::stored_text(&self.said, lang)
+    }
+
     /// For people, in bokmål.
     pub fn text_nb(&self) -> String {
-        let said = if self.said.is_empty() { String::new() } else { format!(" Siste feil: {}", self.said) };
+        let said = if self.said.is_empty() { String::new() } else { format!(" Siste feil: {}", self.said(Lang::Nb)) };
         match self.condition {
             Condition::IntakeDown => {
                 format!(
@@ -168,7 +175,7 @@ impl Finding {
 
     /// For people, in English.
     pub fn text_en(&self) -> String {
-        let said = if self.said.is_empty() { String::new() } else { format!(" Last error: {}", self.said) };
+        let said = if self.said.is_empty() { String::new() } else { format!(" Last error: {}", self.said(Lang::En)) };
         match self.condition {
             Condition::IntakeDown => {
                 format!("The intake has not logged in or fetched mail for {} minutes.{said}", self.minutes)

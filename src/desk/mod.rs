@@ -29,10 +29,12 @@ use crate::domain::event::Event;
 use crate::domain::{Detail, Direction, TicketStatus, Verdict};
 use crate::pipeline::parse::ParseLimits;
 use crate::pipeline::route::Reply;
+use crate::pipeline::set_aside::SetAside;
 use crate::pipeline::{Decision, triage};
 use crate::policy::Policy;
 use crate::store::{NewAttachment, NewMessage, NewTicket, Store, StoredMail, Tx};
 use crate::text::address::EmailAddress;
+use crate::text::lang::Lang;
 
 /// Where a mail came from on the IMAP server.
 #[derive(Debug, Clone, Copy)]
@@ -239,23 +241,26 @@ impl Desk {
         });
 
         let (verdict, reason, subject, from, message_id) = match &decision {
-            Err(e) => (Verdict::Quarantined, Some(e.to_string()), String::new(), None, None),
+            Err(e) => {
+                (Verdict::Quarantined, Some(SetAside::Unreadable { error: e.clone() }), String::new(), None, None)
+            }
             Ok(d) => {
                 let reason = if own_mail {
-                    Some("own mail coming back (loop protection)".to_string())
+                    Some(SetAside::OwnMail)
                 } else {
-                    d.ignored.as_ref().map(|i| i.reason())
+                    d.ignored.as_ref().map(|i| SetAside::Robot { kind: i.kind, evidence: i.evidence.clone() })
                 };
                 let verdict = if reason.is_some() { Verdict::Ignored } else { Verdict::Pending };
                 (verdict, reason, d.mail.subject.clone(), d.mail.from_address(), d.mail.message_id.clone())
             }
         };
+        let stored_reason = reason.as_ref().map(SetAside::to_stored);
         let new = NewMessage {
             direction: Direction::In,
             dedup_key: &key,
             message_id: message_id.as_deref(),
             verdict,
-            reason: reason.as_deref(),
+            reason: stored_reason.as_deref(),
             from_addr: from.as_ref().map(EmailAddress::as_str),
             subject: &subject,
             mailbox: source.map(|s| s.folder),
@@ -269,13 +274,13 @@ impl Desk {
             return Ok(Outcome::Duplicate);
         };
         Ok(match (decision, reason) {
-            (Err(_), Some(reason)) => Outcome::Quarantined { reason },
+            (Err(_), Some(reason)) => Outcome::Quarantined { reason: reason.text(Lang::En) },
             (Ok(d), Some(reason)) => {
                 let bounce = d.ignored.as_ref().is_some_and(|i| i.kind == crate::pipeline::ignore::IgnoreKind::Bounce);
                 if bounce && !own_mail {
                     self.bounced(tx, raw, message, now).await?;
                 }
-                Outcome::Ignored { reason }
+                Outcome::Ignored { reason: reason.text(Lang::En) }
             }
             (Err(e), None) => Outcome::Quarantined { reason: e.to_string() },
             (Ok(d), None) => {
@@ -314,7 +319,7 @@ impl Desk {
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "an internal error".into());
             tracing::error!(error = %what, "the mail reader failed on a mail; it is set aside");
-            Err(crate::pipeline::parse::ParseError::ReaderFailed(what))
+            Err(crate::pipeline::parse::ParseError::ReaderFailed { detail: what })
         });
         decided.map(|mut d| {
             d.auth = crate::pipeline::authres::verdict(&d.mail, &self.trusted_authserv_id);
@@ -325,7 +330,7 @@ impl Desk {
 
     /// Records a mail that cannot be taken in (too large to fetch): kept as a visible quarantined
     /// record with what was fetched (its header), the reason, and where the original stays.
-    pub async fn quarantine(&self, raw: &[u8], reason: &str, source: Source<'_>) -> Result<Outcome> {
+    pub async fn quarantine(&self, raw: &[u8], reason: &SetAside, source: Source<'_>) -> Result<Outcome> {
         let key = format!("{}:quarantined", dedup::key(raw));
         let mut tx = self.store.begin().await?;
         let parsed = mail_parser::MessageParser::default().parse_headers(raw);
@@ -344,7 +349,7 @@ impl Desk {
                     dedup_key: &key,
                     message_id: parsed.as_ref().and_then(|m| m.message_id()),
                     verdict: Verdict::Quarantined,
-                    reason: Some(reason),
+                    reason: Some(&reason.to_stored()),
                     from_addr: from.as_deref(),
                     subject: &subject,
                     mailbox: Some(source.folder),
@@ -357,7 +362,7 @@ impl Desk {
             )
             .await?;
         tx.commit().await?;
-        Ok(if recorded.is_some() { Outcome::Quarantined { reason: reason.to_string() } } else { Outcome::Duplicate })
+        Ok(if recorded.is_some() { Outcome::Quarantined { reason: reason.text(Lang::En) } } else { Outcome::Duplicate })
     }
 
     /// Opens a ticket for a recorded mail.

@@ -156,10 +156,11 @@ impl FolderSession<'_> {
                 if size > limit {
                     let header = self.fetch(session, &[uid], "BODY.PEEK[HEADER]", 64 * 1024).await?;
                     let raw = header.into_values().next().unwrap_or_default();
-                    let reason = format!(
-                        "the message is {size} bytes; the limit is {limit} (kept on the server in {})",
-                        self.cfg.processed_folder
-                    );
+                    let reason = crate::pipeline::set_aside::SetAside::TooLargeToFetch {
+                        size,
+                        limit,
+                        kept_in: self.cfg.processed_folder.clone(),
+                    };
                     let source = Source { folder: &self.cfg.folder, uidvalidity, uid };
                     self.desk.quarantine(&raw, &reason, source).await?;
                     done.push(uid);

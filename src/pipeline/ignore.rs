@@ -7,6 +7,8 @@ mod robots;
 
 use serde::{Deserialize, Serialize};
 
+use crate::text::lang::Lang;
+
 use crate::pipeline::parse::ParsedMail;
 use crate::pipeline::reason::Withheld;
 
@@ -34,67 +36,124 @@ impl IgnoreKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ignored {
     pub kind: IgnoreKind,
-    /// The evidence, e.g. `Auto-Submitted: auto-replied`.
-    pub evidence: String,
+    pub evidence: Evidence,
 }
 
 impl Ignored {
-    /// `auto-reply (Auto-Submitted: auto-replied)`
+    /// `auto-reply (Auto-Submitted: auto-replied)`, for logs and the command line's JSON.
     pub fn reason(&self) -> String {
-        format!("{} ({})", self.kind.as_str(), self.evidence)
+        format!("{} ({})", self.kind.as_str(), self.evidence.text(Lang::En))
+    }
+}
+
+/// What showed a mail to be a robot's, as data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "evidence", rename_all = "kebab-case")]
+pub enum Evidence {
+    /// A header field or MIME structure that says so, as written (`Auto-Submitted: auto-replied`).
+    Header { text: String },
+    /// A `message/disposition-notification` part.
+    ReceiptPart,
+    /// `MAILER-DAEMON`, `postmaster`.
+    Sender { local: String },
+    /// `Return-Path: <>` and no address to answer.
+    NullSender,
+    /// A subject robots use (`undelivered mail returned to sender`).
+    Subject { subject: String },
+    /// A subject that starts as robots' do, and the sender or the words of the body that confirm it.
+    SubjectStart { start: String, sender: Option<String>, body: Option<String> },
+}
+
+impl Evidence {
+    fn header(text: impl Into<String>) -> Evidence {
+        Evidence::Header { text: text.into() }
+    }
+
+    pub fn text(&self, lang: Lang) -> String {
+        let nb = lang == Lang::Nb;
+        let q = |s: &str| if nb { format!("«{s}»") } else { format!("{s:?}") };
+        match self {
+            Evidence::Header { text } => text.clone(),
+            Evidence::ReceiptPart if nb => "en del av typen message/disposition-notification".into(),
+            Evidence::ReceiptPart => "a message/disposition-notification part".into(),
+            Evidence::Sender { local } if nb => format!("avsender {local}"),
+            Evidence::Sender { local } => format!("sender {local}"),
+            Evidence::NullSender if nb => "tom avsender (Return-Path: <>) og ingen adresse å svare til".into(),
+            Evidence::NullSender => "null sender (Return-Path: <>) and no address to answer".into(),
+            Evidence::Subject { subject } if nb => format!("emnet {}", q(subject)),
+            Evidence::Subject { subject } => format!("subject {}", q(subject)),
+            Evidence::SubjectStart { start, sender, body } => {
+                let mut out = if nb {
+                    format!("emnet begynner med {}", q(start))
+                } else {
+                    format!("subject starts with {}", q(start))
+                };
+                if let Some(s) = sender {
+                    out += &if nb { format!(", avsender {s}") } else { format!(", sender {s}") };
+                }
+                if let Some(b) = body {
+                    out += &if nb { format!(", teksten sier {}", q(b)) } else { format!(", body says {}", q(b)) };
+                }
+                out
+            }
+        }
     }
 }
 
 /// Why this mail is to be ignored, or `None` for a mail a person wrote.
 pub fn screen(mail: &ParsedMail) -> Option<Ignored> {
-    let found = |kind, evidence: String| Some(Ignored { kind, evidence });
+    let found = |kind, evidence: Evidence| Some(Ignored { kind, evidence });
     let header = |name: &str| mail.header(name).map(|v| v.to_ascii_lowercase());
 
     // Bounces first: a DSN often also carries Auto-Submitted, but "bounce" is the truer reason.
     if mail.content_type == "multipart/report" {
         if robots::report_type(mail).is_some_and(|t| t == "disposition-notification") {
-            return found(IgnoreKind::ReadReceipt, "multipart/report; report-type=disposition-notification".into());
+            return found(
+                IgnoreKind::ReadReceipt,
+                Evidence::header("multipart/report; report-type=disposition-notification"),
+            );
         }
-        return found(IgnoreKind::Bounce, "Content-Type: multipart/report".into());
+        return found(IgnoreKind::Bounce, Evidence::header("Content-Type: multipart/report"));
     }
     if mail.parts.iter().any(|p| !p.nested && p.content_type == "message/disposition-notification") {
-        return found(IgnoreKind::ReadReceipt, "a message/disposition-notification part".into());
+        return found(IgnoreKind::ReadReceipt, Evidence::ReceiptPart);
     }
     // A robot's From is often no valid address (`MAILER-DAEMON`, no domain): read what it says.
     // The From header as written first: `MAILER-DAEMON` is no address, and a stand-in sender
     // (see `parse`) must not hide it.
     let from_local = written_local_part(mail).or_else(|| mail.from_address().map(|a| a.local().to_string()));
     if let Some(local) = from_local.as_deref().filter(|l| matches!(*l, "mailer-daemon" | "postmaster")) {
-        return found(IgnoreKind::Bounce, format!("sender {local}"));
+        return found(IgnoreKind::Bounce, Evidence::Sender { local: local.to_string() });
     }
     if header("Return-Path").is_some_and(|v| v.trim() == "<>") && mail.from.is_none() {
-        return found(IgnoreKind::Bounce, "null sender (Return-Path: <>) and no address to answer".into());
+        return found(IgnoreKind::Bounce, Evidence::NullSender);
     }
     if let Some(v) = mail.header("X-Failed-Recipients") {
-        return found(IgnoreKind::Bounce, format!("X-Failed-Recipients: {}", crate::pipeline::parse::clean_line(v)));
+        let v = crate::pipeline::parse::clean_line(v);
+        return found(IgnoreKind::Bounce, Evidence::header(format!("X-Failed-Recipients: {v}")));
     }
     if let Some(evidence) = robots::bounce(mail, from_local.as_deref()) {
         return found(IgnoreKind::Bounce, evidence);
     }
     if let Some(method) = robots::calendar_method(mail) {
-        return found(IgnoreKind::Calendar, format!("text/calendar METHOD:{method}"));
+        return found(IgnoreKind::Calendar, Evidence::header(format!("text/calendar METHOD:{method}")));
     }
 
     if let Some(v) = header("Auto-Submitted").filter(|v| !v.is_empty() && !v.starts_with("no")) {
-        return found(IgnoreKind::AutoReply, format!("Auto-Submitted: {v}"));
+        return found(IgnoreKind::AutoReply, Evidence::header(format!("Auto-Submitted: {v}")));
     }
     for name in ["X-Autoreply", "X-Autorespond"] {
         if let Some(v) = mail.header(name) {
-            return found(IgnoreKind::AutoReply, format!("{name}: {v}"));
+            return found(IgnoreKind::AutoReply, Evidence::header(format!("{name}: {v}")));
         }
     }
     if let Some(v) = header("Precedence") {
         match v.as_str() {
-            "auto_reply" => return found(IgnoreKind::AutoReply, "Precedence: auto_reply".into()),
-            "bulk" | "junk" | "list" => return found(IgnoreKind::Bulk, format!("Precedence: {v}")),
+            "auto_reply" => return found(IgnoreKind::AutoReply, Evidence::header("Precedence: auto_reply")),
+            "bulk" | "junk" | "list" => return found(IgnoreKind::Bulk, Evidence::header(format!("Precedence: {v}"))),
             _ => {}
         }
     }
@@ -109,7 +168,8 @@ pub fn screen(mail: &ParsedMail) -> Option<Ignored> {
         "abwesenheitsnotiz:",
     ] {
         if subject.starts_with(prefix) {
-            return found(IgnoreKind::AutoReply, format!("subject starts with {prefix:?}"));
+            let start = prefix.to_string();
+            return found(IgnoreKind::AutoReply, Evidence::SubjectStart { start, sender: None, body: None });
         }
     }
     if let Some(evidence) = robots::absence(mail, &subject) {
@@ -117,7 +177,8 @@ pub fn screen(mail: &ParsedMail) -> Option<Ignored> {
     }
     for name in LIST_HEADERS.iter().chain(&["Feedback-ID"]) {
         if let Some(v) = mail.header(name) {
-            return found(IgnoreKind::Bulk, format!("{name}: {}", crate::pipeline::parse::clean_line(v)));
+            let v = crate::pipeline::parse::clean_line(v);
+            return found(IgnoreKind::Bulk, Evidence::header(format!("{name}: {v}")));
         }
     }
     None

@@ -10,6 +10,7 @@ pub mod parse;
 pub mod reason;
 pub mod report;
 pub mod route;
+pub mod set_aside;
 
 use serde::Serialize;
 

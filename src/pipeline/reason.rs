@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Class, Detail};
-use crate::pipeline::ignore::IgnoreKind;
+use crate::pipeline::ignore::{Evidence, IgnoreKind};
 use crate::text::lang::Lang;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -14,7 +14,7 @@ pub enum Reason {
     /// A robot's mail (bounce, auto-reply, …) with the evidence, e.g. `Auto-Submitted: auto-replied`.
     Ignored {
         what: IgnoreKind,
-        evidence: String,
+        evidence: Evidence,
     },
     Screenshot {
         file: Option<String>,
@@ -189,7 +189,8 @@ pub fn detail_name(detail: Detail, lang: Lang) -> &'static str {
     }
 }
 
-fn ignore_name(kind: IgnoreKind, lang: Lang) -> &'static str {
+/// A robot's mail as named in a sentence.
+pub fn ignore_name(kind: IgnoreKind, lang: Lang) -> &'static str {
     match (kind, lang) {
         (IgnoreKind::AutoReply, Lang::Nb) => "automatisk svar",
         (IgnoreKind::Bounce, Lang::Nb) => "returmelding (kunne ikke leveres)",
@@ -223,10 +224,10 @@ impl Reason {
         let class = |c: Class| class_name(c, lang);
         let pick = |nb_text: String, en_text: String| if nb { nb_text } else { en_text };
         match self {
-            Reason::Ignored { what, evidence } => pick(
-                format!("Ignorert: {} ({evidence})", ignore_name(*what, lang)),
-                format!("Ignored: {} ({evidence})", ignore_name(*what, lang)),
-            ),
+            Reason::Ignored { what, evidence } => {
+                let (what, evidence) = (ignore_name(*what, lang), evidence.text(lang));
+                pick(format!("Ignorert: {what} ({evidence})"), format!("Ignored: {what} ({evidence})"))
+            }
             Reason::Screenshot { file, width, height } => {
                 let file = file.clone().unwrap_or_else(|| pick("bilde i teksten".into(), "inline image".into()));
                 pick(
@@ -372,7 +373,7 @@ mod tests {
     fn every_kind() -> Vec<Reason> {
         let s = |x: &str| x.to_string();
         let all = vec![
-            Reason::Ignored { what: IgnoreKind::Bounce, evidence: s("From: MAILER-DAEMON") },
+            Reason::Ignored { what: IgnoreKind::Bounce, evidence: Evidence::Sender { local: s("mailer-daemon") } },
             Reason::Screenshot { file: None, width: 1280, height: 800 },
             Reason::Phone { number: s("61 12 64 26") },
             Reason::Mobile { number: s("951 17 655") },

@@ -8,6 +8,7 @@ use super::Db;
 use super::Store;
 use super::Tx;
 use crate::alerts::{Condition, Facts, Finding};
+use crate::pipeline::set_aside::{STORED_AUTO_REPLY, STORED_OWN_MAIL};
 
 /// An alert that holds, as recorded.
 #[derive(Debug, Clone)]
@@ -71,14 +72,22 @@ impl Store {
             "SELECT COALESCE(reason, '') FROM messages WHERE verdict = 'quarantined' ORDER BY id DESC LIMIT 1";
         // The limits holding replies back, and our own mail coming back: the two signs of a loop.
         const HELD: &str = "SELECT COUNT(*) FROM ticket_events WHERE kind = 'reply-suppressed' AND at > $1";
-        const OWN: &str = "SELECT COUNT(*) FROM messages WHERE direction = 'in' AND verdict = 'ignored' AND received_at > $1 \
-             AND reason LIKE 'own mail coming back%'";
+        const OWN: &str = const_format::concatcp!(
+            "SELECT COUNT(*) FROM messages WHERE direction = 'in' AND verdict = 'ignored' AND received_at > $1 \
+             AND (reason LIKE 'own mail coming back%' OR reason LIKE '",
+            STORED_OWN_MAIL,
+            "%')"
+        );
         // An automatic reply from someone we sent an automatic reply to: two robots met, and our
         // limits stopped it; worth knowing (a vacation responder, or a misrouted mailbox).
-        const ANSWERED: &str = "SELECT COUNT(DISTINCT m.id) FROM messages m \
+        const ANSWERED: &str = const_format::concatcp!(
+            "SELECT COUNT(DISTINCT m.id) FROM messages m \
              JOIN outbox_recipients r ON r.address = m.from_addr JOIN outbox o ON o.id = r.outbox_id \
-             WHERE m.direction = 'in' AND m.verdict = 'ignored' AND m.reason LIKE 'auto-reply%' \
-             AND m.received_at > $1 AND o.kind IN ('acknowledgement', 'request-info') AND o.created_at > $1";
+             WHERE m.direction = 'in' AND m.verdict = 'ignored' \
+             AND (m.reason LIKE 'auto-reply%' OR m.reason LIKE '",
+            STORED_AUTO_REPLY,
+            "%') AND m.received_at > $1 AND o.kind IN ('acknowledgement', 'request-info') AND o.created_at > $1"
+        );
         let day_ago = OffsetDateTime::now_utc() - time::Duration::days(1);
         let mut f = Facts::default();
         let result: Result<(), sqlx::Error> = async {

@@ -3,6 +3,7 @@
 //! recognised only by what such robots always write; a person who quotes those words in a fault
 //! report ("Fikk feilmelding 'could not be delivered' i Visma") still gets a ticket.
 
+use super::Evidence;
 use crate::pipeline::parse::ParsedMail;
 
 /// Subjects mail servers give their bounces, exactly as written (lower-cased): nobody titles their
@@ -99,28 +100,27 @@ const ABSENCE_BODIES: &[&str] = &[
 ];
 
 /// Evidence that the mail is a bounce without any structure or header saying so.
-pub fn bounce(mail: &ParsedMail, from_local: Option<&str>) -> Option<String> {
+pub fn bounce(mail: &ParsedMail, from_local: Option<&str>) -> Option<Evidence> {
     let subject = mail.subject.trim().to_lowercase();
     if let Some(s) = BOUNCE_SUBJECTS.iter().find(|s| subject == **s || subject.starts_with(&format!("{s}:"))) {
-        return Some(format!("subject {s:?}"));
+        return Some(Evidence::Subject { subject: s.to_string() });
     }
-    let start = BOUNCE_SUBJECT_STARTS.iter().find(|s| subject.starts_with(**s))?;
+    let start = BOUNCE_SUBJECT_STARTS.iter().find(|s| subject.starts_with(**s))?.to_string();
     let robot = from_local.filter(|l| ROBOT_SENDERS.iter().any(|r| l.starts_with(r)));
     if let Some(r) = robot {
-        return Some(format!("subject starts with {start:?}, sender {r}"));
+        return Some(Evidence::SubjectStart { start, sender: Some(r.to_string()), body: None });
     }
     let body = mail.own_text.to_lowercase();
-    BOUNCE_BODIES.iter().find(|b| body.contains(**b)).map(|b| format!("subject starts with {start:?}, body says {b:?}"))
+    let says = BOUNCE_BODIES.iter().find(|b| body.contains(**b))?;
+    Some(Evidence::SubjectStart { start, sender: None, body: Some(says.to_string()) })
 }
 
 /// Evidence that the mail is an absence notice sent without `Auto-Submitted`.
-pub fn absence(mail: &ParsedMail, subject: &str) -> Option<String> {
-    let start = ABSENCE_SUBJECTS.iter().find(|s| subject.starts_with(**s))?;
+pub fn absence(mail: &ParsedMail, subject: &str) -> Option<Evidence> {
+    let start = ABSENCE_SUBJECTS.iter().find(|s| subject.starts_with(**s))?.to_string();
     let body = mail.own_text.to_lowercase();
-    ABSENCE_BODIES
-        .iter()
-        .find(|b| body.contains(**b))
-        .map(|b| format!("subject starts with {start:?}, body says {b:?}"))
+    let says = ABSENCE_BODIES.iter().find(|b| body.contains(**b))?;
+    Some(Evidence::SubjectStart { start, sender: None, body: Some(says.to_string()) })
 }
 
 /// The `report-type` of a `multipart/report` (RFC 6522), lower-cased.

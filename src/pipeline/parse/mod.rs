@@ -32,7 +32,8 @@ impl Default for ParseLimits {
 
 /// Why a message could not be turned into a [`ParsedMail`]. The raw message is still kept by the
 /// caller; these become visible quarantined records.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, serde::Deserialize)]
+#[serde(tag = "error", rename_all = "kebab-case")]
 pub enum ParseError {
     #[error("the message is empty")]
     Empty,
@@ -45,8 +46,26 @@ pub enum ParseError {
     #[error("the message nests MIME parts {depth} deep; the limit is {limit}")]
     TooDeep { depth: usize, limit: usize },
     /// The reader itself failed on the mail (a bug met by odd input): set aside, never retried.
-    #[error("the message could not be read: {0}")]
-    ReaderFailed(String),
+    #[error("the message could not be read: {detail}")]
+    ReaderFailed { detail: String },
+}
+
+impl ParseError {
+    /// The error in `lang`, for the people who review mail set aside.
+    pub fn text(&self, lang: crate::text::lang::Lang) -> String {
+        use crate::text::lang::Lang::{En, Nb};
+        match (self, lang) {
+            (ParseError::Empty, Nb) => "E-posten er tom".into(),
+            (ParseError::NotAMessage, Nb) => "Ikke en e-post: ingen topptekst kunne leses".into(),
+            (ParseError::TooLarge { size, limit }, Nb) => format!("E-posten er {size} byte; grensen er {limit}"),
+            (ParseError::TooManyParts { limit }, Nb) => format!("E-posten har flere enn {limit} MIME-deler"),
+            (ParseError::TooDeep { depth, limit }, Nb) => {
+                format!("E-posten har MIME-deler {depth} nivåer inni hverandre; grensen er {limit}")
+            }
+            (ParseError::ReaderFailed { detail }, Nb) => format!("E-posten kunne ikke leses: {detail}"),
+            (e, En) => e.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -80,7 +80,7 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl
             from: m.from_addr.unwrap_or_default(),
             subject: m.subject,
             verdict: m.verdict,
-            reason: m.reason.unwrap_or_default(),
+            reason: crate::pipeline::set_aside::stored_text(&m.reason.unwrap_or_default(), staff.lang),
         })
         .collect();
     Ok(MailPage { chrome: Chrome::of(&staff), rows, unmatched, reconciled })

@@ -10,6 +10,7 @@ use routedesk::store::Counted;
 
 use crate::service::on_both_databases;
 use crate::support::mail::{Report, append, inbox_with};
+use crate::support::reason_text;
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, eventually, spawn_helpdesk, unique};
 
@@ -63,7 +64,7 @@ async fn a_bounce_is_kept_on_its_ticket_and_blocks_replies_to_the_address(db: Db
     let bounce: Vec<_> = on_ticket
         .iter()
         .filter(|m| m.direction == Direction::In && m.verdict == Verdict::Ignored)
-        .filter(|m| m.reason.as_deref().is_some_and(|r| r.starts_with("bounce")))
+        .filter(|m| reason_text(m).starts_with("bounce"))
         .collect();
     assert_eq!(bounce.len(), 1, "the bounce is kept on the ticket whose mail it returns: {on_ticket:?}");
     let events = store.events_of(ticket.id).await.expect("events");

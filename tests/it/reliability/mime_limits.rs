@@ -19,6 +19,7 @@ use routedesk::web::AppState;
 use crate::service::on_both_databases;
 use crate::support::mail::{Report, append, base64_lines, inbox_emptied};
 use crate::support::process::Serve;
+use crate::support::reason_text;
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, Helpdesk, count, eventually, unique};
 use crate::web::{App, PASSWORD, text};
@@ -222,7 +223,7 @@ async fn hostile_mime_is_set_aside_or_taken_in_within_budget_and_stays_readable(
                 }
                 let m = found.unwrap_or_else(|| panic!("{}: set aside", case.name));
                 assert_eq!(m.verdict, Verdict::Quarantined, "{}", case.name);
-                assert!(m.reason.as_deref().unwrap_or_default().contains(why), "{}: {:?}", case.name, m.reason);
+                assert!(reason_text(&m).contains(why), "{}: {:?}", case.name, m.reason);
                 assert!(set_aside.contains(&format!("href=\"/mail/{}/raw\"", m.id)), "{}: listed", case.name);
                 let res = app.get(&format!("/mail/{}/raw", m.id), Some(&kari)).await;
                 assert_eq!(res.status(), StatusCode::OK, "{}", case.name);

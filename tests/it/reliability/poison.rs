@@ -9,6 +9,7 @@ use routedesk::store::Counted;
 use super::crash::{CONTACT, reports};
 use crate::service::on_both_databases;
 use crate::support::mail::{append, folder, inbox_emptied, inbox_with};
+use crate::support::reason_text;
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, eventually, spawn_helpdesk, unique};
 
@@ -51,7 +52,7 @@ async fn a_poison_mail_is_set_aside_once_and_holds_up_nothing(db: Db) {
     let quarantined: Vec<_> = set_aside.iter().filter(|m| m.verdict == Verdict::Quarantined).collect();
     assert_eq!(quarantined.len(), 1, "the poison is quarantined once: {set_aside:?}");
     let q = quarantined[0];
-    assert!(q.reason.as_deref().unwrap_or_default().contains("more than 500 MIME parts"), "{:?}", q.reason);
+    assert!(reason_text(q).contains("more than 500 MIME parts"), "{:?}", q.reason);
     let kept = store.message_raw(q.id).await.expect("read").expect("its bytes are kept");
     assert_eq!(kept, poison.as_bytes(), "kept exactly as it came");
     // And somebody is told.
@@ -92,7 +93,7 @@ async fn a_mail_the_reader_fails_on_is_set_aside_at_once(db: Db) {
     let set_aside = store.untracked_messages(100).await.expect("set-aside mail");
     let q: Vec<_> = set_aside.iter().filter(|m| m.verdict == Verdict::Quarantined).collect();
     assert_eq!(q.len(), 1, "set aside once: {set_aside:?}");
-    assert!(q[0].reason.as_deref().unwrap_or_default().starts_with("the message could not be read"), "{:?}", q[0]);
+    assert!(reason_text(q[0]).starts_with("the message could not be read"), "{:?}", q[0]);
     assert_eq!(store.message_raw(q[0].id).await.expect("read").expect("kept"), poison, "its bytes kept");
     assert_eq!(folder(&hd.address, "Processed").await.len(), 20, "filed with the others");
     let alerts = crate::support::alerts_now(&store, &hd.config).await;

@@ -8,6 +8,7 @@ use routedesk::store::Counted;
 
 use crate::service::on_both_databases;
 use crate::support::mail::{Report, inbox, send};
+use crate::support::reason_text;
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, eventually, spawn_helpdesk, unique};
 use routedesk::domain::Direction;
@@ -116,7 +117,7 @@ async fn two_helpdesks_pointed_at_each_other_stop_at_once() {
     for store in [&store_a, &store_b] {
         eventually("the other's request set aside", Duration::from_secs(30), || async {
             let set_aside = store.untracked_messages(10).await.ok()?;
-            set_aside.iter().any(|m| m.reason.as_deref().is_some_and(|r| r.starts_with("auto-reply"))).then_some(())
+            set_aside.iter().any(|m| reason_text(m).starts_with("auto-reply")).then_some(())
         })
         .await;
     }

@@ -11,6 +11,7 @@ use routedesk::store::Counted;
 
 use crate::service::{GJOVIK_CONTACTS, on_both_databases};
 use crate::support::mail::{Report, append, inbox_emptied, inbox_with, raw_by_message_id};
+use crate::support::reason_text;
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, alerts_now, eventually, spawn_helpdesk, unique};
 
@@ -56,9 +57,7 @@ async fn our_own_mail_coming_back_is_set_aside_and_told(db: Db) {
     let set_aside = store.untracked_messages(10).await.expect("set aside");
     let own: Vec<_> = set_aside
         .iter()
-        .filter(|m| {
-            m.verdict == Verdict::Ignored && m.reason.as_deref() == Some("own mail coming back (loop protection)")
-        })
+        .filter(|m| m.verdict == Verdict::Ignored && reason_text(m) == "own mail coming back (loop protection)")
         .collect();
     assert_eq!(own.len(), 2, "both set aside with the reason: {set_aside:?}");
     assert!(alerts_now(&store, &hd.config).await.contains(&Condition::LoopSuspected), "the loop alert holds");

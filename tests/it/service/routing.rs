@@ -7,6 +7,7 @@ use routedesk::store::Counted;
 
 use super::{GJOVIK_CONTACTS, HELPDESK, on_both_databases};
 use crate::support::mail::{Report, folder, inbox_with, send};
+use crate::support::reason_text;
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, eventually, spawn_helpdesk, unique};
 use routedesk::domain::{Direction, TicketStatus, Verdict};
@@ -191,8 +192,7 @@ async fn robots_get_no_ticket_and_no_mail(db: Db) {
     assert_eq!(store.count(Counted::Tickets).await.expect("count"), 0);
     assert_eq!(store.count(Counted::Outbox).await.expect("count"), 0);
     let ignored = store.untracked_messages(10).await.expect("ignored");
-    let mut reasons: Vec<String> =
-        ignored.iter().map(|m| format!("{}: {}", m.verdict, m.reason.clone().unwrap_or_default())).collect();
+    let mut reasons: Vec<String> = ignored.iter().map(|m| format!("{}: {}", m.verdict, reason_text(m))).collect();
     reasons.sort();
     assert_eq!(reasons.len(), 2, "{reasons:?}");
     assert!(reasons[0].starts_with("ignored: auto-reply (Auto-Submitted"), "{reasons:?}");

@@ -288,3 +288,11 @@ impl CapturedLog {
         String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
     }
 }
+
+/// Why a mail was set aside, as English words (the reason is stored as data).
+pub fn reason_text(m: &routedesk::store::MessageRow) -> String {
+    routedesk::pipeline::set_aside::stored_text(
+        m.reason.as_deref().unwrap_or_default(),
+        routedesk::text::lang::Lang::En,
+    )
+}

@@ -10,6 +10,7 @@ mod enumeration;
 
 pub use e2e::browse as browse_page;
 mod isolation;
+mod language;
 mod neighbours;
 mod pages;
 mod passwords;
