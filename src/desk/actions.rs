@@ -71,14 +71,7 @@ impl Desk {
             other => return Err(ActionError::Invalid(format!("unknown status {other:?}"))),
         };
         tx.set_ticket_status(t.id, new, now).await?;
-        tx.event(
-            t.id,
-            now,
-            actor,
-            if new == TicketStatus::Resolved { "resolved" } else { "reopened" },
-            &format!("{} → {new}", t.status),
-        )
-        .await?;
+        tx.record(t.id, now, actor, &Event::StatusChanged { from: t.status, to: new }).await?;
         tx.commit().await?;
         Ok(())
     }

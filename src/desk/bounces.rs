@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use super::{ACTOR, Desk};
 use crate::domain::Verdict;
+use crate::domain::event::Event;
 use crate::store::Tx;
 
 impl Desk {
@@ -27,16 +28,13 @@ impl Desk {
         }
         if let Some((Some(ticket), kind)) = returned {
             tx.set_message_ticket(message, ticket, Verdict::Ignored).await?;
-            let to = if bounce.failed.is_empty() {
-                "a recipient".to_string()
-            } else {
-                bounce.failed.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+            let bounced = Event::Bounced {
+                mail: kind,
+                to: bounce.failed.iter().map(ToString::to_string).collect(),
+                why: bounce.diagnostic.clone(),
+                until: crate::text::time::when(until),
             };
-            let detail = format!(
-                "{kind} to {to} bounced: {why}; no automatic reply to it until {}",
-                crate::text::time::when(until)
-            );
-            tx.event(ticket, now, ACTOR, "bounced", &detail).await?;
+            tx.record(ticket, now, ACTOR, &bounced).await?;
         }
         Ok(())
     }

@@ -9,6 +9,7 @@ use anyhow::Result;
 use time::OffsetDateTime;
 
 use super::{ACTOR, Desk};
+use crate::domain::event::Event;
 use crate::domain::{IncidentState, IncidentStep, OutboxKind};
 use crate::grouping::{Corpus, GROUP_SAMPLE, Report, Vector, best_match};
 use crate::pipeline::Decision;
@@ -198,9 +199,13 @@ impl Desk {
         // Counted, not listed: a flood of one fault must not make every new report slower.
         let IncidentSize { reports, municipalities } = tx.incident_size(incident).await?;
         let shown = tx.incident_numbers(incident, number, 10).await?;
-        let more = if reports - 1 > 10 { format!(" and {} more", reports - 11) } else { String::new() };
-        let detail = format!("same fault as {}{more} ({inc}, similarity {score:.2})", shown.join(", "));
-        tx.event(ticket, now, ACTOR, "grouped", &detail).await?;
+        let grouped = Event::Grouped {
+            with: shown,
+            more: (reports - 11).max(0),
+            incident: inc.clone(),
+            similarity: score,
+        };
+        tx.record(ticket, now, ACTOR, &grouped).await?;
         Ok(Joined { id: incident, number: inc, state, reports, municipalities })
     }
 
@@ -266,14 +271,8 @@ impl Desk {
             at: now,
         })
         .await?;
-        tx.event(
-            ticket,
-            now,
-            ACTOR,
-            "incident",
-            &format!("{number} raised: one mail to {}", self.policy.helpdesk.email),
-        )
-        .await
+        let raised = Event::IncidentRaised { incident: number.to_string(), to: self.policy.helpdesk.email.to_string() };
+        tx.record(ticket, now, ACTOR, &raised).await
     }
 
     /// Reads the word weights of recent reports from the store the first time.

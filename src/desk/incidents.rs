@@ -5,6 +5,7 @@
 use time::OffsetDateTime;
 
 use super::{ActionError, Desk};
+use crate::domain::event::Event;
 use crate::domain::{IncidentState, IncidentStatus};
 use crate::store::{IncidentBrief, IncidentReport, Tx};
 
@@ -38,7 +39,8 @@ impl Desk {
             public,
         )
         .await?;
-        self.note_on_tickets(&mut tx, id, now, actor, &format!("{number} confirmed")).await?;
+        self.note_on_tickets(&mut tx, id, now, actor, &Event::IncidentConfirmed { incident: number.to_string() })
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -75,7 +77,8 @@ impl Desk {
         let id = self.incident(&mut tx, number).await?.id;
         let body = if text.trim().is_empty() { "dismissed: not the same fault" } else { text.trim() };
         tx.set_incident_state(id, IncidentState::Dismissed, None, now, actor, body).await?;
-        self.note_on_tickets(&mut tx, id, now, actor, &format!("{number} dismissed")).await?;
+        self.note_on_tickets(&mut tx, id, now, actor, &Event::IncidentDismissed { incident: number.to_string() })
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -90,7 +93,7 @@ impl Desk {
             return Err(ActionError::Invalid(format!("{} is not in {number}", t.number)));
         }
         tx.set_ticket_incident(t.id, None).await?;
-        tx.event(t.id, now, actor, "ungrouped", &format!("taken out of {number}: another fault")).await?;
+        tx.record(t.id, now, actor, &Event::Ungrouped { incident: number.to_string() }).await?;
         let body = format!("{} taken out: another fault", t.number);
         tx.set_incident_state(id, state, status, now, actor, &body).await?;
         tx.commit().await?;
@@ -103,11 +106,11 @@ impl Desk {
         incident: i64,
         now: OffsetDateTime,
         actor: &str,
-        what: &str,
+        what: &Event,
     ) -> Result<()> {
         for IncidentReport { number: n, .. } in tx.incident_reports(incident).await? {
             if let Some(t) = tx.ticket_brief(&n).await? {
-                tx.event(t.id, now, actor, "incident", what).await?;
+                tx.record(t.id, now, actor, what).await?;
             }
         }
         Ok(())

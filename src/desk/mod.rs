@@ -423,22 +423,13 @@ impl Desk {
             tx.record(ticket, now, ACTOR, &Event::VendorIssue { issue: v.clone() }).await?;
         }
         if let Some(a) = &d.auth {
-            let note = if a.failed() {
-                " — the sender is NOT verified: no automatic reply, no joining of tickets"
-            } else {
-                ""
-            };
-            tx.event(ticket, now, ACTOR, "sender-check", &format!("{}{note}", a.describe())).await?;
+            tx.record(ticket, now, ACTOR, &Event::SenderCheck { result: a.describe(), failed: a.failed() }).await?;
         }
 
         if let Some(other) = mentions {
             let from = d.mail.from_address().map_or_else(|| "?".into(), String::from);
-            let why = format!(
-                "mentions {} (the sender is not its reporter, a recipient or staff: not added to it)",
-                other.number
-            );
-            tx.event(ticket, now, ACTOR, "mentions", &why).await?;
-            tx.event(other.id, now, ACTOR, "mentioned", &format!("{number} from {from} mentions this ticket")).await?;
+            tx.record(ticket, now, ACTOR, &Event::Mentions { other: other.number.clone() }).await?;
+            tx.record(other.id, now, ACTOR, &Event::Mentioned { by: number.clone(), from }).await?;
         }
         self.group(tx, ticket, &number, d, now).await?;
         if c.privacy {

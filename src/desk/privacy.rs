@@ -9,9 +9,10 @@
 use time::OffsetDateTime;
 
 use super::{ACTOR, ActionError, Desk};
+use crate::domain::event::Event;
 use crate::domain::{OutboxKind, PrivacyStage};
 use crate::store::{NewOutbox, PrivacyReport, Tx};
-use crate::text::address::{EmailAddress, join};
+use crate::text::address::EmailAddress;
 
 type Result<T> = std::result::Result<T, ActionError>;
 
@@ -46,18 +47,10 @@ impl Desk {
     ) -> anyhow::Result<()> {
         let deadline = now + time::Duration::hours(DEADLINE_HOURS);
         let Some(prv) = tx.open_privacy(ticket, now, deadline).await? else { return Ok(()) };
-        tx.event(
-            ticket,
-            now,
-            actor,
-            "privacy-incident",
-            &format!("{prv} opened: notify the authority by {}", stamp(deadline)),
-        )
-        .await?;
+        tx.record(ticket, now, actor, &Event::PrivacyOpened { case: prv.clone(), deadline: stamp(deadline) }).await?;
         let to = self.privacy_contacts(municipality);
         if to.is_empty() {
-            tx.event(ticket, now, ACTOR, "privacy-incident", "no data-protection contact in the policy to tell")
-                .await?;
+            tx.record(ticket, now, ACTOR, &Event::PrivacyNobodyToTell).await?;
             return Ok(());
         }
         let body = format!(
@@ -78,14 +71,7 @@ impl Desk {
             now,
         )
         .await?;
-        tx.event(
-            ticket,
-            now,
-            ACTOR,
-            "privacy-incident",
-            &format!("data-protection contacts told: {}", join(&to, ", ")),
-        )
-        .await?;
+        tx.record(ticket, now, ACTOR, &Event::PrivacyTold { to: to.iter().map(ToString::to_string).collect() }).await?;
         Ok(())
     }
 
@@ -127,7 +113,7 @@ impl Desk {
         tx.set_ticket_privacy(t.id, now).await?;
         let subject = tx.ticket_subject(t.id).await?;
         self.open_privacy(&mut tx, t.id, number, t.municipality.as_deref(), &subject, now, actor).await?;
-        tx.event(t.id, now, actor, "privacy", "flagged as a privacy matter").await?;
+        tx.record(t.id, now, actor, &Event::PrivacyFlagged).await?;
         let prv = tx.privacy_of(t.id).await?.ok_or(ActionError::NotFound)?;
         tx.commit().await?;
         Ok(prv)
@@ -146,8 +132,8 @@ impl Desk {
         let p = self.privacy_incident(&mut tx, number).await?;
         open(&p)?;
         tx.set_privacy_coordinator(p.id, &user.username, now).await?;
-        tx.event(p.ticket_id, now, actor, "privacy-coordinator", &format!("{number}: coordinator {}", user.username))
-            .await?;
+        let appointed = Event::PrivacyCoordinator { case: number.to_string(), user: user.username.clone() };
+        tx.record(p.ticket_id, now, actor, &appointed).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -166,7 +152,8 @@ impl Desk {
             return Err(ActionError::Invalid("appoint a coordinator first".into()));
         }
         tx.set_privacy_stage(p.id, stage, now).await?;
-        tx.event(p.ticket_id, now, actor, "privacy-stage", &format!("{number}: {} → {stage}", p.stage)).await?;
+        let changed = Event::PrivacyStageChanged { case: number.to_string(), from: p.stage, to: stage };
+        tx.record(p.ticket_id, now, actor, &changed).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -189,14 +176,8 @@ impl Desk {
         let p = self.privacy_incident(&mut tx, number).await?;
         open(&p)?;
         tx.set_privacy_report(p.id, report, now).await?;
-        tx.event(
-            p.ticket_id,
-            now,
-            actor,
-            "privacy-report",
-            &format!("{number}: incident report updated{}", if report.crisis { " (crisis)" } else { "" }),
-        )
-        .await?;
+        let reported = Event::PrivacyReported { case: number.to_string(), crisis: report.crisis };
+        tx.record(p.ticket_id, now, actor, &reported).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -208,15 +189,8 @@ impl Desk {
         let p = self.privacy_incident(&mut tx, number).await?;
         open(&p)?;
         tx.set_privacy_authority(p.id, now).await?;
-        let late = if now > p.deadline_at { " — after the 72-hour deadline" } else { "" };
-        tx.event(
-            p.ticket_id,
-            now,
-            actor,
-            "privacy-authority",
-            &format!("{number}: the data-protection authority notified{late}"),
-        )
-        .await?;
+        let notified = Event::PrivacyAuthorityNotified { case: number.to_string(), late: now > p.deadline_at };
+        tx.record(p.ticket_id, now, actor, &notified).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -234,7 +208,8 @@ impl Desk {
             return Err(ActionError::Invalid(format!("close from review, not from {}", p.stage)));
         }
         tx.close_privacy(p.id, note, now).await?;
-        tx.event(p.ticket_id, now, actor, "privacy-closed", &format!("{number} closed: {note}")).await?;
+        tx.record(p.ticket_id, now, actor, &Event::PrivacyClosed { case: number.to_string(), note: note.to_string() })
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -271,14 +246,9 @@ impl Desk {
                 let subject = format!("[{}] Frist om {left} timer: melding til Datatilsynet", p.number);
                 self.queue_plain(&mut tx, p.ticket_id, OutboxKind::PrivacyDeadline, &to, &subject, &body, now).await?;
             }
-            tx.event(
-                p.ticket_id,
-                now,
-                ACTOR,
-                "privacy-deadline",
-                &format!("{}: deadline warning to {}", p.number, join(&to, ", ")),
-            )
-            .await?;
+            let warned_to = to.iter().map(ToString::to_string).collect();
+            tx.record(p.ticket_id, now, ACTOR, &Event::PrivacyDeadlineWarned { case: p.number.clone(), to: warned_to })
+                .await?;
             warned.push(p.number);
         }
         tx.commit().await?;

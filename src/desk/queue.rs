@@ -103,26 +103,19 @@ impl Desk {
             return Ok(());
         }
         if let Some(until) = tx.blocked_until(to, now).await? {
-            let why = format!(
-                "no {} to {to}: mail to it bounced (blocked until {})",
-                kind.as_str(),
-                crate::text::time::when(until)
-            );
-            return tx.event(ticket, now, ACTOR, "reply-suppressed", &why).await;
+            let blocked = Event::ReplyBlocked { mail, to: to.to_string(), until: crate::text::time::when(until) };
+            return tx.record(ticket, now, ACTOR, &blocked).await;
         }
         let recent = tx.replies_to_since(to, now - time::Duration::hours(1)).await?;
         if recent >= i64::from(self.replies_per_sender_per_hour) {
-            let why = format!("no {} to {to}: {recent} automatic replies in the last hour (limit)", kind.as_str());
-            return tx.event(ticket, now, ACTOR, "reply-suppressed", &why).await;
+            let capped = Event::ReplyCapSender { mail, to: to.to_string(), count: recent };
+            return tx.record(ticket, now, ACTOR, &capped).await;
         }
         if self.replies_per_hour > 0 {
             let all = tx.replies_since(now - time::Duration::hours(1)).await?;
             if all >= i64::from(self.replies_per_hour) {
-                let why = format!(
-                    "no {} to {to}: {all} automatic replies from the helpdesk in the last hour (limit for all senders)",
-                    kind.as_str()
-                );
-                return tx.event(ticket, now, ACTOR, "reply-suppressed", &why).await;
+                let capped = Event::ReplyCapAll { mail, to: to.to_string(), count: all };
+                return tx.record(ticket, now, ACTOR, &capped).await;
             }
         }
         let vendor_issue = tx.ticket_vendor_issue(ticket).await?;

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Class, Detail, OutboxKind};
+use crate::domain::{Class, Detail, OutboxKind, PrivacyStage, TicketStatus};
 use crate::pipeline::reason::{Withheld, capitalised, class_name, detail_name};
 use crate::text::lang::Lang;
 
@@ -84,6 +84,124 @@ pub enum Event {
     Linked {
         other: String,
     },
+    /// Grouped with reports of the same fault (`with` the first of them, `more` the rest).
+    Grouped {
+        with: Vec<String>,
+        more: i64,
+        incident: String,
+        similarity: f64,
+    },
+    /// A suspected incident raised, and the helpdesk told once.
+    IncidentRaised {
+        incident: String,
+        to: String,
+    },
+    IncidentConfirmed {
+        incident: String,
+    },
+    IncidentDismissed {
+        incident: String,
+    },
+    /// Taken out of an incident: another fault.
+    Ungrouped {
+        incident: String,
+    },
+    /// The sender names another ticket but is not one of its parties: not added to it.
+    Mentions {
+        other: String,
+    },
+    /// Another ticket's sender named this ticket.
+    Mentioned {
+        by: String,
+        from: String,
+    },
+    /// The sender's check by our mail server (`dkim=pass (by mx.example)`); `failed` when not
+    /// verified.
+    SenderCheck {
+        result: String,
+        failed: bool,
+    },
+    /// Mail to `to` bounced, for `why` (the server's words, if it gave any); no automatic reply
+    /// until `until`.
+    Bounced {
+        mail: OutboxKind,
+        to: Vec<String>,
+        why: Option<String>,
+        until: String,
+    },
+    PrivacyFlagged,
+    /// A privacy incident opened, to be reported to the authority by `deadline`.
+    PrivacyOpened {
+        case: String,
+        deadline: String,
+    },
+    PrivacyNobodyToTell,
+    PrivacyTold {
+        to: Vec<String>,
+    },
+    PrivacyCoordinator {
+        case: String,
+        user: String,
+    },
+    PrivacyStageChanged {
+        case: String,
+        from: PrivacyStage,
+        to: PrivacyStage,
+    },
+    PrivacyReported {
+        case: String,
+        crisis: bool,
+    },
+    PrivacyAuthorityNotified {
+        case: String,
+        late: bool,
+    },
+    PrivacyClosed {
+        case: String,
+        note: String,
+    },
+    PrivacyDeadlineWarned {
+        case: String,
+        to: Vec<String>,
+    },
+    /// An automatic reply not sent: mail to `to` bounced, blocked until `until`.
+    ReplyBlocked {
+        mail: OutboxKind,
+        to: String,
+        until: String,
+    },
+    /// An automatic reply not sent: `count` replies to `to` in the last hour (the per-sender limit).
+    ReplyCapSender {
+        mail: OutboxKind,
+        to: String,
+        count: i64,
+    },
+    /// An automatic reply not sent: `count` replies to all senders in the last hour (the limit).
+    ReplyCapAll {
+        mail: OutboxKind,
+        to: String,
+        count: i64,
+    },
+    /// Personal data removed by the retention policy: `resolved` more than `days` ago, or never
+    /// resolved and unchanged that long.
+    Purged {
+        resolved: bool,
+        days: u32,
+    },
+    /// A person's data removed at their request (GDPR art. 17).
+    Erased,
+    /// Resolved or reopened by staff.
+    StatusChanged {
+        from: TicketStatus,
+        to: TicketStatus,
+    },
+    /// A mail the server refused for good, with its words.
+    DeliveryFailed {
+        mail: OutboxKind,
+        to: Vec<String>,
+        cc: Vec<String>,
+        error: String,
+    },
 }
 
 impl Event {
@@ -106,6 +224,29 @@ impl Event {
             Event::Released => "released",
             Event::MadeTicket => "made-ticket",
             Event::Linked { .. } => "linked",
+            Event::Grouped { .. } => "grouped",
+            Event::IncidentRaised { .. } | Event::IncidentConfirmed { .. } | Event::IncidentDismissed { .. } => {
+                "incident"
+            }
+            Event::Ungrouped { .. } => "ungrouped",
+            Event::Mentions { .. } => "mentions",
+            Event::Mentioned { .. } => "mentioned",
+            Event::SenderCheck { .. } => "sender-check",
+            Event::Bounced { .. } => "bounced",
+            Event::PrivacyFlagged => "privacy",
+            Event::PrivacyOpened { .. } | Event::PrivacyNobodyToTell | Event::PrivacyTold { .. } => "privacy-incident",
+            Event::PrivacyCoordinator { .. } => "privacy-coordinator",
+            Event::PrivacyStageChanged { .. } => "privacy-stage",
+            Event::PrivacyReported { .. } => "privacy-report",
+            Event::PrivacyAuthorityNotified { .. } => "privacy-authority",
+            Event::PrivacyClosed { .. } => "privacy-closed",
+            Event::PrivacyDeadlineWarned { .. } => "privacy-deadline",
+            Event::ReplyBlocked { .. } | Event::ReplyCapSender { .. } | Event::ReplyCapAll { .. } => "reply-suppressed",
+            Event::Purged { .. } => "purged",
+            Event::Erased => "erased",
+            Event::StatusChanged { to: TicketStatus::Resolved, .. } => "resolved",
+            Event::StatusChanged { .. } => "reopened",
+            Event::DeliveryFailed { .. } => "delivery-failed",
         }
     }
 
@@ -201,6 +342,134 @@ impl Event {
                 "From a mail that had been set aside".into(),
             ),
             Event::Linked { other } => pick(format!("Samme feil som {other}"), format!("Same fault as {other}")),
+            Event::Grouped { with, more, incident, similarity } => {
+                let with = with.join(", ");
+                let sim = format!("{similarity:.2}");
+                let nb_sim = sim.replace('.', ",");
+                match (*more > 0, lang) {
+                    (true, Lang::Nb) => format!("Samme feil som {with} og {more} til ({incident}, likhet {nb_sim})"),
+                    (false, Lang::Nb) => format!("Samme feil som {with} ({incident}, likhet {nb_sim})"),
+                    (true, Lang::En) => format!("Same fault as {with} and {more} more ({incident}, similarity {sim})"),
+                    (false, Lang::En) => format!("Same fault as {with} ({incident}, similarity {sim})"),
+                }
+            }
+            Event::IncidentRaised { incident, to } => pick(
+                format!("{incident} opprettet: én e-post til {to}"),
+                format!("{incident} raised: one mail to {to}"),
+            ),
+            Event::IncidentConfirmed { incident } => {
+                pick(format!("{incident} bekreftet"), format!("{incident} confirmed"))
+            }
+            Event::IncidentDismissed { incident } => {
+                pick(format!("{incident} avvist"), format!("{incident} dismissed"))
+            }
+            Event::Ungrouped { incident } => {
+                pick(format!("Tatt ut av {incident}: en annen feil"), format!("Taken out of {incident}: another fault"))
+            }
+            Event::Mentions { other } => pick(
+                format!(
+                    "Nevner {other} (avsenderen er verken innmelder, mottaker eller ansatt der: ikke lagt til den)"
+                ),
+                format!("Mentions {other} (the sender is not its reporter, a recipient or staff: not added to it)"),
+            ),
+            Event::Mentioned { by, from } => {
+                pick(format!("{by} fra {from} nevner denne saken"), format!("{by} from {from} mentions this ticket"))
+            }
+            Event::SenderCheck { result, failed: false } => result.clone(),
+            Event::SenderCheck { result, failed: true } => pick(
+                format!("{result} — avsenderen er IKKE verifisert: intet automatisk svar, ikke lagt til en annen sak"),
+                format!("{result} — the sender is NOT verified: no automatic reply, no joining of tickets"),
+            ),
+            Event::Bounced { mail, to, why, until } => {
+                let mail = capitalised(mail_name(*mail, lang));
+                let to = if to.is_empty() { pick("en mottaker".into(), "a recipient".into()) } else { to.join(", ") };
+                let why = why.clone().unwrap_or_else(|| pick("ingen grunn oppgitt".into(), "no reason given".into()));
+                pick(
+                    format!("{mail} til {to} kom i retur: {why}; intet automatisk svar dit før {until}"),
+                    format!("{mail} to {to} bounced: {why}; no automatic reply to it until {until}"),
+                )
+            }
+            Event::PrivacyFlagged => pick("Merket som personvernsak".into(), "Flagged as a privacy matter".into()),
+            Event::PrivacyOpened { case, deadline } => pick(
+                format!("{case} opprettet: meld til Datatilsynet innen {deadline}"),
+                format!("{case} opened: notify the authority by {deadline}"),
+            ),
+            Event::PrivacyNobodyToTell => pick(
+                "Ingen personvernkontakt i regelverket å varsle".into(),
+                "No data-protection contact in the policy to tell".into(),
+            ),
+            Event::PrivacyTold { to } => pick(
+                format!("Personvernkontaktene varslet: {}", to.join(", ")),
+                format!("Data-protection contacts told: {}", to.join(", ")),
+            ),
+            Event::PrivacyCoordinator { case, user } => {
+                pick(format!("{case}: koordinator {user}"), format!("{case}: coordinator {user}"))
+            }
+            Event::PrivacyStageChanged { case, from, to } => {
+                format!("{case}: {} → {}", stage_name(*from, lang), stage_name(*to, lang))
+            }
+            Event::PrivacyReported { case, crisis } => {
+                let (nb_crisis, en_crisis) = if *crisis { (" (krise)", " (crisis)") } else { ("", "") };
+                pick(
+                    format!("{case}: avviksrapporten oppdatert{nb_crisis}"),
+                    format!("{case}: incident report updated{en_crisis}"),
+                )
+            }
+            Event::PrivacyAuthorityNotified { case, late } => {
+                let (nb_late, en_late) =
+                    if *late { (" — etter 72-timersfristen", " — after the 72-hour deadline") } else { ("", "") };
+                pick(
+                    format!("{case}: Datatilsynet varslet{nb_late}"),
+                    format!("{case}: the data-protection authority notified{en_late}"),
+                )
+            }
+            Event::PrivacyClosed { case, note } => {
+                pick(format!("{case} lukket: {note}"), format!("{case} closed: {note}"))
+            }
+            Event::PrivacyDeadlineWarned { case, to } => pick(
+                format!("{case}: varsel om fristen til {}", to.join(", ")),
+                format!("{case}: deadline warning to {}", to.join(", ")),
+            ),
+            Event::ReplyBlocked { mail, to, until } => pick(
+                format!("Ingen {} til {to}: e-post dit kom i retur (sperret til {until})", mail_name(*mail, lang)),
+                format!("No {} to {to}: mail to it bounced (blocked until {until})", mail_name(*mail, lang)),
+            ),
+            Event::ReplyCapSender { mail, to, count } => pick(
+                format!(
+                    "Ingen {} til {to}: {count} automatiske svar den siste timen (grensen)",
+                    mail_name(*mail, lang)
+                ),
+                format!("No {} to {to}: {count} automatic replies in the last hour (limit)", mail_name(*mail, lang)),
+            ),
+            Event::ReplyCapAll { mail, to, count } => pick(
+                format!(
+                    "Ingen {} til {to}: {count} automatiske svar fra brukerstøtten den siste timen (grensen for alle avsendere)",
+                    mail_name(*mail, lang)
+                ),
+                format!(
+                    "No {} to {to}: {count} automatic replies from the helpdesk in the last hour (limit for all senders)",
+                    mail_name(*mail, lang)
+                ),
+            ),
+            Event::Purged { resolved: true, days } => pick(
+                format!("Personopplysninger slettet: løst for mer enn {days} dager siden (oppbevaringsreglene)"),
+                format!("Personal data removed: resolved more than {days} days ago (retention policy)"),
+            ),
+            Event::Purged { resolved: false, days } => pick(
+                format!("Personopplysninger slettet: aldri løst, uendret i mer enn {days} dager (oppbevaringsreglene)"),
+                format!(
+                    "Personal data removed: never resolved, unchanged for more than {days} days (retention policy)"
+                ),
+            ),
+            Event::Erased => pick(
+                "En persons opplysninger slettet etter krav fra personen (GDPR art. 17)".into(),
+                "A person's data removed at their request (GDPR art. 17)".into(),
+            ),
+            Event::StatusChanged { from, to } => format!("{} → {}", status_name(*from, lang), status_name(*to, lang)),
+            Event::DeliveryFailed { mail, to, cc, error } => {
+                let (mail, to, cc) = (capitalised(mail_name(*mail, lang)), to.join(", "), copies(cc, lang));
+                pick(format!("{mail} til {to}{cc}: {error}"), format!("{mail} to {to}{cc}: {error}"))
+            }
         }
     }
 }
@@ -232,6 +501,32 @@ fn party_name(party: &str, lang: Lang) -> &str {
         ("staff", Lang::Nb) => "ansatt",
         ("recipient", Lang::En) => "a recipient of the ticket",
         (other, _) => other,
+    }
+}
+
+fn status_name(status: TicketStatus, lang: Lang) -> &'static str {
+    match (status, lang) {
+        (TicketStatus::AwaitingInfo, Lang::Nb) => "venter på melder",
+        (TicketStatus::Triage, Lang::Nb) => "manuell vurdering",
+        (TicketStatus::Routed, Lang::Nb) => "sendt videre",
+        (TicketStatus::Resolved, Lang::Nb) => "løst",
+        (TicketStatus::AwaitingInfo, Lang::En) => "awaiting the reporter",
+        (TicketStatus::Triage, Lang::En) => "manual triage",
+        (TicketStatus::Routed, Lang::En) => "routed",
+        (TicketStatus::Resolved, Lang::En) => "resolved",
+    }
+}
+
+fn stage_name(stage: PrivacyStage, lang: Lang) -> &'static str {
+    match (stage, lang) {
+        (PrivacyStage::AlertReceived, Lang::Nb) => "varsel mottatt",
+        (PrivacyStage::Assessing, Lang::Nb) => "vurdering",
+        (PrivacyStage::Review, Lang::Nb) => "gjennomgang",
+        (PrivacyStage::Closed, Lang::Nb) => "lukket",
+        (PrivacyStage::AlertReceived, Lang::En) => "alert received",
+        (PrivacyStage::Assessing, Lang::En) => "assessing",
+        (PrivacyStage::Review, Lang::En) => "review",
+        (PrivacyStage::Closed, Lang::En) => "closed",
     }
 }
 
@@ -281,6 +576,49 @@ mod tests {
             Event::Released,
             Event::MadeTicket,
             Event::Linked { other: s("RD-2026-000001") },
+            Event::Grouped { with: vec![s("RD-1"), s("RD-2")], more: 3, incident: s("HE-1"), similarity: 0.82 },
+            Event::Grouped { with: vec![s("RD-1")], more: 0, incident: s("HE-1"), similarity: 0.5 },
+            Event::IncidentRaised { incident: s("HE-1"), to: s("pureservice@gjovik.kommune.no") },
+            Event::IncidentConfirmed { incident: s("HE-1") },
+            Event::IncidentDismissed { incident: s("HE-1") },
+            Event::Ungrouped { incident: s("HE-1") },
+            Event::Mentions { other: s("RD-2") },
+            Event::Mentioned { by: s("RD-3"), from: s("ola@x.no") },
+            Event::SenderCheck { result: s("dmarc=fail (by mx.gjovik.kommune.no)"), failed: true },
+            Event::Bounced {
+                mail: OutboxKind::Acknowledgement,
+                to: vec![s("ola@x.no")],
+                why: Some(s("550 5.1.1")),
+                until: s("5. des. 10:00"),
+            },
+            Event::PrivacyFlagged,
+            Event::PrivacyOpened { case: s("PV-1"), deadline: s("8. des. 10:00") },
+            Event::PrivacyNobodyToTell,
+            Event::PrivacyTold { to: vec![s("personvern@gjovik.kommune.no")] },
+            Event::PrivacyCoordinator { case: s("PV-1"), user: s("kari") },
+            Event::PrivacyStageChanged {
+                case: s("PV-1"),
+                from: PrivacyStage::AlertReceived,
+                to: PrivacyStage::Assessing,
+            },
+            Event::PrivacyReported { case: s("PV-1"), crisis: true },
+            Event::PrivacyAuthorityNotified { case: s("PV-1"), late: true },
+            Event::PrivacyClosed { case: s("PV-1"), note: s("Ingen risiko") },
+            Event::PrivacyDeadlineWarned { case: s("PV-1"), to: vec![s("kari@gjovik.kommune.no")] },
+            Event::ReplyBlocked { mail: OutboxKind::Acknowledgement, to: s("ola@x.no"), until: s("12. des. 10:00") },
+            Event::ReplyCapSender { mail: OutboxKind::RequestInfo, to: s("ola@x.no"), count: 5 },
+            Event::ReplyCapAll { mail: OutboxKind::Acknowledgement, to: s("ola@x.no"), count: 200 },
+            Event::Purged { resolved: true, days: 730 },
+            Event::Purged { resolved: false, days: 1095 },
+            Event::Erased,
+            Event::StatusChanged { from: TicketStatus::Routed, to: TicketStatus::Resolved },
+            Event::StatusChanged { from: TicketStatus::Resolved, to: TicketStatus::Routed },
+            Event::DeliveryFailed {
+                mail: OutboxKind::Routing,
+                to: vec![s("a@x.no")],
+                cc: vec![s("b@x.no")],
+                error: s("550 5.1.1 <a@x.no>: Recipient address rejected"),
+            },
         ];
         for e in &all {
             // A new kind fails to compile here until it has a sample above.
@@ -301,7 +639,33 @@ mod tests {
                 | Event::MunicipalityChanged { .. }
                 | Event::Released
                 | Event::MadeTicket
-                | Event::Linked { .. } => {}
+                | Event::Linked { .. }
+                | Event::Grouped { .. }
+                | Event::IncidentRaised { .. }
+                | Event::IncidentConfirmed { .. }
+                | Event::IncidentDismissed { .. }
+                | Event::Ungrouped { .. }
+                | Event::Mentions { .. }
+                | Event::Mentioned { .. }
+                | Event::SenderCheck { .. }
+                | Event::Bounced { .. }
+                | Event::PrivacyFlagged
+                | Event::PrivacyOpened { .. }
+                | Event::PrivacyNobodyToTell
+                | Event::PrivacyTold { .. }
+                | Event::PrivacyCoordinator { .. }
+                | Event::PrivacyStageChanged { .. }
+                | Event::PrivacyReported { .. }
+                | Event::PrivacyAuthorityNotified { .. }
+                | Event::PrivacyClosed { .. }
+                | Event::PrivacyDeadlineWarned { .. }
+                | Event::ReplyBlocked { .. }
+                | Event::ReplyCapSender { .. }
+                | Event::ReplyCapAll { .. }
+                | Event::Purged { .. }
+                | Event::Erased
+                | Event::StatusChanged { .. }
+                | Event::DeliveryFailed { .. } => {}
             }
         }
         all
@@ -339,6 +703,30 @@ mod tests {
         "operations",
         "access",
         "application",
+        "similarity",
+        "more",
+        "raised",
+        "confirmed",
+        "dismissed",
+        "taken",
+        "another",
+        "mentions",
+        "verified",
+        "bounced",
+        "until",
+        "flagged",
+        "opened",
+        "notify",
+        "authority",
+        "told",
+        "coordinator",
+        "incident",
+        "updated",
+        "notified",
+        "after",
+        "deadline",
+        "closed",
+        "warning",
     ];
 
     #[test]

@@ -11,6 +11,7 @@ use anyhow::Result;
 use serde_json::json;
 use time::OffsetDateTime;
 
+use crate::domain::event::Event;
 use crate::text::time::rfc3339;
 use tokio::sync::watch;
 
@@ -45,12 +46,7 @@ pub async fn purge(store: &Store, r: Retention, now: OffsetDateTime, actor: &str
     for (kind, days) in [(Unkept::Resolved, r.resolved_days), (Unkept::NeverResolved, r.max_open_days)] {
         let Some(days) = days else { continue };
         let cutoff = now - time::Duration::days(i64::from(days));
-        let why = match kind {
-            Unkept::Resolved => format!("personal data removed: resolved more than {days} days ago (retention policy)"),
-            Unkept::NeverResolved => {
-                format!("personal data removed: never resolved, unchanged for more than {days} days (retention policy)")
-            }
-        };
+        let why = Event::Purged { resolved: kind == Unkept::Resolved, days };
         let list = match kind {
             Unkept::Resolved => &mut out.tickets,
             Unkept::NeverResolved => &mut out.open,

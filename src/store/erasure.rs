@@ -196,7 +196,7 @@ impl Tx {
         out.affected.sort_unstable();
         out.affected.dedup();
         for id in &out.affected {
-            self.event(*id, at, actor, "erased", "a person's data removed at their request (GDPR art. 17)").await?;
+            self.record(*id, at, actor, &crate::domain::event::Event::Erased).await?;
         }
         Ok(out)
     }

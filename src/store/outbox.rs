@@ -96,12 +96,6 @@ impl OutboxRow {
     pub fn recipients(&self) -> impl Iterator<Item = &EmailAddress> {
         self.to.iter().chain(&self.cc)
     }
-
-    /// `to a, b; cc c` for the audit trail.
-    pub fn describe_recipients(&self) -> String {
-        let list = |l: &[EmailAddress]| l.iter().map(EmailAddress::as_str).collect::<Vec<_>>().join(", ");
-        if self.cc.is_empty() { list(&self.to) } else { format!("{}; cc {}", list(&self.to), list(&self.cc)) }
-    }
 }
 
 impl Store {
@@ -234,8 +228,13 @@ impl Store {
         let mut tx = self.begin().await?;
         let failed = tx.exec_outbox_status(row.id, OutboxStatus::Failed, None, Some(error), None).await?;
         if let Some(t) = row.ticket_id.filter(|_| failed) {
-            let detail = format!("{} to {}: {error}", row.kind, row.describe_recipients());
-            tx.event(t, now, "routedesk", "delivery-failed", &detail).await?;
+            let failed = Event::DeliveryFailed {
+                mail: row.kind,
+                to: row.to.iter().map(ToString::to_string).collect(),
+                cc: row.cc.iter().map(ToString::to_string).collect(),
+                error: error.to_string(),
+            };
+            tx.record(t, now, "routedesk", &failed).await?;
         }
         tx.commit().await
     }

@@ -11,6 +11,7 @@ use super::Store;
 use super::Tx;
 use super::messages::MessageRow;
 use super::tickets::TicketRow;
+use crate::domain::event::Event;
 
 /// What stands in for a removed subject.
 pub const REMOVED: &str = "[personal data removed]";
@@ -109,9 +110,9 @@ pub struct PurgeRun {
 
 impl Tx {
     /// Removes a ticket's personal data and records that it did.
-    pub async fn purge_ticket(&mut self, id: i64, at: OffsetDateTime, actor: &str, why: &str) -> Result<()> {
+    pub async fn purge_ticket(&mut self, id: i64, at: OffsetDateTime, actor: &str, why: &Event) -> Result<()> {
         self.remove_ticket_data(id, at).await?;
-        self.event(id, at, actor, "purged", why).await
+        self.record(id, at, actor, why).await
     }
 
     /// Removes what a ticket holds of its reporter and their report — the report text and subject,

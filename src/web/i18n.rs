@@ -58,6 +58,8 @@ pub struct Texts {
     pub attachments: &'static str,
     /// On a picture's stand-in where no thumbnail can be made (HEIC, say).
     pub no_preview: &'static str,
+    /// Where a privacy incident stands.
+    pub privacy_stage: &'static str,
     pub checks: &'static str,
     pub missing: &'static str,
     pub complete: &'static str,
@@ -208,6 +210,7 @@ pub static NB: Texts = Texts {
     screenshots: "Skjermbilder",
     attachments: "Vedlegg",
     no_preview: "Ingen forhåndsvisning",
+    privacy_stage: "Steg",
     checks: "Kontroll",
     missing: "Mangler",
     complete: "Komplett: skjermdump, telefon, mobil og e-post",
@@ -362,6 +365,13 @@ pub static NB: Texts = Texts {
         ("erased", "Slettet på forespørsel"),
         ("alert", "Driftsvarsel"),
         ("privacy-deadline", "Personvernfrist"),
+        ("privacy-report", "Avviksrapport"),
+        ("privacy-authority", "Datatilsynet varslet"),
+        ("reopened", "Gjenåpnet"),
+        ("alert-received", "Varsel mottatt"),
+        ("assessing", "Vurdering"),
+        ("review", "Gjennomgang"),
+        ("closed", "Lukket"),
     ],
 };
 
@@ -407,6 +417,7 @@ pub static EN: Texts = Texts {
     screenshots: "Screenshots",
     attachments: "Attachments",
     no_preview: "No preview",
+    privacy_stage: "Stage",
     checks: "Checks",
     missing: "Missing",
     complete: "Complete: screenshot, phone, mobile and e-mail",
@@ -561,5 +572,12 @@ pub static EN: Texts = Texts {
         ("erased", "Erased on request"),
         ("alert", "Operations alert"),
         ("privacy-deadline", "Privacy deadline"),
+        ("privacy-report", "Incident report"),
+        ("privacy-authority", "Authority notified"),
+        ("reopened", "Reopened"),
+        ("alert-received", "Alert received"),
+        ("assessing", "Assessing"),
+        ("review", "Review"),
+        ("closed", "Closed"),
     ],
 };

@@ -14,6 +14,7 @@ use super::Chrome;
 use crate::desk::privacy::stamp;
 use crate::domain::PrivacyStage;
 use crate::store::{PrivacyReport, PrivacyRow};
+use crate::text::lang::Lang;
 use crate::text::time::when;
 use crate::web::AppState;
 use crate::web::audit::{self, Action};
@@ -22,12 +23,16 @@ use crate::web::error::{WebError, WebResult};
 use crate::web::visibility::may_see_privacy_case;
 
 /// `47 h left`, or how long ago it ran out.
-fn left(p: &PrivacyRow, now: OffsetDateTime) -> String {
-    if p.authority_notified_at.is_some() {
-        return "authority notified".into();
-    }
+fn left(p: &PrivacyRow, now: OffsetDateTime, lang: Lang) -> String {
     let h = (p.deadline_at - now).whole_hours();
-    if h >= 0 { format!("{h} h left") } else { format!("OVERDUE by {} h", -h) }
+    match (p.authority_notified_at.is_some(), h >= 0, lang) {
+        (true, _, Lang::Nb) => "Datatilsynet varslet".into(),
+        (true, _, Lang::En) => "authority notified".into(),
+        (false, true, Lang::Nb) => format!("{h} t igjen"),
+        (false, true, Lang::En) => format!("{h} h left"),
+        (false, false, Lang::Nb) => format!("FORSINKET med {} t", -h),
+        (false, false, Lang::En) => format!("OVERDUE by {} h", -h),
+    }
 }
 
 pub struct Row {
@@ -52,7 +57,7 @@ pub async fn list(State(state): State<AppState>, staff: Staff) -> WebResult<impl
         .await?
         .into_iter()
         .filter(|p| may_see_privacy_case(&staff, p))
-        .map(|p| Row { deadline: stamp(p.deadline_at), left: left(&p, now), p })
+        .map(|p| Row { deadline: stamp(p.deadline_at), left: left(&p, now, staff.lang), p })
         .collect();
     Ok(ListPage { chrome: Chrome::of(&staff), rows })
 }
@@ -93,7 +98,14 @@ pub async fn page(
         .await?
         .into_iter()
         .filter(|e| e.kind.starts_with("privacy"))
-        .map(|e| super::Dated { when: when(e.at), item: e })
+        .map(|e| super::Dated {
+            when: when(e.at),
+            item: crate::store::EventRow {
+                kind: staff.lang.texts().label(&e.kind).to_string(),
+                detail: crate::domain::event::detail_text(&e.detail, staff.lang),
+                ..e
+            },
+        })
         .collect();
     let now = OffsetDateTime::now_utc();
     Ok(DetailPage {
@@ -102,7 +114,7 @@ pub async fn page(
         notified: p.authority_notified_at.map(stamp).unwrap_or_default(),
         closed: p.closed_at.map(stamp).unwrap_or_default(),
         events,
-        r: Row { deadline: stamp(p.deadline_at), left: left(&p, now), p },
+        r: Row { deadline: stamp(p.deadline_at), left: left(&p, now, staff.lang), p },
     })
 }
 

@@ -10,9 +10,9 @@ use routedesk::store::Counted;
 
 use crate::service::on_both_databases;
 use crate::support::mail::{Report, append, inbox_with};
-use crate::support::reason_text;
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, eventually, spawn_helpdesk, unique};
+use crate::support::{detail_text, reason_text};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -69,7 +69,9 @@ async fn a_bounce_is_kept_on_its_ticket_and_blocks_replies_to_the_address(db: Db
     assert_eq!(bounce.len(), 1, "the bounce is kept on the ticket whose mail it returns: {on_ticket:?}");
     let events = store.events_of(ticket.id).await.expect("events");
     assert!(
-        events.iter().any(|e| e.kind == "bounced" && e.detail.contains(typo) && e.detail.contains("User unknown")),
+        events
+            .iter()
+            .any(|e| e.kind == "bounced" && detail_text(e).contains(typo) && detail_text(e).contains("User unknown")),
         "the history says so: {events:?}"
     );
     assert_eq!(store.outbox_of(ticket.id).await.expect("outbox").len(), queued, "no reply to the bounce");
@@ -91,6 +93,6 @@ async fn a_bounce_is_kept_on_its_ticket_and_blocks_replies_to_the_address(db: Db
         "no automatic reply to a bounced address: {mail:?}"
     );
     let events = store.events_of(second.id).await.expect("events");
-    assert!(events.iter().any(|e| e.kind == "reply-suppressed" && e.detail.contains("bounced")), "{events:?}");
+    assert!(events.iter().any(|e| e.kind == "reply-suppressed" && detail_text(e).contains("bounced")), "{events:?}");
     svc.stop(WAIT).await.expect("stops");
 }

@@ -37,7 +37,10 @@ async fn suppressed(store: &Store, why: &str) -> usize {
     let mut n = 0;
     for t in store.tickets(10_000).await.expect("tickets") {
         let events = store.events_of(t.id).await.expect("events");
-        n += events.iter().filter(|e| e.kind == "reply-suppressed" && e.detail.contains(why)).count();
+        n += events
+            .iter()
+            .filter(|e| e.kind == "reply-suppressed" && crate::support::detail_text(e).contains(why))
+            .count();
     }
     n
 }

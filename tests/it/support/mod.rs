@@ -296,3 +296,8 @@ pub fn reason_text(m: &routedesk::store::MessageRow) -> String {
         routedesk::text::lang::Lang::En,
     )
 }
+
+/// An audit entry's detail as English words (the automatic entries are stored as data).
+pub fn detail_text(e: &routedesk::store::EventRow) -> String {
+    routedesk::domain::event::detail_text(&e.detail, routedesk::text::lang::Lang::En)
+}

@@ -38,6 +38,18 @@ const ENGLISH: &[&str] = &[
     "auto-reply",
     "bounce",
     "bulk",
+    "same fault as",
+    "similarity",
+    "raised",
+    "coordinator",
+    "flagged",
+    "opened",
+    "told",
+    "bounced",
+    "confirmed",
+    "dismissed",
+    "taken out",
+    "deadline",
 ];
 
 /// What a person reads of a page: its text and the attributes read aloud or shown (alt, title,
@@ -85,6 +97,9 @@ async fn every_page_reads_in_bokmal() {
         .join("tests/fixtures/real-world/ignored-auto-reply-fravaersmelding.eml");
     let outcome = app.state.desk.ingest(&std::fs::read(robot).expect("fixture"), None).await.expect("ingest");
     assert!(matches!(outcome, routedesk::desk::Outcome::Ignored { .. }), "{outcome:?}");
+    // A privacy case with its steps, on the first report.
+    let prv = app.state.desk.flag_privacy(&gjovik, "kari (helpdesk)").await.expect("privacy");
+    app.state.desk.appoint_coordinator(&prv, "kari", "kari (helpdesk)").await.expect("coordinator");
     let s = app.sign_in("kari").await;
     let store = app.state.desk.store();
     let tickets = store.tickets(100).await.expect("tickets");
@@ -100,6 +115,8 @@ async fn every_page_reads_in_bokmal() {
         "/incidents".into(),
         format!("/incidents/{incident}"),
         "/mail".into(),
+        "/privacy".into(),
+        format!("/privacy/{prv}"),
         "/tester".into(),
         "/status".into(),
     ] {

@@ -63,7 +63,7 @@ async fn a_municipal_user_sees_nothing_of_other_municipalities_on_their_ticket(d
 
     for (user, sees) in [("kari", true), ("admin", true), ("po", true), ("lars", false), ("siri", false)] {
         let html = page(&app, user, &sondre).await;
-        assert_eq!(html.contains("coordinator kari"), sees, "{user} and the privacy case's steps");
+        assert_eq!(html.contains("koordinator kari"), sees, "{user} and the privacy case's steps");
         assert_eq!(html.contains("Koordinator"), sees, "{user} and the privacy case's steps");
         assert_eq!(html.contains("Mulig avvik med personopplysninger"), sees, "{user} and the privacy mail");
     }
