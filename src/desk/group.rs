@@ -199,12 +199,8 @@ impl Desk {
         // Counted, not listed: a flood of one fault must not make every new report slower.
         let IncidentSize { reports, municipalities } = tx.incident_size(incident).await?;
         let shown = tx.incident_numbers(incident, number, 10).await?;
-        let grouped = Event::Grouped {
-            with: shown,
-            more: (reports - 11).max(0),
-            incident: inc.clone(),
-            similarity: score,
-        };
+        let grouped =
+            Event::Grouped { with: shown, more: (reports - 11).max(0), incident: inc.clone(), similarity: score };
         tx.record(ticket, now, ACTOR, &grouped).await?;
         Ok(Joined { id: incident, number: inc, state, reports, municipalities })
     }

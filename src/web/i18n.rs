@@ -60,6 +60,8 @@ pub struct Texts {
     pub no_preview: &'static str,
     /// Where a privacy incident stands.
     pub privacy_stage: &'static str,
+    /// A file sent without a name.
+    pub unnamed: &'static str,
     pub checks: &'static str,
     pub missing: &'static str,
     pub complete: &'static str,
@@ -211,6 +213,7 @@ pub static NB: Texts = Texts {
     attachments: "Vedlegg",
     no_preview: "Ingen forhåndsvisning",
     privacy_stage: "Steg",
+    unnamed: "(uten navn)",
     checks: "Kontroll",
     missing: "Mangler",
     complete: "Komplett: skjermdump, telefon, mobil og e-post",
@@ -418,6 +421,7 @@ pub static EN: Texts = Texts {
     attachments: "Attachments",
     no_preview: "No preview",
     privacy_stage: "Stage",
+    unnamed: "(no name)",
     checks: "Checks",
     missing: "Missing",
     complete: "Complete: screenshot, phone, mobile and e-mail",

@@ -20,6 +20,7 @@ use crate::web::AppState;
 use crate::web::audit::{self, Action};
 use crate::web::auth::Staff;
 use crate::web::error::{WebError, WebResult};
+use crate::web::i18n::{Lang, Texts};
 use crate::web::visibility::{self, Sight};
 
 pub struct FileView {
@@ -164,10 +165,10 @@ async fn report_of(raw: Option<Vec<u8>>, t: &'static crate::web::i18n::Texts) ->
         .map_err(|e| WebError::from(anyhow::anyhow!("rendering the report: {e}")))
 }
 
-fn file_view(a: crate::store::AttachmentRow) -> FileView {
+fn file_view(a: crate::store::AttachmentRow, t: &Texts) -> FileView {
     FileView {
         id: a.id,
-        name: a.filename.as_deref().map_or_else(|| "(uten navn)".into(), file_name),
+        name: a.filename.as_deref().map_or_else(|| t.unnamed.into(), file_name),
         thumbnail: a.width.is_some(),
         dims: match (a.width, a.height) {
             (Some(w), Some(h)) => format!("{w}×{h}"),
@@ -244,33 +245,44 @@ pub async fn page(
         .zip(details)
         .map(|(e, detail)| EventView { at: when(e.at), actor: e.actor, kind: texts.label(&e.kind).to_string(), detail })
         .collect();
-    let page = TicketPage {
-        municipality: t
-            .municipality
-            .as_deref()
-            .map_or(staff.lang.texts().unknown, |m| state.desk.policy().municipality_name(m))
-            .to_string(),
-        incident: incident.filter(|i| i.state != IncidentState::Dismissed),
-        privacy_incident,
-        created: when(t.created_at),
-        report,
-        files: files.into_iter().map(file_view).collect(),
-        missing: t.missing.iter().map(|d| d.label_nb()).collect(),
-        reasons: crate::pipeline::reason::stored_texts(&t.reasons, staff.lang),
-        confidence: format!("{:.0} %", t.confidence * 100.0),
-        to: t.route_to.join(", "),
-        cc: t.route_cc.join(", "),
-        mails: outbox.into_iter().filter(|o| sight.mail(o.kind)).map(mail_view).collect(),
-        messages: messages.into_iter().map(message_view).collect(),
-        links,
-        events,
-        classes: &Class::ALL,
-        municipalities: state.desk.policy().municipalities.clone(),
-        held: t.status == TicketStatus::AwaitingInfo,
-        resolved: t.status == TicketStatus::Resolved,
-        chrome: Chrome::of(&staff),
-        t,
-    };
+    let page =
+        TicketPage {
+            municipality: t
+                .municipality
+                .as_deref()
+                .map_or(staff.lang.texts().unknown, |m| state.desk.policy().municipality_name(m))
+                .to_string(),
+            incident: incident.filter(|i| i.state != IncidentState::Dismissed),
+            privacy_incident,
+            created: when(t.created_at),
+            report,
+            files: files.into_iter().map(|f| file_view(f, staff.lang.texts())).collect(),
+            missing: t
+                .missing
+                .iter()
+                .map(|d| {
+                    if staff.lang == Lang::Nb {
+                        d.label_nb()
+                    } else {
+                        crate::pipeline::reason::detail_name(*d, Lang::En)
+                    }
+                })
+                .collect(),
+            reasons: crate::pipeline::reason::stored_texts(&t.reasons, staff.lang),
+            confidence: format!("{:.0} %", t.confidence * 100.0),
+            to: t.route_to.join(", "),
+            cc: t.route_cc.join(", "),
+            mails: outbox.into_iter().filter(|o| sight.mail(o.kind)).map(mail_view).collect(),
+            messages: messages.into_iter().map(message_view).collect(),
+            links,
+            events,
+            classes: &Class::ALL,
+            municipalities: state.desk.policy().municipalities.clone(),
+            held: t.status == TicketStatus::AwaitingInfo,
+            resolved: t.status == TicketStatus::Resolved,
+            chrome: Chrome::of(&staff),
+            t,
+        };
     Ok(page)
 }
 
