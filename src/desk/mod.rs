@@ -34,7 +34,6 @@ use crate::pipeline::{Decision, triage};
 use crate::policy::Policy;
 use crate::store::{NewAttachment, NewMessage, NewTicket, Store, StoredMail, Tx};
 use crate::text::address::EmailAddress;
-use crate::text::lang::Lang;
 
 /// Where a mail came from on the IMAP server.
 #[derive(Debug, Clone, Copy)]
@@ -274,13 +273,13 @@ impl Desk {
             return Ok(Outcome::Duplicate);
         };
         Ok(match (decision, reason) {
-            (Err(_), Some(reason)) => Outcome::Quarantined { reason: reason.text(Lang::En) },
+            (Err(_), Some(reason)) => Outcome::Quarantined { reason: reason.log_text() },
             (Ok(d), Some(reason)) => {
                 let bounce = d.ignored.as_ref().is_some_and(|i| i.kind == crate::pipeline::ignore::IgnoreKind::Bounce);
                 if bounce && !own_mail {
                     self.bounced(tx, raw, message, now).await?;
                 }
-                Outcome::Ignored { reason: reason.text(Lang::En) }
+                Outcome::Ignored { reason: reason.log_text() }
             }
             (Err(e), None) => Outcome::Quarantined { reason: e.to_string() },
             (Ok(d), None) => {
@@ -362,7 +361,7 @@ impl Desk {
             )
             .await?;
         tx.commit().await?;
-        Ok(if recorded.is_some() { Outcome::Quarantined { reason: reason.text(Lang::En) } } else { Outcome::Duplicate })
+        Ok(if recorded.is_some() { Outcome::Quarantined { reason: reason.log_text() } } else { Outcome::Duplicate })
     }
 
     /// Opens a ticket for a recorded mail.
@@ -429,7 +428,7 @@ impl Desk {
         if let Some(other) = mentions {
             let from = d.mail.from_address().map_or_else(|| "?".into(), String::from);
             tx.record(ticket, now, ACTOR, &Event::Mentions { other: other.number.clone() }).await?;
-            tx.record(other.id, now, ACTOR, &Event::Mentioned { by: number.clone(), from }).await?;
+            tx.record(other.id, now, ACTOR, &Event::Mentioned { by: number.clone(), from: Some(from) }).await?;
         }
         self.group(tx, ticket, &number, d, now).await?;
         if c.privacy {

@@ -113,7 +113,8 @@ pub enum Event {
     /// Another ticket's sender named this ticket.
     Mentioned {
         by: String,
-        from: String,
+        /// `None` once the mentioning ticket's personal data is purged.
+        from: Option<String>,
     },
     /// The sender's check by our mail server (`dkim=pass (by mx.example)`); `failed` when not
     /// verified.
@@ -372,8 +373,11 @@ impl Event {
                 ),
                 format!("Mentions {other} (the sender is not its reporter, a recipient or staff: not added to it)"),
             ),
-            Event::Mentioned { by, from } => {
+            Event::Mentioned { by, from: Some(from) } => {
                 pick(format!("{by} fra {from} nevner denne saken"), format!("{by} from {from} mentions this ticket"))
+            }
+            Event::Mentioned { by, from: None } => {
+                pick(format!("{by} nevner denne saken"), format!("{by} mentions this ticket"))
             }
             Event::SenderCheck { result, failed: false } => result.clone(),
             Event::SenderCheck { result, failed: true } => pick(
@@ -472,6 +476,13 @@ impl Event {
             }
         }
     }
+}
+
+/// How every stored `mentioned` entry of `by` begins, whoever sent it (serde writes the tag, then
+/// the fields in order): what a purge looks for.
+pub fn mentioned_prefix(by: &str) -> String {
+    let stored = Event::Mentioned { by: by.to_string(), from: None }.to_stored();
+    stored.strip_suffix(r#""from":null}"#).unwrap_or(&stored).to_string()
 }
 
 /// An audit entry's detail for a reader: an [`Event`] in `lang`, or what was written before events
@@ -583,7 +594,8 @@ mod tests {
             Event::IncidentDismissed { incident: s("HE-1") },
             Event::Ungrouped { incident: s("HE-1") },
             Event::Mentions { other: s("RD-2") },
-            Event::Mentioned { by: s("RD-3"), from: s("ola@x.no") },
+            Event::Mentioned { by: s("RD-3"), from: Some(s("ola@x.no")) },
+            Event::Mentioned { by: s("RD-3"), from: None },
             Event::SenderCheck { result: s("dmarc=fail (by mx.gjovik.kommune.no)"), failed: true },
             Event::Bounced {
                 mail: OutboxKind::Acknowledgement,
@@ -746,6 +758,14 @@ mod tests {
             "programfeil / faglig feil (sikkerhet 0,88)"
         );
         assert_eq!(Event::Queued { mail: OutboxKind::Acknowledgement, to: "a@x.no".into() }.kind(), "acknowledgement");
+    }
+
+    #[test]
+    fn a_mentioned_entry_begins_as_a_purge_looks_for_it() {
+        let prefix = mentioned_prefix("RD-2026-000036");
+        assert_eq!(prefix, r#"{"event":"mentioned","by":"RD-2026-000036","#);
+        let entry = Event::Mentioned { by: "RD-2026-000036".into(), from: Some("x@evil.example".into()) };
+        assert!(entry.to_stored().starts_with(&prefix));
     }
 
     #[test]

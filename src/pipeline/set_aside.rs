@@ -32,6 +32,14 @@ impl SetAside {
         serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// For logs and callers that match on the kind: `auto-reply (Auto-Submitted: auto-replied)`.
+    pub fn log_text(&self) -> String {
+        match self {
+            SetAside::Robot { kind, evidence } => format!("{} ({})", kind.as_str(), evidence.text(Lang::En)),
+            other => other.text(Lang::En),
+        }
+    }
+
     pub fn text(&self, lang: Lang) -> String {
         match (self, lang) {
             (SetAside::Robot { kind, evidence }, _) => {

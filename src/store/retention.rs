@@ -134,10 +134,11 @@ impl Tx {
         const OUTBOX: &str = const_format::concatcp!("UPDATE outbox SET ", EMPTIED_MAIL, " WHERE ticket_id = $1");
         const EVENTS: &str = "UPDATE ticket_events SET detail = '' WHERE ticket_id = $1";
         // A ticket this one mentioned (its `mentions` event names it) notes who sent this one:
-        // `RD-… from x@y mentions this ticket`.
+        // `RD-… from x@y mentions this ticket` as written before entries were data, or the entry
+        // `{"event":"mentioned","by":"RD-…","from":"x@y"}`; both become the entry without the sender.
         const MENTIONS: &str = "SELECT detail FROM ticket_events WHERE ticket_id = $1 AND kind = 'mentions'";
         const MENTIONED: &str = "UPDATE ticket_events SET detail = $1 WHERE ticket_id = (SELECT id FROM tickets \
-             WHERE number = $2) AND kind = 'mentioned' AND detail LIKE $3 ESCAPE '\\'";
+             WHERE number = $2) AND kind = 'mentioned' AND (detail LIKE $3 ESCAPE '\\' OR detail LIKE $4 ESCAPE '\\')";
         // A group not confirmed by staff is titled after its first report's subject (staff write the
         // title of a confirmed incident); the group may have lost that report since.
         const INCIDENT: &str = "UPDATE incidents SET title = $1 WHERE state <> 'confirmed' \
@@ -156,10 +157,11 @@ impl Tx {
             db!(self, c => sqlx::query(REPLIED_TO).bind(id).execute(c).await.map(drop))?;
             db!(self, c => sqlx::query(OUTBOX).bind(id).execute(c).await.map(drop))?;
             db!(self, c => sqlx::query(EVENTS).bind(id).execute(c).await.map(drop))?;
-            let mentioned = format!("{number} mentions this ticket");
-            let pattern = format!("{} from %", like_escaped(&number));
+            let mentioned = Event::Mentioned { by: number.clone(), from: None }.to_stored();
+            let written = format!("{} from %", like_escaped(&number));
+            let stored = format!("{}%", like_escaped(&crate::domain::event::mentioned_prefix(&number)));
             for other in mentions.iter().filter_map(|(detail,)| crate::domain::ticket_number::first_in(detail)) {
-                db!(self, c => sqlx::query(MENTIONED).bind(&mentioned).bind(&other).bind(&pattern).execute(c).await.map(drop))?;
+                db!(self, c => sqlx::query(MENTIONED).bind(&mentioned).bind(&other).bind(&written).bind(&stored).execute(c).await.map(drop))?;
             }
             db!(self, c => sqlx::query(INCIDENT).bind(REMOVED).bind(id).execute(c).await.map(drop))?;
             db!(self, c => sqlx::query(TICKET).bind(REMOVED).bind(at).bind(id).execute(c).await.map(drop))?;

@@ -9,7 +9,6 @@ use routedesk::store::{Counted, Store};
 use crate::service::on_both_databases;
 use crate::support::mail::{base64_lines, png};
 use crate::support::{Db, desk_on_new, unique};
-use routedesk::domain::OutboxKind;
 
 const FROM: &str = "From: Kari Røhne <kari.rohne@sondre-land.kommune.no>\r\nTo: pureservice@gjovik.kommune.no\r\n";
 const SIG: &str = "Mvh Kari\r\nDir. tlf. 61 12 64 26 - Mobil: 951 17 655\r\n";
@@ -214,9 +213,11 @@ async fn hostile_mail_gets_a_ticket_or_a_reason_and_nothing_is_lost(db: Db) {
     let t = store.ticket_by_number(&n).await.expect("q").expect("t");
     assert_eq!(t.auth_result.as_deref(), Some("dmarc=fail (by mx.gjovik.kommune.no)"));
     assert!(
-        store.outbox_of(t.id).await.expect("outbox").iter().all(|o| o.kind == OutboxKind::Routing),
+        store.outbox_of(t.id).await.expect("outbox").iter().all(|o| !o.kind.is_auto_reply()),
         "no automatic reply to a forged sender"
     );
+    // Not vacuous: the same fault as earlier reports, so the helpdesk's incident mail was queued.
+    assert!(!store.outbox_of(t.id).await.expect("outbox").is_empty(), "mail about it was queued");
     // A pass claimed by a foreign server counts for nothing.
     let claimed = format!(
         "Authentication-Results: evil.example; dmarc=pass\r\n{FROM}Subject: Feil i faktura\r\n\r\nFaktura.\r\n{SIG}"

@@ -201,7 +201,7 @@ async fn a_purged_report_leaves_no_copy_elsewhere(db: Db) {
     };
     let second = store.ticket_by_number(&b).await.expect("q").expect("ticket");
     let noted = |events: Vec<routedesk::store::EventRow>| {
-        events.into_iter().find(|e| e.kind == "mentioned").map(|e| e.detail).unwrap_or_default()
+        events.into_iter().find(|e| e.kind == "mentioned").map(|e| crate::support::detail_text(&e)).unwrap_or_default()
     };
     assert!(noted(store.events_of(second.id).await.expect("events")).contains("stranger@evil.example"));
 

@@ -95,7 +95,7 @@ async fn a_set_aside_mail_becomes_a_ticket(db: Db) {
     app.ingest(&["60-autosvar-auto-submitted.eml"]).await;
     let s = app.sign_in("kari").await;
     let page = text(app.get("/mail", Some(&s)).await).await;
-    assert!(page.contains("auto-reply (Auto-Submitted: auto-replied)"), "the reason is shown");
+    assert!(page.contains("automatisk svar (Auto-Submitted: auto-replied)"), "the reason is shown");
     let id: i64 = page
         .split("action=\"/mail/")
         .nth(1)
