@@ -102,6 +102,56 @@ async fn signing_in_from_a_hostile_link_stays_on_our_site_in_a_real_browser() {
     server.await.expect("joins").expect("serves");
 }
 
+/// Every page passes axe-core's WCAG 2.1 AA rules at 1280 and 375 px and reflows at 320 px
+/// (`a11y.mjs`), with data on every page: tickets of the whole region, an incident, a privacy case,
+/// a robot's mail set aside.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_passes_axe_and_reflows_in_a_real_browser() {
+    crate::support::level::needs!(Browser);
+    let app = super::App::new(Db::Sqlite).await;
+    let [gjovik, ..] = crate::incidents::one_fault_in_four_municipalities(&app).await;
+    let prv = app.state.desk.flag_privacy(&gjovik, "kari (helpdesk)").await.expect("privacy");
+    let robot = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/real-world/ignored-auto-reply-out-of-office.eml");
+    app.state.desk.ingest(&std::fs::read(robot).expect("fixture"), None).await.expect("ingest");
+    let store = app.state.desk.store();
+    let t = store.ticket_by_number(&gjovik).await.expect("q").expect("ticket");
+    let incident = store.incident_of_ticket(t.id).await.expect("q").expect("an incident").number;
+    let pages = [
+        "/tickets".to_string(),
+        "/tickets?class=application&q=visma".into(),
+        format!("/tickets/{gjovik}"),
+        "/dashboard".into(),
+        "/incidents".into(),
+        format!("/incidents/{incident}"),
+        "/privacy".into(),
+        format!("/privacy/{prv}"),
+        "/mail".into(),
+        "/tester".into(),
+        "/audit".into(),
+    ]
+    .join(",");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn(routedesk::web::serve_on(listener, app.state.clone(), rx));
+    let log = browse(
+        "a11y.mjs",
+        &[
+            ("RD_BASE", &format!("http://{addr}")),
+            // An administrator sees every page, the audit log included.
+            ("RD_USER", "admin"),
+            ("RD_PASSWORD", super::PASSWORD),
+            ("RD_PAGES", &pages),
+            ("RD_PUBLIC", "/login,/status"),
+        ],
+    )
+    .await;
+    assert!(log.contains("26 page views checked"), "{log}");
+    let _ = stop.send(true);
+    server.await.expect("joins").expect("serves");
+}
+
 /// Runs one of the Chromium scripts in `tests/e2e/`; fails the test with its output if it fails,
 /// and gives the output back otherwise.
 pub async fn browse(script: &str, vars: &[(&str, &str)]) -> String {

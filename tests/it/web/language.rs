@@ -50,6 +50,7 @@ const ENGLISH: &[&str] = &[
     "dismissed",
     "taken out",
     "deadline",
+    "outbound",
 ];
 
 /// What a person reads of a page: its text and the attributes read aloud or shown (alt, title,
