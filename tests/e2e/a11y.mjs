@@ -6,20 +6,15 @@
 // Environment: RD_BASE (http://127.0.0.1:PORT), RD_USER, RD_PASSWORD, RD_PAGES (paths, comma-
 // separated, seen signed in), RD_PUBLIC (paths seen signed out), RD_CHROMIUM (default
 // /usr/bin/chromium).
-import { chromium } from "playwright-core";
+import { env, launch } from "./browser.mjs";
 import AxeBuilder from "@axe-core/playwright";
 
-const env = (k, d) => process.env[k] ?? d ?? (() => { throw new Error(`${k} is not set`); })();
 const base = env("RD_BASE");
 const list = (k) => env(k, "").split(",").filter(Boolean);
 const pages = list("RD_PAGES"), open = list("RD_PUBLIC");
 const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
-const browser = await chromium.launch({
-  executablePath: env("RD_CHROMIUM", "/usr/bin/chromium"),
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 const found = [];
 let checked = 0;
 try {

@@ -5,14 +5,9 @@
 //
 // Environment: RD_URL (the address routedesk printed), RD_USER, RD_PASSWORD,
 // RD_CHROMIUM (default /usr/bin/chromium).
-import { chromium } from "playwright-core";
+import { env, launch } from "./browser.mjs";
 
-const env = (k, d) => process.env[k] ?? d ?? (() => { throw new Error(`${k} is not set`); })();
-const browser = await chromium.launch({
-  executablePath: env("RD_CHROMIUM", "/usr/bin/chromium"),
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage();
   await page.goto(env("RD_URL"));

@@ -7,21 +7,12 @@
 // Environment: RD_BASE (http://127.0.0.1:PORT), RD_ISSUER (the provider), RD_PASSWORD (the test
 // accounts' password at the provider), RD_GJOVIK and RD_OTHER (ticket numbers, comma-separated),
 // RD_CHROMIUM (default /usr/bin/chromium).
-import { chromium } from "playwright-core";
+import { check, env, launch } from "./browser.mjs";
 
-const env = (k, d) => process.env[k] ?? d ?? (() => { throw new Error(`${k} is not set`); })();
 const base = env("RD_BASE"), issuer = env("RD_ISSUER"), password = env("RD_PASSWORD");
 const gjovik = env("RD_GJOVIK").split(","), other = env("RD_OTHER").split(",");
 
-function check(ok, what) {
-  if (!ok) throw new Error(`expected: ${what}`);
-}
-
-const browser = await chromium.launch({
-  executablePath: env("RD_CHROMIUM", "/usr/bin/chromium"),
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 const errors = [];
 
 // A fresh browser (no session at routedesk or the provider) that asks for the ticket log, is sent

@@ -4,22 +4,13 @@
 //
 // Environment: RD_BASE (http://127.0.0.1:PORT), RD_USER, RD_PASSWORD, RD_TOKEN (a word in the
 // ticket's subject), RD_SHOTS (folder for screenshots), RD_CHROMIUM (default /usr/bin/chromium).
-import { chromium } from "playwright-core";
+import { check, env, launch } from "./browser.mjs";
 import { mkdirSync } from "node:fs";
 
-const env = (k, d) => process.env[k] ?? d ?? (() => { throw new Error(`${k} is not set`); })();
 const base = env("RD_BASE"), token = env("RD_TOKEN"), shots = env("RD_SHOTS");
 mkdirSync(shots, { recursive: true });
 
-function check(ok, what) {
-  if (!ok) throw new Error(`expected: ${what}`);
-}
-
-const browser = await chromium.launch({
-  executablePath: env("RD_CHROMIUM", "/usr/bin/chromium"),
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 const errors = [];
 try {
   const page = await browser.newPage({ viewport: { width: 1360, height: 900 }, locale: "nb-NO" });

@@ -89,17 +89,14 @@ async fn a_staff_member_reroutes_a_ticket_in_a_real_browser() {
 async fn signing_in_from_a_hostile_link_stays_on_our_site_in_a_real_browser() {
     crate::support::level::needs!(Browser);
     let app = super::App::new(Db::Sqlite).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let (stop, rx) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(routedesk::web::serve_on(listener, app.state.clone(), rx));
+    let served = Served::start(&app).await;
+    let addr = served.addr;
     browse(
         "redirect.mjs",
         &[("RD_BASE", &format!("http://{addr}")), ("RD_USER", "kari"), ("RD_PASSWORD", super::PASSWORD)],
     )
     .await;
-    let _ = stop.send(true);
-    server.await.expect("joins").expect("serves");
+    served.stop().await;
 }
 
 /// Every page passes axe-core's WCAG 2.1 AA rules at 1280 and 375 px and reflows at 320 px
@@ -131,10 +128,8 @@ async fn every_page_passes_axe_and_reflows_in_a_real_browser() {
         "/audit".into(),
     ]
     .join(",");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let (stop, rx) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(routedesk::web::serve_on(listener, app.state.clone(), rx));
+    let served = Served::start(&app).await;
+    let addr = served.addr;
     let log = browse(
         "a11y.mjs",
         &[
@@ -148,8 +143,54 @@ async fn every_page_passes_axe_and_reflows_in_a_real_browser() {
     )
     .await;
     assert!(log.contains("26 page views checked"), "{log}");
-    let _ = stop.send(true);
-    server.await.expect("joins").expect("serves");
+    served.stop().await;
+}
+
+/// The main flow by keyboard alone (`keyboard.mjs`): sign in, filter, open a ticket, reclassify,
+/// re-route — Tab to move, Enter and the arrow keys to act, the focus always visible.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_main_flow_works_by_keyboard_alone_in_a_real_browser() {
+    crate::support::level::needs!(Browser);
+    let app = super::App::new(Db::Sqlite).await;
+    let n = app.ingest(&["01-gjovik-lonn-complete.eml", "10-gjovik-citrix-henger-visma.eml"]).await.remove(0);
+    let served = Served::start(&app).await;
+    let addr = served.addr;
+    let log = browse(
+        "keyboard.mjs",
+        &[
+            ("RD_BASE", &format!("http://{addr}")),
+            ("RD_USER", "kari"),
+            ("RD_PASSWORD", super::PASSWORD),
+            ("RD_TICKET", &n),
+        ],
+    )
+    .await;
+    assert!(log.contains("by keyboard alone"), "{log}");
+    let t = app.state.desk.store().ticket_by_number(&n).await.expect("q").expect("ticket");
+    assert_eq!(t.class, routedesk::domain::Class::Operations, "reclassified by keyboard");
+    served.stop().await;
+}
+
+/// The web view of an [`super::App`] on a port of its own, for the browser.
+struct Served {
+    addr: std::net::SocketAddr,
+    stop: tokio::sync::watch::Sender<bool>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Served {
+    async fn start(app: &super::App) -> Served {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let (stop, rx) = tokio::sync::watch::channel(false);
+        let server = tokio::spawn(routedesk::web::serve_on(listener, app.state.clone(), rx));
+        Served { addr, stop, server }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        self.server.await.expect("joins").expect("serves");
+    }
 }
 
 /// Runs one of the Chromium scripts in `tests/e2e/`; fails the test with its output if it fails,
