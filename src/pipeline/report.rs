@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Decision;
 use crate::domain::{Class, Detail};
-use crate::text::address::{EmailAddress, join};
+use crate::text::address::EmailAddress;
 use crate::text::lang::Lang;
 
 #[derive(Debug, Serialize)]
@@ -67,46 +67,5 @@ impl<'a> Report<'a> {
             products: &d.classification.products,
             reasons: d.reasons().iter().map(|r| r.text(lang)).collect(),
         }
-    }
-}
-
-impl Report<'_> {
-    /// The decision as label and value pairs, for people (the policy tester).
-    pub fn fields(&self) -> Vec<(String, String)> {
-        let list = |v: &[EmailAddress]| if v.is_empty() { "-".to_string() } else { join(v, ", ") };
-        let mut out = vec![
-            (
-                "verdict".to_string(),
-                self.ignored_reason
-                    .clone()
-                    .map_or_else(|| self.verdict.to_string(), |r| format!("{} — {r}", self.verdict)),
-            ),
-            ("subject".into(), self.subject.to_string()),
-            ("from".into(), self.from.as_ref().map(EmailAddress::to_string).unwrap_or_default()),
-        ];
-        if self.ignored_reason.is_none() {
-            out.extend([
-                ("class".to_string(), format!("{} (confidence {:.2})", self.class, self.confidence)),
-                ("municipality".into(), self.municipality.unwrap_or("-").to_string()),
-                (
-                    "missing".into(),
-                    if self.missing.is_empty() {
-                        "-".into()
-                    } else {
-                        self.missing.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
-                    },
-                ),
-                ("urgent / privacy".into(), format!("{} / {}", self.urgent, self.privacy)),
-                ("to".into(), list(self.route.to)),
-                ("cc".into(), list(self.route.cc)),
-                ("held".into(), self.held.to_string()),
-                (
-                    "reply".into(),
-                    self.reply_to.map_or_else(|| self.reply.to_string(), |t| format!("{} to {t}", self.reply)),
-                ),
-            ]);
-        }
-        out.push(("reasons".into(), self.reasons.join("\n")));
-        out
     }
 }

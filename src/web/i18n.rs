@@ -62,6 +62,10 @@ pub struct Texts {
     pub privacy_stage: &'static str,
     /// A file sent without a name.
     pub unnamed: &'static str,
+    pub yes: &'static str,
+    pub no: &'static str,
+    /// The automatic reply a report gets.
+    pub reply: &'static str,
     /// The dashboard chart's figures as a table (its text alternative), and its scale's top.
     pub chart_figures: &'static str,
     pub most: &'static str,
@@ -218,6 +222,9 @@ pub static NB: Texts = Texts {
     privacy_stage: "Steg",
     unnamed: "(uten navn)",
     chart_figures: "Tallene i diagrammet",
+    yes: "ja",
+    no: "nei",
+    reply: "Automatisk svar",
     most: "maks",
     checks: "Kontroll",
     missing: "Mangler",
@@ -431,6 +438,9 @@ pub static EN: Texts = Texts {
     privacy_stage: "Stage",
     unnamed: "(no name)",
     chart_figures: "The chart's figures",
+    yes: "yes",
+    no: "no",
+    reply: "Automatic reply",
     most: "max",
     checks: "Checks",
     missing: "Missing",

@@ -316,7 +316,11 @@ async fn the_tester_and_the_dashboard_work(db: Db) {
         .expect("req");
     let before = app.state.desk.store().count(routedesk::store::Counted::Tickets).await.expect("count");
     let page = text(app.send(req).await).await;
-    assert!(page.contains("operations (confidence"), "the decision is shown");
+    assert!(page.contains("Drift / IT (sikkerhet"), "the decision is shown, in bokmål: {page}");
+    assert!(page.contains("Automatisk svar") && page.contains("Haster"), "with every field named in bokmål");
+    for english in ["confidence", "urgent / privacy", "<th>to</th>", "<th>held</th>", "class operations"] {
+        assert!(!page.contains(english), "{english:?} on the bokmål tester");
+    }
     assert!(page.contains("pureservice@gjovik.kommune.no"));
     assert_eq!(
         app.state.desk.store().count(routedesk::store::Counted::Tickets).await.expect("count"),
