@@ -150,4 +150,13 @@ async fn every_page_reads_in_bokmal() {
     for english in ["report from", "confidence", "received", "classified", "screenshot", "phone:"] {
         assert!(whole(&page, english).is_some(), "{english:?} on the English page: {page}");
     }
+    // The privacy case's form speaks the reader's language too, not bokmål to everyone.
+    let english = Request::get(format!("/privacy/{prv}"))
+        .header(header::HOST, "localhost")
+        .header(header::COOKIE, format!("{}={}; {}=en", app.state.session_cookie(), s.cookie, auth::LANG_COOKIE))
+        .body(Body::empty())
+        .expect("request");
+    let page = readable(&text(app.send(english).await).await);
+    assert!(page.contains("incident report") && page.contains("root cause"), "{page}");
+    assert!(!page.contains("avviksrapport") && !page.contains("behandlingsansvarlig"), "{page}");
 }
