@@ -1,10 +1,6 @@
 //! Every page a helpdesk employee opens, in bokmål: none may show the English words routedesk
 //! wrote before its reasons, audit entries and labels came from the message catalogue.
 
-use axum::body::Body;
-use axum::http::{Request, header};
-use routedesk::web::auth;
-
 use super::{App, text};
 use crate::support::Db;
 
@@ -140,23 +136,13 @@ async fn every_page_reads_in_bokmal() {
     }
     assert!(found.is_empty(), "English on bokmål pages:\n{}", found.join("\n"));
     // The same page in English has them: the search above finds what it looks for.
-    let english = Request::get(format!("/tickets/{gjovik}"))
-        .header(header::HOST, "localhost")
-        .header(header::COOKIE, format!("{}={}; {}=en", app.state.session_cookie(), s.cookie, auth::LANG_COOKIE))
-        .body(Body::empty())
-        .expect("request");
-    let page = readable(&text(app.send(english).await).await);
+    let page = readable(&text(app.get_in_english(&format!("/tickets/{gjovik}"), &s).await).await);
     let page = page.split_whitespace().collect::<Vec<_>>().join(" ");
     for english in ["report from", "confidence", "received", "classified", "screenshot", "phone:"] {
         assert!(whole(&page, english).is_some(), "{english:?} on the English page: {page}");
     }
     // The privacy case's form speaks the reader's language too, not bokmål to everyone.
-    let english = Request::get(format!("/privacy/{prv}"))
-        .header(header::HOST, "localhost")
-        .header(header::COOKIE, format!("{}={}; {}=en", app.state.session_cookie(), s.cookie, auth::LANG_COOKIE))
-        .body(Body::empty())
-        .expect("request");
-    let page = readable(&text(app.send(english).await).await);
+    let page = readable(&text(app.get_in_english(&format!("/privacy/{prv}"), &s).await).await);
     assert!(page.contains("incident report") && page.contains("root cause"), "{page}");
     assert!(!page.contains("avviksrapport") && !page.contains("behandlingsansvarlig"), "{page}");
 }

@@ -136,6 +136,13 @@ impl App {
         self.send(b.body(Body::empty()).expect("request")).await
     }
 
+    /// A GET by a reader who chose English.
+    pub async fn get_in_english(&self, path: &str, session: &Session) -> Response<Body> {
+        let cookie = format!("{}={}; {}=en", self.state.session_cookie(), session.cookie, auth::LANG_COOKIE);
+        let req = Request::get(path).header(header::HOST, "localhost").header(header::COOKIE, cookie);
+        self.send(req.body(Body::empty()).expect("request")).await
+    }
+
     /// A form POST from our own origin.
     pub async fn post(&self, path: &str, session: Option<&Session>, form: &[(&str, &str)]) -> Response<Body> {
         let body = form

@@ -4,7 +4,6 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use routedesk::domain::TicketStatus;
-use routedesk::web::auth;
 
 use super::{App, text};
 use crate::service::on_both_databases;
@@ -196,12 +195,7 @@ async fn the_ticket_page_shows_everything_and_no_hostile_html(db: Db) {
     for english in ["phone:", "class application", "score", "confidence", "route application", "municipality"] {
         assert!(!reasons.contains(english), "{english:?} in the bokmål reasons: {reasons}");
     }
-    let english = Request::get(format!("/tickets/{n}"))
-        .header(header::HOST, "localhost")
-        .header(header::COOKIE, format!("{}={}; {}=en", app.state.session_cookie(), s.cookie, auth::LANG_COOKIE))
-        .body(Body::empty())
-        .expect("request");
-    let en = text(app.send(english).await).await;
+    let en = text(app.get_in_english(&format!("/tickets/{n}"), &s).await).await;
     assert!(en.contains("Phone: 61 18 97 26") && en.contains("Class application fault: score"), "{en}");
     assert!(
         en.contains("Report from randi.kristiansen@gjovik.kommune.no") && en.contains("Acknowledgement queued to"),
