@@ -161,7 +161,9 @@ pub async fn export(store: &Store, address: &str) -> Result<serde_json::Value> {
             "created_at": rfc3339(t.created_at),
             "updated_at": rfc3339(t.updated_at),
             "events": events.iter().map(|e| json!({
-                "at": rfc3339(e.at), "by": e.actor, "kind": e.kind, "detail": e.detail,
+                // Worded in bokmål, as a person reads their copy (entries are kept as data).
+                "at": rfc3339(e.at), "by": e.actor, "kind": e.kind,
+                "detail": crate::domain::event::detail_text(&e.detail, crate::text::lang::Lang::Nb),
             })).collect::<Vec<_>>(),
         }));
     }

@@ -234,7 +234,11 @@ async fn a_person_gets_their_data(db: Db) {
     let tickets = data["tickets"].as_array().expect("tickets");
     assert_eq!(tickets.len(), 1, "only this person's tickets: {data}");
     assert_eq!(tickets[0]["number"], n[0].as_str());
-    assert!(tickets[0]["events"].as_array().is_some_and(|e| e.iter().any(|e| e["kind"] == "received")));
+    let received =
+        tickets[0]["events"].as_array().and_then(|e| e.iter().find(|e| e["kind"] == "received")).expect("received");
+    // Words a person reads, not the entry's stored form.
+    let said = received["detail"].as_str().unwrap_or_default();
+    assert!(said.starts_with("Melding fra ") && !said.contains('{'), "{said}");
     let mails = data["messages"].as_array().expect("mail");
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0]["subject"], first.subject.as_str());
