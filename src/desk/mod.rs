@@ -244,11 +244,7 @@ impl Desk {
                 (Verdict::Quarantined, Some(SetAside::Unreadable { error: e.clone() }), String::new(), None, None)
             }
             Ok(d) => {
-                let reason = if own_mail {
-                    Some(SetAside::OwnMail)
-                } else {
-                    d.ignored.as_ref().map(|i| SetAside::Robot { kind: i.kind, evidence: i.evidence.clone() })
-                };
+                let reason = if own_mail { Some(SetAside::OwnMail) } else { d.ignored.clone().map(SetAside::Robot) };
                 let verdict = if reason.is_some() { Verdict::Ignored } else { Verdict::Pending };
                 (verdict, reason, d.mail.subject.clone(), d.mail.from_address(), d.mail.message_id.clone())
             }

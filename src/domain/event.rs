@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Class, Detail, OutboxKind, PrivacyStage, TicketStatus};
-use crate::pipeline::reason::{Withheld, capitalised, class_name, detail_name};
+use crate::pipeline::reason::{Withheld, capitalised, class_name, detail_name, number};
 use crate::text::lang::Lang;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -253,7 +253,7 @@ impl Event {
 
     /// As stored in the event's `detail`.
     pub fn to_stored(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        crate::text::stored::to_stored(self)
     }
 
     /// The entry in `lang`, as one line.
@@ -278,11 +278,8 @@ impl Event {
                 pick(format!("Mangler fortsatt: {}", details(missing)), format!("Still missing: {}", details(missing)))
             }
             Event::Classified { class, confidence } => {
-                let c = format!("{confidence:.2}");
-                pick(
-                    format!("{} (sikkerhet {})", class_name(*class, lang), c.replace('.', ",")),
-                    format!("{} (confidence {c})", class_name(*class, lang)),
-                )
+                let (class, c) = (class_name(*class, lang), number(*confidence, 2, lang));
+                pick(format!("{class} (sikkerhet {c})"), format!("{class} (confidence {c})"))
             }
             Event::VendorIssue { issue } => {
                 pick(format!("Kjent feil hos leverandøren: {issue}"), format!("Known vendor issue: {issue}"))
@@ -345,11 +342,10 @@ impl Event {
             Event::Linked { other } => pick(format!("Samme feil som {other}"), format!("Same fault as {other}")),
             Event::Grouped { with, more, incident, similarity } => {
                 let with = with.join(", ");
-                let sim = format!("{similarity:.2}");
-                let nb_sim = sim.replace('.', ",");
+                let sim = number(*similarity, 2, lang);
                 match (*more > 0, lang) {
-                    (true, Lang::Nb) => format!("Samme feil som {with} og {more} til ({incident}, likhet {nb_sim})"),
-                    (false, Lang::Nb) => format!("Samme feil som {with} ({incident}, likhet {nb_sim})"),
+                    (true, Lang::Nb) => format!("Samme feil som {with} og {more} til ({incident}, likhet {sim})"),
+                    (false, Lang::Nb) => format!("Samme feil som {with} ({incident}, likhet {sim})"),
                     (true, Lang::En) => format!("Same fault as {with} and {more} more ({incident}, similarity {sim})"),
                     (false, Lang::En) => format!("Same fault as {with} ({incident}, similarity {sim})"),
                 }
@@ -488,12 +484,7 @@ pub fn mentioned_prefix(by: &str) -> String {
 /// An audit entry's detail for a reader: an [`Event`] in `lang`, or what was written before events
 /// were data (and a person's own words) as it is.
 pub fn detail_text(detail: &str, lang: Lang) -> String {
-    if detail.starts_with('{')
-        && let Ok(event) = serde_json::from_str::<Event>(detail)
-    {
-        return event.text(lang);
-    }
-    detail.to_string()
+    crate::text::stored::from_stored::<Event>(detail).map_or_else(|| detail.to_string(), |e| e.text(lang))
 }
 
 /// `; kopi a, b` (`; cc a, b`), or nothing without copies.

@@ -206,7 +206,7 @@ pub fn ignore_name(kind: IgnoreKind, lang: Lang) -> &'static str {
 }
 
 /// A number as the reader writes it: one decimal, a comma in bokmål.
-fn number(x: f64, decimals: usize, lang: Lang) -> String {
+pub(crate) fn number(x: f64, decimals: usize, lang: Lang) -> String {
     let s = format!("{x:.decimals$}");
     if lang == Lang::Nb { s.replace('.', ",") } else { s }
 }
@@ -354,15 +354,15 @@ pub(crate) fn capitalised(s: &str) -> String {
 /// Reasons as stored with a ticket (JSON), read back for display in `lang`. A ticket recorded
 /// before reasons were data holds English lines; they are shown as they are.
 pub fn stored_texts(stored: &str, lang: Lang) -> Vec<String> {
-    match serde_json::from_str::<Vec<Reason>>(stored) {
-        Ok(reasons) => reasons.iter().map(|r| r.text(lang)).collect(),
-        Err(_) => stored.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect(),
+    match crate::text::stored::from_stored::<Vec<Reason>>(stored) {
+        Some(reasons) => reasons.iter().map(|r| r.text(lang)).collect(),
+        None => stored.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect(),
     }
 }
 
 /// Reasons as stored with a ticket.
 pub fn to_stored(reasons: &[Reason]) -> String {
-    serde_json::to_string(reasons).unwrap_or_default()
+    crate::text::stored::to_stored(reasons)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::ignore::{Evidence, IgnoreKind};
+use crate::pipeline::ignore::Ignored;
 use crate::pipeline::parse::ParseError;
 use crate::pipeline::reason::ignore_name;
 use crate::text::lang::Lang;
@@ -12,8 +12,9 @@ use crate::text::lang::Lang;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "set-aside", rename_all = "kebab-case")]
 pub enum SetAside {
-    /// A robot's mail: an auto-reply, a bounce, bulk mail, a read receipt, calendar mail.
-    Robot { kind: IgnoreKind, evidence: Evidence },
+    /// A robot's mail: an auto-reply, a bounce, bulk mail, a read receipt, calendar mail (stored
+    /// with the robot's kind and evidence beside the tag).
+    Robot(Ignored),
     /// Our own mail coming back (loop protection).
     OwnMail,
     /// The mail could not be read.
@@ -29,22 +30,20 @@ pub const STORED_AUTO_REPLY: &str = r#"{"set-aside":"robot","kind":"auto-reply""
 
 impl SetAside {
     pub fn to_stored(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        crate::text::stored::to_stored(self)
     }
 
     /// For logs and callers that match on the kind: `auto-reply (Auto-Submitted: auto-replied)`.
     pub fn log_text(&self) -> String {
         match self {
-            SetAside::Robot { kind, evidence } => format!("{} ({})", kind.as_str(), evidence.text(Lang::En)),
+            SetAside::Robot(ignored) => ignored.reason(),
             other => other.text(Lang::En),
         }
     }
 
     pub fn text(&self, lang: Lang) -> String {
         match (self, lang) {
-            (SetAside::Robot { kind, evidence }, _) => {
-                format!("{} ({})", ignore_name(*kind, lang), evidence.text(lang))
-            }
+            (SetAside::Robot(i), _) => format!("{} ({})", ignore_name(i.kind, lang), i.evidence.text(lang)),
             (SetAside::OwnMail, Lang::Nb) => "vår egen e-post som kom tilbake (vern mot e-postløkker)".into(),
             (SetAside::OwnMail, Lang::En) => "own mail coming back (loop protection)".into(),
             (SetAside::Unreadable { error }, _) => error.text(lang),
@@ -61,24 +60,20 @@ impl SetAside {
 /// A set-aside mail's stored reason for a reader: worded in `lang`, or as written when it was
 /// stored before reasons were data (or is someone else's words, such as a server's error).
 pub fn stored_text(stored: &str, lang: Lang) -> String {
-    if stored.starts_with('{')
-        && let Ok(why) = serde_json::from_str::<SetAside>(stored)
-    {
-        return why.text(lang);
-    }
-    stored.to_string()
+    crate::text::stored::from_stored::<SetAside>(stored).map_or_else(|| stored.to_string(), |why| why.text(lang))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::ignore::{Evidence, IgnoreKind};
 
     #[test]
     fn stored_reasons_begin_as_the_loop_queries_expect_and_read_back() {
-        let auto = SetAside::Robot {
+        let auto = SetAside::Robot(Ignored {
             kind: IgnoreKind::AutoReply,
             evidence: Evidence::Header { text: "Auto-Submitted: auto-replied".into() },
-        };
+        });
         assert!(auto.to_stored().starts_with(STORED_AUTO_REPLY), "{}", auto.to_stored());
         assert!(SetAside::OwnMail.to_stored().starts_with(STORED_OWN_MAIL));
         let all = [

@@ -2,6 +2,7 @@
 
 pub mod address;
 pub mod lang;
+pub mod stored;
 pub mod terms;
 pub mod time;
 

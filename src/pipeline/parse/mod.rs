@@ -180,8 +180,12 @@ pub fn parse(raw: &[u8], limits: &ParseLimits) -> Result<ParsedMail, ParseError>
 /// The subject as written, read again where mail-parser left U+FFFD (see `charset`).
 fn subject(msg: &Message<'_>) -> Option<String> {
     let first = msg.subject()?;
-    let raw = msg.headers_raw().find(|(name, _)| name.eq_ignore_ascii_case("Subject")).map(|(_, v)| v);
-    Some(raw.and_then(|raw| charset::reread_header(raw, first)).unwrap_or_else(|| first.to_string()))
+    // The raw header is looked up only for the rare subject that needs a second reading.
+    let reread = || {
+        let (_, raw) = msg.headers_raw().find(|(name, _)| name.eq_ignore_ascii_case("Subject"))?;
+        charset::reread_header(raw, first)
+    };
+    Some(first.contains('\u{FFFD}').then(reread).flatten().unwrap_or_else(|| first.to_string()))
 }
 
 /// The plain and HTML body of the mail's own `winmail.dat`, if it has one with a body.

@@ -63,7 +63,7 @@ fn fields(d: &Decision, policy: &Policy, lang: Lang) -> Vec<(String, String)> {
     let yes_no = |b: bool| if b { t.yes } else { t.no };
     let verdict = match &d.ignored {
         Some(i) => {
-            let why = SetAside::Robot { kind: i.kind, evidence: i.evidence.clone() }.text(lang);
+            let why = SetAside::Robot(i.clone()).text(lang);
             format!("{} — {why}", t.label("ignored"))
         }
         None => t.label("ticket").to_string(),
