@@ -6,6 +6,7 @@
 use anyhow::Context as _;
 use time::OffsetDateTime;
 
+use super::refusal::Refusal;
 use super::{Desk, Outcome};
 use crate::domain::Class;
 use crate::domain::TicketStatus;
@@ -19,7 +20,7 @@ pub enum ActionError {
     #[error("no such ticket or mail")]
     NotFound,
     #[error("{0}")]
-    Invalid(String),
+    Invalid(super::refusal::Refusal),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -45,7 +46,7 @@ impl Desk {
         if let Some(m) = municipality
             && self.policy.municipality(m).is_none()
         {
-            return Err(ActionError::Invalid(format!("unknown municipality {m:?}")));
+            return Err(ActionError::Invalid(Refusal::UnknownMunicipality(m.to_string())));
         }
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
@@ -67,8 +68,8 @@ impl Desk {
         let new = match wanted {
             "resolved" => TicketStatus::Resolved,
             "open" if t.status == TicketStatus::Resolved => TicketStatus::Routed,
-            "open" => return Err(ActionError::Invalid("the ticket is not resolved".into())),
-            other => return Err(ActionError::Invalid(format!("unknown status {other:?}"))),
+            "open" => return Err(ActionError::Invalid(Refusal::NotResolved)),
+            other => return Err(ActionError::Invalid(Refusal::UnknownStatus(other.to_string()))),
         };
         tx.set_ticket_status(t.id, new, now).await?;
         tx.record(t.id, now, actor, &Event::StatusChanged { from: t.status, to: new }).await?;
@@ -79,7 +80,7 @@ impl Desk {
     pub async fn add_note(&self, number: &str, text: &str, actor: &str) -> Result<()> {
         let text = text.trim();
         if text.is_empty() || text.len() > 10_000 {
-            return Err(ActionError::Invalid("a note must have 1 to 10,000 characters".into()));
+            return Err(ActionError::Invalid(Refusal::NoteLength));
         }
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
@@ -97,9 +98,9 @@ impl Desk {
         let b = self
             .ticket(&mut tx, other.trim())
             .await
-            .map_err(|_| ActionError::Invalid(format!("no ticket {other:?}")))?;
+            .map_err(|_| ActionError::Invalid(Refusal::NoSuchTicket(other.to_string())))?;
         if a.id == b.id {
-            return Err(ActionError::Invalid("a ticket cannot be linked to itself".into()));
+            return Err(ActionError::Invalid(Refusal::LinkedToItself));
         }
         if tx.link_tickets(a.id, b.id).await? {
             tx.record(a.id, now, actor, &Event::Linked { other: b.number.clone() }).await?;
@@ -145,9 +146,7 @@ impl Desk {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
         let StoredMail { id, raw } = tx.untracked_message(message).await?.ok_or(ActionError::NotFound)?;
-        let mut d = self
-            .triage(&raw)
-            .map_err(|e| ActionError::Invalid(format!("this mail cannot be read as a report: {e}")))?;
+        let mut d = self.triage(&raw).map_err(|e| ActionError::Invalid(Refusal::UnreadableMail(e.to_string())))?;
         d.ignored = None;
         let mut routing = route::route(&d.mail, &d.checks, &d.classification, &self.policy);
         routing.held = false;
@@ -156,7 +155,7 @@ impl Desk {
         let outcome =
             self.open_ticket(&mut tx, id, &d, now, super::Opening { actor, reply: false, mentions: None }).await?;
         let Outcome::Ticket { number, .. } = outcome else {
-            return Err(ActionError::Invalid("no ticket was made".into()));
+            return Err(ActionError::Invalid(Refusal::NoTicketMade));
         };
         let ticket = self.ticket(&mut tx, &number).await?;
         tx.record(ticket.id, now, actor, &Event::MadeTicket).await?;

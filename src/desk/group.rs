@@ -14,7 +14,7 @@ use crate::domain::{IncidentState, IncidentStep, OutboxKind};
 use crate::grouping::{Corpus, GROUP_SAMPLE, Report, Vector, best_match};
 use crate::pipeline::Decision;
 use crate::reply;
-use crate::store::{Candidate, IncidentBrief, IncidentReport, IncidentSize, NewOutbox, Tx};
+use crate::store::{Candidate, IncidentBrief, IncidentReport, IncidentSize, Tx};
 
 /// Open tickets a new one is compared with, at most (the newest).
 const CANDIDATES: i64 = 100;
@@ -251,22 +251,8 @@ impl Desk {
             })
             .collect();
         let text = reply::incident(number, &title, &named, &self.policy)?;
-        let id = self.new_message_id();
-        tx.insert_outbox(&NewOutbox {
-            ticket_id: Some(ticket),
-            kind: OutboxKind::Incident,
-            message_id: &id,
-            envelope_from: &self.mailbox,
-            to: std::slice::from_ref(&self.policy.helpdesk.email),
-            cc: &[],
-            in_reply_to: None,
-            report_message: None,
-            subject: &text.subject,
-            body: &text.body,
-            status: self.initial_status(),
-            at: now,
-        })
-        .await?;
+        let helpdesk = std::slice::from_ref(&self.policy.helpdesk.email);
+        self.queue_mail(tx, ticket, OutboxKind::Incident, helpdesk, &text, None, now).await?;
         let raised = Event::IncidentRaised { incident: number.to_string(), to: self.policy.helpdesk.email.to_string() };
         tx.record(ticket, now, ACTOR, &raised).await
     }

@@ -2,6 +2,7 @@
 //! through the vendor's stages (investigating → identified → monitoring → resolved) with
 //! timestamped updates, take a report out of it, or dismiss it.
 
+use super::refusal::Refusal;
 use time::OffsetDateTime;
 
 use super::{ActionError, Desk};
@@ -23,7 +24,7 @@ impl Desk {
         let mut tx = self.store.begin().await?;
         let IncidentBrief { id, state, .. } = self.incident(&mut tx, number).await?;
         if !matches!(state, IncidentState::Group | IncidentState::Suspected) {
-            return Err(ActionError::Invalid(format!("the incident is {state}")));
+            return Err(ActionError::Invalid(Refusal::IncidentIs(state)));
         }
         // The text staff write when confirming is the incident's public title (the status page shows
         // no report's own words).
@@ -58,12 +59,12 @@ impl Desk {
         let now = OffsetDateTime::now_utc();
         let text = text.trim();
         if text.is_empty() || text.len() > 10_000 {
-            return Err(ActionError::Invalid("an update needs a text (at most 10,000 characters)".into()));
+            return Err(ActionError::Invalid(Refusal::UpdateText));
         }
         let mut tx = self.store.begin().await?;
         let IncidentBrief { id, state, .. } = self.incident(&mut tx, number).await?;
         if state != IncidentState::Confirmed {
-            return Err(ActionError::Invalid("only a confirmed incident has stages; confirm it first".into()));
+            return Err(ActionError::Invalid(Refusal::ConfirmFirst));
         }
         tx.set_incident_state_shown(id, IncidentState::Confirmed, Some(stage), now, actor, text, public).await?;
         tx.commit().await?;
@@ -75,8 +76,8 @@ impl Desk {
         let now = OffsetDateTime::now_utc();
         let mut tx = self.store.begin().await?;
         let id = self.incident(&mut tx, number).await?.id;
-        let body = if text.trim().is_empty() { "dismissed: not the same fault" } else { text.trim() };
-        tx.set_incident_state(id, IncidentState::Dismissed, None, now, actor, body).await?;
+        // Without a text of their own, the timeline says why in the reader's language.
+        tx.set_incident_state(id, IncidentState::Dismissed, None, now, actor, text.trim()).await?;
         self.note_on_tickets(&mut tx, id, now, actor, &Event::IncidentDismissed { incident: number.to_string() })
             .await?;
         tx.commit().await?;
@@ -90,7 +91,10 @@ impl Desk {
         let IncidentBrief { id, state, status, .. } = self.incident(&mut tx, number).await?;
         let t = tx.ticket_brief(ticket.trim()).await?.ok_or(ActionError::NotFound)?;
         if tx.incident_of(t.id).await?.map(|i| i.id) != Some(id) {
-            return Err(ActionError::Invalid(format!("{} is not in {number}", t.number)));
+            return Err(ActionError::Invalid(Refusal::NotInIncident {
+                ticket: t.number,
+                incident: number.to_string(),
+            }));
         }
         tx.set_ticket_incident(t.id, None).await?;
         tx.record(t.id, now, actor, &Event::Ungrouped { incident: number.to_string() }).await?;

@@ -11,12 +11,15 @@ pub mod incidents;
 pub mod message_id;
 pub mod privacy;
 mod queue;
+pub mod refusal;
 mod thread;
+pub mod vendor;
 
 use thread::Thread;
 
 pub use actions::ActionError;
 pub use group::GroupingState;
+pub use refusal::Refusal;
 pub use thread::Party;
 
 use std::sync::Arc;
@@ -91,6 +94,8 @@ pub struct Desk {
     vendor: Arc<crate::vendor::VendorStatus>,
     /// The regional status page's public address, for the acknowledgement.
     status_page: Option<String>,
+    /// Working hours, for the vendor case's reminder.
+    schedule: crate::alerts::Schedule,
 }
 
 impl Desk {
@@ -116,6 +121,7 @@ impl Desk {
             grouping: Arc::default(),
             status_page: (!cfg.web.public_url.is_empty())
                 .then(|| format!("{}/status", cfg.web.public_url.trim_end_matches('/'))),
+            schedule: crate::alerts::Schedule::new(&cfg.alerts).map_err(|p| anyhow::anyhow!(p.join("; ")))?,
         })
     }
 
@@ -461,6 +467,11 @@ impl Desk {
         let from = d.mail.from_address().map(String::from).unwrap_or_default();
         let reply = Event::Reply { from, party: party.as_str().to_string(), subject: d.mail.subject.clone() };
         tx.record(ticket.id, now, ACTOR, &reply).await?;
+        match (party, d.mail.from_address()) {
+            (Party::Recipient | Party::Staff, Some(sender)) => self.mail_commands(tx, &ticket, &sender, d, now).await?,
+            (Party::Reporter, _) => self.answer_question(tx, &ticket, d, now).await?,
+            _ => {}
+        }
 
         if ticket.status != TicketStatus::AwaitingInfo || party == Party::Recipient {
             return Ok(Outcome::Reply { number: ticket.number, completed: false });
@@ -507,6 +518,37 @@ impl Desk {
             .await?;
         }
         Ok(())
+    }
+}
+
+/// Runs `job` every ten minutes on one instance at a time (the lease `name`) until shutdown, and
+/// logs the records it acted on and what failed.
+async fn every_ten_minutes<F, Fut>(
+    desk: Desk,
+    name: &'static str,
+    instance: String,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    job: F,
+) where
+    F: Fn(Desk, OffsetDateTime) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<String>>>,
+{
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+    loop {
+        let now = OffsetDateTime::now_utc();
+        match desk.store.try_lease(name, &instance, now, time::Duration::minutes(9)).await {
+            Ok(true) => match job(desk.clone(), now).await {
+                Ok(done) if !done.is_empty() => tracing::warn!(job = name, records = %done.join(", "), "mail sent"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(job = name, error = format!("{e:#}"), "failed"),
+            },
+            Ok(false) => {}
+            Err(e) => tracing::error!(job = name, error = format!("{e:#}"), "cannot take the lease"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
+            _ = shutdown.changed() => return,
+        }
     }
 }
 

@@ -6,12 +6,13 @@
 //! before that runs out; it cannot be closed without a review note. Every step is in the ticket's
 //! audit trail.
 
+use super::refusal::Refusal;
 use time::OffsetDateTime;
 
 use super::{ACTOR, ActionError, Desk};
 use crate::domain::event::Event;
 use crate::domain::{OutboxKind, PrivacyStage};
-use crate::store::{NewOutbox, PrivacyReport, Tx};
+use crate::store::{PrivacyReport, Tx};
 use crate::text::address::EmailAddress;
 
 type Result<T> = std::result::Result<T, ActionError>;
@@ -61,47 +62,10 @@ impl Desk {
             stamp(deadline),
             self.policy.replies.signature
         );
-        self.queue_plain(
-            tx,
-            ticket,
-            OutboxKind::Privacy,
-            &to,
-            &format!("[{prv}] Mulig avvik med personopplysninger – {number}"),
-            &body,
-            now,
-        )
-        .await?;
+        let text =
+            crate::reply::Text { subject: format!("[{prv}] Mulig avvik med personopplysninger – {number}"), body };
+        self.queue_mail(tx, ticket, OutboxKind::Privacy, &to, &text, None, now).await?;
         tx.record(ticket, now, ACTOR, &Event::PrivacyTold { to: to.iter().map(ToString::to_string).collect() }).await?;
-        Ok(())
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn queue_plain(
-        &self,
-        tx: &mut Tx,
-        ticket: i64,
-        kind: OutboxKind,
-        to: &[EmailAddress],
-        subject: &str,
-        body: &str,
-        now: OffsetDateTime,
-    ) -> anyhow::Result<()> {
-        let id = self.new_message_id();
-        tx.insert_outbox(&NewOutbox {
-            ticket_id: Some(ticket),
-            kind,
-            message_id: &id,
-            envelope_from: &self.mailbox,
-            to,
-            cc: &[],
-            in_reply_to: None,
-            report_message: None,
-            subject,
-            body,
-            status: self.initial_status(),
-            at: now,
-        })
-        .await?;
         Ok(())
     }
 
@@ -127,7 +91,7 @@ impl Desk {
     pub async fn appoint_coordinator(&self, number: &str, username: &str, actor: &str) -> Result<()> {
         let now = OffsetDateTime::now_utc();
         let user = self.store.user_by_name(username.trim()).await?.filter(|u| !u.disabled);
-        let Some(user) = user else { return Err(ActionError::Invalid(format!("no active staff user {username:?}"))) };
+        let Some(user) = user else { return Err(ActionError::Invalid(Refusal::NoStaffUser(username.to_string()))) };
         let mut tx = self.store.begin().await?;
         let p = self.privacy_incident(&mut tx, number).await?;
         open(&p)?;
@@ -146,10 +110,10 @@ impl Desk {
         let p = self.privacy_incident(&mut tx, number).await?;
         open(&p)?;
         if p.stage.next() != Some(stage) || stage == PrivacyStage::Closed {
-            return Err(ActionError::Invalid(format!("cannot go from {} to {stage}", p.stage)));
+            return Err(ActionError::Invalid(Refusal::StageStep { from: p.stage, to: stage }));
         }
         if p.coordinator.is_none() {
-            return Err(ActionError::Invalid("appoint a coordinator first".into()));
+            return Err(ActionError::Invalid(Refusal::CoordinatorFirst));
         }
         tx.set_privacy_stage(p.id, stage, now).await?;
         let changed = Event::PrivacyStageChanged { case: number.to_string(), from: p.stage, to: stage };
@@ -170,7 +134,7 @@ impl Desk {
             &report.controller,
         ];
         if fields.iter().any(|f| f.len() > 20_000) {
-            return Err(ActionError::Invalid("a field of the report is longer than 20,000 characters".into()));
+            return Err(ActionError::Invalid(Refusal::ReportFieldTooLong));
         }
         let mut tx = self.store.begin().await?;
         let p = self.privacy_incident(&mut tx, number).await?;
@@ -195,17 +159,65 @@ impl Desk {
         Ok(())
     }
 
+    /// Alerts the vendor, as data processor, at the policy's `[privacy] vendor_alert` (once): the
+    /// case's facts and the kinds of data, not the report or anyone's personal data.
+    pub async fn alert_vendor(&self, number: &str, actor: &str) -> Result<()> {
+        let Some(to) = self.policy.privacy.vendor_alert.clone() else {
+            return Err(ActionError::Invalid(Refusal::NoVendorAddress));
+        };
+        let now = OffsetDateTime::now_utc();
+        let mut tx = self.store.begin().await?;
+        let p = self.privacy_incident(&mut tx, number).await?;
+        open(&p)?;
+        if let Some(at) = p.vendor_alerted_at {
+            return Err(ActionError::Invalid(Refusal::VendorAlerted { at: stamp(at) }));
+        }
+        let report = tx.ticket_text(p.ticket_id).await?;
+        let municipality = p.municipality.as_deref().map_or("", |m| self.policy.municipality_name(m));
+        let helpdesk = &self.policy.helpdesk;
+        let (recorded, deadline) = (stamp(p.recorded_at), stamp(p.deadline_at));
+        let products = report.products.join(", ");
+        let none =
+            |s: &str| if s.trim().is_empty() { "(ikke kartlagt ennå)".to_string() } else { s.trim().to_string() };
+        let (personal_data, data_subjects) = (none(&p.personal_data), none(&p.data_subjects));
+        let helpdesk_line = format!("{} – {} – {}", helpdesk.name, helpdesk.phone, helpdesk.email);
+        let text = crate::reply::PrivacyVendorAlert {
+            customer: &self.policy.region,
+            vendor: &self.policy.vendor.name,
+            case: number,
+            ticket: &p.ticket,
+            recorded: &recorded,
+            deadline: &deadline,
+            products: if products.is_empty() { "(ikke oppgitt)" } else { &products },
+            municipality: if municipality.is_empty() { "(ukjent)" } else { municipality },
+            subject: &report.subject,
+            personal_data: &personal_data,
+            data_subjects: &data_subjects,
+            helpdesk: &helpdesk_line,
+            signature: &self.policy.replies.signature,
+        }
+        .text()
+        .map_err(|e| anyhow::anyhow!("rendering the alert to the vendor: {e}"))?;
+        let kind = OutboxKind::PrivacyVendorAlert;
+        self.queue_mail(&mut tx, p.ticket_id, kind, std::slice::from_ref(&to), &text, None, now).await?;
+        tx.set_privacy_vendor_alerted(p.id, now).await?;
+        let alerted = Event::PrivacyVendorAlerted { case: number.to_string(), to: to.to_string() };
+        tx.record(p.ticket_id, now, actor, &alerted).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Closes the incident; only from review, and only with a review note.
     pub async fn close_privacy(&self, number: &str, note: &str, actor: &str) -> Result<()> {
         let now = OffsetDateTime::now_utc();
         let note = note.trim();
         if note.is_empty() {
-            return Err(ActionError::Invalid("a privacy incident is closed with a review note".into()));
+            return Err(ActionError::Invalid(Refusal::ReviewNoteRequired));
         }
         let mut tx = self.store.begin().await?;
         let p = self.privacy_incident(&mut tx, number).await?;
         if p.stage != PrivacyStage::Review {
-            return Err(ActionError::Invalid(format!("close from review, not from {}", p.stage)));
+            return Err(ActionError::Invalid(Refusal::CloseFromReview(p.stage)));
         }
         tx.close_privacy(p.id, note, now).await?;
         tx.record(p.ticket_id, now, actor, &Event::PrivacyClosed { case: number.to_string(), note: note.to_string() })
@@ -244,7 +256,8 @@ impl Desk {
             );
             if !to.is_empty() {
                 let subject = format!("[{}] Frist om {left} timer: melding til Datatilsynet", p.number);
-                self.queue_plain(&mut tx, p.ticket_id, OutboxKind::PrivacyDeadline, &to, &subject, &body, now).await?;
+                let text = crate::reply::Text { subject, body };
+                self.queue_mail(&mut tx, p.ticket_id, OutboxKind::PrivacyDeadline, &to, &text, None, now).await?;
             }
             let warned_to = to.iter().map(ToString::to_string).collect();
             tx.record(p.ticket_id, now, ACTOR, &Event::PrivacyDeadlineWarned { case: p.number.clone(), to: warned_to })
@@ -257,30 +270,17 @@ impl Desk {
 }
 
 /// Checks the deadlines every ten minutes (on one instance at a time) until shutdown.
-pub async fn warn_loop(desk: Desk, instance: String, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    const EVERY: std::time::Duration = std::time::Duration::from_secs(600);
-    loop {
-        let now = OffsetDateTime::now_utc();
-        match desk.store.try_lease("privacy-deadlines", &instance, now, time::Duration::minutes(9)).await {
-            Ok(true) => match desk.privacy_deadline_warnings(now).await {
-                Ok(warned) if !warned.is_empty() => {
-                    tracing::warn!(incidents = %warned.join(", "), "privacy deadline warnings sent")
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = format!("{e:#}"), "privacy deadline check failed"),
-            },
-            Ok(false) => {}
-            Err(e) => tracing::error!(error = format!("{e:#}"), "privacy deadline check: cannot take the lease"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(EVERY) => {}
-            _ = shutdown.changed() => return,
-        }
-    }
+pub async fn warn_loop(desk: Desk, instance: String, shutdown: tokio::sync::watch::Receiver<bool>) {
+    let job = |desk: Desk, now| async move { desk.privacy_deadline_warnings(now).await };
+    super::every_ten_minutes(desk, "privacy-deadlines", instance, shutdown, job).await
 }
 
 fn open(p: &crate::store::PrivacyRow) -> Result<()> {
-    if p.stage == PrivacyStage::Closed { Err(ActionError::Invalid(format!("{} is closed", p.number))) } else { Ok(()) }
+    if p.stage == PrivacyStage::Closed {
+        Err(ActionError::Invalid(Refusal::CaseClosed(p.number.clone())))
+    } else {
+        Ok(())
+    }
 }
 
 /// `2026-05-18 10:15 UTC`.

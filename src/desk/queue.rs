@@ -48,7 +48,12 @@ impl Desk {
             same = Some(reply::SameFault { incident: inc.clone(), count, shown });
         }
         let vendor_issue = tx.ticket_vendor_issue(ticket).await?;
-        let cx = reply::Context { vendor_issue: vendor_issue.as_deref(), status_page: self.status_page.as_deref() };
+        let ask = self.asks_vendor_case(tx, ticket, d).await?;
+        let cx = reply::Context {
+            vendor_issue: vendor_issue.as_deref(),
+            status_page: self.status_page.as_deref(),
+            vendor_case: ask.then_some(self.policy.vendor.name.as_str()),
+        };
         let text = reply::routing(d, number, &self.policy, same.as_ref(), cx).context("rendering the routing mail")?;
         let id = self.new_message_id();
         tx.insert_outbox(&NewOutbox {
@@ -76,7 +81,12 @@ impl Desk {
             cc: cc.iter().map(ToString::to_string).collect(),
             followed_in,
         };
-        tx.record(ticket, now, actor, &routed).await
+        tx.record(ticket, now, actor, &routed).await?;
+        if ask {
+            tx.ask_vendor_case(ticket, now).await?;
+            tx.record(ticket, now, actor, &Event::VendorCaseAsked { vendor: self.policy.vendor.name.clone() }).await?;
+        }
+        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -119,7 +129,11 @@ impl Desk {
             }
         }
         let vendor_issue = tx.ticket_vendor_issue(ticket).await?;
-        let cx = reply::Context { vendor_issue: vendor_issue.as_deref(), status_page: self.status_page.as_deref() };
+        let cx = reply::Context {
+            vendor_issue: vendor_issue.as_deref(),
+            status_page: self.status_page.as_deref(),
+            vendor_case: None,
+        };
         let text = match kind {
             Reply::RequestInfo => reply::request_info(d, number, &self.policy),
             _ => reply::acknowledgement(d, number, &self.policy, cx),
@@ -154,6 +168,37 @@ impl Desk {
         if let Some(routing) = d.routing.as_mut().filter(|_| !named) {
             routing.withhold_reply(Withheld::NotAddressed { mailbox: self.mailbox.to_string() });
         }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    /// Queues one mail about a ticket from the helpdesk address (not an automatic reply).
+    pub(super) async fn queue_mail(
+        &self,
+        tx: &mut Tx,
+        ticket: i64,
+        kind: OutboxKind,
+        to: &[EmailAddress],
+        text: &reply::Text,
+        in_reply_to: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let id = self.new_message_id();
+        tx.insert_outbox(&NewOutbox {
+            ticket_id: Some(ticket),
+            kind,
+            message_id: &id,
+            envelope_from: &self.mailbox,
+            to,
+            cc: &[],
+            in_reply_to,
+            report_message: None,
+            subject: &text.subject,
+            body: &text.body,
+            status: self.initial_status(),
+            at: now,
+        })
+        .await?;
+        Ok(())
     }
 
     pub(super) fn initial_status(&self) -> OutboxStatus {

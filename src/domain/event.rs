@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Class, Detail, OutboxKind, PrivacyStage, TicketStatus};
+use crate::domain::{Class, Detail, IncidentState, OutboxKind, PrivacyStage, TicketStatus};
 use crate::pipeline::reason::{Withheld, capitalised, class_name, detail_name, number};
 use crate::text::lang::Lang;
 
@@ -196,6 +196,54 @@ pub enum Event {
         from: TicketStatus,
         to: TicketStatus,
     },
+    /// The routing mail asked the contacts to report the fault to the vendor and send its case number.
+    VendorCaseAsked {
+        vendor: String,
+    },
+    /// The vendor's case number, from a contact's reply (`by_mail`) or the web view.
+    VendorCaseRecorded {
+        vendor: String,
+        case: String,
+        by_mail: bool,
+    },
+    /// The case is (or is no longer) reported open for all in the region.
+    VendorOpenToRegion {
+        open: bool,
+    },
+    /// No case number after the policy's working hours: the contacts reminded once.
+    VendorReminded {
+        vendor: String,
+        to: Vec<String>,
+    },
+    /// The vendor solved it: the ticket is resolved.
+    VendorResolved {
+        vendor: String,
+        case: Option<String>,
+    },
+    /// Mail to the reporter not sent: routedesk never answered that address on this ticket (an
+    /// unverified or unanswered sender is never written to first).
+    ReporterNotTold {
+        mail: OutboxKind,
+        to: Option<String>,
+    },
+    /// A contact asked the reporter a question.
+    QuestionAsked {
+        question: String,
+    },
+    /// The reporter answered a contact's question: the answer went on to the contacts.
+    QuestionAnswered {
+        to: Vec<String>,
+    },
+    /// The privacy case's alert to the vendor (as data processor).
+    PrivacyVendorAlerted {
+        case: String,
+        to: String,
+    },
+    /// The vendor's answer to the alert, recorded on the case.
+    PrivacyVendorAnswered {
+        case: String,
+        answer: String,
+    },
     /// A mail the server refused for good, with its words.
     DeliveryFailed {
         mail: OutboxKind,
@@ -248,6 +296,14 @@ impl Event {
             Event::StatusChanged { to: TicketStatus::Resolved, .. } => "resolved",
             Event::StatusChanged { .. } => "reopened",
             Event::DeliveryFailed { .. } => "delivery-failed",
+            Event::VendorCaseAsked { .. } | Event::VendorCaseRecorded { .. } | Event::VendorOpenToRegion { .. } => {
+                "vendor-case"
+            }
+            Event::VendorReminded { .. } => "vendor-reminder",
+            Event::VendorResolved { .. } => "vendor-resolved",
+            Event::ReporterNotTold { .. } => "reply-withheld",
+            Event::QuestionAsked { .. } | Event::QuestionAnswered { .. } => "question",
+            Event::PrivacyVendorAlerted { .. } | Event::PrivacyVendorAnswered { .. } => "privacy-vendor",
         }
     }
 
@@ -470,6 +526,59 @@ impl Event {
                 let (mail, to, cc) = (capitalised(mail_name(*mail, lang)), to.join(", "), copies(cc, lang));
                 pick(format!("{mail} til {to}{cc}: {error}"), format!("{mail} to {to}{cc}: {error}"))
             }
+            Event::VendorCaseAsked { vendor } => pick(
+                format!("Videresendingen ber systemansvarlig melde feilen til {vendor} og svare med saksnummeret"),
+                format!(
+                    "The routing mail asks the system administrator to report it to {vendor} and reply with the case number"
+                ),
+            ),
+            Event::VendorCaseRecorded { vendor, case, by_mail } => {
+                let (nb_how, en_how) = if *by_mail { (" (svar på e-post)", " (reply by mail)") } else { ("", "") };
+                pick(format!("{vendor}-sak {case}{nb_how}"), format!("{vendor} case {case}{en_how}"))
+            }
+            Event::VendorOpenToRegion { open: true } => {
+                pick("Meldt åpen for alle i regionen".into(), "Reported open for all in the region".into())
+            }
+            Event::VendorOpenToRegion { open: false } => {
+                pick("Ikke meldt åpen for alle i regionen".into(), "Not reported open for all in the region".into())
+            }
+            Event::VendorReminded { vendor, to } => pick(
+                format!("Påminnelse om {vendor}-saksnummer til {}", to.join(", ")),
+                format!("Reminder of the {vendor} case number to {}", to.join(", ")),
+            ),
+            Event::VendorResolved { vendor, case: Some(case) } => {
+                pick(format!("{vendor}-sak {case} løst"), format!("{vendor} case {case} resolved"))
+            }
+            Event::VendorResolved { vendor, case: None } => {
+                pick(format!("Løst hos {vendor}"), format!("Resolved by {vendor}"))
+            }
+            Event::ReporterNotTold { mail, to } => {
+                let to = to.clone().unwrap_or_else(|| pick("innmelderen".into(), "the reporter".into()));
+                pick(
+                    format!(
+                        "Ingen {} til {to}: brukerstøtten har aldri svart den adressen i denne saken",
+                        mail_name(*mail, lang)
+                    ),
+                    format!(
+                        "No {} to {to}: the helpdesk never answered that address on this ticket",
+                        mail_name(*mail, lang)
+                    ),
+                )
+            }
+            Event::QuestionAsked { question } => {
+                pick(format!("Spørsmål til innmelderen: {question}"), format!("Question to the reporter: {question}"))
+            }
+            Event::QuestionAnswered { to } => pick(
+                format!("Innmelderen svarte; svaret sendt til {}", to.join(", ")),
+                format!("The reporter answered; the answer went to {}", to.join(", ")),
+            ),
+            Event::PrivacyVendorAlerted { case, to } => {
+                pick(format!("{case}: leverandøren varslet ({to})"), format!("{case}: the vendor alerted ({to})"))
+            }
+            Event::PrivacyVendorAnswered { case, answer } => pick(
+                format!("{case}: svar fra leverandøren: {answer}"),
+                format!("{case}: the vendor's answer: {answer}"),
+            ),
         }
     }
 }
@@ -519,7 +628,7 @@ fn status_name(status: TicketStatus, lang: Lang) -> &'static str {
     }
 }
 
-fn stage_name(stage: PrivacyStage, lang: Lang) -> &'static str {
+pub fn stage_name(stage: PrivacyStage, lang: Lang) -> &'static str {
     match (stage, lang) {
         (PrivacyStage::AlertReceived, Lang::Nb) => "varsel mottatt",
         (PrivacyStage::Assessing, Lang::Nb) => "vurdering",
@@ -529,6 +638,20 @@ fn stage_name(stage: PrivacyStage, lang: Lang) -> &'static str {
         (PrivacyStage::Assessing, Lang::En) => "assessing",
         (PrivacyStage::Review, Lang::En) => "review",
         (PrivacyStage::Closed, Lang::En) => "closed",
+    }
+}
+
+/// An incident's state as named in a sentence.
+pub fn incident_state_name(state: IncidentState, lang: Lang) -> &'static str {
+    match (state, lang) {
+        (IncidentState::Group, Lang::Nb) => "en gruppe av samme feil",
+        (IncidentState::Suspected, Lang::Nb) => "mistenkt",
+        (IncidentState::Confirmed, Lang::Nb) => "bekreftet",
+        (IncidentState::Dismissed, Lang::Nb) => "avvist",
+        (IncidentState::Group, Lang::En) => "a group of the same fault",
+        (IncidentState::Suspected, Lang::En) => "suspected",
+        (IncidentState::Confirmed, Lang::En) => "confirmed",
+        (IncidentState::Dismissed, Lang::En) => "dismissed",
     }
 }
 
@@ -542,6 +665,11 @@ pub fn mail_name(kind: OutboxKind, lang: Lang) -> &'static str {
         (OutboxKind::Alert, Lang::Nb) => "driftsvarsel",
         (OutboxKind::Privacy, Lang::Nb) => "varsel om personvernhendelse",
         (OutboxKind::PrivacyDeadline, Lang::Nb) => "påminnelse om personvernfrist",
+        (OutboxKind::VendorReminder, Lang::Nb) => "påminnelse om leverandørsak",
+        (OutboxKind::Resolved, Lang::Nb) => "melding om at feilen er løst",
+        (OutboxKind::Question, Lang::Nb) => "spørsmål til innmelderen",
+        (OutboxKind::Answer, Lang::Nb) => "svar fra innmelderen",
+        (OutboxKind::PrivacyVendorAlert, Lang::Nb) => "varsel til leverandøren om personvernhendelse",
         (OutboxKind::Routing, Lang::En) => "routing mail",
         (OutboxKind::Acknowledgement, Lang::En) => "acknowledgement",
         (OutboxKind::RequestInfo, Lang::En) => "request for details",
@@ -549,6 +677,11 @@ pub fn mail_name(kind: OutboxKind, lang: Lang) -> &'static str {
         (OutboxKind::Alert, Lang::En) => "operations alert",
         (OutboxKind::Privacy, Lang::En) => "privacy-incident notice",
         (OutboxKind::PrivacyDeadline, Lang::En) => "privacy deadline reminder",
+        (OutboxKind::VendorReminder, Lang::En) => "vendor case reminder",
+        (OutboxKind::Resolved, Lang::En) => "notice that the fault is resolved",
+        (OutboxKind::Question, Lang::En) => "question to the reporter",
+        (OutboxKind::Answer, Lang::En) => "the reporter's answer",
+        (OutboxKind::PrivacyVendorAlert, Lang::En) => "privacy alert to the vendor",
     }
 }
 
@@ -622,6 +755,19 @@ mod tests {
                 cc: vec![s("b@x.no")],
                 error: s("550 5.1.1 <a@x.no>: Recipient address rejected"),
             },
+            Event::VendorCaseAsked { vendor: s("Visma") },
+            Event::VendorCaseRecorded { vendor: s("Visma"), case: s("12345678"), by_mail: true },
+            Event::VendorCaseRecorded { vendor: s("Visma"), case: s("12345678"), by_mail: false },
+            Event::VendorOpenToRegion { open: true },
+            Event::VendorOpenToRegion { open: false },
+            Event::VendorReminded { vendor: s("Visma"), to: vec![s("a@x.no")] },
+            Event::VendorResolved { vendor: s("Visma"), case: Some(s("12345678")) },
+            Event::VendorResolved { vendor: s("Visma"), case: None },
+            Event::ReporterNotTold { mail: OutboxKind::Resolved, to: Some(s("ola@x.no")) },
+            Event::QuestionAsked { question: s("Hvilken periode?") },
+            Event::QuestionAnswered { to: vec![s("a@x.no")] },
+            Event::PrivacyVendorAlerted { case: s("PV-1"), to: s("security@vendor.example") },
+            Event::PrivacyVendorAnswered { case: s("PV-1"), answer: s("Mottatt, vi undersøker") },
         ];
         for e in &all {
             // A new kind fails to compile here until it has a sample above.
@@ -668,7 +814,17 @@ mod tests {
                 | Event::Purged { .. }
                 | Event::Erased
                 | Event::StatusChanged { .. }
-                | Event::DeliveryFailed { .. } => {}
+                | Event::DeliveryFailed { .. }
+                | Event::VendorCaseAsked { .. }
+                | Event::VendorCaseRecorded { .. }
+                | Event::VendorOpenToRegion { .. }
+                | Event::VendorReminded { .. }
+                | Event::VendorResolved { .. }
+                | Event::ReporterNotTold { .. }
+                | Event::QuestionAsked { .. }
+                | Event::QuestionAnswered { .. }
+                | Event::PrivacyVendorAlerted { .. }
+                | Event::PrivacyVendorAnswered { .. } => {}
             }
         }
         all

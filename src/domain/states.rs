@@ -127,6 +127,16 @@ text_enum! {
         Privacy = "privacy",
         /// A privacy incident's notification deadline is near.
         PrivacyDeadline = "privacy-deadline",
+        /// The one reminder to send the vendor's case number.
+        VendorReminder = "vendor-reminder",
+        /// To the reporter: the fault is resolved.
+        Resolved = "resolved",
+        /// A contact's question, to the reporter.
+        Question = "question",
+        /// The reporter's answer to a question, to the contacts.
+        Answer = "answer",
+        /// A privacy incident, to the vendor as data processor.
+        PrivacyVendorAlert = "privacy-vendor-alert",
     }
 }
 

@@ -5,6 +5,7 @@ pub mod authres;
 pub mod bounce;
 pub mod check;
 pub mod classify;
+pub mod command;
 pub mod ignore;
 pub mod parse;
 pub mod reason;

@@ -29,6 +29,27 @@ pub struct PolicyFile {
     pub incidents: IncidentsFile,
     #[serde(default)]
     pub privacy: PrivacyIncidentsFile,
+    #[serde(default)]
+    pub vendor: VendorFile,
+}
+
+/// The vendor case: how its number is written in a reply, and when the contacts are reminded.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VendorFile {
+    pub name: String,
+    pub case_pattern: String,
+    pub reminder_hours: u32,
+}
+
+impl Default for VendorFile {
+    fn default() -> Self {
+        VendorFile {
+            name: "Visma".into(),
+            case_pattern: r"(?i)\bvisma[- ]?sak\s*[:#]?\s*(\d{5,12})\b".into(),
+            reminder_hours: 8,
+        }
+    }
 }
 
 /// Privacy incidents: who is told at once, and how early the coordinator is warned of the deadline.
@@ -37,11 +58,13 @@ pub struct PolicyFile {
 pub struct PrivacyIncidentsFile {
     pub contacts: Vec<String>,
     pub warn_hours: u32,
+    /// Where the vendor wants an alert when its product may be involved (empty: not offered).
+    pub vendor_alert: String,
 }
 
 impl Default for PrivacyIncidentsFile {
     fn default() -> Self {
-        PrivacyIncidentsFile { contacts: vec![], warn_hours: 24 }
+        PrivacyIncidentsFile { contacts: vec![], warn_hours: 24, vendor_alert: String::new() }
     }
 }
 

@@ -39,6 +39,7 @@ pub struct Policy {
     pub retention: Retention,
     pub incidents: Incidents,
     pub privacy: Privacy,
+    pub vendor: Vendor,
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +133,19 @@ pub struct Privacy {
     pub contacts: Vec<EmailAddress>,
     /// The coordinator is warned this long before the 72 hours run out.
     pub warn_hours: u32,
+    /// Where the vendor, as data processor, wants an alert at once.
+    pub vendor_alert: Option<EmailAddress>,
+}
+
+/// The vendor case of an application fault.
+#[derive(Debug, Clone)]
+pub struct Vendor {
+    /// The vendor as people name it ("Visma").
+    pub name: String,
+    /// Finds the vendor's case number in a reply: the first group is the number.
+    pub case_pattern: regex::Regex,
+    /// Working hours without a case number before the one reminder; `None`: no reminder.
+    pub reminder_hours: Option<u32>,
 }
 
 /// Grouping reports of the same fault (see [`crate::grouping`]).

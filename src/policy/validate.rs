@@ -132,6 +132,11 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
     if f.privacy.warn_hours == 0 || f.privacy.warn_hours >= 72 {
         p.push("privacy.warn_hours must be between 1 and 71 (the deadline is 72 hours)".into());
     }
+    let vendor_alert = match f.privacy.vendor_alert.trim() {
+        "" => None,
+        a => check_address(&mut p, "privacy.vendor_alert", a),
+    };
+    let vendor = vendor(&mut p, f.vendor);
     let (Some(classify), Some(helpdesk_email)) = (classify, helpdesk_email) else {
         return Err(p);
     };
@@ -150,8 +155,10 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
         min_reports: inc.min_reports,
         min_municipalities: inc.min_municipalities,
     };
-    let privacy = Privacy { contacts: privacy_contacts, warn_hours: f.privacy.warn_hours };
+    let privacy = Privacy { contacts: privacy_contacts, warn_hours: f.privacy.warn_hours, vendor_alert };
+    let Some(vendor) = vendor else { return Err(p) };
     Ok(Policy {
+        vendor,
         privacy,
         incidents,
         retention,
@@ -324,6 +331,36 @@ fn route_rule(p: &mut Vec<String>, at: &str, r: &RouteFile) -> RouteRule {
     RouteRule { to, cc, note: r.note.clone() }
 }
 
+/// `[vendor]`: the case pattern must compile (size-limited: it runs on every contact's reply) and
+/// have a group for the number.
+fn vendor(p: &mut Vec<String>, v: super::file::VendorFile) -> Option<super::Vendor> {
+    if v.name.trim().is_empty() {
+        p.push("vendor.name must not be empty".into());
+    }
+    if v.reminder_hours > 24 * 5 * 4 {
+        p.push(format!(
+            "vendor.reminder_hours is {}: at most 480 working hours; 0 sends no reminder",
+            v.reminder_hours
+        ));
+    }
+    let pattern = match regex::RegexBuilder::new(&v.case_pattern).size_limit(1 << 20).build() {
+        Ok(r) if r.captures_len() >= 2 => Some(r),
+        Ok(_) => {
+            p.push(format!("vendor.case_pattern {:?} has no group: put the number in ( )", v.case_pattern));
+            None
+        }
+        Err(e) => {
+            p.push(format!("vendor.case_pattern is not a valid pattern: {e}"));
+            None
+        }
+    };
+    Some(super::Vendor {
+        name: v.name.trim().to_string(),
+        case_pattern: pattern?,
+        reminder_hours: Some(v.reminder_hours).filter(|h| *h > 0),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use crate::policy::{DEFAULT_POLICY, Policy, PolicyError};
@@ -353,6 +390,30 @@ mod tests {
         let kept = Policy::from_toml(&DEFAULT_POLICY.replace("max_open_days = 1095", "max_open_days = 0"), "x")
             .expect("0 is valid");
         assert_eq!(kept.retention.max_open_days, None, "0 keeps tickets never resolved for good");
+    }
+
+    #[test]
+    fn the_vendor_case_pattern_and_alert_address_are_checked() {
+        let p = Policy::from_toml(DEFAULT_POLICY, "default").expect("default policy");
+        assert_eq!((p.vendor.name.as_str(), p.vendor.reminder_hours), ("Visma", Some(8)));
+        assert_eq!(p.privacy.vendor_alert, None, "no vendor address until the region puts in its own");
+        let pattern = |s: &str, pattern: &str| {
+            let at = s.find("case_pattern = ").expect("the default policy has a case pattern");
+            let end = at + s[at..].find('\n').expect("a line");
+            format!("{}case_pattern = '{pattern}'{}", &s[..at], &s[end..])
+        };
+        let p = problems(|s| pattern(s, "visma(["));
+        assert!(p.iter().any(|m| m.contains("vendor.case_pattern is not a valid pattern")), "{p:?}");
+        let p = problems(|s| pattern(s, r"visma-sak \d+"));
+        assert!(p.iter().any(|m| m.contains("has no group")), "{p:?}");
+        let p = problems(|s| s.replace("vendor_alert = \"\"", "vendor_alert = \"visma(at)example\""));
+        assert!(p.iter().any(|m| m.contains("\"visma(at)example\" is not a valid e-mail address")), "{p:?}");
+        let p = Policy::from_toml(
+            &DEFAULT_POLICY.replace("vendor_alert = \"\"", "vendor_alert = \"security@visma.example\""),
+            "x",
+        )
+        .expect("an address is valid");
+        assert_eq!(p.privacy.vendor_alert.map(|a| a.to_string()).as_deref(), Some("security@visma.example"));
     }
 
     #[test]

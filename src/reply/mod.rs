@@ -62,6 +62,15 @@ struct Routing<'a> {
     reasons: Vec<String>,
     same_fault: Option<&'a SameFault>,
     vendor_issue: Option<&'a str>,
+    /// The request to report it to the vendor (rendered [`VendorCase`]).
+    vendor_case: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/vendor_case.txt")]
+struct VendorCase<'a> {
+    vendor: &'a str,
+    ticket: &'a str,
 }
 
 /// Other reports of the same fault, for the routing mail.
@@ -121,13 +130,7 @@ pub fn tagged_subject(ticket: &str, prefix: &str, subject: &str) -> String {
 }
 
 fn greeting_name(d: &Decision) -> String {
-    d.mail
-        .from
-        .as_ref()
-        .and_then(|m| m.name.as_deref())
-        .and_then(|n| n.split_whitespace().next())
-        .map(|n| format!(" {n}"))
-        .unwrap_or_default()
+    first_name(d.mail.from.as_ref().and_then(|m| m.name.as_deref()))
 }
 
 fn subject_or_none(d: &Decision) -> &str {
@@ -140,6 +143,8 @@ fn subject_or_none(d: &Decision) -> &str {
 pub struct Context<'a> {
     pub vendor_issue: Option<&'a str>,
     pub status_page: Option<&'a str>,
+    /// The vendor to report the fault to, when the routing mail asks for its case number.
+    pub vendor_case: Option<&'a str>,
 }
 
 pub fn acknowledgement(d: &Decision, ticket: &str, policy: &Policy, cx: Context<'_>) -> Result<Text, askama::Error> {
@@ -220,6 +225,7 @@ pub fn routing(
         reasons: d.reasons().iter().map(|r| r.text(Lang::Nb)).collect(),
         same_fault,
         vendor_issue: cx.vendor_issue,
+        vendor_case: cx.vendor_case.map(|vendor| VendorCase { vendor, ticket }.render()).transpose()?,
     }
     .render()?;
     let prefix = match (d.classification.urgent, class) {
@@ -227,6 +233,151 @@ pub fn routing(
         (false, _) => format!("Feilmelding – {}", class.label_nb()),
     };
     Ok(Text { subject: tagged_subject(ticket, &prefix, &d.mail.subject), body })
+}
+
+/// A ticket as the mail about it names it: number and subject.
+#[derive(Debug, Clone, Copy)]
+pub struct About<'a> {
+    pub ticket: &'a str,
+    pub subject: &'a str,
+}
+
+impl About<'_> {
+    fn subject(&self) -> &str {
+        if self.subject.is_empty() { "(uten emne)" } else { self.subject }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "mail/vendor_reminder.txt")]
+struct VendorReminder<'a> {
+    ticket: &'a str,
+    subject: &'a str,
+    asked: &'a str,
+    vendor: &'a str,
+    signature: &'a str,
+}
+
+/// The one reminder to send the vendor's case number; `asked` is when the routing mail asked.
+pub fn vendor_reminder(about: About<'_>, asked: &str, policy: &Policy) -> Result<Text, askama::Error> {
+    let vendor = policy.vendor.name.as_str();
+    let body = VendorReminder {
+        ticket: about.ticket,
+        subject: about.subject(),
+        asked,
+        vendor,
+        signature: &policy.replies.signature,
+    }
+    .render()?;
+    let prefix = format!("Påminnelse: {vendor}-saksnummer mangler");
+    Ok(Text { subject: tagged_subject(about.ticket, &prefix, about.subject), body })
+}
+
+#[derive(Template)]
+#[template(path = "mail/resolved.txt")]
+struct Resolved<'a> {
+    greeting_name: String,
+    ticket: &'a str,
+    subject: &'a str,
+    vendor: &'a str,
+    case: Option<&'a str>,
+    signature: &'a str,
+}
+
+/// To the reporter: the fault they reported is resolved (by the vendor, under `case`).
+pub fn resolved(
+    about: About<'_>,
+    name: Option<&str>,
+    case: Option<&str>,
+    policy: &Policy,
+) -> Result<Text, askama::Error> {
+    let body = Resolved {
+        greeting_name: first_name(name),
+        ticket: about.ticket,
+        subject: about.subject(),
+        vendor: &policy.vendor.name,
+        case,
+        signature: &policy.replies.signature,
+    }
+    .render()?;
+    Ok(Text { subject: tagged_subject(about.ticket, "Løst", about.subject), body })
+}
+
+#[derive(Template)]
+#[template(path = "mail/question.txt")]
+struct Question<'a> {
+    greeting_name: String,
+    asker: &'a str,
+    question: &'a str,
+    ticket: &'a str,
+    subject: &'a str,
+    signature: &'a str,
+}
+
+/// A contact's question (`asker` as it names them), to the reporter.
+pub fn question(
+    about: About<'_>,
+    name: Option<&str>,
+    asker: &str,
+    question: &str,
+    policy: &Policy,
+) -> Result<Text, askama::Error> {
+    let body = Question {
+        greeting_name: first_name(name),
+        asker,
+        question,
+        ticket: about.ticket,
+        subject: about.subject(),
+        signature: &policy.replies.signature,
+    }
+    .render()?;
+    Ok(Text { subject: tagged_subject(about.ticket, "Spørsmål om feilmeldingen", about.subject), body })
+}
+
+#[derive(Template)]
+#[template(path = "mail/answer.txt")]
+struct Answer<'a> {
+    reporter: &'a str,
+    answer: &'a str,
+    ticket: &'a str,
+    subject: &'a str,
+}
+
+/// The reporter's answer to a question, to the contacts.
+pub fn answer(about: About<'_>, reporter: &str, answer: &str) -> Result<Text, askama::Error> {
+    let body = Answer { reporter, answer, ticket: about.ticket, subject: about.subject() }.render()?;
+    Ok(Text { subject: tagged_subject(about.ticket, "Svar fra innmelder", about.subject), body })
+}
+
+/// What the privacy alert to the vendor says: the case's facts, no one's personal data.
+#[derive(Template)]
+#[template(path = "mail/privacy_vendor_alert.txt")]
+pub struct PrivacyVendorAlert<'a> {
+    pub customer: &'a str,
+    pub vendor: &'a str,
+    pub case: &'a str,
+    pub ticket: &'a str,
+    pub recorded: &'a str,
+    pub deadline: &'a str,
+    pub products: &'a str,
+    pub municipality: &'a str,
+    pub subject: &'a str,
+    pub personal_data: &'a str,
+    pub data_subjects: &'a str,
+    pub helpdesk: &'a str,
+    pub signature: &'a str,
+}
+
+impl PrivacyVendorAlert<'_> {
+    pub fn text(&self) -> Result<Text, askama::Error> {
+        let subject = format!("[{}] Mulig personvernhendelse – varsel til {}", self.case, self.vendor);
+        Ok(Text { subject, body: self.render()? })
+    }
+}
+
+/// ` Kari` for a greeting, from a display name.
+fn first_name(name: Option<&str>) -> String {
+    name.and_then(|n| n.split_whitespace().next()).map(|n| format!(" {n}")).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -42,6 +42,20 @@ fn routing_mail_summarises_the_decision_and_reminds_of_the_vendor_routine() {
 }
 
 #[test]
+fn routing_mail_of_an_application_fault_asks_for_the_vendor_case_and_commands_nothing_itself() {
+    let (d, policy) = decide(INCOMPLETE);
+    let cx = Context { vendor_case: Some("Visma"), ..Default::default() };
+    let t = routing(&d, "RD-2026-000007", &policy, None, cx).expect("renders");
+    assert!(t.body.contains("MELD TIL VISMA"), "{}", t.body);
+    assert!(t.body.contains("«Visma-sak» og nummeret"), "{}", t.body);
+    // Quoted back without quote marks (some clients do), the instructions must not act.
+    let read = crate::pipeline::command::read(&t.subject, &t.body, &policy.vendor);
+    assert_eq!(read, vec![], "{}", t.body);
+    let plain = routing(&d, "RD-2026-000007", &policy, None, Default::default()).expect("renders");
+    assert!(!plain.body.contains("MELD TIL"), "only when asked: {}", plain.body);
+}
+
+#[test]
 fn tag_is_not_repeated_and_control_characters_are_dropped() {
     assert_eq!(tagged_subject("RD-2026-000001", "", "SV: [RD-2026-000001] Feil"), "[RD-2026-000001] SV: Feil");
     assert_eq!(tagged_subject("RD-1", "Mottatt", "a\r\nBcc: x@y.no"), "[RD-1] Mottatt: a Bcc: x@y.no");

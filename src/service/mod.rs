@@ -104,6 +104,7 @@ pub async fn start(cfg: &Config) -> Result<Running> {
         );
         tasks.push(tokio::spawn(worker.run(rx.clone())));
         tasks.push(tokio::spawn(crate::retention::daily(store.clone(), retention, instance.clone(), rx.clone())));
+        tasks.push(tokio::spawn(crate::desk::vendor::remind_loop(privacy_desk.clone(), instance.clone(), rx.clone())));
         tasks.push(tokio::spawn(crate::desk::privacy::warn_loop(privacy_desk, instance.clone(), rx)));
     }
     let desk_ids = web.desk.ids().clone();

@@ -55,6 +55,7 @@ const TEXTS: &[(&str, &str, Option<&str>)] = &[
     ("privacy_incidents", "personal_data", Some("ticket_id")),
     ("privacy_incidents", "mitigation", Some("ticket_id")),
     ("privacy_incidents", "review_note", Some("ticket_id")),
+    ("privacy_incidents", "vendor_answer", Some("ticket_id")),
 ];
 
 /// `text` with every occurrence of `needle` (ASCII, any case) replaced by [`ADDRESS_REMOVED`].

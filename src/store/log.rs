@@ -27,6 +27,29 @@ pub struct TicketFilter {
     pub search: Option<String>,
     /// A municipal user's own municipality: everything else is invisible to them.
     pub scope: Option<String>,
+    pub vendor: Option<VendorFilter>,
+}
+
+/// Tickets by their vendor case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VendorFilter {
+    /// The vendor's case number is recorded.
+    WithCase,
+    /// Asked for, not recorded, not resolved.
+    Waiting,
+}
+
+impl VendorFilter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VendorFilter::WithCase => "case",
+            VendorFilter::Waiting => "waiting",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<VendorFilter> {
+        [VendorFilter::WithCase, VendorFilter::Waiting].into_iter().find(|v| v.as_str() == s)
+    }
 }
 
 /// A value bound to a placeholder.
@@ -170,6 +193,16 @@ fn scoped(f: &TicketFilter, with_facets: bool, prefix: bool, backend: Backend) -
         }
         if f.privacy {
             w.push("privacy", []);
+        }
+        match f.vendor {
+            Some(VendorFilter::WithCase) => {
+                w.push("tickets.id IN (SELECT ticket_id FROM vendor_cases WHERE case_number IS NOT NULL)", [])
+            }
+            Some(VendorFilter::Waiting) => w.push(
+                "tickets.id IN (SELECT ticket_id FROM vendor_cases WHERE case_number IS NULL AND resolved_at IS NULL)",
+                [],
+            ),
+            None => {}
         }
     }
     w

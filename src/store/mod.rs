@@ -45,6 +45,7 @@ mod staff;
 mod tickets;
 mod tx;
 mod types;
+mod vendor_cases;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -59,7 +60,7 @@ pub use attachments::{AttachmentRow, FileRow, NewAttachment};
 pub use audit::{AuditEntry, AuditRow};
 pub use erasure::{ADDRESS_REMOVED, Erased};
 pub use incidents::{Candidate, IncidentBrief, IncidentReport, IncidentRow, IncidentSize, IncidentUpdate};
-pub use log::{Count, Facets, TicketFilter};
+pub use log::{Count, Facets, TicketFilter, VendorFilter};
 pub use messages::{MailboxState, MessageRow, NewMessage, StoredMail};
 pub use outbox::{NewOutbox, OutboxRow, SentMail};
 pub use privacy::{PrivacyReport, PrivacyRow};
@@ -69,6 +70,7 @@ pub use sessions::{PendingSignIn, SessionLimits};
 pub use staff::{SsoAccount, SsoUpsert, UserRow};
 pub use tickets::{EventRow, LinkedTicket, NewTicket, ReportText, TicketBrief, TicketRow, TicketStat};
 pub use tx::Tx;
+pub use vendor_cases::{VendorCaseRow, WaitingCase};
 
 /// The database, and the signal its outbox worker waits on. Clones share both.
 #[derive(Debug, Clone)]

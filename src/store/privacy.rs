@@ -29,11 +29,16 @@ pub struct PrivacyRow {
     pub controller: String,
     pub review_note: String,
     pub closed_at: Option<OffsetDateTime>,
+    /// When the vendor (as data processor) was alerted, and its answer.
+    pub vendor_alerted_at: Option<OffsetDateTime>,
+    pub vendor_answer: String,
+    pub vendor_answered_at: Option<OffsetDateTime>,
 }
 
 const COLUMNS: &str = "p.id, p.number, p.ticket_id, t.number AS ticket, t.municipality, p.stage, p.coordinator, \
      p.recorded_at, p.deadline_at, p.warned_at, p.authority_notified_at, p.timeline, p.root_cause, p.data_subjects, \
-     p.personal_data, p.mitigation, p.crisis, p.controller, p.review_note, p.closed_at";
+     p.personal_data, p.mitigation, p.crisis, p.controller, p.review_note, p.closed_at, p.vendor_alerted_at, \
+     p.vendor_answer, p.vendor_answered_at";
 
 const SELECT: &str =
     const_format::concatcp!("SELECT ", COLUMNS, " FROM privacy_incidents p JOIN tickets t ON t.id = p.ticket_id");
@@ -70,6 +75,20 @@ impl Store {
 }
 
 impl Tx {
+    /// The vendor's answer to the privacy alert.
+    pub async fn set_privacy_vendor_answer(&mut self, ticket: i64, answer: &str, at: OffsetDateTime) -> Result<()> {
+        const SQL: &str = "UPDATE privacy_incidents SET vendor_answer = $1, vendor_answered_at = $2, updated_at = $2 WHERE ticket_id = $3";
+        db!(self, execute, SQL, answer, at, ticket).context("recording the vendor's answer")?;
+        Ok(())
+    }
+
+    /// The privacy alert to the vendor went out.
+    pub async fn set_privacy_vendor_alerted(&mut self, id: i64, at: OffsetDateTime) -> Result<()> {
+        const SQL: &str = "UPDATE privacy_incidents SET vendor_alerted_at = $1, updated_at = $1 WHERE id = $2";
+        db!(self, execute, SQL, at, id).context("recording the alert to the vendor")?;
+        Ok(())
+    }
+
     /// Opens the privacy incident of a ticket (none if it has one); returns its number.
     pub async fn open_privacy(
         &mut self,

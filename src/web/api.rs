@@ -38,6 +38,32 @@ pub struct ApiTicket {
     route_cc: Vec<String>,
     created_at: String,
     updated_at: String,
+    /// The vendor case, on one ticket's answer (not in the list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vendor_case: Option<ApiVendorCase>,
+}
+
+#[derive(Serialize)]
+pub struct ApiVendorCase {
+    vendor: String,
+    number: Option<String>,
+    recorded_at: Option<String>,
+    open_to_region: bool,
+    reminded_at: Option<String>,
+    resolved_at: Option<String>,
+}
+
+impl ApiVendorCase {
+    fn of(v: crate::store::VendorCaseRow, policy: &crate::policy::Policy) -> Self {
+        ApiVendorCase {
+            vendor: policy.vendor.name.clone(),
+            number: v.case_number,
+            recorded_at: v.recorded_at.map(rfc3339),
+            open_to_region: v.open_to_region,
+            reminded_at: v.reminded_at.map(rfc3339),
+            resolved_at: v.resolved_at.map(rfc3339),
+        }
+    }
 }
 
 impl ApiTicket {
@@ -58,6 +84,7 @@ impl ApiTicket {
             privacy: t.privacy,
             subject: t.subject,
             reporter: t.reporter,
+            vendor_case: None,
         }
     }
 }
@@ -139,7 +166,9 @@ pub async fn ticket(
         match state.desk.store().ticket_by_number(&number).await? {
             Some(t) if staff.can_see(t.municipality.as_deref()) => {
                 audit::by(&state, &staff, Action::ViewTicket, &number, "ok").await?;
-                Ok(Json(ApiTicket::of(t, state.desk.policy())).into_response())
+                let policy = state.desk.policy();
+                let case = state.desk.store().vendor_case_of(t.id).await?.map(|v| ApiVendorCase::of(v, policy));
+                Ok(Json(ApiTicket { vendor_case: case, ..ApiTicket::of(t, policy) }).into_response())
             }
             Some(_) => {
                 audit::by(&state, &staff, Action::Refused, &number, "hidden").await?;

@@ -168,6 +168,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(security::same_origin))
         .layer(axum::middleware::from_fn(security::headers))
         .layer(tower::util::option_layer(hsts))
+        .layer(axum::middleware::from_fn(error::in_readers_language))
         .layer(axum::extract::DefaultBodyLimit::max(30 * 1024 * 1024))
         // Outermost last: the id is set first, then the span opens with it.
         .layer(PropagateRequestIdLayer::x_request_id())

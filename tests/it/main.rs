@@ -14,4 +14,5 @@ mod service;
 mod support;
 mod unattended;
 mod vendor;
+mod vendor_case;
 mod web;

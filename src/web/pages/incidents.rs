@@ -36,8 +36,9 @@ struct DetailPage {
     chrome: Chrome,
     i: IncidentRow,
     created: String,
-    /// Each ticket with its municipality as people read it.
-    tickets: Vec<(TicketRow, String)>,
+    /// Each ticket with its municipality as people read it and its vendor case number.
+    tickets: Vec<(TicketRow, String, String)>,
+    vendor: String,
     updates: Vec<super::Dated<IncidentUpdate>>,
     stages: &'static [IncidentStatus],
 }
@@ -51,6 +52,7 @@ pub async fn page(
     let store = state.desk.store();
     let i = store.incident_by_number(&number).await?.ok_or(WebError::NotFound)?;
     let t = staff.lang.texts();
+    let cases: std::collections::HashMap<i64, String> = store.incident_vendor_cases(i.id).await?.into_iter().collect();
     let tickets = store
         .incident_tickets(i.id)
         .await?
@@ -58,16 +60,29 @@ pub async fn page(
         .map(|row| {
             let m = row.municipality.as_deref().map_or(t.unknown, |m| state.desk.policy().municipality_name(m));
             let m = m.to_string();
-            (row, m)
+            let case = cases.get(&row.id).cloned().unwrap_or_default();
+            (row, m, case)
         })
         .collect();
-    let updates =
-        store.incident_updates(i.id).await?.into_iter().map(|u| super::Dated { when: when(u.at), item: u }).collect();
+    // A dismissal without staff's own words (written in English before the timeline was worded
+    // for its reader) reads in the reader's language.
+    let updates = store
+        .incident_updates(i.id)
+        .await?
+        .into_iter()
+        .map(|mut u| {
+            if u.body.is_empty() || u.body == "dismissed: not the same fault" {
+                u.body = t.dismissed_note.to_string();
+            }
+            super::Dated { when: when(u.at), item: u }
+        })
+        .collect();
     Ok(DetailPage {
         chrome: Chrome::of(&staff),
         created: when(i.created_at),
         i,
         tickets,
+        vendor: state.desk.policy().vendor.name.clone(),
         updates,
         stages: IncidentStatus::ALL,
     })

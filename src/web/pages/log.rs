@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::Chrome;
 use crate::domain::{Class, TicketStatus, UnknownValue};
-use crate::store::{Count, TicketFilter};
+use crate::store::{Count, TicketFilter, VendorFilter};
 use crate::text::time::when;
 use crate::web::AppState;
 use crate::web::auth::{Staff, urlencode};
@@ -23,6 +23,7 @@ pub struct LogQuery {
     pub municipality: Option<String>,
     pub urgent: Option<String>,
     pub privacy: Option<String>,
+    pub vendor: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
     pub q: Option<String>,
@@ -53,6 +54,9 @@ impl LogQuery {
             until: date(self.to.as_deref()).map(|d| d + time::Duration::days(1)),
             search: nonempty(&self.q),
             scope: staff.scope(),
+            vendor: nonempty(&self.vendor)
+                .map(|v| VendorFilter::parse(&v).ok_or(UnknownValue { kind: "vendor case filter", value: v }))
+                .transpose()?,
         })
     }
 
@@ -64,6 +68,7 @@ impl LogQuery {
             ("municipality", &self.municipality),
             ("urgent", &self.urgent),
             ("privacy", &self.privacy),
+            ("vendor", &self.vendor),
             ("from", &self.from),
             ("to", &self.to),
             ("q", &self.q),
@@ -112,6 +117,8 @@ struct LogPage {
     classes: Vec<Facet>,
     municipalities: Vec<Facet>,
     flags: Vec<Facet>,
+    /// By vendor case (no counts: they would cost a join the log's kept counts avoid).
+    vendor: Vec<Facet>,
     q: String,
     from: String,
     to: String,
@@ -148,7 +155,15 @@ pub async fn page(
             href: q.with("privacy", (!filter.privacy).then_some("1")),
         },
     ];
+    let vendor = [(VendorFilter::WithCase, t.vd.with_case), (VendorFilter::Waiting, t.vd.waiting)]
+        .into_iter()
+        .map(|(v, label)| {
+            let active = filter.vendor == Some(v);
+            Facet { label: label.into(), count: 0, active, href: q.with("vendor", (!active).then_some(v.as_str())) }
+        })
+        .collect();
     let page = LogPage {
+        vendor,
         rows: rows
             .into_iter()
             .map(|r| Row {

@@ -70,6 +70,10 @@ struct DetailPage {
     recorded: String,
     notified: String,
     closed: String,
+    /// The policy's address for alerting the vendor; when it was alerted and answered.
+    vendor_alert: Option<String>,
+    vendor_alerted: String,
+    vendor_answered: String,
     events: Vec<super::Dated<crate::store::EventRow>>,
 }
 
@@ -113,6 +117,9 @@ pub async fn page(
         recorded: stamp(p.recorded_at),
         notified: p.authority_notified_at.map(stamp).unwrap_or_default(),
         closed: p.closed_at.map(stamp).unwrap_or_default(),
+        vendor_alert: state.desk.policy().privacy.vendor_alert.as_ref().map(ToString::to_string),
+        vendor_alerted: p.vendor_alerted_at.map(stamp).unwrap_or_default(),
+        vendor_answered: p.vendor_answered_at.map(stamp).unwrap_or_default(),
         events,
         r: Row { deadline: stamp(p.deadline_at), left: left(&p, now, staff.lang), p },
     })
@@ -150,6 +157,7 @@ pub async fn act(
         "coordinator" => desk.appoint_coordinator(&number, &f.coordinator, &actor).await?,
         "stage" => desk.privacy_stage(&number, f.stage.parse()?, &actor).await?,
         "authority" => desk.privacy_authority_notified(&number, &actor).await?,
+        "vendor" => desk.alert_vendor(&number, &actor).await?,
         "close" => desk.close_privacy(&number, &f.note, &actor).await?,
         "report" => {
             let report = PrivacyReport {

@@ -35,9 +35,12 @@ pub async fn decide(
     mut form: Multipart,
 ) -> WebResult<impl axum::response::IntoResponse> {
     let (mut csrf, mut pasted, mut uploaded) = (String::new(), Vec::new(), Vec::new());
-    while let Some(field) = form.next_field().await.map_err(|e| WebError::BadRequest(e.to_string()))? {
+    while let Some(field) =
+        form.next_field().await.map_err(|e| WebError::BadRequest(crate::desk::Refusal::BrokenForm(e.to_string())))?
+    {
         let name = field.name().unwrap_or_default().to_string();
-        let data = field.bytes().await.map_err(|e| WebError::BadRequest(e.to_string()))?;
+        let data =
+            field.bytes().await.map_err(|e| WebError::BadRequest(crate::desk::Refusal::BrokenForm(e.to_string())))?;
         match name.as_str() {
             "csrf" => csrf = String::from_utf8_lossy(&data).into_owned(),
             "eml" => pasted = data.to_vec(),

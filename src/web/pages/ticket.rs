@@ -52,6 +52,33 @@ pub struct MessageView {
     pub at: String,
 }
 
+/// A ticket's vendor case as the page shows it.
+pub struct VendorView {
+    pub case_number: Option<String>,
+    /// When and by whom the number was recorded.
+    pub recorded: String,
+    pub asked: String,
+    pub reminded: Option<String>,
+    pub open_to_region: bool,
+    pub resolved: Option<String>,
+}
+
+fn vendor_view(v: crate::store::VendorCaseRow) -> VendorView {
+    let by = |at: Option<time::OffsetDateTime>, who: Option<String>| match (at, who) {
+        (Some(at), Some(who)) => format!("{} · {who}", when(at)),
+        (Some(at), None) => when(at),
+        _ => String::new(),
+    };
+    VendorView {
+        recorded: by(v.recorded_at, v.recorded_by),
+        resolved: v.resolved_at.map(|at| by(Some(at), v.resolved_by)),
+        case_number: v.case_number,
+        asked: when(v.asked_at),
+        reminded: v.reminded_at.map(when),
+        open_to_region: v.open_to_region,
+    }
+}
+
 pub struct EventView {
     pub at: String,
     pub actor: String,
@@ -87,6 +114,9 @@ struct TicketPage {
     incident: Option<crate::store::IncidentRow>,
     /// The ticket's privacy incident, for those who may see it.
     privacy_incident: Option<String>,
+    /// Its vendor case, shown for an application fault or once it has one.
+    vendor: Option<VendorView>,
+    vendor_name: String,
 }
 
 /// The ticket, if it exists and the user may see it; 404 otherwise (a municipal user cannot learn
@@ -220,7 +250,7 @@ pub async fn page(
         }
     };
     let report = async { report_of(store.report_raw(t.id).await?, staff.lang.texts()).await };
-    let (report, files, incident, privacy_case, links, outbox, events, messages) = tokio::try_join!(
+    let (report, files, incident, privacy_case, links, outbox, events, messages, vendor) = tokio::try_join!(
         report,
         async { Ok::<_, WebError>(store.attachments_of(t.id).await?) },
         async { Ok(store.incident_of_ticket(t.id).await?) },
@@ -229,7 +259,20 @@ pub async fn page(
         async { Ok(store.outbox_of(t.id).await?) },
         async { Ok(store.events_of(t.id).await?) },
         async { Ok(store.messages_of(t.id).await?) },
+        async { Ok(store.vendor_case_of(t.id).await?) },
     )?;
+    let vendor = match vendor {
+        Some(v) => Some(vendor_view(v)),
+        None if t.class == Class::Application => Some(VendorView {
+            case_number: None,
+            recorded: String::new(),
+            asked: String::new(),
+            reminded: None,
+            open_to_region: false,
+            resolved: None,
+        }),
+        None => None,
+    };
     let sight = Sight::new(&staff, privacy_case.as_ref());
     let privacy_incident = privacy_case.filter(|p| visibility::may_see_privacy_case(&staff, p)).map(|p| p.number);
     let links: Vec<_> = links.into_iter().filter(|l| staff.can_see(l.municipality.as_deref())).collect();
@@ -254,6 +297,8 @@ pub async fn page(
                 .to_string(),
             incident: incident.filter(|i| i.state != IncidentState::Dismissed),
             privacy_incident,
+            vendor,
+            vendor_name: state.desk.policy().vendor.name.clone(),
             created: when(t.created_at),
             report,
             files: files.into_iter().map(|f| file_view(f, staff.lang.texts())).collect(),
@@ -296,6 +341,9 @@ pub struct ActionForm {
     status: Option<String>,
     text: Option<String>,
     other: Option<String>,
+    /// The vendor's case number, and "open for all in the region" (a checkbox: present when ticked).
+    case: Option<String>,
+    open: Option<String>,
 }
 
 /// Checks the token and that the ticket is the user's to act on.
@@ -329,6 +377,11 @@ pub async fn act(
         }
         "status" => desk.set_status(&n, f.status.as_deref().unwrap_or(""), &actor).await?,
         "note" => desk.add_note(&n, f.text.as_deref().unwrap_or(""), &actor).await?,
+        "vendor" => {
+            let open = f.open.as_deref().is_some_and(|v| !v.is_empty());
+            desk.set_vendor_case(&n, f.case.as_deref().unwrap_or(""), open, &actor).await?
+        }
+        "vendor-resolved" => desk.resolve_vendor_case(&n, &actor).await?,
         "privacy" => {
             let prv = desk.flag_privacy(&n, &actor).await?;
             tracing::warn!(ticket = %n, privacy = %prv, "flagged as a privacy matter");
@@ -336,7 +389,9 @@ pub async fn act(
         "link" => {
             let other = f.other.as_deref().unwrap_or("").trim().to_uppercase();
             // The other ticket must be visible to the user too.
-            visible(&s, &staff, &other).await.map_err(|_| WebError::BadRequest(format!("no ticket {other}")))?;
+            visible(&s, &staff, &other)
+                .await
+                .map_err(|_| WebError::BadRequest(crate::desk::Refusal::NoSuchTicket(other.clone())))?;
             desk.link(&n, &other, &actor).await?;
         }
         _ => return Err(WebError::NotFound),

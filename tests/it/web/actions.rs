@@ -54,7 +54,7 @@ async fn reclassify_change_municipality_and_reroute(db: Db) {
     }
     let bad = app.post(&format!("/tickets/{n}/class"), Some(&s), &[("csrf", &s.csrf), ("class", "whatever")]).await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
-    assert!(text(bad).await.contains("is not a fault class"));
+    assert!(text(bad).await.contains("«whatever» er ikke en gyldig verdi her"), "a refusal in the reader's language");
 }
 
 async fn resolve_reopen_link_and_release(db: Db) {

@@ -48,13 +48,8 @@ async fn a_staff_member_reroutes_a_ticket_in_a_real_browser() {
     })
     .await;
 
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let scratch = crate::support::scratch::temp_dir("routedesk-shots-");
-    let shots = if std::env::var_os("ROUTEDESK_SCREENSHOTS").is_some() {
-        root.join("docs/screenshots")
-    } else {
-        scratch.path().to_path_buf()
-    };
+    let shots = shots_folder(scratch.path());
     let addr = svc.web_addr.expect("the web view listens");
     let shots_dir = shots.display().to_string();
     browse(
@@ -169,6 +164,100 @@ async fn the_main_flow_works_by_keyboard_alone_in_a_real_browser() {
     let t = app.state.desk.store().ticket_by_number(&n).await.expect("q").expect("ticket");
     assert_eq!(t.class, routedesk::domain::Class::Operations, "reclassified by keyboard");
     served.stop().await;
+}
+
+/// Staff's flows through the incidents, privacy and status pages (`flows.mjs`): a suspected
+/// incident confirmed for the public status page and updated, seen there by a visitor; a privacy
+/// case appointed, assessed, reported and notified — each step checked in the database too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incidents_privacy_and_status_pages_work_as_flows_in_a_real_browser() {
+    crate::support::level::needs!(Browser);
+    let app = super::App::new(Db::Sqlite).await;
+    let [gjovik, ..] = crate::incidents::one_fault_in_four_municipalities(&app).await;
+    let n = app.ingest(&["31-gjovik-lonnsslipp-feil-person.eml"]).await.remove(0);
+    let store = app.state.desk.store();
+    let t = store.ticket_by_number(&gjovik).await.expect("q").expect("ticket");
+    let incident = store.incident_of_ticket(t.id).await.expect("q").expect("an incident").number;
+    let breach = store.ticket_by_number(&n).await.expect("q").expect("ticket");
+    let prv = store.privacy_of_ticket(breach.id).await.expect("q").expect("a privacy case");
+    let served = Served::start(&app).await;
+    let log = browse(
+        "flows.mjs",
+        &[
+            ("RD_BASE", &format!("http://{}", served.addr)),
+            ("RD_USER", "admin"),
+            ("RD_PASSWORD", super::PASSWORD),
+            ("RD_INCIDENT", &incident),
+            ("RD_PRIVACY", &prv),
+            ("RD_COORDINATOR", "kari"),
+        ],
+    )
+    .await;
+    assert!(log.contains("flows: incidents, status page and privacy case ok"), "{log}");
+    let i = store.incident_by_number(&incident).await.expect("q").expect("incident");
+    assert_eq!(i.state, routedesk::domain::IncidentState::Confirmed);
+    let p = store.privacy_by_number(&prv).await.expect("q").expect("case");
+    assert_eq!((p.stage, p.coordinator.as_deref()), (routedesk::domain::PrivacyStage::Assessing, Some("kari")));
+    assert!(p.authority_notified_at.is_some() && p.personal_data == "Lønn og kontonummer", "{p:?}");
+    served.stop().await;
+}
+
+/// The vendor case end to end on the rig: the routing mail asks for the vendor's case number, the
+/// system administrator answers it by mail, and in Chromium (`vendor-case.mjs`) staff find the
+/// ticket by its case, see the number, tick "open for all in the region" and press "resolved by
+/// the vendor" — and the reporter receives the notice with the case number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_vendor_case_is_followed_to_its_end_in_a_real_browser() {
+    crate::support::level::needs!(Rig, Browser);
+    let _rig = RIG_LOCK.read().await;
+    let (hd, svc, store) = super::spawn_with_kari().await;
+    let token = unique("VB");
+    let report = Report::complete(&token, &hd.address);
+    send(&report.to_bytes(), report.from, &hd.address).await;
+    let contact = crate::service::GJOVIK_CONTACTS[2];
+    let routing = crate::vendor_case::mail::mail_with(contact, &token, "Feilmelding").await;
+    crate::vendor_case::mail::mail_with(report.from, &token, "Mottatt").await;
+    let number = routing.subject[1..15].to_string();
+    let answer = crate::vendor_case::mail::reply(contact, &hd.address, &routing, "Meldt. Visma-sak 87654321");
+    send(&answer.to_bytes(), contact, &hd.address).await;
+    let t = store.ticket_by_number(&number).await.expect("q").expect("ticket");
+    eventually("the case number from the administrator's answer", WAIT, || async {
+        store.vendor_case_of(t.id).await.ok()?.and_then(|c| c.case_number)
+    })
+    .await;
+
+    let scratch = crate::support::scratch::temp_dir("routedesk-shots-");
+    let shots = shots_folder(scratch.path());
+    let addr = svc.web_addr.expect("the web view listens");
+    browse(
+        "vendor-case.mjs",
+        &[
+            ("RD_BASE", &format!("http://{addr}")),
+            ("RD_USER", "kari"),
+            ("RD_PASSWORD", super::PASSWORD),
+            ("RD_TICKET", &number),
+            ("RD_CASE", "87654321"),
+            ("RD_CONTACT", contact),
+            ("RD_SHOTS", &shots.display().to_string()),
+        ],
+    )
+    .await;
+    assert!(shots.join("vendor-case.png").is_file(), "screenshot vendor-case.png");
+    let told = crate::vendor_case::mail::mail_with(report.from, &token, "Løst").await;
+    assert!(told.text.contains("løst hos Visma (sak 87654321)"), "{}", told.text);
+    let case = store.vendor_case_of(t.id).await.expect("q").expect("case");
+    assert!(case.open_to_region && case.resolved_by.as_deref().is_some_and(|b| b.starts_with("kari")), "{case:?}");
+    svc.stop(WAIT).await.expect("stops");
+}
+
+/// Where a browser walk's screenshots go: `docs/screenshots/` when `ROUTEDESK_SCREENSHOTS` is
+/// set, else `scratch`.
+fn shots_folder(scratch: &std::path::Path) -> PathBuf {
+    if std::env::var_os("ROUTEDESK_SCREENSHOTS").is_some() {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots")
+    } else {
+        scratch.to_path_buf()
+    }
 }
 
 /// The web view of an [`super::App`] on a port of its own, for the browser.

@@ -146,3 +146,52 @@ async fn every_page_reads_in_bokmal() {
     assert!(page.contains("incident report") && page.contains("root cause"), "{page}");
     assert!(!page.contains("avviksrapport") && !page.contains("behandlingsansvarlig"), "{page}");
 }
+
+/// An error page speaks the reader's language: a refused action, a value no filter knows, a page
+/// that does not exist — in bokmål by default, in English for a reader who chose it.
+#[tokio::test]
+async fn error_pages_speak_the_readers_language() {
+    use axum::http::{Request, StatusCode, header};
+    let app = App::new(Db::Sqlite).await;
+    let n = app.ingest(&["01-gjovik-lonn-complete.eml"]).await.remove(0);
+    let s = app.sign_in("kari").await;
+    let link = format!("/tickets/{n}/link");
+    let form = [("csrf", s.csrf.as_str()), ("other", n.as_str())];
+    let res = app.post(&link, Some(&s), &form).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let page = text(res).await;
+    assert!(page.contains("En sak kan ikke kobles til seg selv") && page.contains("lang=\"nb\""), "{page}");
+    let english = Request::post(&link)
+        .header(header::HOST, "localhost")
+        .header(header::ORIGIN, "http://localhost")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("{}={}; rd_lang=en", app.state.session_cookie(), s.cookie))
+        .body(axum::body::Body::from(format!("csrf={}&other={n}", s.csrf)))
+        .expect("request");
+    let res = app.send(english).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let page = text(res).await;
+    assert!(page.contains("A ticket cannot be linked to itself") && page.contains("lang=\"en\""), "{page}");
+    assert!(!page.contains("kobles"), "{page}");
+    assert_eq!(store_count(&app, &n).await, 0, "refused means nothing was linked");
+
+    for (path, nb, en) in [
+        (
+            "/tickets?status=done".to_string(),
+            "«done» er ikke en gyldig verdi her",
+            "&#34;done&#34; is not a ticket status",
+        ),
+        ("/tickets/RD-2026-999999".to_string(), "Finnes ikke", "Not found"),
+    ] {
+        let page = text(app.get(&path, Some(&s)).await).await;
+        assert!(page.contains(nb) && !page.contains(en), "{path}: {page}");
+        let page = text(app.get_in_english(&path, &s).await).await;
+        assert!(page.contains(en) && !page.contains(nb), "{path}: {page}");
+    }
+}
+
+async fn store_count(app: &App, number: &str) -> usize {
+    let store = app.state.desk.store();
+    let t = store.ticket_by_number(number).await.expect("q").expect("ticket");
+    store.linked_tickets(t.id).await.expect("links").len()
+}

@@ -72,12 +72,18 @@ impl App {
 
     /// A web view configured as `web` says (trusted proxies, tokens, cookies).
     pub async fn with_web(db: Db, web: &WebConfig) -> App {
+        App::with(db, web, |_| {}).await
+    }
+
+    /// A web view configured as `web` says, on a desk whose configuration `change` edits.
+    pub async fn with(db: Db, web: &WebConfig, change: impl FnOnce(&mut routedesk::config::Config)) -> App {
         crate::support::init_logging();
         let database = TestDatabase::new(db).await;
         let url = database.url.clone();
         let store = Store::connect(&url).await.expect("store");
         let mut cfg = crate::support::desk_config(&url);
         cfg.web.public_url = "https://helpdesk.example".into();
+        change(&mut cfg);
         let desk = Desk::new(&cfg, store.clone()).await.expect("desk");
         let hash = routedesk::secret::hash_password(PASSWORD).expect("hash");
         store.create_user("admin", "Admin", routedesk::domain::Role::Admin, None, &hash).await.expect("user");
