@@ -46,6 +46,27 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// How well the trained classifier triages reports it has not seen: k-fold cross-validation on
+    /// a labelled corpus, beside the policy's keyword scorer.
+    EvalTriage {
+        /// Routing policy (TOML); the built-in Gjøvik region policy when omitted.
+        #[arg(long, env = "ROUTEDESK_POLICY")]
+        policy: Option<PathBuf>,
+        /// A folder of labelled reports (`*.toml`).
+        #[arg(long, default_value = "policy/training")]
+        corpus: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        /// Below this probability the model abstains (manual triage).
+        #[arg(long, default_value_t = 0.6)]
+        threshold: f64,
+        /// At or above this probability a report is flagged as a possible breach.
+        #[arg(long, default_value_t = 0.2)]
+        privacy_threshold: f64,
+        /// `logistic` (logistic regression) or `bayes` (naive Bayes).
+        #[arg(long, default_value = "logistic")]
+        algorithm: crate::pipeline::learn::Algorithm,
+    },
     /// Validate a policy file and print what it understood.
     CheckPolicy {
         /// Policy file (TOML).
@@ -156,6 +177,9 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Triage { policy, json, lang, files } => triage::run(policy.as_deref(), json, lang, &files),
+        Command::EvalTriage { policy, corpus, folds, threshold, privacy_threshold, algorithm } => {
+            triage::eval(policy.as_deref(), &corpus, folds, (threshold, privacy_threshold), algorithm)
+        }
         Command::CheckPolicy { file } => check_policy::run(&file),
         Command::Serve { config, dry_run, log_json } => serve::run(config.as_deref(), dry_run, log_json),
         Command::CheckConfig { config } => serve::check(config.as_deref()),

@@ -45,6 +45,68 @@ pub fn run(policy: Option<&Path>, json: bool, lang: Lang, files: &[PathBuf]) -> 
     if failed { ExitCode::from(2) } else { ExitCode::SUCCESS }
 }
 
+/// `routedesk eval-triage`: the cross-validation of the trained classifier on a labelled corpus.
+pub fn eval(
+    policy: Option<&Path>,
+    corpus: &Path,
+    folds: usize,
+    thresholds: (f64, f64),
+    algorithm: crate::pipeline::learn::Algorithm,
+) -> ExitCode {
+    let (threshold, privacy_threshold) = thresholds;
+    let policy = match Policy::load_or_default(policy) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let reports = match read_corpus(corpus) {
+        Ok(r) if !r.is_empty() => r,
+        Ok(_) => {
+            eprintln!("error: {} holds no labelled reports", corpus.display());
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let started = std::time::Instant::now();
+    let model = crate::pipeline::learn::Model::train(&reports, &policy, algorithm);
+    let trained = started.elapsed();
+    drop(model);
+    let ev =
+        crate::pipeline::learn::eval::cross_validate(&reports, folds, threshold, privacy_threshold, &policy, algorithm);
+    print!("{ev}");
+    println!("training on all {} reports: {:.0} ms", reports.len(), trained.as_secs_f64() * 1000.0);
+    let curve =
+        crate::pipeline::learn::eval::learning_curve(&reports, &[0, 10, 50, 200], threshold, &policy, algorithm);
+    let points: Vec<String> = curve
+        .iter()
+        .map(|(n, acc, cov)| format!("{n}: {:.1} % (coverage {:.1} %)", acc * 100.0, cov * 100.0))
+        .collect();
+    println!("learning curve (staff corrections added to a base part; a fixed test fifth): {}", points.join(", "));
+    ExitCode::SUCCESS
+}
+
+/// Every `*.toml` file in `dir`, in name order, read as labelled reports.
+fn read_corpus(dir: &Path) -> Result<Vec<crate::pipeline::learn::Labelled>, String> {
+    use crate::pipeline::learn::corpus;
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    let mut all = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(|e| format!("{}: {e}", f.display()))?;
+        all.extend(corpus::parse(&text, &f.display().to_string())?);
+    }
+    corpus::unique(all, &dir.display().to_string())
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, String> {
     let mut raw = Vec::new();
     let result = if path.as_os_str() == "-" {

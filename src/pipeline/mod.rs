@@ -7,6 +7,7 @@ pub mod check;
 pub mod classify;
 pub mod command;
 pub mod ignore;
+pub mod learn;
 pub mod parse;
 pub mod reason;
 pub mod report;

@@ -324,3 +324,24 @@ fn docker_compose_settings_are_valid_configuration_keys() {
     assert!(text.contains("imap://mail:3143"), "{text}");
     assert!(text.contains("postgres://routedesk:***@postgres/routedesk"), "the password is hidden: {text}");
 }
+
+/// `routedesk eval-triage` measures the trained classifier on a folder of labelled reports and
+/// says plainly when the folder holds none or a report is not one.
+#[test]
+fn eval_triage_measures_a_corpus_and_refuses_a_broken_one() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policy/training");
+    let out = routedesk().args(["eval-triage", "--folds", "3", "--corpus"]).arg(&corpus).output().expect("runs");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    for line in ["3-fold cross-validation", "model: class accuracy", "keywords: class accuracy", "learning curve"] {
+        assert!(text.contains(line), "{line:?} in {text}");
+    }
+    let empty = tempfile::tempdir().expect("temp dir");
+    let out = routedesk().args(["eval-triage", "--corpus"]).arg(empty.path()).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no labelled reports"));
+    std::fs::write(empty.path().join("bad.toml"), "[[report]]\nid = \"x\"\nclass = \"printer\"\n").expect("write");
+    let out = routedesk().args(["eval-triage", "--corpus"]).arg(empty.path()).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml"), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -7,6 +7,7 @@ mod charset;
 mod eight_bit;
 pub mod parts;
 mod quote;
+pub use quote::own_text;
 pub mod tnef;
 
 use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders};
