@@ -39,7 +39,9 @@ pub fn read(subject: &str, own_text: &str, vendor: &Vendor) -> Vec<Command> {
     // "ikke løst ennå" or a sentence about the region is never one.
     let bare = |line: &str| -> String {
         let line = vendor.case_pattern.replace_all(line, " ");
-        let line = line.trim().trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace());
+        // Quotation marks too: the routing mail shows the commands as «løst».
+        let line =
+            line.trim().trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace() || "«»“”„".contains(c));
         line.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
     };
     if lines.iter().any(|l| OPEN.contains(&bare(l).as_str())) {
@@ -71,7 +73,8 @@ pub fn case_number_entered(text: &str, vendor: &Vendor) -> Option<String> {
 fn question(lines: &[&str]) -> Option<String> {
     let (at, rest) = lines.iter().enumerate().find_map(|(i, line)| {
         let (head, rest) = line.trim().split_once(':')?;
-        MORE_INFO.contains(&head.trim().to_lowercase().as_str()).then_some((i, rest))
+        let head = head.trim().trim_start_matches(['«', '"', '“']).to_lowercase();
+        MORE_INFO.contains(&head.as_str()).then_some((i, rest.trim_start_matches(['»', '"', '”'])))
     })?;
     let mut q = std::iter::once(rest).chain(lines[at + 1..].iter().copied()).collect::<Vec<_>>().join("\n");
     q = q.trim().to_string();
@@ -133,6 +136,7 @@ mod tests {
             vec![Command::CaseNumber("12345678".into()), Command::Resolved]
         );
         assert_eq!(read_text("Åpen for alle!"), vec![Command::OpenToRegion]);
+        assert_eq!(read_text("«løst»"), vec![Command::Resolved], "as the routing mail writes it");
         for text in ["Dette er ikke løst ennå", "Er det løst?", "Saken er åpen for alle som vil se den i morgen"] {
             assert_eq!(read_text(text), vec![], "{text}");
         }
@@ -146,6 +150,7 @@ mod tests {
             vec![Command::MoreInfo("Hvilken lønnsart gjelder det?\nOg hvilken periode?\n\nHilsen Tor".into())]
         );
         assert_eq!(read_text("more info:"), vec![], "a command without a question is none");
+        assert_eq!(read_text("«mer info:» Hvilken periode?"), vec![Command::MoreInfo("Hvilken periode?".into())]);
         let long = format!("more info: {}", "æ".repeat(MAX_QUESTION));
         let Some(Command::MoreInfo(q)) = read_text(&long).pop() else { panic!("a question") };
         assert!(q.len() <= MAX_QUESTION);

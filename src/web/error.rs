@@ -106,10 +106,10 @@ pub async fn in_readers_language(req: Request, next: Next) -> Response {
     match res.extensions().get::<Failure>() {
         Some(f) if lang != Lang::Nb => {
             let mut worded = f.clone().page(lang);
-            // Whatever else the handler or inner layers set (security headers, cookies) stays.
+            // Whatever else the handler or inner layers set (security headers, every cookie) stays.
             for (name, value) in res.headers() {
                 if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
-                    worded.headers_mut().insert(name.clone(), value.clone());
+                    worded.headers_mut().append(name.clone(), value.clone());
                 }
             }
             worded
