@@ -74,6 +74,16 @@ pub struct Config {
     /// `Authentication-Results` headers are believed, anyone else's are ignored. Empty: none.
     #[serde(default)]
     pub trusted_authserv_id: String,
+    /// A mail with no `Authentication-Results` of our server: `false` (the default) believes its
+    /// sender; `true` does not — no automatic reply, no joining a ticket — unless it carries
+    /// `internal_marker`.
+    #[serde(default)]
+    pub require_authentication: bool,
+    /// `Header: value` that our own mail server sets on mail between its own users and removes
+    /// from mail from outside (e.g. Exchange Online's `X-MS-Exchange-Organization-AuthAs:
+    /// Internal`): with `require_authentication`, such mail counts as verified. Empty: none.
+    #[serde(default)]
+    pub internal_marker: String,
     pub imap: ImapConfig,
     pub smtp: SmtpConfig,
     #[serde(default)]
@@ -481,6 +491,13 @@ impl Config {
         }
         for a in self.addressed_as.iter().filter(|a| !address::is_valid(a)) {
             p.push(format!("addressed_as: {a:?} is not a valid e-mail address"));
+        }
+        if self.require_authentication && self.trusted_authserv_id.trim().is_empty() {
+            p.push("require_authentication needs trusted_authserv_id: no sender could ever be verified".into());
+        }
+        if !self.internal_marker.is_empty() && crate::pipeline::authres::Marker::parse(&self.internal_marker).is_none()
+        {
+            p.push(format!("internal_marker: {:?} should look like \"Header-Name: value\"", self.internal_marker));
         }
         if !(self.database_url.starts_with("sqlite:")
             || self.database_url.starts_with("postgres://")

@@ -88,6 +88,9 @@ pub struct Desk {
     ids: message_id::MessageIds,
     /// The authserv-id of our own receiving server; its `Authentication-Results` are believed.
     trusted_authserv_id: String,
+    /// Whether a mail without them is unverified, and the internal marker that vouches for one.
+    require_authentication: bool,
+    internal_marker: Option<crate::pipeline::authres::Marker>,
     /// Reports of the same fault: word weights and features of recent reports.
     grouping: Arc<GroupingState>,
     /// The vendor's status page, as last polled.
@@ -118,6 +121,8 @@ impl Desk {
             bounce_block_days: cfg.limits.bounce_block_days,
             ids,
             trusted_authserv_id: cfg.trusted_authserv_id.clone(),
+            require_authentication: cfg.require_authentication,
+            internal_marker: crate::pipeline::authres::Marker::parse(&cfg.internal_marker),
             grouping: Arc::default(),
             status_page: (!cfg.web.public_url.is_empty())
                 .then(|| format!("{}/status", cfg.web.public_url.trim_end_matches('/'))),
@@ -323,7 +328,12 @@ impl Desk {
             Err(crate::pipeline::parse::ParseError::ReaderFailed { detail: what })
         });
         decided.map(|mut d| {
-            d.auth = crate::pipeline::authres::verdict(&d.mail, &self.trusted_authserv_id);
+            let id = &self.trusted_authserv_id;
+            d.auth = crate::pipeline::authres::verdict(&d.mail, id).or_else(|| {
+                self.require_authentication
+                    .then(|| crate::pipeline::authres::required(&d.mail, id, self.internal_marker.as_ref()))
+                    .flatten()
+            });
             self.withhold_unaddressed_reply(&mut d);
             d
         })

@@ -19,11 +19,51 @@ pub struct AuthVerdict {
 impl AuthVerdict {
     /// The sender could not be verified as who they claim to be.
     pub fn failed(&self) -> bool {
-        matches!(self.result.as_str(), "fail" | "permerror" | "softfail")
+        matches!(self.result.as_str(), "fail" | "permerror" | "softfail" | MISSING)
+    }
+
+    /// No result of our server at all, where one is required.
+    pub fn missing(authserv_id: &str) -> AuthVerdict {
+        AuthVerdict { method: "authentication-results".into(), result: MISSING.into(), authserv_id: authserv_id.into() }
     }
 
     pub fn describe(&self) -> String {
         format!("{}={} (by {})", self.method, self.result, self.authserv_id)
+    }
+}
+
+const MISSING: &str = "missing";
+
+/// A header our own server sets on mail between its own users (and removes from mail from outside).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marker {
+    name: String,
+    value: String,
+}
+
+impl Marker {
+    /// `Header-Name: value`.
+    pub fn parse(s: &str) -> Option<Marker> {
+        let (name, value) = s.split_once(':')?;
+        let (name, value) = (name.trim(), value.trim());
+        let token = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        (token && !value.is_empty()).then(|| Marker { name: name.into(), value: value.into() })
+    }
+
+    /// Whether `mail` carries it (names compared without case, values as written but trimmed).
+    pub fn on(&self, mail: &ParsedMail) -> bool {
+        mail.headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case(&self.name) && v.trim().eq_ignore_ascii_case(&self.value))
+    }
+}
+
+/// What becomes of a mail without our server's result: believed (`None`), believed because it
+/// carries the internal marker, or unverified.
+pub fn required(mail: &ParsedMail, trusted_authserv_id: &str, marker: Option<&Marker>) -> Option<AuthVerdict> {
+    match marker {
+        Some(m) if m.on(mail) => None,
+        _ => Some(AuthVerdict::missing(trusted_authserv_id)),
     }
 }
 
@@ -107,6 +147,19 @@ mod tests {
             &ParseLimits::default(),
         )
         .expect("parses")
+    }
+
+    #[test]
+    fn the_internal_marker_vouches_only_when_it_is_there_as_written() {
+        let marker = Marker::parse(" X-MS-Exchange-Organization-AuthAs : Internal ").expect("a marker");
+        assert!(Marker::parse("no colon").is_none() && Marker::parse("Bad Name: x").is_none());
+        assert!(Marker::parse("X-Header:").is_none(), "a value is needed");
+        let internal = mail("x-ms-exchange-organization-authas: internal\r\n");
+        assert_eq!(required(&internal, "mx.gjovik.kommune.no", Some(&marker)), None);
+        let anonymous = mail("X-MS-Exchange-Organization-AuthAs: Anonymous\r\n");
+        let v = required(&anonymous, "mx.gjovik.kommune.no", Some(&marker)).expect("unverified");
+        assert!(v.failed() && v.describe().contains("missing"), "{v:?}");
+        assert!(required(&internal, "mx.gjovik.kommune.no", None).is_some_and(|v| v.failed()), "no marker configured");
     }
 
     #[test]

@@ -4,3 +4,4 @@
 mod addressed;
 mod joining;
 mod replies;
+mod unauthenticated;
