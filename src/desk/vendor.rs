@@ -75,13 +75,9 @@ impl Desk {
         if to.is_empty() {
             return Ok(());
         }
-        let mut answer = d.mail.own_text.trim().to_string();
-        if answer.len() > MAX_ANSWER {
-            let mut cut = MAX_ANSWER;
-            while !answer.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            answer.truncate(cut);
+        let own = d.mail.own_text.trim();
+        let mut answer = crate::text::prefix(own, MAX_ANSWER).to_string();
+        if answer.len() < own.len() {
             answer.push_str(" […]");
         }
         let reporter = t.reporter.as_deref().unwrap_or("?");

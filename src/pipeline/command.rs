@@ -76,16 +76,9 @@ fn question(lines: &[&str]) -> Option<String> {
         let head = head.trim().trim_start_matches(['«', '"', '“']).to_lowercase();
         MORE_INFO.contains(&head.as_str()).then_some((i, rest.trim_start_matches(['»', '"', '”'])))
     })?;
-    let mut q = std::iter::once(rest).chain(lines[at + 1..].iter().copied()).collect::<Vec<_>>().join("\n");
-    q = q.trim().to_string();
-    if q.len() > MAX_QUESTION {
-        let mut cut = MAX_QUESTION;
-        while !q.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        q.truncate(cut);
-    }
-    (!q.is_empty()).then_some(q)
+    let q = std::iter::once(rest).chain(lines[at + 1..].iter().copied()).collect::<Vec<_>>().join("\n");
+    let q = crate::text::prefix(q.trim(), MAX_QUESTION);
+    (!q.is_empty()).then(|| q.to_string())
 }
 
 #[cfg(test)]

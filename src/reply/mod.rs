@@ -125,7 +125,7 @@ pub fn tagged_subject(ticket: &str, prefix: &str, subject: &str) -> String {
     let tag = format!("[{ticket}]");
     let subject = subject.replace(&tag, "");
     let subject = crate::pipeline::parse::clean_line(&subject);
-    let subject = if subject.is_empty() { "(uten emne)".to_string() } else { subject };
+    let subject = or_no_subject(&subject);
     if prefix.is_empty() { format!("{tag} {subject}") } else { format!("{tag} {prefix}: {subject}") }
 }
 
@@ -134,7 +134,12 @@ fn greeting_name(d: &Decision) -> String {
 }
 
 fn subject_or_none(d: &Decision) -> &str {
-    if d.mail.subject.is_empty() { "(uten emne)" } else { &d.mail.subject }
+    or_no_subject(&d.mail.subject)
+}
+
+/// A subject as the mail names it: "(uten emne)" for none.
+fn or_no_subject(subject: &str) -> &str {
+    if subject.is_empty() { "(uten emne)" } else { subject }
 }
 
 /// What the reply and routing mail say besides the decision: a known vendor issue
@@ -244,7 +249,7 @@ pub struct About<'a> {
 
 impl About<'_> {
     fn subject(&self) -> &str {
-        if self.subject.is_empty() { "(uten emne)" } else { self.subject }
+        or_no_subject(self.subject)
     }
 }
 

@@ -47,11 +47,7 @@ pub fn html_to_text(html: &str, problems: &mut Vec<String>) -> String {
             "HTML body of {} bytes: only the first {MAX_HTML_TO_CONVERT} were converted to text",
             html.len()
         ));
-        let mut cut = MAX_HTML_TO_CONVERT;
-        while !html.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        &html[..cut]
+        crate::text::prefix(html, MAX_HTML_TO_CONVERT)
     } else {
         html
     };

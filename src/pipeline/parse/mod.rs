@@ -14,6 +14,7 @@ use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders};
 use serde::Serialize;
 
 use crate::text::address::EmailAddress;
+use crate::text::cut;
 
 pub use parts::{ImageInfo, Part};
 
@@ -197,17 +198,6 @@ fn tnef_body(parts: &[Part]) -> Option<(Option<String>, Option<String>)> {
 
 /// Longer subjects are cut: no person writes one, and it would end up in every mail we send.
 const MAX_SUBJECT: usize = 998;
-
-fn cut(mut s: String, max: usize) -> String {
-    if s.len() > max {
-        let mut at = max;
-        while !s.is_char_boundary(at) {
-            at -= 1;
-        }
-        s.truncate(at);
-    }
-    s
-}
 
 /// Header text fit to show and to reuse: control characters (CR, LF, NUL — header injection) become
 /// spaces, runs of whitespace fold to one.
