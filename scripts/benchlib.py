@@ -46,6 +46,8 @@ class Instance:
         (self.work / "routedesk.toml").write_text(f"""
 mailbox = "{mailbox}"
 database_url = "{self.url}"
+# The fixtures are written to these: the helpdesk's aliases, so every reporter may be answered.
+addressed_as = ["pureservice@gjovik.kommune.no", "helpdesk@routedesk.test"]
 [imap]
 url = "imap://127.0.0.1:{env['RIG_IMAP_PORT']}"
 user = "{mailbox}"

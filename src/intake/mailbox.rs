@@ -21,6 +21,12 @@ use crate::desk::{Desk, Outcome, Source};
 
 /// The keyword that marks a processed mail on servers without MOVE or UIDPLUS.
 pub(crate) const DONE_KEYWORD: &str = "$RoutedeskDone";
+/// Waiting mail beyond this is a backlog the outbox gives way to (see `Store::draining`): recording
+/// it takes more than a few seconds, and sending alongside would double that on two cores (10,000
+/// reports on SQLite: 52.8 s recorded alongside, 31.7 s given way to). A shorter queue is recorded
+/// and sent sooner alongside (1,000: 4.6–5.9 s against 6.2–7.4 s).
+const BACKLOG: usize = 2_000;
+
 /// Mail above this size is fetched on its own rather than in a batch.
 const BATCH_BYTES: u64 = 8 * 1024 * 1024;
 /// The slowest transfer rate a FETCH may have before it counts as stalled.
@@ -145,6 +151,7 @@ impl FolderSession<'_> {
         let mut uids: Vec<u32> =
             self.step("UID SEARCH", self.deadline(), session.uid_search(&query)).await?.into_iter().collect();
         uids.sort_unstable();
+        let _draining = (uids.len() > BACKLOG).then(|| self.desk.store().draining());
         let mut total = 0;
         for chunk in uids.chunks(self.cfg.batch as usize) {
             let sizes = self.sizes(session, chunk).await?;

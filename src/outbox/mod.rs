@@ -79,20 +79,27 @@ impl Worker {
     /// Sends until `shutdown` turns true, with `sessions` workers; each finishes its batch first.
     pub async fn run(self, shutdown: watch::Receiver<bool>) {
         let mut lanes = tokio::task::JoinSet::new();
-        for _ in 0..self.inner.settings.sessions.max(1) {
-            lanes.spawn(self.clone().lane(shutdown.clone()));
+        for lane in 0..self.inner.settings.sessions.max(1) {
+            lanes.spawn(self.clone().lane(lane, shutdown.clone()));
         }
         while lanes.join_next().await.is_some() {}
     }
 
     /// One worker. It sleeps until the next mail is due, mail is queued, or `IDLE_POLL` passes —
     /// never in a loop that does not wait.
-    async fn lane(self, mut shutdown: watch::Receiver<bool>) {
+    async fn lane(self, lane: u32, mut shutdown: watch::Receiver<bool>) {
         let store = &self.inner.store;
         let mut failures: u32 = 0;
         loop {
             if *shutdown.borrow() {
                 return;
+            }
+            if lane > 0 {
+                // While the intake drains a backlog, one session sends and the others wait.
+                tokio::select! {
+                    _ = store.backlog_recorded() => {}
+                    _ = shutdown.changed() => continue,
+                }
             }
             let wait = match self.send_batch().await {
                 Ok(n) if n > 0 => {

@@ -46,6 +46,7 @@ mod tickets;
 mod tx;
 mod types;
 mod vendor_cases;
+mod words;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -79,6 +80,22 @@ pub struct Store {
     /// Notified after a commit that queued mail — by this store only, so two stores in one
     /// process never wake each other, and a commit that queued nothing wakes nobody.
     queued: Arc<tokio::sync::Notify>,
+    /// Since when this process's intake has been draining a backlog, if it is (see
+    /// [`Store::draining`]).
+    backlog: Arc<tokio::sync::watch::Sender<Option<tokio::time::Instant>>>,
+}
+
+/// How long the outbox stands back for a backlog at most: a flood that lasts longer is mailed
+/// while it is recorded.
+const BACKLOG_PRECEDENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// While alive, the intake is draining a backlog (see [`Store::draining`]).
+pub struct Draining(Arc<tokio::sync::watch::Sender<Option<tokio::time::Instant>>>);
+
+impl Drop for Draining {
+    fn drop(&mut self) {
+        self.0.send_replace(None);
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -132,7 +149,28 @@ impl Store {
     }
 
     fn new(db: Db) -> Store {
-        Store { db, queued: Arc::default() }
+        Store { db, queued: Arc::default(), backlog: Arc::new(tokio::sync::watch::Sender::new(None)) }
+    }
+
+    /// The intake has a backlog waiting: until the returned guard is dropped, this
+    /// process's outbox stands back (for at most [`BACKLOG_PRECEDENCE`]), so the reports are
+    /// recorded first — on two cores the outbox's composing and the SMTP server's delivery would
+    /// take a core from the recording, and on SQLite the outbox's records its write lock.
+    pub fn draining(&self) -> Draining {
+        self.backlog.send_if_modified(|since| {
+            let fresh = since.is_none();
+            since.get_or_insert_with(tokio::time::Instant::now);
+            fresh
+        });
+        Draining(self.backlog.clone())
+    }
+
+    /// Resolves once no backlog is being drained, or the backlog has had its time.
+    pub async fn backlog_recorded(&self) {
+        let mut rx = self.backlog.subscribe();
+        let Some(since) = *rx.borrow_and_update() else { return };
+        let until = since + BACKLOG_PRECEDENCE;
+        let _ = tokio::time::timeout_at(until, rx.wait_for(Option::is_none)).await;
     }
 
     /// Resolves when mail has been queued (committed) since the last call; at once if it was
@@ -301,5 +339,37 @@ mod tests {
     fn passwords_are_redacted() {
         assert_eq!(super::redact("postgres://rd:s3cret@db/rd"), "postgres://rd:***@db/rd");
         assert_eq!(super::redact("sqlite://data/rd.db"), "sqlite://data/rd.db");
+    }
+
+    /// The outbox gives way while a backlog drains, and goes on when it is recorded — or after
+    /// [`super::BACKLOG_PRECEDENCE`] at most, so a flood is mailed while it lasts.
+    #[tokio::test(start_paused = true)]
+    async fn the_outbox_gives_way_to_a_backlog_for_a_while_at_most() {
+        use std::time::Duration;
+        let store = super::Store::new(super::Db::Sqlite(
+            sqlx::sqlite::SqlitePoolOptions::new().connect_lazy("sqlite::memory:").expect("pool"),
+        ));
+        tokio::time::timeout(Duration::from_millis(1), store.backlog_recorded()).await.expect("no backlog: at once");
+        let draining = store.draining();
+        assert!(
+            tokio::time::timeout(Duration::from_secs(5), store.backlog_recorded()).await.is_err(),
+            "waits while the backlog drains"
+        );
+        let waiting = tokio::spawn({
+            let store = store.clone();
+            async move { store.backlog_recorded().await }
+        });
+        tokio::task::yield_now().await;
+        drop(draining);
+        tokio::time::timeout(Duration::from_millis(1), waiting).await.expect("goes on once recorded").expect("task");
+
+        let _flood = store.draining();
+        let started = tokio::time::Instant::now();
+        store.backlog_recorded().await;
+        let waited = started.elapsed();
+        assert!(
+            waited >= super::BACKLOG_PRECEDENCE - Duration::from_secs(1) && waited <= super::BACKLOG_PRECEDENCE,
+            "gives way for the precedence at most: {waited:?}"
+        );
     }
 }

@@ -25,6 +25,7 @@ const CORPUS: &[&str] = &[
 on_both_databases!(
     the_log_filters_counts_searches_and_pages,
     search_words_are_whole_or_beginnings_and_short_words_whole,
+    counts_over_dates_add_up_whole_months_and_the_days_at_either_end,
     the_ticket_page_shows_everything_and_no_hostile_html,
     files_are_served_safely,
     the_tester_and_the_dashboard_work,
@@ -150,6 +151,67 @@ async fn search_words_are_whole_or_beginnings_and_short_words_whole(db: Db) {
         [n[6].clone(), n[5].clone()],
         "a long word as a beginning, a short one whole"
     );
+    // A beginning no word of the index has ends the search: nothing, however common the others.
+    assert!(case("virker+l%C3%B8nnskj%C3%B8ring+ikke").await.is_empty(), "no ticket has a word beginning `virker`");
+    assert_eq!(
+        case("utbet+haster").await,
+        [n[5].clone()],
+        "a beginning standing for several words (utbetales, utbetalingsfil…) finds a ticket with any of them"
+    );
+}
+
+/// The filter counts over a range of dates add up the monthly counts of the months wholly inside
+/// and the daily counts of the days at either end: the same as counting the tickets.
+async fn counts_over_dates_add_up_whole_months_and_the_days_at_either_end(db: Db) {
+    use routedesk::store::{Pool, TicketFilter};
+    use time::macros::datetime;
+    let app = App::new(db).await;
+    let n = app.ingest(CORPUS).await;
+    let store = app.state.desk.store();
+    // Spread over four months; naming `status` moves the ticket's counts with it.
+    let days = [
+        datetime!(2026-01-31 23:00 UTC),
+        datetime!(2026-02-01 00:00 UTC),
+        datetime!(2026-02-14 12:00 UTC),
+        datetime!(2026-03-01 08:00 UTC),
+        datetime!(2026-03-31 23:59 UTC),
+        datetime!(2026-04-01 00:00 UTC),
+        datetime!(2026-04-15 00:00 UTC),
+    ];
+    let numbers: Vec<&String> = n.iter().filter(|x| x.starts_with("RD-")).collect();
+    assert!(numbers.len() >= days.len(), "{n:?}");
+    for (number, at) in numbers.iter().zip(days) {
+        let sql = "UPDATE tickets SET created_at = $1, status = status WHERE number = $2";
+        let done = match store.pool() {
+            Pool::Sqlite(p) => sqlx::query(sql).bind(at).bind(*number).execute(p).await.map(|r| r.rows_affected()),
+            Pool::Postgres(p) => sqlx::query(sql).bind(at).bind(*number).execute(p).await.map(|r| r.rows_affected()),
+        };
+        assert_eq!(done.expect("update"), 1);
+    }
+    let count = |from: Option<time::OffsetDateTime>, until: Option<time::OffsetDateTime>| async move {
+        let f = TicketFilter { from, until, ..TicketFilter::default() };
+        let counted = store.facets(&f).await.expect("facets").total;
+        let listed = store.ticket_page(&f, None, 100).await.expect("page").len() as i64;
+        (counted, listed)
+    };
+    let today = (numbers.len() - days.len()) as i64;
+    let jan15 = datetime!(2026-01-15 00:00 UTC);
+    let feb1 = datetime!(2026-02-01 00:00 UTC);
+    let mar1 = datetime!(2026-03-01 00:00 UTC);
+    let mar31 = datetime!(2026-03-31 00:00 UTC);
+    let apr1 = datetime!(2026-04-01 00:00 UTC);
+    let apr10 = datetime!(2026-04-10 00:00 UTC);
+    for (from, until, expected) in [
+        (Some(jan15), Some(apr10), 6),  // days of January, February and March whole, days of April
+        (Some(feb1), Some(apr1), 4),    // two whole months
+        (Some(feb1), Some(mar31), 3),   // a whole month and days
+        (Some(mar1), Some(mar31), 1),   // days within one month
+        (Some(jan15), None, 7 + today), // and those of today
+        (None, Some(mar1), 3),
+        (None, Some(apr10), 6),
+    ] {
+        assert_eq!(count(from, until).await, (expected, expected), "{from:?}..{until:?}");
+    }
 }
 
 const HOSTILE: &str = "From: Kari <kari.rohne@sondre-land.kommune.no>\r\nTo: pureservice@gjovik.kommune.no\r\nSubject: Feil i faktura <script>alert(1)</script>\r\n\
