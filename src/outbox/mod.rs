@@ -98,7 +98,11 @@ impl Worker {
                 // While the intake drains a backlog, one session sends and the others wait.
                 tokio::select! {
                     _ = store.backlog_recorded() => {}
-                    _ = shutdown.changed() => continue,
+                    // Told to stop, or nobody left to tell it (which must not spin this loop).
+                    changed = shutdown.changed() => match changed {
+                        Ok(()) => continue,
+                        Err(_) => return,
+                    },
                 }
             }
             let wait = match self.send_batch().await {
