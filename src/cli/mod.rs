@@ -36,6 +36,10 @@ enum Command {
         /// Routing policy (TOML); the built-in Gjøvik region policy when omitted.
         #[arg(long, env = "ROUTEDESK_POLICY")]
         policy: Option<PathBuf>,
+        /// A service's configuration: its policy, with the model learned from the corrections
+        /// kept in its database (as the service decides now).
+        #[arg(long, conflicts_with = "policy")]
+        config: Option<PathBuf>,
         /// One JSON object per input file, one per line, in input order.
         #[arg(long)]
         json: bool,
@@ -57,12 +61,14 @@ enum Command {
         corpus: PathBuf,
         #[arg(long, default_value_t = 5)]
         folds: usize,
-        /// Below this probability the model abstains (manual triage).
-        #[arg(long, default_value_t = 0.6)]
-        threshold: f64,
-        /// At or above this probability a report is flagged as a possible breach.
-        #[arg(long, default_value_t = 0.2)]
-        privacy_threshold: f64,
+        /// Below this probability the model abstains (manual triage); the policy's
+        /// `classify.model.min_probability` (or 0.6) when omitted.
+        #[arg(long)]
+        threshold: Option<f64>,
+        /// At or above this probability a report is flagged as a possible breach; the policy's
+        /// `classify.model.privacy_min_probability` (or 0.45) when omitted.
+        #[arg(long)]
+        privacy_threshold: Option<f64>,
         /// `logistic` (logistic regression) or `bayes` (naive Bayes).
         #[arg(long, default_value = "logistic")]
         algorithm: crate::pipeline::learn::Algorithm,
@@ -176,7 +182,16 @@ enum Command {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Triage { policy, json, lang, files } => triage::run(policy.as_deref(), json, lang, &files),
+        Command::Triage { policy, config, json, lang, files } => {
+            let policy = match config {
+                Some(config) => match block_on_value(triage::learned_policy(config)) {
+                    Some(p) => Ok(p),
+                    None => return ExitCode::from(2),
+                },
+                None => crate::policy::Policy::load_or_default(policy.as_deref()).map_err(|e| e.to_string()),
+            };
+            triage::run(policy, json, lang, &files)
+        }
         Command::EvalTriage { policy, corpus, folds, threshold, privacy_threshold, algorithm } => {
             triage::eval(policy.as_deref(), &corpus, folds, (threshold, privacy_threshold), algorithm)
         }

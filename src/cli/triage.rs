@@ -13,8 +13,18 @@ use crate::policy::Policy;
 use crate::text::address::{EmailAddress, join};
 use crate::text::lang::Lang;
 
-pub fn run(policy: Option<&Path>, json: bool, lang: Lang, files: &[PathBuf]) -> ExitCode {
-    let policy = match Policy::load_or_default(policy) {
+/// The policy of the service configured in `config`, with the model retrained from the
+/// corrections in its database — what the service decides with.
+pub async fn learned_policy(config: PathBuf) -> anyhow::Result<Policy> {
+    let cfg = crate::config::Config::load(Some(&config))?;
+    let store = crate::store::Store::connect(&cfg.database_url).await?;
+    let desk = crate::desk::Desk::new(&cfg, store).await?;
+    desk.retrain_if_changed().await?;
+    Ok(desk.policy().clone())
+}
+
+pub fn run(policy: Result<Policy, String>, json: bool, lang: Lang, files: &[PathBuf]) -> ExitCode {
+    let policy = match policy {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
@@ -50,10 +60,9 @@ pub fn eval(
     policy: Option<&Path>,
     corpus: &Path,
     folds: usize,
-    thresholds: (f64, f64),
+    thresholds: (Option<f64>, Option<f64>),
     algorithm: crate::pipeline::learn::Algorithm,
 ) -> ExitCode {
-    let (threshold, privacy_threshold) = thresholds;
     let policy = match Policy::load_or_default(policy) {
         Ok(p) => p,
         Err(e) => {
@@ -61,6 +70,9 @@ pub fn eval(
             return ExitCode::from(2);
         }
     };
+    let model = policy.classify.model;
+    let threshold = thresholds.0.or(model.map(|m| m.min_probability)).unwrap_or(0.6);
+    let privacy_threshold = thresholds.1.or(model.map(|m| m.privacy_min_probability)).unwrap_or(0.45);
     let reports = match read_corpus(corpus) {
         Ok(r) if !r.is_empty() => r,
         Ok(_) => {

@@ -11,6 +11,7 @@ use super::{Desk, Outcome};
 use crate::domain::Class;
 use crate::domain::TicketStatus;
 use crate::domain::event::Event;
+use crate::pipeline::learn::Correction;
 use crate::pipeline::route::{self, Recipients, Reply};
 use crate::pipeline::triage;
 use crate::store::{StoredMail, TicketBrief, Tx};
@@ -38,7 +39,11 @@ impl Desk {
         let t = self.ticket(&mut tx, number).await?;
         tx.set_ticket_class(t.id, class, now).await?;
         tx.record(t.id, now, actor, &Event::Reclassified { from: t.class, to: class }).await?;
+        if class != Class::Unclassified {
+            self.keep_correction(&mut tx, t.id, Correction::Class(class), actor, now).await?;
+        }
         tx.commit().await?;
+        self.corrected();
         Ok(())
     }
 
@@ -56,7 +61,10 @@ impl Desk {
         let changed =
             Event::MunicipalityChanged { from: t.municipality.as_deref().map(name), to: municipality.map(name) };
         tx.record(t.id, now, actor, &changed).await?;
+        let correction = Correction::Municipality(municipality.map(str::to_string));
+        self.keep_correction(&mut tx, t.id, correction, actor, now).await?;
         tx.commit().await?;
+        self.corrected();
         Ok(())
     }
 

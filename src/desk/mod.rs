@@ -8,6 +8,7 @@ mod bounces;
 pub mod dedup;
 mod group;
 pub mod incidents;
+pub mod learning;
 pub mod message_id;
 pub mod privacy;
 mod queue;
@@ -99,6 +100,8 @@ pub struct Desk {
     status_page: Option<String>,
     /// Working hours, for the vendor case's reminder.
     schedule: crate::alerts::Schedule,
+    /// What the classifier learned from staff corrections.
+    learning: Arc<learning::LearningState>,
 }
 
 impl Desk {
@@ -124,6 +127,7 @@ impl Desk {
             require_authentication: cfg.require_authentication,
             internal_marker: crate::pipeline::authres::Marker::parse(&cfg.internal_marker),
             grouping: Arc::default(),
+            learning: Arc::default(),
             status_page: (!cfg.web.public_url.is_empty())
                 .then(|| format!("{}/status", cfg.web.public_url.trim_end_matches('/'))),
             schedule: crate::alerts::Schedule::new(&cfg.alerts).map_err(|p| anyhow::anyhow!(p.join("; ")))?,

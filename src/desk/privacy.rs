@@ -78,8 +78,11 @@ impl Desk {
         let subject = tx.ticket_subject(t.id).await?;
         self.open_privacy(&mut tx, t.id, number, t.municipality.as_deref(), &subject, now, actor).await?;
         tx.record(t.id, now, actor, &Event::PrivacyFlagged).await?;
+        let correction = crate::pipeline::learn::Correction::Privacy(true);
+        self.keep_correction(&mut tx, t.id, correction, actor, now).await?;
         let prv = tx.privacy_of(t.id).await?.ok_or(ActionError::NotFound)?;
         tx.commit().await?;
+        self.corrected();
         Ok(prv)
     }
 
@@ -210,10 +213,7 @@ impl Desk {
     /// Closes the incident; only from review, and only with a review note.
     pub async fn close_privacy(&self, number: &str, note: &str, actor: &str) -> Result<()> {
         let now = OffsetDateTime::now_utc();
-        let note = note.trim();
-        if note.is_empty() {
-            return Err(ActionError::Invalid(Refusal::ReviewNoteRequired));
-        }
+        let note = note_given(note)?;
         let mut tx = self.store.begin().await?;
         let p = self.privacy_incident(&mut tx, number).await?;
         if p.stage != PrivacyStage::Review {
@@ -223,6 +223,29 @@ impl Desk {
         tx.record(p.ticket_id, now, actor, &Event::PrivacyClosed { case: number.to_string(), note: note.to_string() })
             .await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Dismisses a flag staff found false: the case is closed with the note, the ticket loses its
+    /// privacy flag, and the classifier learns "not a breach" from it. Not once the authority was
+    /// notified (then it was a breach, closed after review).
+    pub async fn dismiss_privacy(&self, number: &str, note: &str, actor: &str) -> Result<()> {
+        let now = OffsetDateTime::now_utc();
+        let note = note_given(note)?;
+        let mut tx = self.store.begin().await?;
+        let p = self.privacy_incident(&mut tx, number).await?;
+        open(&p)?;
+        if p.authority_notified_at.is_some() {
+            return Err(ActionError::Invalid(Refusal::NotifiedNotDismissed(number.to_string())));
+        }
+        tx.close_privacy(p.id, note, now).await?;
+        tx.clear_ticket_privacy(p.ticket_id, now).await?;
+        let dismissed = Event::PrivacyDismissed { case: number.to_string(), note: note.to_string() };
+        tx.record(p.ticket_id, now, actor, &dismissed).await?;
+        let correction = crate::pipeline::learn::Correction::Privacy(false);
+        self.keep_correction(&mut tx, p.ticket_id, correction, actor, now).await?;
+        tx.commit().await?;
+        self.corrected();
         Ok(())
     }
 
@@ -273,6 +296,12 @@ impl Desk {
 pub async fn warn_loop(desk: Desk, instance: String, shutdown: tokio::sync::watch::Receiver<bool>) {
     let job = |desk: Desk, now| async move { desk.privacy_deadline_warnings(now).await };
     super::every_ten_minutes(desk, "privacy-deadlines", instance, shutdown, job).await
+}
+
+/// A review or dismissal note, trimmed; a case is never closed without one.
+fn note_given(note: &str) -> Result<&str> {
+    let note = note.trim();
+    if note.is_empty() { Err(ActionError::Invalid(Refusal::ReviewNoteRequired)) } else { Ok(note) }
 }
 
 fn open(p: &crate::store::PrivacyRow) -> Result<()> {

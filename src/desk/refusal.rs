@@ -35,6 +35,8 @@ pub enum Refusal {
     ReviewNoteRequired,
     CloseFromReview(PrivacyStage),
     CaseClosed(String),
+    /// A case whose authority was notified was a breach: it is closed after review, not dismissed.
+    NotifiedNotDismissed(String),
     NoVendorAddress,
     VendorAlerted {
         at: String,
@@ -109,6 +111,10 @@ impl Refusal {
                 format!("Close from review, not from {}", stage(s)),
             ),
             Refusal::CaseClosed(n) => pick(format!("{n} er lukket"), format!("{n} is closed")),
+            Refusal::NotifiedNotDismissed(n) => pick(
+                format!("Datatilsynet er varslet om {n}: saken lukkes etter gjennomgang, den avvises ikke"),
+                format!("The authority was notified of {n}: it is closed after review, not dismissed"),
+            ),
             Refusal::NoVendorAddress => pick(
                 "Regelverket har ingen adresse til leverandøren ([privacy] vendor_alert)".into(),
                 "The policy names no vendor address ([privacy] vendor_alert)".into(),
@@ -164,6 +170,7 @@ mod tests {
             Refusal::ReviewNoteRequired,
             Refusal::CloseFromReview(PrivacyStage::Assessing),
             Refusal::CaseClosed(s("PRV-1")),
+            Refusal::NotifiedNotDismissed(s("PRV-1")),
             Refusal::NoVendorAddress,
             Refusal::VendorAlerted { at: s("2026-12-05 10:00 UTC") },
             Refusal::NotVendorCaseNumber { entered: s("abc"), vendor: s("Visma") },

@@ -161,6 +161,11 @@ pub enum Event {
         case: String,
         note: String,
     },
+    /// Staff found the flag false: not a personal-data breach.
+    PrivacyDismissed {
+        case: String,
+        note: String,
+    },
     PrivacyDeadlineWarned {
         case: String,
         to: Vec<String>,
@@ -289,6 +294,7 @@ impl Event {
             Event::PrivacyReported { .. } => "privacy-report",
             Event::PrivacyAuthorityNotified { .. } => "privacy-authority",
             Event::PrivacyClosed { .. } => "privacy-closed",
+            Event::PrivacyDismissed { .. } => "privacy-dismissed",
             Event::PrivacyDeadlineWarned { .. } => "privacy-deadline",
             Event::ReplyBlocked { .. } | Event::ReplyCapSender { .. } | Event::ReplyCapAll { .. } => "reply-suppressed",
             Event::Purged { .. } => "purged",
@@ -482,6 +488,10 @@ impl Event {
             Event::PrivacyClosed { case, note } => {
                 pick(format!("{case} lukket: {note}"), format!("{case} closed: {note}"))
             }
+            Event::PrivacyDismissed { case, note } => pick(
+                format!("{case} avvist, ikke et brudd på personopplysningssikkerheten: {note}"),
+                format!("{case} dismissed, not a personal-data breach: {note}"),
+            ),
             Event::PrivacyDeadlineWarned { case, to } => pick(
                 format!("{case}: varsel om fristen til {}", to.join(", ")),
                 format!("{case}: deadline warning to {}", to.join(", ")),
@@ -740,6 +750,7 @@ mod tests {
             Event::PrivacyReported { case: s("PV-1"), crisis: true },
             Event::PrivacyAuthorityNotified { case: s("PV-1"), late: true },
             Event::PrivacyClosed { case: s("PV-1"), note: s("Ingen risiko") },
+            Event::PrivacyDismissed { case: s("PV-1"), note: s("Feilmelding fra Altinn") },
             Event::PrivacyDeadlineWarned { case: s("PV-1"), to: vec![s("kari@gjovik.kommune.no")] },
             Event::ReplyBlocked { mail: OutboxKind::Acknowledgement, to: s("ola@x.no"), until: s("12. des. 10:00") },
             Event::ReplyCapSender { mail: OutboxKind::RequestInfo, to: s("ola@x.no"), count: 5 },
@@ -807,6 +818,7 @@ mod tests {
                 | Event::PrivacyReported { .. }
                 | Event::PrivacyAuthorityNotified { .. }
                 | Event::PrivacyClosed { .. }
+                | Event::PrivacyDismissed { .. }
                 | Event::PrivacyDeadlineWarned { .. }
                 | Event::ReplyBlocked { .. }
                 | Event::ReplyCapSender { .. }

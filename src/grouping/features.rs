@@ -296,7 +296,7 @@ pub fn report_text(subject: &str, own_text: &str) -> String {
     text
 }
 
-fn stem(word: &str) -> &str {
+pub(crate) fn stem(word: &str) -> &str {
     for e in ENDINGS {
         if let Some(s) = word.strip_suffix(e)
             && s.chars().count() >= 4

@@ -57,6 +57,25 @@ pub enum Reason {
         min_score: f64,
         min_confidence: f64,
     },
+    /// The trained classifier decided the class, this sure, mostly from these words.
+    Model {
+        class: Class,
+        probability: f64,
+        words: Vec<String>,
+    },
+    /// The trained classifier was not sure enough to decide.
+    ModelUnsure {
+        best: Class,
+        probability: f64,
+        min_probability: f64,
+    },
+    /// The trained classifier flagged a possible personal-data breach.
+    ModelPrivacy {
+        probability: f64,
+        min_probability: f64,
+        #[serde(default)]
+        words: Vec<String>,
+    },
     UrgentTerms {
         terms: Vec<String>,
     },
@@ -211,6 +230,11 @@ pub(crate) fn number(x: f64, decimals: usize, lang: Lang) -> String {
     if lang == Lang::Nb { s.replace('.', ",") } else { s }
 }
 
+/// A probability as a whole percentage ("87 %").
+fn percent(p: f64, lang: Lang) -> String {
+    format!("{} %", number(p * 100.0, 0, lang))
+}
+
 fn quoted(words: &[String], lang: Lang) -> String {
     let (open, close) = if lang == Lang::Nb { ("«", "»") } else { ("\"", "\"") };
     words.iter().map(|w| format!("{open}{w}{close}")).collect::<Vec<_>>().join(", ")
@@ -293,6 +317,48 @@ impl Reason {
                     n(*min_confidence, 2)
                 ),
             ),
+            Reason::Model { class: c, probability, words } => {
+                let sure = percent(*probability, lang);
+                match (words.is_empty(), nb) {
+                    (true, true) => format!("Klasse {}: modellen er {sure} sikker", class(*c)),
+                    (true, false) => format!("Class {}: the model is {sure} sure", class(*c)),
+                    (false, true) => {
+                        format!("Klasse {}: modellen er {sure} sikker, mest ut fra {}", class(*c), quoted(words, lang))
+                    }
+                    (false, false) => {
+                        format!("Class {}: the model is {sure} sure, mostly from {}", class(*c), quoted(words, lang))
+                    }
+                }
+            }
+            Reason::ModelUnsure { best, probability, min_probability } => pick(
+                format!(
+                    "Modellen er usikker: beste gjetning {} med {} (krever {})",
+                    class(*best),
+                    percent(*probability, lang),
+                    percent(*min_probability, lang)
+                ),
+                format!(
+                    "The model is unsure: best guess {} at {} (needs {})",
+                    class(*best),
+                    percent(*probability, lang),
+                    percent(*min_probability, lang)
+                ),
+            ),
+            Reason::ModelPrivacy { probability, min_probability, words } => {
+                let (p, min) = (percent(*probability, lang), percent(*min_probability, lang));
+                let from = if words.is_empty() {
+                    String::new()
+                } else {
+                    pick(
+                        format!(", mest ut fra {}", quoted(words, lang)),
+                        format!(", mostly from {}", quoted(words, lang)),
+                    )
+                };
+                pick(
+                    format!("Personvern: modellen anslår {p} for et mulig brudd (flagger fra {min}){from}"),
+                    format!("Privacy: the model puts a possible breach at {p} (flags from {min}){from}"),
+                )
+            }
             Reason::UrgentTerms { terms } => {
                 pick(format!("Haster: {}", quoted(terms, lang)), format!("Urgent: {}", quoted(terms, lang)))
             }
@@ -389,6 +455,10 @@ mod tests {
                 min_score: 2.0,
                 min_confidence: 0.5,
             },
+            Reason::Model { class: Class::Access, probability: 0.873, words: vec![s("passordet"), s("tilgang*")] },
+            Reason::Model { class: Class::Operations, probability: 0.6, words: vec![] },
+            Reason::ModelUnsure { best: Class::Application, probability: 0.45, min_probability: 0.6 },
+            Reason::ModelPrivacy { probability: 0.34, min_probability: 0.2, words: vec![s("lønnsslippene")] },
             Reason::UrgentTerms { terms: vec![s("haster")] },
             Reason::UrgentHeader { header: s("Importance: high") },
             Reason::Privacy { terms: vec![s("fødselsnummer")], score: 3.0 },
@@ -424,6 +494,9 @@ mod tests {
                 | Reason::Product { .. }
                 | Reason::Classified { .. }
                 | Reason::Unclassified { .. }
+                | Reason::Model { .. }
+                | Reason::ModelUnsure { .. }
+                | Reason::ModelPrivacy { .. }
                 | Reason::UrgentTerms { .. }
                 | Reason::UrgentHeader { .. }
                 | Reason::Privacy { .. }
@@ -477,7 +550,7 @@ mod tests {
     #[test]
     fn every_reason_reads_in_bokmal_and_english() {
         let all = every_kind();
-        assert_eq!(all.len(), 28);
+        assert_eq!(all.len(), 32);
         for r in &all {
             let nb = r.text(Lang::Nb);
             let en = r.text(Lang::En);
@@ -493,6 +566,10 @@ mod tests {
         assert_eq!(
             Reason::Classified { class: Class::Application, score: 4.0, total: 4.0, confidence: 0.667 }.text(Lang::Nb),
             "Klasse programfeil / faglig feil: 4,0 av 4,0 poeng, sikkerhet 0,67"
+        );
+        assert_eq!(
+            Reason::Model { class: Class::Access, probability: 0.873, words: vec!["passordet".into()] }.text(Lang::Nb),
+            "Klasse passord og tilganger: modellen er 87 % sikker, mest ut fra «passordet»"
         );
         assert_eq!(
             Reason::Term { class: Class::Application, term: "lønn".into(), weight: 2.0 }.text(Lang::Nb),

@@ -195,6 +195,15 @@ pub struct ClassifyFile {
     pub terms: BTreeMap<String, BTreeMap<String, f64>>,
     pub urgent: UrgentFile,
     pub privacy: PrivacyFile,
+    /// The trained classifier; without this table the keywords decide alone.
+    pub model: Option<ModelFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    pub min_probability: f64,
+    pub privacy_min_probability: f64,
 }
 
 #[derive(Debug, Deserialize)]

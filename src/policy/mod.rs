@@ -6,8 +6,11 @@ mod file;
 mod validate;
 
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 use crate::domain::{Class, Detail};
+use crate::grouping::Features;
+use crate::pipeline::learn::{Correction, Model, ModelCell, corpus};
 use crate::text::address::EmailAddress;
 use crate::text::terms::TermSet;
 
@@ -40,6 +43,9 @@ pub struct Policy {
     pub incidents: Incidents,
     pub privacy: Privacy,
     pub vendor: Vendor,
+    /// The trained classifier, when `classify.model` is set: trained on the shipped corpus when the
+    /// policy is read, and replaced when the region's own corrections retrain it.
+    pub learned: Option<Learned>,
 }
 
 #[derive(Debug, Clone)]
@@ -77,8 +83,32 @@ pub struct ClassifyRules {
     pub min_score: f64,
     pub product_weight: f64,
     pub privacy_min_score: f64,
+    /// When the trained classifier decides beside the keywords, and how sure it must be.
+    pub model: Option<ModelThresholds>,
     /// Every term of every kind, so a report's text is scanned once.
     pub terms: TermSet<Tag>,
+}
+
+/// How sure the trained classifier must be: of a class to decide it (below, the keywords' decision
+/// stands, or manual triage), and of a possible breach to flag it (lower finds more breaches — a
+/// missed one costs the region its 72-hour deadline — and gives the officer more false alarms).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ModelThresholds {
+    pub min_probability: f64,
+    pub privacy_min_probability: f64,
+}
+
+/// The trained classifier in use, with the policy's thresholds.
+#[derive(Clone)]
+pub struct Learned {
+    pub model: Arc<ModelCell>,
+    pub thresholds: ModelThresholds,
+}
+
+impl std::fmt::Debug for Learned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Learned").field("thresholds", &self.thresholds).finish_non_exhaustive()
+    }
 }
 
 /// Where a routing rule sends a report.
@@ -182,6 +212,23 @@ pub struct Replies {
     pub urgent: String,
 }
 
+/// The model trained on the shipped corpus, once per set of terms and products in a process (the
+/// policy is read again by every command and test; the training takes a fifth of a second).
+fn shipped_model(policy: &Policy, key: String) -> Result<Arc<Model>, String> {
+    static TRAINED: Mutex<Vec<(String, Arc<Model>)>> = Mutex::new(Vec::new());
+    let known = |list: &[(String, Arc<Model>)]| list.iter().find(|(k, _)| *k == key).map(|(_, m)| m.clone());
+    if let Some(m) = known(&TRAINED.lock().unwrap_or_else(|e| e.into_inner())) {
+        return Ok(m);
+    }
+    let model = Arc::new(policy.train(&[])?);
+    let mut list = TRAINED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(m) = known(&list) {
+        return Ok(m);
+    }
+    list.push((key, model.clone()));
+    Ok(model)
+}
+
 impl Policy {
     /// The built-in default (the Gjøvik region).
     pub fn default_region() -> Result<Policy, PolicyError> {
@@ -204,7 +251,21 @@ impl Policy {
     pub fn from_toml(text: &str, origin: &str) -> Result<Policy, PolicyError> {
         let file: file::PolicyFile = toml::from_str(text)
             .map_err(|e| PolicyError::Syntax { origin: origin.to_string(), message: e.to_string() })?;
-        validate::validate(file).map_err(|problems| PolicyError::Invalid { origin: origin.to_string(), problems })
+        // What the model's features depend on: the terms and the products.
+        let features_key = format!("{:?}{:?}", file.classify, file.products);
+        let mut policy = validate::validate(file)
+            .map_err(|problems| PolicyError::Invalid { origin: origin.to_string(), problems })?;
+        if let Some(thresholds) = policy.classify.model {
+            let model = shipped_model(&policy, features_key)
+                .map_err(|problem| PolicyError::Invalid { origin: origin.to_string(), problems: vec![problem] })?;
+            policy.learned = Some(Learned { model: Arc::new(ModelCell::new(model)), thresholds });
+        }
+        Ok(policy)
+    }
+
+    /// Trains a model for this policy on the shipped corpus and the region's corrections.
+    pub fn train(&self, corrections: &[(Features, Correction)]) -> Result<Model, String> {
+        Ok(Model::train_with(&corpus::shipped()?, corrections, self))
     }
 
     pub fn municipality(&self, id: &str) -> Option<&Municipality> {

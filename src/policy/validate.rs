@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 
 use super::file::{PolicyFile, RouteFile};
 use super::{
-    ClassifyRules, Contact, Helpdesk, Incidents, Municipality, Policy, Privacy, Replies, Retention, RouteRule, Rule,
-    ScreenshotRule, SenderRules, Tag, Target,
+    ClassifyRules, Contact, Helpdesk, Incidents, ModelThresholds, Municipality, Policy, Privacy, Replies, Retention,
+    RouteRule, Rule, ScreenshotRule, SenderRules, Tag, Target,
 };
 use crate::domain::{Class, Detail};
 use crate::text::address::{self, EmailAddress};
@@ -159,6 +159,7 @@ pub(super) fn validate(f: PolicyFile) -> Result<Policy, Vec<String>> {
     let Some(vendor) = vendor else { return Err(p) };
     Ok(Policy {
         vendor,
+        learned: None,
         privacy,
         incidents,
         retention,
@@ -273,6 +274,15 @@ fn classify_rules(p: &mut Vec<String>, f: &PolicyFile) -> Option<ClassifyRules> 
             p.push(format!("classify.{name} is {v}; it must be a number >= 0"));
         }
     }
+    if let Some(m) = &c.model {
+        for (name, v) in
+            [("min_probability", m.min_probability), ("privacy_min_probability", m.privacy_min_probability)]
+        {
+            if !(v > 0.0 && v <= 1.0) {
+                p.push(format!("classify.model.{name} is {v}; it must be in (0, 1]"));
+            }
+        }
+    }
     let mut entries: Vec<(&str, f64, Tag)> = Vec::new();
     for (class_name, terms) in &c.terms {
         match class_name.parse::<Class>().ok().filter(|c| *c != Class::Unclassified) {
@@ -303,6 +313,10 @@ fn classify_rules(p: &mut Vec<String>, f: &PolicyFile) -> Option<ClassifyRules> 
             min_score: c.min_score,
             product_weight: c.product_weight,
             privacy_min_score: c.privacy.min_score,
+            model: c.model.as_ref().map(|m| ModelThresholds {
+                min_probability: m.min_probability,
+                privacy_min_probability: m.privacy_min_probability,
+            }),
             terms,
         }),
         Err(errors) => {

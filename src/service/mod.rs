@@ -92,6 +92,7 @@ pub async fn start(cfg: &Config) -> Result<Running> {
             }
         }));
     }
+    tasks.push(tokio::spawn(crate::desk::learning::learn_loop(privacy_desk.clone(), rx.clone())));
     if cfg.dry_run {
         tracing::warn!("dry run: decisions are recorded, no mail is sent");
     } else {

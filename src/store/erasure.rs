@@ -139,6 +139,7 @@ impl Tx {
         let theirs: Vec<(i64, String)> = db!(self, c => sqlx::query_as(THEIR_TICKETS).bind(address).fetch_all(c).await)
             .context("finding the person's tickets")?;
         for (id, _) in &theirs {
+            self.forget_examples(*id).await?;
             let (n,): (i64,) = db!(self, c => sqlx::query_as(KEPT_MAIL).bind(id).fetch_one(c).await)
                 .context("counting the person's mail")?;
             out.messages += u64::try_from(n).unwrap_or(0);

@@ -378,6 +378,13 @@ impl Tx {
     }
 
     /// Sets a ticket's privacy flag.
+    /// Staff found the privacy flag false.
+    pub async fn clear_ticket_privacy(&mut self, ticket: i64, at: OffsetDateTime) -> Result<()> {
+        const SQL: &str = "UPDATE tickets SET privacy = FALSE, updated_at = $1 WHERE id = $2";
+        db!(self, execute, SQL, at, ticket).context("clearing a ticket's privacy flag")?;
+        Ok(())
+    }
+
     pub async fn set_ticket_privacy(&mut self, ticket: i64, at: OffsetDateTime) -> Result<()> {
         const SQL: &str = "UPDATE tickets SET privacy = TRUE, updated_at = $1 WHERE id = $2";
         db!(self, c => sqlx::query(SQL).bind(at).bind(ticket).execute(c).await.map(drop)).context("flagging a ticket")

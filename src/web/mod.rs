@@ -137,6 +137,8 @@ fn table() -> Vec<Route> {
         post_("/tester", tester::decide),
         get_("/dashboard", dashboard::page),
         get_("/audit", audit::page),
+        get_("/learning", learning::page),
+        post_("/learning/{id}/undo", learning::undo),
         get_("/api/tickets", api::tickets),
         get_("/api/tickets/{number}", api::ticket),
         get_("/status", status::page),

@@ -6,7 +6,10 @@
 //! product names count toward `application` only lightly, so where IT-technical words name the real
 //! cause ("Citrix henger når jeg starter Visma") operations wins.
 
+mod model;
 mod signature;
+
+pub use model::combine;
 
 use serde::Serialize;
 
@@ -63,7 +66,21 @@ impl Scores {
 /// weak term should not be certain.
 const PRIOR: f64 = 1.0;
 
+/// The class and flags of a report: the policy's terms, and the trained classifier where the policy
+/// has one.
 pub fn classify(mail: &ParsedMail, policy: &Policy) -> Classification {
+    let by_terms = keywords(mail, policy);
+    match &policy.learned {
+        Some(learned) => {
+            let p = learned.model.current().predict_own(&mail.subject, &mail.own_text, policy);
+            combine(by_terms, &p, learned.thresholds)
+        }
+        None => by_terms,
+    }
+}
+
+/// The policy's terms alone.
+pub fn keywords(mail: &ParsedMail, policy: &Policy) -> Classification {
     let rules = &policy.classify;
     let text = normalize(&format!("{}\n{}", mail.subject, signature::strip(&mail.own_text)));
     let hits = rules.terms.find(&text);

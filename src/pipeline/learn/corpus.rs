@@ -49,13 +49,14 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<Labelled>, String> {
 }
 
 /// The corpus shipped with the policy, built into the binary.
-const SHIPPED: [(&str, &str); 6] = [
+const SHIPPED: [(&str, &str); 7] = [
     ("policy/training/part-a.toml", include_str!("../../../policy/training/part-a.toml")),
     ("policy/training/part-b.toml", include_str!("../../../policy/training/part-b.toml")),
     ("policy/training/part-c.toml", include_str!("../../../policy/training/part-c.toml")),
     ("policy/training/part-d.toml", include_str!("../../../policy/training/part-d.toml")),
     ("policy/training/part-e.toml", include_str!("../../../policy/training/part-e.toml")),
     ("policy/training/part-f.toml", include_str!("../../../policy/training/part-f.toml")),
+    ("policy/training/part-g.toml", include_str!("../../../policy/training/part-g.toml")),
 ];
 
 /// The shipped corpus, read.

@@ -28,6 +28,57 @@ pub struct Labelled {
     pub privacy: bool,
 }
 
+/// What staff corrected in the web view, kept as a training example with the report's features.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Correction {
+    /// Reclassified to this class.
+    Class(Class),
+    /// Flagged as a possible breach (`true`) or found not to be one (`false`).
+    Privacy(bool),
+    /// Moved to this municipality (`None`: none of the region's). Kept and listed; the model does
+    /// not decide the municipality (the sender's domain does), so it does not train on it.
+    Municipality(Option<String>),
+}
+
+impl Correction {
+    /// `(kind, label)` as stored.
+    pub fn to_stored(&self) -> (&'static str, String) {
+        match self {
+            Correction::Class(c) => ("class", c.as_str().to_string()),
+            Correction::Privacy(p) => ("privacy", p.to_string()),
+            Correction::Municipality(m) => ("municipality", m.clone().unwrap_or_default()),
+        }
+    }
+
+    pub fn from_stored(kind: &str, label: &str) -> Option<Correction> {
+        match kind {
+            "class" => label.parse().ok().map(Correction::Class),
+            "privacy" => label.parse().ok().map(Correction::Privacy),
+            "municipality" => Some(Correction::Municipality((!label.is_empty()).then(|| label.to_string()))),
+            _ => None,
+        }
+    }
+}
+
+/// The model in use, shared by every clone of the policy that holds it and replaced when the
+/// region's corrections retrain it; a decision reads the model once.
+#[derive(Debug)]
+pub struct ModelCell(std::sync::RwLock<std::sync::Arc<Model>>);
+
+impl ModelCell {
+    pub fn new(model: std::sync::Arc<Model>) -> ModelCell {
+        ModelCell(std::sync::RwLock::new(model))
+    }
+
+    pub fn current(&self) -> std::sync::Arc<Model> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn replace(&self, model: std::sync::Arc<Model>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = model;
+    }
+}
+
 /// The classes the model decides between, in its label order.
 const CLASSES: [Class; 3] = Class::DECIDABLE;
 
@@ -103,6 +154,8 @@ pub struct Prediction {
     pub privacy: f64,
     /// The words that moved the decision most toward `class` (against the runner-up).
     pub words: Vec<String>,
+    /// The words that moved most toward a possible breach.
+    pub privacy_words: Vec<String>,
 }
 
 /// Probabilities from scores, scaled by `1 / temperature`.
@@ -122,8 +175,12 @@ fn strongest_first(mut pulls: Vec<(f64, &String)>, n: usize) -> Vec<String> {
 /// A report's features: its own words as the grouping reads them, and the policy's terms and
 /// products found in them (`=term`, `=product`).
 pub fn report_features(subject: &str, body: &str, policy: &Policy) -> Features {
-    let own = crate::pipeline::parse::own_text(body, subject);
-    let text = report_text(subject, &own);
+    own_features(subject, &crate::pipeline::parse::own_text(body, subject), policy)
+}
+
+/// The features of a report whose quoted replies are already left out (a parsed mail's own text).
+pub fn own_features(subject: &str, own: &str, policy: &Policy) -> Features {
+    let text = report_text(subject, own);
     let mut f = features(&text);
     let rules = &policy.classify;
     for hit in rules.terms.find(&normalize(&text)) {
@@ -137,6 +194,23 @@ pub fn report_features(subject: &str, body: &str, policy: &Policy) -> Features {
     f
 }
 
+/// A feature as a reader knows it: a policy term or product by its name, a stem by the first word of
+/// `text` it stands for.
+fn as_written(feature: &str, text: &str) -> String {
+    if let Some(product) = feature.strip_prefix("=product ") {
+        return product.to_string();
+    }
+    if let Some(term) = feature.strip_prefix('=') {
+        return term.to_string();
+    }
+    text.split(|c: char| !c.is_alphanumeric())
+        .find(|w| {
+            let w = w.to_lowercase();
+            crate::grouping::features::stem(&w) == feature
+        })
+        .map_or_else(|| feature.to_string(), str::to_lowercase)
+}
+
 impl Model {
     /// Trains both models on `examples`.
     pub fn train(examples: &[Labelled], policy: &Policy, algorithm: Algorithm) -> Model {
@@ -145,12 +219,36 @@ impl Model {
         Model::from_features(&read, algorithm)
     }
 
+    /// Trains on the labelled reports and the region's corrections: a class correction adds its
+    /// report to the class model's examples, a privacy one to the privacy model's.
+    pub fn train_with(corpus: &[Labelled], corrections: &[(Features, Correction)], policy: &Policy) -> Model {
+        let read: Vec<(Features, &Labelled)> =
+            corpus.iter().map(|e| (report_features(&e.subject, &e.body, policy), e)).collect();
+        Model::from_examples(&read, corrections, Algorithm::Logistic)
+    }
+
     fn from_features(read: &[(Features, &Labelled)], algorithm: Algorithm) -> Model {
-        let class = Learner::train(
-            algorithm,
-            read.iter().filter_map(|(f, e)| CLASSES.iter().position(|c| *c == e.class).map(|i| (f, i))),
-        );
-        let privacy = Learner::train(algorithm, read.iter().map(|(f, e)| (f, usize::from(e.privacy))));
+        Model::from_examples(read, &[], algorithm)
+    }
+
+    fn from_examples(
+        read: &[(Features, &Labelled)],
+        corrections: &[(Features, Correction)],
+        algorithm: Algorithm,
+    ) -> Model {
+        let labelled_class =
+            read.iter().filter_map(|(f, e)| CLASSES.iter().position(|c| *c == e.class).map(|i| (f, i)));
+        let corrected_class = corrections.iter().filter_map(|(f, c)| match c {
+            Correction::Class(class) => CLASSES.iter().position(|k| k == class).map(|i| (f, i)),
+            _ => None,
+        });
+        let class = Learner::train(algorithm, labelled_class.chain(corrected_class));
+        let corrected_privacy = corrections.iter().filter_map(|(f, c)| match c {
+            Correction::Privacy(p) => Some((f, usize::from(*p))),
+            _ => None,
+        });
+        let privacy =
+            Learner::train(algorithm, read.iter().map(|(f, e)| (f, usize::from(e.privacy))).chain(corrected_privacy));
         let (class_temperature, privacy_temperature) = match algorithm {
             Algorithm::Bayes => (BAYES_TEMPERATURE, BAYES_TEMPERATURE),
             Algorithm::Logistic => (CLASS_TEMPERATURE, PRIVACY_TEMPERATURE),
@@ -169,6 +267,18 @@ impl Model {
         self.predict_features(&report_features(subject, body, policy))
     }
 
+    /// A parsed mail's prediction: its subject and own text (quoted replies already left out), with
+    /// the deciding words as the report wrote them (`feriepengene`, not the stem `feriepeng`).
+    pub fn predict_own(&self, subject: &str, own: &str, policy: &Policy) -> Prediction {
+        let mut p = self.predict_features(&own_features(subject, own, policy));
+        let text = report_text(subject, own);
+        for words in [&mut p.words, &mut p.privacy_words] {
+            *words = words.iter().map(|w| as_written(w, &text)).collect();
+            words.dedup();
+        }
+        p
+    }
+
     fn predict_features(&self, f: &Features) -> Prediction {
         let p = self.class.probabilities(f, self.class_temperature);
         let mut order = [0, 1, 2];
@@ -179,6 +289,7 @@ impl Model {
             probability: p[order[0]],
             privacy,
             words: self.class.strongest(f, order[0], order[1], 5),
+            privacy_words: self.privacy.strongest(f, 1, 0, 5),
         }
     }
 }

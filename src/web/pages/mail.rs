@@ -105,7 +105,7 @@ pub async fn raw(State(state): State<AppState>, staff: Staff, Path(id): Path<i64
 pub struct Token {
     /// Missing is refused like wrong (403), not as a malformed form.
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 pub async fn make_ticket(

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod dashboard;
 pub mod files;
 pub mod incidents;
+pub mod learning;
 pub mod log;
 pub mod login;
 pub mod mail;
@@ -43,6 +44,11 @@ pub struct Chrome {
 impl Chrome {
     pub fn is_admin(&self) -> bool {
         self.staff_role == Role::Admin
+    }
+
+    /// Helpdesk and admins: the pages that span municipalities.
+    pub fn is_regional(&self) -> bool {
+        self.staff_role != Role::Municipal
     }
 
     pub fn is_municipal(&self) -> bool {

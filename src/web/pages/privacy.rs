@@ -159,6 +159,7 @@ pub async fn act(
         "authority" => desk.privacy_authority_notified(&number, &actor).await?,
         "vendor" => desk.alert_vendor(&number, &actor).await?,
         "close" => desk.close_privacy(&number, &f.note, &actor).await?,
+        "dismiss" => desk.dismiss_privacy(&number, &f.note, &actor).await?,
         "report" => {
             let report = PrivacyReport {
                 timeline: f.timeline,

@@ -175,6 +175,11 @@ async fn an_erased_person_leaves_no_trace_in_the_database_or_the_mailbox(db: Db)
     let incident = store.incident_of_ticket(held.id).await.expect("q").expect("the reports are one group");
     assert_eq!((incident.state.as_str(), incident.title.as_str()), ("suspected", first.as_str()));
 
+    // Staff corrected one of their reports: the correction keeps the report's words as features.
+    let desk = crate::support::desk_on(&hd.config.database_url).await;
+    desk.reclassify(&held.number, routedesk::domain::Class::Operations, "kari (helpdesk)").await.expect("reclassify");
+    assert_eq!(desk.corrections_in_use().await.expect("corrections").len(), 1, "a training example is kept");
+
     let url = hd.config.database_url.clone();
     let needles = [person.as_str(), "Tverrbakk", phone, "91723456", marker.as_str()];
     let in_mailbox = |mails: &[(String, Vec<u8>)]| {
@@ -216,6 +221,7 @@ async fn an_erased_person_leaves_no_trace_in_the_database_or_the_mailbox(db: Db)
 
     let left = found(&database_bytes(&url), &needles);
     assert!(left.is_empty(), "{left:?} still in the database after the erasure");
+    assert!(desk.corrections_in_use().await.expect("corrections").is_empty(), "their correction is forgotten");
     let mailbox = every_mail(&hd.address).await;
     assert!(in_mailbox(&mailbox).is_empty(), "{:?} still in the helpdesk mailbox", in_mailbox(&mailbox));
     assert_eq!(mailbox.len(), 1, "the other report stays");

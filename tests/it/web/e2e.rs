@@ -120,6 +120,7 @@ async fn every_page_passes_axe_and_reflows_in_a_real_browser() {
         format!("/privacy/{prv}"),
         "/mail".into(),
         "/tester".into(),
+        "/learning".into(),
         "/audit".into(),
     ]
     .join(",");
@@ -137,7 +138,7 @@ async fn every_page_passes_axe_and_reflows_in_a_real_browser() {
         ],
     )
     .await;
-    assert!(log.contains("26 page views checked"), "{log}");
+    assert!(log.contains("28 page views checked"), "{log}");
     served.stop().await;
 }
 

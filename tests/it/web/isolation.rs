@@ -67,6 +67,8 @@ const EXPECT: &[(&str, &str, Expect)] = &[
     ("POST", "/tester", Expect::NoTicketData),
     ("GET", "/dashboard", Expect::Dashboard),
     ("GET", "/audit", Expect::AdminOnly),
+    ("GET", "/learning", Expect::Regional),
+    ("POST", "/learning/{id}/undo", Expect::RegionalAction),
     ("GET", "/api/tickets", Expect::ApiList),
     ("GET", "/api/tickets/{number}", Expect::ApiTicket),
     ("GET", "/status", Expect::NoTicketData),
@@ -87,6 +89,7 @@ const FORMS: &[(&str, Form)] = &[
     ("/privacy/{number}/{action}", Form::Fields),
     ("/mail/{id}/ticket", Form::Fields),
     ("/tester", Form::Multipart),
+    ("/learning/{id}/undo", Form::Fields),
 ];
 
 #[derive(Debug, Clone, Copy)]

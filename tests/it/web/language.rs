@@ -115,6 +115,7 @@ async fn every_page_reads_in_bokmal() {
         "/privacy".into(),
         format!("/privacy/{prv}"),
         "/tester".into(),
+        "/learning".into(),
         "/status".into(),
     ] {
         let res = app.get(&path, Some(&s)).await;

@@ -11,6 +11,7 @@ mod enumeration;
 pub use e2e::browse as browse_page;
 mod isolation;
 mod language;
+mod learning;
 mod neighbours;
 mod pages;
 mod passwords;

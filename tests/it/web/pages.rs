@@ -258,7 +258,7 @@ async fn the_ticket_page_shows_everything_and_no_hostile_html(db: Db) {
         assert!(!reasons.contains(english), "{english:?} in the bokmål reasons: {reasons}");
     }
     let en = text(app.get_in_english(&format!("/tickets/{n}"), &s).await).await;
-    assert!(en.contains("Phone: 61 18 97 26") && en.contains("Class application fault: score"), "{en}");
+    assert!(en.contains("Phone: 61 18 97 26") && en.contains("Class application fault: the model is"), "{en}");
     assert!(
         en.contains("Report from randi.kristiansen@gjovik.kommune.no") && en.contains("Acknowledgement queued to"),
         "{en}"
