@@ -57,6 +57,7 @@ impl LogQuery {
             vendor: nonempty(&self.vendor)
                 .map(|v| VendorFilter::parse(&v).ok_or(UnknownValue { kind: "vendor case filter", value: v }))
                 .transpose()?,
+            worked_out: Default::default(),
         })
     }
 

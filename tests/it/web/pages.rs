@@ -158,6 +158,18 @@ async fn search_words_are_whole_or_beginnings_and_short_words_whole(db: Db) {
         [n[5].clone()],
         "a beginning standing for several words (utbetales, utbetalingsfil…) finds a ticket with any of them"
     );
+    // A filter keeps its search's worked-out words for its page and counts, and works them out
+    // again when the search changes.
+    let store = app.state.desk.store();
+    let mut f = routedesk::store::TicketFilter { search: Some("utbetalingsfil".into()), ..Default::default() };
+    let numbers = |rows: Vec<routedesk::store::TicketRow>| rows.into_iter().map(|t| t.number).collect::<Vec<_>>();
+    assert_eq!(numbers(store.ticket_page(&f, None, 10).await.expect("page")), [n[5].clone()]);
+    assert_eq!(store.facets(&f).await.expect("counts").total, 1);
+    f.search = Some("haster lønnskjøring".into());
+    assert_eq!(numbers(store.ticket_page(&f, None, 10).await.expect("page")), [n[5].clone()]);
+    f.search = Some("lønnskjøring".into());
+    assert_eq!(numbers(store.ticket_page(&f, None, 10).await.expect("page")), [n[0].clone()]);
+    assert_eq!(store.facets(&f).await.expect("counts").total, 1);
 }
 
 /// The filter counts over a range of dates add up the monthly counts of the months wholly inside
