@@ -23,7 +23,7 @@ pub const EVERY: std::time::Duration = std::time::Duration::from_secs(15);
 #[derive(Debug, Clone, Default)]
 pub struct Trained {
     /// The examples' version it was trained on ([`crate::store::Store::examples_version`]).
-    pub version: (i64, i64),
+    pub version: (i64, i64, i64),
     pub at: Option<OffsetDateTime>,
     /// Corrections it learned from (the newest of each kind per ticket).
     pub corrections: usize,

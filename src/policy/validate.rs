@@ -388,6 +388,22 @@ mod tests {
     }
 
     #[test]
+    fn the_models_thresholds_are_read_and_checked() {
+        let p = Policy::from_toml(DEFAULT_POLICY, "default").expect("default policy");
+        let t = p.learned.as_ref().expect("the shipped policy uses the model").thresholds;
+        assert_eq!((t.min_probability, t.privacy_min_probability), (0.6, 0.45));
+        let p = problems(|s| s.replace("min_probability = 0.6", "min_probability = 1.5"));
+        assert!(p.iter().any(|m| m.contains("classify.model.min_probability is 1.5")), "{p:?}");
+        let p = problems(|s| s.replace("privacy_min_probability = 0.45", "privacy_min_probability = 0"));
+        assert!(p.iter().any(|m| m.contains("classify.model.privacy_min_probability is 0")), "{p:?}");
+        let start = DEFAULT_POLICY.find("[classify.model]").expect("the table");
+        let end = start + DEFAULT_POLICY[start..].find("\n\n").expect("its end");
+        let without = format!("{}{}", &DEFAULT_POLICY[..start], &DEFAULT_POLICY[end..]);
+        let p = Policy::from_toml(&without, "x").expect("the table is optional");
+        assert!(p.learned.is_none() && p.classify.model.is_none(), "without it, the terms decide alone");
+    }
+
+    #[test]
     fn retention_is_read_and_checked() {
         let p = Policy::from_toml(DEFAULT_POLICY, "default").expect("default policy");
         assert_eq!(

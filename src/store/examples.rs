@@ -66,10 +66,10 @@ impl Store {
             .collect())
     }
 
-    /// What changes when the examples do: the newest id and how many are undone. Every instance
-    /// compares it with what its model was trained on.
-    pub async fn examples_version(&self) -> Result<(i64, i64)> {
-        const SQL: &str = "SELECT COALESCE(MAX(id), 0), COUNT(undone_at) FROM training_examples";
+    /// What changes when the examples do: the newest id, how many there are (an erasure removes
+    /// some) and how many are undone. Every instance compares it with what its model was trained on.
+    pub async fn examples_version(&self) -> Result<(i64, i64, i64)> {
+        const SQL: &str = "SELECT COALESCE(MAX(id), 0), COUNT(*), COUNT(undone_at) FROM training_examples";
         db!(self, fetch_one, SQL).context("reading the training examples' version")
     }
 
