@@ -25,8 +25,9 @@ pub struct Trained {
     /// The examples' version it was trained on ([`crate::store::Store::examples_version`]).
     pub version: (i64, i64, i64),
     pub at: Option<OffsetDateTime>,
-    /// Corrections it learned from (the newest of each kind per ticket).
-    pub corrections: usize,
+    /// The corrections it learned from (the newest of each kind per ticket), which its standing is
+    /// measured with.
+    pub learned_from: Arc<Vec<(Features, Correction)>>,
     /// How it does on the shipped reports it has not seen; `None` until measured.
     pub standing: Option<Standing>,
 }
@@ -101,16 +102,16 @@ impl Desk {
         if version == self.trained().version {
             return Ok(false);
         }
-        let corrections = latest(self.store.examples().await?);
-        let policy = self.policy.clone();
+        let corrections = Arc::new(latest(self.store.examples().await?));
+        let (policy, given) = (self.policy.clone(), corrections.clone());
         let count = corrections.len();
-        let model = tokio::task::spawn_blocking(move || policy.train(&corrections))
+        let model = tokio::task::spawn_blocking(move || policy.train(&given))
             .await
             .context("training the model")?
             .map_err(|e| anyhow::anyhow!("training the model: {e}"))?;
         learned.model.replace(Arc::new(model));
         *self.learning.trained.lock().unwrap_or_else(|e| e.into_inner()) =
-            Trained { version, at: Some(OffsetDateTime::now_utc()), corrections: count, standing: None };
+            Trained { version, at: Some(OffsetDateTime::now_utc()), learned_from: corrections, standing: None };
         tracing::info!(corrections = count, "the classifier was retrained with the region's corrections");
         Ok(true)
     }
@@ -129,18 +130,16 @@ impl Desk {
         }
         let desk = self.clone();
         tokio::spawn(async move {
-            let version = desk.trained().version;
-            let measured = async {
-                let corrections = latest(desk.store.examples().await?);
-                let policy = desk.policy.clone();
-                tokio::task::spawn_blocking(move || -> Result<Standing> {
-                    let corpus = crate::pipeline::learn::corpus::shipped().map_err(anyhow::Error::msg)?;
-                    Ok(crate::pipeline::learn::eval::standing(&corpus, &corrections, 5, learned.thresholds, &policy))
-                })
-                .await
-                .context("measuring the model")?
-            };
-            match measured.await {
+            let Trained { version, learned_from, .. } = desk.trained();
+            let policy = desk.policy.clone();
+            let measured = tokio::task::spawn_blocking(move || -> Result<Standing> {
+                let corpus = crate::pipeline::learn::corpus::shipped().map_err(anyhow::Error::msg)?;
+                Ok(crate::pipeline::learn::eval::standing(&corpus, &learned_from, 5, learned.thresholds, &policy))
+            })
+            .await
+            .context("measuring the model")
+            .and_then(|m| m);
+            match measured {
                 Ok(s) => {
                     let mut t = desk.learning.trained.lock().unwrap_or_else(|e| e.into_inner());
                     if t.version == version {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::domain::{Class, Detail};
 use crate::grouping::Features;
-use crate::pipeline::learn::{Correction, Model, ModelCell, corpus};
+use crate::pipeline::learn::{Algorithm, Correction, Model, ModelCell, corpus};
 use crate::text::address::EmailAddress;
 use crate::text::terms::TermSet;
 
@@ -265,7 +265,7 @@ impl Policy {
 
     /// Trains a model for this policy on the shipped corpus and the region's corrections.
     pub fn train(&self, corrections: &[(Features, Correction)]) -> Result<Model, String> {
-        Ok(Model::train_with(&corpus::shipped()?, corrections, self))
+        Ok(Model::train_with(&corpus::shipped()?, corrections, self, Algorithm::Logistic))
     }
 
     pub fn municipality(&self, id: &str) -> Option<&Municipality> {

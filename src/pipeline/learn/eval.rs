@@ -101,6 +101,24 @@ fn fold_of(id: &str, folds: usize) -> usize {
     (h % folds as u64) as usize
 }
 
+/// Each report of `read` with a model trained on the other folds (and `corrections`), fold by fold.
+fn each_unseen<'a>(
+    read: &[(Features, &'a Labelled)],
+    folds: usize,
+    corrections: &[(Features, super::Correction)],
+    algorithm: Algorithm,
+    mut visit: impl FnMut(&Model, &Features, &'a Labelled),
+) {
+    for k in 0..folds {
+        let train: Vec<(Features, &Labelled)> =
+            read.iter().filter(|(_, e)| fold_of(&e.id, folds) != k).map(|(f, e)| (f.clone(), *e)).collect();
+        let model = Model::from_examples(&train, corrections, algorithm);
+        for (f, e) in read.iter().filter(|(_, e)| fold_of(&e.id, folds) == k) {
+            visit(&model, f, e);
+        }
+    }
+}
+
 /// Trains on all folds but one and predicts that one, for each fold.
 pub fn cross_validate(
     corpus: &[Labelled],
@@ -139,31 +157,26 @@ pub fn cross_validate(
         corpus.iter().enumerate().map(|(i, e)| (e.id.as_str(), i)).collect();
     const TEMPERATURES: [f64; 6] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
     let mut losses = [0.0; TEMPERATURES.len()];
-    for k in 0..folds {
-        let train: Vec<(Features, &Labelled)> =
-            read.iter().filter(|(_, e)| fold_of(&e.id, folds) != k).map(|(f, e)| (f.clone(), *e)).collect();
-        let model = Model::from_features(&train, algorithm);
-        for (f, e) in read.iter().filter(|(_, e)| fold_of(&e.id, folds) == k) {
-            let truth = CLASSES.iter().position(|c| *c == e.class).unwrap_or(0);
-            for (i, t) in TEMPERATURES.iter().enumerate() {
-                let p = model.class.probabilities(f, *t);
-                losses[i] -= p[truth].max(1e-12).ln();
-            }
-            let p = model.predict_features(f);
-            if p.probability >= threshold {
-                let guess = CLASSES.iter().position(|c| *c == p.class).unwrap_or(0);
-                ev.confusion[truth][guess] += 1;
-            } else {
-                ev.abstained[truth] += 1;
-            }
-            count(&mut ev.privacy, p.privacy >= privacy_threshold, e.privacy);
-            if let Some((mail, terms)) = position.get(e.id.as_str()).and_then(|i| by_terms[*i].as_ref()) {
-                let p = model.predict_own(&mail.subject, &mail.own_text, policy);
-                let c = classify::combine(terms.clone(), &p, thresholds);
-                tally(&mut ev.combined, &c, e);
-            }
+    each_unseen(&read, folds, &[], algorithm, |model, f, e| {
+        let truth = CLASSES.iter().position(|c| *c == e.class).unwrap_or(0);
+        for (i, t) in TEMPERATURES.iter().enumerate() {
+            let p = model.class.probabilities(f, *t);
+            losses[i] -= p[truth].max(1e-12).ln();
         }
-    }
+        let p = model.predict_features(f);
+        if p.probability >= threshold {
+            let guess = CLASSES.iter().position(|c| *c == p.class).unwrap_or(0);
+            ev.confusion[truth][guess] += 1;
+        } else {
+            ev.abstained[truth] += 1;
+        }
+        count(&mut ev.privacy, p.privacy >= privacy_threshold, e.privacy);
+        if let Some((mail, terms)) = position.get(e.id.as_str()).and_then(|i| by_terms[*i].as_ref()) {
+            let p = model.predict_own(&mail.subject, &mail.own_text, policy);
+            let c = classify::combine(terms.clone(), &p, thresholds);
+            tally(&mut ev.combined, &c, e);
+        }
+    });
     ev.calibration = TEMPERATURES.iter().zip(losses).map(|(t, l)| (*t, l / corpus.len().max(1) as f64)).collect();
     for (terms, e) in by_terms.iter().zip(corpus) {
         if let Some((_, c)) = terms {
@@ -191,23 +204,17 @@ pub fn standing(
     thresholds: ModelThresholds,
     policy: &Policy,
 ) -> Standing {
-    let folds = folds.max(2);
     let read: Vec<(Features, &Labelled)> =
         corpus.iter().map(|e| (report_features(&e.subject, &e.body, policy), e)).collect();
     let (mut answered, mut right, mut privacy) = (0usize, 0usize, Binary::default());
-    for k in 0..folds {
-        let train: Vec<(Features, &Labelled)> =
-            read.iter().filter(|(_, e)| fold_of(&e.id, folds) != k).map(|(f, e)| (f.clone(), *e)).collect();
-        let model = Model::from_examples(&train, corrections, Algorithm::Logistic);
-        for (f, e) in read.iter().filter(|(_, e)| fold_of(&e.id, folds) == k) {
-            let p = model.predict_features(f);
-            if p.probability >= thresholds.min_probability {
-                answered += 1;
-                right += usize::from(p.class == e.class);
-            }
-            count(&mut privacy, p.privacy >= thresholds.privacy_min_probability, e.privacy);
+    each_unseen(&read, folds.max(2), corrections, Algorithm::Logistic, |model, f, e| {
+        let p = model.predict_features(f);
+        if p.probability >= thresholds.min_probability {
+            answered += 1;
+            right += usize::from(p.class == e.class);
         }
-    }
+        count(&mut privacy, p.privacy >= thresholds.privacy_min_probability, e.privacy);
+    });
     Standing {
         accuracy: ratio(right, answered),
         coverage: ratio(answered, corpus.len()),
@@ -240,7 +247,7 @@ pub fn learning_curve(
         .map(|&n| {
             let train: Vec<(Features, &Labelled)> =
                 base.iter().chain(pool.iter().take(n)).map(|(f, e)| (f.clone(), *e)).collect();
-            let model = Model::from_features(&train, algorithm);
+            let model = Model::from_examples(&train, &[], algorithm);
             let (mut answered, mut right) = (0usize, 0usize);
             for (f, e) in &test {
                 let p = model.predict_features(f);

@@ -180,10 +180,14 @@ pub fn report_features(subject: &str, body: &str, policy: &Policy) -> Features {
 
 /// The features of a report whose quoted replies are already left out (a parsed mail's own text).
 pub fn own_features(subject: &str, own: &str, policy: &Policy) -> Features {
-    let text = report_text(subject, own);
-    let mut f = features(&text);
+    text_features(&report_text(subject, own), policy)
+}
+
+/// The features of a report's text as [`report_text`] gives it.
+fn text_features(text: &str, policy: &Policy) -> Features {
+    let mut f = features(text);
     let rules = &policy.classify;
-    for hit in rules.terms.find(&normalize(&text)) {
+    for hit in rules.terms.find(&normalize(text)) {
         let term = rules.terms.term(hit.term);
         let name = match term.tag {
             Tag::Product(i) => format!("=product {}", policy.products.get(i).map_or("", String::as_str)),
@@ -214,21 +218,20 @@ fn as_written(feature: &str, text: &str) -> String {
 impl Model {
     /// Trains both models on `examples`.
     pub fn train(examples: &[Labelled], policy: &Policy, algorithm: Algorithm) -> Model {
-        let read: Vec<(Features, &Labelled)> =
-            examples.iter().map(|e| (report_features(&e.subject, &e.body, policy), e)).collect();
-        Model::from_features(&read, algorithm)
+        Model::train_with(examples, &[], policy, algorithm)
     }
 
     /// Trains on the labelled reports and the region's corrections: a class correction adds its
     /// report to the class model's examples, a privacy one to the privacy model's.
-    pub fn train_with(corpus: &[Labelled], corrections: &[(Features, Correction)], policy: &Policy) -> Model {
+    pub fn train_with(
+        corpus: &[Labelled],
+        corrections: &[(Features, Correction)],
+        policy: &Policy,
+        algorithm: Algorithm,
+    ) -> Model {
         let read: Vec<(Features, &Labelled)> =
             corpus.iter().map(|e| (report_features(&e.subject, &e.body, policy), e)).collect();
-        Model::from_examples(&read, corrections, Algorithm::Logistic)
-    }
-
-    fn from_features(read: &[(Features, &Labelled)], algorithm: Algorithm) -> Model {
-        Model::from_examples(read, &[], algorithm)
+        Model::from_examples(&read, corrections, algorithm)
     }
 
     fn from_examples(
@@ -270,8 +273,8 @@ impl Model {
     /// A parsed mail's prediction: its subject and own text (quoted replies already left out), with
     /// the deciding words as the report wrote them (`feriepengene`, not the stem `feriepeng`).
     pub fn predict_own(&self, subject: &str, own: &str, policy: &Policy) -> Prediction {
-        let mut p = self.predict_features(&own_features(subject, own, policy));
         let text = report_text(subject, own);
+        let mut p = self.predict_features(&text_features(&text, policy));
         for words in [&mut p.words, &mut p.privacy_words] {
             *words = words.iter().map(|w| as_written(w, &text)).collect();
             words.dedup();

@@ -69,7 +69,8 @@ pub async fn page(State(state): State<AppState>, staff: Staff) -> WebResult<impl
     let lang = staff.lang;
     let t = lang.texts();
     let desk = &state.desk;
-    let Trained { at, corrections, standing, .. } = desk.trained();
+    let Trained { at, learned_from, standing, .. } = desk.trained();
+    let corrections = learned_from.len();
     if standing.is_none() {
         desk.measure_in_background();
     }

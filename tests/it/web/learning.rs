@@ -79,7 +79,7 @@ async fn staff_corrections_retrain_the_model_and_can_be_undone(db: Db) {
     assert_eq!(after.class, Class::Access, "learned from four corrections: {:?}", after.reasons);
     let (class, p) = model_probability(&after).expect("the model decided");
     assert!(class == Class::Access && p >= 0.6, "{:?}", after.reasons);
-    assert_eq!(desk.trained().corrections, 6, "four classes, a privacy flag, a municipality");
+    assert_eq!(desk.trained().learned_from.len(), 6, "four classes, a privacy flag, a municipality");
 
     // Another instance on the same database learns the same, without a restart.
     let second = routedesk::desk::Desk::new(&crate::support::desk_config(&app.database_url), desk.store().clone())
@@ -148,7 +148,7 @@ async fn staff_corrections_retrain_the_model_and_can_be_undone(db: Db) {
     let undone = decide(&app, &probe);
     assert_eq!(model_probability(&undone), model_probability(&before), "as before the corrections");
     assert_eq!(undone.class, before.class);
-    assert_eq!(desk.trained().corrections, 2);
+    assert_eq!(desk.trained().learned_from.len(), 2);
     let page = text(app.get("/learning", Some(&s)).await).await;
     assert_eq!(page.matches("/undo\"").count(), 2, "undone ones stay listed without an undo: {page}");
     assert_eq!(page.matches("(Angret)").count(), 4, "{page}");
