@@ -144,7 +144,7 @@ impl Desk {
         if released {
             tx.record(t.id, now, actor, &Event::Released).await?;
         }
-        self.queue_routing(&mut tx, t.id, &t.number, report, &d, now, actor).await?;
+        self.queue_routing(&mut tx, t.id, &t.number, report, &d, now, actor, None).await?;
         tx.commit().await?;
         Ok(r)
     }

@@ -36,13 +36,15 @@ enum Key {
     Ticket(i64),
 }
 
-/// The incident a report joined, as it stands after the report.
-struct Joined {
-    id: i64,
-    number: String,
-    state: IncidentState,
-    reports: i64,
+/// The incident a report joined, as it stands after the report: what its routing mail names.
+pub(super) struct Joined {
+    pub id: i64,
+    pub number: String,
+    pub state: IncidentState,
+    pub reports: i64,
     municipalities: i64,
+    /// Other reports' numbers, the newest ten.
+    pub shown: Vec<String>,
 }
 
 /// The open tickets a new one may join, gathered by group: each group's key in the order first
@@ -77,7 +79,7 @@ impl<'a> Groups<'a> {
 
 impl Desk {
     /// Joins a new ticket to the group of the same fault, if any; raises a suspected incident when
-    /// the group is big enough.
+    /// the group is big enough. Returns the group it joined.
     pub(super) async fn group(
         &self,
         tx: &mut Tx,
@@ -85,7 +87,7 @@ impl Desk {
         number: &str,
         d: &Decision,
         now: OffsetDateTime,
-    ) -> Result<()> {
+    ) -> Result<Option<Joined>> {
         let rules = self.policy.incidents;
         let report = Report::new(&d.mail.subject, &d.mail.own_text, d.classification.products.clone());
         let since = now - time::Duration::hours(i64::from(rules.window_hours));
@@ -95,10 +97,11 @@ impl Desk {
         let texts = self.unseen_texts(tx, &candidates).await?;
         let groups = Groups::of(&candidates, now);
         let Some((k, score)) = self.best_group(ticket, &report, &texts, &candidates, &groups) else {
-            return Ok(());
+            return Ok(None);
         };
-        let joined = self.join_group(tx, ticket, number, groups.keys[k], score, now).await?;
-        self.suspect_incident(tx, ticket, number, &joined, now).await
+        let mut joined = self.join_group(tx, ticket, number, groups.keys[k], score, now).await?;
+        self.suspect_incident(tx, ticket, number, &mut joined, now).await?;
+        Ok(Some(joined))
     }
 
     /// The reports of candidates that have no vector yet (tickets from before a restart): their
@@ -199,10 +202,14 @@ impl Desk {
         // Counted, not listed: a flood of one fault must not make every new report slower.
         let IncidentSize { reports, municipalities } = tx.incident_size(incident).await?;
         let shown = tx.incident_numbers(incident, number, 10).await?;
-        let grouped =
-            Event::Grouped { with: shown, more: (reports - 11).max(0), incident: inc.clone(), similarity: score };
+        let grouped = Event::Grouped {
+            with: shown.clone(),
+            more: (reports - 11).max(0),
+            incident: inc.clone(),
+            similarity: score,
+        };
         tx.record(ticket, now, ACTOR, &grouped).await?;
-        Ok(Joined { id: incident, number: inc, state, reports, municipalities })
+        Ok(Joined { id: incident, number: inc, state, reports, municipalities, shown })
     }
 
     /// A group with enough reports from enough municipalities becomes a suspected incident, and
@@ -212,11 +219,11 @@ impl Desk {
         tx: &mut Tx,
         ticket: i64,
         number: &str,
-        joined: &Joined,
+        joined: &mut Joined,
         now: OffsetDateTime,
     ) -> Result<()> {
         let rules = self.policy.incidents;
-        let Joined { id: incident, number: ref inc, state, reports, municipalities } = *joined;
+        let Joined { id: incident, number: ref inc, state, reports, municipalities, .. } = *joined;
         if state == IncidentState::Group
             && reports >= i64::from(rules.min_reports)
             && municipalities >= i64::from(rules.min_municipalities)
@@ -226,6 +233,7 @@ impl Desk {
             self.queue_incident_mail(tx, ticket, incident, inc, now).await?;
             metrics::counter!("routedesk_incidents_suspected_total").increment(1);
             tracing::warn!(incident = %inc, ticket = %number, reports, "suspected incident: several users report the same fault");
+            joined.state = IncidentState::Suspected;
         }
         Ok(())
     }

@@ -446,7 +446,8 @@ impl Desk {
             tx.record(ticket, now, ACTOR, &Event::Mentions { other: other.number.clone() }).await?;
             tx.record(other.id, now, ACTOR, &Event::Mentioned { by: number.clone(), from: Some(from) }).await?;
         }
-        self.group(tx, ticket, &number, d, now).await?;
+        let joined = self.group(tx, ticket, &number, d, now).await?;
+        let opened = queue::Opened { vendor_issue: vendor_issue.as_deref(), group: joined.as_ref() };
         if c.privacy {
             let municipality = routing.municipality.as_deref();
             self.open_privacy(tx, ticket, &number, municipality, &d.mail.subject, now, actor).await?;
@@ -454,10 +455,10 @@ impl Desk {
         if routing.held {
             tx.record(ticket, now, ACTOR, &Event::Held).await?;
         } else {
-            self.queue_routing(tx, ticket, &number, message, d, now, ACTOR).await?;
+            self.queue_routing(tx, ticket, &number, message, d, now, ACTOR, Some(&opened)).await?;
         }
         if let (Some(to), true) = (&routing.reply_to, reply && routing.reply != Reply::None) {
-            self.queue_reply(tx, ticket, &number, routing.reply, to, d, now).await?;
+            self.queue_reply(tx, ticket, &number, routing.reply, to, d, now, &opened).await?;
         }
         metrics::counter!("routedesk_tickets_total", "class" => c.class.as_str(), "status" => status.as_str())
             .increment(1);
@@ -511,7 +512,7 @@ impl Desk {
         let new_status = if manual { TicketStatus::Triage } else { TicketStatus::Routed };
         tx.update_ticket_state(ticket.id, new_status, &[], now).await?;
         tx.record(ticket.id, now, ACTOR, &Event::Completed).await?;
-        self.queue_routing(tx, ticket.id, &ticket.number, report_message, &original, now, ACTOR).await?;
+        self.queue_routing(tx, ticket.id, &ticket.number, report_message, &original, now, ACTOR, None).await?;
         Ok(Outcome::Reply { number: ticket.number, completed: true })
     }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
+use super::group::Joined;
 use super::{ACTOR, Desk};
 use crate::config::Config;
 use crate::domain::event::Event;
@@ -17,7 +18,25 @@ use crate::reply;
 use crate::store::{IncidentBrief, NewOutbox, Tx};
 use crate::text::address::EmailAddress;
 
+/// What the intake knows of a ticket it has just opened in this transaction, so queueing its mail
+/// reads nothing back: the known vendor issue, the group it joined (as it stands after the report),
+/// and no vendor case or reply yet.
+pub(super) struct Opened<'a> {
+    pub vendor_issue: Option<&'a str>,
+    pub group: Option<&'a Joined>,
+}
+
+/// The incident a ticket is in, with its size and the other reports' numbers it names.
+struct InIncident {
+    number: String,
+    state: IncidentState,
+    reports: i64,
+    shown: Vec<String>,
+}
+
 impl Desk {
+    /// Queues a ticket's routing mail; `opened` when the ticket was opened in this transaction
+    /// (else its incident, vendor issue and vendor case are read from the store).
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn queue_routing(
         &self,
@@ -28,27 +47,45 @@ impl Desk {
         d: &Decision,
         now: OffsetDateTime,
         actor: &str,
+        opened: Option<&Opened<'_>>,
     ) -> Result<()> {
         let routing = d.routing.as_ref().context("a ticket decision always has a route")?;
         // Reports of the same fault are named; once they are a suspected or confirmed incident the
         // helpdesk has had its one mail about it and gets no copy of each.
-        let incident = tx.incident_of(ticket).await?;
+        let incident = match opened {
+            Some(o) => o.group.map(|j| InIncident {
+                number: j.number.clone(),
+                state: j.state,
+                reports: j.reports,
+                shown: j.shown.clone(),
+            }),
+            None => match tx.incident_of(ticket).await? {
+                Some(IncidentBrief { id, number: inc, state, .. }) => Some(InIncident {
+                    number: inc,
+                    state,
+                    reports: tx.incident_size(id).await?.reports,
+                    shown: tx.incident_numbers(id, number, 10).await?,
+                }),
+                None => None,
+            },
+        };
         let mut same = None;
         let mut cc = routing.cc.clone();
         let mut folded = false;
-        if let Some(IncidentBrief { id, number: inc, state, .. }) = &incident {
-            let size = tx.incident_size(*id).await?.reports;
-            let shown = tx.incident_numbers(*id, number, 10).await?;
-            let count = usize::try_from(size - 1).unwrap_or(0).max(shown.len());
+        if let Some(InIncident { number: inc, state, reports, shown }) = &incident {
+            let count = usize::try_from(reports - 1).unwrap_or(0).max(shown.len());
             if matches!(state, IncidentState::Suspected | IncidentState::Confirmed) {
                 let before = cc.len();
                 cc.retain(|a| *a != self.policy.helpdesk.email);
                 folded = cc.len() < before;
             }
-            same = Some(reply::SameFault { incident: inc.clone(), count, shown });
+            same = Some(reply::SameFault { incident: inc.clone(), count, shown: shown.clone() });
         }
-        let vendor_issue = tx.ticket_vendor_issue(ticket).await?;
-        let ask = self.asks_vendor_case(tx, ticket, d).await?;
+        let vendor_issue = match opened {
+            Some(o) => o.vendor_issue.map(String::from),
+            None => tx.ticket_vendor_issue(ticket).await?,
+        };
+        let ask = self.asks_vendor_case(tx, ticket, d, opened.is_some()).await?;
         let cx = reply::Context {
             vendor_issue: vendor_issue.as_deref(),
             status_page: self.status_page.as_deref(),
@@ -71,8 +108,8 @@ impl Desk {
             at: now,
         })
         .await?;
-        let followed_in = match (&incident, folded) {
-            (Some(IncidentBrief { number: inc, .. }), true) => Some(inc.clone()),
+        let followed_in = match (incident, folded) {
+            (Some(InIncident { number: inc, .. }), true) => Some(inc),
             _ => None,
         };
         let routed = Event::Routed {
@@ -89,6 +126,7 @@ impl Desk {
         Ok(())
     }
 
+    /// Queues the automatic reply to the reporter of a ticket opened in this transaction.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn queue_reply(
         &self,
@@ -99,6 +137,7 @@ impl Desk {
         to: &EmailAddress,
         d: &Decision,
         now: OffsetDateTime,
+        opened: &Opened<'_>,
     ) -> Result<()> {
         let mail = match kind {
             Reply::RequestInfo => OutboxKind::RequestInfo,
@@ -108,29 +147,27 @@ impl Desk {
             // Not `reply-suppressed`: that kind counts towards the "loop suspected" alert.
             return tx.record(ticket, now, ACTOR, &Event::ReplyWithheld { mail, to: to.to_string(), why }).await;
         }
-        // Two robots must not be able to loop: one automatic reply per sender per ticket, and a cap per hour.
-        if tx.ticket_replied_to(ticket, to).await? {
-            return Ok(());
-        }
+        // Two robots must not be able to loop: one automatic reply per sender per ticket (this is
+        // the ticket's first, made as it opens), and a cap per hour.
         if let Some(until) = tx.blocked_until(to, now).await? {
             let blocked = Event::ReplyBlocked { mail, to: to.to_string(), until: crate::text::time::when(until) };
             return tx.record(ticket, now, ACTOR, &blocked).await;
         }
-        let recent = tx.replies_to_since(to, now - time::Duration::hours(1)).await?;
+        let hour_ago = now - time::Duration::hours(1);
+        let recent = tx.replies_to_since(to, hour_ago, self.replies_per_hour > 0).await?;
         if recent >= i64::from(self.replies_per_sender_per_hour) {
             let capped = Event::ReplyCapSender { mail, to: to.to_string(), count: recent };
             return tx.record(ticket, now, ACTOR, &capped).await;
         }
         if self.replies_per_hour > 0 {
-            let all = tx.replies_since(now - time::Duration::hours(1)).await?;
+            let all = tx.replies_since(hour_ago).await?;
             if all >= i64::from(self.replies_per_hour) {
                 let capped = Event::ReplyCapAll { mail, to: to.to_string(), count: all };
                 return tx.record(ticket, now, ACTOR, &capped).await;
             }
         }
-        let vendor_issue = tx.ticket_vendor_issue(ticket).await?;
         let cx = reply::Context {
-            vendor_issue: vendor_issue.as_deref(),
+            vendor_issue: opened.vendor_issue,
             status_page: self.status_page.as_deref(),
             vendor_case: None,
         };

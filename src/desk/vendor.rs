@@ -23,10 +23,14 @@ const MAX_ANSWER: usize = 20_000;
 impl Desk {
     /// Whether this routing mail asks for the vendor's case number: an application fault routed to
     /// its contacts, whose case has no number yet and is not resolved.
-    pub(super) async fn asks_vendor_case(&self, tx: &mut Tx, ticket: i64, d: &Decision) -> Result<bool> {
+    pub(super) async fn asks_vendor_case(&self, tx: &mut Tx, ticket: i64, d: &Decision, new: bool) -> Result<bool> {
         let routing = d.routing.as_ref().context("a ticket decision always has a route")?;
         if d.classification.class != Class::Application || routing.manual_triage || routing.to.is_empty() {
             return Ok(false);
+        }
+        // A ticket opened in this transaction has no vendor case yet.
+        if new {
+            return Ok(true);
         }
         let case = tx.vendor_case(ticket).await?;
         Ok(case.is_none_or(|c| c.case_number.is_none() && c.resolved_at.is_none()))

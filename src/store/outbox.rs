@@ -306,11 +306,22 @@ impl Tx {
     }
 
     /// Automatic replies queued to the single address `address` since `since` (the per-sender
-    /// rate limit counts each address, whatever else a mail went to).
-    pub async fn replies_to_since(&mut self, address: &EmailAddress, since: OffsetDateTime) -> Result<i64> {
-        const SQL: &str = "SELECT COUNT(*) FROM outbox_recipients r JOIN outbox o ON o.id = r.outbox_id \
+    /// rate limit counts each address, whatever else a mail went to). `few_replies`: the replies
+    /// of the window are few (the limit in all caps them), so they are read rather than the
+    /// address's mail — an address that is also a routing recipient has thousands of rows.
+    pub async fn replies_to_since(
+        &mut self,
+        address: &EmailAddress,
+        since: OffsetDateTime,
+        few_replies: bool,
+    ) -> Result<i64> {
+        const BY_REPLIES: &str = "SELECT COUNT(*) FROM outbox o \
+             WHERE o.kind IN ('acknowledgement', 'request-info') AND o.created_at > $2 \
+             AND EXISTS (SELECT 1 FROM outbox_recipients r WHERE r.address = $1 AND r.outbox_id = o.id)";
+        const BY_ADDRESS: &str = "SELECT COUNT(*) FROM outbox_recipients r JOIN outbox o ON o.id = r.outbox_id \
              WHERE r.address = $1 AND o.kind IN ('acknowledgement', 'request-info') AND o.created_at > $2";
-        let (n,): (i64,) = db!(self, c => sqlx::query_as(SQL).bind(address.as_str()).bind(since).fetch_one(c).await)
+        let sql = if few_replies { BY_REPLIES } else { BY_ADDRESS };
+        let (n,): (i64,) = db!(self, c => sqlx::query_as(sql).bind(address.as_str()).bind(since).fetch_one(c).await)
             .context("counting replies")?;
         Ok(n)
     }

@@ -177,7 +177,8 @@ async fn reports_at_ten_a_second_while_staff_browse(db: Db) {
     assert!(max_fds <= early_fds + 16, "file handles grew: {early_fds} early, {max_fds} at most");
     // The pool's size, and a connection being replaced may linger a moment beside its successor.
     let pool = if db == Db::Postgres { 10 } else { 4 };
-    assert!(max_db <= pool + 2, "{max_db} database connections; the pool has {pool}");
+    let states = held.iter().max_by_key(|h| h.db_connections).map(|h| h.db_states.clone()).unwrap_or_default();
+    assert!(max_db <= pool + 2, "{max_db} database connections; the pool has {pool}; by TCP state: {states:?}");
     assert!(max_db >= 1, "the database connections were seen");
     assert!(max_rss < 512.0, "resident memory {max_rss:.0} MB");
     let errors: Vec<&str> = log.lines().filter(|l| l.contains("ERROR")).collect();

@@ -142,12 +142,14 @@ pub async fn http_get(port: u16, path: &str) -> String {
 }
 
 /// What a running process holds, read from /proc: for a soak's bounds.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Held {
     pub rss_mb: f64,
     pub fds: usize,
     /// Its database connections: open SQLite files (`.db`), or TCP connections to PostgreSQL.
     pub db_connections: usize,
+    /// Their TCP states (hex, as in /proc/net/tcp: 01 established, 08 close-wait …), with counts.
+    pub db_states: std::collections::BTreeMap<String, usize>,
 }
 
 /// What process `pid` holds now.
@@ -161,17 +163,18 @@ pub fn held_by(pid: u32) -> Held {
     let sockets: std::collections::HashSet<&str> =
         links.iter().filter_map(|l| l.strip_prefix("socket:[")?.strip_suffix(']')).collect();
     // /proc/net/tcp*: local, remote (hex ip:port), ..., the socket's inode tenth.
-    let to_postgres = ["/proc/net/tcp", "/proc/net/tcp6"]
-        .iter()
-        .filter_map(|f| std::fs::read_to_string(f).ok())
-        .flat_map(|t| t.lines().skip(1).map(str::to_string).collect::<Vec<_>>())
-        .filter(|l| {
+    let mut db_states = std::collections::BTreeMap::new();
+    for line in ["/proc/net/tcp", "/proc/net/tcp6"].iter().filter_map(|f| std::fs::read_to_string(f).ok()) {
+        for l in line.lines().skip(1) {
             let cols: Vec<&str> = l.split_whitespace().collect();
-            cols.get(2).is_some_and(|r| r.ends_with(":1538")) && cols.get(9).is_some_and(|i| sockets.contains(i))
-        })
-        .count();
+            if cols.get(2).is_some_and(|r| r.ends_with(":1538")) && cols.get(9).is_some_and(|i| sockets.contains(i)) {
+                *db_states.entry(cols.get(3).copied().unwrap_or("?").to_string()).or_insert(0) += 1;
+            }
+        }
+    }
+    let to_postgres = db_states.values().sum::<usize>();
     let sqlite_files = links.iter().filter(|l| l.ends_with(".db")).count();
-    Held { rss_mb: rss_kb / 1024.0, fds: links.len(), db_connections: to_postgres + sqlite_files }
+    Held { rss_mb: rss_kb / 1024.0, fds: links.len(), db_connections: to_postgres + sqlite_files, db_states }
 }
 
 /// A figure in kB from /proc/PID/status (`VmRSS`, `VmHWM`).
