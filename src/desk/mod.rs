@@ -70,6 +70,13 @@ pub enum Outcome {
 
 /// The application layer: what happens to mail, and what staff do with tickets, incidents and
 /// privacy cases. Built once by [`Desk::new`]; clones share everything.
+/// A fetched batch with its decisions (in the same order) and the time they took.
+pub struct Decided {
+    mails: Vec<Vec<u8>>,
+    decisions: Vec<Result<Decision, crate::pipeline::parse::ParseError>>,
+    took: std::time::Duration,
+}
+
 #[derive(Clone)]
 pub struct Desk {
     store: Store,
@@ -199,17 +206,34 @@ impl Desk {
         Ok(outcome)
     }
 
-    /// Records a fetched batch in one transaction — each mail's ticket, messages and outgoing mail
-    /// still go in together, and one commit serves them all. If the batch fails, every mail is
-    /// retried in its own transaction, so one bad mail cannot hold up the others.
-    pub async fn ingest_batch(&self, mails: &[(Vec<u8>, Source<'_>)]) -> Result<Vec<Outcome>> {
+    /// The pure pipeline's decisions for a fetched batch, on the blocking pool: while a backlog
+    /// drains, the next batch is decided on one core as the last is written on the other.
+    pub async fn decide_batch(&self, mails: Vec<Vec<u8>>) -> Result<Decided> {
+        let desk = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let decisions = mails.iter().map(|raw| desk.triage(raw)).collect();
+            Decided { mails, decisions, took: started.elapsed() }
+        })
+        .await
+        .context("deciding a batch of mail")
+    }
+
+    /// Records a decided batch (`sources[i]` is where `mails[i]` came from) in one transaction —
+    /// each mail's ticket, messages and outgoing mail still go in together, and one commit serves
+    /// them all. If the batch fails, every mail is retried in its own transaction, so one bad mail
+    /// cannot hold up the others.
+    pub async fn record_batch(&self, batch: Decided, sources: &[Source<'_>]) -> Result<Vec<Outcome>> {
         let started = std::time::Instant::now();
-        // The pure pipeline runs before the transaction, so the write lock is held only for writing.
-        let decisions: Vec<_> = mails.iter().map(|(raw, _)| self.triage(raw)).collect();
+        let Decided { mails, decisions, took } = batch;
+        anyhow::ensure!(
+            mails.len() == sources.len() && decisions.len() == mails.len(),
+            "a batch's sources and decisions do not match its mail"
+        );
         let batch = async {
             let mut tx = self.store.begin().await?;
             let mut outcomes = Vec::with_capacity(mails.len());
-            for ((raw, source), decision) in mails.iter().zip(decisions) {
+            for ((raw, source), decision) in mails.iter().zip(sources).zip(decisions) {
                 let outcome = self.record(&mut tx, raw, Some(*source), decision).await;
                 outcomes.push(outcome.with_context(|| format!("recording UID {}", source.uid))?);
             }
@@ -219,8 +243,8 @@ impl Desk {
         };
         match batch.await {
             Ok(outcomes) => {
-                // Each mail's share of the batch's time.
-                let each = started.elapsed() / u32::try_from(outcomes.len().max(1)).unwrap_or(u32::MAX);
+                // Each mail's share of the batch's time, its decision included.
+                let each = (started.elapsed() + took) / u32::try_from(outcomes.len().max(1)).unwrap_or(u32::MAX);
                 for o in &outcomes {
                     observe(o, each);
                 }
@@ -229,7 +253,7 @@ impl Desk {
             Err(e) if mails.len() > 1 => {
                 tracing::warn!(error = format!("{e:#}"), mails = mails.len(), "batch failed; recording one by one");
                 let mut outcomes = Vec::with_capacity(mails.len());
-                for (raw, source) in mails {
+                for (raw, source) in mails.iter().zip(sources) {
                     outcomes.push(self.ingest(raw, Some(*source)).await?);
                 }
                 Ok(outcomes)

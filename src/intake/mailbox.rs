@@ -4,7 +4,7 @@
 //! Every command has a deadline: a server that goes silent (a half-open connection, a stalled
 //! proxy) ends the session with an error, and the caller reconnects.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::time::Duration;
 
@@ -141,7 +141,9 @@ impl FolderSession<'_> {
         }
     }
 
-    /// Processes every waiting mail; returns how many.
+    /// Processes every waiting mail; returns how many. While one step's mail is recorded, the next
+    /// step's is fetched and decided, so the IMAP server, the pipeline and the database work side
+    /// by side; a step's mail is still moved only after its commit.
     async fn drain(&self, session: &mut Session, caps: &Caps, uidvalidity: u32) -> Result<usize> {
         let query = if caps.can_move || caps.uidplus {
             "UNDELETED".to_string()
@@ -152,37 +154,13 @@ impl FolderSession<'_> {
             self.step("UID SEARCH", self.deadline(), session.uid_search(&query)).await?.into_iter().collect();
         uids.sort_unstable();
         let _draining = (uids.len() > BACKLOG).then(|| self.desk.store().draining());
+        let mut plan = Plan { chunks: uids.chunks(self.cfg.batch as usize), steps: VecDeque::new() };
         let mut total = 0;
-        for chunk in uids.chunks(self.cfg.batch as usize) {
-            let sizes = self.sizes(session, chunk).await?;
-            let limit = self.desk.limits().max_bytes as u64;
-            let mut done = Vec::with_capacity(chunk.len());
-            let mut batch = Vec::new();
-            let mut batch_bytes = 0u64;
-            for (&uid, &size) in &sizes {
-                if size > limit {
-                    let header = self.fetch(session, &[uid], "BODY.PEEK[HEADER]", 64 * 1024).await?;
-                    let raw = header.into_values().next().unwrap_or_default();
-                    let reason = crate::pipeline::set_aside::SetAside::TooLargeToFetch {
-                        size,
-                        limit,
-                        kept_in: self.cfg.processed_folder.clone(),
-                    };
-                    let source = Source { folder: &self.cfg.folder, uidvalidity, uid };
-                    self.desk.quarantine(&raw, &reason, source).await?;
-                    done.push(uid);
-                    continue;
-                }
-                batch.push(uid);
-                batch_bytes += size;
-                if batch_bytes >= BATCH_BYTES {
-                    done.extend(
-                        self.ingest_batch(session, &std::mem::take(&mut batch), batch_bytes, uidvalidity).await?,
-                    );
-                    batch_bytes = 0;
-                }
-            }
-            done.extend(self.ingest_batch(session, &batch, batch_bytes, uidvalidity).await?);
+        let mut next = self.fetch_step(session, &mut plan).await?;
+        while let Some(current) = next {
+            let (recorded, fetched) =
+                tokio::join!(self.record_step(current, uidvalidity), self.fetch_step(session, &mut plan));
+            let done = recorded?;
             crate::faults::reached(crate::faults::Point::CommittedNotMoved);
             // Fencing: an instance that stalled past its lease (frozen, paused) may wake up here with
             // mail a new holder has moved already; moving it again would file a second copy. A lease
@@ -193,6 +171,9 @@ impl FolderSession<'_> {
                     "the mailbox lease ran out while this instance stalled; the mail is left to the lease's next holder"
                 );
             }
+            // The next step's fetch failed after this one's commit: what was recorded is found again
+            // (and known) on the next session, like any mail recorded but not moved.
+            next = fetched?;
             self.mark_processed(session, caps, &done).await?;
             if let Some(&last) = done.iter().max() {
                 let mut tx = self.desk.store().begin().await?;
@@ -204,46 +185,74 @@ impl FolderSession<'_> {
         Ok(total)
     }
 
-    async fn ingest_batch(
-        &self,
-        session: &mut Session,
-        uids: &[u32],
-        bytes: u64,
-        uidvalidity: u32,
-    ) -> Result<Vec<u32>> {
-        if uids.is_empty() {
-            return Ok(vec![]);
+    /// Fetches (and decides) the plan's next step; `None` when the plan is done.
+    async fn fetch_step(&self, session: &mut Session, plan: &mut Plan<'_>) -> Result<Option<Fetched>> {
+        while plan.steps.is_empty() {
+            let Some(chunk) = plan.chunks.next() else { return Ok(None) };
+            let sizes = self.sizes(session, chunk).await?;
+            plan.steps.extend(steps(&sizes, self.desk.limits().max_bytes as u64));
         }
-        let started = Instant::now();
-        let bodies = self.fetch(session, uids, "BODY.PEEK[]", bytes).await?;
-        let fetched = started.elapsed();
-        if bodies.len() < uids.len() {
-            // Another client (a person in Outlook) moved or deleted them after our search: theirs now.
-            let gone: Vec<u32> = uids.iter().copied().filter(|u| !bodies.contains_key(u)).collect();
-            tracing::info!(?gone, "mail gone before it was fetched: another client moved or deleted it");
-        }
-        let mails: Vec<_> =
-            bodies.into_iter().map(|(uid, raw)| (raw, Source { folder: &self.cfg.folder, uidvalidity, uid })).collect();
-        let outcomes = self.desk.ingest_batch(&mails).await?;
-        tracing::debug!(
-            mails = mails.len(),
-            fetch_ms = fetched.as_millis(),
-            record_ms = (started.elapsed() - fetched).as_millis(),
-            "batch recorded"
-        );
-        let mut done = Vec::with_capacity(mails.len());
-        for ((_, source), outcome) in mails.iter().zip(&outcomes) {
-            let uid = source.uid;
-            match outcome {
-                Outcome::Ticket { number, status } => tracing::info!(uid, ticket = %number, %status, "new ticket"),
-                Outcome::Reply { number, completed } => tracing::info!(uid, ticket = %number, completed, "reply added"),
-                Outcome::Ignored { reason } => tracing::info!(uid, reason = %reason, "ignored"),
-                Outcome::Quarantined { reason } => tracing::warn!(uid, reason = %reason, "quarantined"),
-                Outcome::Duplicate => tracing::info!(uid, "already recorded"),
+        let Some(step) = plan.steps.pop_front() else { return Ok(None) };
+        Ok(Some(match step {
+            Step::TooLarge { uid, size } => {
+                let header = self.fetch(session, &[uid], "BODY.PEEK[HEADER]", 64 * 1024).await?;
+                Fetched::TooLarge { uid, size, header: header.into_values().next().unwrap_or_default() }
             }
-            done.push(uid);
+            Step::Batch { uids, bytes } => {
+                let started = Instant::now();
+                let bodies = self.fetch(session, &uids, "BODY.PEEK[]", bytes).await?;
+                if bodies.len() < uids.len() {
+                    // Another client (a person in Outlook) moved or deleted them after our search: theirs now.
+                    let gone: Vec<u32> = uids.iter().copied().filter(|u| !bodies.contains_key(u)).collect();
+                    tracing::info!(?gone, "mail gone before it was fetched: another client moved or deleted it");
+                }
+                let fetched = started.elapsed();
+                let (uids, mails): (Vec<u32>, Vec<Vec<u8>>) = bodies.into_iter().unzip();
+                let decided = self.desk.decide_batch(mails).await?;
+                tracing::debug!(mails = uids.len(), fetch_ms = fetched.as_millis(), "batch fetched and decided");
+                Fetched::Batch { uids, decided }
+            }
+        }))
+    }
+
+    /// Records a fetched step; returns the UIDs it recorded (to be moved).
+    async fn record_step(&self, step: Fetched, uidvalidity: u32) -> Result<Vec<u32>> {
+        let folder = self.cfg.folder.as_str();
+        match step {
+            Fetched::TooLarge { uid, size, header } => {
+                let limit = self.desk.limits().max_bytes as u64;
+                let reason = crate::pipeline::set_aside::SetAside::TooLargeToFetch {
+                    size,
+                    limit,
+                    kept_in: self.cfg.processed_folder.clone(),
+                };
+                self.desk.quarantine(&header, &reason, Source { folder, uidvalidity, uid }).await?;
+                Ok(vec![uid])
+            }
+            Fetched::Batch { uids, decided } => {
+                if uids.is_empty() {
+                    return Ok(uids);
+                }
+                let started = Instant::now();
+                let sources: Vec<Source> = uids.iter().map(|&uid| Source { folder, uidvalidity, uid }).collect();
+                let outcomes = self.desk.record_batch(decided, &sources).await?;
+                tracing::debug!(mails = uids.len(), record_ms = started.elapsed().as_millis(), "batch recorded");
+                for (uid, outcome) in uids.iter().zip(&outcomes) {
+                    match outcome {
+                        Outcome::Ticket { number, status } => {
+                            tracing::info!(uid, ticket = %number, %status, "new ticket")
+                        }
+                        Outcome::Reply { number, completed } => {
+                            tracing::info!(uid, ticket = %number, completed, "reply added")
+                        }
+                        Outcome::Ignored { reason } => tracing::info!(uid, reason = %reason, "ignored"),
+                        Outcome::Quarantined { reason } => tracing::warn!(uid, reason = %reason, "quarantined"),
+                        Outcome::Duplicate => tracing::info!(uid, "already recorded"),
+                    }
+                }
+                Ok(uids)
+            }
         }
-        Ok(done)
     }
 
     async fn sizes(&self, session: &mut Session, uids: &[u32]) -> Result<BTreeMap<u32, u64>> {
@@ -340,4 +349,67 @@ impl FolderSession<'_> {
 /// `1,2,5` — explicit UIDs only; `n:*` would also match the newest mail when its UID is below n.
 pub(super) fn uid_set(uids: &[u32]) -> String {
     uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// What is left to fetch of one drain: the searched UIDs in chunks (sizes are asked a chunk at a
+/// time), and the steps planned from the chunks asked so far.
+struct Plan<'u> {
+    chunks: std::slice::Chunks<'u, u32>,
+    steps: VecDeque<Step>,
+}
+
+/// One step of a drain: mail fetched and recorded together, or one mail too large to fetch.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    Batch { uids: Vec<u32>, bytes: u64 },
+    TooLarge { uid: u32, size: u64 },
+}
+
+enum Fetched {
+    Batch { uids: Vec<u32>, decided: crate::desk::Decided },
+    TooLarge { uid: u32, size: u64, header: Vec<u8> },
+}
+
+/// A chunk's steps from its mails' sizes: mail over `limit` on its own, to be set aside unfetched;
+/// the rest in batches of about [`BATCH_BYTES`] (a batch ends with the mail that reaches it).
+fn steps(sizes: &BTreeMap<u32, u64>, limit: u64) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let (mut uids, mut bytes) = (Vec::new(), 0u64);
+    for (&uid, &size) in sizes {
+        if size > limit {
+            steps.push(Step::TooLarge { uid, size });
+            continue;
+        }
+        uids.push(uid);
+        bytes += size;
+        if bytes >= BATCH_BYTES {
+            steps.push(Step::Batch { uids: std::mem::take(&mut uids), bytes: std::mem::take(&mut bytes) });
+        }
+    }
+    if !uids.is_empty() {
+        steps.push(Step::Batch { uids, bytes });
+    }
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunk_is_fetched_in_batches_of_bounded_size_and_too_large_mail_alone() {
+        let mb = 1024 * 1024;
+        let sizes: BTreeMap<u32, u64> =
+            [(1, 3 * mb), (2, 30 * mb), (3, 4 * mb), (4, 2 * mb), (5, 9 * mb), (6, mb)].into_iter().collect();
+        assert_eq!(
+            steps(&sizes, 25 * mb),
+            vec![
+                Step::TooLarge { uid: 2, size: 30 * mb },
+                Step::Batch { uids: vec![1, 3, 4], bytes: 9 * mb },
+                Step::Batch { uids: vec![5], bytes: 9 * mb },
+                Step::Batch { uids: vec![6], bytes: mb },
+            ]
+        );
+        assert_eq!(steps(&BTreeMap::new(), 25 * mb), vec![]);
+    }
 }

@@ -256,6 +256,14 @@ impl Store {
         Ok(())
     }
 
+    /// The pool's open connections to the database, and how many of them are idle.
+    pub fn connections(&self) -> (u32, usize) {
+        match &self.db {
+            Db::Sqlite(p) => (p.size(), p.num_idle()),
+            Db::Postgres(p) => (p.size(), p.num_idle()),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match &self.db {
             Db::Sqlite(_) => Backend::Sqlite,

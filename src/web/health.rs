@@ -62,6 +62,9 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         metrics::gauge!("routedesk_reconcile_last_run_timestamp_seconds").set(run.finished_at.unix_timestamp() as f64);
         metrics::gauge!("routedesk_reconcile_failed").set(if run.error.is_some() { 1.0 } else { 0.0 });
     }
+    let (open, idle) = state.desk.store().connections();
+    metrics::gauge!("routedesk_db_connections").set(f64::from(open));
+    metrics::gauge!("routedesk_db_connections_idle").set(idle as f64);
     metrics::gauge!("routedesk_imap_reconnects").set(state.intake.reconnects.load(Ordering::Relaxed) as f64);
     metrics::gauge!("routedesk_imap_connected").set(if state.intake.connected.load(Ordering::Relaxed) {
         1.0

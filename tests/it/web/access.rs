@@ -48,7 +48,16 @@ async fn nothing_is_shown_without_signing_in(db: Db) {
     // Open endpoints.
     assert_eq!(app.get("/healthz", None).await.status(), StatusCode::OK);
     assert_eq!(app.get("/readyz", None).await.status(), StatusCode::SERVICE_UNAVAILABLE, "IMAP is not connected here");
-    assert!(text(app.get("/metrics", None).await).await.contains("routedesk_outbox_queued"));
+    let metrics = text(app.get("/metrics", None).await).await;
+    assert!(metrics.contains("routedesk_outbox_queued"), "{metrics}");
+    // The pool's own count of its connections: this page's query held one.
+    let open: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("routedesk_db_connections "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("the pool's connections in {metrics}"));
+    assert!(open >= 1.0, "{metrics}");
+    assert!(metrics.contains("routedesk_db_connections_idle "), "{metrics}");
 }
 
 async fn sign_in_gives_a_fresh_http_only_session_and_sign_out_ends_it(db: Db) {
