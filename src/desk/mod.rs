@@ -68,8 +68,6 @@ pub enum Outcome {
     Duplicate,
 }
 
-/// The application layer: what happens to mail, and what staff do with tickets, incidents and
-/// privacy cases. Built once by [`Desk::new`]; clones share everything.
 /// A fetched batch with its decisions (in the same order) and the time they took.
 pub struct Decided {
     mails: Vec<Vec<u8>>,
@@ -77,6 +75,8 @@ pub struct Decided {
     took: std::time::Duration,
 }
 
+/// The application layer: what happens to mail, and what staff do with tickets, incidents and
+/// privacy cases. Built once by [`Desk::new`]; clones share everything.
 #[derive(Clone)]
 pub struct Desk {
     store: Store,
