@@ -36,15 +36,20 @@ enum Key {
     Ticket(i64),
 }
 
-/// The incident a report joined, as it stands after the report: what its routing mail names.
-pub(super) struct Joined {
-    pub id: i64,
+/// The incident a ticket is in, as its routing mail names it.
+pub(super) struct InIncident {
     pub number: String,
     pub state: IncidentState,
     pub reports: i64,
-    municipalities: i64,
     /// Other reports' numbers, the newest ten.
     pub shown: Vec<String>,
+}
+
+/// The incident a report joined, as it stands after the report.
+struct Joined {
+    id: i64,
+    municipalities: i64,
+    incident: InIncident,
 }
 
 /// The open tickets a new one may join, gathered by group: each group's key in the order first
@@ -87,7 +92,7 @@ impl Desk {
         number: &str,
         d: &Decision,
         now: OffsetDateTime,
-    ) -> Result<Option<Joined>> {
+    ) -> Result<Option<InIncident>> {
         let rules = self.policy.incidents;
         let report = Report::new(&d.mail.subject, &d.mail.own_text, d.classification.products.clone());
         let since = now - time::Duration::hours(i64::from(rules.window_hours));
@@ -101,7 +106,7 @@ impl Desk {
         };
         let mut joined = self.join_group(tx, ticket, number, groups.keys[k], score, now).await?;
         self.suspect_incident(tx, ticket, number, &mut joined, now).await?;
-        Ok(Some(joined))
+        Ok(Some(joined.incident))
     }
 
     /// The reports of candidates that have no vector yet (tickets from before a restart): their
@@ -209,7 +214,7 @@ impl Desk {
             similarity: score,
         };
         tx.record(ticket, now, ACTOR, &grouped).await?;
-        Ok(Joined { id: incident, number: inc, state, reports, municipalities, shown })
+        Ok(Joined { id: incident, municipalities, incident: InIncident { number: inc, state, reports, shown } })
     }
 
     /// A group with enough reports from enough municipalities becomes a suspected incident, and
@@ -223,7 +228,8 @@ impl Desk {
         now: OffsetDateTime,
     ) -> Result<()> {
         let rules = self.policy.incidents;
-        let Joined { id: incident, number: ref inc, state, reports, municipalities, .. } = *joined;
+        let Joined { id: incident, municipalities, incident: InIncident { number: ref inc, state, reports, .. } } =
+            *joined;
         if state == IncidentState::Group
             && reports >= i64::from(rules.min_reports)
             && municipalities >= i64::from(rules.min_municipalities)
@@ -233,7 +239,7 @@ impl Desk {
             self.queue_incident_mail(tx, ticket, incident, inc, now).await?;
             metrics::counter!("routedesk_incidents_suspected_total").increment(1);
             tracing::warn!(incident = %inc, ticket = %number, reports, "suspected incident: several users report the same fault");
-            joined.state = IncidentState::Suspected;
+            joined.incident.state = IncidentState::Suspected;
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result};
 use time::OffsetDateTime;
 
-use super::group::Joined;
+use super::group::InIncident;
 use super::{ACTOR, Desk};
 use crate::config::Config;
 use crate::domain::event::Event;
@@ -23,15 +23,7 @@ use crate::text::address::EmailAddress;
 /// and no vendor case or reply yet.
 pub(super) struct Opened<'a> {
     pub vendor_issue: Option<&'a str>,
-    pub group: Option<&'a Joined>,
-}
-
-/// The incident a ticket is in, with its size and the other reports' numbers it names.
-struct InIncident {
-    number: String,
-    state: IncidentState,
-    reports: i64,
-    shown: Vec<String>,
+    pub group: Option<&'a InIncident>,
 }
 
 impl Desk {
@@ -52,27 +44,26 @@ impl Desk {
         let routing = d.routing.as_ref().context("a ticket decision always has a route")?;
         // Reports of the same fault are named; once they are a suspected or confirmed incident the
         // helpdesk has had its one mail about it and gets no copy of each.
+        let read;
         let incident = match opened {
-            Some(o) => o.group.map(|j| InIncident {
-                number: j.number.clone(),
-                state: j.state,
-                reports: j.reports,
-                shown: j.shown.clone(),
-            }),
-            None => match tx.incident_of(ticket).await? {
-                Some(IncidentBrief { id, number: inc, state, .. }) => Some(InIncident {
-                    number: inc,
-                    state,
-                    reports: tx.incident_size(id).await?.reports,
-                    shown: tx.incident_numbers(id, number, 10).await?,
-                }),
-                None => None,
-            },
+            Some(o) => o.group,
+            None => {
+                read = match tx.incident_of(ticket).await? {
+                    Some(IncidentBrief { id, number: inc, state, .. }) => Some(InIncident {
+                        number: inc,
+                        state,
+                        reports: tx.incident_size(id).await?.reports,
+                        shown: tx.incident_numbers(id, number, 10).await?,
+                    }),
+                    None => None,
+                };
+                read.as_ref()
+            }
         };
         let mut same = None;
         let mut cc = routing.cc.clone();
         let mut folded = false;
-        if let Some(InIncident { number: inc, state, reports, shown }) = &incident {
+        if let Some(InIncident { number: inc, state, reports, shown }) = incident {
             let count = usize::try_from(reports - 1).unwrap_or(0).max(shown.len());
             if matches!(state, IncidentState::Suspected | IncidentState::Confirmed) {
                 let before = cc.len();
@@ -109,7 +100,7 @@ impl Desk {
         })
         .await?;
         let followed_in = match (incident, folded) {
-            (Some(InIncident { number: inc, .. }), true) => Some(inc),
+            (Some(InIncident { number: inc, .. }), true) => Some(inc.clone()),
             _ => None,
         };
         let routed = Event::Routed {
