@@ -164,8 +164,8 @@ pub fn held_by(pid: u32) -> Held {
         links.iter().filter_map(|l| l.strip_prefix("socket:[")?.strip_suffix(']')).collect();
     // /proc/net/tcp*: local, remote (hex ip:port), ..., the socket's inode tenth.
     let mut db_states = std::collections::BTreeMap::new();
-    for line in ["/proc/net/tcp", "/proc/net/tcp6"].iter().filter_map(|f| std::fs::read_to_string(f).ok()) {
-        for l in line.lines().skip(1) {
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"].iter().filter_map(|f| std::fs::read_to_string(f).ok()) {
+        for l in table.lines().skip(1) {
             let cols: Vec<&str> = l.split_whitespace().collect();
             if cols.get(2).is_some_and(|r| r.ends_with(":1538")) && cols.get(9).is_some_and(|i| sockets.contains(i)) {
                 *db_states.entry(cols.get(3).copied().unwrap_or("?").to_string()).or_insert(0) += 1;
