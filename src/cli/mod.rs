@@ -66,12 +66,15 @@ enum Command {
         #[arg(long)]
         threshold: Option<f64>,
         /// At or above this probability a report is flagged as a possible breach; the policy's
-        /// `classify.model.privacy_min_probability` (or 0.45) when omitted.
+        /// `classify.model.privacy_min_probability` (or 0.13) when omitted.
         #[arg(long)]
         privacy_threshold: Option<f64>,
         /// `logistic` (logistic regression) or `bayes` (naive Bayes).
         #[arg(long, default_value = "logistic")]
         algorithm: crate::pipeline::learn::Algorithm,
+        /// Also list every report the model got wrong, abstained on, or flagged wrongly.
+        #[arg(long)]
+        mistakes: bool,
     },
     /// Validate a policy file and print what it understood.
     CheckPolicy {
@@ -192,8 +195,8 @@ pub fn run() -> ExitCode {
             };
             triage::run(policy, json, lang, &files)
         }
-        Command::EvalTriage { policy, corpus, folds, threshold, privacy_threshold, algorithm } => {
-            triage::eval(policy.as_deref(), &corpus, folds, (threshold, privacy_threshold), algorithm)
+        Command::EvalTriage { policy, corpus, folds, threshold, privacy_threshold, algorithm, mistakes } => {
+            triage::eval(policy.as_deref(), &corpus, folds, (threshold, privacy_threshold), algorithm, mistakes)
         }
         Command::CheckPolicy { file } => check_policy::run(&file),
         Command::Serve { config, dry_run, log_json } => serve::run(config.as_deref(), dry_run, log_json),

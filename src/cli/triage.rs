@@ -62,6 +62,7 @@ pub fn eval(
     folds: usize,
     thresholds: (Option<f64>, Option<f64>),
     algorithm: crate::pipeline::learn::Algorithm,
+    mistakes: bool,
 ) -> ExitCode {
     let policy = match Policy::load_or_default(policy) {
         Ok(p) => p,
@@ -72,7 +73,7 @@ pub fn eval(
     };
     let model = policy.classify.model;
     let threshold = thresholds.0.or(model.map(|m| m.min_probability)).unwrap_or(0.6);
-    let privacy_threshold = thresholds.1.or(model.map(|m| m.privacy_min_probability)).unwrap_or(0.45);
+    let privacy_threshold = thresholds.1.or(model.map(|m| m.privacy_min_probability)).unwrap_or(0.13);
     let reports = match read_corpus(corpus) {
         Ok(r) if !r.is_empty() => r,
         Ok(_) => {
@@ -91,6 +92,14 @@ pub fn eval(
     let ev =
         crate::pipeline::learn::eval::cross_validate(&reports, folds, threshold, privacy_threshold, &policy, algorithm);
     print!("{ev}");
+    if mistakes {
+        println!(
+            "the model's mistakes (id, true class → best guess and its probability, privacy truth and probability, subject):"
+        );
+        for m in &ev.mistakes {
+            println!("  {m}");
+        }
+    }
     println!("training on all {} reports: {:.0} ms", reports.len(), trained.as_secs_f64() * 1000.0);
     let curve =
         crate::pipeline::learn::eval::learning_curve(&reports, &[0, 10, 50, 200], threshold, &policy, algorithm);

@@ -94,7 +94,7 @@ impl Desk {
         now: OffsetDateTime,
     ) -> Result<Option<InIncident>> {
         let rules = self.policy.incidents;
-        let report = Report::new(&d.mail.subject, &d.mail.own_text, d.classification.products.clone());
+        let report = Report::of_words(d.words.clone(), d.classification.products.clone());
         let since = now - time::Duration::hours(i64::from(rules.window_hours));
         self.load_corpus().await?;
         let candidates: Vec<Candidate> =

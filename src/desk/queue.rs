@@ -145,7 +145,7 @@ impl Desk {
             return tx.record(ticket, now, ACTOR, &blocked).await;
         }
         let hour_ago = now - time::Duration::hours(1);
-        let recent = tx.replies_to_since(to, hour_ago, self.replies_per_hour > 0).await?;
+        let recent = tx.replies_to_since(to, hour_ago).await?;
         if recent >= i64::from(self.replies_per_sender_per_hour) {
             let capped = Event::ReplyCapSender { mail, to: to.to_string(), count: recent };
             return tx.record(ticket, now, ACTOR, &capped).await;

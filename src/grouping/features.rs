@@ -277,10 +277,10 @@ pub fn report_text(subject: &str, own_text: &str) -> String {
     text.push('\n');
     for line in own_text.lines().take(80) {
         let l = line.trim().to_lowercase();
-        if SIGN_OFFS
-            .iter()
-            .any(|s| l == *s || l.starts_with(&format!("{s},")) || l.starts_with(&format!("{s} ")) && l.len() < 40)
-        {
+        if SIGN_OFFS.iter().any(|s| {
+            l.strip_prefix(s)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(',') || rest.starts_with(' ') && l.len() < 40)
+        }) {
             break;
         }
         // Short lines without a sentence's punctuation are names, titles and addresses, not the
@@ -307,26 +307,108 @@ pub(crate) fn stem(word: &str) -> &str {
     word
 }
 
-/// Word stems (weight 1 each occurrence, subject words counted twice) and their 4-grams (weight
-/// 0.25), from `text` whose first line is the subject.
-pub fn features(text: &str) -> Features {
-    let mut f = Features::new();
+/// A report's text read once, for the grouping and the trained classifier alike.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reading {
+    /// Word stems (weight 1 each occurrence, subject words counted twice) and their 4-grams
+    /// (weight 0.25): what the grouping compares.
+    pub words: Features,
+    /// What the classifier weighs beside the words: each pair of neighbouring words (`sendt ~til`,
+    /// weight 1), each pair one word apart (`sendt _ ~feil`, 0.5), and the function words the
+    /// grouping leaves out (`~feil`, 1), marked as such wherever they stand — "sent to the
+    /// wrong", "lå åpent" and "ikke min" say a breach where each word alone does not. Subject
+    /// lines count twice here too.
+    pub phrases: Features,
+}
+
+/// The weight of a pair one word apart against a neighbouring pair's 1.
+const SKIP_WEIGHT: f64 = 0.5;
+
+/// A stop word's feature name (never a stem: a stem has no `~`).
+pub const STOP_MARK: char = '~';
+
+/// Reads `text` whose first line is the subject: see [`Reading`].
+pub fn read(text: &str) -> Reading {
+    let mut r = Reading::default();
     for (i, line) in text.lines().enumerate() {
         let weight = if i == 0 { 2.0 } else { 1.0 };
+        let (mut last, mut before_last): (Option<String>, Option<String>) = (None, None);
         for raw in line.split(|c: char| !c.is_alphanumeric()) {
             let word = raw.to_lowercase();
-            // Numbers of three or more digits stay: error codes (503) and wage types (1120) say a lot.
-            let short_number = word.len() < 3 && word.chars().all(|c| c.is_ascii_digit());
-            if word.chars().count() < 2 || short_number || STOP.contains(&word.as_str()) {
+            if word.chars().count() < 2 {
                 continue;
             }
+            let digits = word.chars().all(|c| c.is_ascii_digit());
+            let stop = STOP.contains(&word.as_str());
             let stem = stem(&word).to_string();
-            let chars: Vec<char> = format!("_{stem}_").chars().collect();
-            for g in chars.windows(4) {
-                *f.entry(format!("#{}", g.iter().collect::<String>())).or_default() += GRAM_WEIGHT * weight;
+            // Numbers of three or more digits stay: error codes (503) and wage types (1120) say a lot.
+            let short_number = digits && word.len() < 3;
+            if !stop && !short_number {
+                let chars: Vec<char> = std::iter::once('_').chain(stem.chars()).chain(std::iter::once('_')).collect();
+                for g in chars.windows(4) {
+                    let mut gram = String::with_capacity(1 + 4 * 4);
+                    gram.push('#');
+                    gram.extend(g);
+                    *r.words.entry(gram).or_default() += GRAM_WEIGHT * weight;
+                }
+                *r.words.entry(stem.clone()).or_default() += weight;
             }
-            *f.entry(stem).or_default() += weight;
+            // Phrases are of words, not numbers: an amount or a case number is no wording.
+            if digits {
+                continue;
+            }
+            // A function word is marked wherever it stands, so a model can leave it out.
+            let term = if stop { joined(&[&STOP_MARK.to_string(), &stem]) } else { stem };
+            if stop {
+                *r.phrases.entry(term.clone()).or_default() += weight;
+            }
+            if let Some(b) = &before_last {
+                *r.phrases.entry(joined(&[b, " _ ", &term])).or_default() += SKIP_WEIGHT * weight;
+            }
+            if let Some(a) = last.take() {
+                *r.phrases.entry(joined(&[&a, " ", &term])).or_default() += weight;
+                before_last = Some(a);
+            }
+            last = Some(term);
         }
     }
-    f
+    r
+}
+
+/// `parts` as one string (without `format!`'s machinery: this runs for every word of every report).
+fn joined(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    parts.iter().for_each(|p| s.push_str(p));
+    s
+}
+
+/// The grouping's features of `text` (see [`Reading::words`]).
+pub fn features(text: &str) -> Features {
+    read(text).words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reading_holds_the_words_and_the_phrases_between_them() {
+        let r = read("Lønnsslipper sendt\nDe ble sendt til feil person i 2024.");
+        // Words: stems without function words or short numbers, subject twice; 4-grams beside them.
+        assert_eq!(r.words.get("lønnsslipp"), Some(&2.0));
+        assert_eq!(r.words.get("sendt"), Some(&3.0));
+        assert!(r.words.contains_key("person") && r.words.contains_key("2024") && !r.words.contains_key("feil"));
+        assert_eq!(r.words.get("#_sen"), Some(&(GRAM_WEIGHT * 3.0)));
+        // Phrases: neighbours and pairs one word apart, function words among them; no numbers.
+        assert_eq!(r.phrases.get("lønnsslipp sendt"), Some(&2.0));
+        assert_eq!(r.phrases.get("~til ~feil"), Some(&1.0));
+        assert_eq!(r.phrases.get("sendt _ ~feil"), Some(&SKIP_WEIGHT));
+        assert_eq!(r.phrases.get("feil person"), None);
+        assert_eq!(r.phrases.get("~feil person"), Some(&1.0));
+        assert_eq!(r.phrases.get("~feil"), Some(&1.0));
+        assert!(r.phrases.keys().all(|k| !k.contains("2024")), "{:?}", r.phrases);
+        // Phrases do not run from one line into the next.
+        assert!(!r.phrases.contains_key("sendt ~de"), "{:?}", r.phrases);
+        assert_eq!(features("Lønnsslipper sendt\nDe ble sendt til feil person i 2024."), r.words);
+    }
 }

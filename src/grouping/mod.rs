@@ -6,7 +6,7 @@ pub mod features;
 
 use std::collections::HashMap;
 
-pub use features::{Features, features, report_text};
+pub use features::{Features, Reading, features, read, report_text};
 
 /// Which words are common: document frequencies over recent reports (the last [`Corpus::SIZE`]),
 /// kept up to date as reports come and go.
@@ -65,7 +65,11 @@ pub struct Report {
 
 impl Report {
     pub fn new(subject: &str, own_text: &str, products: Vec<String>) -> Report {
-        let mut features = features(&report_text(subject, own_text));
+        Report::of_words(features(&report_text(subject, own_text)), products)
+    }
+
+    /// A report whose words are already read (the pipeline reads them once for the classifier).
+    pub fn of_words(mut features: Features, products: Vec<String>) -> Report {
         // The product named counts like a strong word: the same fault often shows in several
         // products at once (a sign-in fault in Payroll and Financials), so it is no hard rule.
         for p in &products {

@@ -16,6 +16,7 @@ pub mod set_aside;
 
 use serde::Serialize;
 
+use crate::grouping::{Features, read, report_text};
 use crate::policy::Policy;
 use check::Checks;
 use classify::Classification;
@@ -38,6 +39,10 @@ pub struct Decision {
     /// Our receiving server's verdict on the sender, when the caller knows which server is ours
     /// (see [`authres::verdict`]); the pipeline itself leaves it empty.
     pub auth: Option<authres::AuthVerdict>,
+    /// The report's words as read once for the classifier, for the grouping to compare (the
+    /// classifier's phrases are not kept: a batch of decisions would hold them all).
+    #[serde(skip)]
+    pub words: Features,
 }
 
 impl Decision {
@@ -94,7 +99,9 @@ pub fn triage(raw: &[u8], policy: &Policy, limits: &ParseLimits) -> Result<Decis
 pub fn decide(mail: ParsedMail, policy: &Policy) -> Decision {
     let ignored = ignore::screen(&mail);
     let checks = check::check(&mail, policy);
-    let classification = classify::classify(&mail, policy);
+    let text = report_text(&mail.subject, &mail.own_text);
+    let reading = read(&text);
+    let classification = classify::classify_read(&mail, &text, &reading, policy);
     let routing = ignored.is_none().then(|| route::route(&mail, &checks, &classification, policy));
-    Decision { mail, ignored, checks, classification, routing, auth: None }
+    Decision { mail, ignored, checks, classification, routing, auth: None, words: reading.words }
 }

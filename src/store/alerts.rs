@@ -82,11 +82,11 @@ impl Store {
         // limits stopped it; worth knowing (a vacation responder, or a misrouted mailbox).
         const ANSWERED: &str = const_format::concatcp!(
             "SELECT COUNT(DISTINCT m.id) FROM messages m \
-             JOIN outbox_recipients r ON r.address = m.from_addr JOIN outbox o ON o.id = r.outbox_id \
+             JOIN outbox_recipients r ON r.address = m.from_addr \
              WHERE m.direction = 'in' AND m.verdict = 'ignored' \
              AND (m.reason LIKE 'auto-reply%' OR m.reason LIKE '",
             STORED_AUTO_REPLY,
-            "%') AND m.received_at > $1 AND o.kind IN ('acknowledgement', 'request-info') AND o.created_at > $1"
+            "%') AND m.received_at > $1 AND r.reply_at > $1"
         );
         let day_ago = OffsetDateTime::now_utc() - time::Duration::days(1);
         let mut f = Facts::default();

@@ -262,7 +262,7 @@ impl Tx {
         const SQL: &str = "INSERT INTO outbox (ticket_id, kind, message_id, envelope_from, in_reply_to, \
              report_message, subject, body, status, attempts, next_attempt_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10) RETURNING id";
-        const RECIPIENTS: &str = "INSERT INTO outbox_recipients (outbox_id, role, position, address) ";
+        const RECIPIENTS: &str = "INSERT INTO outbox_recipients (outbox_id, role, position, address, reply_at) ";
         anyhow::ensure!(!o.to.is_empty(), "an outgoing mail needs at least one recipient");
         self.queued_mail = true;
         let (id,): (i64,) = db!(self, c => sqlx::query_as(SQL)
@@ -279,7 +279,9 @@ impl Tx {
             .fetch_one(c)
             .await)
         .context("queueing an outgoing mail")?;
-        // Every recipient in one statement: a round trip fewer per address.
+        // Every recipient in one statement: a round trip fewer per address. An automatic reply's
+        // rows carry its time, for the per-sender limit's count.
+        let reply_at = o.kind.is_auto_reply().then_some(o.at);
         let list: Vec<_> =
             o.to.iter().map(|a| ("to", a)).enumerate().chain(o.cc.iter().map(|a| ("cc", a)).enumerate()).collect();
         db!(self, c => {
@@ -288,7 +290,8 @@ impl Tx {
                 row.push_bind(id)
                     .push_bind(*role)
                     .push_bind(i64::try_from(*position).unwrap_or(i64::MAX))
-                    .push_bind(address.as_str());
+                    .push_bind(address.as_str())
+                    .push_bind(reply_at);
             });
             q.build().execute(c).await.map(drop)
         })
@@ -306,22 +309,11 @@ impl Tx {
     }
 
     /// Automatic replies queued to the single address `address` since `since` (the per-sender
-    /// rate limit counts each address, whatever else a mail went to). `few_replies`: the replies
-    /// of the window are few (the limit in all caps them), so they are read rather than the
-    /// address's mail — an address that is also a routing recipient has thousands of rows.
-    pub async fn replies_to_since(
-        &mut self,
-        address: &EmailAddress,
-        since: OffsetDateTime,
-        few_replies: bool,
-    ) -> Result<i64> {
-        const BY_REPLIES: &str = "SELECT COUNT(*) FROM outbox o \
-             WHERE o.kind IN ('acknowledgement', 'request-info') AND o.created_at > $2 \
-             AND EXISTS (SELECT 1 FROM outbox_recipients r WHERE r.address = $1 AND r.outbox_id = o.id)";
-        const BY_ADDRESS: &str = "SELECT COUNT(*) FROM outbox_recipients r JOIN outbox o ON o.id = r.outbox_id \
-             WHERE r.address = $1 AND o.kind IN ('acknowledgement', 'request-info') AND o.created_at > $2";
-        let sql = if few_replies { BY_REPLIES } else { BY_ADDRESS };
-        let (n,): (i64,) = db!(self, c => sqlx::query_as(sql).bind(address.as_str()).bind(since).fetch_one(c).await)
+    /// rate limit counts each address, whatever else a mail went to): read from that address's
+    /// reply times alone.
+    pub async fn replies_to_since(&mut self, address: &EmailAddress, since: OffsetDateTime) -> Result<i64> {
+        const SQL: &str = "SELECT COUNT(*) FROM outbox_recipients WHERE address = $1 AND reply_at > $2";
+        let (n,): (i64,) = db!(self, c => sqlx::query_as(SQL).bind(address.as_str()).bind(since).fetch_one(c).await)
             .context("counting replies")?;
         Ok(n)
     }

@@ -14,6 +14,7 @@ pub use model::combine;
 use serde::Serialize;
 
 use crate::domain::Class;
+use crate::grouping::{Reading, read, report_text};
 use crate::pipeline::parse::ParsedMail;
 use crate::pipeline::reason::Reason;
 use crate::policy::{Policy, Tag};
@@ -69,10 +70,17 @@ const PRIOR: f64 = 1.0;
 /// The class and flags of a report: the policy's terms, and the trained classifier where the policy
 /// has one.
 pub fn classify(mail: &ParsedMail, policy: &Policy) -> Classification {
+    let text = report_text(&mail.subject, &mail.own_text);
+    classify_read(mail, &text, &read(&text), policy)
+}
+
+/// As [`classify`], for a mail whose report text (`text`, as [`report_text`] gives it) is already
+/// read: the pipeline reads it once, for the classifier and the grouping.
+pub fn classify_read(mail: &ParsedMail, text: &str, reading: &Reading, policy: &Policy) -> Classification {
     let by_terms = keywords(mail, policy);
     match &policy.learned {
         Some(learned) => {
-            let p = learned.model.current().predict_own(&mail.subject, &mail.own_text, policy);
+            let p = learned.model.current().predict_read(text, reading, policy);
             combine(by_terms, &p, learned.thresholds)
         }
         None => by_terms,

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::softmax;
+use super::vocabulary::{Row, Vocabulary};
 use crate::grouping::Features;
 
 /// A model over `N` labels.
@@ -20,15 +21,21 @@ pub struct Bayes<const N: usize> {
 }
 
 impl<const N: usize> Bayes<N> {
-    /// From `(features, label index)` pairs; a label without examples keeps a tiny prior.
-    pub fn train<'a>(examples: impl IntoIterator<Item = (&'a Features, usize)>, alpha: f64) -> Self {
+    /// From `(row, label index)` pairs of `vocabulary`'s features, those `keep` takes; a label without examples
+    /// keeps a tiny prior.
+    pub fn train<'a>(
+        vocabulary: &Vocabulary,
+        examples: impl IntoIterator<Item = (&'a Row, usize)>,
+        alpha: f64,
+        keep: fn(&str) -> bool,
+    ) -> Self {
         let mut counts: HashMap<String, [f64; N]> = HashMap::new();
         let mut totals = [0.0; N];
         let mut docs = [0.0f64; N];
-        for (features, label) in examples {
+        for (row, label) in examples {
             docs[label] += 1.0;
-            for (f, w) in features {
-                counts.entry(f.clone()).or_insert([0.0; N])[label] += w;
+            for (f, w) in row.iter().map(|(id, w)| (vocabulary.name(*id), w)).filter(|(f, _)| keep(f)) {
+                counts.entry(f.to_string()).or_insert([0.0; N])[label] += w;
                 totals[label] += w;
             }
         }
@@ -68,7 +75,7 @@ impl<const N: usize> Bayes<N> {
     pub fn strongest(&self, features: &Features, label: usize, other: usize, n: usize) -> Vec<String> {
         let pulls: Vec<(f64, &String)> = features
             .iter()
-            .filter(|(f, _)| !f.starts_with('#'))
+            .filter(|(f, _)| super::explains(f))
             .filter_map(|(f, w)| {
                 let c = self.counts.get(f)?;
                 Some((w * (self.log_likelihood(c, label) - self.log_likelihood(c, other)), f))
@@ -91,7 +98,9 @@ mod tests {
     fn learns_which_words_go_with_which_label_and_says_so() {
         let (a, b, c, d) =
             (f(&["lønn", "feriepenger"]), f(&["lønn", "trekk"]), f(&["citrix", "henger"]), f(&["skriver"]));
-        let m: Bayes<2> = Bayes::train([(&a, 0), (&b, 0), (&c, 1), (&d, 1)], 1.0);
+        let mut v = Vocabulary::default();
+        let rows: Vec<Row> = [&a, &b, &c, &d].map(|f| v.row_of(f)).to_vec();
+        let m: Bayes<2> = Bayes::train(&v, [(&rows[0], 0), (&rows[1], 0), (&rows[2], 1), (&rows[3], 1)], 1.0, |_| true);
         let p = m.probabilities(&f(&["lønn", "ukjent"]), 1.0);
         assert!(p[0] > 0.7 && (p[0] + p[1] - 1.0).abs() < 1e-9, "{p:?}");
         let p = m.probabilities(&f(&["citrix"]), 1.0);
@@ -106,7 +115,9 @@ mod tests {
     #[test]
     fn nothing_known_leaves_the_prior() {
         let (a, b) = (f(&["x"]), f(&["y"]));
-        let m: Bayes<2> = Bayes::train([(&a, 0), (&b, 1)], 1.0);
+        let mut v = Vocabulary::default();
+        let rows = [v.row_of(&a), v.row_of(&b)];
+        let m: Bayes<2> = Bayes::train(&v, [(&rows[0], 0), (&rows[1], 1)], 1.0, |_| true);
         let p = m.probabilities(&f(&["never", "seen"]), 1.0);
         assert!((p[0] - 0.5).abs() < 1e-9, "{p:?}");
     }

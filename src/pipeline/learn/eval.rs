@@ -28,6 +28,26 @@ pub struct Evaluation {
     pub keywords: Keywords,
     /// The live decision (the model and the terms, as `classify` combines them) on the same folds.
     pub combined: Keywords,
+    /// Where the model erred, abstained or missed or raised a privacy flag, in corpus order.
+    pub mistakes: Vec<Mistake>,
+    /// Every report's best class probability and whether that class was right.
+    pub sureness: Vec<(f64, bool)>,
+    /// Every report's breach probability and whether it is one.
+    pub breach: Vec<(f64, bool)>,
+}
+
+/// One report the model (unseen, in cross-validation) got wrong or left to manual triage, or whose
+/// privacy flag was wrong: what the corpus's curators read to see what the model has not learned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mistake {
+    pub id: String,
+    pub subject: String,
+    pub class: Class,
+    /// The model's best class and how sure it was.
+    pub guess: Class,
+    pub probability: f64,
+    pub privacy: bool,
+    pub privacy_probability: f64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -80,6 +100,33 @@ fn ratio(a: usize, b: usize) -> f64 {
 }
 
 impl Evaluation {
+    /// The accuracy on the surest `coverage` share of the reports, and the threshold that answers
+    /// that share: the class target's operating point.
+    pub fn accuracy_at(&self, coverage: f64) -> (f64, f64) {
+        let mut s = self.sureness.clone();
+        s.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let n = ((s.len() as f64 * coverage).ceil() as usize).min(s.len());
+        let right = s.iter().take(n).filter(|(_, r)| *r).count();
+        (ratio(right, n), s.get(n.saturating_sub(1)).map_or(0.0, |x| x.0))
+    }
+
+    /// The best privacy recall with at least `precision`, and the threshold that gives it.
+    pub fn recall_at(&self, precision: f64) -> (f64, f64) {
+        let mut s = self.breach.clone();
+        s.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let positives = s.iter().filter(|(_, t)| *t).count();
+        let (mut found, mut best) = (0usize, (0.0, 1.0));
+        for (i, (p, truth)) in s.iter().enumerate() {
+            found += usize::from(*truth);
+            // Only where the next report's probability is lower: a threshold flags ties together.
+            let cut = s.get(i + 1).is_none_or(|next| next.0 < *p);
+            if cut && ratio(found, i + 1) >= precision && ratio(found, positives) > best.0 {
+                best = (ratio(found, positives), *p);
+            }
+        }
+        best
+    }
+
     pub fn answered(&self) -> usize {
         self.confusion.iter().flatten().sum()
     }
@@ -142,6 +189,9 @@ pub fn cross_validate(
         calibration: vec![],
         keywords: Keywords::default(),
         combined: Keywords::default(),
+        mistakes: vec![],
+        sureness: vec![],
+        breach: vec![],
     };
     let thresholds = ModelThresholds { min_probability: threshold, privacy_min_probability: privacy_threshold };
     let by_terms: Vec<Option<(ParsedMail, Classification)>> = corpus
@@ -164,6 +214,8 @@ pub fn cross_validate(
             losses[i] -= p[truth].max(1e-12).ln();
         }
         let p = model.predict_features(f);
+        ev.sureness.push((p.probability, p.class == e.class));
+        ev.breach.push((p.privacy, e.privacy));
         if p.probability >= threshold {
             let guess = CLASSES.iter().position(|c| *c == p.class).unwrap_or(0);
             ev.confusion[truth][guess] += 1;
@@ -171,12 +223,24 @@ pub fn cross_validate(
             ev.abstained[truth] += 1;
         }
         count(&mut ev.privacy, p.privacy >= privacy_threshold, e.privacy);
+        if p.probability < threshold || p.class != e.class || (p.privacy >= privacy_threshold) != e.privacy {
+            ev.mistakes.push(Mistake {
+                id: e.id.clone(),
+                subject: e.subject.clone(),
+                class: e.class,
+                guess: p.class,
+                probability: p.probability,
+                privacy: e.privacy,
+                privacy_probability: p.privacy,
+            });
+        }
         if let Some((mail, terms)) = position.get(e.id.as_str()).and_then(|i| by_terms[*i].as_ref()) {
             let p = model.predict_own(&mail.subject, &mail.own_text, policy);
             let c = classify::combine(terms.clone(), &p, thresholds);
             tally(&mut ev.combined, &c, e);
         }
     });
+    ev.mistakes.sort_by_key(|m| position.get(m.id.as_str()).copied());
     ev.calibration = TEMPERATURES.iter().zip(losses).map(|(t, l)| (*t, l / corpus.len().max(1) as f64)).collect();
     for (terms, e) in by_terms.iter().zip(corpus) {
         if let Some((_, c)) = terms {
@@ -288,6 +352,23 @@ fn tally(k: &mut Keywords, c: &Classification, e: &Labelled) {
     count(&mut k.privacy, c.privacy, e.privacy);
 }
 
+impl fmt::Display for Mistake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let breach = |b: bool| if b { "breach" } else { "-" };
+        write!(
+            f,
+            "{:<8} {:<11} → {:<11} {:>3.0} %   privacy {:<6} {:>3.0} %   {}",
+            self.id,
+            self.class.as_str(),
+            self.guess.as_str(),
+            self.probability * 100.0,
+            breach(self.privacy),
+            self.privacy_probability * 100.0,
+            self.subject
+        )
+    }
+}
+
 impl fmt::Display for Evaluation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pct = |x: f64| format!("{:.1} %", x * 100.0);
@@ -316,6 +397,16 @@ impl fmt::Display for Evaluation {
             self.privacy.false_negative,
             self.privacy.false_positive
         )?;
+        let (accuracy, at) = self.accuracy_at(0.9);
+        let (recall, from) = self.recall_at(0.8);
+        writeln!(
+            f,
+            "model at the targets' points: class accuracy {} at 90 % coverage (abstaining below {:.2}); privacy recall {} at 80 % precision (flagging from {:.2})",
+            pct(accuracy),
+            at,
+            pct(recall),
+            from
+        )?;
         writeln!(f, "keywords: {}", self.keywords.summary(self.reports))?;
         writeln!(f, "as decided live (the model where sure, else the terms): {}", self.combined.summary(self.reports))?;
         let cal: Vec<String> = self.calibration.iter().map(|(t, l)| format!("T={t}: {l:.3}")).collect();
@@ -327,20 +418,37 @@ impl fmt::Display for Evaluation {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_targets_points_are_read_off_the_ranked_reports() {
+        let mut ev = cross_validate(&[], 2, 0.6, 0.5, &Policy::default_region().expect("policy"), Algorithm::Logistic);
+        ev.sureness = vec![(0.9, true), (0.8, true), (0.7, false), (0.6, true), (0.5, false)];
+        // The surest 60 %: three reports, two right, answered from 0.7.
+        assert_eq!(ev.accuracy_at(0.6), (2.0 / 3.0, 0.7));
+        ev.breach = vec![(0.9, true), (0.8, false), (0.4, true), (0.4, false), (0.3, true), (0.1, false)];
+        // From 0.9: 1 of 3 found, all right; from 0.4: 2 found of 4 flagged (50 %); from 0.3: 3 of 5.
+        assert_eq!(ev.recall_at(0.6), (1.0, 0.3));
+        assert_eq!(ev.recall_at(0.7), (1.0 / 3.0, 0.9));
+        // Ties are flagged together: no threshold flags one of the two at 0.4 without the other.
+        ev.breach = vec![(0.4, true), (0.4, false)];
+        assert_eq!(ev.recall_at(0.6), (0.0, 1.0));
+    }
+
     /// Floors under what the shipped corpus measures (docs/triage.md), so a change that makes
     /// triage worse fails here; and the keyword scorer, on the same reports, is behind.
     #[test]
     fn the_model_triages_unseen_reports_better_than_the_keywords() {
         let policy = Policy::default_region().expect("policy");
         let corpus = super::super::corpus::shipped().expect("corpus");
-        let ev = cross_validate(&corpus, 5, 0.6, 0.45, &policy, Algorithm::Logistic);
-        assert!(ev.accuracy() >= 0.92 && ev.coverage() >= 0.90, "{ev}");
+        let ev = cross_validate(&corpus, 5, 0.6, 0.13, &policy, Algorithm::Logistic);
+        assert!(ev.accuracy() >= 0.95 && ev.coverage() >= 0.90, "{ev}");
+        // At the targets' points (97 % at 90 % coverage; all breaches at 80 % precision): near.
+        assert!(ev.accuracy_at(0.9).0 >= 0.96 && ev.recall_at(0.8).0 >= 0.95, "{ev}");
         assert!(ev.coverage() > ratio(ev.keywords.answered, ev.reports), "{ev}");
         assert!(ev.privacy.recall() > ev.keywords.privacy.recall(), "{ev}");
         // As decided live: more answered than by the model alone, the flags mostly right.
         let live = &ev.combined;
-        assert!(live.accuracy() >= 0.92 && live.answered > ev.answered(), "{ev}");
-        assert!(live.privacy.recall() >= 0.70 && live.privacy.precision() >= 0.78, "{ev}");
+        assert!(live.accuracy() >= 0.93 && live.answered > ev.answered(), "{ev}");
+        assert!(live.privacy.recall() >= 0.92 && live.privacy.precision() >= 0.80, "{ev}");
         let best = ev.calibration.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|c| c.0);
         assert_eq!(best, Some(1.0), "the logistic model's probabilities need no temperature: {ev}");
     }

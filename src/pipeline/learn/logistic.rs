@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use super::softmax;
+use super::vocabulary::{Row, Vocabulary};
 use crate::grouping::Features;
 
 #[derive(Debug, Clone)]
@@ -38,22 +39,46 @@ fn vector(index: &HashMap<String, usize>, features: &Features) -> Vec<(usize, f6
 }
 
 impl<const N: usize> Logistic<N> {
-    pub fn train<'a>(examples: impl IntoIterator<Item = (&'a Features, usize)>, t: Training) -> Self {
-        let examples: Vec<(&Features, usize)> = examples.into_iter().collect();
+    /// From `(row, label index)` pairs of `vocabulary`'s features, over the features `keep` takes
+    /// (others are unknown to the model, at training and when predicting).
+    pub fn train<'a>(
+        vocabulary: &Vocabulary,
+        examples: impl IntoIterator<Item = (&'a Row, usize)>,
+        t: Training,
+        keep: fn(&str) -> bool,
+    ) -> Self {
+        let examples: Vec<(&Row, usize)> = examples.into_iter().collect();
+        // The model's own index of each kept feature, in the order first seen, by feature id (a
+        // row is read through it at every pass rather than copied: training's memory stays small).
+        let mut local: Vec<Option<usize>> = vec![None; vocabulary.len()];
         let mut index: HashMap<String, usize> = HashMap::new();
-        for (f, _) in &examples {
-            for k in f.keys() {
-                let next = index.len();
-                index.entry(k.clone()).or_insert(next);
+        for (row, _) in &examples {
+            for (id, _) in row.iter() {
+                let name = vocabulary.name(*id);
+                if let Some(slot @ None) = local.get_mut(*id as usize)
+                    && keep(name)
+                {
+                    *slot = Some(index.len());
+                    index.insert(name.to_string(), index.len());
+                }
             }
         }
-        let rows: Vec<(Vec<(usize, f64)>, usize)> = examples.iter().map(|(f, l)| (vector(&index, f), *l)).collect();
+        let known =
+            |row: &'a Row| row.iter().filter_map(|(id, w)| local.get(*id as usize).copied().flatten().map(|i| (i, *w)));
+        let norms: Vec<f64> = examples
+            .iter()
+            .map(|(row, _)| {
+                let norm = known(row).map(|(_, w)| w * w).sum::<f64>().sqrt();
+                if norm > 0.0 { norm } else { 1.0 }
+            })
+            .collect();
         let mut m = Logistic { weights: vec![[0.0; N]; index.len()], index, bias: [0.0; N] };
         let mut g2 = vec![[1e-8; N]; m.weights.len()];
         let mut gb2 = [1e-8; N];
         // A fixed order that mixes the labels, so training is the same on every run.
-        let mut order: Vec<usize> = (0..rows.len()).collect();
+        let mut order: Vec<usize> = (0..examples.len()).collect();
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut x: Vec<(usize, f64)> = Vec::new();
         for _ in 0..t.epochs {
             for i in (1..order.len()).rev() {
                 seed ^= seed << 13;
@@ -62,13 +87,15 @@ impl<const N: usize> Logistic<N> {
                 order.swap(i, (seed % (i as u64 + 1)) as usize);
             }
             for &r in &order {
-                let (x, label) = &rows[r];
-                let p = m.softmax_of(x);
+                let (row, label) = examples[r];
+                x.clear();
+                x.extend(known(row).map(|(i, w)| (i, w / norms[r])));
+                let p = m.softmax_of(&x);
                 for k in 0..N {
-                    let err = p[k] - if k == *label { 1.0 } else { 0.0 };
+                    let err = p[k] - if k == label { 1.0 } else { 0.0 };
                     gb2[k] += err * err;
                     m.bias[k] -= t.rate * err / gb2[k].sqrt();
-                    for (i, v) in x {
+                    for (i, v) in &x {
                         let g = err * v + t.l2 * m.weights[*i][k];
                         g2[*i][k] += g * g;
                         m.weights[*i][k] -= t.rate * g / g2[*i][k].sqrt();
@@ -97,17 +124,39 @@ impl<const N: usize> Logistic<N> {
         softmax(self.logits(&vector(&self.index, features)), temperature)
     }
 
-    /// The whole words that pulled most toward `label` rather than `other`, strongest first.
-    pub fn strongest(&self, features: &Features, label: usize, other: usize, n: usize) -> Vec<String> {
-        let x = vector(&self.index, features);
-        let names: HashMap<usize, &String> =
-            features.keys().filter_map(|f| self.index.get(f).map(|i| (*i, f))).collect();
-        let pulls: Vec<(f64, &String)> = x
+    /// The probabilities, and the `n` whole words that pulled most toward the label `pick` chooses
+    /// from them rather than its runner-up, strongest first: the report's features looked up once.
+    pub fn assess(
+        &self,
+        features: &[(&String, f64)],
+        temperature: f64,
+        n: usize,
+        pick: impl Fn(&[f64; N]) -> (usize, usize),
+    ) -> ([f64; N], Vec<String>) {
+        let mut named: Vec<(usize, f64, &String)> =
+            features.iter().filter_map(|(f, w)| self.index.get(*f).map(|i| (*i, *w, *f))).collect();
+        // In index order, as in training: the sums come out the same to the last bit.
+        named.sort_unstable_by_key(|(i, _, _)| *i);
+        let norm = named.iter().map(|(_, w, _)| w * w).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            named.iter_mut().for_each(|(_, w, _)| *w /= norm);
+        }
+        let x: Vec<(usize, f64)> = named.iter().map(|(i, w, _)| (*i, *w)).collect();
+        let p = softmax(self.logits(&x), temperature);
+        let (label, other) = pick(&p);
+        let pulls: Vec<(f64, &String)> = named
             .iter()
-            .filter_map(|(i, v)| Some((v * (self.weights[*i][label] - self.weights[*i][other]), *names.get(i)?)))
-            .filter(|(pull, f)| *pull > 0.0 && !f.starts_with('#'))
+            .map(|(i, v, f)| (v * (self.weights[*i][label] - self.weights[*i][other]), *f))
+            .filter(|(pull, f)| *pull > 0.0 && super::explains(f))
             .collect();
-        super::strongest_first(pulls, n)
+        (p, super::strongest_first(pulls, n))
+    }
+
+    /// The whole words that pulled most toward `label` rather than `other`, strongest first.
+    #[cfg(test)]
+    pub fn strongest(&self, features: &Features, label: usize, other: usize, n: usize) -> Vec<String> {
+        let pairs: Vec<(&String, f64)> = features.iter().map(|(f, w)| (f, *w)).collect();
+        self.assess(&pairs, 1.0, n, |_| (label, other)).1
     }
 }
 
@@ -123,7 +172,10 @@ mod tests {
     fn separates_what_it_was_shown_and_explains_with_words() {
         let ex =
             [f(&["lønn", "feriepenger"]), f(&["lønn", "trekk"]), f(&["citrix", "henger"]), f(&["skriver", "#skri"])];
-        let m: Logistic<2> = Logistic::train([(&ex[0], 0), (&ex[1], 0), (&ex[2], 1), (&ex[3], 1)], TRAINING);
+        let mut v = Vocabulary::default();
+        let rows: Vec<Row> = ex.iter().map(|f| v.row_of(f)).collect();
+        let m: Logistic<2> =
+            Logistic::train(&v, [(&rows[0], 0), (&rows[1], 0), (&rows[2], 1), (&rows[3], 1)], TRAINING, |_| true);
         let p = m.probabilities(&f(&["lønn"]), 1.0);
         assert!(p[0] > 0.6 && (p[0] + p[1] - 1.0).abs() < 1e-9, "{p:?}");
         assert!(m.probabilities(&f(&["citrix"]), 1.0)[1] > 0.6);

@@ -1,19 +1,24 @@
 //! Triage that learns: a trained text classifier for the fault class and, as a model of its own,
 //! for "possible personal-data breach". Features are the report's own words (subject weighted,
 //! quoted replies and signature left out), lightly stemmed, with their character 4-grams so that
-//! compounds meet their parts (`lønnsmodulen` ~ `lønn`), and the policy's own terms and products
-//! as features of their own. Pure: examples in, a model out; a report in, probabilities out.
+//! compounds meet their parts (`lønnsmodulen` ~ `lønn`), pairs of neighbouring words (`sendt til`),
+//! and the policy's own terms and products as features of their own; the privacy model also weighs
+//! function words and pairs one word apart. Pure: examples in, a model out; a report in,
+//! probabilities out.
 
 mod bayes;
 pub mod corpus;
 pub mod eval;
 mod logistic;
+mod vocabulary;
 
 use bayes::Bayes;
 use logistic::Logistic;
+use vocabulary::{Row, Vocabulary};
 
 use crate::domain::Class;
-use crate::grouping::{Features, features, report_text};
+use crate::grouping::features::STOP_MARK;
+use crate::grouping::{Features, Reading, read, report_text};
 use crate::policy::{Policy, Tag};
 use crate::text::normalize;
 
@@ -114,10 +119,15 @@ enum Learner<const N: usize> {
 }
 
 impl<const N: usize> Learner<N> {
-    fn train<'a>(algorithm: Algorithm, examples: impl IntoIterator<Item = (&'a Features, usize)>) -> Self {
+    fn train<'a>(
+        algorithm: Algorithm,
+        vocabulary: &Vocabulary,
+        examples: impl IntoIterator<Item = (&'a Row, usize)>,
+        keep: fn(&str) -> bool,
+    ) -> Self {
         match algorithm {
-            Algorithm::Bayes => Learner::Bayes(Bayes::train(examples, ALPHA)),
-            Algorithm::Logistic => Learner::Logistic(Logistic::train(examples, logistic::TRAINING)),
+            Algorithm::Bayes => Learner::Bayes(Bayes::train(vocabulary, examples, ALPHA, keep)),
+            Algorithm::Logistic => Learner::Logistic(Logistic::train(vocabulary, examples, logistic::TRAINING, keep)),
         }
     }
 
@@ -128,10 +138,24 @@ impl<const N: usize> Learner<N> {
         }
     }
 
-    fn strongest(&self, f: &Features, label: usize, other: usize, n: usize) -> Vec<String> {
+    /// The probabilities, and the `n` features that pulled most toward the label `pick` chooses
+    /// from them rather than its runner-up.
+    fn assess(
+        &self,
+        pairs: &[(&String, f64)],
+        temperature: f64,
+        n: usize,
+        pick: impl Fn(&[f64; N]) -> (usize, usize),
+    ) -> ([f64; N], Vec<String>) {
         match self {
-            Learner::Bayes(m) => m.strongest(f, label, other, n),
-            Learner::Logistic(m) => m.strongest(f, label, other, n),
+            Learner::Bayes(m) => {
+                let f: Features = pairs.iter().map(|(k, v)| ((*k).clone(), *v)).collect();
+                let f = &f;
+                let p = m.probabilities(f, temperature);
+                let (label, other) = pick(&p);
+                (p, m.strongest(f, label, other, n))
+            }
+            Learner::Logistic(m) => m.assess(pairs, temperature, n, pick),
         }
     }
 }
@@ -166,26 +190,73 @@ fn softmax<const N: usize>(logits: [f64; N], temperature: f64) -> [f64; N] {
     exp.map(|e| e / sum)
 }
 
+/// The likeliest class and the runner-up (the first of equals first).
+fn top_two(p: &[f64; 3]) -> (usize, usize) {
+    let mut order = [0, 1, 2];
+    order.sort_by(|a, b| p[*b].total_cmp(&p[*a]));
+    (order[0], order[1])
+}
+
+/// Whether a feature can explain a decision to a reader: words and phrases do; a 4-gram is no
+/// word, and a function word alone ("the", "var") says nothing to a reader, though it counts.
+fn explains(feature: &str) -> bool {
+    let lone_function_word = feature.starts_with(STOP_MARK) && !feature.contains(' ');
+    !feature.starts_with('#') && !lone_function_word
+}
+
 /// The `n` features with the strongest pull, strongest first (ties by name, so the order is stable).
 fn strongest_first(mut pulls: Vec<(f64, &String)>, n: usize) -> Vec<String> {
     pulls.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     pulls.into_iter().take(n).map(|(_, f)| f.clone()).collect()
 }
 
-/// A report's features: its own words as the grouping reads them, and the policy's terms and
-/// products found in them (`=term`, `=product`).
+/// The weight of a word's 4-grams in the model, against the grouping's: the neighbouring pairs
+/// carry much of what the 4-grams would, and fewer of them made the model better on unseen reports
+/// (docs/triage.md).
+const GRAM_SCALE: f64 = 0.5;
+
+/// What the class model weighs: the words, their 4-grams and neighbouring pairs of them, not the
+/// function words or pairs one word apart — they help the privacy model, and the class model
+/// learned from them how people write rather than what is wrong ("når jeg", "jeg trykker").
+fn class_feature(f: &str) -> bool {
+    !f.contains(STOP_MARK) && !f.contains(" _ ")
+}
+
+fn privacy_feature(_: &str) -> bool {
+    true
+}
+
+/// A report's features: its own words and phrases as read from its text, and the policy's terms
+/// and products found in them (`=term`, `=product`).
 pub fn report_features(subject: &str, body: &str, policy: &Policy) -> Features {
     own_features(subject, &crate::pipeline::parse::own_text(body, subject), policy)
 }
 
 /// The features of a report whose quoted replies are already left out (a parsed mail's own text).
 pub fn own_features(subject: &str, own: &str, policy: &Policy) -> Features {
-    text_features(&report_text(subject, own), policy)
+    let text = report_text(subject, own);
+    read_features(&text, &read(&text), policy)
 }
 
-/// The features of a report's text as [`report_text`] gives it.
-fn text_features(text: &str, policy: &Policy) -> Features {
-    let mut f = features(text);
+/// The features of a report's text as [`report_text`] gives it, read as `reading`.
+fn read_features(text: &str, reading: &Reading, policy: &Policy) -> Features {
+    let terms = term_features(text, policy);
+    borrowed(reading, &terms).into_iter().map(|(k, v)| (k.clone(), v)).collect()
+}
+
+/// The report's features as the model weighs them, borrowed from its reading and the terms found:
+/// predicting copies no feature's name.
+fn borrowed<'a>(reading: &'a Reading, terms: &'a Features) -> Vec<(&'a String, f64)> {
+    let mut f = Vec::with_capacity(reading.words.len() + reading.phrases.len() + terms.len());
+    f.extend(reading.words.iter().map(|(k, v)| (k, if k.starts_with('#') { v * GRAM_SCALE } else { *v })));
+    f.extend(reading.phrases.iter().map(|(k, v)| (k, *v)));
+    f.extend(terms.iter().map(|(k, v)| (k, *v)));
+    f
+}
+
+/// The policy's terms and products found in `text`, as features of their own (`=term`, `=product`).
+fn term_features(text: &str, policy: &Policy) -> Features {
+    let mut f = Features::new();
     let rules = &policy.classify;
     for hit in rules.terms.find(&normalize(text)) {
         let term = rules.terms.term(hit.term);
@@ -199,7 +270,7 @@ fn text_features(text: &str, policy: &Policy) -> Features {
 }
 
 /// A feature as a reader knows it: a policy term or product by its name, a stem by the first word of
-/// `text` it stands for.
+/// `text` it stands for, a pair as its two words, a function word as itself.
 fn as_written(feature: &str, text: &str) -> String {
     if let Some(product) = feature.strip_prefix("=product ") {
         return product.to_string();
@@ -207,12 +278,22 @@ fn as_written(feature: &str, text: &str) -> String {
     if let Some(term) = feature.strip_prefix('=') {
         return term.to_string();
     }
+    let feature = feature.replace(STOP_MARK, "");
+    let feature = feature.as_str();
+    if let Some((a, b)) = feature.split_once(" _ ") {
+        return format!("{} … {}", word_written(a, text), word_written(b, text));
+    }
+    if let Some((a, b)) = feature.split_once(' ') {
+        return format!("{} {}", word_written(a, text), word_written(b, text));
+    }
+    word_written(feature, text)
+}
+
+/// The first word of `text` whose stem is `stem`, lower-cased (the stem itself if none is).
+fn word_written(stem: &str, text: &str) -> String {
     text.split(|c: char| !c.is_alphanumeric())
-        .find(|w| {
-            let w = w.to_lowercase();
-            crate::grouping::features::stem(&w) == feature
-        })
-        .map_or_else(|| feature.to_string(), str::to_lowercase)
+        .find(|w| crate::grouping::features::stem(&w.to_lowercase()) == stem)
+        .map_or_else(|| stem.to_string(), str::to_lowercase)
 }
 
 impl Model {
@@ -229,29 +310,51 @@ impl Model {
         policy: &Policy,
         algorithm: Algorithm,
     ) -> Model {
-        let read: Vec<(Features, &Labelled)> =
-            corpus.iter().map(|e| (report_features(&e.subject, &e.body, policy), e)).collect();
-        Model::from_examples(&read, corrections, algorithm)
+        // Each report's features become a row as they are read: the names are kept once.
+        let mut vocabulary = Vocabulary::default();
+        let rows: Vec<(Row, &Labelled)> =
+            corpus.iter().map(|e| (vocabulary.row(report_features(&e.subject, &e.body, policy)), e)).collect();
+        let corrected: Vec<(Row, Correction)> =
+            corrections.iter().map(|(f, c)| (vocabulary.row_of(f), c.clone())).collect();
+        Model::from_rows(&vocabulary, &rows, &corrected, algorithm)
     }
 
+    /// As [`Model::train_with`], for reports already read (cross-validation reads each once).
     fn from_examples(
         read: &[(Features, &Labelled)],
         corrections: &[(Features, Correction)],
         algorithm: Algorithm,
     ) -> Model {
+        let mut vocabulary = Vocabulary::default();
+        let rows: Vec<(Row, &Labelled)> = read.iter().map(|(f, e)| (vocabulary.row_of(f), *e)).collect();
+        let corrected: Vec<(Row, Correction)> =
+            corrections.iter().map(|(f, c)| (vocabulary.row_of(f), c.clone())).collect();
+        Model::from_rows(&vocabulary, &rows, &corrected, algorithm)
+    }
+
+    fn from_rows(
+        vocabulary: &Vocabulary,
+        rows: &[(Row, &Labelled)],
+        corrections: &[(Row, Correction)],
+        algorithm: Algorithm,
+    ) -> Model {
         let labelled_class =
-            read.iter().filter_map(|(f, e)| CLASSES.iter().position(|c| *c == e.class).map(|i| (f, i)));
+            rows.iter().filter_map(|(f, e)| CLASSES.iter().position(|c| *c == e.class).map(|i| (f, i)));
         let corrected_class = corrections.iter().filter_map(|(f, c)| match c {
             Correction::Class(class) => CLASSES.iter().position(|k| k == class).map(|i| (f, i)),
             _ => None,
         });
-        let class = Learner::train(algorithm, labelled_class.chain(corrected_class));
+        let class = Learner::train(algorithm, vocabulary, labelled_class.chain(corrected_class), class_feature);
         let corrected_privacy = corrections.iter().filter_map(|(f, c)| match c {
             Correction::Privacy(p) => Some((f, usize::from(*p))),
             _ => None,
         });
-        let privacy =
-            Learner::train(algorithm, read.iter().map(|(f, e)| (f, usize::from(e.privacy))).chain(corrected_privacy));
+        let privacy = Learner::train(
+            algorithm,
+            vocabulary,
+            rows.iter().map(|(f, e)| (f, usize::from(e.privacy))).chain(corrected_privacy),
+            privacy_feature,
+        );
         let (class_temperature, privacy_temperature) = match algorithm {
             Algorithm::Bayes => (BAYES_TEMPERATURE, BAYES_TEMPERATURE),
             Algorithm::Logistic => (CLASS_TEMPERATURE, PRIVACY_TEMPERATURE),
@@ -274,26 +377,34 @@ impl Model {
     /// the deciding words as the report wrote them (`feriepengene`, not the stem `feriepeng`).
     pub fn predict_own(&self, subject: &str, own: &str, policy: &Policy) -> Prediction {
         let text = report_text(subject, own);
-        let mut p = self.predict_features(&text_features(&text, policy));
+        self.predict_read(&text, &read(&text), policy)
+    }
+
+    /// As [`Model::predict_own`], for a report's text (as [`report_text`] gives it) already read.
+    pub fn predict_read(&self, text: &str, reading: &Reading, policy: &Policy) -> Prediction {
+        let terms = term_features(text, policy);
+        let mut p = self.predict_pairs(&borrowed(reading, &terms));
         for words in [&mut p.words, &mut p.privacy_words] {
-            *words = words.iter().map(|w| as_written(w, &text)).collect();
-            words.dedup();
+            let mut written: Vec<String> = Vec::with_capacity(words.len());
+            for w in words.iter().map(|w| as_written(w, text)) {
+                if !written.contains(&w) {
+                    written.push(w);
+                }
+            }
+            *words = written;
         }
         p
     }
 
     fn predict_features(&self, f: &Features) -> Prediction {
-        let p = self.class.probabilities(f, self.class_temperature);
-        let mut order = [0, 1, 2];
-        order.sort_by(|a, b| p[*b].total_cmp(&p[*a]));
-        let privacy = self.privacy.probabilities(f, self.privacy_temperature)[1];
-        Prediction {
-            class: CLASSES[order[0]],
-            probability: p[order[0]],
-            privacy,
-            words: self.class.strongest(f, order[0], order[1], 5),
-            privacy_words: self.privacy.strongest(f, 1, 0, 5),
-        }
+        self.predict_pairs(&f.iter().map(|(k, v)| (k, *v)).collect::<Vec<_>>())
+    }
+
+    fn predict_pairs(&self, f: &[(&String, f64)]) -> Prediction {
+        let (p, words) = self.class.assess(f, self.class_temperature, 5, top_two);
+        let best = top_two(&p).0;
+        let (privacy, privacy_words) = self.privacy.assess(f, self.privacy_temperature, 5, |_| (1, 0));
+        Prediction { class: CLASSES[best], probability: p[best], privacy: privacy[1], words, privacy_words }
     }
 }
 
