@@ -329,6 +329,11 @@ pub const STOP_MARK: char = '~';
 
 /// Reads `text` whose first line is the subject: see [`Reading`].
 pub fn read(text: &str) -> Reading {
+    read_text(text, true)
+}
+
+/// The words always; the phrases when `phrases` (the grouping alone needs none).
+fn read_text(text: &str, phrases: bool) -> Reading {
     let mut r = Reading::default();
     for (i, line) in text.lines().enumerate() {
         let weight = if i == 0 { 2.0 } else { 1.0 };
@@ -354,7 +359,7 @@ pub fn read(text: &str) -> Reading {
                 *r.words.entry(stem.clone()).or_default() += weight;
             }
             // Phrases are of words, not numbers: an amount or a case number is no wording.
-            if digits {
+            if !phrases || digits {
                 continue;
             }
             // A function word is marked wherever it stands, so a model can leave it out.
@@ -384,7 +389,7 @@ fn joined(parts: &[&str]) -> String {
 
 /// The grouping's features of `text` (see [`Reading::words`]).
 pub fn features(text: &str) -> Features {
-    read(text).words
+    read_text(text, false).words
 }
 
 #[cfg(test)]
