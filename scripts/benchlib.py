@@ -31,7 +31,8 @@ def imap(env, mailbox):
 class Instance:
     """A fresh database and config for `mailbox`, and `routedesk serve` running on them."""
 
-    def __init__(self, env, mailbox, backend, tag, extra_args=(), web_port=None, before_start=None, extra_config=""):
+    def __init__(self, env, mailbox, backend, tag, extra_args=(), web_port=None, before_start=None, extra_config="",
+                 smtp_port=None):
         self.backend = backend
         self.work = Path(tempfile.mkdtemp(prefix="routedesk-bench-"))
         if backend == "postgres":
@@ -54,7 +55,7 @@ user = "{mailbox}"
 password = "{env['RIG_PASSWORD']}"
 batch = 200
 [smtp]
-url = "smtp://127.0.0.1:{env['RIG_SMTP_PORT']}"
+url = "smtp://127.0.0.1:{smtp_port or env['RIG_SMTP_PORT']}"
 [web]
 bind = "{f'127.0.0.1:{web_port}' if web_port else ''}"
 {extra_config}""")

@@ -73,7 +73,7 @@ pub fn eval(
     };
     let model = policy.classify.model;
     let threshold = thresholds.0.or(model.map(|m| m.min_probability)).unwrap_or(0.6);
-    let privacy_threshold = thresholds.1.or(model.map(|m| m.privacy_min_probability)).unwrap_or(0.13);
+    let privacy_threshold = thresholds.1.or(model.map(|m| m.privacy_min_probability)).unwrap_or(0.15);
     let reports = match read_corpus(corpus) {
         Ok(r) if !r.is_empty() => r,
         Ok(_) => {

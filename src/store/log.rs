@@ -146,7 +146,9 @@ pub enum Term {
 /// The full-text query for `terms`: all must match.
 fn text_query(terms: &[Term], backend: Backend) -> String {
     let quoted = |w: &str| match backend {
-        Backend::Postgres => format!("'{}'", w.replace('\\', "\\\\").replace('\'', "''")),
+        // Dots and at signs are breaks to the index (migration 0023), so an address is the phrase
+        // of its parts: `to_tsquery` makes a quoted run of words a phrase.
+        Backend::Postgres => format!("'{}'", w.replace(['.', '@'], " ").replace('\\', "\\\\").replace('\'', "''")),
         Backend::Sqlite => format!("\"{}\"", w.replace('"', "\"\"")),
     };
     let (star, or, and) = match backend {
@@ -391,8 +393,8 @@ impl Store {
             return Ok(whole);
         }
         // The longest words first: the likeliest to begin no word at all, which ends the search
-        // before the common short ones are looked up (on SQLite a lookup counts each word's
-        // tickets: 22 ms for `ikke`).
+        // before the common short ones are looked up (on SQLite a lookup reads past each word's
+        // list of tickets to the next word: 0.8 ms after `ikke`).
         let mut order: Vec<usize> = (0..words.len()).collect();
         order.sort_by_key(|i| std::cmp::Reverse(words[*i].chars().count()));
         let mut terms: Vec<Term> = words.iter().cloned().map(Term::Whole).collect();
@@ -621,11 +623,15 @@ mod tests {
             Term::Beginning("kristian".into()),
             Term::AnyOf(vec!["lønn".into(), "lønna".into()]),
             Term::Whole("a\\\"b".into()),
+            Term::Beginning("randi.bak".into()),
         ];
-        assert_eq!(text_query(&terms, Backend::Postgres), r#"'o''neil' & 'kristian':* & ('lønn' | 'lønna') & 'a\\"b'"#);
+        assert_eq!(
+            text_query(&terms, Backend::Postgres),
+            r#"'o''neil' & 'kristian':* & ('lønn' | 'lønna') & 'a\\"b' & 'randi bak':*"#
+        );
         assert_eq!(
             text_query(&terms, Backend::Sqlite),
-            r#""o'neil" AND "kristian"* AND ("lønn" OR "lønna") AND "a\""b""#
+            r#""o'neil" AND "kristian"* AND ("lønn" OR "lønna") AND "a\""b" AND "randi.bak"*"#
         );
     }
 }

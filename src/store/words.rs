@@ -2,6 +2,10 @@
 //! stands for, and then the index for those words alone. Both databases gather every ticket with
 //! a word so beginning before they find the first match (`ikke*` is in most tickets; `ikke` is read
 //! lazily), and a beginning no word has ends the search at once.
+//!
+//! SQLite steps through FTS5's own words, each step the first entry at or after the last word and
+//! one more byte (`instance` view, migration 0023): a step reads one entry, where the index's
+//! `row` view counts each word's tickets. PostgreSQL reads its `search_words` table, a B-tree range.
 
 use anyhow::{Context as _, Result};
 
@@ -18,7 +22,18 @@ impl Store {
         // word that begins with `prefix` sorts below `prefix` + the last code point.
         let upper = format!("{prefix}\u{10FFFF}");
         let sql = match self.backend() {
-            Backend::Sqlite => "SELECT term FROM tickets_vocab WHERE term >= $1 AND term < $2 ORDER BY term LIMIT $3",
+            // No word holds a NUL byte, so the next word after `w` is the first at or after `w`
+            // followed by the byte 1.
+            Backend::Sqlite => {
+                "WITH RECURSIVE step(term) AS (
+                     SELECT (SELECT term FROM tickets_terms WHERE term >= $1 AND term < $2 LIMIT 1)
+                     UNION ALL
+                     SELECT (SELECT term FROM tickets_terms WHERE term >= step.term || char(1) AND term < $2 LIMIT 1)
+                         FROM step WHERE step.term IS NOT NULL
+                     LIMIT $3 + 1
+                 )
+                 SELECT term FROM step WHERE term IS NOT NULL LIMIT $3"
+            }
             Backend::Postgres => "SELECT word FROM search_words WHERE word >= $1 AND word < $2 ORDER BY word LIMIT $3",
         };
         let rows: Vec<(String,)> =

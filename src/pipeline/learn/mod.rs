@@ -30,6 +30,8 @@ pub struct Labelled {
     /// The report's text as written (quoted replies and signature are left out when it is read).
     pub body: String,
     pub class: Class,
+    /// Whether the class model learns from it (else the privacy model alone).
+    pub teaches_class: bool,
     pub privacy: bool,
 }
 
@@ -338,8 +340,10 @@ impl Model {
         corrections: &[(Row, Correction)],
         algorithm: Algorithm,
     ) -> Model {
-        let labelled_class =
-            rows.iter().filter_map(|(f, e)| CLASSES.iter().position(|c| *c == e.class).map(|i| (f, i)));
+        let labelled_class = rows
+            .iter()
+            .filter(|(_, e)| e.teaches_class)
+            .filter_map(|(f, e)| CLASSES.iter().position(|c| *c == e.class).map(|i| (f, i)));
         let corrected_class = corrections.iter().filter_map(|(f, c)| match c {
             Correction::Class(class) => CLASSES.iter().position(|k| k == class).map(|i| (f, i)),
             _ => None,
@@ -413,7 +417,7 @@ mod tests {
     use super::*;
 
     fn ex(id: &str, subject: &str, body: &str, class: Class, privacy: bool) -> Labelled {
-        Labelled { id: id.into(), subject: subject.into(), body: body.into(), class, privacy }
+        Labelled { id: id.into(), subject: subject.into(), body: body.into(), class, teaches_class: true, privacy }
     }
 
     #[test]

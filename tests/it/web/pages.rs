@@ -158,6 +158,10 @@ async fn search_words_are_whole_or_beginnings_and_short_words_whole(db: Db) {
         [n[5].clone()],
         "a beginning standing for several words (utbetales, utbetalingsfil…) finds a ticket with any of them"
     );
+    // An address is its parts to the index, as the phrase of them: whole, or without its first part.
+    assert_eq!(case("bjorn.hagen%40ostre-toten.kommune.no").await, [n[1].clone()], "a whole address");
+    assert_eq!(case("hagen%40ostre-toten.kommune.no").await, [n[1].clone()], "an address's later parts");
+    assert!(case("hagen.bjorn").await.is_empty(), "its parts in another order are another phrase");
     // A filter keeps its search's worked-out words for its page and counts, and works them out
     // again when the search changes.
     let store = app.state.desk.store();
