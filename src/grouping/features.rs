@@ -363,7 +363,7 @@ fn read_text(text: &str, phrases: bool) -> Reading {
                 continue;
             }
             // A function word is marked wherever it stands, so a model can leave it out.
-            let term = if stop { joined(&[&STOP_MARK.to_string(), &stem]) } else { stem };
+            let term = if stop { joined(&[STOP_MARK.encode_utf8(&mut [0; 4]), &stem]) } else { stem };
             if stop {
                 *r.phrases.entry(term.clone()).or_default() += weight;
             }
