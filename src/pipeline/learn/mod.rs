@@ -316,9 +316,7 @@ impl Model {
         let mut vocabulary = Vocabulary::default();
         let rows: Vec<(Row, &Labelled)> =
             corpus.iter().map(|e| (vocabulary.row(report_features(&e.subject, &e.body, policy)), e)).collect();
-        let corrected: Vec<(Row, Correction)> =
-            corrections.iter().map(|(f, c)| (vocabulary.row_of(f), c.clone())).collect();
-        Model::from_rows(&vocabulary, &rows, &corrected, algorithm)
+        Model::from_rows(vocabulary, &rows, corrections, algorithm)
     }
 
     /// As [`Model::train_with`], for reports already read (cross-validation reads each once).
@@ -329,17 +327,20 @@ impl Model {
     ) -> Model {
         let mut vocabulary = Vocabulary::default();
         let rows: Vec<(Row, &Labelled)> = read.iter().map(|(f, e)| (vocabulary.row_of(f), *e)).collect();
-        let corrected: Vec<(Row, Correction)> =
-            corrections.iter().map(|(f, c)| (vocabulary.row_of(f), c.clone())).collect();
-        Model::from_rows(&vocabulary, &rows, &corrected, algorithm)
+        Model::from_rows(vocabulary, &rows, corrections, algorithm)
     }
 
+    /// Both models from the corpus's rows of `vocabulary` and the corrections, whose features
+    /// join the vocabulary after the corpus's.
     fn from_rows(
-        vocabulary: &Vocabulary,
+        mut vocabulary: Vocabulary,
         rows: &[(Row, &Labelled)],
-        corrections: &[(Row, Correction)],
+        corrections: &[(Features, Correction)],
         algorithm: Algorithm,
     ) -> Model {
+        let corrections: Vec<(Row, Correction)> =
+            corrections.iter().map(|(f, c)| (vocabulary.row_of(f), c.clone())).collect();
+        let vocabulary = &vocabulary;
         let labelled_class = rows
             .iter()
             .filter(|(_, e)| e.teaches_class)
