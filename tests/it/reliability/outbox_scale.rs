@@ -63,7 +63,7 @@ async fn smtp_down_while_tickets_arrive(db: Db) {
 
     drop(smtp_down);
     let back = Instant::now();
-    let Delivered { mails, resent } = assert_exactly_once(&hd, &token, n, 0).await;
+    let Delivered { mails, resent } = assert_exactly_once(&hd, &token, n, 0, 0).await;
     assert_eq!((mails, resent.len()), (n, 0), "each routing mail arrived once");
     assert_eq!(statuses(&store).await, BTreeMap::from([("sent".into(), 2 * n as i64)]), "all sent, none failed");
     eprintln!(
