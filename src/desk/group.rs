@@ -145,28 +145,38 @@ impl Desk {
         for (id, r) in texts {
             vectors.insert(*id, Vector::of(r, corpus));
         }
+        let own = Vector::of(report, corpus);
         let mut sums = self.grouping.sums.lock().unwrap_or_else(|e| e.into_inner());
         if sums.len() > 10 * CANDIDATES as usize {
             sums.clear();
         }
-        for k in &groups.keys {
-            let ids: Vec<i64> = groups.members[k].iter().take(GROUP_SAMPLE).map(|c| c.id).collect();
-            if ids.len() > 1 && sums.get(k).is_none_or(|(had, _)| *had != ids) {
+        // A group none of whose members shares a heavy word with the report is not compared, so
+        // its sum is not worked out either (it stands as an empty vector, which shares nothing).
+        let mut compared = vec![false; groups.keys.len()];
+        for (k, key) in groups.keys.iter().enumerate() {
+            let ids: Vec<i64> = groups.members[key].iter().take(GROUP_SAMPLE).map(|c| c.id).collect();
+            compared[k] = ids.iter().filter_map(|id| vectors.get(id)).any(|v| own.shares_heavy(v));
+            if compared[k] && ids.len() > 1 && sums.get(key).is_none_or(|(had, _)| *had != ids) {
                 let sum = Vector::sum(ids.iter().filter_map(|id| vectors.get(id)));
-                sums.insert(*k, (ids, sum));
+                sums.insert(*key, (ids, sum));
             }
         }
-        let own = Vector::of(report, corpus);
         let none = Vector::default();
         let refs: Vec<&Vector> = groups
             .keys
             .iter()
-            .map(|k| match groups.members[k].as_slice() {
+            .zip(&compared)
+            .map(|(k, &compared)| match groups.members[k].as_slice() {
+                _ if !compared => None,
                 [one] => vectors.get(&one.id),
                 _ => sums.get(k).map(|(_, v)| v),
             })
             .map(|v| v.unwrap_or(&none))
             .collect();
+        let skipped = compared.iter().filter(|c| !**c).count();
+        metrics::counter!("routedesk_grouping_candidates_total", "compared" => "yes")
+            .increment((compared.len() - skipped) as u64);
+        metrics::counter!("routedesk_grouping_candidates_total", "compared" => "no").increment(skipped as u64);
         let best = best_match(&own, &refs, &groups.hours, self.policy.incidents.similarity);
         corpus.add(&report.features);
         vectors.insert(ticket, own);

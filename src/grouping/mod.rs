@@ -95,8 +95,15 @@ pub const HALF_LIFE_HOURS: f64 = 6.0;
 
 /// A report's TF-IDF vector, of unit length, as (feature hash, weight) sorted by hash: worked out
 /// once when the report arrives (with the word weights of that moment), compared by a merge.
+/// Beside it, its heavy words: a candidate that shares none of them with a new report is not
+/// compared at all.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Vector(Vec<(u64, f32)>);
+pub struct Vector {
+    weights: Vec<(u64, f32)>,
+    /// The hashes of its [`Vector::HEAVY`] heaviest whole words (not 4-grams, not products),
+    /// sorted; for a group, every sampled member's.
+    heavy: Vec<u64>,
+}
 
 fn hash(feature: &str) -> u64 {
     use std::hash::{Hash as _, Hasher as _};
@@ -107,41 +114,67 @@ fn hash(feature: &str) -> u64 {
 
 impl Vector {
     pub const KEEP: usize = 256;
+    /// Heavy words kept per report: enough that two reports of one fault share one (the labelled
+    /// set groups exactly as when every candidate is compared, docs/grouping.md).
+    pub const HEAVY: usize = 12;
 
     /// The report's vector, the report itself counted among the corpus's documents.
     pub fn of(report: &Report, corpus: &Corpus) -> Vector {
+        let mut words: Vec<(u64, f32)> = Vec::new();
         let mut v: Vec<(u64, f32)> = report
             .features
             .iter()
             .map(|(k, tf)| {
                 // Sublinear in repeats; weights below one (the 4-grams) stay as they are.
                 let tf = if *tf > 1.0 { 1.0 + tf.ln() } else { tf.max(0.0) };
-                (hash(k), (tf * corpus.idf(k, 1.0)) as f32)
+                let weighed = (hash(k), (tf * corpus.idf(k, 1.0)) as f32);
+                if !k.starts_with('#') && !k.starts_with("product:") && weighed.1 > 0.0 {
+                    words.push(weighed);
+                }
+                weighed
             })
             .filter(|(_, w)| *w > 0.0)
             .collect();
         v.sort_unstable_by_key(|(h, _)| *h);
-        Vector(v).normalised()
+        words.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut heavy: Vec<u64> = words.iter().take(Self::HEAVY).map(|(h, _)| *h).collect();
+        heavy.sort_unstable();
+        Vector { weights: v, heavy }.normalised()
+    }
+
+    /// Whether the two share a heavy word (both lists sorted: a merge).
+    pub fn shares_heavy(&self, other: &Vector) -> bool {
+        let (a, b) = (&self.heavy, &other.heavy);
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => return true,
+            }
+        }
+        false
     }
 
     /// Keeps the [`Vector::KEEP`] heaviest features (the rest say little and cost time), then
     /// scales to unit length.
     fn normalised(mut self) -> Vector {
-        if self.0.len() > Self::KEEP {
-            self.0.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
-            self.0.truncate(Self::KEEP);
-            self.0.sort_unstable_by_key(|(h, _)| *h);
+        let w = &mut self.weights;
+        if w.len() > Self::KEEP {
+            w.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
+            w.truncate(Self::KEEP);
+            w.sort_unstable_by_key(|(h, _)| *h);
         }
-        let norm = self.0.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        let norm = w.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
         if norm > 0.0 {
-            self.0.iter_mut().for_each(|(_, w)| *w /= norm);
+            w.iter_mut().for_each(|(_, w)| *w /= norm);
         }
         self
     }
 
     /// Cosine similarity (both are of unit length).
     pub fn cosine(&self, other: &Vector) -> f64 {
-        let (a, b) = (&self.0, &other.0);
+        let (a, b) = (&self.weights, &other.weights);
         let (mut i, mut j, mut dot) = (0, 0, 0.0f64);
         while i < a.len() && j < b.len() {
             match a[i].0.cmp(&b[j].0) {
@@ -160,7 +193,11 @@ impl Vector {
     /// A group as a candidate: its members added up (so a new report is compared with what the
     /// group says as a whole, and one loose member cannot pull unrelated reports in).
     pub fn sum<'a>(members: impl IntoIterator<Item = &'a Vector>) -> Vector {
-        let mut all: Vec<(u64, f32)> = members.into_iter().flat_map(|m| m.0.iter().copied()).collect();
+        let (mut all, mut heavy): (Vec<(u64, f32)>, Vec<u64>) = (Vec::new(), Vec::new());
+        for m in members {
+            all.extend_from_slice(&m.weights);
+            heavy.extend_from_slice(&m.heavy);
+        }
         all.sort_unstable_by_key(|(h, _)| *h);
         let mut out: Vec<(u64, f32)> = Vec::with_capacity(all.len());
         for (h, w) in all {
@@ -169,18 +206,22 @@ impl Vector {
                 _ => out.push((h, w)),
             }
         }
-        Vector(out).normalised()
+        heavy.sort_unstable();
+        heavy.dedup();
+        Vector { weights: out, heavy }.normalised()
     }
 }
 
 /// The candidate `new` most resembles, with its similarity (weighed by [`recency`] of each
 /// candidate's `hours` since its last report), when that reaches `threshold`.
+/// Only candidates sharing a heavy word with `new` are compared.
 pub fn best_match(new: &Vector, candidates: &[&Vector], hours: &[f64], threshold: f64) -> Option<(usize, f64)> {
     candidates
         .iter()
         .zip(hours)
-        .map(|(c, h)| new.cosine(c) * recency(*h))
         .enumerate()
+        .filter(|(_, (c, _))| new.shares_heavy(c))
+        .map(|(i, (c, h))| (i, new.cosine(c) * recency(*h)))
         .filter(|(_, s)| *s >= threshold)
         .max_by(|a, b| a.1.total_cmp(&b.1))
 }
@@ -196,6 +237,18 @@ pub fn replay(
     reports: &[(time::OffsetDateTime, Report)],
     window: time::Duration,
     threshold: f64,
+) -> Vec<usize> {
+    replay_seen(history, reports, window, threshold, |_, _, _| {})
+}
+
+/// [`replay`], showing `look` each new report's vector with its candidates and their hours
+/// before it is matched (to measure what the heavy words leave out).
+pub fn replay_seen(
+    history: &[Report],
+    reports: &[(time::OffsetDateTime, Report)],
+    window: time::Duration,
+    threshold: f64,
+    mut look: impl FnMut(&Vector, &[&Vector], &[f64]),
 ) -> Vec<usize> {
     let mut group: Vec<usize> = Vec::with_capacity(reports.len());
     let mut vectors: Vec<Vector> = Vec::with_capacity(reports.len());
@@ -221,6 +274,7 @@ pub fn replay(
             })
             .collect();
         let refs: Vec<&Vector> = candidates.iter().collect();
+        look(&v, &refs, &hours);
         let joined = best_match(&v, &refs, &hours, threshold).map(|(k, _)| ids[k]);
         group.push(joined.unwrap_or(i));
         vectors.push(v);
@@ -271,6 +325,28 @@ mod tests {
         assert_eq!(best_match(&va, &[&vc], &[0.0], DEFAULT_THRESHOLD), None);
         assert_eq!(best_match(&va, &[&vc, &vb], &[0.0, 0.0], 0.1).map(|m| m.0), Some(1));
         assert!(recency(6.0) - 0.5 < 1e-9, "halves in six hours");
+    }
+
+    #[test]
+    fn heavy_words_are_whole_words_and_a_group_has_each_members() {
+        let a =
+            Report::new("Lønnskjøringen stopper", "Lønnskjøringen stopper med feilkode 4711.", vec!["Payroll".into()]);
+        let b = Report::new("Skriveren", "Skriveren i 2. etasje skriver ikke ut.", vec![]);
+        let c = Report::new("Feilkode 4711 igjen", "Samme feilkode 4711 i dag.", vec![]);
+        let mut bg = Corpus::default();
+        for r in [&a, &b, &c] {
+            bg.add(&r.features);
+        }
+        let (va, vb, vc) = (Vector::of(&a, &bg), Vector::of(&b, &bg), Vector::of(&c, &bg));
+        assert!(!va.heavy.is_empty() && va.heavy.len() <= Vector::HEAVY);
+        let grams: Vec<u64> =
+            a.features.keys().filter(|k| k.starts_with('#') || k.starts_with("product:")).map(|k| hash(k)).collect();
+        assert!(va.heavy.iter().all(|h| !grams.contains(h)), "no 4-gram or product among the heavy words");
+        assert!(va.shares_heavy(&vc) && vc.shares_heavy(&va), "the error code is heavy in both");
+        assert!(!va.shares_heavy(&vb), "nothing heavy in common");
+        assert_eq!(best_match(&vb, &[&va], &[0.0], 0.0), None, "not compared at all, even at threshold 0");
+        let group = Vector::sum([&va, &vb]);
+        assert!(group.shares_heavy(&vc) && group.shares_heavy(&vb), "a group shares what any member shares");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use routedesk::grouping::{DEFAULT_THRESHOLD, Report, pairwise, replay};
+use routedesk::grouping::{DEFAULT_THRESHOLD, Report, pairwise, recency, replay, replay_seen};
 use routedesk::pipeline::parse::ParseLimits;
 use routedesk::pipeline::triage;
 use routedesk::policy::Policy;
@@ -72,6 +72,30 @@ fn reports_of_the_same_fault_are_grouped_with_high_precision_and_recall() {
     // Measured 0.841 and 0.833 (docs/grouping.md); a change that loses more than a little fails.
     assert!(precision >= 0.8, "precision {precision:.3}");
     assert!(recall >= 0.75, "recall {recall:.3}");
+}
+
+/// A candidate sharing no heavy word with a report is not compared with it: on the labelled set
+/// none so left out would have reached the threshold, and most candidates are left out.
+#[test]
+fn candidates_without_a_shared_heavy_word_would_not_have_matched() {
+    let (reports, _) = labelled();
+    let (mut compared, mut skipped, mut lost) = (0, 0, vec![]);
+    replay_seen(&history(), &reports, time::Duration::hours(48), DEFAULT_THRESHOLD, |new, candidates, hours| {
+        for (c, h) in candidates.iter().zip(hours) {
+            if new.shares_heavy(c) {
+                compared += 1;
+            } else {
+                skipped += 1;
+                let score = new.cosine(c) * recency(*h);
+                if score >= DEFAULT_THRESHOLD {
+                    lost.push(score);
+                }
+            }
+        }
+    });
+    println!("grouping: {compared} candidates compared, {skipped} left out for sharing no heavy word");
+    assert!(lost.is_empty(), "left out, yet similar enough to join: {lost:?}");
+    assert!(skipped > compared, "most candidates share no heavy word: {skipped} of {}", compared + skipped);
 }
 
 #[test]
