@@ -33,12 +33,30 @@ pub struct TicketFilter {
     pub worked_out: WorkedOut,
 }
 
-/// A search's words and the full-text terms they were worked out to (see [`Store::search_terms`]).
+/// A search's words and what they were worked out to (see [`Store::search_terms`]).
 #[derive(Debug, Clone, Default)]
 pub struct WorkedOut(std::sync::Arc<std::sync::Mutex<Option<Words>>>);
 
-/// A search's words, and the terms they were worked out to.
-type Words = (Vec<String>, Vec<Term>);
+/// A search's words, and what they were worked out to.
+type Words = (Vec<String>, Search);
+
+/// A search as the store takes it: its full-text terms and, on PostgreSQL, when it matches few
+/// tickets, their ids (looked up once; the page and its counts then read those tickets by key
+/// instead of each asking the full-text index again).
+#[derive(Debug, Clone, Default)]
+struct Search {
+    terms: Vec<Term>,
+    few: Option<Vec<i64>>,
+}
+
+/// How many tickets match a search's terms.
+enum Matching {
+    None,
+    /// Many, or (on SQLite, which is not asked how many) at least one.
+    Some,
+    /// On PostgreSQL, at most [`SEARCH_COUNT_LIMIT`], newest first.
+    Few(Vec<i64>),
+}
 
 /// Tickets by their vendor case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,7 +190,7 @@ fn text_words(f: &TicketFilter) -> Vec<String> {
 }
 
 /// The `WHERE` of the log: scope, search and dates, and with `with_facets` the facet filters.
-fn scoped(f: &TicketFilter, with_facets: bool, terms: &[Term], backend: Backend) -> Where {
+fn scoped(f: &TicketFilter, with_facets: bool, search: &Search, backend: Backend) -> Where {
     let mut w = Where::new();
     if let Some(m) = &f.scope {
         w.push("municipality = ?", [Bind::Text(m.clone())]);
@@ -181,8 +199,12 @@ fn scoped(f: &TicketFilter, with_facets: bool, terms: &[Term], backend: Backend)
     for n in searched.into_iter().filter(|w| is_ticket_number(w)) {
         w.push("number = ?", [Bind::Text(n.to_uppercase())]);
     }
-    if !terms.is_empty() {
-        let query = text_query(terms, backend);
+    if let Some(ids) = &search.few {
+        // The search's few matches by key (ids the database gave, so written out as numbers).
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        w.push(&if ids.is_empty() { "FALSE".to_string() } else { format!("tickets.id IN ({list})") }, []);
+    } else if !search.terms.is_empty() {
+        let query = text_query(&search.terms, backend);
         w.text = true;
         if backend == Backend::Postgres {
             w.push("search @@ to_tsquery('simple', ?)", [Bind::Text(query)]);
@@ -375,22 +397,27 @@ impl Store {
     /// A search's words as the full-text query takes them: whole while some ticket has them all
     /// (a beginning over common words is many times slower); else each as the words it begins
     /// (`kristian` finds Kristiansen), read from the index's words (see [`Store::words_beginning`]).
-    async fn search_terms(&self, f: &TicketFilter) -> Result<Vec<Term>> {
+    async fn search_terms(&self, f: &TicketFilter) -> Result<Search> {
         let words = text_words(f);
         let known = f.worked_out.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some((_, terms)) = known.filter(|(w, _)| *w == words) {
-            return Ok(terms);
+        if let Some((_, search)) = known.filter(|(w, _)| *w == words) {
+            return Ok(search);
         }
-        let terms = self.work_out(words.clone()).await?;
-        *f.worked_out.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((words, terms.clone()));
-        Ok(terms)
+        let search = self.work_out(words.clone()).await?;
+        *f.worked_out.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((words, search.clone()));
+        Ok(search)
     }
 
     /// What [`Store::search_terms`] does the first time for a filter.
-    async fn work_out(&self, words: Vec<String>) -> Result<Vec<Term>> {
+    async fn work_out(&self, words: Vec<String>) -> Result<Search> {
         let whole: Vec<Term> = words.iter().cloned().map(Term::Whole).collect();
-        if whole.is_empty() || self.any_match(&whole).await? {
-            return Ok(whole);
+        if whole.is_empty() {
+            return Ok(Search::default());
+        }
+        match self.matching(&whole).await? {
+            Matching::None => {}
+            Matching::Some => return Ok(Search { terms: whole, few: None }),
+            Matching::Few(ids) => return Ok(Search { terms: whole, few: Some(ids) }),
         }
         // The longest words first: the likeliest to begin no word at all, which ends the search
         // before the common short ones are looked up (on SQLite a lookup reads past each word's
@@ -417,25 +444,57 @@ impl Store {
                 }
             };
         }
-        Ok(terms)
+        let few = match self.backend() {
+            Backend::Sqlite => None,
+            Backend::Postgres => match self.matching(&terms).await? {
+                Matching::None => Some(vec![]),
+                Matching::Some => None,
+                Matching::Few(ids) => Some(ids),
+            },
+        };
+        Ok(Search { terms, few })
     }
 
-    /// Whether some ticket matches all of `terms`.
-    async fn any_match(&self, terms: &[Term]) -> Result<bool> {
+    /// Whether any ticket matches all of `terms`; on PostgreSQL also whether few do, and which.
+    async fn matching(&self, terms: &[Term]) -> Result<Matching> {
         let mut w = Where::new();
-        let found: Vec<(i64,)> = match self.backend() {
-            Backend::Sqlite => {
-                w.push("tickets_fts MATCH ?", [Bind::Text(text_query(terms, Backend::Sqlite))]);
-                let sql = format!("SELECT rowid FROM tickets_fts{} LIMIT 1", w.sql());
-                db!(self, c => query(sql, w.binds).fetch_all(c).await).context("searching tickets")?
-            }
-            Backend::Postgres => {
-                w.push("search @@ to_tsquery('simple', ?)", [Bind::Text(text_query(terms, Backend::Postgres))]);
-                let top = self.top_id().await?;
-                self.newest_matches(&w, "id", top, 1).await?
-            }
-        };
-        Ok(!found.is_empty())
+        if self.backend() == Backend::Sqlite {
+            w.push("tickets_fts MATCH ?", [Bind::Text(text_query(terms, Backend::Sqlite))]);
+            let sql = format!("SELECT rowid FROM tickets_fts{} LIMIT 1", w.sql());
+            let found: Vec<(i64,)> =
+                db!(self, c => query(sql, w.binds).fetch_all(c).await).context("searching tickets")?;
+            return Ok(if found.is_empty() { Matching::None } else { Matching::Some });
+        }
+        // As for a page (`newest_matches`): the newest tickets in order, where a common word soon
+        // fills the few it takes to be called common; only a rarer search asks the full-text index
+        // for the rest, and that once for the page and its counts.
+        w.push("search @@ to_tsquery('simple', ?)", [Bind::Text(text_query(terms, Backend::Postgres))]);
+        let top = self.top_id().await?;
+        let (mut recent, mut older) = newest_and_older(&w, top);
+        recent.binds.push(Bind::Int(NEWEST / COMMON));
+        let sql = format!("SELECT id FROM tickets{} ORDER BY id DESC LIMIT ${}", recent.sql(), recent.binds.len());
+        let mut ids: Vec<(i64,)> =
+            db!(self, c => query(sql, recent.binds).fetch_all(c).await).context("searching tickets")?;
+        // Found in the newest tickets as often as one with more than the limit in all would be,
+        // spread evenly: many, most likely, and learning it for sure would read them all.
+        let found = ids.len() as i64;
+        if found >= NEWEST / COMMON || found.saturating_mul(top) > SEARCH_COUNT_LIMIT.saturating_mul(NEWEST) {
+            return Ok(Matching::Some);
+        }
+        older.binds.push(Bind::Int(SEARCH_COUNT_LIMIT + 1 - ids.len() as i64));
+        let sql = format!(
+            "WITH m AS MATERIALIZED (SELECT id FROM tickets{}) SELECT id FROM m ORDER BY id DESC LIMIT ${}",
+            older.sql(),
+            older.binds.len()
+        );
+        ids.extend(
+            db!(self, c => query::<_, (i64,)>(sql, older.binds).fetch_all(c).await).context("searching tickets")?,
+        );
+        Ok(match ids.len() as i64 {
+            0 => Matching::None,
+            n if n > SEARCH_COUNT_LIMIT => Matching::Some,
+            _ => Matching::Few(ids.into_iter().map(|(id,)| id).collect()),
+        })
     }
 
     /// One more than the greatest ticket id: the start of a walk from the newest ticket down.
@@ -526,6 +585,11 @@ impl Store {
     async fn search_groups(&self, f: &TicketFilter) -> Result<Vec<Group>> {
         let w = scoped(f, false, &self.search_terms(f).await?, self.backend());
         let limit = SEARCH_COUNT_LIMIT + 1;
+        if !w.text {
+            // PostgreSQL's few matches, by key: all of them, at most the limit.
+            let source = format!("WITH m AS (SELECT {FACET_COLUMNS} FROM tickets{})", w.sql());
+            return self.groups(&source, Where { clauses: vec![], ..w }).await;
+        }
         if self.backend() == Backend::Sqlite {
             let source = format!(
                 "WITH m AS (SELECT {FACET_COLUMNS} FROM {}{} ORDER BY {} LIMIT {limit})",
@@ -571,7 +635,7 @@ impl Store {
             Some((source, binds)) => self.groups(&source, Where { binds, ..Where::new() }).await?,
             None if searching => self.search_groups(f).await?,
             None => {
-                let w = scoped(f, false, &[], self.backend());
+                let w = scoped(f, false, &Search::default(), self.backend());
                 let source = format!("WITH m AS (SELECT {FACET_COLUMNS} FROM tickets{})", w.sql());
                 self.groups(&source, Where { clauses: vec![], ..w }).await?
             }

@@ -29,7 +29,8 @@ on_both_databases!(
     the_ticket_page_shows_everything_and_no_hostile_html,
     files_are_served_safely,
     the_tester_and_the_dashboard_work,
-    a_sender_our_server_could_not_verify_is_marked
+    a_sender_our_server_could_not_verify_is_marked,
+    many_matches_and_few_are_paged_and_counted_alike
 );
 
 /// The ticket numbers of the log's rows, in order.
@@ -439,4 +440,58 @@ async fn a_sender_our_server_could_not_verify_is_marked(db: Db) {
     assert!(page.contains("Uverifisert avsender") && page.contains("dmarc=fail"), "{page}");
     let page = text(app.get(&format!("/tickets/{ok}"), Some(&s)).await).await;
     assert!(!page.contains("Uverifisert avsender"));
+}
+
+/// A search of thousands of matches and one of a few (on PostgreSQL: looked up once, then read by
+/// key; the thousands walked down the key) page newest first without gaps or repeats, and count
+/// exactly up to the limit and as partial beyond it.
+async fn many_matches_and_few_are_paged_and_counted_alike(db: Db) {
+    use routedesk::store::TicketFilter;
+    let app = App::new(db).await;
+    app.ingest(&CORPUS[..2]).await;
+    // 2,500 tickets with a word of their own, one in 250 (spread across the newest 2,000 and the
+    // rest) with a rarer one; every other of those resolved.
+    crate::support::exec(
+        &app.database_url,
+        "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 2500) \
+         INSERT INTO tickets (number, status, class, confidence, municipality, urgent, privacy, missing, subject, \
+         reporter, reporter_name, route_to, route_cc, reasons, created_at, updated_at, body) \
+         SELECT 'RD-2020-' || (100000 + i), CASE WHEN i % 500 = 0 THEN 'resolved' ELSE 'triage' END, 'operations', \
+         0.8, 'gjovik', FALSE, FALSE, '', CASE WHEN i % 250 = 0 THEN 'Massefeil tidvis' ELSE 'Massefeil' END, \
+         'ola.hansen@gjovik.kommune.no', 'Ola Hansen', 'hhd@gjovik.kommune.no', '', 'synthetic', \
+         '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z', 'Skriveren står.' FROM s",
+    )
+    .await;
+    let store = app.state.desk.store();
+    let walk = |q: &'static str| async move {
+        let (mut seen, mut before) = (Vec::<String>::new(), None);
+        loop {
+            let f = TicketFilter { search: Some(q.into()), ..Default::default() };
+            let page = store.ticket_page(&f, before, 4).await.expect("page");
+            let Some(last) = page.last() else { break };
+            before = Some(last.id);
+            seen.extend(page.into_iter().map(|t| t.number));
+            if seen.len() >= 12 {
+                break;
+            }
+        }
+        seen
+    };
+    let expected = |every: u32, n: usize| -> Vec<String> {
+        (1..=2500u32).rev().filter(|i| i % every == 0).take(n).map(|i| format!("RD-2020-{}", 100_000 + i)).collect()
+    };
+    assert_eq!(walk("tidvis").await, expected(250, 10), "the few, newest first, each once, through three pages");
+    assert_eq!(walk("massefeil").await, expected(1, 12), "the many, newest first, three pages");
+    let counts = |q: &'static str| async move {
+        store.facets(&TicketFilter { search: Some(q.into()), ..Default::default() }).await.expect("counts")
+    };
+    let few = counts("tidvis").await;
+    assert_eq!((few.total, few.capped), (10, false), "the few counted exactly");
+    let resolved = few.status.iter().find(|c| c.value == TicketStatus::Resolved).map(|c| c.tickets);
+    assert_eq!(resolved, Some(5), "and by status: {:?}", few.status);
+    let many = counts("massefeil").await;
+    assert!(many.capped && many.total > 1000, "the many counted only as more than the limit: {}", many.total);
+    let together = counts("tidvis skriveren gjovik").await;
+    assert_eq!(together.total, 10, "words in subject, text and reporter together");
+    assert!(walk("tidvis ukjentord").await.is_empty(), "a word no ticket has: nothing");
 }
