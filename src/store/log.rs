@@ -58,6 +58,18 @@ enum Matching {
     Few(Vec<i64>),
 }
 
+impl Matching {
+    /// The matches a page and its counts read by key: all of them when none or few; `None` when
+    /// many (they are searched for as words).
+    fn few(self) -> Option<Vec<i64>> {
+        match self {
+            Matching::None => Some(vec![]),
+            Matching::Some => None,
+            Matching::Few(ids) => Some(ids),
+        }
+    }
+}
+
 /// Tickets by their vendor case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VendorFilter {
@@ -414,10 +426,9 @@ impl Store {
         if whole.is_empty() {
             return Ok(Search::default());
         }
-        match self.matching(&whole).await? {
-            Matching::None => {}
-            Matching::Some => return Ok(Search { terms: whole, few: None }),
-            Matching::Few(ids) => return Ok(Search { terms: whole, few: Some(ids) }),
+        let found = self.matching(&whole).await?;
+        if !matches!(found, Matching::None) {
+            return Ok(Search { terms: whole, few: found.few() });
         }
         // The longest words first: the likeliest to begin no word at all, which ends the search
         // before the common short ones are looked up (on SQLite a lookup reads past each word's
@@ -446,11 +457,7 @@ impl Store {
         }
         let few = match self.backend() {
             Backend::Sqlite => None,
-            Backend::Postgres => match self.matching(&terms).await? {
-                Matching::None => Some(vec![]),
-                Matching::Some => None,
-                Matching::Few(ids) => Some(ids),
-            },
+            Backend::Postgres => self.matching(&terms).await?.few(),
         };
         Ok(Search { terms, few })
     }
