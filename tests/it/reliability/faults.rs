@@ -49,7 +49,9 @@ async fn a_20_mb_fetch_cut_five_times_holds_up_no_other_mailbox(db: Db) {
     let _rig = RIG_LOCK.read().await;
     let mut hd = Helpdesk::new(db).await;
     let r = rig::ensure();
-    let proxy = crate::support::proxy::start(r.imap_port, 5, 2_000_000).await;
+    // Each cut comes after 2 MB and 1.5 s of silence, so the five take at least 7.5 s whatever the
+    // machine's speed: time enough to see the other mailbox served in between.
+    let proxy = crate::support::proxy::start_holding(r.imap_port, 5, 2_000_000, Duration::from_millis(1500)).await;
     hd.config.imap.url = format!("imap://127.0.0.1:{}", proxy.port);
     hd.config.imap.ca_cert = None;
     let token = unique("G");

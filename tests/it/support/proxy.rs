@@ -1,9 +1,11 @@
 //! A small TCP proxy for tests that must cut a connection in the middle of a command: it forwards
 //! both ways and, for the first `cuts` connections, drops them once the server has sent `after`
-//! bytes.
+//! bytes (optionally holding the connection silent for a while first, so that the cuts take the
+//! same time on a fast machine as on a loaded one).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
@@ -14,7 +16,12 @@ pub struct Proxy {
 }
 
 pub async fn start(target_port: u16, cuts: usize, after: usize) -> Proxy {
-    start_with(target_port, cuts, after, &[]).await
+    spawn(target_port, cuts, after, Duration::ZERO, &[]).await
+}
+
+/// As [`start`], with the connection held silent for `hold` before each cut.
+pub async fn start_holding(target_port: u16, cuts: usize, after: usize, hold: Duration) -> Proxy {
+    spawn(target_port, cuts, after, hold, &[]).await
 }
 
 /// As [`start`], and also replaces byte strings in what the server sends (same length each), e.g.
@@ -23,6 +30,16 @@ pub async fn start_with(
     target_port: u16,
     cuts: usize,
     after: usize,
+    rewrite: &[(&'static str, &'static str)],
+) -> Proxy {
+    spawn(target_port, cuts, after, Duration::ZERO, rewrite).await
+}
+
+async fn spawn(
+    target_port: u16,
+    cuts: usize,
+    after: usize,
+    hold: Duration,
     rewrite: &[(&'static str, &'static str)],
 ) -> Proxy {
     let rewrite: Vec<(&'static str, &'static str)> = rewrite.to_vec();
@@ -55,6 +72,7 @@ pub async fn start_with(
                             // Forward up to the limit, then cut both directions mid-response.
                             let part = l.saturating_sub(sent);
                             let _ = cw.write_all(&buf[..part]).await;
+                            tokio::time::sleep(hold).await;
                             counter.fetch_add(1, Ordering::Relaxed);
                             break;
                         }
