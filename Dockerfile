@@ -4,6 +4,8 @@
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+# How the bundled SQLite is built (.cargo/config.toml).
+COPY .cargo .cargo
 COPY src src
 COPY templates templates
 COPY migrations migrations
