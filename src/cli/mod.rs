@@ -61,12 +61,16 @@ enum Command {
         corpus: PathBuf,
         #[arg(long, default_value_t = 5)]
         folds: usize,
+        /// Instead of cross-validating, train on the whole corpus and measure on the reports in
+        /// this folder (new reports, kept apart from the corpus).
+        #[arg(long)]
+        test: Option<PathBuf>,
         /// Below this probability the model abstains (manual triage); the policy's
         /// `classify.model.min_probability` (or 0.6) when omitted.
         #[arg(long)]
         threshold: Option<f64>,
         /// At or above this probability a report is flagged as a possible breach; the policy's
-        /// `classify.model.privacy_min_probability` (or 0.15) when omitted.
+        /// `classify.model.privacy_min_probability` (or 0.16) when omitted.
         #[arg(long)]
         privacy_threshold: Option<f64>,
         /// `logistic` (logistic regression) or `bayes` (naive Bayes).
@@ -195,8 +199,9 @@ pub fn run() -> ExitCode {
             };
             triage::run(policy, json, lang, &files)
         }
-        Command::EvalTriage { policy, corpus, folds, threshold, privacy_threshold, algorithm, mistakes } => {
-            triage::eval(policy.as_deref(), &corpus, folds, (threshold, privacy_threshold), algorithm, mistakes)
+        Command::EvalTriage { policy, corpus, folds, test, threshold, privacy_threshold, algorithm, mistakes } => {
+            let split = triage::Unseen { folds, test: test.as_deref() };
+            triage::eval(policy.as_deref(), &corpus, split, (threshold, privacy_threshold), algorithm, mistakes)
         }
         Command::CheckPolicy { file } => check_policy::run(&file),
         Command::Serve { config, dry_run, log_json } => serve::run(config.as_deref(), dry_run, log_json),

@@ -55,11 +55,18 @@ pub fn run(policy: Result<Policy, String>, json: bool, lang: Lang, files: &[Path
     if failed { ExitCode::from(2) } else { ExitCode::SUCCESS }
 }
 
-/// `routedesk eval-triage`: the cross-validation of the trained classifier on a labelled corpus.
+/// Which reports `eval-triage` measures the model on: the corpus's folds, or a folder kept apart.
+pub struct Unseen<'a> {
+    pub folds: usize,
+    pub test: Option<&'a Path>,
+}
+
+/// `routedesk eval-triage`: the cross-validation of the trained classifier on a labelled corpus,
+/// or the model trained on it measured on reports kept apart.
 pub fn eval(
     policy: Option<&Path>,
     corpus: &Path,
-    folds: usize,
+    unseen: Unseen<'_>,
     thresholds: (Option<f64>, Option<f64>),
     algorithm: crate::pipeline::learn::Algorithm,
     mistakes: bool,
@@ -73,24 +80,36 @@ pub fn eval(
     };
     let model = policy.classify.model;
     let threshold = thresholds.0.or(model.map(|m| m.min_probability)).unwrap_or(0.6);
-    let privacy_threshold = thresholds.1.or(model.map(|m| m.privacy_min_probability)).unwrap_or(0.15);
-    let reports = match read_corpus(corpus) {
-        Ok(r) if !r.is_empty() => r,
-        Ok(_) => {
-            eprintln!("error: {} holds no labelled reports", corpus.display());
-            return ExitCode::from(2);
-        }
+    let privacy_threshold = thresholds.1.or(model.map(|m| m.privacy_min_probability)).unwrap_or(0.16);
+    let reports = match read_labelled(corpus) {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
+    let kept_apart = match unseen.test.map(read_labelled).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(both) = kept_apart.iter().flatten().find(|t| reports.iter().any(|r| r.id == t.id)).map(|t| t.id.clone())
+    {
+        eprintln!("error: report {both} is in the corpus too: a report kept apart must be one the model has not seen");
+        return ExitCode::from(2);
+    }
     let started = std::time::Instant::now();
     let model = crate::pipeline::learn::Model::train(&reports, &policy, algorithm);
     let trained = started.elapsed();
     drop(model);
-    let ev =
-        crate::pipeline::learn::eval::cross_validate(&reports, folds, threshold, privacy_threshold, &policy, algorithm);
+    use crate::pipeline::learn::eval::{Split, cross_validate};
+    let split = match &kept_apart {
+        Some(t) => Split::HeldOut(t),
+        None => Split::Folds(unseen.folds),
+    };
+    let ev = cross_validate(&reports, split, threshold, privacy_threshold, &policy, algorithm);
     print!("{ev}");
     if mistakes {
         println!(
@@ -109,6 +128,15 @@ pub fn eval(
         .collect();
     println!("learning curve (staff corrections added to a base part; a fixed test fifth): {}", points.join(", "));
     ExitCode::SUCCESS
+}
+
+/// [`read_corpus`], refusing a folder with none.
+fn read_labelled(dir: &Path) -> Result<Vec<crate::pipeline::learn::Labelled>, String> {
+    let reports = read_corpus(dir)?;
+    if reports.is_empty() {
+        return Err(format!("{} holds no labelled reports", dir.display()));
+    }
+    Ok(reports)
 }
 
 /// Every `*.toml` file in `dir`, in name order, read as labelled reports.

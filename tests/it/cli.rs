@@ -345,3 +345,38 @@ fn eval_triage_measures_a_corpus_and_refuses_a_broken_one() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.toml"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `routedesk eval-triage --test DIR` measures the model trained on the corpus on new reports
+/// kept apart, and refuses a "new" report the corpus already holds (the model has seen it).
+#[test]
+fn eval_triage_measures_reports_kept_apart_and_refuses_ones_the_corpus_holds() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policy/training");
+    let apart = tempfile::tempdir().expect("temp dir");
+    let report = |id: &str| {
+        format!(
+            "[[report]]\nid = \"{id}\"\nlang = \"nb\"\nclass = \"application\"\nprivacy = true\n\
+             municipality = \"gjovik\"\nsubject = \"Fikk lønnsslippen til en annen ansatt\"\n\
+             body = \"\"\"\nI Payslip i dag lå slippen til Kari Holm, ikke min. Jeg kjenner henne ikke.\n\"\"\"\n"
+        )
+    };
+    let measure = |id: &str| {
+        std::fs::write(apart.path().join("new.toml"), report(id)).expect("write");
+        routedesk()
+            .args(["eval-triage", "--corpus"])
+            .arg(&corpus)
+            .arg("--test")
+            .arg(apart.path())
+            .output()
+            .expect("runs")
+    };
+    let out = measure("new-001");
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains("1 reports kept apart (1 of them teach the class)"), "{text}");
+    assert!(text.contains("model: privacy recall"), "{text}");
+    assert!(!text.contains("cross-validation"), "{text}");
+    let out = measure("a-001");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("report a-001 is in the corpus too"), "{err}");
+}

@@ -1,5 +1,6 @@
 //! How well the model triages reports it has not seen: k-fold cross-validation on a labelled
-//! corpus (folds split by report), beside the policy's keyword scorer on the same reports.
+//! corpus (folds split by report), or a model trained on the corpus measured on reports kept
+//! apart from it, beside the policy's keyword scorer on the same reports.
 
 use std::fmt;
 
@@ -16,6 +17,7 @@ pub struct Evaluation {
     pub reports: usize,
     /// The reports that teach the class model (the class figures are over these).
     pub classed: usize,
+    /// The folds of a cross-validation; 0 when measured on reports kept apart (see [`Split`]).
     pub folds: usize,
     pub threshold: f64,
     pub privacy_threshold: f64,
@@ -168,18 +170,35 @@ fn each_unseen<'a>(
     }
 }
 
-/// Trains on all folds but one and predicts that one, for each fold.
+/// How the reports a model has not seen are chosen.
+#[derive(Debug, Clone, Copy)]
+pub enum Split<'a> {
+    /// Each fold of the corpus predicted by a model trained on the others.
+    Folds(usize),
+    /// These reports, kept apart, predicted by a model trained on the whole corpus: how it does
+    /// on reports written after it, as a region's new mail would be.
+    HeldOut(&'a [Labelled]),
+}
+
+/// Measures the model on reports it has not seen (see [`Split`]).
 pub fn cross_validate(
     corpus: &[Labelled],
-    folds: usize,
+    split: Split<'_>,
     threshold: f64,
     privacy_threshold: f64,
     policy: &Policy,
     algorithm: Algorithm,
 ) -> Evaluation {
-    let folds = folds.max(2);
-    let read: Vec<(Features, &Labelled)> =
-        corpus.iter().map(|e| (report_features(&e.subject, &e.body, policy), e)).collect();
+    let (folds, training) = match split {
+        Split::Folds(k) => (k.max(2), corpus),
+        Split::HeldOut(_) => (0, corpus),
+    };
+    let corpus = match split {
+        Split::Folds(_) => corpus,
+        Split::HeldOut(unseen) => unseen,
+    };
+    let features = |e: &Labelled| report_features(&e.subject, &e.body, policy);
+    let read: Vec<(Features, &Labelled)> = corpus.iter().map(|e| (features(e), e)).collect();
     let mut ev = Evaluation {
         reports: corpus.len(),
         classed: corpus.iter().filter(|e| e.teaches_class).count(),
@@ -210,7 +229,7 @@ pub fn cross_validate(
         corpus.iter().enumerate().map(|(i, e)| (e.id.as_str(), i)).collect();
     const TEMPERATURES: [f64; 6] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
     let mut losses = [0.0; TEMPERATURES.len()];
-    each_unseen(&read, folds, &[], algorithm, |model, f, e| {
+    let mut visit = |model: &Model, f: &Features, e: &Labelled| {
         let p = model.predict_features(f);
         let truth = CLASSES.iter().position(|c| *c == e.class).unwrap_or(0);
         if e.teaches_class {
@@ -245,7 +264,16 @@ pub fn cross_validate(
             let c = classify::combine(terms.clone(), &p, thresholds);
             tally(&mut ev.combined, &c, e);
         }
-    });
+    };
+    if folds > 0 {
+        each_unseen(&read, folds, &[], algorithm, &mut visit);
+    } else {
+        let train: Vec<(Features, &Labelled)> = training.iter().map(|e| (features(e), e)).collect();
+        let model = Model::from_examples(&train, &[], algorithm);
+        for (f, e) in &read {
+            visit(&model, f, e);
+        }
+    }
     ev.mistakes.sort_by_key(|m| position.get(m.id.as_str()).copied());
     ev.calibration = TEMPERATURES.iter().zip(losses).map(|(t, l)| (*t, l / ev.classed.max(1) as f64)).collect();
     for (terms, e) in by_terms.iter().zip(corpus) {
@@ -379,24 +407,36 @@ impl fmt::Display for Mistake {
 impl fmt::Display for Evaluation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let pct = |x: f64| format!("{:.1} %", x * 100.0);
-        writeln!(
-            f,
-            "{} reports ({} of them teach the class), {}-fold cross-validation (folds by report)",
-            self.reports, self.classed, self.folds
-        )?;
-        writeln!(
-            f,
-            "model: class accuracy {} on the {} answered, coverage {} (abstains below {:.2})",
-            pct(self.accuracy()),
-            self.answered(),
-            pct(self.coverage()),
-            self.threshold
-        )?;
-        writeln!(f, "confusion (rows: true class; columns: answered as; then abstained):")?;
-        writeln!(f, "  {:<13} {:>11} {:>10} {:>7} {:>9}", "", "application", "operations", "access", "abstained")?;
-        for (i, c) in CLASSES.iter().enumerate() {
-            let r = self.confusion[i];
-            writeln!(f, "  {:<13} {:>11} {:>10} {:>7} {:>9}", c.as_str(), r[0], r[1], r[2], self.abstained[i])?;
+        if self.folds > 0 {
+            writeln!(
+                f,
+                "{} reports ({} of them teach the class), {}-fold cross-validation (folds by report)",
+                self.reports, self.classed, self.folds
+            )?;
+        } else {
+            writeln!(
+                f,
+                "{} reports kept apart ({} of them teach the class), predicted by the model trained on the corpus",
+                self.reports, self.classed
+            )?;
+        }
+        if self.classed == 0 {
+            writeln!(f, "model: no report here teaches the class; the class figures below are empty")?;
+        } else {
+            writeln!(
+                f,
+                "model: class accuracy {} on the {} answered, coverage {} (abstains below {:.2})",
+                pct(self.accuracy()),
+                self.answered(),
+                pct(self.coverage()),
+                self.threshold
+            )?;
+            writeln!(f, "confusion (rows: true class; columns: answered as; then abstained):")?;
+            writeln!(f, "  {:<13} {:>11} {:>10} {:>7} {:>9}", "", "application", "operations", "access", "abstained")?;
+            for (i, c) in CLASSES.iter().enumerate() {
+                let r = self.confusion[i];
+                writeln!(f, "  {:<13} {:>11} {:>10} {:>7} {:>9}", c.as_str(), r[0], r[1], r[2], self.abstained[i])?;
+            }
         }
         writeln!(
             f,
@@ -431,7 +471,14 @@ mod tests {
 
     #[test]
     fn the_targets_points_are_read_off_the_ranked_reports() {
-        let mut ev = cross_validate(&[], 2, 0.6, 0.5, &Policy::default_region().expect("policy"), Algorithm::Logistic);
+        let mut ev = cross_validate(
+            &[],
+            Split::Folds(2),
+            0.6,
+            0.5,
+            &Policy::default_region().expect("policy"),
+            Algorithm::Logistic,
+        );
         ev.sureness = vec![(0.9, true), (0.8, true), (0.7, false), (0.6, true), (0.5, false)];
         // The surest 60 %: three reports, two right, answered from 0.7.
         assert_eq!(ev.accuracy_at(0.6), (2.0 / 3.0, 0.7));
@@ -450,17 +497,31 @@ mod tests {
     fn the_model_triages_unseen_reports_better_than_the_keywords() {
         let policy = Policy::default_region().expect("policy");
         let corpus = super::super::corpus::shipped().expect("corpus");
-        let ev = cross_validate(&corpus, 5, 0.6, 0.15, &policy, Algorithm::Logistic);
+        let ev = cross_validate(&corpus, Split::Folds(5), 0.6, 0.16, &policy, Algorithm::Logistic);
         assert!(ev.accuracy() >= 0.95 && ev.coverage() >= 0.90, "{ev}");
         // At the targets' points (97 % at 90 % coverage; all breaches at 80 % precision): near.
-        assert!(ev.accuracy_at(0.9).0 >= 0.96 && ev.recall_at(0.8).0 >= 0.96, "{ev}");
+        assert!(ev.accuracy_at(0.9).0 >= 0.96 && ev.recall_at(0.8).0 >= 0.98, "{ev}");
         assert!(ev.coverage() > ratio(ev.keywords.answered, ev.classed), "{ev}");
         assert!(ev.privacy.recall() > ev.keywords.privacy.recall(), "{ev}");
         // As decided live: more answered than by the model alone, the flags mostly right.
         let live = &ev.combined;
         assert!(live.accuracy() >= 0.93 && live.answered > ev.answered(), "{ev}");
-        assert!(live.privacy.recall() >= 0.95 && live.privacy.precision() >= 0.79, "{ev}");
+        assert!(live.privacy.recall() >= 0.97 && live.privacy.precision() >= 0.80, "{ev}");
         let best = ev.calibration.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|c| c.0);
         assert_eq!(best, Some(1.0), "the logistic model's probabilities need no temperature: {ev}");
+    }
+
+    /// The corpus's ninth part was measured as new mail before it joined: a model trained on the
+    /// other parts finds its breaches, and its look-alikes are mostly left alone.
+    #[test]
+    fn reports_kept_apart_are_predicted_by_the_model_trained_on_the_rest() {
+        let policy = Policy::default_region().expect("policy");
+        let (apart, rest): (Vec<Labelled>, Vec<Labelled>) =
+            super::super::corpus::shipped().expect("corpus").into_iter().partition(|e| e.id.starts_with("i-"));
+        assert_eq!((apart.len(), apart.iter().filter(|e| e.privacy).count()), (90, 50));
+        let ev = cross_validate(&rest, Split::HeldOut(&apart), 0.6, 0.16, &policy, Algorithm::Logistic);
+        assert_eq!((ev.folds, ev.reports), (0, 90), "{ev}");
+        assert!(ev.privacy.recall() >= 0.97 && ev.privacy.precision() >= 0.85, "{ev}");
+        assert!(ev.privacy.recall() > ev.keywords.privacy.recall(), "{ev}");
     }
 }
