@@ -104,12 +104,12 @@ pub fn eval(
     let model = crate::pipeline::learn::Model::train(&reports, &policy, algorithm);
     let trained = started.elapsed();
     drop(model);
-    use crate::pipeline::learn::eval::{Split, cross_validate};
+    use crate::pipeline::learn::eval::{Split, evaluate};
     let split = match &kept_apart {
         Some(t) => Split::HeldOut(t),
         None => Split::Folds(unseen.folds),
     };
-    let ev = cross_validate(&reports, split, threshold, privacy_threshold, &policy, algorithm);
+    let ev = evaluate(&reports, split, threshold, privacy_threshold, &policy, algorithm);
     print!("{ev}");
     if mistakes {
         println!(
