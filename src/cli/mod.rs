@@ -61,6 +61,10 @@ enum Command {
         corpus: PathBuf,
         #[arg(long, default_value_t = 5)]
         folds: usize,
+        /// Deal the reports into folds this many ways and print each headline figure's mean and
+        /// range over them (the first way is the one the figures above it quote).
+        #[arg(long, default_value_t = 1)]
+        splits: u64,
         /// Instead of cross-validating, train on the whole corpus and measure on the reports in
         /// this folder (new reports, kept apart from the corpus).
         #[arg(long)]
@@ -199,8 +203,18 @@ pub fn run() -> ExitCode {
             };
             triage::run(policy, json, lang, &files)
         }
-        Command::EvalTriage { policy, corpus, folds, test, threshold, privacy_threshold, algorithm, mistakes } => {
-            let split = triage::Unseen { folds, test: test.as_deref() };
+        Command::EvalTriage {
+            policy,
+            corpus,
+            folds,
+            splits,
+            test,
+            threshold,
+            privacy_threshold,
+            algorithm,
+            mistakes,
+        } => {
+            let split = triage::Unseen { folds, splits, test: test.as_deref() };
             triage::eval(policy.as_deref(), &corpus, split, (threshold, privacy_threshold), algorithm, mistakes)
         }
         Command::CheckPolicy { file } => check_policy::run(&file),

@@ -6,6 +6,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::pipeline::learn::eval::Evaluation;
 use crate::pipeline::parse::ParseLimits;
 use crate::pipeline::report::Report;
 use crate::pipeline::triage;
@@ -58,6 +59,8 @@ pub fn run(policy: Result<Policy, String>, json: bool, lang: Lang, files: &[Path
 /// Which reports `eval-triage` measures the model on: the corpus's folds, or a folder kept apart.
 pub struct Unseen<'a> {
     pub folds: usize,
+    /// How many ways the reports are dealt into folds (the spread of each figure over them).
+    pub splits: u64,
     pub test: Option<&'a Path>,
 }
 
@@ -107,10 +110,17 @@ pub fn eval(
     use crate::pipeline::learn::eval::{Split, evaluate};
     let split = match &kept_apart {
         Some(t) => Split::HeldOut(t),
-        None => Split::Folds(unseen.folds),
+        None => Split::Folds { folds: unseen.folds, seed: 0 },
     };
     let ev = evaluate(&reports, split, threshold, privacy_threshold, &policy, algorithm);
     print!("{ev}");
+    if kept_apart.is_none() && unseen.splits > 1 {
+        let others = (1..unseen.splits).map(|seed| {
+            let split = Split::Folds { folds: unseen.folds, seed };
+            evaluate(&reports, split, threshold, privacy_threshold, &policy, algorithm)
+        });
+        println!("{}", spread(std::iter::once(ev.clone()).chain(others).collect()));
+    }
     if mistakes {
         println!(
             "the model's mistakes (id, true class → best guess and its probability, privacy truth and probability, subject):"
@@ -128,6 +138,31 @@ pub fn eval(
         .collect();
     println!("learning curve (staff corrections added to a base part; a fixed test fifth): {}", points.join(", "));
     ExitCode::SUCCESS
+}
+
+/// One headline figure of an evaluation.
+type Figure = fn(&Evaluation) -> f64;
+
+/// Each headline figure's mean and range over evaluations of the same corpus dealt into folds
+/// differently: how far a change must move a figure to be more than the split's luck.
+fn spread(evs: Vec<Evaluation>) -> String {
+    let figures: [(&str, Figure); 5] = [
+        ("class accuracy at 90 % coverage", |e| e.accuracy_at(0.9).0),
+        ("privacy recall at 80 % precision", |e| e.recall_at(0.8).0),
+        ("class accuracy on answered", |e| e.accuracy()),
+        ("live privacy recall", |e| e.combined.privacy.recall()),
+        ("live privacy precision", |e| e.combined.privacy.precision()),
+    ];
+    let lines: Vec<String> = figures
+        .iter()
+        .map(|(name, figure)| {
+            let v: Vec<f64> = evs.iter().map(figure).collect();
+            let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
+            let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
+            format!("  {name}: {:.1} % ({:.1}–{:.1} %)", mean * 100.0, lo * 100.0, hi * 100.0)
+        })
+        .collect();
+    format!("over {} ways of dealing the reports into folds, mean (range):\n{}", evs.len(), lines.join("\n"))
 }
 
 /// [`read_corpus`], refusing a folder with none.

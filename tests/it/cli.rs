@@ -330,10 +330,21 @@ fn docker_compose_settings_are_valid_configuration_keys() {
 #[test]
 fn eval_triage_measures_a_corpus_and_refuses_a_broken_one() {
     let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("policy/training");
-    let out = routedesk().args(["eval-triage", "--folds", "3", "--corpus"]).arg(&corpus).output().expect("runs");
+    let out = routedesk()
+        .args(["eval-triage", "--folds", "3", "--splits", "2", "--corpus"])
+        .arg(&corpus)
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(0), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).expect("utf-8");
-    for line in ["3-fold cross-validation", "model: class accuracy", "keywords: class accuracy", "learning curve"] {
+    for line in [
+        "3-fold cross-validation",
+        "model: class accuracy",
+        "keywords: class accuracy",
+        "over 2 ways of dealing the reports into folds, mean (range):",
+        "privacy recall at 80 % precision: ",
+        "learning curve",
+    ] {
         assert!(text.contains(line), "{line:?} in {text}");
     }
     let empty = tempfile::tempdir().expect("temp dir");
