@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::pipeline::learn::eval::Evaluation;
+use crate::pipeline::learn::eval::{Evaluation, Split, evaluate};
 use crate::pipeline::parse::ParseLimits;
 use crate::pipeline::report::Report;
 use crate::pipeline::triage;
@@ -107,7 +107,6 @@ pub fn eval(
     let model = crate::pipeline::learn::Model::train(&reports, &policy, algorithm);
     let trained = started.elapsed();
     drop(model);
-    use crate::pipeline::learn::eval::{Split, evaluate};
     let split = match &kept_apart {
         Some(t) => Split::HeldOut(t),
         None => Split::Folds { folds: unseen.folds, seed: 0 },
@@ -115,11 +114,13 @@ pub fn eval(
     let ev = evaluate(&reports, split, threshold, privacy_threshold, &policy, algorithm);
     print!("{ev}");
     if kept_apart.is_none() && unseen.splits > 1 {
-        let others = (1..unseen.splits).map(|seed| {
-            let split = Split::Folds { folds: unseen.folds, seed };
-            evaluate(&reports, split, threshold, privacy_threshold, &policy, algorithm)
-        });
-        println!("{}", spread(std::iter::once(ev.clone()).chain(others).collect()));
+        let others: Vec<Evaluation> = (1..unseen.splits)
+            .map(|seed| {
+                let split = Split::Folds { folds: unseen.folds, seed };
+                evaluate(&reports, split, threshold, privacy_threshold, &policy, algorithm)
+            })
+            .collect();
+        println!("{}", spread(&std::iter::once(&ev).chain(&others).collect::<Vec<_>>()));
     }
     if mistakes {
         println!(
@@ -145,7 +146,7 @@ type Figure = fn(&Evaluation) -> f64;
 
 /// Each headline figure's mean and range over evaluations of the same corpus dealt into folds
 /// differently: how far a change must move a figure to be more than the split's luck.
-fn spread(evs: Vec<Evaluation>) -> String {
+fn spread(evs: &[&Evaluation]) -> String {
     let figures: [(&str, Figure); 5] = [
         ("class accuracy at 90 % coverage", |e| e.accuracy_at(0.9).0),
         ("privacy recall at 80 % precision", |e| e.recall_at(0.8).0),
@@ -156,7 +157,7 @@ fn spread(evs: Vec<Evaluation>) -> String {
     let lines: Vec<String> = figures
         .iter()
         .map(|(name, figure)| {
-            let v: Vec<f64> = evs.iter().map(figure).collect();
+            let v: Vec<f64> = evs.iter().map(|e| figure(e)).collect();
             let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
             let mean = v.iter().sum::<f64>() / v.len().max(1) as f64;
             format!("  {name}: {:.1} % ({:.1}–{:.1} %)", mean * 100.0, lo * 100.0, hi * 100.0)
