@@ -111,11 +111,13 @@ struct Where {
     newest_first: &'static str,
     /// Whether the words of a search are among the clauses.
     text: bool,
+    /// On PostgreSQL, which clause holds the words of a search.
+    text_at: Option<usize>,
 }
 
 impl Where {
     fn new() -> Self {
-        Where { clauses: vec![], binds: vec![], from: "tickets", newest_first: "id DESC", text: false }
+        Where { clauses: vec![], binds: vec![], from: "tickets", newest_first: "id DESC", text: false, text_at: None }
     }
 
     /// Adds a clause whose `?`s take `binds` in order.
@@ -219,6 +221,7 @@ fn scoped(f: &TicketFilter, with_facets: bool, search: &Search, backend: Backend
         let query = text_query(&search.terms, backend);
         w.text = true;
         if backend == Backend::Postgres {
+            w.text_at = Some(w.clauses.len());
             w.push("search @@ to_tsquery('simple', ?)", [Bind::Text(query)]);
         } else {
             // Driven by the index, newest match first, so a page stops after its last row.
@@ -387,8 +390,22 @@ pub struct Count<T> {
 /// full-text index (see [`Store::newest_matches`]).
 const NEWEST: i64 = 2_000;
 
-/// A search matching at least one in this many of the newest tickets is counted on down the key.
+/// A search matching at least one in this many of the newest tickets is called common (many
+/// matches in all, most likely).
 const COMMON: i64 = 100;
+
+/// A search matching at least one in this many of the newest tickets is counted on down the key:
+/// reading a ticket on the walk costs about 0.5 µs, the full-text index about as much per match
+/// gathered, so the walk wins only where matches are this close (measured at a million tickets,
+/// `docs/benchmarks.md`: a word in 5 % of the tickets 7.6 ms walked, 20 ms from the index; two
+/// words together in 1.4 %, 26 ms and 12 ms).
+const DENSE: i64 = 25;
+
+/// A page walks down the key for the matches the newest tickets did not fill it with when their
+/// share of matches foretells the rest within this many tickets (and walks at most twice as far);
+/// else the full-text index gives them, reading every match below from its row to put them in
+/// order (about 5 µs a match).
+const WALK: i64 = 20_000;
 
 /// The columns a search's filter counts are made of, one row per ticket.
 const FACET_COLUMNS: &str = "status, class, COALESCE(municipality, '') AS municipality, 1 AS n, \
@@ -475,6 +492,9 @@ impl Store {
         // As for a page (`newest_matches`): the newest tickets in order, where a common word soon
         // fills the few it takes to be called common; only a rarer search asks the full-text index
         // for the rest, and that once for the page and its counts.
+        // Here the planner may also take the full-text index for the newest tickets (see
+        // [`between`]): it is the quicker for the rarer words, most of what this first look is
+        // asked about.
         w.push("search @@ to_tsquery('simple', ?)", [Bind::Text(text_query(terms, Backend::Postgres))]);
         let top = self.top_id().await?;
         let (mut recent, mut older) = newest_and_older(&w, top);
@@ -515,21 +535,45 @@ impl Store {
     /// search on PostgreSQL. There `… @@ q ORDER BY id DESC LIMIT n` is planned as a walk down the
     /// primary key (a word without statistics is guessed to be in 0.5 % of the tickets), and reads
     /// every row when few or none match. So: the newest [`NEWEST`] tickets in order first (common
-    /// words fill the page there), then the matches below them from the full-text index alone (a
-    /// `MATERIALIZED` CTE, planned apart from the LIMIT; few when the newest held few), sorted.
+    /// words fill the page there); then, if the newest held matches often enough that the rest are
+    /// at most [`WALK`] tickets further down, on down the key; else the matches below them from the
+    /// full-text index alone (a `MATERIALIZED` CTE, planned apart from the LIMIT), sorted.
     async fn newest_matches<O>(&self, w: &Where, columns: &str, top: i64, limit: i64) -> Result<Vec<O>>
     where
         O: Send + Unpin,
         O: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
     {
-        let (mut recent, mut older) = newest_and_older(w, top);
+        let mut recent = between(w, top - NEWEST, top);
         recent.binds.push(Bind::Int(limit));
         let sql =
             format!("SELECT {columns} FROM tickets{} ORDER BY id DESC LIMIT ${}", recent.sql(), recent.binds.len());
         let mut rows: Vec<O> =
             db!(self, c => query(sql, recent.binds).fetch_all(c).await).context("searching tickets")?;
-        let missing = limit - rows.len() as i64;
+        let mut missing = limit - rows.len() as i64;
+        let mut below = top - NEWEST;
+        if missing > 0 && !rows.is_empty() {
+            // The newest held all their matches: as many per ticket below, the rest is this far
+            // down. Walked only that far twice over, so a word gathered in the newest tickets does
+            // not walk them all.
+            let ahead = missing.saturating_mul(NEWEST) / rows.len() as i64;
+            if ahead <= WALK {
+                let mut stretch = between(w, below - 2 * ahead, below);
+                stretch.binds.push(Bind::Int(missing));
+                let sql = format!(
+                    "SELECT {columns} FROM tickets{} ORDER BY id DESC LIMIT ${}",
+                    stretch.sql(),
+                    stretch.binds.len()
+                );
+                rows.extend(
+                    db!(self, c => query::<_, O>(sql, stretch.binds).fetch_all(c).await)
+                        .context("searching tickets")?,
+                );
+                missing = limit - rows.len() as i64;
+                below -= 2 * ahead;
+            }
+        }
         if missing > 0 {
+            let mut older = between(w, i64::MIN, below);
             older.binds.push(Bind::Int(missing));
             let sql = format!(
                 "WITH m AS MATERIALIZED (SELECT id FROM tickets{}) SELECT {columns} FROM tickets \
@@ -606,29 +650,38 @@ impl Store {
             );
             return self.groups(&source, Where { clauses: vec![], ..w }).await;
         }
-        // As for the page (`newest_matches`): the newest tickets in order, then the full-text index
+        // As for the page (`newest_matches`): the newest tickets in order; for a common word on
+        // down the key as far as the rest is likely to be, twice over; then the full-text index
         // alone for the rest, read only as far as the limit (a CTE is read as it is asked for).
-        let (recent, older) = newest_and_older(&w, self.top_id().await?);
+        let top = self.top_id().await?;
+        let recent = between(&w, top - NEWEST, top);
         let source = format!("WITH m AS (SELECT {FACET_COLUMNS} FROM tickets{})", recent.sql());
         let mut groups = self.groups(&source, Where { clauses: vec![], ..recent }).await?;
-        let found: i64 = groups.iter().map(|g| g.n).sum();
+        let count = |groups: &[Group]| groups.iter().map(|g| g.n).sum::<i64>();
+        let mut found = count(&groups);
+        let mut below = top - NEWEST;
+        if found < limit && found * DENSE >= NEWEST {
+            // The next matches are a short walk down the key away, where the full-text index would
+            // first gather every ticket with the word (15 ms for one in 50,000 tickets) to count a
+            // thousand.
+            let ahead = (limit - found).saturating_mul(NEWEST) / found;
+            let stretch = between(&w, below - 2 * ahead, below);
+            let source = format!(
+                "WITH m AS (SELECT {FACET_COLUMNS} FROM tickets{} ORDER BY id DESC LIMIT {})",
+                stretch.sql(),
+                limit - found
+            );
+            groups.extend(self.groups(&source, Where { clauses: vec![], ..stretch }).await?);
+            found = count(&groups);
+            below -= 2 * ahead;
+        }
         if found < limit {
-            let source = if found * COMMON >= NEWEST {
-                // A common word: the next matches are a short walk down the key away, where the
-                // full-text index would first gather every ticket with the word (15 ms for one in
-                // 50,000 tickets) to count a thousand.
-                format!(
-                    "WITH m AS (SELECT {FACET_COLUMNS} FROM tickets{} ORDER BY id DESC LIMIT {})",
-                    older.sql(),
-                    limit - found
-                )
-            } else {
-                format!(
-                    "WITH o AS MATERIALIZED (SELECT {FACET_COLUMNS} FROM tickets{}), m AS (SELECT * FROM o LIMIT {})",
-                    older.sql(),
-                    limit - found
-                )
-            };
+            let older = between(&w, i64::MIN, below);
+            let source = format!(
+                "WITH o AS MATERIALIZED (SELECT {FACET_COLUMNS} FROM tickets{}), m AS (SELECT * FROM o LIMIT {})",
+                older.sql(),
+                limit - found
+            );
             groups.extend(self.groups(&source, Where { clauses: vec![], ..older }).await?);
         }
         Ok(groups)
@@ -667,12 +720,24 @@ impl Store {
 
 /// `w` split at the newest [`NEWEST`] tickets below id `top`: those, and the ones below them.
 fn newest_and_older(w: &Where, top: i64) -> (Where, Where) {
-    let mut recent = w.clone();
-    recent.push("id < ?", [Bind::Int(top)]);
-    recent.push("id >= ?", [Bind::Int(top - NEWEST)]);
-    let mut older = w.clone();
-    older.push("id < ?", [Bind::Int(top - NEWEST)]);
-    (recent, older)
+    (between(w, top - NEWEST, top), between(w, i64::MIN, top - NEWEST))
+}
+
+/// `w` within the ids from `low` (`i64::MIN`: from the first) up to but not including `high`.
+/// A stretch with both ends is read down the key, its words checked on each ticket: offered the
+/// full-text index as well, the planner would take common words' whole lists (6 ms for two words
+/// found together in 10,000 tickets) to pick out the few in a stretch it walks in 1.5 ms.
+fn between(w: &Where, low: i64, high: i64) -> Where {
+    let mut w = w.clone();
+    w.push("id < ?", [Bind::Int(high)]);
+    if low > i64::MIN {
+        w.push("id >= ?", [Bind::Int(low)]);
+        if let Some(c) = w.text_at.and_then(|i| w.clauses.get_mut(i)) {
+            // A test of the clause's value rather than the clause: no index answers it.
+            *c = format!("({c}) IS TRUE");
+        }
+    }
+    w
 }
 
 /// The values that have tickets, most tickets first, then by value.

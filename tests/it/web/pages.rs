@@ -30,7 +30,8 @@ on_both_databases!(
     files_are_served_safely,
     the_tester_and_the_dashboard_work,
     a_sender_our_server_could_not_verify_is_marked,
-    many_matches_and_few_are_paged_and_counted_alike
+    many_matches_and_few_are_paged_and_counted_alike,
+    a_word_thick_among_the_newest_and_thin_below_is_paged_and_counted_exactly
 );
 
 /// The ticket numbers of the log's rows, in order.
@@ -451,15 +452,12 @@ async fn many_matches_and_few_are_paged_and_counted_alike(db: Db) {
     app.ingest(&CORPUS[..2]).await;
     // 2,500 tickets with a word of their own, one in 250 (spread across the newest 2,000 and the
     // rest) with a rarer one; every other of those resolved.
-    crate::support::exec(
-        &app.database_url,
-        "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 2500) \
-         INSERT INTO tickets (number, status, class, confidence, municipality, urgent, privacy, missing, subject, \
-         reporter, reporter_name, route_to, route_cc, reasons, created_at, updated_at, body) \
-         SELECT 'RD-2020-' || (100000 + i), CASE WHEN i % 500 = 0 THEN 'resolved' ELSE 'triage' END, 'operations', \
-         0.8, 'gjovik', FALSE, FALSE, '', CASE WHEN i % 250 = 0 THEN 'Massefeil tidvis' ELSE 'Massefeil' END, \
-         'ola.hansen@gjovik.kommune.no', 'Ola Hansen', 'hhd@gjovik.kommune.no', '', 'synthetic', \
-         '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z', 'Skriveren står.' FROM s",
+    add_tickets(
+        &app,
+        2500,
+        "CASE WHEN i % 500 = 0 THEN 'resolved' ELSE 'triage' END",
+        "CASE WHEN i % 250 = 0 THEN 'Massefeil tidvis' ELSE 'Massefeil' END",
+        "'Skriveren står.'",
     )
     .await;
     let store = app.state.desk.store();
@@ -494,4 +492,61 @@ async fn many_matches_and_few_are_paged_and_counted_alike(db: Db) {
     let together = counts("tidvis skriveren gjovik").await;
     assert_eq!(together.total, 10, "words in subject, text and reporter together");
     assert!(walk("tidvis ukjentord").await.is_empty(), "a word no ticket has: nothing");
+}
+
+/// A word dense among the newest tickets and sparse below them (on PostgreSQL: the newest 2,000
+/// read in order, then a stretch below walked down the key, then the full-text index for the rest)
+/// pages newest first without gaps or repeats and counts exactly.
+async fn a_word_thick_among_the_newest_and_thin_below_is_paged_and_counted_exactly(db: Db) {
+    use routedesk::store::TicketFilter;
+    let app = App::new(db).await;
+    app.ingest(&CORPUS[..2]).await;
+    // 8,000 tickets after the two: `tett` in every fourth of the newest 2,000, in one of the next
+    // 4,000 and in ten far below; `spredt` in the newest 20, two more of the newest 2,000 below
+    // those, one in the stretch below them and one far below. Every eighth resolved.
+    add_tickets(
+        &app,
+        8000,
+        "CASE WHEN i % 8 = 0 THEN 'resolved' ELSE 'triage' END",
+        "'Ujevn'",
+        "'Skriveren står' \
+         || CASE WHEN (i > 6000 AND i % 4 = 0) OR i = 5000 OR (i <= 1000 AND i % 100 = 0) THEN ' tett' ELSE '' END \
+         || CASE WHEN i > 7980 OR i IN (7000, 6500, 5500, 1000) THEN ' spredt' ELSE '' END",
+    )
+    .await;
+    let store = app.state.desk.store();
+    let (mut seen, mut before) = (Vec::<String>::new(), None);
+    let spredt = TicketFilter { search: Some("spredt".into()), ..Default::default() };
+    for _ in 0..10 {
+        let page = store.ticket_page(&spredt, before, 4).await.expect("page");
+        let Some(last) = page.last() else { break };
+        before = Some(last.id);
+        seen.extend(page.into_iter().map(|t| t.number));
+    }
+    let expected: Vec<String> =
+        (7981..=8000u32).rev().chain([7000, 6500, 5500, 1000]).map(|i| format!("RD-2020-{}", 100_000 + i)).collect();
+    assert_eq!(seen, expected, "every match, newest first, each once, through six pages");
+    let spread = store.facets(&spredt).await.expect("counts");
+    assert_eq!((spread.total, spread.capped), (24, false), "all counted");
+    let tett = store.facets(&TicketFilter { search: Some("tett".into()), ..Default::default() }).await.expect("counts");
+    assert_eq!((tett.total, tett.capped), (511, false), "the newest, the stretch and far below, counted exactly");
+    let resolved = tett.status.iter().find(|c| c.value == TicketStatus::Resolved).map(|c| c.tickets);
+    assert_eq!(resolved, Some(256), "and by status: {:?}", tett.status);
+}
+
+/// `n` synthetic tickets after those there are (`i` from 1, oldest first), all from Gjøvik's Ola
+/// Hansen; their status, subject and text are SQL expressions of `i`.
+async fn add_tickets(app: &App, n: u32, status: &str, subject: &str, body: &str) {
+    crate::support::exec(
+        &app.database_url,
+        &format!(
+            "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) \
+             INSERT INTO tickets (number, status, class, confidence, municipality, urgent, privacy, missing, \
+             subject, reporter, reporter_name, route_to, route_cc, reasons, created_at, updated_at, body) \
+             SELECT 'RD-2020-' || (100000 + i), {status}, 'operations', 0.8, 'gjovik', FALSE, FALSE, '', {subject}, \
+             'ola.hansen@gjovik.kommune.no', 'Ola Hansen', 'hhd@gjovik.kommune.no', '', 'synthetic', \
+             '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z', {body} FROM s"
+        ),
+    )
+    .await;
 }
