@@ -137,6 +137,11 @@ impl Where {
         self.clauses.push(out);
     }
 
+    /// The binds alone, for a query whose clauses are already written into its source.
+    fn binds_only(self) -> Where {
+        Where { clauses: vec![], text_at: None, ..self }
+    }
+
     fn sql(&self) -> String {
         if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
     }
@@ -639,7 +644,7 @@ impl Store {
         if !w.text {
             // PostgreSQL's few matches, by key: all of them, at most the limit.
             let source = format!("WITH m AS (SELECT {FACET_COLUMNS} FROM tickets{})", w.sql());
-            return self.groups(&source, Where { clauses: vec![], ..w }).await;
+            return self.groups(&source, w.binds_only()).await;
         }
         if self.backend() == Backend::Sqlite {
             let source = format!(
@@ -648,7 +653,7 @@ impl Store {
                 w.sql(),
                 w.newest_first
             );
-            return self.groups(&source, Where { clauses: vec![], ..w }).await;
+            return self.groups(&source, w.binds_only()).await;
         }
         // As for the page (`newest_matches`): the newest tickets in order; for a common word on
         // down the key as far as the rest is likely to be, twice over; then the full-text index
@@ -656,7 +661,7 @@ impl Store {
         let top = self.top_id().await?;
         let recent = between(&w, top - NEWEST, top);
         let source = format!("WITH m AS (SELECT {FACET_COLUMNS} FROM tickets{})", recent.sql());
-        let mut groups = self.groups(&source, Where { clauses: vec![], ..recent }).await?;
+        let mut groups = self.groups(&source, recent.binds_only()).await?;
         let count = |groups: &[Group]| groups.iter().map(|g| g.n).sum::<i64>();
         let mut found = count(&groups);
         let mut below = top - NEWEST;
@@ -671,7 +676,7 @@ impl Store {
                 stretch.sql(),
                 limit - found
             );
-            groups.extend(self.groups(&source, Where { clauses: vec![], ..stretch }).await?);
+            groups.extend(self.groups(&source, stretch.binds_only()).await?);
             found = count(&groups);
             below -= 2 * ahead;
         }
@@ -682,7 +687,7 @@ impl Store {
                 older.sql(),
                 limit - found
             );
-            groups.extend(self.groups(&source, Where { clauses: vec![], ..older }).await?);
+            groups.extend(self.groups(&source, older.binds_only()).await?);
         }
         Ok(groups)
     }
@@ -697,7 +702,7 @@ impl Store {
             None => {
                 let w = scoped(f, false, &Search::default(), self.backend());
                 let source = format!("WITH m AS (SELECT {FACET_COLUMNS} FROM tickets{})", w.sql());
-                self.groups(&source, Where { clauses: vec![], ..w }).await?
+                self.groups(&source, w.binds_only()).await?
             }
         };
         let mut out = Facets::default();
