@@ -400,10 +400,10 @@ const NEWEST: i64 = 2_000;
 const COMMON: i64 = 100;
 
 /// A search matching at least one in this many of the newest tickets is counted on down the key:
-/// reading a ticket on the walk costs about 0.5 µs, the full-text index about as much per match
-/// gathered, so the walk wins only where matches are this close (measured at a million tickets,
-/// `docs/benchmarks.md`: a word in 5 % of the tickets 7.6 ms walked, 20 ms from the index; two
-/// words together in 1.4 %, 26 ms and 12 ms).
+/// the walk reads every ticket on the way (about 0.4 µs each), the full-text index first gathers
+/// every match there is, so the walk wins only where matches are this close (measured at a million
+/// tickets, `docs/benchmarks.md`: a word in 5 % of the tickets 7.6 ms walked, 20 ms from the index;
+/// two words together in 1.4 %, 26 ms and 12 ms).
 const DENSE: i64 = 25;
 
 /// A page walks down the key for the matches the newest tickets did not fill it with when their
