@@ -548,31 +548,15 @@ impl Store {
         O: Send + Unpin,
         O: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
     {
-        let mut recent = between(w, top - NEWEST, top);
-        recent.binds.push(Bind::Int(limit));
-        let sql =
-            format!("SELECT {columns} FROM tickets{} ORDER BY id DESC LIMIT ${}", recent.sql(), recent.binds.len());
-        let mut rows: Vec<O> =
-            db!(self, c => query(sql, recent.binds).fetch_all(c).await).context("searching tickets")?;
+        let mut rows: Vec<O> = self.in_order(between(w, top - NEWEST, top), columns, limit).await?;
         let mut missing = limit - rows.len() as i64;
         let mut below = top - NEWEST;
         if missing > 0 && !rows.is_empty() {
-            // The newest held all their matches: as many per ticket below, the rest is this far
-            // down. Walked only that far twice over, so a word gathered in the newest tickets does
-            // not walk them all.
-            let ahead = missing.saturating_mul(NEWEST) / rows.len() as i64;
+            // The newest held all their matches. Walked only twice as far as the rest is foretold
+            // to be, so a word gathered in the newest tickets does not walk them all.
+            let ahead = foretold(missing, rows.len() as i64);
             if ahead <= WALK {
-                let mut stretch = between(w, below - 2 * ahead, below);
-                stretch.binds.push(Bind::Int(missing));
-                let sql = format!(
-                    "SELECT {columns} FROM tickets{} ORDER BY id DESC LIMIT ${}",
-                    stretch.sql(),
-                    stretch.binds.len()
-                );
-                rows.extend(
-                    db!(self, c => query::<_, O>(sql, stretch.binds).fetch_all(c).await)
-                        .context("searching tickets")?,
-                );
+                rows.extend(self.in_order(between(w, below - 2 * ahead, below), columns, missing).await?);
                 missing = limit - rows.len() as i64;
                 below -= 2 * ahead;
             }
@@ -591,6 +575,17 @@ impl Store {
             );
         }
         Ok(rows)
+    }
+
+    /// Up to `limit` of the tickets `w` selects, newest first, as `columns`, read down the key.
+    async fn in_order<O>(&self, mut w: Where, columns: &str, limit: i64) -> Result<Vec<O>>
+    where
+        O: Send + Unpin,
+        O: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        w.binds.push(Bind::Int(limit));
+        let sql = format!("SELECT {columns} FROM tickets{} ORDER BY id DESC LIMIT ${}", w.sql(), w.binds.len());
+        db!(self, c => query(sql, w.binds).fetch_all(c).await).context("searching tickets")
     }
 
     /// One page of the log: up to `limit` tickets older than `before` (a ticket id), newest first.
@@ -669,7 +664,7 @@ impl Store {
             // The next matches are a short walk down the key away, where the full-text index would
             // first gather every ticket with the word (15 ms for one in 50,000 tickets) to count a
             // thousand.
-            let ahead = (limit - found).saturating_mul(NEWEST) / found;
+            let ahead = foretold(limit - found, found);
             let stretch = between(&w, below - 2 * ahead, below);
             let source = format!(
                 "WITH m AS (SELECT {FACET_COLUMNS} FROM tickets{} ORDER BY id DESC LIMIT {})",
@@ -721,6 +716,12 @@ impl Store {
         out.municipality = ranked(municipality);
         Ok(out)
     }
+}
+
+/// How far below the newest [`NEWEST`] tickets, which held `found` matches, the next `missing`
+/// are likely to be: as many per ticket below as among them.
+fn foretold(missing: i64, found: i64) -> i64 {
+    missing.saturating_mul(NEWEST) / found.max(1)
 }
 
 /// `w` split at the newest [`NEWEST`] tickets below id `top`: those, and the ones below them.
