@@ -70,7 +70,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Vec<Labelled>, String> {
 }
 
 /// The corpus shipped with the policy, built into the binary.
-const SHIPPED: [(&str, &str); 9] = [
+const SHIPPED: [(&str, &str); 10] = [
     ("policy/training/part-a.toml", include_str!("../../../policy/training/part-a.toml")),
     ("policy/training/part-b.toml", include_str!("../../../policy/training/part-b.toml")),
     ("policy/training/part-c.toml", include_str!("../../../policy/training/part-c.toml")),
@@ -80,6 +80,7 @@ const SHIPPED: [(&str, &str); 9] = [
     ("policy/training/part-g.toml", include_str!("../../../policy/training/part-g.toml")),
     ("policy/training/part-h.toml", include_str!("../../../policy/training/part-h.toml")),
     ("policy/training/part-i.toml", include_str!("../../../policy/training/part-i.toml")),
+    ("policy/training/part-j.toml", include_str!("../../../policy/training/part-j.toml")),
 ];
 
 /// The shipped corpus, read.

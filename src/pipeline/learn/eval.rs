@@ -514,7 +514,7 @@ mod tests {
         let ev = evaluate(&corpus, Split::Folds { folds: 5, seed: 0 }, 0.6, 0.16, &policy, Algorithm::Logistic);
         assert!(ev.accuracy() >= 0.95 && ev.coverage() >= 0.90, "{ev}");
         // At the targets' points (97 % at 90 % coverage; all breaches at 80 % precision): near.
-        assert!(ev.accuracy_at(0.9).0 >= 0.96 && ev.recall_at(0.8).0 >= 0.98, "{ev}");
+        assert!(ev.accuracy_at(0.9).0 >= 0.96 && ev.recall_at(0.8).0 >= 0.99, "{ev}");
         assert!(ev.coverage() > ratio(ev.keywords.answered, ev.classed), "{ev}");
         assert!(ev.privacy.recall() > ev.keywords.privacy.recall(), "{ev}");
         // As decided live: more answered than by the model alone, the flags mostly right.
@@ -525,17 +525,20 @@ mod tests {
         assert_eq!(best, Some(1.0), "the logistic model's probabilities need no temperature: {ev}");
     }
 
-    /// The corpus's ninth part was measured as new mail before it joined: a model trained on the
-    /// other parts finds its breaches, and its look-alikes are mostly left alone.
+    /// The corpus's ninth and tenth parts were measured as new mail before they joined: a model
+    /// trained on the other parts finds their breaches, and leaves their look-alikes mostly alone.
     #[test]
     fn reports_kept_apart_are_predicted_by_the_model_trained_on_the_rest() {
         let policy = Policy::default_region().expect("policy");
-        let (apart, rest): (Vec<Labelled>, Vec<Labelled>) =
-            super::super::corpus::shipped().expect("corpus").into_iter().partition(|e| e.id.starts_with("i-"));
-        assert_eq!((apart.len(), apart.iter().filter(|e| e.privacy).count()), (90, 50));
-        let ev = evaluate(&rest, Split::HeldOut(&apart), 0.6, 0.16, &policy, Algorithm::Logistic);
-        assert_eq!((ev.folds, ev.reports), (0, 90), "{ev}");
-        assert!(ev.privacy.recall() >= 0.97 && ev.privacy.precision() >= 0.85, "{ev}");
-        assert!(ev.privacy.recall() > ev.keywords.privacy.recall(), "{ev}");
+        // (part, reports, breaches, recall and precision at the policy's threshold at least)
+        for (part, reports, breaches, recall, precision) in [("i-", 90, 50, 0.97, 0.85), ("j-", 80, 45, 0.93, 0.80)] {
+            let (apart, rest): (Vec<Labelled>, Vec<Labelled>) =
+                super::super::corpus::shipped().expect("corpus").into_iter().partition(|e| e.id.starts_with(part));
+            assert_eq!((apart.len(), apart.iter().filter(|e| e.privacy).count()), (reports, breaches));
+            let ev = evaluate(&rest, Split::HeldOut(&apart), 0.6, 0.16, &policy, Algorithm::Logistic);
+            assert_eq!((ev.folds, ev.reports), (0, reports), "{ev}");
+            assert!(ev.privacy.recall() >= recall && ev.privacy.precision() >= precision, "{part} {ev}");
+            assert!(ev.privacy.recall() > ev.keywords.privacy.recall(), "{ev}");
+        }
     }
 }
