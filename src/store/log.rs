@@ -1,7 +1,7 @@
 //! The ticket log as staff see it: filters, keyset pagination (newest first; `id < cursor`, never
 //! OFFSET, so page 500 costs what page 1 does), search, and counts per filter value.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context as _, Result};
 use sqlx::AssertSqlSafe;
@@ -47,6 +47,9 @@ type Words = (Vec<String>, Search);
 struct Search {
     terms: Vec<Term>,
     few: Option<Vec<i64>>,
+    /// On PostgreSQL, the share of the tickets the statistics foretell to match (0: a word too
+    /// rare for them to name, or no statistics; see [`Store::word_shares`]).
+    share: f64,
 }
 
 /// How many tickets match a search's terms.
@@ -448,9 +451,11 @@ impl Store {
         if whole.is_empty() {
             return Ok(Search::default());
         }
-        let found = self.matching(&whole).await?;
+        let shares = self.word_shares().await?;
+        let share = foretold_share(&whole, &shares);
+        let found = self.matching(&whole, share).await?;
         if !matches!(found, Matching::None) {
-            return Ok(Search { terms: whole, few: found.few() });
+            return Ok(Search { terms: whole, few: found.few(), share });
         }
         // The longest words first: the likeliest to begin no word at all, which ends the search
         // before the common short ones are looked up (on SQLite a lookup reads past each word's
@@ -479,13 +484,14 @@ impl Store {
         }
         let few = match self.backend() {
             Backend::Sqlite => None,
-            Backend::Postgres => self.matching(&terms).await?.few(),
+            Backend::Postgres => self.matching(&terms, foretold_share(&terms, &shares)).await?.few(),
         };
-        Ok(Search { terms, few })
+        Ok(Search { share: foretold_share(&terms, &shares), terms, few })
     }
 
-    /// Whether any ticket matches all of `terms`; on PostgreSQL also whether few do, and which.
-    async fn matching(&self, terms: &[Term]) -> Result<Matching> {
+    /// Whether any ticket matches all of `terms`; on PostgreSQL also whether few do, and which;
+    /// `share` as foretold (see [`Search::share`]).
+    async fn matching(&self, terms: &[Term], share: f64) -> Result<Matching> {
         let mut w = Where::new();
         if self.backend() == Backend::Sqlite {
             w.push("tickets_fts MATCH ?", [Bind::Text(text_query(terms, Backend::Sqlite))]);
@@ -499,8 +505,11 @@ impl Store {
         // for the rest, and that once for the page and its counts.
         // Here the planner may also take the full-text index for the newest tickets (see
         // [`between`]): it is the quicker for the rarer words, most of what this first look is
-        // asked about.
+        // asked about; words foretold to be common are read in order, where their matches are.
         w.push("search @@ to_tsquery('simple', ?)", [Bind::Text(text_query(terms, Backend::Postgres))]);
+        if common(share) {
+            w.text_at = Some(0);
+        }
         let top = self.top_id().await?;
         let (mut recent, mut older) = newest_and_older(&w, top);
         recent.binds.push(Bind::Int(NEWEST / COMMON));
@@ -634,7 +643,8 @@ impl Store {
     /// The counts of a search: of all its matches while they are at most [`SEARCH_COUNT_LIMIT`];
     /// beyond that only that there are more (counting them all would read them all).
     async fn search_groups(&self, f: &TicketFilter) -> Result<Vec<Group>> {
-        let w = scoped(f, false, &self.search_terms(f).await?, self.backend());
+        let search = self.search_terms(f).await?;
+        let w = scoped(f, false, &search, self.backend());
         let limit = SEARCH_COUNT_LIMIT + 1;
         if !w.text {
             // PostgreSQL's few matches, by key: all of them, at most the limit.
@@ -650,16 +660,25 @@ impl Store {
             );
             return self.groups(&source, w.binds_only()).await;
         }
-        // As for the page (`newest_matches`): the newest tickets in order; for a common word on
-        // down the key as far as the rest is likely to be, twice over; then the full-text index
-        // alone for the rest, read only as far as the limit (a CTE is read as it is asked for).
+        // For words foretold to be dense, as for the page (`newest_matches`): the newest tickets
+        // in order, and on down the key as far as the rest is likely to be, twice over. Then (and
+        // for all other searches at once) the full-text index alone for the rest, read only as far
+        // as the limit (a CTE is read as it is asked for).
         let top = self.top_id().await?;
-        let recent = between(&w, top - NEWEST, top);
-        let source = format!("WITH m AS (SELECT {FACET_COLUMNS} FROM tickets{})", recent.sql());
-        let mut groups = self.groups(&source, recent.binds_only()).await?;
+        let mut groups = Vec::new();
         let count = |groups: &[Group]| groups.iter().map(|g| g.n).sum::<i64>();
-        let mut found = count(&groups);
-        let mut below = top - NEWEST;
+        let mut found = 0;
+        let mut below = top;
+        // Known to be rarer than that, the newest would tell nothing more; not known (a word too
+        // rare for the statistics to name, or none yet), they tell.
+        let dense = search.share * DENSE as f64 >= 1.0;
+        if dense || search.share == 0.0 {
+            let recent = between(&w, top - NEWEST, top);
+            let source = format!("WITH m AS (SELECT {FACET_COLUMNS} FROM tickets{})", recent.sql());
+            groups = self.groups(&source, recent.binds_only()).await?;
+            found = count(&groups);
+            below = top - NEWEST;
+        }
         if found < limit && found * DENSE >= NEWEST {
             // The next matches are a short walk down the key away, where the full-text index would
             // first gather every ticket with the word (15 ms for one in 50,000 tickets) to count a
@@ -716,6 +735,30 @@ impl Store {
         out.municipality = ranked(municipality);
         Ok(out)
     }
+}
+
+/// The share of the tickets foretold to match all of `terms`, from the common words' `shares`: as
+/// if the words were found independently (a beginning: any of its words); 0 when a word is not
+/// among them.
+fn foretold_share(terms: &[Term], shares: &HashMap<String, f64>) -> f64 {
+    let share = |w: &String| shares.get(w).copied().unwrap_or(0.0);
+    if terms.is_empty() {
+        return 0.0;
+    }
+    terms
+        .iter()
+        .map(|t| match t {
+            Term::Whole(w) => share(w),
+            Term::AnyOf(words) => words.iter().map(share).sum::<f64>().min(1.0),
+            Term::Beginning(_) => 0.0,
+        })
+        .product()
+}
+
+/// Whether a search foretold to match `share` of the tickets would be called common in the
+/// newest (half as often as [`COMMON`] says, spread evenly, is enough: their matches are near).
+fn common(share: f64) -> bool {
+    share * (NEWEST as f64) * 2.0 >= (NEWEST / COMMON) as f64
 }
 
 /// How far below the newest [`NEWEST`] tickets, which held `found` matches, the next `missing`

@@ -41,6 +41,7 @@ mod retention;
 #[cfg(feature = "bench")]
 mod seed;
 mod sessions;
+mod shares;
 mod sqlite_tx;
 mod staff;
 mod tickets;
@@ -85,6 +86,8 @@ pub struct Store {
     /// Since when this process's intake has been draining a backlog, if it is (see
     /// [`Store::draining`]).
     backlog: Arc<tokio::sync::watch::Sender<Option<tokio::time::Instant>>>,
+    /// The search index's common words and how common (see [`Store::share_of`]).
+    shares: Arc<shares::Shares>,
 }
 
 /// How long the outbox stands back for a backlog at most: a flood that lasts longer is mailed
@@ -151,7 +154,12 @@ impl Store {
     }
 
     fn new(db: Db) -> Store {
-        Store { db, queued: Arc::default(), backlog: Arc::new(tokio::sync::watch::Sender::new(None)) }
+        Store {
+            db,
+            queued: Arc::default(),
+            backlog: Arc::new(tokio::sync::watch::Sender::new(None)),
+            shares: Arc::default(),
+        }
     }
 
     /// The intake has a backlog waiting: until the returned guard is dropped, this

@@ -515,23 +515,35 @@ async fn a_word_thick_among_the_newest_and_thin_below_is_paged_and_counted_exact
     )
     .await;
     let store = app.state.desk.store();
-    let (mut seen, mut before) = (Vec::<String>::new(), None);
-    let spredt = TicketFilter { search: Some("spredt".into()), ..Default::default() };
-    for _ in 0..10 {
-        let page = store.ticket_page(&spredt, before, 4).await.expect("page");
-        let Some(last) = page.last() else { break };
-        before = Some(last.id);
-        seen.extend(page.into_iter().map(|t| t.number));
+    // On PostgreSQL the way a search reads depends on what the column's statistics foretell of
+    // its words (none yet, then `tett` in 6 % of the tickets): the same answers either way.
+    for analyzed in [false, true] {
+        if analyzed && db == Db::Postgres {
+            crate::support::exec(&app.database_url, "ANALYZE tickets").await;
+        }
+        let (mut seen, mut before) = (Vec::<String>::new(), None);
+        // A new filter each time: a filter keeps what its search was worked out to.
+        let spredt = || TicketFilter { search: Some("spredt".into()), ..Default::default() };
+        for _ in 0..10 {
+            let page = store.ticket_page(&spredt(), before, 4).await.expect("page");
+            let Some(last) = page.last() else { break };
+            before = Some(last.id);
+            seen.extend(page.into_iter().map(|t| t.number));
+        }
+        let expected: Vec<String> = (7981..=8000u32)
+            .rev()
+            .chain([7000, 6500, 5500, 1000])
+            .map(|i| format!("RD-2020-{}", 100_000 + i))
+            .collect();
+        assert_eq!(seen, expected, "every match, newest first, each once, through six pages ({analyzed})");
+        let spread = store.facets(&spredt()).await.expect("counts");
+        assert_eq!((spread.total, spread.capped), (24, false), "all counted ({analyzed})");
+        let tett =
+            store.facets(&TicketFilter { search: Some("tett".into()), ..Default::default() }).await.expect("counts");
+        assert_eq!((tett.total, tett.capped), (511, false), "the newest, the stretch and far below ({analyzed})");
+        let resolved = tett.status.iter().find(|c| c.value == TicketStatus::Resolved).map(|c| c.tickets);
+        assert_eq!(resolved, Some(256), "and by status ({analyzed}): {:?}", tett.status);
     }
-    let expected: Vec<String> =
-        (7981..=8000u32).rev().chain([7000, 6500, 5500, 1000]).map(|i| format!("RD-2020-{}", 100_000 + i)).collect();
-    assert_eq!(seen, expected, "every match, newest first, each once, through six pages");
-    let spread = store.facets(&spredt).await.expect("counts");
-    assert_eq!((spread.total, spread.capped), (24, false), "all counted");
-    let tett = store.facets(&TicketFilter { search: Some("tett".into()), ..Default::default() }).await.expect("counts");
-    assert_eq!((tett.total, tett.capped), (511, false), "the newest, the stretch and far below, counted exactly");
-    let resolved = tett.status.iter().find(|c| c.value == TicketStatus::Resolved).map(|c| c.tickets);
-    assert_eq!(resolved, Some(256), "and by status: {:?}", tett.status);
 }
 
 /// `n` synthetic tickets after those there are (`i` from 1, oldest first), all from Gjøvik's Ola
