@@ -482,11 +482,12 @@ impl Store {
                 }
             };
         }
+        let share = foretold_share(&terms, &shares);
         let few = match self.backend() {
             Backend::Sqlite => None,
-            Backend::Postgres => self.matching(&terms, foretold_share(&terms, &shares)).await?.few(),
+            Backend::Postgres => self.matching(&terms, share).await?.few(),
         };
-        Ok(Search { share: foretold_share(&terms, &shares), terms, few })
+        Ok(Search { terms, few, share })
     }
 
     /// Whether any ticket matches all of `terms`; on PostgreSQL also whether few do, and which;

@@ -86,7 +86,7 @@ pub struct Store {
     /// Since when this process's intake has been draining a backlog, if it is (see
     /// [`Store::draining`]).
     backlog: Arc<tokio::sync::watch::Sender<Option<tokio::time::Instant>>>,
-    /// The search index's common words and how common (see [`Store::share_of`]).
+    /// The search index's common words and how common (see [`Store::word_shares`]).
     shares: Arc<shares::Shares>,
 }
 

@@ -41,7 +41,10 @@ impl Store {
         .await
         .context("reading the search column's statistics")?;
         let shares = Arc::new(rows.into_iter().collect::<HashMap<_, _>>());
-        *self.shares.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), shares.clone()));
+        // None yet (a new database, before autovacuum's first ANALYZE): asked again next time.
+        if !shares.is_empty() {
+            *self.shares.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), shares.clone()));
+        }
         Ok(shares)
     }
 }
