@@ -50,6 +50,9 @@ struct Search {
     /// On PostgreSQL, the share of the tickets the statistics foretell to match (0: a word too
     /// rare for them to name, or no statistics; see [`Store::word_shares`]).
     share: f64,
+    /// On PostgreSQL, one more than the greatest ticket id when the search was worked out: where
+    /// its page and counts start down the key (see [`Store::top_id`]).
+    top: i64,
 }
 
 /// How many tickets match a search's terms.
@@ -452,10 +455,14 @@ impl Store {
             return Ok(Search::default());
         }
         let shares = self.word_shares().await?;
+        let top = match self.backend() {
+            Backend::Sqlite => 0,
+            Backend::Postgres => self.top_id().await?,
+        };
         let share = foretold_share(&whole, &shares);
-        let found = self.matching(&whole, share).await?;
+        let found = self.matching(&whole, share, top).await?;
         if !matches!(found, Matching::None) {
-            return Ok(Search { terms: whole, few: found.few(), share });
+            return Ok(Search { terms: whole, few: found.few(), share, top });
         }
         // The longest words first: the likeliest to begin no word at all, which ends the search
         // before the common short ones are looked up (on SQLite a lookup reads past each word's
@@ -485,14 +492,14 @@ impl Store {
         let share = foretold_share(&terms, &shares);
         let few = match self.backend() {
             Backend::Sqlite => None,
-            Backend::Postgres => self.matching(&terms, share).await?.few(),
+            Backend::Postgres => self.matching(&terms, share, top).await?.few(),
         };
-        Ok(Search { terms, few, share })
+        Ok(Search { terms, few, share, top })
     }
 
-    /// Whether any ticket matches all of `terms`; on PostgreSQL also whether few do, and which;
-    /// `share` as foretold (see [`Search::share`]).
-    async fn matching(&self, terms: &[Term], share: f64) -> Result<Matching> {
+    /// Whether any ticket matches all of `terms`; on PostgreSQL also whether few do, and which
+    /// (below id `top`); `share` as foretold (see [`Search::share`]).
+    async fn matching(&self, terms: &[Term], share: f64, top: i64) -> Result<Matching> {
         let mut w = Where::new();
         if self.backend() == Backend::Sqlite {
             w.push("tickets_fts MATCH ?", [Bind::Text(text_query(terms, Backend::Sqlite))]);
@@ -511,7 +518,6 @@ impl Store {
         if common(share) {
             w.text_at = Some(0);
         }
-        let top = self.top_id().await?;
         let (mut recent, mut older) = newest_and_older(&w, top);
         recent.binds.push(Bind::Int(NEWEST / COMMON));
         let sql = format!("SELECT id FROM tickets{} ORDER BY id DESC LIMIT ${}", recent.sql(), recent.binds.len());
@@ -600,13 +606,10 @@ impl Store {
 
     /// One page of the log: up to `limit` tickets older than `before` (a ticket id), newest first.
     pub async fn ticket_page(&self, f: &TicketFilter, before: Option<i64>, limit: i64) -> Result<Vec<TicketRow>> {
-        let mut w = scoped(f, true, &self.search_terms(f).await?, self.backend());
+        let search = self.search_terms(f).await?;
+        let mut w = scoped(f, true, &search, self.backend());
         if w.text && self.backend() == Backend::Postgres {
-            let top = match before {
-                Some(b) => b,
-                None => self.top_id().await?,
-            };
-            return self.newest_matches(&w, TICKET_COLUMNS, top, limit).await;
+            return self.newest_matches(&w, TICKET_COLUMNS, before.unwrap_or(search.top), limit).await;
         }
         if let Some(b) = before {
             if w.newest_first.starts_with("created_at") {
@@ -665,7 +668,7 @@ impl Store {
         // in order, and on down the key as far as the rest is likely to be, twice over. Then (and
         // for all other searches at once) the full-text index alone for the rest, read only as far
         // as the limit (a CTE is read as it is asked for).
-        let top = self.top_id().await?;
+        let top = search.top;
         let mut groups = Vec::new();
         let count = |groups: &[Group]| groups.iter().map(|g| g.n).sum::<i64>();
         let mut found = 0;
