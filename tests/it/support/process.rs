@@ -162,15 +162,25 @@ pub fn held_by(pid: u32) -> Held {
         .collect();
     let sockets: std::collections::HashSet<&str> =
         links.iter().filter_map(|l| l.strip_prefix("socket:[")?.strip_suffix(']')).collect();
-    // /proc/net/tcp*: local, remote (hex ip:port), ..., the socket's inode tenth.
-    let mut db_states = std::collections::BTreeMap::new();
+    // /proc/net/tcp*: local, remote (hex ip:port), ..., the socket's inode tenth. The kernel writes
+    // these tables a chunk per read and resumes by position: while other connections open and
+    // close (the other tests'), one socket can be listed twice in a read, so each is counted once,
+    // by its inode.
+    let mut by_inode = std::collections::HashMap::new();
     for table in ["/proc/net/tcp", "/proc/net/tcp6"].iter().filter_map(|f| std::fs::read_to_string(f).ok()) {
         for l in table.lines().skip(1) {
             let cols: Vec<&str> = l.split_whitespace().collect();
-            if cols.get(2).is_some_and(|r| r.ends_with(":1538")) && cols.get(9).is_some_and(|i| sockets.contains(i)) {
-                *db_states.entry(cols.get(3).copied().unwrap_or("?").to_string()).or_insert(0) += 1;
+            if let (Some(remote), Some(state), Some(inode)) = (cols.get(2), cols.get(3), cols.get(9))
+                && remote.ends_with(":1538")
+                && sockets.contains(inode)
+            {
+                by_inode.insert(inode.to_string(), state.to_string());
             }
         }
+    }
+    let mut db_states = std::collections::BTreeMap::new();
+    for state in by_inode.into_values() {
+        *db_states.entry(state).or_insert(0) += 1;
     }
     let to_postgres = db_states.values().sum::<usize>();
     let sqlite_files = links.iter().filter(|l| l.ends_with(".db")).count();
