@@ -168,14 +168,14 @@ fn latest(examples: Vec<Example>) -> Vec<(Features, Correction)> {
 }
 
 /// Retrains when corrections change: at once when staff correct on this instance, and every
-/// [`EVERY`] for corrections made on another.
-pub async fn learn_loop(desk: Desk, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+/// `every` ([`EVERY`] in the service) for corrections made on another.
+pub async fn learn_loop(desk: Desk, every: std::time::Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     loop {
         if let Err(e) = desk.retrain_if_changed().await {
             tracing::error!(error = format!("{e:#}"), "the classifier could not be retrained");
         }
         tokio::select! {
-            _ = tokio::time::sleep(EVERY) => {}
+            _ = tokio::time::sleep(every) => {}
             _ = desk.learning.retrain.notified() => {}
             _ = shutdown.changed() => return,
         }

@@ -92,7 +92,11 @@ pub async fn start(cfg: &Config) -> Result<Running> {
             }
         }));
     }
-    tasks.push(tokio::spawn(crate::desk::learning::learn_loop(privacy_desk.clone(), rx.clone())));
+    tasks.push(tokio::spawn(crate::desk::learning::learn_loop(
+        privacy_desk.clone(),
+        crate::desk::learning::EVERY,
+        rx.clone(),
+    )));
     if cfg.dry_run {
         tracing::warn!("dry run: decisions are recorded, no mail is sent");
     } else {
