@@ -74,7 +74,7 @@ enum Command {
         #[arg(long)]
         threshold: Option<f64>,
         /// At or above this probability a report is flagged as a possible breach; the policy's
-        /// `classify.model.privacy_min_probability` (or 0.16) when omitted.
+        /// `classify.model.privacy_min_probability` (or 0.18) when omitted.
         #[arg(long)]
         privacy_threshold: Option<f64>,
         /// `logistic` (logistic regression) or `bayes` (naive Bayes).

@@ -83,7 +83,7 @@ pub fn eval(
     };
     let model = policy.classify.model;
     let threshold = thresholds.0.or(model.map(|m| m.min_probability)).unwrap_or(0.6);
-    let privacy_threshold = thresholds.1.or(model.map(|m| m.privacy_min_probability)).unwrap_or(0.16);
+    let privacy_threshold = thresholds.1.or(model.map(|m| m.privacy_min_probability)).unwrap_or(0.18);
     let reports = match read_labelled(corpus) {
         Ok(r) => r,
         Err(e) => {

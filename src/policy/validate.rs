@@ -391,10 +391,10 @@ mod tests {
     fn the_models_thresholds_are_read_and_checked() {
         let p = Policy::from_toml(DEFAULT_POLICY, "default").expect("default policy");
         let t = p.learned.as_ref().expect("the shipped policy uses the model").thresholds;
-        assert_eq!((t.min_probability, t.privacy_min_probability), (0.6, 0.16));
+        assert_eq!((t.min_probability, t.privacy_min_probability), (0.6, 0.18));
         let p = problems(|s| s.replace("min_probability = 0.6", "min_probability = 1.5"));
         assert!(p.iter().any(|m| m.contains("classify.model.min_probability is 1.5")), "{p:?}");
-        let p = problems(|s| s.replace("privacy_min_probability = 0.16", "privacy_min_probability = 0"));
+        let p = problems(|s| s.replace("privacy_min_probability = 0.18", "privacy_min_probability = 0"));
         assert!(p.iter().any(|m| m.contains("classify.model.privacy_min_probability is 0")), "{p:?}");
         let start = DEFAULT_POLICY.find("[classify.model]").expect("the table");
         let end = start + DEFAULT_POLICY[start..].find("\n\n").expect("its end");

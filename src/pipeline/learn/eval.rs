@@ -511,16 +511,16 @@ mod tests {
     fn the_model_triages_unseen_reports_better_than_the_keywords() {
         let policy = Policy::default_region().expect("policy");
         let corpus = super::super::corpus::shipped().expect("corpus");
-        let ev = evaluate(&corpus, Split::Folds { folds: 5, seed: 0 }, 0.6, 0.16, &policy, Algorithm::Logistic);
+        let ev = evaluate(&corpus, Split::Folds { folds: 5, seed: 0 }, 0.6, 0.18, &policy, Algorithm::Logistic);
         assert!(ev.accuracy() >= 0.95 && ev.coverage() >= 0.90, "{ev}");
-        // At the targets' points (97 % at 90 % coverage; all breaches at 80 % precision): near.
-        assert!(ev.accuracy_at(0.9).0 >= 0.96 && ev.recall_at(0.8).0 >= 0.99, "{ev}");
+        // At the targets' points: 97 % at 90 % coverage; every breach at 80 % precision.
+        assert!(ev.accuracy_at(0.9).0 >= 0.97 && ev.recall_at(0.8).0 >= 1.0, "{ev}");
         assert!(ev.coverage() > ratio(ev.keywords.answered, ev.classed), "{ev}");
         assert!(ev.privacy.recall() > ev.keywords.privacy.recall(), "{ev}");
         // As decided live: more answered than by the model alone, the flags mostly right.
         let live = &ev.combined;
         assert!(live.accuracy() >= 0.93 && live.answered > ev.answered(), "{ev}");
-        assert!(live.privacy.recall() >= 0.97 && live.privacy.precision() >= 0.80, "{ev}");
+        assert!(live.privacy.recall() >= 0.99 && live.privacy.precision() >= 0.80, "{ev}");
         let best = ev.calibration.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|c| c.0);
         assert_eq!(best, Some(1.0), "the logistic model's probabilities need no temperature: {ev}");
     }
@@ -531,11 +531,11 @@ mod tests {
     fn reports_kept_apart_are_predicted_by_the_model_trained_on_the_rest() {
         let policy = Policy::default_region().expect("policy");
         // (part, reports, breaches, recall and precision at the policy's threshold at least)
-        for (part, reports, breaches, recall, precision) in [("i-", 90, 50, 0.97, 0.85), ("j-", 80, 45, 0.93, 0.80)] {
+        for (part, reports, breaches, recall, precision) in [("i-", 90, 50, 1.0, 0.85), ("j-", 80, 45, 1.0, 0.80)] {
             let (apart, rest): (Vec<Labelled>, Vec<Labelled>) =
                 super::super::corpus::shipped().expect("corpus").into_iter().partition(|e| e.id.starts_with(part));
             assert_eq!((apart.len(), apart.iter().filter(|e| e.privacy).count()), (reports, breaches));
-            let ev = evaluate(&rest, Split::HeldOut(&apart), 0.6, 0.16, &policy, Algorithm::Logistic);
+            let ev = evaluate(&rest, Split::HeldOut(&apart), 0.6, 0.18, &policy, Algorithm::Logistic);
             assert_eq!((ev.folds, ev.reports), (0, reports), "{ev}");
             assert!(ev.privacy.recall() >= recall && ev.privacy.precision() >= precision, "{part} {ev}");
             assert!(ev.privacy.recall() > ev.keywords.privacy.recall(), "{ev}");
@@ -552,7 +552,7 @@ mod tests {
         let path = "policy/training/held-out/part-k.toml";
         let held_out = super::super::corpus::parse(include_str!("../../../policy/training/held-out/part-k.toml"), path)
             .expect(path);
-        let ev = evaluate(&corpus, Split::HeldOut(&held_out), 0.6, 0.16, &policy, Algorithm::Logistic);
+        let ev = evaluate(&corpus, Split::HeldOut(&held_out), 0.6, 0.18, &policy, Algorithm::Logistic);
         assert_eq!((ev.folds, ev.reports, ev.classed), (0, 100, 100), "{ev}");
         assert!(ev.accuracy() >= 0.95 && ev.coverage() >= 0.90, "{ev}");
         assert!(ev.accuracy() > ev.keywords.accuracy() + 0.15, "{ev}");

@@ -1,7 +1,9 @@
 //! Multinomial logistic regression over weighted features (each report's features scaled to unit
 //! length), trained by AdaGrad with L2 regularisation: better calibrated than naive Bayes when many
 //! features say the same thing (a word and its character n-grams), and as explainable — a
-//! feature's pull toward a label is its weight times its value.
+//! feature's pull toward a label is its weight times its value. The weights are the mean of several
+//! short fits, each taking the examples in another order: one long fit leans on the order it saw
+//! last, and the mean of short ones decides unseen reports better (docs/triage.md).
 
 use std::collections::HashMap;
 
@@ -17,15 +19,18 @@ pub struct Logistic<const N: usize> {
     bias: [f64; N],
 }
 
-/// How training goes: passes over the examples, step size, and how strongly weights are pulled to 0.
+/// How training goes: how many fits are averaged, passes over the examples in each, step size, and
+/// how strongly weights are pulled to 0.
 #[derive(Debug, Clone, Copy)]
 pub struct Training {
+    pub fits: usize,
     pub epochs: usize,
     pub rate: f64,
     pub l2: f64,
 }
 
-pub const TRAINING: Training = Training { epochs: 40, rate: 0.5, l2: 1e-4 };
+/// Eight fits of five passes: as many passes as one fit of forty, which it replaced (docs/triage.md).
+pub const TRAINING: Training = Training { fits: 8, epochs: 5, rate: 0.5, l2: 1e-4 };
 
 /// `features` as `(index, value)` pairs of unit length, known features only.
 fn vector(index: &HashMap<String, usize>, features: &Features) -> Vec<(usize, f64)> {
@@ -36,6 +41,55 @@ fn vector(index: &HashMap<String, usize>, features: &Features) -> Vec<(usize, f6
         v.iter_mut().for_each(|(_, w)| *w /= norm);
     }
     v
+}
+
+/// One fit by AdaGrad over the `labels.len()` examples, whose known features (scaled) `read` puts
+/// in its buffer, taking them in an order of its own (`fit` seeds it): fixed, so training is the
+/// same on every run.
+fn fit_once<const N: usize>(
+    read: impl Fn(usize, &mut Vec<(usize, f64)>),
+    labels: &[usize],
+    features: usize,
+    t: Training,
+    fit: u64,
+) -> (Vec<[f64; N]>, [f64; N]) {
+    let mut row: Vec<(usize, f64)> = Vec::new();
+    let mut weights = vec![[0.0; N]; features];
+    let mut bias = [0.0; N];
+    let mut g2 = vec![[1e-8; N]; features];
+    let mut gb2 = [1e-8; N];
+    let mut order: Vec<usize> = (0..labels.len()).collect();
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64 ^ fit.wrapping_mul(0x2545_f491_4f6c_dd1d);
+    for _ in 0..t.epochs {
+        for i in (1..order.len()).rev() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            order.swap(i, (seed % (i as u64 + 1)) as usize);
+        }
+        for &r in &order {
+            let label = labels[r];
+            read(r, &mut row);
+            let mut z = bias;
+            for (i, v) in &row {
+                for (k, zk) in z.iter_mut().enumerate() {
+                    *zk += weights[*i][k] * v;
+                }
+            }
+            let p = softmax(z, 1.0);
+            for k in 0..N {
+                let err = p[k] - if k == label { 1.0 } else { 0.0 };
+                gb2[k] += err * err;
+                bias[k] -= t.rate * err / gb2[k].sqrt();
+                for (i, v) in &row {
+                    let g = err * v + t.l2 * weights[*i][k];
+                    g2[*i][k] += g * g;
+                    weights[*i][k] -= t.rate * g / g2[*i][k].sqrt();
+                }
+            }
+        }
+    }
+    (weights, bias)
 }
 
 impl<const N: usize> Logistic<N> {
@@ -72,35 +126,19 @@ impl<const N: usize> Logistic<N> {
                 if norm > 0.0 { norm } else { 1.0 }
             })
             .collect();
-        let mut m = Logistic { weights: vec![[0.0; N]; index.len()], index, bias: [0.0; N] };
-        let mut g2 = vec![[1e-8; N]; m.weights.len()];
-        let mut gb2 = [1e-8; N];
-        // A fixed order that mixes the labels, so training is the same on every run.
-        let mut order: Vec<usize> = (0..examples.len()).collect();
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut x: Vec<(usize, f64)> = Vec::new();
-        for _ in 0..t.epochs {
-            for i in (1..order.len()).rev() {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                order.swap(i, (seed % (i as u64 + 1)) as usize);
-            }
-            for &r in &order {
-                let (row, label) = examples[r];
-                x.clear();
-                x.extend(known(row).map(|(i, w)| (i, w / norms[r])));
-                let p = m.softmax_of(&x);
-                for k in 0..N {
-                    let err = p[k] - if k == label { 1.0 } else { 0.0 };
-                    gb2[k] += err * err;
-                    m.bias[k] -= t.rate * err / gb2[k].sqrt();
-                    for (i, v) in &x {
-                        let g = err * v + t.l2 * m.weights[*i][k];
-                        g2[*i][k] += g * g;
-                        m.weights[*i][k] -= t.rate * g / g2[*i][k].sqrt();
-                    }
-                }
+        let features = index.len();
+        let mut m = Logistic { weights: vec![[0.0; N]; features], index, bias: [0.0; N] };
+        let read = |r: usize, buffer: &mut Vec<(usize, f64)>| {
+            buffer.clear();
+            buffer.extend(known(examples[r].0).map(|(i, w)| (i, w / norms[r])));
+        };
+        let labels: Vec<usize> = examples.iter().map(|(_, label)| *label).collect();
+        let fits = t.fits.max(1);
+        for fit in 0..fits {
+            let (weights, bias) = fit_once::<N>(read, &labels, features, t, fit as u64);
+            let share = 1.0 / fits as f64;
+            for (sum, w) in m.weights.iter_mut().chain([&mut m.bias]).zip(weights.iter().chain([&bias])) {
+                sum.iter_mut().zip(w).for_each(|(s, w)| *s += w * share);
             }
         }
         m
@@ -114,10 +152,6 @@ impl<const N: usize> Logistic<N> {
             }
         }
         z
-    }
-
-    fn softmax_of(&self, x: &[(usize, f64)]) -> [f64; N] {
-        softmax(self.logits(x), 1.0)
     }
 
     pub fn probabilities(&self, features: &Features, temperature: f64) -> [f64; N] {
