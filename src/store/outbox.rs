@@ -59,6 +59,10 @@ const CLAIM_POSTGRES: &str = const_format::concatcp!(
     OUTBOX_COLUMNS
 );
 
+/// How many mails' recipients one statement reads: well under either database's limit of bound
+/// values.
+const RECIPIENTS_AT_ONCE: usize = 500;
+
 /// A mail the server accepted, with the bytes it was sent as (kept on its ticket).
 pub struct SentMail<'a> {
     pub row: &'a OutboxRow,
@@ -104,9 +108,7 @@ impl Store {
             const_format::concatcp!("SELECT ", OUTBOX_COLUMNS, " FROM outbox WHERE ticket_id = $1 ORDER BY id");
         let mut rows: Vec<OutboxRow> =
             db!(self, fetch_all, SQL, ticket_id).context("reading a ticket's outgoing mail")?;
-        for row in &mut rows {
-            self.fill_recipients(row).await?;
-        }
+        self.fill_recipients(&mut rows).await?;
         Ok(rows)
     }
 
@@ -115,9 +117,7 @@ impl Store {
         const SQL: &str =
             const_format::concatcp!("SELECT ", OUTBOX_COLUMNS, " FROM outbox WHERE kind = $1 ORDER BY id");
         let mut rows: Vec<OutboxRow> = db!(self, fetch_all, SQL, kind).context("reading outgoing mail")?;
-        for row in &mut rows {
-            self.fill_recipients(row).await?;
-        }
+        self.fill_recipients(&mut rows).await?;
         Ok(rows)
     }
 
@@ -156,25 +156,37 @@ impl Store {
         };
         // RETURNING gives no order; mail goes out in the order it was queued.
         rows.sort_by_key(|r| r.id);
-        for row in &mut rows {
-            self.fill_recipients(row).await?;
-        }
+        self.fill_recipients(&mut rows).await?;
         Ok(rows)
     }
 
-    /// Reads a mail's recipients into it. A stored address that is not valid (only possible in rows
-    /// written before addresses were checked) is left out and logged; the mail then goes to the
-    /// valid ones only, and a mail left with none fails visibly when it is sent.
-    pub(super) async fn fill_recipients(&self, row: &mut OutboxRow) -> Result<()> {
-        const SQL: &str =
-            "SELECT role, address FROM outbox_recipients WHERE outbox_id = $1 ORDER BY role DESC, position";
-        let list: Vec<(String, String)> = db!(self, p => sqlx::query_as(SQL).bind(row.id).fetch_all(p).await)
-            .context("reading an outgoing mail's recipients")?;
-        for (role, address) in list {
-            match EmailAddress::parse(&address) {
-                Ok(a) if role == "cc" => row.cc.push(a),
-                Ok(a) => row.to.push(a),
-                Err(e) => tracing::warn!(outbox = row.id, error = %e, "stored recipient left out"),
+    /// Reads the mails' recipients into them: one statement for up to [`RECIPIENTS_AT_ONCE`]
+    /// mails, not one a mail (a claimed batch of a busy queue costs one). A stored address that is
+    /// not valid (only possible in rows written before addresses were checked) is left out and
+    /// logged; the mail then goes to the valid ones only, and a mail left with none fails visibly
+    /// when it is sent.
+    pub(super) async fn fill_recipients(&self, rows: &mut [OutboxRow]) -> Result<()> {
+        const SQL: &str = "SELECT outbox_id, role, address FROM outbox_recipients WHERE outbox_id IN (";
+        for chunk in rows.chunks_mut(RECIPIENTS_AT_ONCE) {
+            let list: Vec<(i64, String, String)> = db!(self, p => {
+                let mut q = sqlx::QueryBuilder::new(SQL);
+                let mut ids = q.separated(", ");
+                for row in chunk.iter() {
+                    ids.push_bind(row.id);
+                }
+                q.push(") ORDER BY outbox_id, role DESC, position");
+                q.build_query_as().fetch_all(p).await
+            })
+            .context("reading outgoing mails' recipients")?;
+            let at: std::collections::HashMap<i64, usize> =
+                chunk.iter().enumerate().map(|(i, row)| (row.id, i)).collect();
+            for (id, role, address) in list {
+                let Some(row) = at.get(&id).and_then(|i| chunk.get_mut(*i)) else { continue };
+                match EmailAddress::parse(&address) {
+                    Ok(a) if role == "cc" => row.cc.push(a),
+                    Ok(a) => row.to.push(a),
+                    Err(e) => tracing::warn!(outbox = row.id, error = %e, "stored recipient left out"),
+                }
             }
         }
         Ok(())
