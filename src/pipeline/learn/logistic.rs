@@ -134,9 +134,9 @@ impl<const N: usize> Logistic<N> {
         };
         let labels: Vec<usize> = examples.iter().map(|(_, label)| *label).collect();
         let fits = t.fits.max(1);
+        let share = 1.0 / fits as f64;
         for fit in 0..fits {
             let (weights, bias) = fit_once::<N>(read, &labels, features, t, fit as u64);
-            let share = 1.0 / fits as f64;
             for (sum, w) in m.weights.iter_mut().chain([&mut m.bias]).zip(weights.iter().chain([&bias])) {
                 sum.iter_mut().zip(w).for_each(|(s, w)| *s += w * share);
             }
