@@ -10,7 +10,8 @@
 pub enum Point {
     /// Intake: a batch fetched and written, not yet committed.
     FetchedNotCommitted,
-    /// Intake: a batch committed, not yet moved out of the helpdesk folder.
+    /// Intake: a batch committed, not yet moved out of the helpdesk folder (a kill, or a pause
+    /// while the outbox sends the batch's mail).
     CommittedNotMoved,
     /// Outbox: mail claimed, nothing sent yet.
     ClaimedNotSent,

@@ -162,6 +162,7 @@ impl FolderSession<'_> {
                 tokio::join!(self.record_step(current, uidvalidity), self.fetch_step(session, &mut plan));
             let done = recorded?;
             crate::faults::reached(crate::faults::Point::CommittedNotMoved);
+            crate::faults::pause(crate::faults::Point::CommittedNotMoved).await;
             // Fencing: an instance that stalled past its lease (frozen, paused) may wake up here with
             // mail a new holder has moved already; moving it again would file a second copy. A lease
             // that merely ran out is taken again, and the mail found again (recorded already).

@@ -32,12 +32,12 @@ pub struct Running {
 
 /// Opens the store (migrating it), and starts the intake and, unless `dry_run`, the outbox worker.
 pub async fn start(cfg: &Config) -> Result<Running> {
-    let store = Store::connect(&cfg.database_url).await?;
+    let instance = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    let store = Store::connect_as(&cfg.database_url, &format!("routedesk {instance}")).await?;
     let instance_lock = store.single_instance_lock(&cfg.database_url)?;
     if instance_lock.is_some() {
         store.clear_leases().await?;
     }
-    let instance = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
     // The first heartbeat before any claim, so our claims are never taken for a dead instance's.
     store
         .try_lease(&format!("instance:{instance}"), &instance, time::OffsetDateTime::now_utc(), intake::LEASE_TTL)

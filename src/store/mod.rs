@@ -197,6 +197,12 @@ impl Store {
     /// Opens (creating an SQLite file and its folder on first start) and migrates the database.
     /// `sqlite://data/routedesk.db`, `sqlite::memory:`, `postgres://user@host/db`.
     pub async fn connect(url: &str) -> Result<Store> {
+        Store::connect_as(url, "routedesk").await
+    }
+
+    /// [`Store::connect`], naming the connections `name` on PostgreSQL (`application_name`, shown
+    /// in `pg_stat_activity`): a service names its instance, so an operator sees whose each is.
+    pub async fn connect_as(url: &str, name: &str) -> Result<Store> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // No JIT compilation: a search's lookups over a million tickets are costed high enough
             // for it, and compiling (some 40 ms) took ten times longer than running them.
@@ -205,7 +211,8 @@ impl Store {
             // waits on anything else inside a transaction.
             let opts = PgConnectOptions::from_str(url)
                 .with_context(|| format!("bad PostgreSQL database url {}", redact(url)))?
-                .options([("jit", "off"), ("idle_in_transaction_session_timeout", "20s")]);
+                .options([("jit", "off"), ("idle_in_transaction_session_timeout", "20s")])
+                .application_name(name);
             let pool = PgPoolOptions::new()
                 .max_connections(10)
                 .acquire_timeout(Duration::from_secs(10))

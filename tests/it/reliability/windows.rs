@@ -13,7 +13,7 @@ use routedesk::store::Counted;
 use super::crash::{CONTACT, Delivered, assert_exactly_once, reports};
 use crate::service::on_both_databases;
 use crate::support::mail::{Report, append, folder, png, seen};
-use crate::support::process::{Serve, free_port, http_get};
+use crate::support::process::{Serve, free_port, http_get, settled_after_kill};
 use crate::support::rig::RIG_LOCK;
 use crate::support::{Db, Helpdesk, unique};
 
@@ -23,6 +23,7 @@ on_both_databases!(
     killed_after_the_fetch_before_the_commit,
     killed_after_the_commit_before_the_move,
     killed_after_the_claim_before_the_send,
+    killed_after_the_claim_with_the_batch_not_yet_moved,
     killed_after_the_servers_250_before_the_record
 );
 
@@ -61,6 +62,14 @@ async fn killed_after_the_claim_before_the_send(db: Db) {
     assert!(resent.is_empty(), "nothing was sent before the kill: {resent:?}");
 }
 
+/// The outbox claims a batch's mail as soon as it is committed: killed there while the intake
+/// has not yet moved the batch, the mail recorded is found again by the next instance, and known.
+async fn killed_after_the_claim_with_the_batch_not_yet_moved(db: Db) {
+    crate::support::level::needs!(Rig, Faults);
+    let resent = crash_with(db, Point::ClaimedNotSent, 0, Some(Point::CommittedNotMoved)).await;
+    assert!(resent.is_empty(), "nothing was sent before the kill: {resent:?}");
+}
+
 async fn killed_after_the_servers_250_before_the_record(db: Db) {
     crate::support::level::needs!(Rig, Faults);
     let resent = crash_at(db, Point::AcceptedNotRecorded, 0).await;
@@ -71,6 +80,11 @@ async fn killed_after_the_servers_250_before_the_record(db: Db) {
 /// when not 0 — runs routedesk until it kills itself at `point`, runs it again to the end, and
 /// checks exactly-once; the Message-IDs delivered twice.
 async fn crash_at(db: Db, point: Point, first_bytes: usize) -> Vec<String> {
+    crash_with(db, point, first_bytes, None).await
+}
+
+/// [`crash_at`], the intake held at `paused` for a while (its first time there) meanwhile.
+async fn crash_with(db: Db, point: Point, first_bytes: usize, paused: Option<Point>) -> Vec<String> {
     let _rig = RIG_LOCK.read().await;
     let mut hd = Helpdesk::new(db).await;
     let port = free_port();
@@ -92,8 +106,13 @@ async fn crash_at(db: Db, point: Point, first_bytes: usize) -> Vec<String> {
     }
     let mark = config.with_file_name(format!("{}.crashed", unique("mark")));
     let mark_text = mark.to_string_lossy().into_owned();
-    let mut first =
-        Serve::start_with(&config, "first", &[("RD_CRASH_AT", point.as_str()), ("RD_CRASH_MARK", &mark_text)]);
+    let pause_mark = config.with_file_name(format!("{}.paused", unique("mark")));
+    let pause_text = pause_mark.to_string_lossy().into_owned();
+    let mut env = vec![("RD_CRASH_AT", point.as_str()), ("RD_CRASH_MARK", &mark_text)];
+    if let Some(at) = paused {
+        env.extend([("RD_PAUSE_AT", at.as_str()), ("RD_PAUSE_MARK", &pause_text), ("RD_PAUSE_MS", "5000")]);
+    }
+    let mut first = Serve::start_with(&config, "first", &env);
     let status = first.ended(Duration::from_secs(60)).await;
     let log = first.log_text();
     let status = status.unwrap_or_else(|| panic!("routedesk never reached {point:?}:\n{log}"));
@@ -103,10 +122,22 @@ async fn crash_at(db: Db, point: Point, first_bytes: usize) -> Vec<String> {
     // The mailbox is touched only after the commit: killed before the move, every mail is still
     // in the helpdesk folder and unread (fetched with PEEK), whatever was recorded.
     let store = hd.store().await;
+    settled_after_kill(&store, first.pid()).await;
     let recorded = store.count(Counted::Tickets).await.expect("count");
+    let moved = REPORTS - folder(&hd.address, "INBOX").await.len();
     if matches!(point, Point::FetchedNotCommitted | Point::CommittedNotMoved) {
-        assert_eq!(folder(&hd.address, "INBOX").await.len(), REPORTS, "nothing moved before the kill ({point:?})");
+        assert_eq!(moved, 0, "nothing moved before the kill ({point:?})");
         assert_eq!(seen(&hd.address, "INBOX").await, 0, "nothing marked read ({point:?})");
+    }
+    // Killed in the outbox, the intake may have committed a batch and not yet moved it: the
+    // outbox claims the batch's mail as soon as it is committed.
+    let recorded_not_moved = usize::try_from(recorded).expect("a count") - moved;
+    if paused == Some(Point::CommittedNotMoved) {
+        assert!(pause_mark.exists(), "the intake was held after its commit");
+        assert!(
+            recorded_not_moved > 0,
+            "a batch recorded and not moved at the kill: {recorded} recorded, {moved} moved"
+        );
     }
     match point {
         Point::FetchedNotCommitted => assert_eq!(recorded, 0, "nothing recorded before the commit"),
@@ -121,12 +152,13 @@ async fn crash_at(db: Db, point: Point, first_bytes: usize) -> Vec<String> {
     // Test plan 2: what was recorded before the kill is found again, known, and counted.
     let metrics = http_get(port, "/metrics").await;
     let known = second.log_text().matches("already recorded").count();
-    if point == Point::CommittedNotMoved {
-        assert_eq!(known as i64, recorded, "each mail recorded before the kill found again once");
-        let line = format!("routedesk_mail_ingested_total{{verdict=\"duplicate\"}} {recorded}");
+    assert_eq!(
+        known, recorded_not_moved,
+        "each mail recorded and not moved before the kill found again once, no other"
+    );
+    if known > 0 {
+        let line = format!("routedesk_mail_ingested_total{{verdict=\"duplicate\"}} {known}");
         assert!(metrics.lines().any(|l| l == line), "the ledger conflicts are counted: {line}\n{metrics}");
-    } else {
-        assert_eq!(known, 0, "nothing was recorded twice over");
     }
     second.terminate();
 
@@ -158,7 +190,12 @@ async fn crash_at(db: Db, point: Point, first_bytes: usize) -> Vec<String> {
             "{what} after the restart ({point:?}, {db:?})"
         );
     }
-    eprintln!("crash at {} ({db:?}): {REPORTS} reports, {REPORTS} tickets, {} re-sent", point.as_str(), resent.len());
+    eprintln!(
+        "crash at {} ({db:?}): {REPORTS} reports, {REPORTS} tickets, {recorded_not_moved} recorded and not moved \
+         before the kill, {} re-sent",
+        point.as_str(),
+        resent.len()
+    );
     resent
 }
 

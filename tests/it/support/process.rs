@@ -196,3 +196,32 @@ fn status_kb(pid: u32, field: &str) -> f64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
 }
+
+/// The PostgreSQL server's connections of the instance in process `pid` (named in their
+/// `application_name`); 0 on SQLite, which has no server.
+pub async fn server_connections(store: &routedesk::store::Store, pid: u32) -> i64 {
+    const SQL: &str = "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name LIKE $1";
+    match store.pool() {
+        routedesk::store::Pool::Postgres(p) => {
+            let (n,): (i64,) = sqlx::query_as(SQL)
+                .bind(format!("routedesk {pid}-%"))
+                .fetch_one(p)
+                .await
+                .expect("the server's connections");
+            n
+        }
+        routedesk::store::Pool::Sqlite(_) => 0,
+    }
+}
+
+/// After an instance was killed: waits until the server has ended its connections. The server
+/// finishes a statement the instance sent just before it died (a COMMIT, an autocommitted claim)
+/// before it notices, so what the dead instance wrote is final only then.
+pub async fn settled_after_kill(store: &routedesk::store::Store, pid: u32) {
+    crate::support::eventually(
+        "the killed instance's connections ended",
+        std::time::Duration::from_secs(60),
+        || async { (server_connections(store, pid).await == 0).then_some(()) },
+    )
+    .await;
+}
