@@ -106,32 +106,57 @@ impl Store {
     }
 }
 
+const INSERT_MESSAGES: &str = "INSERT INTO messages (ticket_id, direction, dedup_key, message_id, verdict, reason, \
+     from_addr, subject, mailbox, uidvalidity, uid, size, raw, received_at) ";
+
+/// The VALUES of messages `(&NewMessage, ticket)`, for either database's query builder.
+macro_rules! push_messages {
+    ($q:expr, $list:expr) => {
+        $q.push_values($list, |mut row, (m, ticket_id)| {
+            row.push_bind(ticket_id)
+                .push_bind(m.direction)
+                .push_bind(m.dedup_key)
+                .push_bind(m.message_id)
+                .push_bind(m.verdict)
+                .push_bind(m.reason)
+                .push_bind(m.from_addr)
+                .push_bind(m.subject)
+                .push_bind(m.mailbox)
+                .push_bind(m.uidvalidity.map(i64::from))
+                .push_bind(m.uid.map(i64::from))
+                .push_bind(m.raw.len() as i64)
+                .push_bind(m.raw)
+                .push_bind(m.at);
+        })
+    };
+}
+
 impl Tx {
     /// Records a mail; `None` when a mail with the same dedup key is already recorded.
     pub async fn insert_message(&mut self, m: &NewMessage<'_>, ticket_id: Option<i64>) -> Result<Option<i64>> {
-        const SQL: &str = "INSERT INTO messages (ticket_id, direction, dedup_key, message_id, verdict, reason, from_addr, \
-             subject, mailbox, uidvalidity, uid, size, raw, received_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-             ON CONFLICT (dedup_key) DO NOTHING RETURNING id";
-        let row: Option<(i64,)> = db!(self, c => sqlx::query_as(SQL)
-            .bind(ticket_id)
-            .bind(m.direction)
-            .bind(m.dedup_key)
-            .bind(m.message_id)
-            .bind(m.verdict)
-            .bind(m.reason)
-            .bind(m.from_addr)
-            .bind(m.subject)
-            .bind(m.mailbox)
-            .bind(m.uidvalidity.map(i64::from))
-            .bind(m.uid.map(i64::from))
-            .bind(m.raw.len() as i64)
-            .bind(m.raw)
-            .bind(m.at)
-            .fetch_optional(c)
-            .await)
+        let row: Option<(i64,)> = db!(self, c => {
+            let mut q = sqlx::QueryBuilder::new(INSERT_MESSAGES);
+            push_messages!(q, [(m, ticket_id)]);
+            q.push(" ON CONFLICT (dedup_key) DO NOTHING RETURNING id");
+            q.build_query_as().fetch_optional(c).await
+        })
         .context("recording a message")?;
         Ok(row.map(|r| r.0))
+    }
+
+    /// Records several messages in one statement (a sent batch's copies); one already recorded
+    /// under its key is left as it is.
+    pub async fn insert_messages(&mut self, list: &[(NewMessage<'_>, Option<i64>)]) -> Result<()> {
+        if list.is_empty() {
+            return Ok(());
+        }
+        db!(self, c => {
+            let mut q = sqlx::QueryBuilder::new(INSERT_MESSAGES);
+            push_messages!(q, list.iter().map(|(m, t)| (m, *t)));
+            q.push(" ON CONFLICT (dedup_key) DO NOTHING");
+            q.build().execute(c).await.map(drop)
+        })
+        .context("recording messages")
     }
 
     pub async fn set_message_ticket(&mut self, message: i64, ticket_id: i64, verdict: Verdict) -> Result<()> {

@@ -63,6 +63,37 @@ const CLAIM_POSTGRES: &str = const_format::concatcp!(
 /// values.
 const RECIPIENTS_AT_ONCE: usize = 500;
 
+/// How many sent mails one statement records at most, and about how many bytes of their copies.
+const SENT_AT_ONCE: usize = 200;
+const SENT_BYTES_AT_ONCE: usize = 32 << 20;
+
+/// The sent mails in runs of at most [`SENT_AT_ONCE`] mails and about [`SENT_BYTES_AT_ONCE`] bytes
+/// (a run holds at least one mail, however large).
+fn chunks_by_size<'s, 'a>(sent: &'s [SentMail<'a>]) -> impl Iterator<Item = &'s [SentMail<'a>]> {
+    let mut rest = sent;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (run, later) = rest.split_at(first_run(rest.iter().map(|m| m.raw.len())));
+        rest = later;
+        Some(run)
+    })
+}
+
+/// How many of mails of these sizes the next run takes: at least one.
+fn first_run(sizes: impl Iterator<Item = usize>) -> usize {
+    let mut bytes = 0;
+    sizes
+        .take(SENT_AT_ONCE)
+        .take_while(|size| {
+            bytes += size;
+            bytes <= SENT_BYTES_AT_ONCE
+        })
+        .count()
+        .max(1)
+}
+
 /// A mail the server accepted, with the bytes it was sent as (kept on its ticket).
 pub struct SentMail<'a> {
     pub row: &'a OutboxRow,
@@ -206,8 +237,8 @@ impl Store {
     /// one transaction for a batch, so a busy queue costs one commit per batch, not per mail.
     pub async fn outbox_sent(&self, sent: &[SentMail<'_>], now: OffsetDateTime) -> Result<()> {
         let mut tx = self.begin().await?;
-        for mail in sent {
-            tx.record_sent(mail.row, &mail.raw, now).await?;
+        for chunk in chunks_by_size(sent) {
+            tx.record_sent(chunk, now).await?;
         }
         tx.commit().await
     }
@@ -340,43 +371,58 @@ impl Tx {
         Ok(n > 0)
     }
 
-    /// Marks one mail sent and keeps its copy; nothing is kept of a mail withdrawn while it was
+    /// Marks the mails sent and keeps their copies, in two statements for the lot (with the
+    /// tickets' events, written at the commit); nothing is kept of a mail withdrawn while it was
     /// being sent (its ticket's data was removed).
-    async fn record_sent(&mut self, row: &OutboxRow, raw: &[u8], now: OffsetDateTime) -> Result<()> {
-        if !self.exec_outbox_status(row.id, OutboxStatus::Sent, None, None, Some(now)).await? {
+    async fn record_sent(&mut self, sent: &[SentMail<'_>], now: OffsetDateTime) -> Result<()> {
+        if sent.is_empty() {
             return Ok(());
         }
-        let key = format!("out:{}", row.message_id);
-        self.insert_message(
-            &NewMessage {
-                direction: crate::domain::Direction::Out,
-                dedup_key: &key,
-                message_id: Some(&row.message_id),
-                verdict: crate::domain::Verdict::Outbound,
-                reason: Some(row.kind.as_str()),
-                from_addr: None,
-                subject: &row.subject,
-                mailbox: None,
-                uidvalidity: None,
-                uid: None,
-                raw,
-                at: now,
-            },
-            row.ticket_id,
-        )
-        .await?;
-        if let Some(t) = row.ticket_id {
-            self.record(
-                t,
-                now,
-                "routedesk",
-                &Event::Sent {
-                    mail: row.kind,
-                    to: row.to.iter().map(ToString::to_string).collect(),
-                    cc: row.cc.iter().map(ToString::to_string).collect(),
-                },
-            )
-            .await?;
+        let marked: Vec<(i64,)> = db!(self, c => {
+            let mut q = sqlx::QueryBuilder::new("UPDATE outbox SET status = 'sent', sent_at = ");
+            q.push_bind(now);
+            q.push(", locked_until = NULL WHERE status = 'queued' AND id IN (");
+            let mut ids = q.separated(", ");
+            for mail in sent {
+                ids.push_bind(mail.row.id);
+            }
+            q.push(") RETURNING id");
+            q.build_query_as().fetch_all(c).await
+        })
+        .context("marking outgoing mail sent")?;
+        let marked: std::collections::HashSet<i64> = marked.into_iter().map(|(id,)| id).collect();
+        let sent: Vec<&SentMail<'_>> = sent.iter().filter(|m| marked.contains(&m.row.id)).collect();
+        let keys: Vec<String> = sent.iter().map(|m| format!("out:{}", m.row.message_id)).collect();
+        let copies: Vec<(NewMessage<'_>, Option<i64>)> = sent
+            .iter()
+            .zip(&keys)
+            .map(|(m, key)| {
+                let copy = NewMessage {
+                    direction: crate::domain::Direction::Out,
+                    dedup_key: key,
+                    message_id: Some(&m.row.message_id),
+                    verdict: crate::domain::Verdict::Outbound,
+                    reason: Some(m.row.kind.as_str()),
+                    from_addr: None,
+                    subject: &m.row.subject,
+                    mailbox: None,
+                    uidvalidity: None,
+                    uid: None,
+                    raw: &m.raw,
+                    at: now,
+                };
+                (copy, m.row.ticket_id)
+            })
+            .collect();
+        self.insert_messages(&copies).await?;
+        for m in sent {
+            let Some(t) = m.row.ticket_id else { continue };
+            let event = Event::Sent {
+                mail: m.row.kind,
+                to: m.row.to.iter().map(ToString::to_string).collect(),
+                cc: m.row.cc.iter().map(ToString::to_string).collect(),
+            };
+            self.record(t, now, "routedesk", &event).await?;
         }
         Ok(())
     }
@@ -404,5 +450,19 @@ impl Tx {
             .map(|r| r.rows_affected()))
         .context("updating an outgoing mail")
         .map(|n| n > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_of_sent_mail_is_bounded_by_count_and_bytes_and_never_empty() {
+        assert_eq!(first_run(std::iter::repeat_n(150_000, 1_000)), SENT_AT_ONCE);
+        assert_eq!(first_run(std::iter::repeat_n(150_000, 7)), 7);
+        assert_eq!(first_run([10 << 20, 10 << 20, 10 << 20, 10 << 20].into_iter()), 3);
+        assert_eq!(first_run([40 << 20, 1].into_iter()), 1, "a mail over the bytes goes alone");
+        assert_eq!(first_run([1, 40 << 20].into_iter()), 1);
     }
 }
