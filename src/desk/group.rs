@@ -82,29 +82,82 @@ impl<'a> Groups<'a> {
     }
 }
 
+/// What the grouping found for a new report before its ticket is written, so that the ticket is
+/// written with its incident (a link made afterwards would write the ticket's row, and every index
+/// of it, a second time).
+pub(super) struct Found {
+    /// The incident the ticket joins (made now when the group was a lone ticket), with the
+    /// similarity; `None` when it resembles no group.
+    group: Option<(i64, f64)>,
+    /// The report's vector, kept under the ticket's id once it has one.
+    own: Vector,
+}
+
+impl Found {
+    pub(super) fn incident(&self) -> Option<i64> {
+        self.group.map(|(id, _)| id)
+    }
+}
+
 impl Desk {
-    /// Joins a new ticket to the group of the same fault, if any; raises a suspected incident when
-    /// the group is big enough. Returns the group it joined.
-    pub(super) async fn group(
+    /// The group of open tickets a new report resembles, if any: its incident, made now (with the
+    /// lone ticket it is made from linked to it) when the group had none.
+    pub(super) async fn find_group(
         &self,
         tx: &mut Tx,
-        ticket: i64,
         number: &str,
         d: &Decision,
         now: OffsetDateTime,
-    ) -> Result<Option<InIncident>> {
+    ) -> Result<Found> {
         let rules = self.policy.incidents;
         let report = Report::of_words(d.words.clone(), d.classification.products.clone());
         let since = now - time::Duration::hours(i64::from(rules.window_hours));
         self.load_corpus().await?;
-        let candidates: Vec<Candidate> =
-            tx.grouping_candidates(since, CANDIDATES).await?.into_iter().filter(|c| c.id != ticket).collect();
+        let candidates: Vec<Candidate> = tx.grouping_candidates(since, CANDIDATES).await?;
         let texts = self.unseen_texts(tx, &candidates).await?;
         let groups = Groups::of(&candidates, now);
-        let Some((k, score)) = self.best_group(ticket, &report, &texts, &candidates, &groups) else {
+        let (best, own) = self.best_group(&report, &texts, &candidates, &groups);
+        let Some((k, score)) = best else {
+            return Ok(Found { group: None, own });
+        };
+        let incident = match groups.keys[k] {
+            Key::Incident(id) => id,
+            Key::Ticket(first) => {
+                let title = tx.ticket_text(first).await?.subject;
+                let (id, inc) = tx.create_incident(&title, now).await?;
+                tx.set_ticket_incident(first, Some(id)).await?;
+                tx.incident_update(
+                    id,
+                    now,
+                    ACTOR,
+                    IncidentStep::State(IncidentState::Group),
+                    "two reports of the same fault",
+                )
+                .await?;
+                tracing::info!(incident = %inc, ticket = %number, "reports grouped");
+                id
+            }
+        };
+        Ok(Found { group: Some((incident, score)), own })
+    }
+
+    /// Keeps the new ticket's vector for the reports after it and, when it was written with the
+    /// incident of a group, records that it joined; raises a suspected incident when the group is
+    /// big enough. Returns the group it joined.
+    pub(super) async fn joined_group(
+        &self,
+        tx: &mut Tx,
+        ticket: i64,
+        number: &str,
+        found: Found,
+        now: OffsetDateTime,
+    ) -> Result<Option<InIncident>> {
+        let Found { group, own } = found;
+        self.grouping.vectors.lock().unwrap_or_else(|e| e.into_inner()).insert(ticket, own);
+        let Some((incident, score)) = group else {
             return Ok(None);
         };
-        let mut joined = self.join_group(tx, ticket, number, groups.keys[k], score, now).await?;
+        let mut joined = self.join_group(tx, ticket, number, incident, score, now).await?;
         self.suspect_incident(tx, ticket, number, &mut joined, now).await?;
         Ok(Some(joined.incident))
     }
@@ -124,17 +177,16 @@ impl Desk {
         Ok(texts)
     }
 
-    /// The group the new report resembles most, with its similarity, if any is similar enough.
-    /// Learns the report's words and keeps its vector for the reports after it. No awaits here:
-    /// the locks are held only while scoring.
+    /// The group the new report resembles most, with its similarity, if any is similar enough, and
+    /// the report's vector (kept once its ticket has an id). Learns the report's words. No awaits
+    /// here: the locks are held only while scoring.
     fn best_group(
         &self,
-        ticket: i64,
         report: &Report,
         texts: &[(i64, Report)],
         candidates: &[Candidate],
         groups: &Groups<'_>,
-    ) -> Option<(usize, f64)> {
+    ) -> (Option<(usize, f64)>, Vector) {
         let mut corpus = self.grouping.corpus.lock().unwrap_or_else(|e| e.into_inner());
         let corpus = corpus.get_or_insert_with(Corpus::default);
         let mut vectors = self.grouping.vectors.lock().unwrap_or_else(|e| e.into_inner());
@@ -179,40 +231,19 @@ impl Desk {
         metrics::counter!("routedesk_grouping_candidates_total", "compared" => "no").increment(skipped as u64);
         let best = best_match(&own, &refs, &groups.hours, self.policy.incidents.similarity);
         corpus.add(&report.features);
-        vectors.insert(ticket, own);
-        best
+        (best, own)
     }
 
-    /// Puts the ticket in the group `key` (an incident, or a lone ticket that now starts one) and
-    /// records it on the ticket.
+    /// Records on the ticket (written with its incident) the group it joined.
     async fn join_group(
         &self,
         tx: &mut Tx,
         ticket: i64,
         number: &str,
-        key: Key,
+        incident: i64,
         score: f64,
         now: OffsetDateTime,
     ) -> Result<Joined> {
-        let incident = match key {
-            Key::Incident(id) => id,
-            Key::Ticket(first) => {
-                let title = tx.ticket_text(first).await?.subject;
-                let (id, inc) = tx.create_incident(&title, now).await?;
-                tx.set_ticket_incident(first, Some(id)).await?;
-                tx.incident_update(
-                    id,
-                    now,
-                    ACTOR,
-                    IncidentStep::State(IncidentState::Group),
-                    "two reports of the same fault",
-                )
-                .await?;
-                tracing::info!(incident = %inc, ticket = %number, "reports grouped");
-                id
-            }
-        };
-        tx.set_ticket_incident(ticket, Some(incident)).await?;
         let IncidentBrief { number: inc, state, .. } = tx.incident_state(incident).await?;
         // Counted, not listed: a flood of one fault must not make every new report slower.
         let IncidentSize { reports, municipalities } = tx.incident_size(incident).await?;

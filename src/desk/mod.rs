@@ -427,6 +427,7 @@ impl Desk {
         let reporter = d.mail.from.as_ref();
         let known = self.vendor.known_for(&c.products);
         let vendor_issue = known.first().map(|k| format!("{} ({}) {}", k.title, k.status, k.link));
+        let found = self.find_group(tx, &number, d, now).await?;
         let ticket = tx
             .insert_ticket(&NewTicket {
                 number: &number,
@@ -447,6 +448,7 @@ impl Desk {
                 auth_result: d.auth.as_ref().map(|a| a.describe()).as_deref(),
                 products: &c.products,
                 vendor_issue: vendor_issue.as_deref(),
+                incident: found.incident(),
                 at: now,
             })
             .await?;
@@ -470,7 +472,7 @@ impl Desk {
             tx.record(ticket, now, ACTOR, &Event::Mentions { other: other.number.clone() }).await?;
             tx.record(other.id, now, ACTOR, &Event::Mentioned { by: number.clone(), from: Some(from) }).await?;
         }
-        let joined = self.group(tx, ticket, &number, d, now).await?;
+        let joined = self.joined_group(tx, ticket, &number, found, now).await?;
         let opened = queue::Opened { vendor_issue: vendor_issue.as_deref(), group: joined.as_ref() };
         if c.privacy {
             let municipality = routing.municipality.as_deref();

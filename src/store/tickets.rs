@@ -35,6 +35,8 @@ pub struct NewTicket<'a> {
     pub products: &'a [String],
     /// A known vendor issue the report is likely about: `title (stage) link`.
     pub vendor_issue: Option<&'a str>,
+    /// The group of the same fault it joins.
+    pub incident: Option<i64>,
     pub at: OffsetDateTime,
 }
 
@@ -191,8 +193,8 @@ impl Tx {
     pub async fn insert_ticket(&mut self, t: &NewTicket<'_>) -> Result<i64> {
         const SQL: &str = "INSERT INTO tickets (number, status, class, confidence, municipality, urgent, privacy, missing, \
              subject, reporter, reporter_name, route_to, route_cc, reasons, body, auth_result, products, vendor_issue, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id";
+             incident_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20) RETURNING id";
         let (id,): (i64,) = db!(self, c => sqlx::query_as(SQL)
             .bind(t.number)
             .bind(t.status)
@@ -212,6 +214,7 @@ impl Tx {
             .bind(t.auth_result)
             .bind(join_list(t.products.iter().map(String::as_str)))
             .bind(t.vendor_issue)
+            .bind(t.incident)
             .bind(t.at)
             .fetch_one(c)
             .await)
