@@ -14,7 +14,7 @@ use crate::domain::{IncidentState, IncidentStep, OutboxKind};
 use crate::grouping::{Corpus, GROUP_SAMPLE, Report, Vector, best_match};
 use crate::pipeline::Decision;
 use crate::reply;
-use crate::store::{Candidate, IncidentBrief, IncidentReport, IncidentSize, Tx};
+use crate::store::{Candidate, IncidentReport, IncidentStanding, Tx};
 
 /// Open tickets a new one is compared with, at most (the newest).
 const CANDIDATES: i64 = 100;
@@ -244,10 +244,9 @@ impl Desk {
         score: f64,
         now: OffsetDateTime,
     ) -> Result<Joined> {
-        let IncidentBrief { number: inc, state, .. } = tx.incident_state(incident).await?;
         // Counted, not listed: a flood of one fault must not make every new report slower.
-        let IncidentSize { reports, municipalities } = tx.incident_size(incident).await?;
-        let shown = tx.incident_numbers(incident, number, 10).await?;
+        let IncidentStanding { number: inc, state, reports, municipalities, shown } =
+            tx.incident_standing(incident, number, 10).await?;
         let grouped = Event::Grouped {
             with: shown.clone(),
             more: (reports - 11).max(0),

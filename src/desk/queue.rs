@@ -15,7 +15,7 @@ use crate::pipeline::Decision;
 use crate::pipeline::reason::Withheld;
 use crate::pipeline::route::Reply;
 use crate::reply;
-use crate::store::{IncidentBrief, NewOutbox, Tx};
+use crate::store::{IncidentBrief, IncidentStanding, NewOutbox, Tx};
 use crate::text::address::EmailAddress;
 
 /// What the intake knows of a ticket it has just opened in this transaction, so queueing its mail
@@ -49,12 +49,11 @@ impl Desk {
             Some(o) => o.group,
             None => {
                 read = match tx.incident_of(ticket).await? {
-                    Some(IncidentBrief { id, number: inc, state, .. }) => Some(InIncident {
-                        number: inc,
-                        state,
-                        reports: tx.incident_size(id).await?.reports,
-                        shown: tx.incident_numbers(id, number, 10).await?,
-                    }),
+                    Some(IncidentBrief { id, .. }) => {
+                        let IncidentStanding { number: inc, state, reports, shown, .. } =
+                            tx.incident_standing(id, number, 10).await?;
+                        Some(InIncident { number: inc, state, reports, shown })
+                    }
                     None => None,
                 };
                 read.as_ref()
@@ -140,22 +139,19 @@ impl Desk {
         }
         // Two robots must not be able to loop: one automatic reply per sender per ticket (this is
         // the ticket's first, made as it opens), and a cap per hour.
-        if let Some(until) = tx.blocked_until(to, now).await? {
+        let hour_ago = now - time::Duration::hours(1);
+        let gate = tx.reply_gate(to, now, hour_ago, self.replies_per_hour > 0).await?;
+        if let Some(until) = gate.until {
             let blocked = Event::ReplyBlocked { mail, to: to.to_string(), until: crate::text::time::when(until) };
             return tx.record(ticket, now, ACTOR, &blocked).await;
         }
-        let hour_ago = now - time::Duration::hours(1);
-        let recent = tx.replies_to_since(to, hour_ago).await?;
-        if recent >= i64::from(self.replies_per_sender_per_hour) {
-            let capped = Event::ReplyCapSender { mail, to: to.to_string(), count: recent };
+        if gate.to_address >= i64::from(self.replies_per_sender_per_hour) {
+            let capped = Event::ReplyCapSender { mail, to: to.to_string(), count: gate.to_address };
             return tx.record(ticket, now, ACTOR, &capped).await;
         }
-        if self.replies_per_hour > 0 {
-            let all = tx.replies_since(hour_ago).await?;
-            if all >= i64::from(self.replies_per_hour) {
-                let capped = Event::ReplyCapAll { mail, to: to.to_string(), count: all };
-                return tx.record(ticket, now, ACTOR, &capped).await;
-            }
+        if let Some(all) = gate.in_all.filter(|all| *all >= i64::from(self.replies_per_hour)) {
+            let capped = Event::ReplyCapAll { mail, to: to.to_string(), count: all };
+            return tx.record(ticket, now, ACTOR, &capped).await;
         }
         let cx = reply::Context {
             vendor_issue: opened.vendor_issue,

@@ -31,17 +31,4 @@ impl Tx {
         db!(self, execute, SQL, address.as_str(), until, reason, at).context("blocking a bounced address")?;
         Ok(())
     }
-
-    /// Until when automatic replies to `address` are blocked, if they are at `now`.
-    pub async fn blocked_until(
-        &mut self,
-        address: &EmailAddress,
-        now: OffsetDateTime,
-    ) -> Result<Option<OffsetDateTime>> {
-        const SQL: &str = "SELECT until FROM blocked_addresses WHERE address = $1 AND until > $2";
-        let row: Option<(OffsetDateTime,)> =
-            db!(self, c => sqlx::query_as(SQL).bind(address.as_str()).bind(now).fetch_optional(c).await)
-                .context("checking blocked addresses")?;
-        Ok(row.map(|r| r.0))
-    }
 }

@@ -60,11 +60,16 @@ pub struct IncidentReport {
     pub subject: String,
 }
 
-/// How large an incident is.
-#[derive(Debug, Clone, Copy, sqlx::FromRow)]
-pub struct IncidentSize {
+/// An incident as a report that is in it names it: its number and state, how many reports it has
+/// and from how many municipalities, and some of the other reports' numbers.
+#[derive(Debug, Clone)]
+pub struct IncidentStanding {
+    pub number: String,
+    pub state: IncidentState,
     pub reports: i64,
     pub municipalities: i64,
+    /// Other reports' numbers, oldest first.
+    pub shown: Vec<String>,
 }
 
 /// Where an incident stands.
@@ -180,19 +185,27 @@ impl Tx {
             .context("linking a ticket to its incident")
     }
 
-    /// How many tickets an incident has, and from how many municipalities.
-    pub async fn incident_size(&mut self, incident: i64) -> Result<IncidentSize> {
-        const SQL: &str = "SELECT COUNT(*) AS reports, COUNT(DISTINCT municipality) AS municipalities FROM tickets WHERE incident_id = $1";
-        db!(self, c => sqlx::query_as(SQL).bind(incident).fetch_one(c).await).context("counting an incident's reports")
-    }
-
-    /// The numbers of an incident's first `limit` tickets other than `except`, oldest first.
-    pub async fn incident_numbers(&mut self, incident: i64, except: &str, limit: i64) -> Result<Vec<String>> {
-        const SQL: &str = "SELECT number FROM tickets WHERE incident_id = $1 AND number <> $2 ORDER BY id LIMIT $3";
-        let rows: Vec<(String,)> =
-            db!(self, c => sqlx::query_as(SQL).bind(incident).bind(except).bind(limit).fetch_all(c).await)
+    /// The incident as the report `except` in it names it, with the numbers of its first `shown`
+    /// other tickets. One statement: it is read for nearly every new report while a fault is
+    /// reported by many.
+    pub async fn incident_standing(&mut self, incident: i64, except: &str, shown: i64) -> Result<IncidentStanding> {
+        // A row for each shown number (one with none when there are none), each with the counts.
+        const SQL: &str = "SELECT i.number, i.state, s.reports, s.municipalities, t.number AS shown \
+             FROM incidents i \
+             CROSS JOIN (SELECT COUNT(*) AS reports, COUNT(DISTINCT municipality) AS municipalities \
+                 FROM tickets WHERE incident_id = $1) s \
+             LEFT JOIN (SELECT id, number FROM tickets WHERE incident_id = $1 AND number <> $2 \
+                 ORDER BY id LIMIT $3) t ON TRUE \
+             WHERE i.id = $1 ORDER BY t.id";
+        type Row = (String, IncidentState, i64, i64, Option<String>);
+        let rows: Vec<Row> =
+            db!(self, c => sqlx::query_as(SQL).bind(incident).bind(except).bind(shown).fetch_all(c).await)
                 .context("reading an incident's reports")?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
+        let mut rows = rows.into_iter();
+        let (number, state, reports, municipalities, first) =
+            rows.next().with_context(|| format!("incident {incident} not found"))?;
+        let shown = first.into_iter().chain(rows.filter_map(|r| r.4)).collect();
+        Ok(IncidentStanding { number, state, reports, municipalities, shown })
     }
 
     /// Every report in the incident, oldest first.
@@ -205,11 +218,6 @@ impl Tx {
     pub async fn incident_by_number(&mut self, number: &str) -> Result<Option<IncidentBrief>> {
         const SQL: &str = "SELECT id, number, state, status FROM incidents WHERE number = $1";
         db!(self, fetch_optional, SQL, number).context("reading an incident")
-    }
-
-    pub async fn incident_state(&mut self, incident: i64) -> Result<IncidentBrief> {
-        const SQL: &str = "SELECT id, number, state, status FROM incidents WHERE id = $1";
-        db!(self, fetch_one, SQL, incident).context("reading an incident")
     }
 
     /// The incident a ticket is in.

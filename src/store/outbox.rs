@@ -102,6 +102,17 @@ pub struct SentMail<'a> {
 
 /// A queued or sent mail, with its recipients (read from their own table by
 /// [`Store::fill_recipients`]).
+/// Whether an automatic reply may go: see [`Tx::reply_gate`].
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct ReplyGate {
+    /// Until when replies to the address are blocked, if they are.
+    pub until: Option<OffsetDateTime>,
+    /// Replies queued to the address in the window.
+    pub to_address: i64,
+    /// Replies queued to anyone in the window, when asked for.
+    pub in_all: Option<i64>,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxRow {
     pub id: i64,
@@ -342,23 +353,24 @@ impl Tx {
         Ok(id)
     }
 
-    /// Automatic replies queued to anyone since `since` (the helpdesk's limit in all).
-    pub async fn replies_since(&mut self, since: OffsetDateTime) -> Result<i64> {
-        const SQL: &str =
-            "SELECT COUNT(*) FROM outbox WHERE kind IN ('acknowledgement', 'request-info') AND created_at > $1";
-        let (n,): (i64,) =
-            db!(self, c => sqlx::query_as(SQL).bind(since).fetch_one(c).await).context("counting replies")?;
-        Ok(n)
-    }
-
-    /// Automatic replies queued to the single address `address` since `since` (the per-sender
-    /// rate limit counts each address, whatever else a mail went to): read from that address's
-    /// reply times alone.
-    pub async fn replies_to_since(&mut self, address: &EmailAddress, since: OffsetDateTime) -> Result<i64> {
-        const SQL: &str = "SELECT COUNT(*) FROM outbox_recipients WHERE address = $1 AND reply_at > $2";
-        let (n,): (i64,) = db!(self, c => sqlx::query_as(SQL).bind(address.as_str()).bind(since).fetch_one(c).await)
-            .context("counting replies")?;
-        Ok(n)
+    /// What decides whether an automatic reply to `address` may go at `now`: until when replies
+    /// to it are blocked (if they are), how many were queued to it since `since` (the per-sender
+    /// limit counts each address, whatever else a mail went to), and — when `in_all` — how many
+    /// to anyone since then (the helpdesk's limit in all). One statement, read for every report.
+    pub async fn reply_gate(
+        &mut self,
+        address: &EmailAddress,
+        now: OffsetDateTime,
+        since: OffsetDateTime,
+        in_all: bool,
+    ) -> Result<ReplyGate> {
+        const SQL: &str = "SELECT b.until, \
+             (SELECT COUNT(*) FROM outbox_recipients WHERE address = $1 AND reply_at > $3) AS to_address, \
+             CASE WHEN $4 THEN (SELECT COUNT(*) FROM outbox \
+                 WHERE kind IN ('acknowledgement', 'request-info') AND created_at > $3) END AS in_all \
+             FROM (SELECT 1 AS one) x LEFT JOIN blocked_addresses b ON b.address = $1 AND b.until > $2";
+        db!(self, c => sqlx::query_as(SQL).bind(address.as_str()).bind(now).bind(since).bind(in_all).fetch_one(c).await)
+            .context("checking whether a reply may go")
     }
 
     /// Whether a ticket has already had an automatic reply to `address`.
