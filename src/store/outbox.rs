@@ -100,8 +100,6 @@ pub struct SentMail<'a> {
     pub raw: Vec<u8>,
 }
 
-/// A queued or sent mail, with its recipients (read from their own table by
-/// [`Store::fill_recipients`]).
 /// Whether an automatic reply may go: see [`Tx::reply_gate`].
 #[derive(Debug, Clone, Copy, sqlx::FromRow)]
 pub struct ReplyGate {
@@ -113,6 +111,8 @@ pub struct ReplyGate {
     pub in_all: Option<i64>,
 }
 
+/// A queued or sent mail, with its recipients (read from their own table by
+/// [`Store::fill_recipients`]).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OutboxRow {
     pub id: i64,
