@@ -117,6 +117,11 @@ impl Desk {
     /// of the vendor's status page until it is first polled.
     pub async fn new(cfg: &Config, store: Store) -> Result<Desk> {
         let policy = Policy::load_or_default(cfg.policy.as_deref())?;
+        Desk::with_policy(cfg, store, policy).await
+    }
+
+    /// The desk of `cfg` with its policy already loaded.
+    pub async fn with_policy(cfg: &Config, store: Store, policy: Policy) -> Result<Desk> {
         let ids = message_ids(&store, &cfg.mailbox).await?;
         Ok(Desk {
             store,

@@ -33,6 +33,10 @@ pub struct Running {
 /// Opens the store (migrating it), and starts the intake and, unless `dry_run`, the outbox worker.
 pub async fn start(cfg: &Config) -> Result<Running> {
     let instance = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+    // Reading the policy trains its classifier (a third of a second on one core): done on the
+    // blocking pool while the database opens and migrates.
+    let path = cfg.policy.clone();
+    let policy = tokio::task::spawn_blocking(move || crate::policy::Policy::load_or_default(path.as_deref()));
     let store = Store::connect_as(&cfg.database_url, &format!("routedesk {instance}")).await?;
     let instance_lock = store.single_instance_lock(&cfg.database_url)?;
     if instance_lock.is_some() {
@@ -42,7 +46,8 @@ pub async fn start(cfg: &Config) -> Result<Running> {
     store
         .try_lease(&format!("instance:{instance}"), &instance, time::OffsetDateTime::now_utc(), intake::LEASE_TTL)
         .await?;
-    let desk = Desk::new(cfg, store.clone()).await?;
+    let policy = policy.await.context("loading the policy")??;
+    let desk = Desk::with_policy(cfg, store.clone(), policy).await?;
     let retention = desk.policy().retention;
     let vendor = desk.vendor().clone();
     let privacy_desk = desk.clone();
